@@ -1,0 +1,166 @@
+//! Statutory code lists of the CIN census (DfE schemas 2017–2026). A code valid in any year's
+//! schema is accepted, so older returns import unchanged.
+
+/// The source groups of `frontdoor.referrals_by_source`, in the report's row order:
+/// (row key, label, CIN census ReferralSource codes).
+pub const REFERRAL_SOURCE_GROUPS: &[(&str, &str, &[&str])] = &[
+    ("individual", "Individual", &["1A", "1B", "1C", "1D"]),
+    ("schools", "Schools", &["2A"]),
+    ("education_services", "Education services", &["2B"]),
+    (
+        "health_services",
+        "Health services",
+        &["3A", "3B", "3C", "3D", "3E", "3F"],
+    ),
+    ("housing", "Housing", &["4"]),
+    ("la_services", "LA services", &["5A", "5B", "5C", "5D"]),
+    ("police", "Police", &["6"]),
+    ("other_legal_agency", "Other legal agency", &["7"]),
+    ("other", "Other", &["8"]),
+    ("anonymous", "Anonymous", &["9"]),
+    ("unknown", "Unknown", &["10"]),
+];
+
+/// The index in [`REFERRAL_SOURCE_GROUPS`] of a ReferralSource code, or `None` for an unknown code.
+pub fn referral_source_group(code: &str) -> Option<usize> {
+    REFERRAL_SOURCE_GROUPS
+        .iter()
+        .position(|(_, _, codes)| codes.contains(&code))
+}
+
+/// CIN census AssessmentFactors codes with their short descriptions, in the schema's order.
+pub const ASSESSMENT_FACTORS: &[(&str, &str)] = &[
+    ("1A", "Alcohol misuse: child"),
+    ("1B", "Alcohol misuse: parent/carer"),
+    ("1C", "Alcohol misuse: other person in household"),
+    ("2A", "Drug misuse: child"),
+    ("2B", "Drug misuse: parent/carer"),
+    ("2C", "Drug misuse: other person in household"),
+    ("3A", "Domestic abuse: child subject"),
+    ("3B", "Domestic abuse: parent/carer subject"),
+    ("3C", "Domestic abuse: other person in household subject"),
+    ("4A", "Mental health: child"),
+    ("4B", "Mental health: parent/carer"),
+    ("4C", "Mental health: other person in household"),
+    ("5A", "Learning disability: child"),
+    ("5B", "Learning disability: parent/carer"),
+    ("5C", "Learning disability: other person in household"),
+    ("6A", "Physical disability or illness: child"),
+    ("6B", "Physical disability or illness: parent/carer"),
+    (
+        "6C",
+        "Physical disability or illness: other person in household",
+    ),
+    ("7A", "Young carer"),
+    ("8B", "Privately fostered: overseas, intends to return"),
+    ("8C", "Privately fostered: overseas, intends to stay"),
+    ("8D", "Privately fostered: UK, educational placement"),
+    (
+        "8E",
+        "Privately fostered: UK, alternative family arrangement",
+    ),
+    ("8F", "Privately fostered: other"),
+    ("9A", "Unaccompanied asylum-seeking child"),
+    ("10A", "Going or being missing"),
+    ("11A", "Child sexual exploitation"),
+    ("12A", "Trafficking"),
+    ("13A", "Gangs"),
+    ("14A", "Socially unacceptable behaviour"),
+    ("15A", "Self-harm"),
+    ("16A", "Neglect"),
+    ("17A", "Emotional abuse"),
+    ("18A", "Physical abuse"),
+    ("18B", "Physical abuse: child on child"),
+    ("18C", "Physical abuse: adult on child"),
+    ("19A", "Sexual abuse"),
+    ("19B", "Sexual abuse: child on child"),
+    ("19C", "Sexual abuse: adult on child"),
+    ("20", "Other"),
+    ("21", "No factors identified"),
+    ("22A", "Female genital mutilation"),
+    ("23A", "Abuse linked to faith or belief"),
+    ("24A", "Child criminal exploitation"),
+];
+
+pub fn is_assessment_factor(code: &str) -> bool {
+    ASSESSMENT_FACTORS.iter().any(|(c, _)| *c == code)
+}
+
+/// CIN census ReasonForClosure codes.
+pub const CLOSURE_REASONS: &[(&str, &str)] = &[
+    ("RC1", "Adopted"),
+    ("RC2", "Died"),
+    ("RC3", "Child arrangements order"),
+    ("RC4", "Special guardianship order"),
+    ("RC5", "Transferred to services of another local authority"),
+    ("RC6", "Transferred to adult social care services"),
+    (
+        "RC7",
+        "Services ceased for any other reason, including child no longer in need",
+    ),
+    ("RC8", "Case closed after assessment, no further action"),
+    (
+        "RC9",
+        "Case closed after assessment, referred to early help",
+    ),
+];
+
+pub fn is_closure_reason(code: &str) -> bool {
+    CLOSURE_REASONS.iter().any(|(c, _)| *c == code)
+}
+
+/// RC8 and RC9: the case closed after assessment and the child was found not to be in need of
+/// children's social care services (no further action, or early help).
+pub fn closure_means_nfa(code: &str) -> bool {
+    matches!(code, "RC8" | "RC9")
+}
+
+/// CIN census category of abuse codes.
+pub const CATEGORIES_OF_ABUSE: &[(&str, &str)] = &[
+    ("NEG", "Neglect"),
+    ("PHY", "Physical abuse"),
+    ("SAB", "Sexual abuse"),
+    ("EMO", "Emotional abuse"),
+    ("MUL", "Multiple/not recommended"),
+];
+
+/// CIN census yes/no values: `1`/`0` from 2023, `true`/`false` in earlier layouts.
+pub fn parse_yes_no(text: &str) -> Option<bool> {
+    match text.trim() {
+        "1" | "true" | "True" | "TRUE" => Some(true),
+        "0" | "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_referral_source_has_one_group() {
+        let all: Vec<&str> = REFERRAL_SOURCE_GROUPS
+            .iter()
+            .flat_map(|g| g.2.iter().copied())
+            .collect();
+        assert_eq!(all.len(), 22, "the 22 ReferralSource codes of the schema");
+        assert_eq!(referral_source_group("6"), Some(6));
+        assert_eq!(referral_source_group("5D"), Some(5));
+        assert_eq!(referral_source_group("3Z"), None);
+        assert_eq!(referral_source_group("1"), None);
+    }
+
+    #[test]
+    fn factor_and_closure_lists() {
+        assert!(
+            is_assessment_factor("24A")
+                && is_assessment_factor("21")
+                && is_assessment_factor("18B")
+        );
+        assert!(!is_assessment_factor("RB") && !is_assessment_factor("8A"));
+        assert!(closure_means_nfa("RC8") && closure_means_nfa("RC9") && !closure_means_nfa("RC7"));
+        assert_eq!(parse_yes_no("true"), Some(true));
+        assert_eq!(parse_yes_no("0"), Some(false));
+        assert_eq!(parse_yes_no("Y"), None);
+    }
+}

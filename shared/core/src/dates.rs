@@ -1,0 +1,68 @@
+//! Calendar dates as the statutory returns write them, and calendar-month arithmetic.
+
+use chrono::{Months, NaiveDate};
+
+/// Parses a date written as ISO 8601 (`2018-04-01`) or as the returns often write it
+/// (`01/04/2018`, day first). Surrounding white space is ignored; anything else is `None`.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let t = text.trim();
+    if t.len() == 10 && t.as_bytes()[4] == b'-' {
+        NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()
+    } else if t.contains('/') {
+        NaiveDate::parse_from_str(t, "%d/%m/%Y").ok()
+    } else {
+        None
+    }
+}
+
+/// `d` minus `n` calendar months; a day that does not exist in the target month becomes that
+/// month's last day (29 February 2020 − 12 months = 28 February 2019), as MEASURES.md requires.
+pub fn sub_months(d: NaiveDate, n: u32) -> NaiveDate {
+    d.checked_sub_months(Months::new(n))
+        .expect("date arithmetic stays within chrono's range")
+}
+
+/// `d` plus `n` calendar months, clamped to the target month's last day like [`sub_months`].
+pub fn add_months(d: NaiveDate, n: u32) -> NaiveDate {
+    d.checked_add_months(Months::new(n))
+        .expect("date arithmetic stays within chrono's range")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn parses_iso_and_day_first() {
+        assert_eq!(parse_date("2018-04-01"), Some(d(2018, 4, 1)));
+        assert_eq!(parse_date(" 01/04/2018 "), Some(d(2018, 4, 1)));
+        assert_eq!(parse_date("1/4/2018"), Some(d(2018, 4, 1)));
+    }
+
+    #[test]
+    fn rejects_malformed_and_impossible_dates() {
+        for bad in [
+            "",
+            "2018-13-01",
+            "2019-02-29",
+            "31/02/2018",
+            "2018/04/01x",
+            "yesterday",
+            "20180401",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn twelve_months_back_from_29_february_is_28_february() {
+        assert_eq!(sub_months(d(2020, 2, 29), 12), d(2019, 2, 28));
+        assert_eq!(sub_months(d(2021, 2, 28), 12), d(2020, 2, 28));
+        assert_eq!(sub_months(d(2018, 3, 31), 1), d(2018, 2, 28));
+        assert_eq!(add_months(d(2018, 1, 31), 1), d(2018, 2, 28));
+    }
+}

@@ -1,0 +1,262 @@
+//! Local authorities, by their DfE three-digit code.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A DfE three-digit LA code (`885` Worcestershire). Any three digits are accepted, since
+/// synthetic and test LAs use codes outside the published list; [`LaCode::name`] knows the
+/// published ones.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct LaCode([u8; 3]);
+
+impl LaCode {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let b = text.as_bytes();
+        if b.len() == 3 && b.iter().all(u8::is_ascii_digit) {
+            Ok(Self([b[0], b[1], b[2]]))
+        } else {
+            Err(format!(
+                "malformed LA code {text:?}: expected three digits, e.g. \"885\""
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("ASCII digits")
+    }
+
+    /// The LA's name, for codes in the DfE's published tables 2012–2025.
+    pub fn name(&self) -> Option<&'static str> {
+        LOCAL_AUTHORITIES
+            .iter()
+            .find(|(c, _, _)| *c == self.as_str())
+            .map(|(_, n, _)| *n)
+    }
+
+    /// The LA's region as the DfE tables name it ("West Midlands", "Inner London", ...).
+    pub fn region(&self) -> Option<&'static str> {
+        LOCAL_AUTHORITIES
+            .iter()
+            .find(|(c, _, _)| *c == self.as_str())
+            .map(|(_, _, r)| *r)
+    }
+}
+
+impl fmt::Display for LaCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for LaCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LaCode({})", self.as_str())
+    }
+}
+
+impl TryFrom<String> for LaCode {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<LaCode> for String {
+    fn from(c: LaCode) -> String {
+        c.as_str().to_owned()
+    }
+}
+
+/// Code, name and region of every LA in the DfE's published tables 2012–2025 (Open Government
+/// Licence), including codes retired by reorganisations.
+pub const LOCAL_AUTHORITIES: &[(&str, &str, &str)] = &[
+    ("201", "City of London", "Inner London"),
+    ("202", "Camden", "Inner London"),
+    ("203", "Greenwich", "Outer London"),
+    ("204", "Hackney", "Inner London"),
+    ("205", "Hammersmith and Fulham", "Inner London"),
+    ("206", "Islington", "Inner London"),
+    ("207", "Kensington and Chelsea", "Inner London"),
+    ("208", "Lambeth", "Inner London"),
+    ("209", "Lewisham", "Inner London"),
+    ("210", "Southwark", "Inner London"),
+    ("211", "Tower Hamlets", "Inner London"),
+    ("212", "Wandsworth", "Inner London"),
+    ("213", "Westminster", "Inner London"),
+    ("301", "Barking and Dagenham", "Outer London"),
+    ("302", "Barnet", "Outer London"),
+    ("303", "Bexley", "Outer London"),
+    ("304", "Brent", "Outer London"),
+    ("305", "Bromley", "Outer London"),
+    ("306", "Croydon", "Outer London"),
+    ("307", "Ealing", "Outer London"),
+    ("308", "Enfield", "Outer London"),
+    ("309", "Haringey", "Inner London"),
+    ("310", "Harrow", "Outer London"),
+    ("311", "Havering", "Outer London"),
+    ("312", "Hillingdon", "Outer London"),
+    ("313", "Hounslow", "Outer London"),
+    ("314", "Kingston upon Thames", "Outer London"),
+    ("315", "Merton", "Outer London"),
+    ("316", "Newham", "Inner London"),
+    ("317", "Redbridge", "Outer London"),
+    ("318", "Richmond upon Thames", "Outer London"),
+    ("319", "Sutton", "Outer London"),
+    ("320", "Waltham Forest", "Outer London"),
+    ("330", "Birmingham", "West Midlands"),
+    ("331", "Coventry", "West Midlands"),
+    ("332", "Dudley", "West Midlands"),
+    ("333", "Sandwell", "West Midlands"),
+    ("334", "Solihull", "West Midlands"),
+    ("335", "Walsall", "West Midlands"),
+    ("336", "Wolverhampton", "West Midlands"),
+    ("340", "Knowsley", "North West"),
+    ("341", "Liverpool", "North West"),
+    ("342", "St. Helens", "North West"),
+    ("343", "Sefton", "North West"),
+    ("344", "Wirral", "North West"),
+    ("350", "Bolton", "North West"),
+    ("351", "Bury", "North West"),
+    ("352", "Manchester", "North West"),
+    ("353", "Oldham", "North West"),
+    ("354", "Rochdale", "North West"),
+    ("355", "Salford", "North West"),
+    ("356", "Stockport", "North West"),
+    ("357", "Tameside", "North West"),
+    ("358", "Trafford", "North West"),
+    ("359", "Wigan", "North West"),
+    ("370", "Barnsley", "Yorkshire and The Humber"),
+    ("371", "Doncaster", "Yorkshire and The Humber"),
+    ("372", "Rotherham", "Yorkshire and The Humber"),
+    ("373", "Sheffield", "Yorkshire and The Humber"),
+    ("380", "Bradford", "Yorkshire and The Humber"),
+    ("381", "Calderdale", "Yorkshire and The Humber"),
+    ("382", "Kirklees", "Yorkshire and The Humber"),
+    ("383", "Leeds", "Yorkshire and The Humber"),
+    ("384", "Wakefield", "Yorkshire and The Humber"),
+    ("390", "Gateshead", "North East"),
+    ("391", "Newcastle upon Tyne", "North East"),
+    ("392", "North Tyneside", "North East"),
+    ("393", "South Tyneside", "North East"),
+    ("394", "Sunderland", "North East"),
+    ("420", "Isles of Scilly", "South West"),
+    ("800", "Bath and North East Somerset", "South West"),
+    ("801", "Bristol, City of", "South West"),
+    ("802", "North Somerset", "South West"),
+    ("803", "South Gloucestershire", "South West"),
+    ("805", "Hartlepool", "North East"),
+    ("806", "Middlesbrough", "North East"),
+    ("807", "Redcar and Cleveland", "North East"),
+    ("808", "Stockton-on-Tees", "North East"),
+    (
+        "810",
+        "Kingston upon Hull, City of",
+        "Yorkshire and The Humber",
+    ),
+    (
+        "811",
+        "East Riding of Yorkshire",
+        "Yorkshire and The Humber",
+    ),
+    ("812", "North East Lincolnshire", "Yorkshire and The Humber"),
+    ("813", "North Lincolnshire", "Yorkshire and The Humber"),
+    ("815", "North Yorkshire", "Yorkshire and The Humber"),
+    ("816", "York", "Yorkshire and The Humber"),
+    ("821", "Luton", "East of England"),
+    ("822", "Bedford", "East of England"),
+    ("823", "Central Bedfordshire", "East of England"),
+    ("825", "Buckinghamshire", "South East"),
+    ("826", "Milton Keynes", "South East"),
+    ("830", "Derbyshire", "East Midlands"),
+    ("831", "Derby", "East Midlands"),
+    ("835", "Dorset", "South West"),
+    ("836", "Poole", "South West"),
+    ("837", "Bournemouth", "South West"),
+    ("838", "Dorset", "South West"),
+    ("839", "Bournemouth, Christchurch and Poole", "South West"),
+    ("840", "County Durham", "North East"),
+    ("841", "Darlington", "North East"),
+    ("845", "East Sussex", "South East"),
+    ("846", "Brighton and Hove", "South East"),
+    ("850", "Hampshire", "South East"),
+    ("851", "Portsmouth", "South East"),
+    ("852", "Southampton", "South East"),
+    ("855", "Leicestershire", "East Midlands"),
+    ("856", "Leicester", "East Midlands"),
+    ("857", "Rutland", "East Midlands"),
+    ("860", "Staffordshire", "West Midlands"),
+    ("861", "Stoke-on-Trent", "West Midlands"),
+    ("865", "Wiltshire", "South West"),
+    ("866", "Swindon", "South West"),
+    ("867", "Bracknell Forest", "South East"),
+    ("868", "Windsor and Maidenhead", "South East"),
+    ("869", "West Berkshire", "South East"),
+    ("870", "Reading", "South East"),
+    ("871", "Slough", "South East"),
+    ("872", "Wokingham", "South East"),
+    ("873", "Cambridgeshire", "East of England"),
+    ("874", "Peterborough", "East of England"),
+    ("876", "Halton", "North West"),
+    ("877", "Warrington", "North West"),
+    ("878", "Devon", "South West"),
+    ("879", "Plymouth", "South West"),
+    ("880", "Torbay", "South West"),
+    ("881", "Essex", "East of England"),
+    ("882", "Southend-on-Sea", "East of England"),
+    ("883", "Thurrock", "East of England"),
+    ("884", "Herefordshire, County of", "West Midlands"),
+    ("885", "Worcestershire", "West Midlands"),
+    ("886", "Kent", "South East"),
+    ("887", "Medway", "South East"),
+    ("888", "Lancashire", "North West"),
+    ("889", "Blackburn with Darwen", "North West"),
+    ("890", "Blackpool", "North West"),
+    ("891", "Nottinghamshire", "East Midlands"),
+    ("892", "Nottingham", "East Midlands"),
+    ("893", "Shropshire", "West Midlands"),
+    ("894", "Telford and Wrekin", "West Midlands"),
+    ("895", "Cheshire East", "North West"),
+    ("896", "Cheshire West and Chester", "North West"),
+    ("908", "Cornwall", "South West"),
+    ("909", "Cumbria", "North West"),
+    ("916", "Gloucestershire", "South West"),
+    ("919", "Hertfordshire", "East of England"),
+    ("921", "Isle of Wight", "South East"),
+    ("925", "Lincolnshire", "East Midlands"),
+    ("926", "Norfolk", "East of England"),
+    ("928", "Northamptonshire", "East Midlands"),
+    ("929", "Northumberland", "North East"),
+    ("931", "Oxfordshire", "South East"),
+    ("933", "Somerset", "South West"),
+    ("935", "Suffolk", "East of England"),
+    ("936", "Surrey", "South East"),
+    ("937", "Warwickshire", "West Midlands"),
+    ("938", "West Sussex", "South East"),
+    ("940", "North Northamptonshire", "East Midlands"),
+    ("941", "West Northamptonshire", "East Midlands"),
+    ("942", "Cumberland", "North West"),
+    ("943", "Westmorland and Furness", "North West"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_three_digits_and_knows_published_names() {
+        let c = LaCode::parse("885").unwrap();
+        assert_eq!(c.as_str(), "885");
+        assert_eq!(c.name(), Some("Worcestershire"));
+        assert_eq!(c.region(), Some("West Midlands"));
+        assert_eq!(LaCode::parse("975").unwrap().name(), None);
+    }
+
+    #[test]
+    fn rejects_anything_but_three_digits() {
+        for bad in ["", "88", "8855", "88a", " 885", "E10000034"] {
+            assert!(LaCode::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

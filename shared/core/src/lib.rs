@@ -1,0 +1,19 @@
+//! The suite's domain vocabulary, with no I/O: LA codes, periods and calendar arithmetic, working
+//! days and bank holidays, the statutory code lists, ratios and the measure shape that every
+//! service returns. Everything here is a pure function, so every service and the tests agree on
+//! what a quarter, a working day or a percentage is.
+
+pub mod codes;
+pub mod dates;
+pub mod la;
+pub mod measure;
+pub mod period;
+pub mod validation;
+pub mod workdays;
+
+pub use dates::{add_months, parse_date, sub_months};
+pub use la::LaCode;
+pub use measure::{Measure, MeasureRow, Unit, percent_1dp};
+pub use period::{Period, PeriodError};
+pub use validation::{FieldViolation, Violations};
+pub use workdays::working_days_between;

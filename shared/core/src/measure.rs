@@ -1,0 +1,250 @@
+//! The shape of a measure, as MEASURES.md "The report as data" defines it, independent of the wire
+//! format: services compute these, the API carries them, the CLI and the aggregator render them.
+
+use serde::{Serialize, Serializer, ser::SerializeMap};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Count,
+    Ratio,
+    RatePer10k,
+    Gbp,
+    GbpPerWeek,
+}
+
+/// A number in a measure: whole for counts and money in pounds, one decimal for percentages and
+/// rates. Kept apart so that JSON shows `1234`, not `1234.0`, for a count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Num {
+    Int(i64),
+    Dec(f64),
+}
+
+impl Num {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Num::Int(i) => i as f64,
+            Num::Dec(f) => f,
+        }
+    }
+}
+
+impl Serialize for Num {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Num::Int(i) => s.serialize_i64(i),
+            Num::Dec(f) => s.serialize_f64(f),
+        }
+    }
+}
+
+/// `100 × n / d` to one decimal place, half away from zero, computed exactly in integers;
+/// `None` when `d` is 0 (rendered `z`).
+pub fn percent_1dp(n: i64, d: i64) -> Option<f64> {
+    if d == 0 {
+        return None;
+    }
+    let negative = (n < 0) != (d < 0);
+    let (n, d) = (i128::from(n).abs(), i128::from(d).abs());
+    // tenths of a percent = round(1000 n / d), half up on magnitudes = half away from zero.
+    let tenths = (2000 * n + d) / (2 * d);
+    let v = tenths as f64 / 10.0;
+    Some(if negative { -v } else { v })
+}
+
+/// One row of a breakdown: shaped like a measure, plus `percent` where it is a share of a total.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureRow {
+    pub key: String,
+    pub label: String,
+    pub value: Option<Num>,
+    pub numerator: Option<i64>,
+    pub denominator: Option<i64>,
+    pub percent: Option<f64>,
+    /// Whether `percent` applies to this row (a share of the measure's total), even when it is
+    /// `None` because the total is 0.
+    pub is_share: bool,
+}
+
+impl MeasureRow {
+    pub fn count(key: impl Into<String>, label: impl Into<String>, n: i64) -> Self {
+        Self {
+            key: key.into(),
+            label: label.into(),
+            value: Some(Num::Int(n)),
+            numerator: None,
+            denominator: None,
+            percent: None,
+            is_share: false,
+        }
+    }
+
+    /// A count that is a share of `total`: value `n`, percent `100 × n / total`.
+    pub fn share(key: impl Into<String>, label: impl Into<String>, n: i64, total: i64) -> Self {
+        Self {
+            percent: percent_1dp(n, total),
+            is_share: true,
+            ..Self::count(key, label, n)
+        }
+    }
+
+    pub fn ratio(key: impl Into<String>, label: impl Into<String>, n: i64, d: i64) -> Self {
+        Self {
+            key: key.into(),
+            label: label.into(),
+            value: percent_1dp(n, d).map(Num::Dec),
+            numerator: Some(n),
+            denominator: Some(d),
+            percent: None,
+            is_share: false,
+        }
+    }
+}
+
+/// One measure of the catalogue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measure {
+    pub id: String,
+    pub label: String,
+    pub unit: Unit,
+    pub value: Option<Num>,
+    pub numerator: Option<i64>,
+    pub denominator: Option<i64>,
+    pub rows: Vec<MeasureRow>,
+}
+
+impl Measure {
+    pub fn count(id: impl Into<String>, label: impl Into<String>, n: i64) -> Self {
+        Self {
+            id: id.into(),
+            label: label.into(),
+            unit: Unit::Count,
+            value: Some(Num::Int(n)),
+            numerator: None,
+            denominator: None,
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn ratio(id: impl Into<String>, label: impl Into<String>, n: i64, d: i64) -> Self {
+        Self {
+            id: id.into(),
+            label: label.into(),
+            unit: Unit::Ratio,
+            value: percent_1dp(n, d).map(Num::Dec),
+            numerator: Some(n),
+            denominator: Some(d),
+            rows: Vec::new(),
+        }
+    }
+
+    /// A breakdown with no single total value (each row stands alone).
+    pub fn breakdown(
+        id: impl Into<String>,
+        label: impl Into<String>,
+        unit: Unit,
+        rows: Vec<MeasureRow>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            label: label.into(),
+            unit,
+            value: None,
+            numerator: None,
+            denominator: None,
+            rows,
+        }
+    }
+
+    pub fn with_rows(mut self, rows: Vec<MeasureRow>) -> Self {
+        self.rows = rows;
+        self
+    }
+
+    pub fn row(&self, key: &str) -> Option<&MeasureRow> {
+        self.rows.iter().find(|r| r.key == key)
+    }
+}
+
+/// A ratio's `value` is always present (null when the denominator is 0); a count's when set.
+fn write_value<M: SerializeMap>(
+    map: &mut M,
+    value: Option<Num>,
+    numerator: Option<i64>,
+    denominator: Option<i64>,
+) -> Result<(), M::Error> {
+    if let (Some(n), Some(d)) = (numerator, denominator) {
+        map.serialize_entry("numerator", &n)?;
+        map.serialize_entry("denominator", &d)?;
+        map.serialize_entry("value", &value)?;
+    } else if value.is_some() {
+        map.serialize_entry("value", &value)?;
+    }
+    Ok(())
+}
+
+impl Serialize for MeasureRow {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("key", &self.key)?;
+        map.serialize_entry("label", &self.label)?;
+        write_value(&mut map, self.value, self.numerator, self.denominator)?;
+        if self.is_share {
+            map.serialize_entry("percent", &self.percent)?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for Measure {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("label", &self.label)?;
+        map.serialize_entry("unit", &self.unit)?;
+        write_value(&mut map, self.value, self.numerator, self.denominator)?;
+        if !self.rows.is_empty() {
+            map.serialize_entry("rows", &self.rows)?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_rounds_half_away_from_zero_exactly() {
+        assert_eq!(percent_1dp(203, 1234), Some(16.5)); // 16.45045...
+        assert_eq!(percent_1dp(1, 8), Some(12.5)); // 12.5 exactly
+        assert_eq!(percent_1dp(1, 16), Some(6.3)); // 6.25 → 6.3, not banker's 6.2
+        assert_eq!(percent_1dp(1, 3), Some(33.3));
+        assert_eq!(percent_1dp(2, 3), Some(66.7));
+        assert_eq!(percent_1dp(0, 5), Some(0.0));
+        assert_eq!(percent_1dp(5, 5), Some(100.0));
+        assert_eq!(percent_1dp(-1, 16), Some(-6.3));
+        assert_eq!(percent_1dp(3, 0), None);
+    }
+
+    #[test]
+    fn json_shape_matches_the_contract() {
+        let m = Measure::ratio("frontdoor.rereferrals_12m", "Re-referrals", 203, 1234);
+        let j = serde_json::to_value(&m).unwrap();
+        assert_eq!(j["unit"], "ratio");
+        assert_eq!(j["numerator"], 203);
+        assert_eq!(j["value"], 16.5);
+        let z = serde_json::to_value(Measure::ratio("x", "x", 0, 0)).unwrap();
+        assert!(z["value"].is_null() && z.get("value").is_some());
+        let c = Measure::count("frontdoor.referrals", "Referrals", 1234)
+            .with_rows(vec![MeasureRow::share("police", "Police", 456, 1234)]);
+        let j = serde_json::to_string(&c).unwrap();
+        assert!(j.contains("\"value\":1234,"), "{j}");
+        assert!(
+            j.contains("\"percent\":37.0") || j.contains("\"percent\":37"),
+            "{j}"
+        );
+        assert!(!j.contains("numerator"));
+    }
+}

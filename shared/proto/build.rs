@@ -1,0 +1,26 @@
+//! Compiles every .proto under the workspace's `proto/` in pure Rust (protox: no protoc needed) and
+//! writes the encoded descriptor set next to the generated code, for server reflection.
+
+use std::{env, fs, path::PathBuf};
+
+use prost::Message;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
+    let files = [
+        "csc/common/v1/common.proto",
+        "csc/frontdoor/v1/frontdoor.proto",
+    ];
+    println!("cargo:rerun-if-changed={}", root.display());
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", root.join(f).display());
+    }
+    let fds = protox::compile(files, [&root])?;
+    let out = PathBuf::from(env::var("OUT_DIR")?);
+    fs::write(out.join("csc_descriptor.bin"), fds.encode_to_vec())?;
+    tonic_prost_build::configure()
+        .build_server(true)
+        .build_client(true)
+        .compile_fds(fds)?;
+    Ok(())
+}

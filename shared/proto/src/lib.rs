@@ -1,0 +1,23 @@
+//! The suite's public gRPC API, generated from `proto/` at build time.
+
+#![allow(clippy::all, missing_docs)]
+
+pub mod csc {
+    pub mod common {
+        pub mod v1 {
+            tonic::include_proto!("csc.common.v1");
+        }
+    }
+    pub mod frontdoor {
+        pub mod v1 {
+            tonic::include_proto!("csc.frontdoor.v1");
+        }
+    }
+}
+
+pub use csc::common::v1 as common;
+pub use csc::frontdoor::v1 as frontdoor;
+
+/// The encoded `FileDescriptorSet` of every package, for gRPC server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/csc_descriptor.bin"));
