@@ -1,0 +1,79 @@
+//! Configuration shared by every server: each flag has a `CSC_*` environment variable, and the
+//! database URL may come from a mounted secret file.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::Args;
+
+/// Default addresses of the services on one machine (`csc serve all` and the client commands).
+pub const FRONTDOOR_ADDR: &str = "127.0.0.1:50051";
+pub const PROTECTION_ADDR: &str = "127.0.0.1:50052";
+pub const PLACEMENTS_ADDR: &str = "127.0.0.1:50053";
+pub const FINANCE_ADDR: &str = "127.0.0.1:50054";
+pub const AGGREGATOR_ADDR: &str = "127.0.0.1:50055";
+
+/// Where a server keeps its data: a database URL, or a file holding one.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: `sqlite://FILE` (created if missing) or `postgres://USER:PASS@HOST/DB`.
+    #[arg(long, env = "CSC_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// A file holding the database URL (a mounted secret); wins over --database-url.
+    #[arg(long, env = "CSC_DATABASE_URL_FILE")]
+    pub database_url_file: Option<PathBuf>,
+}
+
+impl DatabaseArgs {
+    /// The URL to connect to, or `default` when none is configured.
+    pub fn url_or(&self, default: impl FnOnce() -> String) -> anyhow::Result<String> {
+        Ok(
+            crate::db::resolve_url(self.database_url.clone(), self.database_url_file.clone())?
+                .unwrap_or_else(default),
+        )
+    }
+}
+
+/// How a server listens and treats its connections.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// Seconds after which a client connection is closed gracefully, so that long-lived HTTP/2
+    /// connections spread over new replicas.
+    #[arg(long, env = "CSC_MAX_CONNECTION_AGE_SECS", default_value_t = 300)]
+    pub max_connection_age_secs: u64,
+    /// Seconds to let in-flight calls finish after SIGTERM before exiting.
+    #[arg(long, env = "CSC_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ServerArgs {
+    fn default() -> Self {
+        Self {
+            max_connection_age_secs: 300,
+            shutdown_grace_secs: 20,
+        }
+    }
+}
+
+impl ServerArgs {
+    pub fn max_connection_age(&self) -> Duration {
+        Duration::from_secs(self.max_connection_age_secs)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+/// The address a client command connects to: `http://` added to a bare `host:port`.
+pub fn endpoint_uri(addr: &str) -> String {
+    if addr.starts_with("http://") || addr.starts_with("https://") {
+        addr.to_owned()
+    } else {
+        format!("http://{addr}")
+    }
+}
+
+pub fn parse_listen(addr: &str) -> anyhow::Result<SocketAddr> {
+    addr.parse()
+        .map_err(|e| anyhow::anyhow!("listen address {addr:?}: {e}"))
+}

@@ -1,0 +1,97 @@
+//! Database connection and migrations, on SQLite (the default: one file per service, WAL) and
+//! PostgreSQL (production: one database or schema per service).
+
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm_migration::MigratorTrait;
+
+/// How a service's database is named in URLs: `sqlite://path/file.db` or `postgres://...`.
+/// A SQLite URL gets `mode=rwc` so that the file is created on first start.
+pub fn normalise_url(url: &str) -> String {
+    if url.starts_with("sqlite:") && !url.contains("mode=") && !url.contains(":memory:") {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}mode=rwc")
+    } else {
+        url.to_owned()
+    }
+}
+
+/// The SQLite URL of a service's file in a data directory.
+pub fn sqlite_url_in(dir: &std::path::Path, service: &str) -> String {
+    format!(
+        "sqlite://{}?mode=rwc",
+        dir.join(format!("{service}.db")).display()
+    )
+}
+
+/// Connects with a pool sized for the backend. SQLite runs in WAL mode with `synchronous=NORMAL`
+/// (durable across process crashes; the last commits may be lost only on power loss) and waits
+/// up to 5 s on a locked database instead of failing.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
+    let url = normalise_url(url);
+    let mut opts = ConnectOptions::new(url.clone());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30));
+    if url.starts_with("sqlite:") {
+        opts.max_connections(4)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true)
+            });
+    } else {
+        opts.max_connections(16).min_connections(1);
+    }
+    let db = Database::connect(opts).await?;
+    // Fail at start, not at the first request, when the database is unreachable.
+    db.execute_unprepared("SELECT 1").await?;
+    Ok(db)
+}
+
+/// Connects and applies every pending migration of `M`.
+pub async fn connect_and_migrate<M: MigratorTrait>(
+    url: &str,
+) -> Result<DatabaseConnection, sea_orm::DbErr> {
+    let db = connect(url).await?;
+    M::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Whether this connection is to SQLite (some statements differ).
+pub fn is_sqlite(db: &impl ConnectionTrait) -> bool {
+    db.get_database_backend() == DbBackend::Sqlite
+}
+
+/// Reads the database URL from the file named by `CSC_DATABASE_URL_FILE` (a mounted secret) if
+/// given, else the URL itself.
+pub fn resolve_url(
+    url: Option<String>,
+    url_file: Option<std::path::PathBuf>,
+) -> anyhow::Result<Option<String>> {
+    if let Some(path) = url_file {
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            anyhow::anyhow!("reading the database URL from {}: {e}", path.display())
+        })?;
+        return Ok(Some(text.trim().to_owned()));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_create_their_file() {
+        assert_eq!(normalise_url("sqlite://x.db"), "sqlite://x.db?mode=rwc");
+        assert_eq!(
+            normalise_url("sqlite://x.db?mode=ro"),
+            "sqlite://x.db?mode=ro"
+        );
+        assert_eq!(normalise_url("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}
