@@ -11,9 +11,14 @@ use sha2::{Digest, Sha256};
 
 use crate::Error;
 
-/// Every service's migrator includes this migration.
-#[derive(DeriveMigrationName)]
+/// Every service's migrator includes this migration, first.
 pub struct CreateRequestLog;
+
+impl MigrationName for CreateRequestLog {
+    fn name(&self) -> &str {
+        "m20261126_000001_request_log"
+    }
+}
 
 #[derive(DeriveIden)]
 enum RequestLog {

@@ -34,7 +34,13 @@ fn json_logs() -> bool {
 /// Installs the global subscriber. Safe to call more than once (later calls do nothing), so tests
 /// and `csc serve all` can share it.
 pub fn init(service_name: &'static str) -> TelemetryGuard {
-    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    init_with_level(service_name, "info")
+}
+
+/// As [`init`], with `default_level` where `RUST_LOG` is not set.
+pub fn init_with_level(service_name: &'static str, default_level: &str) -> TelemetryGuard {
+    let filter =
+        || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let fmt_layer = if json_logs() {
         tracing_subscriber::fmt::layer()
             .json()

@@ -291,3 +291,51 @@ mod tests {
         assert!(a.is_nfa());
     }
 }
+
+/// The natural key of every front-door record but contacts: LA, child and a date (referral date,
+/// assessment start, S47 start, discussion date, ICPC date).
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct ChildDateKey {
+    pub la_code: LaCode,
+    pub child_id: String,
+    pub date: NaiveDate,
+}
+
+/// A contact's natural key: the LA's own contact id.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct ContactKey {
+    pub la_code: LaCode,
+    pub contact_id: String,
+}
+
+impl Contact {
+    pub fn key(&self) -> ContactKey {
+        ContactKey {
+            la_code: self.la_code,
+            contact_id: self.contact_id.clone(),
+        }
+    }
+}
+
+macro_rules! child_date_key {
+    ($t:ty, $date:ident) => {
+        impl $t {
+            pub fn key(&self) -> ChildDateKey {
+                ChildDateKey {
+                    la_code: self.la_code,
+                    child_id: self.child_id.clone(),
+                    date: self.$date,
+                }
+            }
+        }
+    };
+}
+child_date_key!(Referral, referral_date);
+child_date_key!(Assessment, start_date);
+child_date_key!(Section47Enquiry, start_date);
+child_date_key!(StrategyDiscussion, discussion_date);
+child_date_key!(Icpc, icpc_date);

@@ -1,0 +1,78 @@
+//! `csc demo`: serve every service on a fresh data directory, import a CIN census file and print
+//! the front door's measures, all in one process and one command.
+
+use std::path::PathBuf;
+
+use csc_runtime::{Shutdown, config::ServerArgs};
+use tokio::net::TcpListener;
+
+use crate::{import, measures, serve};
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// CIN census XML to import (default: the shared synthetic sample).
+    #[arg(long, default_value = "../shared/samples/cin/fake_CIN_data.xml")]
+    pub cin: PathBuf,
+    /// Data directory (default: $CSC_DATA_DIR, else ./csc-data).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Periods to print (default: the census year and its last quarter).
+    #[arg(long)]
+    pub period: Vec<String>,
+}
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    // The demo's output is the measures: logs only when something is wrong, unless RUST_LOG asks.
+    let _telemetry = csc_runtime::telemetry::init_with_level("csc-demo", "warn");
+    let shutdown = Shutdown::new();
+    // Ephemeral ports: the demo never collides with a suite already running.
+    let frontdoor = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = frontdoor.local_addr()?.to_string();
+    let all = serve::AllArgs {
+        data_dir: args.data_dir.clone(),
+        frontdoor: addr.clone(),
+        server: ServerArgs::default(),
+    };
+    let server = tokio::spawn(serve::run_all(all, frontdoor, shutdown.clone()));
+
+    let result = async {
+        let mut client = connect_when_ready(&addr).await?;
+        let mut report = import::Report::default();
+        let la = crate::import::cin_la_and_year(&args.cin)?;
+        import::import_cin(&mut client, &args.cin, None, &mut report).await?;
+        crate::out(&report.render());
+        let periods = if args.period.is_empty() {
+            default_periods(la.1)
+        } else {
+            args.period.clone()
+        };
+        for p in periods {
+            let doc = measures::fetch_frontdoor(&addr, &la.0, &p).await?;
+            crate::out(&format!("\n{}", measures::render_table(&doc)));
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    shutdown.cancel();
+    server.await??;
+    result
+}
+
+/// The census year Y covers the financial year ending 31 March Y: print it and its Q4.
+fn default_periods(census_year: Option<i32>) -> Vec<String> {
+    let y = census_year.unwrap_or(2022) - 1;
+    let fy = format!("{y}-{:02}", (y + 1) % 100);
+    vec![fy.clone(), format!("{fy}-Q4")]
+}
+
+async fn connect_when_ready(addr: &str) -> anyhow::Result<import::FrontDoorClient> {
+    let mut last = None;
+    for _ in 0..100 {
+        match import::connect(addr).await {
+            Ok(c) => return Ok(c),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Err(last.unwrap_or_else(|| anyhow::anyhow!("the front door did not start")))
+}

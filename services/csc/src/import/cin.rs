@@ -1,0 +1,757 @@
+//! CIN census XML (DfE layouts 2017-2026) to front-door records.
+//!
+//! The file is read as a stream, one `<Child>` at a time, so a census of any size needs little
+//! memory. Element names are matched without namespaces; modules the front door does not use
+//! (CIN plans, CP plans, pre-proceedings, characteristics) are skipped here and go to their own
+//! services. Each record keeps the element path it came from, so that a refused value is named
+//! exactly: `Message/Children/Child[2]/CINdetails[1]/Assessments[1]/AssessmentAuthorisationDate`.
+
+use std::{fs::File, io::BufReader, path::Path};
+
+use csc_core::{LaCode, codes, parse_date};
+use csc_proto::frontdoor as pb;
+use indicatif::{ProgressBar, ProgressStyle};
+use quick_xml::{Reader, events::Event};
+
+use super::{FrontDoorClient, Origin, Report, Uploader};
+
+/// An element of one child's subtree.
+#[derive(Debug, Default)]
+pub struct Node {
+    pub name: String,
+    pub text: String,
+    pub children: Vec<Node>,
+    /// On a `<Child>`: text found beside elements anywhere inside it, with its element path.
+    pub stray: Vec<(String, String)>,
+}
+
+impl Node {
+    fn child(&self, name: &str) -> Option<&Node> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// Children named `name`, with their 1-based position among them (for element paths).
+    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = (usize, &'a Node)> + 'a {
+        self.children
+            .iter()
+            .filter(move |c| c.name == name)
+            .enumerate()
+            .map(|(i, c)| (i + 1, c))
+    }
+
+    fn text_of(&self, name: &str) -> String {
+        self.child(name)
+            .map(|c| c.text.trim().to_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// The header fields the importer needs.
+#[derive(Debug, Default)]
+pub struct Header {
+    pub lea: Option<String>,
+    pub year: Option<String>,
+    pub reference_date: Option<String>,
+}
+
+/// Everything read from one file: header, then each child with its position in the file.
+pub enum Item {
+    Header(Header),
+    Child(usize, Node),
+    /// Text outside any leaf element (a stray word between elements), with the element path.
+    Stray {
+        path: String,
+        text: String,
+    },
+}
+
+fn resolve_entity(name: &[u8]) -> Option<&'static str> {
+    Some(match name {
+        b"amp" => "&",
+        b"lt" => "<",
+        b"gt" => ">",
+        b"quot" => "\"",
+        b"apos" => "'",
+        _ => return None,
+    })
+}
+
+/// Streams a CIN census file, calling `on_item` for the header and for each child.
+pub fn read(
+    path: &Path,
+    mut on_item: impl FnMut(Item, u64) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let file = File::open(path).map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?;
+    let mut reader = Reader::from_reader(BufReader::new(file));
+    reader.config_mut().trim_text(true);
+    let mut buf = Vec::new();
+    // Open elements, outermost first. Children of <Children> and the <Header> are handed over
+    // when they close instead of being kept, so memory stays at one child.
+    let mut stack: Vec<Node> = Vec::new();
+    let mut child_count = 0usize;
+    // Element path with the child's position: Message/Children/Child[3]/ChildIdentifiers.
+    let path_of = |stack: &[Node], last: &str, child: usize| {
+        let names = stack
+            .iter()
+            .map(|n| n.name.as_str())
+            .chain([last])
+            .collect::<Vec<_>>();
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                if *n == "Child" && i > 0 && names[i - 1] == "Children" {
+                    format!("Child[{child}]")
+                } else {
+                    (*n).to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    loop {
+        let pos = reader.buffer_position();
+        let event = reader.read_event_into(&mut buf).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: malformed XML at byte {}: {e}",
+                path.display(),
+                reader.error_position()
+            )
+        })?;
+        match event {
+            Event::Start(e) => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if name == "Child" && stack.last().is_some_and(|n| n.name == "Children") {
+                    child_count += 1;
+                }
+                stack.push(Node {
+                    name,
+                    ..Default::default()
+                });
+            }
+            Event::Empty(e) => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if let Some(top) = stack.last_mut() {
+                    top.children.push(Node {
+                        name,
+                        ..Default::default()
+                    });
+                }
+            }
+            Event::Text(t) => {
+                if let Some(top) = stack.last_mut() {
+                    top.text.push_str(&t.decode().map_err(|e| {
+                        anyhow::anyhow!("{}: bad text at byte {pos}: {e}", path.display())
+                    })?);
+                }
+            }
+            Event::CData(t) => {
+                if let Some(top) = stack.last_mut() {
+                    top.text.push_str(&String::from_utf8_lossy(&t));
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let Some(top) = stack.last_mut() {
+                    if let Some(s) = resolve_entity(r.as_ref()) {
+                        top.text.push_str(s);
+                    } else if let Ok(Some(c)) = r.resolve_char_ref() {
+                        top.text.push(c);
+                    }
+                }
+            }
+            Event::End(_) => {
+                let Some(node) = stack.pop() else { continue };
+                // Text beside child elements is not a value: report it, it may be a shifted value.
+                let mut node = node;
+                if !node.children.is_empty() && !node.text.trim().is_empty() {
+                    let path = path_of(&stack, &node.name, child_count);
+                    let text = node.text.trim().to_owned();
+                    // Inside a child, the warning goes with the child's records (and its id).
+                    let child = if node.name == "Child" {
+                        Some(&mut node)
+                    } else {
+                        stack.iter_mut().rev().find(|n| n.name == "Child")
+                    };
+                    match child {
+                        Some(c) => c.stray.push((path, text)),
+                        None => on_item(Item::Stray { path, text }, pos)?,
+                    }
+                }
+                let parent = stack.last().map(|n| n.name.as_str());
+                if node.name == "Child" && parent == Some("Children") {
+                    on_item(Item::Child(child_count, node), pos)?;
+                } else if node.name == "Header" {
+                    let source = node.child("Source");
+                    let details = node.child("CollectionDetails");
+                    on_item(
+                        Item::Header(Header {
+                            lea: source.map(|s| s.text_of("LEA")).filter(|s| !s.is_empty()),
+                            year: details.map(|d| d.text_of("Year")).filter(|s| !s.is_empty()),
+                            reference_date: details
+                                .map(|d| d.text_of("ReferenceDate"))
+                                .filter(|s| !s.is_empty()),
+                        }),
+                        pos,
+                    )?;
+                } else if let Some(top) = stack.last_mut() {
+                    top.children.push(node);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(())
+}
+
+/// ISO dates pass through; day-first dates are turned into ISO; anything else is sent as written
+/// so that the service names it as malformed.
+fn date(text: &str) -> String {
+    parse_date(text)
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| text.trim().to_owned())
+}
+
+/// The front-door records of one child, each with its origin. Problems the importer itself finds
+/// (no child id, an unreadable yes/no) are reported here.
+pub struct ChildRecords {
+    pub referrals: Vec<(pb::Referral, Origin)>,
+    pub assessments: Vec<(pb::Assessment, Origin)>,
+    pub s47s: Vec<(pb::Section47Enquiry, Origin)>,
+    pub icpcs: Vec<(pb::Icpc, Origin)>,
+}
+
+pub fn child_records(la: &str, index: usize, child: &Node, report: &mut Report) -> ChildRecords {
+    let mut out = ChildRecords {
+        referrals: vec![],
+        assessments: vec![],
+        s47s: vec![],
+        icpcs: vec![],
+    };
+    let base = format!("Message/Children/Child[{index}]");
+    let child_id = child
+        .child("ChildIdentifiers")
+        .map(|c| c.text_of("LAchildID"))
+        .unwrap_or_default();
+    let id_path = format!("{base}/ChildIdentifiers/LAchildID");
+    if child_id.is_empty() {
+        let episodes = child.all("CINdetails").count();
+        report.reject(
+            "referrals",
+            "(none)",
+            id_path,
+            format!("LAchildID is missing; the child's {episodes} episode(s) are skipped"),
+        );
+        return out;
+    }
+    for (path, text) in &child.stray {
+        report.warn(
+            "child",
+            &child_id,
+            path.clone(),
+            format!("stray text {text:?} outside any element value; ignored"),
+        );
+    }
+    let common = |loc: &str| Origin {
+        child_id: child_id.clone(),
+        location: loc.to_owned(),
+        fields: vec![
+            ("child_id".into(), id_path.clone()),
+            ("la_code".into(), "Message/Header/Source/LEA".into()),
+        ],
+    };
+
+    for (e, cd) in child.all("CINdetails") {
+        let ep = format!("{base}/CINdetails[{e}]");
+        let referral_date = date(&cd.text_of("CINreferralDate"));
+        let closure_reason = cd.text_of("ReasonForClosure");
+
+        // The referral.
+        let nfa_text = cd.text_of("ReferralNFA");
+        let nfa = match codes::parse_yes_no(&nfa_text) {
+            Some(b) => Some(b),
+            None if nfa_text.is_empty() => {
+                report.warn(
+                    "referrals",
+                    &child_id,
+                    format!("{ep}/ReferralNFA"),
+                    "missing; taken as 0 (not NFA)",
+                );
+                Some(false)
+            }
+            None => {
+                report.reject(
+                    "referrals",
+                    &child_id,
+                    format!("{ep}/ReferralNFA"),
+                    format!("{nfa_text:?} is not 0, 1, true or false"),
+                );
+                None
+            }
+        };
+        if let Some(nfa) = nfa {
+            let mut o = common(&ep);
+            o.fields
+                .push(("referral_date".into(), format!("{ep}/CINreferralDate")));
+            o.fields
+                .push(("source".into(), format!("{ep}/ReferralSource")));
+            out.referrals.push((
+                pb::Referral {
+                    la_code: la.to_owned(),
+                    child_id: child_id.clone(),
+                    referral_date: referral_date.clone(),
+                    source: cd.text_of("ReferralSource"),
+                    nfa,
+                },
+                o,
+            ));
+        }
+
+        // Assessments, with the episode's closure reason as their outcome (RC8/RC9 = NFA).
+        for (a, node) in cd.all("Assessments") {
+            let ap = format!("{ep}/Assessments[{a}]");
+            let mut o = common(&ap);
+            o.fields.push((
+                "start_date".into(),
+                format!("{ap}/AssessmentActualStartDate"),
+            ));
+            o.fields.push((
+                "authorisation_date".into(),
+                format!("{ap}/AssessmentAuthorisationDate"),
+            ));
+            o.fields
+                .push(("referral_date".into(), format!("{ep}/CINreferralDate")));
+            o.fields
+                .push(("closure_reason".into(), format!("{ep}/ReasonForClosure")));
+            let mut factors = Vec::new();
+            if let Some(f) = node.child("FactorsIdentifiedAtAssessment") {
+                for (j, factor) in f.all("AssessmentFactors") {
+                    o.fields.push((
+                        format!("factors[{}]", factors.len()),
+                        format!("{ap}/FactorsIdentifiedAtAssessment/AssessmentFactors[{j}]"),
+                    ));
+                    factors.push(factor.text.trim().to_owned());
+                }
+            }
+            out.assessments.push((
+                pb::Assessment {
+                    la_code: la.to_owned(),
+                    child_id: child_id.clone(),
+                    start_date: date(&node.text_of("AssessmentActualStartDate")),
+                    referral_date: referral_date.clone(),
+                    authorisation_date: date(&node.text_of("AssessmentAuthorisationDate")),
+                    factors,
+                    outcome: 0,
+                    closure_reason: closure_reason.clone(),
+                },
+                o,
+            ));
+        }
+
+        // Section 47 enquiries, with the ICPC each led to.
+        let mut s47_starts: Vec<(String, String)> = Vec::new(); // (start, icpc date)
+        for (s, node) in cd.all("Section47") {
+            let sp = format!("{ep}/Section47[{s}]");
+            let not_required_text = node.text_of("ICPCnotRequired");
+            let icpc_not_required = match codes::parse_yes_no(&not_required_text) {
+                Some(b) => b,
+                None => {
+                    if !not_required_text.is_empty() {
+                        report.warn(
+                            "section 47 enquiries",
+                            &child_id,
+                            format!("{sp}/ICPCnotRequired"),
+                            format!("{not_required_text:?} is not 0, 1, true or false; taken as 0"),
+                        );
+                    }
+                    false
+                }
+            };
+            let start = date(&node.text_of("S47ActualStartDate"));
+            let icpc_date = date(&node.text_of("DateOfInitialCPC"));
+            s47_starts.push((start.clone(), icpc_date.clone()));
+            let mut o = common(&sp);
+            o.fields
+                .push(("start_date".into(), format!("{sp}/S47ActualStartDate")));
+            o.fields
+                .push(("icpc_date".into(), format!("{sp}/DateOfInitialCPC")));
+            o.fields
+                .push(("icpc_target_date".into(), format!("{sp}/InitialCPCtarget")));
+            o.fields
+                .push(("referral_date".into(), format!("{ep}/CINreferralDate")));
+            out.s47s.push((
+                pb::Section47Enquiry {
+                    la_code: la.to_owned(),
+                    child_id: child_id.clone(),
+                    start_date: start,
+                    referral_date: referral_date.clone(),
+                    icpc_target_date: date(&node.text_of("InitialCPCtarget")),
+                    icpc_date,
+                    icpc_not_required,
+                },
+                o,
+            ));
+        }
+
+        // The episode's own ICPC date. The enquiry that led to it is the episode's enquiry naming
+        // the same date, else its latest enquiry started on or before it (docs/measures.md).
+        let icpc = date(&cd.text_of("DateOfInitialCPC"));
+        if !icpc.is_empty() {
+            let same = s47_starts
+                .iter()
+                .filter(|(_, d)| *d == icpc)
+                .map(|(s, _)| s.as_str())
+                .max();
+            let before = s47_starts
+                .iter()
+                .map(|(s, _)| s.as_str())
+                .filter(|s| parse_date(s).is_some() && **s <= *icpc)
+                .max();
+            let mut o = common(&ep);
+            o.fields
+                .push(("icpc_date".into(), format!("{ep}/DateOfInitialCPC")));
+            o.fields.push((
+                "s47_start_date".into(),
+                format!("{ep}/Section47/S47ActualStartDate"),
+            ));
+            out.icpcs.push((
+                pb::Icpc {
+                    la_code: la.to_owned(),
+                    child_id: child_id.clone(),
+                    icpc_date: icpc,
+                    s47_start_date: same.or(before).unwrap_or_default().to_owned(),
+                },
+                o,
+            ));
+        }
+    }
+    out
+}
+
+/// Imports one CIN census file into the front door.
+pub async fn import(
+    client: &mut FrontDoorClient,
+    path: &Path,
+    la_flag: Option<&str>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    if let Some(la) = la_flag {
+        LaCode::parse(la).map_err(|e| anyhow::anyhow!("--la: {e}"))?;
+    }
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bar = ProgressBar::new(size);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {percent}% {eta}").expect("valid template"),
+    );
+    bar.set_message(format!("{}", path.display()));
+
+    // Children are collected from the synchronous XML reader and sent in batches between reads.
+    let mut la: Option<String> = la_flag.map(str::to_owned);
+    let mut header_seen = false;
+    let mut pending: Vec<(usize, Node)> = Vec::new();
+    let mut stray: Vec<(String, String)> = Vec::new();
+    let mut referrals = Uploader::<pb::Referral>::default();
+    let mut assessments = Uploader::<pb::Assessment>::default();
+    let mut s47s = Uploader::<pb::Section47Enquiry>::default();
+    let mut icpcs = Uploader::<pb::Icpc>::default();
+    let mut children = 0usize;
+
+    // Read in slices of children so that memory stays bounded on very large files.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<anyhow::Result<(Item, u64)>>(256);
+    let reader_path = path.to_owned();
+    let reader = tokio::task::spawn_blocking(move || {
+        let tx2 = tx.clone();
+        let r = read(&reader_path, |item, pos| {
+            tx2.blocking_send(Ok((item, pos)))
+                .map_err(|_| anyhow::anyhow!("import cancelled"))
+        });
+        if let Err(e) = r {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+
+    while let Some(msg) = rx.recv().await {
+        let (item, pos) = match msg {
+            Ok(x) => x,
+            Err(e) => {
+                // Everything before the fault has been sent; report and stop.
+                bar.finish_and_clear();
+                flush_children(
+                    client,
+                    report,
+                    la.as_deref(),
+                    &mut pending,
+                    &mut referrals,
+                    &mut assessments,
+                    &mut s47s,
+                    &mut icpcs,
+                )
+                .await?;
+                flush_all(
+                    client,
+                    report,
+                    &mut referrals,
+                    &mut assessments,
+                    &mut s47s,
+                    &mut icpcs,
+                )
+                .await?;
+                report.notes.push(format!(
+                    "{}: {children} children read before the file became unreadable",
+                    path.display()
+                ));
+                return Err(e);
+            }
+        };
+        bar.set_position(pos);
+        match item {
+            Item::Header(h) => {
+                header_seen = true;
+                if la.is_none() {
+                    match h.lea.as_deref().map(LaCode::parse) {
+                        Some(Ok(code)) => la = Some(code.to_string()),
+                        Some(Err(e)) => anyhow::bail!(
+                            "{}: Message/Header/Source/LEA: {e}; give --la",
+                            path.display()
+                        ),
+                        None => {
+                            anyhow::bail!("{}: the header has no LEA; give --la", path.display())
+                        }
+                    }
+                }
+                report.notes.push(format!(
+                    "{}: CIN census {} (reference date {}), filed under LA {}",
+                    path.display(),
+                    h.year.as_deref().unwrap_or("year not stated"),
+                    h.reference_date.as_deref().unwrap_or("not stated"),
+                    la.as_deref().unwrap_or("?"),
+                ));
+            }
+            Item::Child(i, node) => {
+                children += 1;
+                pending.push((i, node));
+                if la.is_some() && pending.len() >= 256 {
+                    flush_children(
+                        client,
+                        report,
+                        la.as_deref(),
+                        &mut pending,
+                        &mut referrals,
+                        &mut assessments,
+                        &mut s47s,
+                        &mut icpcs,
+                    )
+                    .await?;
+                }
+            }
+            Item::Stray { path: p, text } => stray.push((p, text)),
+        }
+    }
+    reader.await?;
+    bar.finish_and_clear();
+    if la.is_none() {
+        anyhow::bail!(
+            "{}: {} has no LEA; give --la",
+            path.display(),
+            if header_seen {
+                "the header"
+            } else {
+                "the file"
+            }
+        );
+    }
+    flush_children(
+        client,
+        report,
+        la.as_deref(),
+        &mut pending,
+        &mut referrals,
+        &mut assessments,
+        &mut s47s,
+        &mut icpcs,
+    )
+    .await?;
+    flush_all(
+        client,
+        report,
+        &mut referrals,
+        &mut assessments,
+        &mut s47s,
+        &mut icpcs,
+    )
+    .await?;
+    for (p, text) in stray {
+        report.warn(
+            "file",
+            "-",
+            p,
+            format!("stray text {text:?} outside any element value; ignored"),
+        );
+    }
+    report
+        .notes
+        .push(format!("{}: {children} children read", path.display()));
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn flush_children(
+    client: &mut FrontDoorClient,
+    report: &mut Report,
+    la: Option<&str>,
+    pending: &mut Vec<(usize, Node)>,
+    referrals: &mut Uploader<pb::Referral>,
+    assessments: &mut Uploader<pb::Assessment>,
+    s47s: &mut Uploader<pb::Section47Enquiry>,
+    icpcs: &mut Uploader<pb::Icpc>,
+) -> anyhow::Result<()> {
+    let Some(la) = la else { return Ok(()) };
+    for (i, node) in pending.drain(..) {
+        let recs = child_records(la, i, &node, report);
+        for (r, o) in recs.referrals {
+            referrals.push(client, report, r, o).await?;
+        }
+        for (r, o) in recs.assessments {
+            assessments.push(client, report, r, o).await?;
+        }
+        for (r, o) in recs.s47s {
+            s47s.push(client, report, r, o).await?;
+        }
+        for (r, o) in recs.icpcs {
+            icpcs.push(client, report, r, o).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn flush_all(
+    client: &mut FrontDoorClient,
+    report: &mut Report,
+    referrals: &mut Uploader<pb::Referral>,
+    assessments: &mut Uploader<pb::Assessment>,
+    s47s: &mut Uploader<pb::Section47Enquiry>,
+    icpcs: &mut Uploader<pb::Icpc>,
+) -> anyhow::Result<()> {
+    referrals.flush(client, report).await?;
+    assessments.flush(client, report).await?;
+    s47s.flush(client, report).await?;
+    icpcs.flush(client, report).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(xml: &str) -> (Vec<Header>, Vec<(usize, Node)>, Vec<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.xml");
+        std::fs::write(&p, xml).unwrap();
+        let (mut h, mut c, mut s) = (vec![], vec![], vec![]);
+        read(&p, |item, _| {
+            match item {
+                Item::Header(x) => h.push(x),
+                Item::Child(i, n) => c.push((i, n)),
+                Item::Stray { path, text } => s.push(format!("{path}: {text}")),
+            }
+            Ok(())
+        })
+        .unwrap();
+        (h, c, s)
+    }
+
+    const XML: &str = r#"<Message><Header><CollectionDetails><Collection>CIN</Collection><Year>2024</Year>
+      <ReferenceDate>2024-03-31</ReferenceDate></CollectionDetails><Source><LEA>201</LEA></Source></Header>
+      <Children>
+        <Child><ChildIdentifiers><LAchildID>C1</LAchildID><UPNunknown>UN3</UPNunknown>PersonBirthDate<Sex>M</Sex></ChildIdentifiers>
+          <CINdetails><CINreferralDate>2023-04-03</CINreferralDate><ReferralSource>6</ReferralSource>
+            <ReasonForClosure>RC8</ReasonForClosure><DateOfInitialCPC>2023-05-02</DateOfInitialCPC>
+            <Assessments><AssessmentActualStartDate>2023-04-04</AssessmentActualStartDate>
+              <AssessmentAuthorisationDate>03/05/2023</AssessmentAuthorisationDate>
+              <FactorsIdentifiedAtAssessment><AssessmentFactors>1C</AssessmentFactors><AssessmentFactors>RB</AssessmentFactors></FactorsIdentifiedAtAssessment>
+            </Assessments>
+            <Section47><S47ActualStartDate>2023-04-10</S47ActualStartDate><DateOfInitialCPC>2023-04-28</DateOfInitialCPC><ICPCnotRequired>false</ICPCnotRequired></Section47>
+            <Section47><S47ActualStartDate>2023-04-20</S47ActualStartDate><ICPCnotRequired>0</ICPCnotRequired></Section47>
+            <ReferralNFA>true</ReferralNFA></CINdetails>
+        </Child>
+        <Child><ChildIdentifiers><UPN>A1</UPN></ChildIdentifiers><CINdetails><CINreferralDate>2023-04-03</CINreferralDate></CINdetails></Child>
+      </Children></Message>"#;
+
+    #[test]
+    fn reads_header_children_and_stray_text() {
+        let (h, c, s) = parse(XML);
+        assert_eq!(h[0].lea.as_deref(), Some("201"));
+        assert_eq!(h[0].year.as_deref(), Some("2024"));
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[1].0, 2);
+        assert!(
+            s.is_empty(),
+            "stray text inside a child stays with the child"
+        );
+        assert_eq!(
+            c[0].1.stray,
+            [(
+                "Message/Children/Child[1]/ChildIdentifiers".to_owned(),
+                "PersonBirthDate".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn maps_a_child_to_front_door_records_with_their_element_paths() {
+        let (_, c, _) = parse(XML);
+        let mut report = Report::default();
+        let r = child_records("201", 1, &c[0].1, &mut report);
+        assert_eq!(r.referrals.len(), 1);
+        assert!(r.referrals[0].0.nfa);
+        let (a, o) = &r.assessments[0];
+        assert_eq!(
+            a.authorisation_date, "2023-05-03",
+            "day-first dates become ISO"
+        );
+        assert_eq!(a.closure_reason, "RC8");
+        assert_eq!(a.factors, ["1C", "RB"]);
+        assert_eq!(
+            o.source_of("factors[1]"),
+            "Message/Children/Child[1]/CINdetails[1]/Assessments[1]/FactorsIdentifiedAtAssessment/AssessmentFactors[2]"
+        );
+        assert_eq!(r.s47s.len(), 2);
+        // The episode's ICPC (2 May) is not named by either enquiry: the latest enquiry started
+        // on or before it led to it.
+        assert_eq!(r.icpcs[0].0.icpc_date, "2023-05-02");
+        assert_eq!(r.icpcs[0].0.s47_start_date, "2023-04-20");
+
+        assert_eq!(report.warnings.len(), 1);
+        assert_eq!(report.warnings[0].child_id, "C1");
+        let r2 = child_records("201", 2, &c[1].1, &mut report);
+        assert!(r2.referrals.is_empty());
+        assert_eq!(report.rejected.len(), 1);
+        assert!(
+            report.rejected[0]
+                .source
+                .ends_with("Child[2]/ChildIdentifiers/LAchildID")
+        );
+    }
+}
+
+/// The LA code (header LEA) and census year of a CIN census file, read from its header only.
+pub fn la_and_year(path: &Path) -> anyhow::Result<(String, Option<i32>)> {
+    let mut found = None;
+    let r = read(path, |item, _| match item {
+        Item::Header(h) => {
+            found = Some(h);
+            Err(anyhow::anyhow!("header read"))
+        }
+        _ => Ok(()),
+    });
+    let h = match (found, r) {
+        (Some(h), _) => h,
+        (None, Err(e)) => return Err(e),
+        (None, Ok(())) => anyhow::bail!("{}: no header", path.display()),
+    };
+    let la = h
+        .lea
+        .ok_or_else(|| anyhow::anyhow!("{}: the header has no LEA", path.display()))?;
+    LaCode::parse(&la).map_err(|e| anyhow::anyhow!("{}: LEA: {e}", path.display()))?;
+    Ok((la, h.year.and_then(|y| y.trim().parse().ok())))
+}

@@ -1,0 +1,332 @@
+//! Local CSV files for what no statutory return carries: contacts, and strategy discussions with
+//! the agencies invited and attending. Columns are documented in docs/formats.md: a header row,
+//! columns in any order and any case, dates as ISO (2018-04-01) or day first (01/04/2018).
+
+use std::{collections::HashMap, path::Path};
+
+use csc_core::{LaCode, parse_date};
+use csc_proto::frontdoor as pb;
+
+use super::{FrontDoorClient, Origin, Report, Uploader};
+
+/// A CSV file's rows by column name, with line numbers for the report.
+struct Table {
+    file: String,
+    columns: HashMap<String, usize>,
+    reader: csv::Reader<std::fs::File>,
+}
+
+impl Table {
+    fn open(path: &Path, required: &[&str]) -> anyhow::Result<Self> {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_path(path)
+            .map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?;
+        let headers = reader
+            .headers()
+            .map_err(|e| anyhow::anyhow!("{}: reading the header row: {e}", path.display()))?;
+        let columns: HashMap<String, usize> = headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                (
+                    h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase(),
+                    i,
+                )
+            })
+            .collect();
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|c| !columns.contains_key(*c))
+            .collect();
+        if !missing.is_empty() {
+            anyhow::bail!(
+                "{}: the header row lacks column(s) {}; see docs/formats.md",
+                path.display(),
+                missing.join(", ")
+            );
+        }
+        Ok(Self {
+            file: path.display().to_string(),
+            columns,
+            reader,
+        })
+    }
+}
+
+/// One row, with what went wrong in it so far.
+struct Row<'a> {
+    record: &'a csv::StringRecord,
+    columns: &'a HashMap<String, usize>,
+    location: String,
+    problems: Vec<(String, String)>,
+}
+
+impl Row<'_> {
+    fn get(&self, column: &str) -> &str {
+        self.columns
+            .get(column)
+            .and_then(|&i| self.record.get(i))
+            .unwrap_or("")
+    }
+
+    fn fail(&mut self, column: &str, why: impl Into<String>) {
+        self.problems.push((format!("column {column}"), why.into()));
+    }
+
+    fn date(&mut self, column: &str, required: bool) -> String {
+        let v = self.get(column).to_owned();
+        if v.is_empty() {
+            if required {
+                self.fail(column, "required");
+            }
+            return String::new();
+        }
+        match parse_date(&v) {
+            Some(d) => d.to_string(),
+            None => {
+                self.fail(
+                    column,
+                    format!("{v:?} is not a date (YYYY-MM-DD or DD/MM/YYYY)"),
+                );
+                String::new()
+            }
+        }
+    }
+
+    fn la(&mut self, flag: Option<&str>) -> String {
+        let v = self.get("la_code").to_owned();
+        match (v.is_empty(), flag) {
+            (true, Some(f)) => f.to_owned(),
+            (true, None) => {
+                self.fail("la_code", "missing: give a la_code column or --la");
+                String::new()
+            }
+            (false, Some(f)) if f != v => {
+                self.fail("la_code", format!("{v:?} differs from --la {f}"));
+                String::new()
+            }
+            (false, _) => v,
+        }
+    }
+
+    fn yes_no(&mut self, column: &str) -> bool {
+        match self.get(column).to_ascii_lowercase().as_str() {
+            "y" | "yes" | "1" | "true" => true,
+            "n" | "no" | "0" | "false" | "" => false,
+            other => {
+                let other = other.to_owned();
+                self.fail(
+                    column,
+                    format!("{other:?} is not Y/N, yes/no, 1/0 or true/false"),
+                );
+                false
+            }
+        }
+    }
+
+    fn agencies(&mut self, column: &str) -> Vec<i32> {
+        let text = self.get(column).to_owned();
+        let mut out = Vec::new();
+        for part in text
+            .split([';', '|', '/'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let a = match part.to_ascii_lowercase().as_str() {
+                "police" => pb::Agency::Police,
+                "health" => pb::Agency::Health,
+                "education" => pb::Agency::Education,
+                "other" => pb::Agency::Other,
+                _ => {
+                    self.fail(
+                        column,
+                        format!(
+                            "unknown agency {part:?}: expected police, health, education or other"
+                        ),
+                    );
+                    continue;
+                }
+            };
+            out.push(a as i32);
+        }
+        out
+    }
+
+    /// The origin of a record read from this row: API fields map to the columns they came from.
+    fn origin(&self, child_id: &str, fields: &[(&str, &str)]) -> Origin {
+        Origin {
+            child_id: child_id.to_owned(),
+            location: self.location.clone(),
+            fields: fields
+                .iter()
+                .map(|(f, c)| (f.to_string(), format!("{} column {c}", self.location)))
+                .collect(),
+        }
+    }
+
+    fn report_problems(&self, kind: &'static str, child_id: &str, report: &mut Report) -> bool {
+        for (col, why) in &self.problems {
+            report.reject(
+                kind,
+                if child_id.is_empty() {
+                    "(none)"
+                } else {
+                    child_id
+                },
+                format!("{} {col}", self.location),
+                why.clone(),
+            );
+        }
+        !self.problems.is_empty()
+    }
+}
+
+fn check_la_flag(la: Option<&str>) -> anyhow::Result<()> {
+    if let Some(la) = la {
+        LaCode::parse(la).map_err(|e| anyhow::anyhow!("--la: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Reads each row with `row_to`, sending what it makes; unreadable rows are reported.
+async fn import_rows<P: super::Upload>(
+    client: &mut FrontDoorClient,
+    path: &Path,
+    required: &[&str],
+    report: &mut Report,
+    mut row_to: impl FnMut(&mut Row<'_>) -> Option<(P, Origin)>,
+) -> anyhow::Result<()> {
+    let mut table = Table::open(path, required)?;
+    let mut up = Uploader::<P>::default();
+    let mut rows = 0usize;
+    let columns = table.columns.clone();
+    for result in table.reader.records() {
+        rows += 1;
+        let record = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                report.reject(
+                    P::KIND,
+                    "(unknown)",
+                    format!("{} line {line}", table.file),
+                    format!("unreadable row: {e}"),
+                );
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let mut row = Row {
+            record: &record,
+            columns: &columns,
+            location: format!("{} line {line}", table.file),
+            problems: vec![],
+        };
+        if let Some((p, origin)) = row_to(&mut row) {
+            up.push(client, report, p, origin).await?;
+        }
+    }
+    up.flush(client, report).await?;
+    report
+        .notes
+        .push(format!("{}: {rows} rows read", table.file));
+    Ok(())
+}
+
+pub async fn import_contacts(
+    client: &mut FrontDoorClient,
+    path: &Path,
+    la: Option<&str>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    check_la_flag(la)?;
+    let required = [
+        "contact_id",
+        "child_id",
+        "contact_date",
+        "source",
+        "became_referral",
+    ];
+    let mut problems = Report::default();
+    import_rows::<pb::Contact>(client, path, &required, report, |row| {
+        let la_code = row.la(la);
+        let child_id = row.get("child_id").to_owned();
+        let c = pb::Contact {
+            la_code,
+            contact_id: row.get("contact_id").to_owned(),
+            child_id: child_id.clone(),
+            contact_date: row.date("contact_date", true),
+            source: row.get("source").to_owned(),
+            became_referral: row.yes_no("became_referral"),
+        };
+        if row.report_problems("contacts", &child_id, &mut problems) {
+            return None;
+        }
+        let origin = row.origin(
+            &child_id,
+            &[
+                ("la_code", "la_code"),
+                ("contact_id", "contact_id"),
+                ("child_id", "child_id"),
+                ("contact_date", "contact_date"),
+                ("source", "source"),
+            ],
+        );
+        Some((c, origin))
+    })
+    .await?;
+    merge(report, problems);
+    Ok(())
+}
+
+pub async fn import_strategy(
+    client: &mut FrontDoorClient,
+    path: &Path,
+    la: Option<&str>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    check_la_flag(la)?;
+    let required = ["child_id", "discussion_date", "invited", "attended"];
+    let mut problems = Report::default();
+    import_rows::<pb::StrategyDiscussion>(client, path, &required, report, |row| {
+        let la_code = row.la(la);
+        let child_id = row.get("child_id").to_owned();
+        let s = pb::StrategyDiscussion {
+            la_code,
+            child_id: child_id.clone(),
+            discussion_date: row.date("discussion_date", true),
+            invited: row.agencies("invited"),
+            attended: row.agencies("attended"),
+        };
+        if row.report_problems("strategy discussions", &child_id, &mut problems) {
+            return None;
+        }
+        let origin = row.origin(
+            &child_id,
+            &[
+                ("la_code", "la_code"),
+                ("child_id", "child_id"),
+                ("discussion_date", "discussion_date"),
+                ("invited", "invited"),
+                ("attended", "attended"),
+            ],
+        );
+        Some((s, origin))
+    })
+    .await?;
+    merge(report, problems);
+    Ok(())
+}
+
+/// Rows refused before sending join the service's refusals in one report.
+fn merge(report: &mut Report, problems: Report) {
+    for (kind, t) in problems.tallies {
+        let e = report.tallies.entry(kind).or_default();
+        e.received += t.received;
+        e.rejected += t.rejected;
+    }
+    report.rejected.extend(problems.rejected);
+}

@@ -1,0 +1,505 @@
+//! `csc import`: statutory returns and local files, sent through the services' public APIs in
+//! batches. Every record the service refuses is reported with where it came from (child, element
+//! path or line and column) and why; every valid record lands; importing the same file again
+//! changes nothing.
+
+mod cin;
+mod local;
+
+pub use cin::{import as import_cin, la_and_year as cin_la_and_year};
+
+use std::{collections::BTreeMap, future::Future, path::PathBuf, time::Duration};
+
+use clap::Subcommand;
+use csc_proto::{
+    common::BatchUpsertResponse,
+    frontdoor::{self as pb, front_door_service_client::FrontDoorServiceClient},
+};
+use tonic::{Code, Status, transport::Channel};
+use tonic_types::StatusExt;
+
+use crate::ClientAddrs;
+
+pub type FrontDoorClient = FrontDoorServiceClient<Channel>;
+
+/// Records per request: a few hundred kilobytes, well inside the message limits, and large enough
+/// that per-request costs vanish.
+pub const BATCH: usize = 2_000;
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// CIN census XML (any layout 2017-2026): referrals, assessments, S47 enquiries and ICPCs go
+    /// to the front door service.
+    Cin {
+        /// One or more CIN census XML files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// LA code to file the records under (default: the header's LEA).
+        #[arg(long)]
+        la: Option<String>,
+        #[command(flatten)]
+        opts: ImportOpts,
+    },
+    /// Contacts (CSV; columns in docs/formats.md).
+    Contacts {
+        file: PathBuf,
+        /// LA code for rows without a la_code column.
+        #[arg(long)]
+        la: Option<String>,
+        #[command(flatten)]
+        opts: ImportOpts,
+    },
+    /// Strategy discussions with agencies invited and attending (CSV; columns in docs/formats.md).
+    Strategy {
+        file: PathBuf,
+        #[arg(long)]
+        la: Option<String>,
+        #[command(flatten)]
+        opts: ImportOpts,
+    },
+}
+
+#[derive(clap::Args, Clone)]
+pub struct ImportOpts {
+    #[command(flatten)]
+    pub addrs: ClientAddrs,
+    /// Also write every rejected record and warning to this CSV file.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
+    let (report, opts) = match cmd {
+        ImportCommand::Cin { files, la, opts } => {
+            let mut client = connect(&opts.addrs.frontdoor).await?;
+            let mut report = Report::default();
+            for f in &files {
+                cin::import(&mut client, f, la.as_deref(), &mut report).await?;
+            }
+            (report, opts)
+        }
+        ImportCommand::Contacts { file, la, opts } => {
+            let mut client = connect(&opts.addrs.frontdoor).await?;
+            let mut report = Report::default();
+            local::import_contacts(&mut client, &file, la.as_deref(), &mut report).await?;
+            (report, opts)
+        }
+        ImportCommand::Strategy { file, la, opts } => {
+            let mut client = connect(&opts.addrs.frontdoor).await?;
+            let mut report = Report::default();
+            local::import_strategy(&mut client, &file, la.as_deref(), &mut report).await?;
+            (report, opts)
+        }
+    };
+    crate::out(&report.render());
+    if let Some(path) = opts.report {
+        report.write_csv(&path)?;
+        crate::out(&format!("Report written to {}\n", path.display()));
+    }
+    Ok(())
+}
+
+pub async fn connect(addr: &str) -> anyhow::Result<FrontDoorClient> {
+    let channel = tonic::transport::Endpoint::from_shared(csc_runtime::config::endpoint_uri(addr))?
+        .connect_timeout(Duration::from_secs(10))
+        .connect()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reach the front door service at {addr}: {e}"))?;
+    Ok(FrontDoorServiceClient::new(channel)
+        .max_decoding_message_size(csc_runtime::MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(csc_runtime::MAX_MESSAGE_BYTES))
+}
+
+/// A gRPC error as a person should read it, with its field violations.
+pub fn describe_status(s: Status) -> anyhow::Error {
+    let mut msg = format!("{:?}: {}", s.code(), s.message());
+    if let Some(br) = s.get_details_bad_request() {
+        for v in br.field_violations {
+            msg.push_str(&format!("\n  {}: {}", v.field, v.description));
+        }
+    }
+    anyhow::anyhow!(msg)
+}
+
+/// Where a record came from, to name it when it is refused: the child, the record's location
+/// (an XML element path, or a file and line) and, per API field, the element or column it was read
+/// from.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub child_id: String,
+    pub location: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl Origin {
+    /// The element or column an API field path (`authorisation_date`, `factors[1]`) came from.
+    fn source_of(&self, field: &str) -> String {
+        let bare = field.split('[').next().unwrap_or(field);
+        self.fields
+            .iter()
+            .find(|(f, _)| f == field)
+            .or_else(|| self.fields.iter().find(|(f, _)| f == bare))
+            .map(|(_, s)| s.clone())
+            .unwrap_or_else(|| {
+                if field.is_empty() {
+                    self.location.clone()
+                } else {
+                    format!("{} ({field})", self.location)
+                }
+            })
+    }
+}
+
+/// One refused record or one warning.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub kind: &'static str,
+    pub child_id: String,
+    pub source: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    pub received: u64,
+    pub accepted: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+}
+
+/// What an import did: counts per record kind, every rejection and warning.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub tallies: BTreeMap<&'static str, Tally>,
+    pub rejected: Vec<Problem>,
+    pub warnings: Vec<Problem>,
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    pub fn reject(
+        &mut self,
+        kind: &'static str,
+        child_id: &str,
+        source: impl Into<String>,
+        reason: impl Into<String>,
+    ) {
+        let t = self.tallies.entry(kind).or_default();
+        t.received += 1;
+        t.rejected += 1;
+        self.rejected.push(Problem {
+            kind,
+            child_id: child_id.to_owned(),
+            source: source.into(),
+            reason: reason.into(),
+        });
+    }
+
+    pub fn warn(
+        &mut self,
+        kind: &'static str,
+        child_id: &str,
+        source: impl Into<String>,
+        reason: impl Into<String>,
+    ) {
+        self.warnings.push(Problem {
+            kind,
+            child_id: child_id.to_owned(),
+            source: source.into(),
+            reason: reason.into(),
+        });
+    }
+
+    pub fn render(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        for n in &self.notes {
+            let _ = writeln!(out, "{n}");
+        }
+        let _ = writeln!(
+            out,
+            "\n{:<24} {:>9} {:>9} {:>9} {:>9}",
+            "records", "received", "accepted", "unchanged", "rejected"
+        );
+        for (kind, t) in &self.tallies {
+            let _ = writeln!(
+                out,
+                "{kind:<24} {:>9} {:>9} {:>9} {:>9}",
+                t.received, t.accepted, t.unchanged, t.rejected
+            );
+        }
+        let _ = writeln!(
+            out,
+            "(accepted: new or changed records written; unchanged: already held exactly so)"
+        );
+        if !self.rejected.is_empty() {
+            let _ = writeln!(out, "\nRejected ({}):", self.rejected.len());
+            for p in &self.rejected {
+                let _ = writeln!(
+                    out,
+                    "  {} child {}: {}: {}",
+                    p.kind, p.child_id, p.source, p.reason
+                );
+            }
+        }
+        if !self.warnings.is_empty() {
+            let _ = writeln!(out, "\nWarnings ({}):", self.warnings.len());
+            for p in &self.warnings {
+                let _ = writeln!(
+                    out,
+                    "  {} child {}: {}: {}",
+                    p.kind, p.child_id, p.source, p.reason
+                );
+            }
+        }
+        out
+    }
+
+    pub fn write_csv(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        let mut w = csv::Writer::from_path(path)?;
+        w.write_record(["severity", "record", "child_id", "source", "reason"])?;
+        for (sev, list) in [("rejected", &self.rejected), ("warning", &self.warnings)] {
+            for p in list {
+                w.write_record([sev, p.kind, &p.child_id, &p.source, &p.reason])?;
+            }
+        }
+        w.flush()?;
+        Ok(())
+    }
+}
+
+/// A record kind the front door takes in batches.
+pub trait Upload: prost::Message + Clone + Send + Sync + 'static {
+    const KIND: &'static str;
+    fn send(
+        client: &mut FrontDoorClient,
+        request_id: String,
+        records: Vec<Self>,
+    ) -> impl Future<Output = Result<tonic::Response<BatchUpsertResponse>, Status>> + Send;
+}
+
+macro_rules! upload {
+    ($t:ty, $kind:literal, $req:ident, $method:ident) => {
+        impl Upload for $t {
+            const KIND: &'static str = $kind;
+            fn send(
+                client: &mut FrontDoorClient,
+                request_id: String,
+                records: Vec<Self>,
+            ) -> impl Future<Output = Result<tonic::Response<BatchUpsertResponse>, Status>> + Send
+            {
+                let mut req = tonic::Request::new(pb::$req {
+                    request_id,
+                    records,
+                });
+                req.set_timeout(BATCH_DEADLINE);
+                client.$method(req)
+            }
+        }
+    };
+}
+upload!(
+    pb::Contact,
+    "contacts",
+    BatchUpsertContactsRequest,
+    batch_upsert_contacts
+);
+upload!(
+    pb::Referral,
+    "referrals",
+    BatchUpsertReferralsRequest,
+    batch_upsert_referrals
+);
+upload!(
+    pb::Assessment,
+    "assessments",
+    BatchUpsertAssessmentsRequest,
+    batch_upsert_assessments
+);
+upload!(
+    pb::Section47Enquiry,
+    "section 47 enquiries",
+    BatchUpsertSection47EnquiriesRequest,
+    batch_upsert_section47_enquiries
+);
+upload!(
+    pb::StrategyDiscussion,
+    "strategy discussions",
+    BatchUpsertStrategyDiscussionsRequest,
+    batch_upsert_strategy_discussions
+);
+upload!(
+    pb::Icpc,
+    "ICPCs",
+    BatchUpsertIcpcsRequest,
+    batch_upsert_icpcs
+);
+
+/// Buffers one kind of record and sends it in batches.
+pub struct Uploader<P: Upload> {
+    buf: Vec<(P, Origin)>,
+}
+
+impl<P: Upload> Default for Uploader<P> {
+    fn default() -> Self {
+        Self {
+            buf: Vec::with_capacity(BATCH),
+        }
+    }
+}
+
+/// Deadline of one batch call: generous, since a busy PostgreSQL may take seconds.
+const BATCH_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Transient failures are retried this many times, with the same request id (so a batch that did
+/// land before the connection dropped is not applied twice).
+const RETRIES: u32 = 5;
+
+impl<P: Upload> Uploader<P> {
+    pub async fn push(
+        &mut self,
+        client: &mut FrontDoorClient,
+        report: &mut Report,
+        record: P,
+        origin: Origin,
+    ) -> anyhow::Result<()> {
+        self.buf.push((record, origin));
+        if self.buf.len() >= BATCH {
+            self.flush(client, report).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends what is buffered. Records the service refuses are reported and left out, and the rest
+    /// sent again, so that every valid record lands.
+    pub async fn flush(
+        &mut self,
+        client: &mut FrontDoorClient,
+        report: &mut Report,
+    ) -> anyhow::Result<()> {
+        let mut pending = std::mem::take(&mut self.buf);
+        while !pending.is_empty() {
+            let records: Vec<P> = pending.iter().map(|(r, _)| r.clone()).collect();
+            match send_with_retry::<P>(client, records).await {
+                Ok(resp) => {
+                    let t = report.tallies.entry(P::KIND).or_default();
+                    t.received += resp.received as u64;
+                    t.accepted += resp.written as u64;
+                    t.unchanged += resp.unchanged as u64;
+                    break;
+                }
+                Err(status) if status.code() == Code::InvalidArgument => {
+                    let by_index = record_violations(&status);
+                    if by_index.is_empty() {
+                        return Err(describe_status(status)
+                            .context(format!("the service refused a batch of {}", P::KIND)));
+                    }
+                    let mut keep = Vec::with_capacity(pending.len());
+                    for (i, (r, origin)) in pending.into_iter().enumerate() {
+                        match by_index.get(&i) {
+                            None => keep.push((r, origin)),
+                            Some(problems) => {
+                                for (field, reason) in problems {
+                                    report.rejected.push(Problem {
+                                        kind: P::KIND,
+                                        child_id: origin.child_id.clone(),
+                                        source: origin.source_of(field),
+                                        reason: reason.clone(),
+                                    });
+                                }
+                                let t = report.tallies.entry(P::KIND).or_default();
+                                t.received += 1;
+                                t.rejected += 1;
+                            }
+                        }
+                    }
+                    pending = keep;
+                }
+                Err(status) => {
+                    return Err(describe_status(status).context(format!("sending {}", P::KIND)));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn send_with_retry<P: Upload>(
+    client: &mut FrontDoorClient,
+    records: Vec<P>,
+) -> Result<BatchUpsertResponse, Status> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut delay = Duration::from_millis(200);
+    let mut attempt = 0;
+    loop {
+        match P::send(client, request_id.clone(), records.clone()).await {
+            Ok(r) => return Ok(r.into_inner()),
+            Err(s)
+                if attempt < RETRIES
+                    && matches!(
+                        s.code(),
+                        Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted
+                    ) =>
+            {
+                attempt += 1;
+                tracing::warn!(code = ?s.code(), attempt, "retrying batch of {}", P::KIND);
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(s) => return Err(s),
+        }
+    }
+}
+
+/// BadRequest field violations grouped by record index: `records[17].source` → (17, "source").
+fn record_violations(status: &Status) -> BTreeMap<usize, Vec<(String, String)>> {
+    let mut out: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
+    if let Some(br) = status.get_details_bad_request() {
+        for v in br.field_violations {
+            if let Some(rest) = v.field.strip_prefix("records[")
+                && let Some((idx, tail)) = rest.split_once(']')
+                && let Ok(i) = idx.parse::<usize>()
+            {
+                out.entry(i)
+                    .or_default()
+                    .push((tail.trim_start_matches('.').to_owned(), v.description));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn violations_are_grouped_by_record_and_mapped_to_their_source() {
+        let mut d = tonic_types::ErrorDetails::new();
+        d.add_bad_request_violation(
+            "records[3].factors[1]",
+            "unknown assessment factor code \"RB\"",
+        );
+        d.add_bad_request_violation("records[3].authorisation_date", "before start");
+        d.add_bad_request_violation("records[7]", "same key as records[2] but different content");
+        let s = Status::with_error_details(Code::InvalidArgument, "bad", d);
+        let v = record_violations(&s);
+        assert_eq!(v.keys().copied().collect::<Vec<_>>(), [3, 7]);
+        assert_eq!(v[&3][0].0, "factors[1]");
+        assert_eq!(v[&7][0].0, "");
+        let origin = Origin {
+            child_id: "C1".into(),
+            location: "Child[1]/CINdetails[1]/Assessments[1]".into(),
+            fields: vec![("factors[1]".into(), "Child[1]/CINdetails[1]/Assessments[1]/FactorsIdentifiedAtAssessment/AssessmentFactors[2]".into())],
+        };
+        assert!(
+            origin
+                .source_of("factors[1]")
+                .ends_with("AssessmentFactors[2]")
+        );
+        assert_eq!(
+            origin.source_of(""),
+            "Child[1]/CINdetails[1]/Assessments[1]"
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! `csc measures`: a service's measures for an LA and period, as JSON or a table.
+
+use std::fmt::Write as _;
+
+use csc_core::{Measure, MeasureRow, measure::Num, period::PeriodView};
+use csc_proto::{
+    common::ComputeMeasuresRequest, frontdoor::front_door_service_client::FrontDoorServiceClient,
+};
+use csc_runtime::convert::measure_from_proto;
+use serde::Serialize;
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Table,
+}
+
+/// `{ "la_code", "period": {id, start, end}, "measures": [...] }`, measures shaped as in
+/// MEASURES.md "The report as data".
+#[derive(Serialize)]
+pub struct MeasuresDoc {
+    pub la_code: String,
+    pub period: PeriodView,
+    pub measures: Vec<Measure>,
+}
+
+pub async fn fetch_frontdoor(addr: &str, la: &str, period: &str) -> anyhow::Result<MeasuresDoc> {
+    let mut client = FrontDoorServiceClient::connect(csc_runtime::config::endpoint_uri(addr))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reach the front door service at {addr}: {e}"))?;
+    let resp = client
+        .compute_measures(ComputeMeasuresRequest {
+            la_code: la.to_owned(),
+            period: period.to_owned(),
+        })
+        .await
+        .map_err(crate::import::describe_status)?
+        .into_inner();
+    let p = resp.period.unwrap_or_default();
+    Ok(MeasuresDoc {
+        la_code: resp.la_code,
+        period: PeriodView {
+            id: p.id,
+            start: p.start,
+            end: p.end,
+        },
+        measures: resp.measures.iter().map(measure_from_proto).collect(),
+    })
+}
+
+pub async fn print_frontdoor(
+    addr: &str,
+    la: &str,
+    period: &str,
+    format: Format,
+) -> anyhow::Result<()> {
+    let doc = fetch_frontdoor(addr, la, period).await?;
+    match format {
+        Format::Json => crate::out(&format!("{}\n", serde_json::to_string_pretty(&doc)?)),
+        Format::Table => crate::out(&render_table(&doc)),
+    }
+    Ok(())
+}
+
+fn num(v: Option<Num>) -> String {
+    match v {
+        Some(Num::Int(i)) => i.to_string(),
+        Some(Num::Dec(f)) => format!("{f:.1}"),
+        None => "z".into(),
+    }
+}
+
+fn value_text(
+    value: Option<Num>,
+    numerator: Option<i64>,
+    denominator: Option<i64>,
+    percent: Option<f64>,
+) -> String {
+    match (numerator, denominator) {
+        (Some(n), Some(d)) => format!("{n} / {d} = {}%", num(value)),
+        _ => match percent {
+            Some(p) => format!("{} ({p:.1}%)", num(value)),
+            None => num(value),
+        },
+    }
+}
+
+fn row_line(out: &mut String, r: &MeasureRow) {
+    let _ = writeln!(
+        out,
+        "    {:<58} {}",
+        r.label,
+        value_text(r.value, r.numerator, r.denominator, r.percent)
+    );
+}
+
+/// A plain-text table for people at a terminal.
+pub fn render_table(doc: &MeasuresDoc) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "LA {}  period {} ({} to {})",
+        doc.la_code, doc.period.id, doc.period.start, doc.period.end
+    );
+    for m in &doc.measures {
+        let _ = writeln!(
+            out,
+            "\n{:<62} {}",
+            m.label,
+            value_text(m.value, m.numerator, m.denominator, None)
+        );
+        let _ = writeln!(out, "  [{}]", m.id);
+        // Long code lists (assessment factors) show only the codes that occur.
+        let long = m.rows.len() > 12;
+        for r in m
+            .rows
+            .iter()
+            .filter(|r| !(long && r.value == Some(Num::Int(0))))
+        {
+            row_line(&mut out, r);
+        }
+    }
+    out
+}

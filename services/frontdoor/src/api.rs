@@ -1,0 +1,808 @@
+//! The gRPC face of the service: proto ↔ domain conversion (validation happens here, once) and the
+//! tonic implementation, which only converts, calls the store or the domain, and converts back.
+
+use csc_core::{LaCode, Period, Violations, codes};
+use csc_proto::{common as cpb, frontdoor as pb};
+use csc_runtime::{Error, MAX_BATCH, convert::measure_to_proto, idempotency, paging};
+use prost::Message;
+use sea_orm::DatabaseConnection;
+use tonic::{Request, Response, Status};
+
+use crate::domain::{
+    self, Agency, Assessment, AssessmentOutcome, ChildDateKey, Contact, ContactKey, FieldCheck,
+    Icpc, Referral, Section47Enquiry, StrategyDiscussion,
+};
+use crate::store::{self, StoredRecord};
+
+/// The service implementation, holding its database.
+#[derive(Clone)]
+pub struct FrontDoor {
+    db: DatabaseConnection,
+}
+
+impl FrontDoor {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+// ---- proto → domain -------------------------------------------------------------------------
+
+fn opt(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+fn contact_from(p: &pb::Contact, prefix: &str) -> Result<Contact, Violations> {
+    let mut c = FieldCheck::new(prefix);
+    let la_code = c.la_code("la_code", &p.la_code);
+    let contact_id = c.id("contact_id", &p.contact_id);
+    let child_id = c.id("child_id", &p.child_id);
+    let contact_date = c.date("contact_date", &p.contact_date);
+    let source = c.referral_source("source", &p.source);
+    let r = (|| {
+        Some(Contact {
+            la_code: la_code?,
+            contact_id: contact_id?,
+            child_id: child_id?,
+            contact_date: contact_date?,
+            source: source?,
+            became_referral: p.became_referral,
+        })
+    })();
+    c.done(r)
+}
+
+fn referral_from(p: &pb::Referral, prefix: &str) -> Result<Referral, Violations> {
+    let mut c = FieldCheck::new(prefix);
+    let la_code = c.la_code("la_code", &p.la_code);
+    let child_id = c.id("child_id", &p.child_id);
+    let referral_date = c.date("referral_date", &p.referral_date);
+    let source = c.referral_source("source", &p.source);
+    let r = (|| {
+        Some(Referral {
+            la_code: la_code?,
+            child_id: child_id?,
+            referral_date: referral_date?,
+            source: source?,
+            nfa: p.nfa,
+        })
+    })();
+    c.done(r)
+}
+
+fn assessment_from(p: &pb::Assessment, prefix: &str) -> Result<Assessment, Violations> {
+    let mut c = FieldCheck::new(prefix);
+    let la_code = c.la_code("la_code", &p.la_code);
+    let child_id = c.id("child_id", &p.child_id);
+    let start_date = c.date("start_date", &p.start_date);
+    let referral_date = c.date("referral_date", &p.referral_date);
+    let authorisation_date = c.optional_date("authorisation_date", &p.authorisation_date);
+    c.not_before(
+        "authorisation_date",
+        authorisation_date.flatten(),
+        start_date,
+        "assessment's start date",
+    );
+    let mut factors = Vec::with_capacity(p.factors.len());
+    for (j, f) in p.factors.iter().enumerate() {
+        let f = f.trim();
+        if codes::is_assessment_factor(f) {
+            factors.push(f.to_owned());
+        } else {
+            c.fail(
+                &format!("factors[{j}]"),
+                format!("unknown assessment factor code {f:?}"),
+            );
+        }
+    }
+    let outcome = match pb::AssessmentOutcome::try_from(p.outcome) {
+        Ok(pb::AssessmentOutcome::Unspecified) => Some(AssessmentOutcome::Unspecified),
+        Ok(pb::AssessmentOutcome::Nfa) => Some(AssessmentOutcome::Nfa),
+        Ok(pb::AssessmentOutcome::FurtherAction) => Some(AssessmentOutcome::FurtherAction),
+        Err(_) => {
+            c.fail("outcome", format!("unknown outcome {}", p.outcome));
+            None
+        }
+    };
+    let closure_reason = opt(&p.closure_reason);
+    if let Some(rc) = &closure_reason
+        && !codes::is_closure_reason(rc)
+    {
+        c.fail(
+            "closure_reason",
+            format!("unknown reason for closure {rc:?}: expected RC1-RC9"),
+        );
+    }
+    let r = (|| {
+        Some(Assessment {
+            la_code: la_code?,
+            child_id: child_id?,
+            start_date: start_date?,
+            referral_date: referral_date?,
+            authorisation_date: authorisation_date?,
+            factors,
+            outcome: outcome?,
+            closure_reason,
+        })
+    })();
+    c.done(r)
+}
+
+fn s47_from(p: &pb::Section47Enquiry, prefix: &str) -> Result<Section47Enquiry, Violations> {
+    let mut c = FieldCheck::new(prefix);
+    let la_code = c.la_code("la_code", &p.la_code);
+    let child_id = c.id("child_id", &p.child_id);
+    let start_date = c.date("start_date", &p.start_date);
+    let referral_date = c.optional_date("referral_date", &p.referral_date);
+    let icpc_target_date = c.optional_date("icpc_target_date", &p.icpc_target_date);
+    let icpc_date = c.optional_date("icpc_date", &p.icpc_date);
+    c.not_before(
+        "icpc_date",
+        icpc_date.flatten(),
+        start_date,
+        "enquiry's start date",
+    );
+    let r = (|| {
+        Some(Section47Enquiry {
+            la_code: la_code?,
+            child_id: child_id?,
+            start_date: start_date?,
+            referral_date: referral_date?,
+            icpc_target_date: icpc_target_date?,
+            icpc_date: icpc_date?,
+            icpc_not_required: p.icpc_not_required,
+        })
+    })();
+    c.done(r)
+}
+
+fn agencies_from(c: &mut FieldCheck<'_>, field: &str, values: &[i32]) -> Vec<Agency> {
+    let mut out = Vec::with_capacity(values.len());
+    for (j, v) in values.iter().enumerate() {
+        match pb::Agency::try_from(*v) {
+            Ok(pb::Agency::Police) => out.push(Agency::Police),
+            Ok(pb::Agency::Health) => out.push(Agency::Health),
+            Ok(pb::Agency::Education) => out.push(Agency::Education),
+            Ok(pb::Agency::Other) => out.push(Agency::Other),
+            _ => c.fail(&format!("{field}[{j}]"), format!("unknown agency {v}")),
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn strategy_from(
+    p: &pb::StrategyDiscussion,
+    prefix: &str,
+) -> Result<StrategyDiscussion, Violations> {
+    let mut c = FieldCheck::new(prefix);
+    let la_code = c.la_code("la_code", &p.la_code);
+    let child_id = c.id("child_id", &p.child_id);
+    let discussion_date = c.date("discussion_date", &p.discussion_date);
+    let invited = agencies_from(&mut c, "invited", &p.invited);
+    let attended = agencies_from(&mut c, "attended", &p.attended);
+    let r = (|| {
+        Some(StrategyDiscussion {
+            la_code: la_code?,
+            child_id: child_id?,
+            discussion_date: discussion_date?,
+            invited,
+            attended,
+        })
+    })();
+    c.done(r)
+}
+
+fn icpc_from(p: &pb::Icpc, prefix: &str) -> Result<Icpc, Violations> {
+    let mut c = FieldCheck::new(prefix);
+    let la_code = c.la_code("la_code", &p.la_code);
+    let child_id = c.id("child_id", &p.child_id);
+    let icpc_date = c.date("icpc_date", &p.icpc_date);
+    let s47_start_date = c.optional_date("s47_start_date", &p.s47_start_date);
+    c.not_before(
+        "icpc_date",
+        icpc_date,
+        s47_start_date.flatten(),
+        "section 47 enquiry's start date",
+    );
+    let r = (|| {
+        Some(Icpc {
+            la_code: la_code?,
+            child_id: child_id?,
+            icpc_date: icpc_date?,
+            s47_start_date: s47_start_date?,
+        })
+    })();
+    c.done(r)
+}
+
+fn child_date_key(
+    la_code: &str,
+    child_id: &str,
+    date_field: &str,
+    date: &str,
+) -> Result<ChildDateKey, Error> {
+    let mut c = FieldCheck::new("");
+    let la_code = c.la_code("la_code", la_code);
+    let child_id = c.id("child_id", child_id);
+    let date = c.date(date_field, date);
+    let k = (|| {
+        Some(ChildDateKey {
+            la_code: la_code?,
+            child_id: child_id?,
+            date: date?,
+        })
+    })();
+    Ok(c.done(k)?)
+}
+
+fn contact_key(p: &pb::ContactKey) -> Result<ContactKey, Error> {
+    let mut c = FieldCheck::new("");
+    let la_code = c.la_code("la_code", &p.la_code);
+    let contact_id = c.id("contact_id", &p.contact_id);
+    let k = (|| {
+        Some(ContactKey {
+            la_code: la_code?,
+            contact_id: contact_id?,
+        })
+    })();
+    Ok(c.done(k)?)
+}
+
+// ---- domain → proto -------------------------------------------------------------------------
+
+fn date_str(d: Option<chrono::NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+fn contact_to(r: &Contact) -> pb::Contact {
+    pb::Contact {
+        la_code: r.la_code.to_string(),
+        contact_id: r.contact_id.clone(),
+        child_id: r.child_id.clone(),
+        contact_date: r.contact_date.to_string(),
+        source: r.source.clone(),
+        became_referral: r.became_referral,
+    }
+}
+
+fn referral_to(r: &Referral) -> pb::Referral {
+    pb::Referral {
+        la_code: r.la_code.to_string(),
+        child_id: r.child_id.clone(),
+        referral_date: r.referral_date.to_string(),
+        source: r.source.clone(),
+        nfa: r.nfa,
+    }
+}
+
+fn assessment_to(r: &Assessment) -> pb::Assessment {
+    pb::Assessment {
+        la_code: r.la_code.to_string(),
+        child_id: r.child_id.clone(),
+        start_date: r.start_date.to_string(),
+        referral_date: r.referral_date.to_string(),
+        authorisation_date: date_str(r.authorisation_date),
+        factors: r.factors.clone(),
+        outcome: match r.outcome {
+            AssessmentOutcome::Unspecified => pb::AssessmentOutcome::Unspecified,
+            AssessmentOutcome::Nfa => pb::AssessmentOutcome::Nfa,
+            AssessmentOutcome::FurtherAction => pb::AssessmentOutcome::FurtherAction,
+        } as i32,
+        closure_reason: r.closure_reason.clone().unwrap_or_default(),
+    }
+}
+
+fn s47_to(r: &Section47Enquiry) -> pb::Section47Enquiry {
+    pb::Section47Enquiry {
+        la_code: r.la_code.to_string(),
+        child_id: r.child_id.clone(),
+        start_date: r.start_date.to_string(),
+        referral_date: date_str(r.referral_date),
+        icpc_target_date: date_str(r.icpc_target_date),
+        icpc_date: date_str(r.icpc_date),
+        icpc_not_required: r.icpc_not_required,
+    }
+}
+
+fn agency_to(a: &Agency) -> i32 {
+    (match a {
+        Agency::Police => pb::Agency::Police,
+        Agency::Health => pb::Agency::Health,
+        Agency::Education => pb::Agency::Education,
+        Agency::Other => pb::Agency::Other,
+    }) as i32
+}
+
+fn strategy_to(r: &StrategyDiscussion) -> pb::StrategyDiscussion {
+    pb::StrategyDiscussion {
+        la_code: r.la_code.to_string(),
+        child_id: r.child_id.clone(),
+        discussion_date: r.discussion_date.to_string(),
+        invited: r.invited.iter().map(agency_to).collect(),
+        attended: r.attended.iter().map(agency_to).collect(),
+    }
+}
+
+fn icpc_to(r: &Icpc) -> pb::Icpc {
+    pb::Icpc {
+        la_code: r.la_code.to_string(),
+        child_id: r.child_id.clone(),
+        icpc_date: r.icpc_date.to_string(),
+        s47_start_date: date_str(r.s47_start_date),
+    }
+}
+
+// ---- the generic shape of every record kind's four methods ------------------------------------
+
+const MAX_REQUEST_ID_LEN: usize = 128;
+
+impl FrontDoor {
+    /// Validates a whole batch (every problem reported, nothing applied if any), then writes it
+    /// atomically and idempotently.
+    async fn upsert<P, R, M>(
+        &self,
+        method: &str,
+        request: &M,
+        request_id: &str,
+        records: &[P],
+        convert: fn(&P, &str) -> Result<R, Violations>,
+    ) -> Result<Response<cpb::BatchUpsertResponse>, Status>
+    where
+        R: StoredRecord + PartialEq,
+        M: Message,
+    {
+        let mut violations = Violations::new();
+        if request_id.len() > MAX_REQUEST_ID_LEN {
+            violations.add(
+                "request_id",
+                format!("longer than {MAX_REQUEST_ID_LEN} characters"),
+            );
+        }
+        if records.len() > MAX_BATCH {
+            violations.add(
+                "records",
+                format!(
+                    "{} records; a batch holds at most {MAX_BATCH}",
+                    records.len()
+                ),
+            );
+            return Err(Error::Invalid(violations).into());
+        }
+        let mut domain = Vec::with_capacity(records.len());
+        for (i, p) in records.iter().enumerate() {
+            match convert(p, &format!("records[{i}]")) {
+                Ok(r) => domain.push(r),
+                Err(v) => violations.extend(v),
+            }
+        }
+        if !violations.is_empty() {
+            return Err(Error::Invalid(violations).into());
+        }
+        let domain = store::dedupe_batch(domain, R::key).map_err(Error::Invalid)?;
+        let digest = idempotency::digest(&request.encode_to_vec());
+        let outcome =
+            store::batch_upsert(&self.db, method, request_id, &digest, records.len(), domain)
+                .await?;
+        tracing::info!(
+            method,
+            received = outcome.received,
+            written = outcome.written,
+            "batch upsert"
+        );
+        Ok(Response::new(cpb::BatchUpsertResponse {
+            request_id: request_id.to_owned(),
+            received: outcome.received as i64,
+            written: outcome.written as i64,
+            unchanged: outcome.unchanged as i64,
+        }))
+    }
+
+    async fn get<R: StoredRecord, P>(
+        &self,
+        key: Result<R::Key, Error>,
+        to: fn(&R) -> P,
+    ) -> Result<Response<P>, Status> {
+        let key = key?;
+        match store::get::<R>(&self.db, &key).await? {
+            Some(r) => Ok(Response::new(to(&r))),
+            None => Err(Error::NotFound("no such record".into()).into()),
+        }
+    }
+
+    async fn delete<R: StoredRecord>(
+        &self,
+        key: Result<R::Key, Error>,
+    ) -> Result<Response<cpb::DeleteResponse>, Status> {
+        let key = key?;
+        if store::delete::<R>(&self.db, &key).await? {
+            Ok(Response::new(cpb::DeleteResponse {}))
+        } else {
+            Err(Error::NotFound("no such record".into()).into())
+        }
+    }
+
+    async fn list<R: StoredRecord, P>(
+        &self,
+        req: &cpb::ListRequest,
+        to: fn(&R) -> P,
+    ) -> Result<(Vec<P>, String), Status> {
+        let la = LaCode::parse(&req.la_code).map_err(|e| Error::invalid("la_code", e))?;
+        let size = paging::page_size(req.page_size)?;
+        let after = paging::decode::<R::Key>(&req.page_token)?;
+        let child = opt(&req.child_id);
+        let (records, next) = store::list::<R>(&self.db, la, child.as_deref(), size, after).await?;
+        Ok((
+            records.iter().map(to).collect(),
+            next.map(|k| paging::encode(&k)).unwrap_or_default(),
+        ))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::front_door_service_server::FrontDoorService for FrontDoor {
+    async fn batch_upsert_contacts(
+        &self,
+        req: Request<pb::BatchUpsertContactsRequest>,
+    ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
+        let r = req.get_ref();
+        self.upsert(
+            "BatchUpsertContacts",
+            r,
+            &r.request_id,
+            &r.records,
+            contact_from,
+        )
+        .await
+    }
+    async fn get_contact(
+        &self,
+        req: Request<pb::ContactKey>,
+    ) -> Result<Response<pb::Contact>, Status> {
+        self.get::<Contact, _>(contact_key(req.get_ref()), contact_to)
+            .await
+    }
+    async fn list_contacts(
+        &self,
+        req: Request<cpb::ListRequest>,
+    ) -> Result<Response<pb::ListContactsResponse>, Status> {
+        let (records, next_page_token) = self.list::<Contact, _>(req.get_ref(), contact_to).await?;
+        Ok(Response::new(pb::ListContactsResponse {
+            records,
+            next_page_token,
+        }))
+    }
+    async fn delete_contact(
+        &self,
+        req: Request<pb::ContactKey>,
+    ) -> Result<Response<cpb::DeleteResponse>, Status> {
+        self.delete::<Contact>(contact_key(req.get_ref())).await
+    }
+
+    async fn batch_upsert_referrals(
+        &self,
+        req: Request<pb::BatchUpsertReferralsRequest>,
+    ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
+        let r = req.get_ref();
+        self.upsert(
+            "BatchUpsertReferrals",
+            r,
+            &r.request_id,
+            &r.records,
+            referral_from,
+        )
+        .await
+    }
+    async fn get_referral(
+        &self,
+        req: Request<pb::ReferralKey>,
+    ) -> Result<Response<pb::Referral>, Status> {
+        let k = req.get_ref();
+        self.get::<Referral, _>(
+            child_date_key(&k.la_code, &k.child_id, "referral_date", &k.referral_date),
+            referral_to,
+        )
+        .await
+    }
+    async fn list_referrals(
+        &self,
+        req: Request<cpb::ListRequest>,
+    ) -> Result<Response<pb::ListReferralsResponse>, Status> {
+        let (records, next_page_token) =
+            self.list::<Referral, _>(req.get_ref(), referral_to).await?;
+        Ok(Response::new(pb::ListReferralsResponse {
+            records,
+            next_page_token,
+        }))
+    }
+    async fn delete_referral(
+        &self,
+        req: Request<pb::ReferralKey>,
+    ) -> Result<Response<cpb::DeleteResponse>, Status> {
+        let k = req.get_ref();
+        self.delete::<Referral>(child_date_key(
+            &k.la_code,
+            &k.child_id,
+            "referral_date",
+            &k.referral_date,
+        ))
+        .await
+    }
+
+    async fn batch_upsert_assessments(
+        &self,
+        req: Request<pb::BatchUpsertAssessmentsRequest>,
+    ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
+        let r = req.get_ref();
+        self.upsert(
+            "BatchUpsertAssessments",
+            r,
+            &r.request_id,
+            &r.records,
+            assessment_from,
+        )
+        .await
+    }
+    async fn get_assessment(
+        &self,
+        req: Request<pb::AssessmentKey>,
+    ) -> Result<Response<pb::Assessment>, Status> {
+        let k = req.get_ref();
+        self.get::<Assessment, _>(
+            child_date_key(&k.la_code, &k.child_id, "start_date", &k.start_date),
+            assessment_to,
+        )
+        .await
+    }
+    async fn list_assessments(
+        &self,
+        req: Request<cpb::ListRequest>,
+    ) -> Result<Response<pb::ListAssessmentsResponse>, Status> {
+        let (records, next_page_token) = self
+            .list::<Assessment, _>(req.get_ref(), assessment_to)
+            .await?;
+        Ok(Response::new(pb::ListAssessmentsResponse {
+            records,
+            next_page_token,
+        }))
+    }
+    async fn delete_assessment(
+        &self,
+        req: Request<pb::AssessmentKey>,
+    ) -> Result<Response<cpb::DeleteResponse>, Status> {
+        let k = req.get_ref();
+        self.delete::<Assessment>(child_date_key(
+            &k.la_code,
+            &k.child_id,
+            "start_date",
+            &k.start_date,
+        ))
+        .await
+    }
+
+    async fn batch_upsert_section47_enquiries(
+        &self,
+        req: Request<pb::BatchUpsertSection47EnquiriesRequest>,
+    ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
+        let r = req.get_ref();
+        self.upsert(
+            "BatchUpsertSection47Enquiries",
+            r,
+            &r.request_id,
+            &r.records,
+            s47_from,
+        )
+        .await
+    }
+    async fn get_section47_enquiry(
+        &self,
+        req: Request<pb::Section47EnquiryKey>,
+    ) -> Result<Response<pb::Section47Enquiry>, Status> {
+        let k = req.get_ref();
+        self.get::<Section47Enquiry, _>(
+            child_date_key(&k.la_code, &k.child_id, "start_date", &k.start_date),
+            s47_to,
+        )
+        .await
+    }
+    async fn list_section47_enquiries(
+        &self,
+        req: Request<cpb::ListRequest>,
+    ) -> Result<Response<pb::ListSection47EnquiriesResponse>, Status> {
+        let (records, next_page_token) = self
+            .list::<Section47Enquiry, _>(req.get_ref(), s47_to)
+            .await?;
+        Ok(Response::new(pb::ListSection47EnquiriesResponse {
+            records,
+            next_page_token,
+        }))
+    }
+    async fn delete_section47_enquiry(
+        &self,
+        req: Request<pb::Section47EnquiryKey>,
+    ) -> Result<Response<cpb::DeleteResponse>, Status> {
+        let k = req.get_ref();
+        self.delete::<Section47Enquiry>(child_date_key(
+            &k.la_code,
+            &k.child_id,
+            "start_date",
+            &k.start_date,
+        ))
+        .await
+    }
+
+    async fn batch_upsert_strategy_discussions(
+        &self,
+        req: Request<pb::BatchUpsertStrategyDiscussionsRequest>,
+    ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
+        let r = req.get_ref();
+        self.upsert(
+            "BatchUpsertStrategyDiscussions",
+            r,
+            &r.request_id,
+            &r.records,
+            strategy_from,
+        )
+        .await
+    }
+    async fn get_strategy_discussion(
+        &self,
+        req: Request<pb::StrategyDiscussionKey>,
+    ) -> Result<Response<pb::StrategyDiscussion>, Status> {
+        let k = req.get_ref();
+        self.get::<StrategyDiscussion, _>(
+            child_date_key(
+                &k.la_code,
+                &k.child_id,
+                "discussion_date",
+                &k.discussion_date,
+            ),
+            strategy_to,
+        )
+        .await
+    }
+    async fn list_strategy_discussions(
+        &self,
+        req: Request<cpb::ListRequest>,
+    ) -> Result<Response<pb::ListStrategyDiscussionsResponse>, Status> {
+        let (records, next_page_token) = self
+            .list::<StrategyDiscussion, _>(req.get_ref(), strategy_to)
+            .await?;
+        Ok(Response::new(pb::ListStrategyDiscussionsResponse {
+            records,
+            next_page_token,
+        }))
+    }
+    async fn delete_strategy_discussion(
+        &self,
+        req: Request<pb::StrategyDiscussionKey>,
+    ) -> Result<Response<cpb::DeleteResponse>, Status> {
+        let k = req.get_ref();
+        self.delete::<StrategyDiscussion>(child_date_key(
+            &k.la_code,
+            &k.child_id,
+            "discussion_date",
+            &k.discussion_date,
+        ))
+        .await
+    }
+
+    async fn batch_upsert_icpcs(
+        &self,
+        req: Request<pb::BatchUpsertIcpcsRequest>,
+    ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
+        let r = req.get_ref();
+        self.upsert("BatchUpsertIcpcs", r, &r.request_id, &r.records, icpc_from)
+            .await
+    }
+    async fn get_icpc(&self, req: Request<pb::IcpcKey>) -> Result<Response<pb::Icpc>, Status> {
+        let k = req.get_ref();
+        self.get::<Icpc, _>(
+            child_date_key(&k.la_code, &k.child_id, "icpc_date", &k.icpc_date),
+            icpc_to,
+        )
+        .await
+    }
+    async fn list_icpcs(
+        &self,
+        req: Request<cpb::ListRequest>,
+    ) -> Result<Response<pb::ListIcpcsResponse>, Status> {
+        let (records, next_page_token) = self.list::<Icpc, _>(req.get_ref(), icpc_to).await?;
+        Ok(Response::new(pb::ListIcpcsResponse {
+            records,
+            next_page_token,
+        }))
+    }
+    async fn delete_icpc(
+        &self,
+        req: Request<pb::IcpcKey>,
+    ) -> Result<Response<cpb::DeleteResponse>, Status> {
+        let k = req.get_ref();
+        self.delete::<Icpc>(child_date_key(
+            &k.la_code,
+            &k.child_id,
+            "icpc_date",
+            &k.icpc_date,
+        ))
+        .await
+    }
+
+    async fn compute_measures(
+        &self,
+        req: Request<cpb::ComputeMeasuresRequest>,
+    ) -> Result<Response<cpb::ComputeMeasuresResponse>, Status> {
+        let r = req.get_ref();
+        let mut v = Violations::new();
+        let la = LaCode::parse(&r.la_code)
+            .map_err(|e| v.add("la_code", e))
+            .ok();
+        let period = r
+            .period
+            .parse::<Period>()
+            .map_err(|e| v.add("period", e.to_string()))
+            .ok();
+        let (Some(la), Some(period)) = (la, period) else {
+            return Err(Error::Invalid(v).into());
+        };
+        let data = store::load_for_period(&self.db, la, &period).await?;
+        let measures = domain::compute(&period, &data);
+        Ok(Response::new(cpb::ComputeMeasuresResponse {
+            la_code: la.to_string(),
+            period: Some(cpb::Period {
+                id: period.id(),
+                start: period.start().to_string(),
+                end: period.end().to_string(),
+            }),
+            measures: measures.iter().map(measure_to_proto).collect(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assessment_authorised_before_start_and_unknown_factor_are_named() {
+        let p = pb::Assessment {
+            la_code: "201".into(),
+            child_id: "C1".into(),
+            start_date: "2028-04-28".into(),
+            referral_date: "2022-10-06".into(),
+            authorisation_date: "2020-09-19".into(),
+            factors: vec!["1C".into(), "RB".into()],
+            outcome: 0,
+            closure_reason: "RC1".into(),
+        };
+        let v = assessment_from(&p, "records[0]").unwrap_err();
+        let fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["records[0].authorisation_date", "records[0].factors[1]"]
+        );
+    }
+
+    #[test]
+    fn strategy_agencies_are_sorted_and_unspecified_is_rejected() {
+        let p = pb::StrategyDiscussion {
+            la_code: "885".into(),
+            child_id: "C".into(),
+            discussion_date: "2018-04-03".into(),
+            invited: vec![3, 1, 1],
+            attended: vec![0],
+        };
+        let v = strategy_from(&p, "records[2]").unwrap_err();
+        assert_eq!(v.0[0].field, "records[2].attended[0]");
+        let ok = strategy_from(
+            &pb::StrategyDiscussion {
+                attended: vec![1],
+                ..p
+            },
+            "",
+        )
+        .unwrap();
+        assert_eq!(ok.invited, vec![Agency::Police, Agency::Education]);
+    }
+}

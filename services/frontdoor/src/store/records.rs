@@ -1,0 +1,417 @@
+//! How each record kind maps to its table: key and value columns, and model ↔ domain conversion.
+
+use csc_core::LaCode;
+use csc_runtime::Error;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel,
+};
+use serde::{Serialize, de::DeserializeOwned};
+
+use super::entities::*;
+use crate::domain::{
+    Agency, Assessment, AssessmentOutcome, ChildDateKey, Contact, ContactKey, Icpc, Referral,
+    Section47Enquiry, StrategyDiscussion,
+};
+
+/// A record kind the store can keep.
+pub trait StoredRecord: Sized + Send + Sync + 'static {
+    type Entity: EntityTrait<Model = Self::Model> + Default;
+    type Model: IntoActiveModel<Self::Active> + Send + Sync;
+    type Active: ActiveModelTrait<Entity = Self::Entity> + Send;
+    type Key: Serialize + DeserializeOwned + Clone + Eq + std::hash::Hash + Send + Sync;
+
+    fn key_columns() -> Vec<<Self::Entity as EntityTrait>::Column>;
+    fn value_columns() -> Vec<<Self::Entity as EntityTrait>::Column>;
+    fn la_column() -> <Self::Entity as EntityTrait>::Column;
+    fn child_column() -> <Self::Entity as EntityTrait>::Column;
+    fn key(&self) -> Self::Key;
+    /// Equality on every key column.
+    fn key_filter(key: &Self::Key) -> Condition;
+    /// Strictly after `key` in key order, within its LA.
+    fn after(key: &Self::Key) -> Condition;
+    fn to_active(&self) -> Self::Active;
+    fn from_model(m: Self::Model) -> Result<Self, Error>;
+}
+
+fn la(code: &str) -> Result<LaCode, Error> {
+    LaCode::parse(code).map_err(|e| Error::Internal(format!("stored record: {e}")))
+}
+
+fn child_date_filter<C: ColumnTrait>(la_col: C, child: C, date: C, k: &ChildDateKey) -> Condition {
+    Condition::all()
+        .add(la_col.eq(k.la_code.as_str()))
+        .add(child.eq(k.child_id.as_str()))
+        .add(date.eq(k.date))
+}
+
+fn child_date_after<C: ColumnTrait>(child: C, date: C, k: &ChildDateKey) -> Condition {
+    Condition::any().add(child.gt(k.child_id.as_str())).add(
+        Condition::all()
+            .add(child.eq(k.child_id.as_str()))
+            .add(date.gt(k.date)),
+    )
+}
+
+fn join(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
+    items
+        .into_iter()
+        .map(|s| s.as_ref().to_owned())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn split(s: &str) -> impl Iterator<Item = &str> {
+    s.split(',').filter(|x| !x.is_empty())
+}
+
+fn agencies(s: &str) -> Result<Vec<Agency>, Error> {
+    split(s)
+        .map(|k| Agency::from_key(k).ok_or_else(|| Error::Internal(format!("stored agency {k:?}"))))
+        .collect()
+}
+
+impl StoredRecord for Contact {
+    type Entity = contact::Entity;
+    type Model = contact::Model;
+    type Active = contact::ActiveModel;
+    type Key = ContactKey;
+
+    fn key_columns() -> Vec<contact::Column> {
+        vec![contact::Column::LaCode, contact::Column::ContactId]
+    }
+    fn value_columns() -> Vec<contact::Column> {
+        use contact::Column::*;
+        vec![ChildId, ContactDate, Source, BecameReferral]
+    }
+    fn la_column() -> contact::Column {
+        contact::Column::LaCode
+    }
+    fn child_column() -> contact::Column {
+        contact::Column::ChildId
+    }
+    fn key(&self) -> ContactKey {
+        Contact::key(self)
+    }
+    fn key_filter(k: &ContactKey) -> Condition {
+        Condition::all()
+            .add(contact::Column::LaCode.eq(k.la_code.as_str()))
+            .add(contact::Column::ContactId.eq(k.contact_id.as_str()))
+    }
+    fn after(k: &ContactKey) -> Condition {
+        Condition::all().add(contact::Column::ContactId.gt(k.contact_id.as_str()))
+    }
+    fn to_active(&self) -> contact::ActiveModel {
+        contact::ActiveModel {
+            la_code: Set(self.la_code.to_string()),
+            contact_id: Set(self.contact_id.clone()),
+            child_id: Set(self.child_id.clone()),
+            contact_date: Set(self.contact_date),
+            source: Set(self.source.clone()),
+            became_referral: Set(self.became_referral),
+        }
+    }
+    fn from_model(m: contact::Model) -> Result<Self, Error> {
+        Ok(Contact {
+            la_code: la(&m.la_code)?,
+            contact_id: m.contact_id,
+            child_id: m.child_id,
+            contact_date: m.contact_date,
+            source: m.source,
+            became_referral: m.became_referral,
+        })
+    }
+}
+
+impl StoredRecord for Referral {
+    type Entity = referral::Entity;
+    type Model = referral::Model;
+    type Active = referral::ActiveModel;
+    type Key = ChildDateKey;
+
+    fn key_columns() -> Vec<referral::Column> {
+        use referral::Column::*;
+        vec![LaCode, ChildId, ReferralDate]
+    }
+    fn value_columns() -> Vec<referral::Column> {
+        vec![referral::Column::Source, referral::Column::Nfa]
+    }
+    fn la_column() -> referral::Column {
+        referral::Column::LaCode
+    }
+    fn child_column() -> referral::Column {
+        referral::Column::ChildId
+    }
+    fn key(&self) -> ChildDateKey {
+        Referral::key(self)
+    }
+    fn key_filter(k: &ChildDateKey) -> Condition {
+        use referral::Column::*;
+        child_date_filter(LaCode, ChildId, ReferralDate, k)
+    }
+    fn after(k: &ChildDateKey) -> Condition {
+        child_date_after(referral::Column::ChildId, referral::Column::ReferralDate, k)
+    }
+    fn to_active(&self) -> referral::ActiveModel {
+        referral::ActiveModel {
+            la_code: Set(self.la_code.to_string()),
+            child_id: Set(self.child_id.clone()),
+            referral_date: Set(self.referral_date),
+            source: Set(self.source.clone()),
+            nfa: Set(self.nfa),
+        }
+    }
+    fn from_model(m: referral::Model) -> Result<Self, Error> {
+        Ok(Referral {
+            la_code: la(&m.la_code)?,
+            child_id: m.child_id,
+            referral_date: m.referral_date,
+            source: m.source,
+            nfa: m.nfa,
+        })
+    }
+}
+
+fn outcome_key(o: AssessmentOutcome) -> &'static str {
+    match o {
+        AssessmentOutcome::Unspecified => "",
+        AssessmentOutcome::Nfa => "nfa",
+        AssessmentOutcome::FurtherAction => "further_action",
+    }
+}
+
+impl StoredRecord for Assessment {
+    type Entity = assessment::Entity;
+    type Model = assessment::Model;
+    type Active = assessment::ActiveModel;
+    type Key = ChildDateKey;
+
+    fn key_columns() -> Vec<assessment::Column> {
+        use assessment::Column::*;
+        vec![LaCode, ChildId, StartDate]
+    }
+    fn value_columns() -> Vec<assessment::Column> {
+        use assessment::Column::*;
+        vec![
+            ReferralDate,
+            AuthorisationDate,
+            Factors,
+            Outcome,
+            ClosureReason,
+        ]
+    }
+    fn la_column() -> assessment::Column {
+        assessment::Column::LaCode
+    }
+    fn child_column() -> assessment::Column {
+        assessment::Column::ChildId
+    }
+    fn key(&self) -> ChildDateKey {
+        Assessment::key(self)
+    }
+    fn key_filter(k: &ChildDateKey) -> Condition {
+        use assessment::Column::*;
+        child_date_filter(LaCode, ChildId, StartDate, k)
+    }
+    fn after(k: &ChildDateKey) -> Condition {
+        child_date_after(
+            assessment::Column::ChildId,
+            assessment::Column::StartDate,
+            k,
+        )
+    }
+    fn to_active(&self) -> assessment::ActiveModel {
+        assessment::ActiveModel {
+            la_code: Set(self.la_code.to_string()),
+            child_id: Set(self.child_id.clone()),
+            start_date: Set(self.start_date),
+            referral_date: Set(self.referral_date),
+            authorisation_date: Set(self.authorisation_date),
+            factors: Set(join(&self.factors)),
+            outcome: Set(outcome_key(self.outcome).to_owned()),
+            closure_reason: Set(self.closure_reason.clone()),
+        }
+    }
+    fn from_model(m: assessment::Model) -> Result<Self, Error> {
+        let outcome = match m.outcome.as_str() {
+            "" => AssessmentOutcome::Unspecified,
+            "nfa" => AssessmentOutcome::Nfa,
+            "further_action" => AssessmentOutcome::FurtherAction,
+            other => {
+                return Err(Error::Internal(format!(
+                    "stored assessment outcome {other:?}"
+                )));
+            }
+        };
+        Ok(Assessment {
+            la_code: la(&m.la_code)?,
+            child_id: m.child_id,
+            start_date: m.start_date,
+            referral_date: m.referral_date,
+            authorisation_date: m.authorisation_date,
+            factors: split(&m.factors).map(str::to_owned).collect(),
+            outcome,
+            closure_reason: m.closure_reason,
+        })
+    }
+}
+
+impl StoredRecord for Section47Enquiry {
+    type Entity = section47_enquiry::Entity;
+    type Model = section47_enquiry::Model;
+    type Active = section47_enquiry::ActiveModel;
+    type Key = ChildDateKey;
+
+    fn key_columns() -> Vec<section47_enquiry::Column> {
+        use section47_enquiry::Column::*;
+        vec![LaCode, ChildId, StartDate]
+    }
+    fn value_columns() -> Vec<section47_enquiry::Column> {
+        use section47_enquiry::Column::*;
+        vec![ReferralDate, IcpcTargetDate, IcpcDate, IcpcNotRequired]
+    }
+    fn la_column() -> section47_enquiry::Column {
+        section47_enquiry::Column::LaCode
+    }
+    fn child_column() -> section47_enquiry::Column {
+        section47_enquiry::Column::ChildId
+    }
+    fn key(&self) -> ChildDateKey {
+        Section47Enquiry::key(self)
+    }
+    fn key_filter(k: &ChildDateKey) -> Condition {
+        use section47_enquiry::Column::*;
+        child_date_filter(LaCode, ChildId, StartDate, k)
+    }
+    fn after(k: &ChildDateKey) -> Condition {
+        child_date_after(
+            section47_enquiry::Column::ChildId,
+            section47_enquiry::Column::StartDate,
+            k,
+        )
+    }
+    fn to_active(&self) -> section47_enquiry::ActiveModel {
+        section47_enquiry::ActiveModel {
+            la_code: Set(self.la_code.to_string()),
+            child_id: Set(self.child_id.clone()),
+            start_date: Set(self.start_date),
+            referral_date: Set(self.referral_date),
+            icpc_target_date: Set(self.icpc_target_date),
+            icpc_date: Set(self.icpc_date),
+            icpc_not_required: Set(self.icpc_not_required),
+        }
+    }
+    fn from_model(m: section47_enquiry::Model) -> Result<Self, Error> {
+        Ok(Section47Enquiry {
+            la_code: la(&m.la_code)?,
+            child_id: m.child_id,
+            start_date: m.start_date,
+            referral_date: m.referral_date,
+            icpc_target_date: m.icpc_target_date,
+            icpc_date: m.icpc_date,
+            icpc_not_required: m.icpc_not_required,
+        })
+    }
+}
+
+impl StoredRecord for StrategyDiscussion {
+    type Entity = strategy_discussion::Entity;
+    type Model = strategy_discussion::Model;
+    type Active = strategy_discussion::ActiveModel;
+    type Key = ChildDateKey;
+
+    fn key_columns() -> Vec<strategy_discussion::Column> {
+        use strategy_discussion::Column::*;
+        vec![LaCode, ChildId, DiscussionDate]
+    }
+    fn value_columns() -> Vec<strategy_discussion::Column> {
+        vec![
+            strategy_discussion::Column::Invited,
+            strategy_discussion::Column::Attended,
+        ]
+    }
+    fn la_column() -> strategy_discussion::Column {
+        strategy_discussion::Column::LaCode
+    }
+    fn child_column() -> strategy_discussion::Column {
+        strategy_discussion::Column::ChildId
+    }
+    fn key(&self) -> ChildDateKey {
+        StrategyDiscussion::key(self)
+    }
+    fn key_filter(k: &ChildDateKey) -> Condition {
+        use strategy_discussion::Column::*;
+        child_date_filter(LaCode, ChildId, DiscussionDate, k)
+    }
+    fn after(k: &ChildDateKey) -> Condition {
+        child_date_after(
+            strategy_discussion::Column::ChildId,
+            strategy_discussion::Column::DiscussionDate,
+            k,
+        )
+    }
+    fn to_active(&self) -> strategy_discussion::ActiveModel {
+        strategy_discussion::ActiveModel {
+            la_code: Set(self.la_code.to_string()),
+            child_id: Set(self.child_id.clone()),
+            discussion_date: Set(self.discussion_date),
+            invited: Set(join(self.invited.iter().map(|a| a.key()))),
+            attended: Set(join(self.attended.iter().map(|a| a.key()))),
+        }
+    }
+    fn from_model(m: strategy_discussion::Model) -> Result<Self, Error> {
+        Ok(StrategyDiscussion {
+            la_code: la(&m.la_code)?,
+            child_id: m.child_id,
+            discussion_date: m.discussion_date,
+            invited: agencies(&m.invited)?,
+            attended: agencies(&m.attended)?,
+        })
+    }
+}
+
+impl StoredRecord for Icpc {
+    type Entity = icpc::Entity;
+    type Model = icpc::Model;
+    type Active = icpc::ActiveModel;
+    type Key = ChildDateKey;
+
+    fn key_columns() -> Vec<icpc::Column> {
+        use icpc::Column::*;
+        vec![LaCode, ChildId, IcpcDate]
+    }
+    fn value_columns() -> Vec<icpc::Column> {
+        vec![icpc::Column::S47StartDate]
+    }
+    fn la_column() -> icpc::Column {
+        icpc::Column::LaCode
+    }
+    fn child_column() -> icpc::Column {
+        icpc::Column::ChildId
+    }
+    fn key(&self) -> ChildDateKey {
+        Icpc::key(self)
+    }
+    fn key_filter(k: &ChildDateKey) -> Condition {
+        use icpc::Column::*;
+        child_date_filter(LaCode, ChildId, IcpcDate, k)
+    }
+    fn after(k: &ChildDateKey) -> Condition {
+        child_date_after(icpc::Column::ChildId, icpc::Column::IcpcDate, k)
+    }
+    fn to_active(&self) -> icpc::ActiveModel {
+        icpc::ActiveModel {
+            la_code: Set(self.la_code.to_string()),
+            child_id: Set(self.child_id.clone()),
+            icpc_date: Set(self.icpc_date),
+            s47_start_date: Set(self.s47_start_date),
+        }
+    }
+    fn from_model(m: icpc::Model) -> Result<Self, Error> {
+        Ok(Icpc {
+            la_code: la(&m.la_code)?,
+            child_id: m.child_id,
+            icpc_date: m.icpc_date,
+            s47_start_date: m.s47_start_date,
+        })
+    }
+}
