@@ -1,15 +1,8 @@
 //! `csc`: the suite's one binary. Serves a service (or all of them), migrates, imports statutory
 //! and local files through the services' public APIs, prints measures, and runs benchmarks.
 
-mod bench;
-mod demo;
-mod import;
-mod measures;
-mod serve;
-
-use std::path::PathBuf;
-
 use clap::{Parser, Subcommand, ValueEnum};
+use csc::{ClientAddrs, bench, default_data_dir, demo, import, measures, serve};
 use csc_runtime::config::{DatabaseArgs, FRONTDOOR_ADDR, ServerArgs};
 
 #[derive(Parser)]
@@ -84,21 +77,6 @@ enum Service {
     Frontdoor,
 }
 
-/// Where client commands find the services.
-#[derive(Clone, clap::Args)]
-pub struct ClientAddrs {
-    /// Address of the front door service.
-    #[arg(long = "frontdoor", env = "CSC_FRONTDOOR_ADDR", default_value = FRONTDOOR_ADDR)]
-    pub frontdoor: String,
-}
-
-/// Where a command keeps its data when it runs services itself.
-pub fn default_data_dir() -> PathBuf {
-    std::env::var_os("CSC_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("csc-data"))
-}
-
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -141,20 +119,4 @@ fn main() -> anyhow::Result<()> {
             Command::Bench(args) => bench::run(args).await,
         }
     })
-}
-
-/// Writes to stdout; a closed pipe (`csc ... | head`) ends the program quietly, as Unix tools do.
-pub fn out(text: &str) {
-    use std::io::Write as _;
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("writing output: {e}");
-        std::process::exit(1);
-    }
 }

@@ -1,0 +1,43 @@
+//! The `csc` binary's commands as a library, so that the end-to-end tests in `tests/` can boot
+//! the suite and import files in-process exactly as the binary does.
+
+pub mod bench;
+pub mod demo;
+pub mod import;
+pub mod measures;
+pub mod serve;
+
+use std::path::PathBuf;
+
+use csc_runtime::config::FRONTDOOR_ADDR;
+
+/// Where client commands find the services.
+#[derive(Clone, clap::Args)]
+pub struct ClientAddrs {
+    /// Address of the front door service.
+    #[arg(long = "frontdoor", env = "CSC_FRONTDOOR_ADDR", default_value = FRONTDOOR_ADDR)]
+    pub frontdoor: String,
+}
+
+/// Where a command keeps its data when it runs services itself.
+pub fn default_data_dir() -> PathBuf {
+    std::env::var_os("CSC_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("csc-data"))
+}
+
+/// Writes to stdout; a closed pipe (`csc ... | head`) ends the program quietly, as Unix tools do.
+pub fn out(text: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("writing output: {e}");
+        std::process::exit(1);
+    }
+}

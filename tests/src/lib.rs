@@ -1,0 +1,129 @@
+//! The end-to-end harness: boots services in-process on ephemeral ports, each on its own
+//! database, exactly as `csc serve` does, and hands tests a connected client.
+//!
+//! Every test runs on SQLite and, where `CSC_TEST_POSTGRES_URL` names a PostgreSQL server that a
+//! test may create databases on, on a fresh PostgreSQL database too. Under CI (`CI` set) a missing
+//! PostgreSQL is a failure, never a silent skip.
+
+use std::time::Duration;
+
+use csc_proto::frontdoor::front_door_service_client::FrontDoorServiceClient;
+use csc_runtime::{Shutdown, config::ServerArgs};
+use sea_orm::ConnectionTrait;
+use tokio::{net::TcpListener, task::JoinHandle};
+use tonic::transport::Channel;
+
+/// A database a test runs against; dropped with the test.
+pub struct Backend {
+    pub name: &'static str,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// SQLite always; PostgreSQL when configured (required under CI).
+pub async fn backends() -> Vec<Backend> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut out = vec![Backend {
+        name: "sqlite",
+        url: csc_runtime::db::sqlite_url_in(dir.path(), "frontdoor"),
+        _dir: Some(dir),
+    }];
+    match std::env::var("CSC_TEST_POSTGRES_URL") {
+        Ok(admin) if !admin.is_empty() => out.push(Backend {
+            name: "postgres",
+            url: fresh_postgres_db(&admin).await,
+            _dir: None,
+        }),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!(
+                "CI is set but CSC_TEST_POSTGRES_URL is not: the suite must be tested on PostgreSQL in CI"
+            )
+        }
+        _ => eprintln!("CSC_TEST_POSTGRES_URL not set: testing SQLite only (CI tests both)"),
+    }
+    out
+}
+
+/// Creates an empty database on the server and returns its URL.
+async fn fresh_postgres_db(admin_url: &str) -> String {
+    let admin = csc_runtime::db::connect(admin_url)
+        .await
+        .expect("connect to CSC_TEST_POSTGRES_URL");
+    let name = format!("csc_test_{}", uuid::Uuid::new_v4().simple());
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
+    let (base, query) = match admin_url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (admin_url, String::new()),
+    };
+    let prefix = &base[..base.rfind('/').expect("URL has a database path")];
+    format!("{prefix}/{name}{query}")
+}
+
+/// A running front door service.
+pub struct Running {
+    pub addr: String,
+    shutdown: Shutdown,
+    handle: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    pub async fn client(&self) -> FrontDoorServiceClient<Channel> {
+        csc::import::connect(&self.addr).await.expect("connect")
+    }
+
+    /// Stops the server gracefully and checks that it stopped cleanly.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(30), self.handle)
+            .await
+            .expect("server stops within 30 s")
+            .expect("server task")
+            .expect("server ran cleanly");
+    }
+}
+
+/// Boots the front door on an ephemeral port against `url`, migrating first.
+pub async fn start_frontdoor(url: &str) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let shutdown = Shutdown::new();
+    let args = ServerArgs {
+        max_connection_age_secs: 300,
+        shutdown_grace_secs: 5,
+    };
+    let handle = tokio::spawn({
+        let (url, shutdown) = (url.to_owned(), shutdown.clone());
+        async move { csc::serve::run_frontdoor(listener, &url, &args, shutdown).await }
+    });
+    // Ready when the port answers a call (migrations run before the server accepts).
+    for _ in 0..200 {
+        if let Ok(mut c) = csc::import::connect(&addr).await
+            && c.compute_measures(csc_proto::common::ComputeMeasuresRequest {
+                la_code: "000".into(),
+                period: "2018-19".into(),
+            })
+            .await
+            .is_ok()
+        {
+            return Running {
+                addr,
+                shutdown,
+                handle,
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the front door did not start on {url}");
+}
+
+/// The path of a file in the shared samples (`../shared/samples/...` from the project root).
+pub fn sample(rel: &str) -> std::path::PathBuf {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/samples")
+        .join(rel);
+    assert!(p.exists(), "shared sample {} is missing", p.display());
+    p
+}

@@ -1,0 +1,448 @@
+//! The front door's gRPC API, end to end, on every backend: validation, atomic idempotent batches,
+//! get/list/delete, health, and measures computed through the store.
+
+use csc_e2e::{backends, start_frontdoor};
+use csc_proto::{common as cpb, frontdoor as pb};
+use tonic::Code;
+use tonic_types::StatusExt;
+
+fn referral(la: &str, child: &str, date: &str, source: &str) -> pb::Referral {
+    pb::Referral {
+        la_code: la.into(),
+        child_id: child.into(),
+        referral_date: date.into(),
+        source: source.into(),
+        nfa: false,
+    }
+}
+
+fn req(id: &str, records: Vec<pb::Referral>) -> pb::BatchUpsertReferralsRequest {
+    pb::BatchUpsertReferralsRequest {
+        request_id: id.into(),
+        records,
+    }
+}
+
+fn list(la: &str) -> cpb::ListRequest {
+    cpb::ListRequest {
+        la_code: la.into(),
+        page_size: 100,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_record_refuses_the_whole_batch_naming_record_and_field() {
+    for b in backends().await {
+        let s = start_frontdoor(&b.url).await;
+        let mut c = s.client().await;
+        let err = c
+            .batch_upsert_referrals(req(
+                "bad-1",
+                vec![
+                    referral("885", "C1", "2018-04-01", "6"),
+                    referral("885", "C2", "2018-04-01", "3Z"),
+                    referral("885", "C3", "2018-02-30", "6"),
+                    referral("885", "", "2018-04-01", "6"),
+                    referral("88", "C5", "2018-04-01", "6"),
+                ],
+            ))
+            .await
+            .expect_err("invalid batch");
+        assert_eq!(err.code(), Code::InvalidArgument, "{}", b.name);
+        let br = err.get_details_bad_request().expect("BadRequest details");
+        let fields: Vec<&str> = br
+            .field_violations
+            .iter()
+            .map(|v| v.field.as_str())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "records[1].source",
+                "records[2].referral_date",
+                "records[3].child_id",
+                "records[4].la_code"
+            ],
+            "{}",
+            b.name
+        );
+        assert!(br.field_violations[0].description.contains("3Z"));
+        // Nothing of the batch was applied, not even the valid first record.
+        let listed = c.list_referrals(list("885")).await.unwrap().into_inner();
+        assert!(listed.records.is_empty(), "{}", b.name);
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn batches_are_atomic_idempotent_and_count_what_changed() {
+    for b in backends().await {
+        let s = start_frontdoor(&b.url).await;
+        let mut c = s.client().await;
+        let three = vec![
+            referral("885", "C1", "2018-04-01", "6"),
+            referral("885", "C1", "2018-05-01", "2A"),
+            referral("885", "C2", "2018-04-02", "1A"),
+        ];
+        let r1 = c
+            .batch_upsert_referrals(req("r-1", three.clone()))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            (r1.received, r1.written, r1.unchanged),
+            (3, 3, 0),
+            "{}",
+            b.name
+        );
+        // The same request again: the first response, nothing written.
+        let replay = c
+            .batch_upsert_referrals(req("r-1", three.clone()))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(replay, r1);
+        // The same data under a new request id: all unchanged.
+        let again = c
+            .batch_upsert_referrals(req("r-2", three.clone()))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!((again.written, again.unchanged), (0, 3));
+        // One record restated with a new source: one written.
+        let mut changed = three.clone();
+        changed[1].source = "6".into();
+        let r3 = c
+            .batch_upsert_referrals(req("r-3", changed))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!((r3.written, r3.unchanged), (1, 2));
+        // A request id reused for other content is refused.
+        let reuse = c
+            .batch_upsert_referrals(req("r-1", vec![referral("885", "C9", "2018-04-01", "6")]))
+            .await
+            .unwrap_err();
+        assert_eq!(reuse.code(), Code::AlreadyExists);
+        // A repeated key with other content inside one batch is ambiguous; identical repeats are not.
+        let dup = c
+            .batch_upsert_referrals(req(
+                "r-4",
+                vec![
+                    referral("885", "C7", "2018-04-01", "6"),
+                    referral("885", "C7", "2018-04-01", "2A"),
+                ],
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            dup.get_details_bad_request().unwrap().field_violations[0].field,
+            "records[1]"
+        );
+        let same = c
+            .batch_upsert_referrals(req(
+                "r-5",
+                vec![
+                    referral("885", "C7", "2018-04-01", "6"),
+                    referral("885", "C7", "2018-04-01", "6"),
+                ],
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!((same.received, same.written, same.unchanged), (2, 1, 1));
+        let listed = c.list_referrals(list("885")).await.unwrap().into_inner();
+        assert_eq!(listed.records.len(), 4);
+        assert_eq!(listed.records[1].source, "6");
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn get_list_pages_and_delete() {
+    for b in backends().await {
+        let s = start_frontdoor(&b.url).await;
+        let mut c = s.client().await;
+        let mut records: Vec<pb::Referral> = (1..=5)
+            .map(|i| referral("885", &format!("C{}", i % 3), &format!("2018-04-0{i}"), "6"))
+            .collect();
+        records.push(referral("886", "C1", "2018-04-01", "6"));
+        c.batch_upsert_referrals(req("", records)).await.unwrap();
+
+        let mut seen = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = c
+                .list_referrals(cpb::ListRequest {
+                    la_code: "885".into(),
+                    page_size: 2,
+                    page_token: token.clone(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(page.records.len() <= 2);
+            seen.extend(
+                page.records
+                    .into_iter()
+                    .map(|r| (r.child_id, r.referral_date)),
+            );
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        let mut sorted = seen.clone();
+        sorted.sort();
+        assert_eq!(seen, sorted, "key order");
+        assert_eq!(seen.len(), 5, "{}: only LA 885's records", b.name);
+
+        let one_child = c
+            .list_referrals(cpb::ListRequest {
+                la_code: "885".into(),
+                child_id: "C1".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(one_child.records.len(), 2);
+
+        let key = pb::ReferralKey {
+            la_code: "885".into(),
+            child_id: "C1".into(),
+            referral_date: "2018-04-01".into(),
+        };
+        assert_eq!(
+            c.get_referral(key.clone())
+                .await
+                .unwrap()
+                .into_inner()
+                .source,
+            "6"
+        );
+        c.delete_referral(key.clone()).await.unwrap();
+        assert_eq!(
+            c.get_referral(key.clone()).await.unwrap_err().code(),
+            Code::NotFound
+        );
+        assert_eq!(
+            c.delete_referral(key).await.unwrap_err().code(),
+            Code::NotFound
+        );
+        let bad = c
+            .list_referrals(cpb::ListRequest {
+                la_code: "885".into(),
+                page_token: "garbage!".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(bad.code(), Code::InvalidArgument);
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn every_record_kind_round_trips() {
+    for b in backends().await {
+        let s = start_frontdoor(&b.url).await;
+        let mut c = s.client().await;
+        let contact = pb::Contact {
+            la_code: "885".into(),
+            contact_id: "K1".into(),
+            child_id: "C1".into(),
+            contact_date: "2018-04-01".into(),
+            source: "6".into(),
+            became_referral: true,
+        };
+        c.batch_upsert_contacts(pb::BatchUpsertContactsRequest {
+            request_id: String::new(),
+            records: vec![contact.clone()],
+        })
+        .await
+        .unwrap();
+        let got = c
+            .get_contact(pb::ContactKey {
+                la_code: "885".into(),
+                contact_id: "K1".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(got, contact);
+
+        let a = pb::Assessment {
+            la_code: "885".into(),
+            child_id: "C1".into(),
+            start_date: "2018-04-02".into(),
+            referral_date: "2018-04-01".into(),
+            authorisation_date: "2018-05-01".into(),
+            factors: vec!["11A".into(), "24A".into()],
+            outcome: pb::AssessmentOutcome::Nfa as i32,
+            closure_reason: "RC8".into(),
+        };
+        c.batch_upsert_assessments(pb::BatchUpsertAssessmentsRequest {
+            request_id: String::new(),
+            records: vec![a.clone()],
+        })
+        .await
+        .unwrap();
+        let key = pb::AssessmentKey {
+            la_code: "885".into(),
+            child_id: "C1".into(),
+            start_date: "2018-04-02".into(),
+        };
+        assert_eq!(c.get_assessment(key).await.unwrap().into_inner(), a);
+
+        let s47 = pb::Section47Enquiry {
+            la_code: "885".into(),
+            child_id: "C1".into(),
+            start_date: "2018-04-03".into(),
+            referral_date: "2018-04-01".into(),
+            icpc_target_date: "2018-04-24".into(),
+            icpc_date: "2018-04-20".into(),
+            icpc_not_required: false,
+        };
+        c.batch_upsert_section47_enquiries(pb::BatchUpsertSection47EnquiriesRequest {
+            request_id: String::new(),
+            records: vec![s47.clone()],
+        })
+        .await
+        .unwrap();
+        let listed = c
+            .list_section47_enquiries(list("885"))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(listed.records, [s47]);
+
+        let sd = pb::StrategyDiscussion {
+            la_code: "885".into(),
+            child_id: "C1".into(),
+            discussion_date: "2018-04-03".into(),
+            invited: vec![pb::Agency::Police as i32, pb::Agency::Health as i32],
+            attended: vec![pb::Agency::Health as i32],
+        };
+        c.batch_upsert_strategy_discussions(pb::BatchUpsertStrategyDiscussionsRequest {
+            request_id: String::new(),
+            records: vec![sd.clone()],
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            c.list_strategy_discussions(list("885"))
+                .await
+                .unwrap()
+                .into_inner()
+                .records,
+            [sd]
+        );
+
+        let icpc = pb::Icpc {
+            la_code: "885".into(),
+            child_id: "C1".into(),
+            icpc_date: "2018-04-20".into(),
+            s47_start_date: "2018-04-03".into(),
+        };
+        c.batch_upsert_icpcs(pb::BatchUpsertIcpcsRequest {
+            request_id: String::new(),
+            records: vec![icpc.clone()],
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            c.list_icpcs(list("885"))
+                .await
+                .unwrap()
+                .into_inner()
+                .records,
+            [icpc]
+        );
+
+        // A conference before the enquiry started is refused, naming the field.
+        let bad = pb::Icpc {
+            la_code: "885".into(),
+            child_id: "C1".into(),
+            icpc_date: "2018-04-01".into(),
+            s47_start_date: "2018-04-03".into(),
+        };
+        let err = c
+            .batch_upsert_icpcs(pb::BatchUpsertIcpcsRequest {
+                request_id: String::new(),
+                records: vec![bad],
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.get_details_bad_request().unwrap().field_violations[0].field,
+            "records[0].icpc_date"
+        );
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn health_reports_serving_for_the_server_and_the_service() {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    for b in backends().await {
+        let s = start_frontdoor(&b.url).await;
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", s.addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut h = HealthClient::new(channel);
+        for service in ["", csc_frontdoor::SERVICE_NAME] {
+            let r = h
+                .check(HealthCheckRequest {
+                    service: service.into(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(
+                r.status,
+                ServingStatus::Serving as i32,
+                "{service:?} on {}",
+                b.name
+            );
+        }
+        let unknown = h
+            .check(HealthCheckRequest {
+                service: "csc.nothing.v1.Nothing".into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(unknown.code(), Code::NotFound);
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn compute_measures_validates_its_arguments() {
+    for b in backends().await {
+        let s = start_frontdoor(&b.url).await;
+        let mut c = s.client().await;
+        let err = c
+            .compute_measures(cpb::ComputeMeasuresRequest {
+                la_code: "8851".into(),
+                period: "2018-19-Q5".into(),
+            })
+            .await
+            .unwrap_err();
+        let fields: Vec<String> = err
+            .get_details_bad_request()
+            .unwrap()
+            .field_violations
+            .into_iter()
+            .map(|v| v.field)
+            .collect();
+        assert_eq!(fields, ["la_code", "period"]);
+        s.stop().await;
+    }
+}
