@@ -9,50 +9,66 @@ use csc_proto::frontdoor as pb;
 
 use super::{FrontDoorClient, Origin, Report, Uploader};
 
-/// A CSV file's rows by column name, with line numbers for the report.
-struct Table {
-    file: String,
-    columns: HashMap<String, usize>,
-    reader: csv::Reader<std::fs::File>,
+/// Reads a CSV file's header row: column name (lower case, BOM and spaces trimmed) → index.
+fn header_columns(
+    file: &str,
+    data: &[u8],
+    required: &[&str],
+) -> anyhow::Result<HashMap<String, usize>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(data);
+    let headers = reader
+        .headers()
+        .map_err(|e| anyhow::anyhow!("{file}: reading the header row: {e}"))?;
+    let columns: HashMap<String, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            (
+                h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase(),
+                i,
+            )
+        })
+        .collect();
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|c| !columns.contains_key(*c))
+        .collect();
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "{file}: the header row lacks column(s) {}; see docs/formats.md",
+            missing.join(", ")
+        );
+    }
+    Ok(columns)
 }
 
-impl Table {
-    fn open(path: &Path, required: &[&str]) -> anyhow::Result<Self> {
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_path(path)
-            .map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?;
-        let headers = reader
-            .headers()
-            .map_err(|e| anyhow::anyhow!("{}: reading the header row: {e}", path.display()))?;
-        let columns: HashMap<String, usize> = headers
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                (
-                    h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase(),
-                    i,
-                )
-            })
-            .collect();
-        let missing: Vec<&str> = required
-            .iter()
-            .copied()
-            .filter(|c| !columns.contains_key(*c))
-            .collect();
-        if !missing.is_empty() {
-            anyhow::bail!(
-                "{}: the header row lacks column(s) {}; see docs/formats.md",
-                path.display(),
-                missing.join(", ")
-            );
+/// Line numbers from byte offsets, counted as the file is read (the csv crate's own line count
+/// is one short on CRLF files, which is what spreadsheets save).
+struct LineCounter<'a> {
+    data: &'a [u8],
+    byte: usize,
+    line: u64,
+}
+
+impl LineCounter<'_> {
+    fn line_at(&mut self, byte: usize) -> u64 {
+        // On CRLF files a record's offset can point at the `\n` that ends the line before it.
+        let mut byte = byte.min(self.data.len());
+        while byte < self.data.len() && matches!(self.data[byte], b'\r' | b'\n') {
+            byte += 1;
         }
-        Ok(Self {
-            file: path.display().to_string(),
-            columns,
-            reader,
-        })
+        if byte >= self.byte {
+            self.line += self.data[self.byte..byte]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            self.byte = byte;
+        }
+        self.line
     }
 }
 
@@ -199,30 +215,46 @@ async fn import_rows<P: super::Upload>(
     report: &mut Report,
     mut row_to: impl FnMut(&mut Row<'_>) -> Option<(P, Origin)>,
 ) -> anyhow::Result<()> {
-    let mut table = Table::open(path, required)?;
+    let file = path.display().to_string();
+    let data = std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {file}: {e}"))?;
+    let columns = header_columns(&file, &data, required)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(data.as_slice());
+    let mut lines = LineCounter {
+        data: &data,
+        byte: 0,
+        line: 1,
+    };
     let mut up = Uploader::<P>::default();
     let mut rows = 0usize;
-    let columns = table.columns.clone();
-    for result in table.reader.records() {
+    for result in reader.records() {
         rows += 1;
         let record = match result {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e
+                    .position()
+                    .map(|p| lines.line_at(p.byte() as usize))
+                    .unwrap_or(0);
                 report.reject(
                     P::KIND,
                     "(unknown)",
-                    format!("{} line {line}", table.file),
+                    format!("{file} line {line}"),
                     format!("unreadable row: {e}"),
                 );
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record
+            .position()
+            .map(|p| lines.line_at(p.byte() as usize))
+            .unwrap_or(0);
         let mut row = Row {
             record: &record,
             columns: &columns,
-            location: format!("{} line {line}", table.file),
+            location: format!("{file} line {line}"),
             problems: vec![],
         };
         if let Some((p, origin)) = row_to(&mut row) {
@@ -230,9 +262,7 @@ async fn import_rows<P: super::Upload>(
         }
     }
     up.flush(client, report).await?;
-    report
-        .notes
-        .push(format!("{}: {rows} rows read", table.file));
+    report.notes.push(format!("{file}: {rows} rows read"));
     Ok(())
 }
 

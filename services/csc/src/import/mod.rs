@@ -7,6 +7,7 @@ mod cin;
 mod local;
 
 pub use cin::{import as import_cin, la_and_year as cin_la_and_year};
+pub use local::{import_contacts, import_strategy};
 
 use std::{collections::BTreeMap, future::Future, path::PathBuf, time::Duration};
 
