@@ -42,6 +42,7 @@ pub fn measure_to_proto(m: &Measure) -> pb::Measure {
                 numerator: r.numerator,
                 denominator: r.denominator,
                 percent: r.percent,
+                share: r.is_share,
             })
             .collect(),
     }
@@ -63,7 +64,6 @@ fn num(value: Option<f64>, is_ratio: bool, unit: Unit) -> Option<Num> {
 
 pub fn measure_from_proto(m: &pb::Measure) -> Measure {
     let unit = unit_from_proto(m.unit);
-    let share_total = m.rows.iter().any(|r| r.percent.is_some());
     Measure {
         id: m.id.clone(),
         label: m.label.clone(),
@@ -81,8 +81,7 @@ pub fn measure_from_proto(m: &pb::Measure) -> Measure {
                 numerator: r.numerator,
                 denominator: r.denominator,
                 percent: r.percent,
-                // A share row whose total is 0 has no percent on the wire; siblings tell.
-                is_share: r.numerator.is_none() && share_total,
+                is_share: r.share,
             })
             .collect(),
     }
