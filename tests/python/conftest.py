@@ -1,0 +1,63 @@
+"""Starts `csc serve frontdoor` as a real process for stock-client tests."""
+
+import os
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def csc_binary() -> str:
+    path = os.environ.get("CSC_BIN") or str(ROOT / "target" / "debug" / "csc")
+    if not Path(path).exists():
+        pytest.fail(f"csc binary not found at {path}: run `cargo build -p csc` first (or set CSC_BIN)")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def frontdoor():
+    """Address of a freshly started front door on its own SQLite file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        addr = f"127.0.0.1:{free_port()}"
+        log = open(Path(tmp) / "server.log", "w")
+        proc = subprocess.Popen(
+            [csc_binary(), "serve", "frontdoor", "--listen", addr, "--database-url", f"sqlite://{tmp}/frontdoor.db"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            channel = grpc.insecure_channel(addr)
+            stub = health_pb2_grpc.HealthStub(channel)
+            deadline = time.time() + 30
+            while True:
+                try:
+                    if stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1).status == 1:
+                        break
+                except grpc.RpcError:
+                    pass
+                if proc.poll() is not None or time.time() > deadline:
+                    pytest.fail("csc serve frontdoor did not start: " + (Path(tmp) / "server.log").read_text())
+                time.sleep(0.1)
+            channel.close()
+            yield addr
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                pytest.fail("csc serve frontdoor did not stop within 30 s of SIGTERM")
+            log.close()
