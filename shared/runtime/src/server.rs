@@ -2,7 +2,7 @@
 //! once the caller has connected to its database and applied migrations, NOT_SERVING as soon as
 //! shutdown begins), server reflection over every package, deliberate limits, graceful shutdown.
 
-use std::{future::Future, time::Duration};
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -103,9 +103,7 @@ pub async fn serve(
     Ok(())
 }
 
-fn after_grace(shutdown: Shutdown, grace: Duration) -> impl Future<Output = ()> {
-    async move {
-        shutdown.cancelled().await;
-        tokio::time::sleep(grace).await;
-    }
+async fn after_grace(shutdown: Shutdown, grace: Duration) {
+    shutdown.cancelled().await;
+    tokio::time::sleep(grace).await;
 }

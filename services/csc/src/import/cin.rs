@@ -639,6 +639,28 @@ async fn flush_all(
     icpcs.flush(client, report).await
 }
 
+/// The LA code (header LEA) and census year of a CIN census file, read from its header only.
+pub fn la_and_year(path: &Path) -> anyhow::Result<(String, Option<i32>)> {
+    let mut found = None;
+    let r = read(path, |item, _| match item {
+        Item::Header(h) => {
+            found = Some(h);
+            Err(anyhow::anyhow!("header read"))
+        }
+        _ => Ok(()),
+    });
+    let h = match (found, r) {
+        (Some(h), _) => h,
+        (None, Err(e)) => return Err(e),
+        (None, Ok(())) => anyhow::bail!("{}: no header", path.display()),
+    };
+    let la = h
+        .lea
+        .ok_or_else(|| anyhow::anyhow!("{}: the header has no LEA", path.display()))?;
+    LaCode::parse(&la).map_err(|e| anyhow::anyhow!("{}: LEA: {e}", path.display()))?;
+    Ok((la, h.year.and_then(|y| y.trim().parse().ok())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -732,26 +754,4 @@ mod tests {
                 .ends_with("Child[2]/ChildIdentifiers/LAchildID")
         );
     }
-}
-
-/// The LA code (header LEA) and census year of a CIN census file, read from its header only.
-pub fn la_and_year(path: &Path) -> anyhow::Result<(String, Option<i32>)> {
-    let mut found = None;
-    let r = read(path, |item, _| match item {
-        Item::Header(h) => {
-            found = Some(h);
-            Err(anyhow::anyhow!("header read"))
-        }
-        _ => Ok(()),
-    });
-    let h = match (found, r) {
-        (Some(h), _) => h,
-        (None, Err(e)) => return Err(e),
-        (None, Ok(())) => anyhow::bail!("{}: no header", path.display()),
-    };
-    let la = h
-        .lea
-        .ok_or_else(|| anyhow::anyhow!("{}: the header has no LEA", path.display()))?;
-    LaCode::parse(&la).map_err(|e| anyhow::anyhow!("{}: LEA: {e}", path.display()))?;
-    Ok((la, h.year.and_then(|y| y.trim().parse().ok())))
 }

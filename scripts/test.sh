@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The suite's one test command (the README's, and CI's via .ci/run): installs what the tests
+# need, starts a throwaway PostgreSQL 15 on loopback, then checks formatting and lints and runs
+# every Rust test (each against SQLite and PostgreSQL) and the stock Python gRPC client tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Python packages for the stock-client tests, in a virtual environment of the project's own.
+if [ ! -x target/py/bin/python ]; then
+  python3 -m venv target/py
+fi
+target/py/bin/pip install -q --disable-pip-version-check -r tests/python/requirements.txt
+
+# PostgreSQL: every Rust test runs against it as well as SQLite; a failure to start is fatal.
+eval "$(scripts/pg-test-cluster.sh start)"
+trap 'scripts/pg-test-cluster.sh stop "$CSC_PG_DIR"' EXIT
+export CSC_TEST_POSTGRES_URL
+echo "PostgreSQL for tests: $CSC_TEST_POSTGRES_URL"
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
+cargo build -p csc --locked
+CSC_BIN="$PWD/target/debug/csc" target/py/bin/python -m pytest -q tests/python
