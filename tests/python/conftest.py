@@ -54,10 +54,14 @@ def frontdoor():
             channel.close()
             yield addr
         finally:
-            proc.terminate()
+            proc.terminate()  # SIGTERM, as Kubernetes stops a pod
             try:
-                proc.wait(timeout=30)
+                code = proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 pytest.fail("csc serve frontdoor did not stop within 30 s of SIGTERM")
             log.close()
+            assert code == 0, "csc serve frontdoor exited with %s after SIGTERM: %s" % (
+                code,
+                (Path(tmp) / "server.log").read_text(),
+            )

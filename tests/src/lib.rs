@@ -74,6 +74,11 @@ impl Running {
         csc::import::connect(&self.addr).await.expect("connect")
     }
 
+    /// Begins a graceful shutdown, as SIGTERM does.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
     /// Stops the server gracefully and checks that it stopped cleanly.
     pub async fn stop(self) {
         self.shutdown.cancel();

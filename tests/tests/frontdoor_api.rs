@@ -160,6 +160,45 @@ async fn batches_are_atomic_idempotent_and_count_what_changed() {
 }
 
 #[tokio::test]
+async fn concurrent_batches_all_land() {
+    for b in backends().await {
+        let s = start_frontdoor(&b.url).await;
+        let mut tasks = Vec::new();
+        for t in 0..8 {
+            let mut c = s.client().await;
+            tasks.push(tokio::spawn(async move {
+                let records = (0..500)
+                    .map(|i| referral("885", &format!("T{t}-{i}"), "2018-04-01", "6"))
+                    .collect();
+                c.batch_upsert_referrals(req(&format!("conc-{t}"), records))
+                    .await
+                    .map(|r| r.into_inner().written)
+            }));
+        }
+        for t in tasks {
+            assert_eq!(
+                t.await.unwrap().expect("every concurrent batch succeeds"),
+                500,
+                "{}",
+                b.name
+            );
+        }
+        let m = s
+            .client()
+            .await
+            .compute_measures(cpb::ComputeMeasuresRequest {
+                la_code: "885".into(),
+                period: "2018-19-Q1".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(m.measures[1].value, Some(4000.0));
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn get_list_pages_and_delete() {
     for b in backends().await {
         let s = start_frontdoor(&b.url).await;
@@ -421,6 +460,41 @@ async fn health_reports_serving_for_the_server_and_the_service() {
         assert_eq!(unknown.code(), Code::NotFound);
         s.stop().await;
     }
+}
+
+#[tokio::test]
+async fn readiness_turns_not_serving_as_soon_as_shutdown_begins() {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    let b = backends().await.remove(0);
+    let s = start_frontdoor(&b.url).await;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", s.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut h = HealthClient::new(channel);
+    let mut watch = h
+        .watch(HealthCheckRequest {
+            service: csc_frontdoor::SERVICE_NAME.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        watch.message().await.unwrap().unwrap().status,
+        ServingStatus::Serving as i32
+    );
+    s.begin_shutdown();
+    let next = tokio::time::timeout(std::time::Duration::from_secs(5), watch.message())
+        .await
+        .expect("an update");
+    assert_eq!(
+        next.unwrap().unwrap().status,
+        ServingStatus::NotServing as i32
+    );
+    s.stop().await;
 }
 
 #[tokio::test]

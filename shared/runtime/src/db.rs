@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 
 /// How a service's database is named in URLs: `sqlite://path/file.db` or `postgres://...`.
@@ -59,6 +62,18 @@ pub async fn connect_and_migrate<M: MigratorTrait>(
     let db = connect(url).await?;
     M::up(&db, None).await?;
     Ok(db)
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`): a deferred transaction that reads first (the request-id lookup) cannot
+/// upgrade to a writer while another connection writes, and SQLite then fails it at once with
+/// "database is locked" instead of waiting. Immediate writers queue on the busy timeout instead.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, sea_orm::DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// Whether this connection is to SQLite (some statements differ).

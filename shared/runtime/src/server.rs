@@ -84,6 +84,8 @@ pub async fn serve(
     let server = tonic::transport::Server::builder()
         .max_connection_age(args.max_connection_age())
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        // One span per call, named by its method, for logs and traces.
+        .trace_fn(|req| tracing::info_span!("grpc", method = %req.uri().path()))
         .layer(InterceptorLayer::new(crate::auth::intercept))
         .add_routes(routes)
         .add_service(health_service)

@@ -13,7 +13,7 @@ use csc_core::{LaCode, Period, Violations, sub_months};
 use csc_runtime::{Error, idempotency};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityName, EntityTrait,
-    IdenStatic, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    IdenStatic, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, OnConflict},
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -101,7 +101,7 @@ pub async fn batch_upsert<R: StoredRecord>(
     received: usize,
     records: Vec<R>,
 ) -> Result<BatchOutcome, Error> {
-    let txn = db.begin().await?;
+    let txn = csc_runtime::db::begin_write(db).await?;
     if let Some(previous) = idempotency::lookup(&txn, request_id, method, digest).await? {
         return serde_json::from_str(&previous)
             .map_err(|e| Error::Internal(format!("stored response: {e}")));
