@@ -233,8 +233,9 @@ async fn get_list_pages_and_delete() {
             }
             token = page.next_page_token;
         }
+        // Key order: date, then child (the primary key's index order).
         let mut sorted = seen.clone();
-        sorted.sort();
+        sorted.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
         assert_eq!(seen, sorted, "key order");
         assert_eq!(seen.len(), 5, "{}: only LA 885's records", b.name);
 

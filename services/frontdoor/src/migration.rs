@@ -1,5 +1,11 @@
-//! The front door's schema, as sea-orm migrations. Each table's primary key is the record's
-//! natural key; a second index per table serves the measures' date-range scans.
+//! The front door's schema, as sea-orm migrations.
+//!
+//! Each table's primary key is the record's natural key, with its columns ordered LA, then the
+//! date the measures select on, then the child: one B-tree serves uniqueness, upserts and the
+//! measures' date-range scans. On SQLite the tables are `WITHOUT ROWID`, so that B-tree is the
+//! table itself. Every extra index costs about as much again on ingest (docs/performance.md), so
+//! a table has one only where the measures select on a second date (assessments by authorisation,
+//! S47 enquiries by ICPC date) or where the key is not dated (contacts).
 
 use sea_orm_migration::prelude::*;
 
@@ -48,13 +54,15 @@ mod m0001_initial {
             .to_owned()
     }
 
-    /// (table, columns, primary key, date column for the measures' index)
-    fn tables() -> Vec<(
+    /// (table, columns, primary key in index order, secondary index on (la_code, column) if any)
+    type TableSpec = (
         &'static str,
         Vec<ColumnDef>,
         Vec<&'static str>,
-        &'static str,
-    )> {
+        Option<&'static str>,
+    );
+
+    fn tables() -> Vec<TableSpec> {
         vec![
             (
                 "contact",
@@ -67,7 +75,7 @@ mod m0001_initial {
                     flag("became_referral"),
                 ],
                 vec!["la_code", "contact_id"],
-                "contact_date",
+                Some("contact_date"),
             ),
             (
                 "referral",
@@ -78,8 +86,8 @@ mod m0001_initial {
                     s("source"),
                     flag("nfa"),
                 ],
-                vec!["la_code", "child_id", "referral_date"],
-                "referral_date",
+                vec!["la_code", "referral_date", "child_id"],
+                None,
             ),
             (
                 "assessment",
@@ -96,8 +104,8 @@ mod m0001_initial {
                         .null()
                         .to_owned(),
                 ],
-                vec!["la_code", "child_id", "start_date"],
-                "authorisation_date",
+                vec!["la_code", "start_date", "child_id"],
+                Some("authorisation_date"),
             ),
             (
                 "section47_enquiry",
@@ -110,8 +118,8 @@ mod m0001_initial {
                     opt_date("icpc_date"),
                     flag("icpc_not_required"),
                 ],
-                vec!["la_code", "child_id", "start_date"],
-                "start_date",
+                vec!["la_code", "start_date", "child_id"],
+                Some("icpc_date"),
             ),
             (
                 "strategy_discussion",
@@ -122,8 +130,8 @@ mod m0001_initial {
                     s("invited"),
                     s("attended"),
                 ],
-                vec!["la_code", "child_id", "discussion_date"],
-                "discussion_date",
+                vec!["la_code", "discussion_date", "child_id"],
+                None,
             ),
             (
                 "icpc",
@@ -133,8 +141,8 @@ mod m0001_initial {
                     date("icpc_date"),
                     opt_date("s47_start_date"),
                 ],
-                vec!["la_code", "child_id", "icpc_date"],
-                "icpc_date",
+                vec!["la_code", "icpc_date", "child_id"],
+                None,
             ),
         ]
     }
@@ -142,7 +150,8 @@ mod m0001_initial {
     #[async_trait::async_trait]
     impl MigrationTrait for Migration {
         async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-            for (table, columns, key, date_col) in tables() {
+            let sqlite = m.get_database_backend() == sea_orm::DbBackend::Sqlite;
+            for (table, columns, key, index) in tables() {
                 let mut t = Table::create();
                 t.table(Alias::new(table)).if_not_exists();
                 for mut c in columns {
@@ -153,29 +162,24 @@ mod m0001_initial {
                     pk.col(Alias::new(*k));
                 }
                 t.primary_key(&mut pk);
+                if sqlite {
+                    t.extra("WITHOUT ROWID");
+                }
                 m.create_table(t.to_owned()).await?;
-                m.create_index(
-                    Index::create()
-                        .if_not_exists()
-                        .name(format!("{table}_la_{date_col}"))
-                        .table(Alias::new(table))
-                        .col(Alias::new("la_code"))
-                        .col(Alias::new(date_col))
-                        .to_owned(),
-                )
-                .await?;
+                if let Some(col) = index {
+                    m.create_index(
+                        Index::create()
+                            .if_not_exists()
+                            .name(format!("{table}_la_{col}"))
+                            .table(Alias::new(table))
+                            .col(Alias::new("la_code"))
+                            .col(Alias::new(col))
+                            .to_owned(),
+                    )
+                    .await?;
+                }
             }
-            // ICPC dates carried on section 47 enquiries are scanned by date too.
-            m.create_index(
-                Index::create()
-                    .if_not_exists()
-                    .name("section47_enquiry_la_icpc_date")
-                    .table(Alias::new("section47_enquiry"))
-                    .col(Alias::new("la_code"))
-                    .col(Alias::new("icpc_date"))
-                    .to_owned(),
-            )
-            .await
+            Ok(())
         }
 
         async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

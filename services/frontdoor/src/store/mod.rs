@@ -22,9 +22,9 @@ use crate::domain::FrontDoorData;
 
 pub use records::StoredRecord;
 
-/// Rows per INSERT statement: well under SQLite's 32,766 and PostgreSQL's 65,535 bound
-/// parameters for the widest record (8 columns).
-const ROWS_PER_STATEMENT: usize = 1_000;
+/// Bound parameters per INSERT statement: under SQLite's limit of 32,766 (PostgreSQL's is
+/// 65,535). Fewer, larger statements are faster; a full batch of referrals is one statement.
+const PARAMS_PER_STATEMENT: usize = 32_000;
 
 /// What a batch write did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,8 +64,9 @@ where
     v.into_result(keep.into_iter().map(|(_, r)| r).collect())
 }
 
-/// Inserts new records and updates changed ones, in statements of [`ROWS_PER_STATEMENT`] rows; a
-/// row identical to the stored one is not touched. Returns the number of rows written.
+/// Inserts new records and updates changed ones, in statements of up to
+/// [`PARAMS_PER_STATEMENT`] bound values; a row identical to the stored one is not touched.
+/// Returns the number of rows written.
 async fn upsert<R: StoredRecord>(db: &impl ConnectionTrait, records: &[R]) -> Result<u64, Error> {
     let table = <R::Entity as Default>::default().table_name().to_owned();
     // Update only when some column differs, so that "unchanged" is exact and replays write nothing.
@@ -78,7 +79,8 @@ async fn upsert<R: StoredRecord>(db: &impl ConnectionTrait, records: &[R]) -> Re
         .collect::<Vec<_>>()
         .join(" OR ");
     let mut written = 0;
-    for chunk in records.chunks(ROWS_PER_STATEMENT) {
+    let columns = R::key_columns().len() + R::value_columns().len();
+    for chunk in records.chunks(PARAMS_PER_STATEMENT / columns) {
         let on_conflict = OnConflict::columns(R::key_columns())
             .update_columns(R::value_columns())
             .action_and_where(Expr::cust(format!("({changed})")))

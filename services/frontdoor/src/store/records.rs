@@ -44,11 +44,12 @@ fn child_date_filter<C: ColumnTrait>(la_col: C, child: C, date: C, k: &ChildDate
         .add(date.eq(k.date))
 }
 
+/// Keys of dated records are ordered LA, date, child: the primary key's index order.
 fn child_date_after<C: ColumnTrait>(child: C, date: C, k: &ChildDateKey) -> Condition {
-    Condition::any().add(child.gt(k.child_id.as_str())).add(
+    Condition::any().add(date.gt(k.date)).add(
         Condition::all()
-            .add(child.eq(k.child_id.as_str()))
-            .add(date.gt(k.date)),
+            .add(date.eq(k.date))
+            .add(child.gt(k.child_id.as_str())),
     )
 }
 
@@ -130,7 +131,7 @@ impl StoredRecord for Referral {
 
     fn key_columns() -> Vec<referral::Column> {
         use referral::Column::*;
-        vec![LaCode, ChildId, ReferralDate]
+        vec![LaCode, ReferralDate, ChildId]
     }
     fn value_columns() -> Vec<referral::Column> {
         vec![referral::Column::Source, referral::Column::Nfa]
@@ -187,7 +188,7 @@ impl StoredRecord for Assessment {
 
     fn key_columns() -> Vec<assessment::Column> {
         use assessment::Column::*;
-        vec![LaCode, ChildId, StartDate]
+        vec![LaCode, StartDate, ChildId]
     }
     fn value_columns() -> Vec<assessment::Column> {
         use assessment::Column::*;
@@ -263,7 +264,7 @@ impl StoredRecord for Section47Enquiry {
 
     fn key_columns() -> Vec<section47_enquiry::Column> {
         use section47_enquiry::Column::*;
-        vec![LaCode, ChildId, StartDate]
+        vec![LaCode, StartDate, ChildId]
     }
     fn value_columns() -> Vec<section47_enquiry::Column> {
         use section47_enquiry::Column::*;
@@ -321,7 +322,7 @@ impl StoredRecord for StrategyDiscussion {
 
     fn key_columns() -> Vec<strategy_discussion::Column> {
         use strategy_discussion::Column::*;
-        vec![LaCode, ChildId, DiscussionDate]
+        vec![LaCode, DiscussionDate, ChildId]
     }
     fn value_columns() -> Vec<strategy_discussion::Column> {
         vec![
@@ -377,7 +378,7 @@ impl StoredRecord for Icpc {
 
     fn key_columns() -> Vec<icpc::Column> {
         use icpc::Column::*;
-        vec![LaCode, ChildId, IcpcDate]
+        vec![LaCode, IcpcDate, ChildId]
     }
     fn value_columns() -> Vec<icpc::Column> {
         vec![icpc::Column::S47StartDate]
