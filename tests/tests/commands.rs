@@ -1,0 +1,68 @@
+//! The commands a newcomer and an operator run first: `csc demo` (the README's main job) and
+//! `csc serve all`.
+
+use std::time::Duration;
+
+use csc_runtime::{Shutdown, config::ServerArgs};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+
+#[tokio::test]
+async fn demo_imports_the_sample_and_keeps_its_data_in_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = csc::demo::DemoArgs {
+        cin: csc_e2e::sample("cin/fake_CIN_data.xml"),
+        data_dir: Some(dir.path().to_owned()),
+        period: vec!["2021-22".into()],
+    };
+    csc::demo::run(args).await.expect("the demo runs");
+    assert!(
+        dir.path().join("frontdoor.db").exists(),
+        "the front door's SQLite file is in the data dir"
+    );
+}
+
+#[tokio::test]
+async fn serve_all_runs_each_service_on_its_own_sqlite_file_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let shutdown = Shutdown::new();
+    let args = csc::serve::AllArgs {
+        data_dir: Some(dir.path().to_owned()),
+        frontdoor: addr.clone(),
+        server: ServerArgs {
+            max_connection_age_secs: 300,
+            shutdown_grace_secs: 5,
+        },
+    };
+    let handle = tokio::spawn(csc::serve::run_all(args, listener, shutdown.clone()));
+    let mut serving = false;
+    for _ in 0..200 {
+        if let Ok(ch) = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+        {
+            let r = HealthClient::new(ch)
+                .check(HealthCheckRequest {
+                    service: csc_frontdoor::SERVICE_NAME.into(),
+                })
+                .await;
+            if r.is_ok_and(|r| r.into_inner().status == ServingStatus::Serving as i32) {
+                serving = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(serving, "the front door reports SERVING");
+    assert!(dir.path().join("frontdoor.db").exists());
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(30), handle)
+        .await
+        .expect("stops")
+        .unwrap()
+        .expect("clean stop");
+}
