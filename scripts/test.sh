@@ -21,4 +21,4 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 cargo build -p csc --locked
-CSC_BIN="$PWD/target/debug/csc" target/py/bin/python -m pytest -q tests/python
+CSC_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/csc" target/py/bin/python -m pytest -q tests/python
