@@ -3,8 +3,7 @@
 
 use csc_core::{LaCode, Period, Violations, codes};
 use csc_proto::{common as cpb, frontdoor as pb};
-use csc_runtime::{Error, MAX_BATCH, convert::measure_to_proto, idempotency, paging};
-use prost::Message;
+use csc_runtime::{Error, convert::measure_to_proto, rpc};
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
@@ -12,7 +11,7 @@ use crate::domain::{
     self, Agency, Assessment, AssessmentOutcome, ChildDateKey, Contact, ContactKey, FieldCheck,
     Icpc, Referral, Section47Enquiry, StrategyDiscussion,
 };
-use crate::store::{self, StoredRecord};
+use crate::store;
 
 /// The service implementation, holding its database.
 #[derive(Clone)]
@@ -335,112 +334,6 @@ fn icpc_to(r: &Icpc) -> pb::Icpc {
     }
 }
 
-// ---- the generic shape of every record kind's four methods ------------------------------------
-
-const MAX_REQUEST_ID_LEN: usize = 128;
-
-impl FrontDoor {
-    /// Validates a whole batch (every problem reported, nothing applied if any), then writes it
-    /// atomically and idempotently.
-    async fn upsert<P, R, M>(
-        &self,
-        method: &str,
-        request: &M,
-        request_id: &str,
-        records: &[P],
-        convert: fn(&P, &str) -> Result<R, Violations>,
-    ) -> Result<Response<cpb::BatchUpsertResponse>, Status>
-    where
-        R: StoredRecord + PartialEq,
-        M: Message,
-    {
-        let mut violations = Violations::new();
-        if request_id.len() > MAX_REQUEST_ID_LEN {
-            violations.add(
-                "request_id",
-                format!("longer than {MAX_REQUEST_ID_LEN} characters"),
-            );
-        }
-        if records.len() > MAX_BATCH {
-            violations.add(
-                "records",
-                format!(
-                    "{} records; a batch holds at most {MAX_BATCH}",
-                    records.len()
-                ),
-            );
-            return Err(Error::Invalid(violations).into());
-        }
-        let mut domain = Vec::with_capacity(records.len());
-        for (i, p) in records.iter().enumerate() {
-            match convert(p, &format!("records[{i}]")) {
-                Ok(r) => domain.push(r),
-                Err(v) => violations.extend(v),
-            }
-        }
-        if !violations.is_empty() {
-            return Err(Error::Invalid(violations).into());
-        }
-        let domain = store::dedupe_batch(domain, R::key).map_err(Error::Invalid)?;
-        let digest = idempotency::digest(&request.encode_to_vec());
-        let outcome =
-            store::batch_upsert(&self.db, method, request_id, &digest, records.len(), domain)
-                .await?;
-        tracing::info!(
-            method,
-            received = outcome.received,
-            written = outcome.written,
-            "batch upsert"
-        );
-        Ok(Response::new(cpb::BatchUpsertResponse {
-            request_id: request_id.to_owned(),
-            received: outcome.received as i64,
-            written: outcome.written as i64,
-            unchanged: outcome.unchanged as i64,
-        }))
-    }
-
-    async fn get<R: StoredRecord, P>(
-        &self,
-        key: Result<R::Key, Error>,
-        to: fn(&R) -> P,
-    ) -> Result<Response<P>, Status> {
-        let key = key?;
-        match store::get::<R>(&self.db, &key).await? {
-            Some(r) => Ok(Response::new(to(&r))),
-            None => Err(Error::NotFound("no such record".into()).into()),
-        }
-    }
-
-    async fn delete<R: StoredRecord>(
-        &self,
-        key: Result<R::Key, Error>,
-    ) -> Result<Response<cpb::DeleteResponse>, Status> {
-        let key = key?;
-        if store::delete::<R>(&self.db, &key).await? {
-            Ok(Response::new(cpb::DeleteResponse {}))
-        } else {
-            Err(Error::NotFound("no such record".into()).into())
-        }
-    }
-
-    async fn list<R: StoredRecord, P>(
-        &self,
-        req: &cpb::ListRequest,
-        to: fn(&R) -> P,
-    ) -> Result<(Vec<P>, String), Status> {
-        let la = LaCode::parse(&req.la_code).map_err(|e| Error::invalid("la_code", e))?;
-        let size = paging::page_size(req.page_size)?;
-        let after = paging::decode::<R::Key>(&req.page_token)?;
-        let child = opt(&req.child_id);
-        let (records, next) = store::list::<R>(&self.db, la, child.as_deref(), size, after).await?;
-        Ok((
-            records.iter().map(to).collect(),
-            next.map(|k| paging::encode(&k)).unwrap_or_default(),
-        ))
-    }
-}
-
 #[tonic::async_trait]
 impl pb::front_door_service_server::FrontDoorService for FrontDoor {
     async fn batch_upsert_contacts(
@@ -448,7 +341,8 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         req: Request<pb::BatchUpsertContactsRequest>,
     ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
         let r = req.get_ref();
-        self.upsert(
+        rpc::upsert(
+            &self.db,
             "BatchUpsertContacts",
             r,
             &r.request_id,
@@ -461,14 +355,14 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         &self,
         req: Request<pb::ContactKey>,
     ) -> Result<Response<pb::Contact>, Status> {
-        self.get::<Contact, _>(contact_key(req.get_ref()), contact_to)
-            .await
+        rpc::get::<Contact, _>(&self.db, contact_key(req.get_ref()), contact_to).await
     }
     async fn list_contacts(
         &self,
         req: Request<cpb::ListRequest>,
     ) -> Result<Response<pb::ListContactsResponse>, Status> {
-        let (records, next_page_token) = self.list::<Contact, _>(req.get_ref(), contact_to).await?;
+        let (records, next_page_token) =
+            rpc::list::<Contact, _>(&self.db, req.get_ref(), contact_to).await?;
         Ok(Response::new(pb::ListContactsResponse {
             records,
             next_page_token,
@@ -478,7 +372,7 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         &self,
         req: Request<pb::ContactKey>,
     ) -> Result<Response<cpb::DeleteResponse>, Status> {
-        self.delete::<Contact>(contact_key(req.get_ref())).await
+        rpc::delete::<Contact>(&self.db, contact_key(req.get_ref())).await
     }
 
     async fn batch_upsert_referrals(
@@ -486,7 +380,8 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         req: Request<pb::BatchUpsertReferralsRequest>,
     ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
         let r = req.get_ref();
-        self.upsert(
+        rpc::upsert(
+            &self.db,
             "BatchUpsertReferrals",
             r,
             &r.request_id,
@@ -500,7 +395,8 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         req: Request<pb::ReferralKey>,
     ) -> Result<Response<pb::Referral>, Status> {
         let k = req.get_ref();
-        self.get::<Referral, _>(
+        rpc::get::<Referral, _>(
+            &self.db,
             child_date_key(&k.la_code, &k.child_id, "referral_date", &k.referral_date),
             referral_to,
         )
@@ -511,7 +407,7 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         req: Request<cpb::ListRequest>,
     ) -> Result<Response<pb::ListReferralsResponse>, Status> {
         let (records, next_page_token) =
-            self.list::<Referral, _>(req.get_ref(), referral_to).await?;
+            rpc::list::<Referral, _>(&self.db, req.get_ref(), referral_to).await?;
         Ok(Response::new(pb::ListReferralsResponse {
             records,
             next_page_token,
@@ -522,12 +418,10 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         req: Request<pb::ReferralKey>,
     ) -> Result<Response<cpb::DeleteResponse>, Status> {
         let k = req.get_ref();
-        self.delete::<Referral>(child_date_key(
-            &k.la_code,
-            &k.child_id,
-            "referral_date",
-            &k.referral_date,
-        ))
+        rpc::delete::<Referral>(
+            &self.db,
+            child_date_key(&k.la_code, &k.child_id, "referral_date", &k.referral_date),
+        )
         .await
     }
 
@@ -536,7 +430,8 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         req: Request<pb::BatchUpsertAssessmentsRequest>,
     ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
         let r = req.get_ref();
-        self.upsert(
+        rpc::upsert(
+            &self.db,
             "BatchUpsertAssessments",
             r,
             &r.request_id,
@@ -550,7 +445,8 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         req: Request<pb::AssessmentKey>,
     ) -> Result<Response<pb::Assessment>, Status> {
         let k = req.get_ref();
-        self.get::<Assessment, _>(
+        rpc::get::<Assessment, _>(
+            &self.db,
             child_date_key(&k.la_code, &k.child_id, "start_date", &k.start_date),
             assessment_to,
         )
@@ -560,9 +456,8 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         &self,
         req: Request<cpb::ListRequest>,
     ) -> Result<Response<pb::ListAssessmentsResponse>, Status> {
-        let (records, next_page_token) = self
-            .list::<Assessment, _>(req.get_ref(), assessment_to)
-            .await?;
+        let (records, next_page_token) =
+            rpc::list::<Assessment, _>(&self.db, req.get_ref(), assessment_to).await?;
         Ok(Response::new(pb::ListAssessmentsResponse {
             records,
             next_page_token,
@@ -573,12 +468,10 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         req: Request<pb::AssessmentKey>,
     ) -> Result<Response<cpb::DeleteResponse>, Status> {
         let k = req.get_ref();
-        self.delete::<Assessment>(child_date_key(
-            &k.la_code,
-            &k.child_id,
-            "start_date",
-            &k.start_date,
-        ))
+        rpc::delete::<Assessment>(
+            &self.db,
+            child_date_key(&k.la_code, &k.child_id, "start_date", &k.start_date),
+        )
         .await
     }
 
@@ -587,7 +480,8 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         req: Request<pb::BatchUpsertSection47EnquiriesRequest>,
     ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
         let r = req.get_ref();
-        self.upsert(
+        rpc::upsert(
+            &self.db,
             "BatchUpsertSection47Enquiries",
             r,
             &r.request_id,
@@ -601,7 +495,8 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         req: Request<pb::Section47EnquiryKey>,
     ) -> Result<Response<pb::Section47Enquiry>, Status> {
         let k = req.get_ref();
-        self.get::<Section47Enquiry, _>(
+        rpc::get::<Section47Enquiry, _>(
+            &self.db,
             child_date_key(&k.la_code, &k.child_id, "start_date", &k.start_date),
             s47_to,
         )
@@ -611,9 +506,8 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         &self,
         req: Request<cpb::ListRequest>,
     ) -> Result<Response<pb::ListSection47EnquiriesResponse>, Status> {
-        let (records, next_page_token) = self
-            .list::<Section47Enquiry, _>(req.get_ref(), s47_to)
-            .await?;
+        let (records, next_page_token) =
+            rpc::list::<Section47Enquiry, _>(&self.db, req.get_ref(), s47_to).await?;
         Ok(Response::new(pb::ListSection47EnquiriesResponse {
             records,
             next_page_token,
@@ -624,12 +518,10 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         req: Request<pb::Section47EnquiryKey>,
     ) -> Result<Response<cpb::DeleteResponse>, Status> {
         let k = req.get_ref();
-        self.delete::<Section47Enquiry>(child_date_key(
-            &k.la_code,
-            &k.child_id,
-            "start_date",
-            &k.start_date,
-        ))
+        rpc::delete::<Section47Enquiry>(
+            &self.db,
+            child_date_key(&k.la_code, &k.child_id, "start_date", &k.start_date),
+        )
         .await
     }
 
@@ -638,7 +530,8 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         req: Request<pb::BatchUpsertStrategyDiscussionsRequest>,
     ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
         let r = req.get_ref();
-        self.upsert(
+        rpc::upsert(
+            &self.db,
             "BatchUpsertStrategyDiscussions",
             r,
             &r.request_id,
@@ -652,7 +545,8 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         req: Request<pb::StrategyDiscussionKey>,
     ) -> Result<Response<pb::StrategyDiscussion>, Status> {
         let k = req.get_ref();
-        self.get::<StrategyDiscussion, _>(
+        rpc::get::<StrategyDiscussion, _>(
+            &self.db,
             child_date_key(
                 &k.la_code,
                 &k.child_id,
@@ -667,9 +561,8 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         &self,
         req: Request<cpb::ListRequest>,
     ) -> Result<Response<pb::ListStrategyDiscussionsResponse>, Status> {
-        let (records, next_page_token) = self
-            .list::<StrategyDiscussion, _>(req.get_ref(), strategy_to)
-            .await?;
+        let (records, next_page_token) =
+            rpc::list::<StrategyDiscussion, _>(&self.db, req.get_ref(), strategy_to).await?;
         Ok(Response::new(pb::ListStrategyDiscussionsResponse {
             records,
             next_page_token,
@@ -680,12 +573,15 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         req: Request<pb::StrategyDiscussionKey>,
     ) -> Result<Response<cpb::DeleteResponse>, Status> {
         let k = req.get_ref();
-        self.delete::<StrategyDiscussion>(child_date_key(
-            &k.la_code,
-            &k.child_id,
-            "discussion_date",
-            &k.discussion_date,
-        ))
+        rpc::delete::<StrategyDiscussion>(
+            &self.db,
+            child_date_key(
+                &k.la_code,
+                &k.child_id,
+                "discussion_date",
+                &k.discussion_date,
+            ),
+        )
         .await
     }
 
@@ -694,12 +590,20 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         req: Request<pb::BatchUpsertIcpcsRequest>,
     ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
         let r = req.get_ref();
-        self.upsert("BatchUpsertIcpcs", r, &r.request_id, &r.records, icpc_from)
-            .await
+        rpc::upsert(
+            &self.db,
+            "BatchUpsertIcpcs",
+            r,
+            &r.request_id,
+            &r.records,
+            icpc_from,
+        )
+        .await
     }
     async fn get_icpc(&self, req: Request<pb::IcpcKey>) -> Result<Response<pb::Icpc>, Status> {
         let k = req.get_ref();
-        self.get::<Icpc, _>(
+        rpc::get::<Icpc, _>(
+            &self.db,
             child_date_key(&k.la_code, &k.child_id, "icpc_date", &k.icpc_date),
             icpc_to,
         )
@@ -709,7 +613,8 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         &self,
         req: Request<cpb::ListRequest>,
     ) -> Result<Response<pb::ListIcpcsResponse>, Status> {
-        let (records, next_page_token) = self.list::<Icpc, _>(req.get_ref(), icpc_to).await?;
+        let (records, next_page_token) =
+            rpc::list::<Icpc, _>(&self.db, req.get_ref(), icpc_to).await?;
         Ok(Response::new(pb::ListIcpcsResponse {
             records,
             next_page_token,
@@ -720,12 +625,10 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         req: Request<pb::IcpcKey>,
     ) -> Result<Response<cpb::DeleteResponse>, Status> {
         let k = req.get_ref();
-        self.delete::<Icpc>(child_date_key(
-            &k.la_code,
-            &k.child_id,
-            "icpc_date",
-            &k.icpc_date,
-        ))
+        rpc::delete::<Icpc>(
+            &self.db,
+            child_date_key(&k.la_code, &k.child_id, "icpc_date", &k.icpc_date),
+        )
         .await
     }
 

@@ -10,7 +10,9 @@ pub mod db;
 pub mod error;
 pub mod idempotency;
 pub mod paging;
+pub mod rpc;
 pub mod server;
+pub mod store;
 pub mod telemetry;
 
 pub use error::{Error, Result};

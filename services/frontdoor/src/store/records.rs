@@ -1,41 +1,13 @@
 //! How each record kind maps to its table: key and value columns, and model ↔ domain conversion.
 
-use csc_core::LaCode;
-use csc_runtime::Error;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel,
-};
-use serde::{Serialize, de::DeserializeOwned};
+use csc_runtime::{Error, store::StoredRecord, store::stored_la as la};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition};
 
 use super::entities::*;
 use crate::domain::{
     Agency, Assessment, AssessmentOutcome, ChildDateKey, Contact, ContactKey, Icpc, Referral,
     Section47Enquiry, StrategyDiscussion,
 };
-
-/// A record kind the store can keep.
-pub trait StoredRecord: Sized + Send + Sync + 'static {
-    type Entity: EntityTrait<Model = Self::Model> + Default;
-    type Model: IntoActiveModel<Self::Active> + Send + Sync;
-    type Active: ActiveModelTrait<Entity = Self::Entity> + Send;
-    type Key: Serialize + DeserializeOwned + Clone + Eq + std::hash::Hash + Send + Sync;
-
-    fn key_columns() -> Vec<<Self::Entity as EntityTrait>::Column>;
-    fn value_columns() -> Vec<<Self::Entity as EntityTrait>::Column>;
-    fn la_column() -> <Self::Entity as EntityTrait>::Column;
-    fn child_column() -> <Self::Entity as EntityTrait>::Column;
-    fn key(&self) -> Self::Key;
-    /// Equality on every key column.
-    fn key_filter(key: &Self::Key) -> Condition;
-    /// Strictly after `key` in key order, within its LA.
-    fn after(key: &Self::Key) -> Condition;
-    fn to_active(&self) -> Self::Active;
-    fn from_model(m: Self::Model) -> Result<Self, Error>;
-}
-
-fn la(code: &str) -> Result<LaCode, Error> {
-    LaCode::parse(code).map_err(|e| Error::Internal(format!("stored record: {e}")))
-}
 
 fn child_date_filter<C: ColumnTrait>(la_col: C, child: C, date: C, k: &ChildDateKey) -> Condition {
     Condition::all()

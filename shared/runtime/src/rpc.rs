@@ -1,0 +1,154 @@
+//! The generic shape of a record kind's gRPC methods, written once for every service: validate a
+//! whole batch (every problem reported, nothing applied if any), then write it atomically and
+//! idempotently; get, list and delete by natural key.
+
+use csc_core::{LaCode, Violations};
+use csc_proto::common as cpb;
+use prost::Message;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use tonic::{Response, Status};
+
+use crate::store::{self, Indexed, StoredRecord};
+use crate::{Error, MAX_BATCH, idempotency, paging};
+
+/// Longest `request_id` accepted (a UUID is 36).
+pub const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// Converts one wire record, naming its problems under a prefix such as `records[3]`.
+pub type Convert<P, R> = fn(&P, &str) -> Result<R, Violations>;
+
+/// Validates and writes a batch: see [`upsert_checked`].
+pub async fn upsert<P, R, M>(
+    db: &DatabaseConnection,
+    method: &str,
+    request: &M,
+    request_id: &str,
+    records: &[P],
+    convert: Convert<P, R>,
+) -> Result<Response<cpb::BatchUpsertResponse>, Status>
+where
+    R: StoredRecord + PartialEq,
+    M: Message,
+{
+    upsert_checked(
+        db,
+        method,
+        request,
+        request_id,
+        records,
+        convert,
+        async |_, _| Ok(()),
+    )
+    .await
+}
+
+/// Validates every record of a batch (all problems reported together, nothing applied if any),
+/// drops identical repeats, runs `check` inside the write transaction (for rules that need stored
+/// data), then upserts the batch atomically; a replayed `request_id` returns the first response.
+pub async fn upsert_checked<P, R, M>(
+    db: &DatabaseConnection,
+    method: &str,
+    request: &M,
+    request_id: &str,
+    records: &[P],
+    convert: Convert<P, R>,
+    check: impl AsyncFnOnce(&DatabaseTransaction, &mut Indexed<R>) -> Result<(), Error>,
+) -> Result<Response<cpb::BatchUpsertResponse>, Status>
+where
+    R: StoredRecord + PartialEq,
+    M: Message,
+{
+    let mut violations = Violations::new();
+    if request_id.len() > MAX_REQUEST_ID_LEN {
+        violations.add(
+            "request_id",
+            format!("longer than {MAX_REQUEST_ID_LEN} characters"),
+        );
+    }
+    if records.len() > MAX_BATCH {
+        violations.add(
+            "records",
+            format!(
+                "{} records; a batch holds at most {MAX_BATCH}",
+                records.len()
+            ),
+        );
+        return Err(Error::Invalid(violations).into());
+    }
+    let mut domain = Vec::with_capacity(records.len());
+    for (i, p) in records.iter().enumerate() {
+        match convert(p, &format!("records[{i}]")) {
+            Ok(r) => domain.push(r),
+            Err(v) => violations.extend(v),
+        }
+    }
+    if !violations.is_empty() {
+        return Err(Error::Invalid(violations).into());
+    }
+    let domain = store::dedupe_batch(domain, R::key).map_err(Error::Invalid)?;
+    let digest = idempotency::digest(&request.encode_to_vec());
+    let outcome = store::batch_upsert_checked(
+        db,
+        method,
+        request_id,
+        &digest,
+        records.len(),
+        domain,
+        check,
+    )
+    .await?;
+    tracing::info!(
+        method,
+        received = outcome.received,
+        written = outcome.written,
+        "batch upsert"
+    );
+    Ok(Response::new(cpb::BatchUpsertResponse {
+        request_id: request_id.to_owned(),
+        received: outcome.received as i64,
+        written: outcome.written as i64,
+        unchanged: outcome.unchanged as i64,
+    }))
+}
+
+pub async fn get<R: StoredRecord, P>(
+    db: &DatabaseConnection,
+    key: Result<R::Key, Error>,
+    to: fn(&R) -> P,
+) -> Result<Response<P>, Status> {
+    let key = key?;
+    match store::get::<R>(db, &key).await? {
+        Some(r) => Ok(Response::new(to(&r))),
+        None => Err(Error::NotFound("no such record".into()).into()),
+    }
+}
+
+pub async fn delete<R: StoredRecord>(
+    db: &DatabaseConnection,
+    key: Result<R::Key, Error>,
+) -> Result<Response<cpb::DeleteResponse>, Status> {
+    let key = key?;
+    if store::delete::<R>(db, &key).await? {
+        Ok(Response::new(cpb::DeleteResponse {}))
+    } else {
+        Err(Error::NotFound("no such record".into()).into())
+    }
+}
+
+/// One page of an LA's records (one child's when `child_id` is set), and the next page's token.
+pub async fn list<R: StoredRecord, P>(
+    db: &DatabaseConnection,
+    req: &cpb::ListRequest,
+    to: fn(&R) -> P,
+) -> Result<(Vec<P>, String), Status> {
+    let la = LaCode::parse(&req.la_code).map_err(|e| Error::invalid("la_code", e))?;
+    let size = paging::page_size(req.page_size)?;
+    let after = paging::decode::<R::Key>(&req.page_token)?;
+    let child = req.child_id.trim();
+    let child = (!child.is_empty()).then_some(child);
+    let (records, next) = store::list::<R>(db, la, child, size, after).await?;
+    Ok((
+        records.iter().map(to).collect(),
+        next.map(|k| paging::encode(&k)).unwrap_or_default(),
+    ))
+}

@@ -1,0 +1,250 @@
+//! Storage written once for every service, generically over [`StoredRecord`]: an atomic,
+//! idempotent batch upsert that writes only rows that differ (so replays and re-imports change
+//! nothing, and "unchanged" is exact), get, keyset-paged list, delete and filtered loads.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use chrono::NaiveDate;
+use csc_core::{LaCode, Violations};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityName, EntityTrait, IdenStatic, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect,
+    sea_query::{Expr, OnConflict},
+};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::{Error, idempotency};
+
+/// A record kind the store can keep.
+pub trait StoredRecord: Sized + Send + Sync + 'static {
+    type Entity: EntityTrait<Model = Self::Model> + Default;
+    type Model: IntoActiveModel<Self::Active> + Send + Sync;
+    type Active: ActiveModelTrait<Entity = Self::Entity> + Send;
+    type Key: Serialize + DeserializeOwned + Clone + Eq + std::hash::Hash + Send + Sync;
+
+    fn key_columns() -> Vec<<Self::Entity as EntityTrait>::Column>;
+    fn value_columns() -> Vec<<Self::Entity as EntityTrait>::Column>;
+    fn la_column() -> <Self::Entity as EntityTrait>::Column;
+    fn child_column() -> <Self::Entity as EntityTrait>::Column;
+    fn key(&self) -> Self::Key;
+    /// Equality on every key column.
+    fn key_filter(key: &Self::Key) -> Condition;
+    /// Strictly after `key` in key order, within its LA.
+    fn after(key: &Self::Key) -> Condition;
+    fn to_active(&self) -> Self::Active;
+    fn from_model(m: Self::Model) -> Result<Self, Error>;
+}
+
+/// An LA code read back from a table (an invalid one there is our fault, not the caller's).
+pub fn stored_la(code: &str) -> Result<LaCode, Error> {
+    LaCode::parse(code).map_err(|e| Error::Internal(format!("stored record: {e}")))
+}
+
+/// Bound parameters per INSERT statement: under SQLite's limit of 32,766 (PostgreSQL's is
+/// 65,535). Fewer, larger statements are faster; a full batch of referrals is one statement.
+const PARAMS_PER_STATEMENT: usize = 32_000;
+
+/// What a batch write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchOutcome {
+    pub received: u64,
+    pub written: u64,
+    pub unchanged: u64,
+}
+
+/// A batch's records, each with its position in the request (for `records[i]` in errors).
+pub type Indexed<R> = Vec<(usize, R)>;
+
+/// Records that repeat a key earlier in the same batch: identical repeats are dropped (they
+/// change nothing); a repeat with other content is an error, since which one is meant is unclear.
+/// The records kept carry their position in the request.
+pub fn dedupe_batch<R, K>(records: Vec<R>, key: impl Fn(&R) -> K) -> Result<Indexed<R>, Violations>
+where
+    R: PartialEq,
+    K: Eq + Hash,
+{
+    let mut first: HashMap<K, usize> = HashMap::with_capacity(records.len());
+    let mut keep: Indexed<R> = Vec::with_capacity(records.len());
+    let mut v = Violations::new();
+    for (i, r) in records.into_iter().enumerate() {
+        match first.entry(key(&r)) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(keep.len());
+                keep.push((i, r));
+            }
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let (j, earlier) = &keep[*e.get()];
+                if *earlier != r {
+                    v.add(
+                        format!("records[{i}]"),
+                        format!("same key as records[{j}] but different content"),
+                    );
+                }
+            }
+        }
+    }
+    v.into_result(keep)
+}
+
+/// Inserts new records and updates changed ones, in statements of up to
+/// [`PARAMS_PER_STATEMENT`] bound values; a row identical to the stored one is not touched.
+/// Returns the number of rows written.
+async fn upsert<R: StoredRecord>(db: &impl ConnectionTrait, records: &[R]) -> Result<u64, Error> {
+    let table = <R::Entity as Default>::default().table_name().to_owned();
+    // Update only when some column differs, so that "unchanged" is exact and replays write nothing.
+    let changed = R::value_columns()
+        .into_iter()
+        .map(|col| {
+            let name = col.as_str();
+            format!("\"{table}\".\"{name}\" IS DISTINCT FROM excluded.\"{name}\"")
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let mut written = 0;
+    let columns = R::key_columns().len() + R::value_columns().len();
+    for chunk in records.chunks(PARAMS_PER_STATEMENT / columns) {
+        let on_conflict = OnConflict::columns(R::key_columns())
+            .update_columns(R::value_columns())
+            .action_and_where(Expr::cust(format!("({changed})")))
+            .to_owned();
+        written += R::Entity::insert_many(chunk.iter().map(R::to_active))
+            .on_conflict(on_conflict)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(written)
+}
+
+/// An atomic, idempotent batch write: all records or none, and a replay of the same `request_id`
+/// returns the first outcome without writing.
+pub async fn batch_upsert<R: StoredRecord>(
+    db: &DatabaseConnection,
+    method: &str,
+    request_id: &str,
+    digest: &str,
+    received: usize,
+    records: Vec<R>,
+) -> Result<BatchOutcome, Error> {
+    let records = records.into_iter().enumerate().collect();
+    batch_upsert_checked(
+        db,
+        method,
+        request_id,
+        digest,
+        received,
+        records,
+        async |_, _| Ok(()),
+    )
+    .await
+}
+
+/// As [`batch_upsert`], with `check` run inside the write transaction before anything is written:
+/// for rules that need stored data (a catalogue lookup, overlaps with stored records). An error
+/// from `check` rolls the batch back.
+pub async fn batch_upsert_checked<R: StoredRecord>(
+    db: &DatabaseConnection,
+    method: &str,
+    request_id: &str,
+    digest: &str,
+    received: usize,
+    mut records: Indexed<R>,
+    check: impl AsyncFnOnce(&DatabaseTransaction, &mut Indexed<R>) -> Result<(), Error>,
+) -> Result<BatchOutcome, Error> {
+    let txn = crate::db::begin_write(db).await?;
+    if let Some(previous) = idempotency::lookup(&txn, request_id, method, digest).await? {
+        return serde_json::from_str(&previous)
+            .map_err(|e| Error::Internal(format!("stored response: {e}")));
+    }
+    check(&txn, &mut records).await?;
+    let records: Vec<R> = records.into_iter().map(|(_, r)| r).collect();
+    let written = upsert(&txn, &records).await?;
+    let outcome = BatchOutcome {
+        received: received as u64,
+        written,
+        unchanged: received as u64 - written,
+    };
+    let response = serde_json::to_string(&outcome).expect("serialisable");
+    idempotency::record(&txn, request_id, method, digest, &response).await?;
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+pub async fn get<R: StoredRecord>(
+    db: &impl ConnectionTrait,
+    key: &R::Key,
+) -> Result<Option<R>, Error> {
+    R::Entity::find()
+        .filter(R::key_filter(key))
+        .one(db)
+        .await?
+        .map(R::from_model)
+        .transpose()
+}
+
+pub async fn delete<R: StoredRecord>(
+    db: &impl ConnectionTrait,
+    key: &R::Key,
+) -> Result<bool, Error> {
+    let res = R::Entity::delete_many()
+        .filter(R::key_filter(key))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+/// One page of an LA's records (optionally one child's) in key order, after `after`; with the key
+/// to resume from when more remain.
+pub async fn list<R: StoredRecord>(
+    db: &impl ConnectionTrait,
+    la: LaCode,
+    child_id: Option<&str>,
+    page_size: u64,
+    after: Option<R::Key>,
+) -> Result<(Vec<R>, Option<R::Key>), Error> {
+    let mut q = R::Entity::find().filter(R::la_column().eq(la.as_str()));
+    if let Some(c) = child_id {
+        q = q.filter(R::child_column().eq(c));
+    }
+    if let Some(k) = &after {
+        q = q.filter(R::after(k));
+    }
+    for c in R::key_columns() {
+        q = q.order_by_asc(c);
+    }
+    let mut models = q.limit(page_size + 1).all(db).await?;
+    let more = models.len() as u64 > page_size;
+    models.truncate(page_size as usize);
+    let records: Vec<R> = models
+        .into_iter()
+        .map(R::from_model)
+        .collect::<Result<_, _>>()?;
+    let next = if more {
+        records.last().map(R::key)
+    } else {
+        None
+    };
+    Ok((records, next))
+}
+
+/// An LA's records matching `cond`.
+pub async fn load<R: StoredRecord>(
+    db: &impl ConnectionTrait,
+    la: LaCode,
+    cond: Condition,
+) -> Result<Vec<R>, Error> {
+    R::Entity::find()
+        .filter(R::la_column().eq(la.as_str()))
+        .filter(cond)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(R::from_model)
+        .collect()
+}
+
+/// `from <= col <= to`.
+pub fn between<C: ColumnTrait>(col: C, from: NaiveDate, to: NaiveDate) -> Condition {
+    Condition::all().add(col.gte(from)).add(col.lte(to))
+}
