@@ -10,6 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "csc/common/v1/common.proto",
         "csc/frontdoor/v1/frontdoor.proto",
+        "csc/finance/v1/finance.proto",
     ];
     println!("cargo:rerun-if-changed={}", root.display());
     for f in &files {

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use csc_core::{Measure, MeasureRow, measure::Num, period::PeriodView};
+use csc_core::{Measure, MeasureRow, Unit, measure::Num, period::PeriodView};
 use csc_proto::{
     common::ComputeMeasuresRequest, frontdoor::front_door_service_client::FrontDoorServiceClient,
 };
@@ -66,17 +66,40 @@ fn num(v: Option<Num>) -> String {
     match v {
         Some(Num::Int(i)) => i.to_string(),
         Some(Num::Dec(f)) => format!("{f:.1}"),
+        Some(Num::Pence(p)) => pounds(p),
         None => "z".into(),
     }
 }
 
+/// `£1,234` for whole pounds, `£1,234.56` otherwise.
+fn pounds(pence: i64) -> String {
+    let sign = if pence < 0 { "-" } else { "" };
+    let (whole, part) = (pence.abs() / 100, pence.abs() % 100);
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    if part == 0 {
+        format!("{sign}£{grouped}")
+    } else {
+        format!("{sign}£{grouped}.{part:02}")
+    }
+}
+
 fn value_text(
+    money: bool,
     value: Option<Num>,
     numerator: Option<i64>,
     denominator: Option<i64>,
     percent: Option<f64>,
 ) -> String {
     match (numerator, denominator) {
+        // A mean amount of money: the mean, and how many it is over.
+        (Some(_), Some(d)) if money => format!("{} (number {d})", num(value)),
         (Some(n), Some(d)) => format!("{n} / {d} = {}%", num(value)),
         _ => match percent {
             Some(p) => format!("{} ({p:.1}%)", num(value)),
@@ -85,12 +108,12 @@ fn value_text(
     }
 }
 
-fn row_line(out: &mut String, r: &MeasureRow) {
+fn row_line(out: &mut String, money: bool, r: &MeasureRow) {
     let _ = writeln!(
         out,
         "    {:<58} {}",
         r.label,
-        value_text(r.value, r.numerator, r.denominator, r.percent)
+        value_text(money, r.value, r.numerator, r.denominator, r.percent)
     );
 }
 
@@ -103,11 +126,12 @@ pub fn render_table(doc: &MeasuresDoc) -> String {
         doc.la_code, doc.period.id, doc.period.start, doc.period.end
     );
     for m in &doc.measures {
+        let money = matches!(m.unit, Unit::Gbp | Unit::GbpPerWeek);
         let _ = writeln!(
             out,
             "\n{:<62} {}",
             m.label,
-            value_text(m.value, m.numerator, m.denominator, None)
+            value_text(money, m.value, m.numerator, m.denominator, None)
         );
         let _ = writeln!(out, "  [{}]", m.id);
         // Long code lists (assessment factors) show only the codes that occur.
@@ -117,7 +141,7 @@ pub fn render_table(doc: &MeasuresDoc) -> String {
             .iter()
             .filter(|r| !(long && r.value == Some(Num::Int(0))))
         {
-            row_line(&mut out, r);
+            row_line(&mut out, money, r);
         }
     }
     out

@@ -164,3 +164,112 @@ mod tests {
         assert_eq!(parse_yes_no("Y"), None);
     }
 }
+
+/// SSDA903 placement types (PLACE), every code used in the returns 2017–2027: H5 and P2 until
+/// 2024, K3 from 2024, Z1 until 2025 and Z11–Z14 after.
+pub const PLACEMENT_TYPES: &[(&str, &str)] = &[
+    (
+        "A3",
+        "Placed for adoption with consent, with current foster carer",
+    ),
+    (
+        "A4",
+        "Placed for adoption with consent, not with current foster carer",
+    ),
+    (
+        "A5",
+        "Placed for adoption with placement order, with current foster carer",
+    ),
+    (
+        "A6",
+        "Placed for adoption with placement order, not with current foster carer",
+    ),
+    (
+        "H5",
+        "Semi-independent living accommodation not subject to children's homes regulations",
+    ),
+    ("K1", "Secure children's home"),
+    ("K2", "Children's home"),
+    ("K3", "Supported accommodation"),
+    (
+        "P1",
+        "Placed with own parent(s) or other person(s) with parental responsibility",
+    ),
+    (
+        "P2",
+        "Independent living, for example in a flat, lodgings, bedsit, B&B or with friends",
+    ),
+    ("P3", "Residential employment"),
+    ("R1", "Residential care home"),
+    (
+        "R2",
+        "NHS or health trust, or other establishment providing medical or nursing care",
+    ),
+    ("R3", "Family centre or mother and baby unit"),
+    ("R5", "Young offender institution or prison"),
+    (
+        "S1",
+        "All residential schools, except where dual-registered as a school and children's home",
+    ),
+    ("T0", "Temporary: all types of temporary move"),
+    ("T1", "Temporary periods in hospital"),
+    ("T2", "Temporary absences of the child on holiday"),
+    (
+        "T3",
+        "Temporary accommodation whilst normal foster carer is on holiday",
+    ),
+    ("T4", "Temporary accommodation of seven days or less"),
+    (
+        "U1",
+        "Foster placement with relative or friend, long term fostering",
+    ),
+    (
+        "U2",
+        "Foster placement with relative or friend who is also an approved adopter",
+    ),
+    (
+        "U3",
+        "Foster placement with relative or friend, not long term or FFA",
+    ),
+    (
+        "U4",
+        "Foster placement with other foster carer, long term fostering",
+    ),
+    (
+        "U5",
+        "Foster placement with other foster carer who is also an approved adopter",
+    ),
+    (
+        "U6",
+        "Foster placement with other foster carer, not long term or FFA",
+    ),
+    ("Z1", "Other placements"),
+    ("Z11", "Other placements (code Z11, from 2025)"),
+    ("Z12", "Other placements (code Z12, from 2025)"),
+    ("Z13", "Other placements (code Z13, from 2025)"),
+    ("Z14", "Other placements (code Z14, from 2025)"),
+];
+
+pub fn is_placement_type(code: &str) -> bool {
+    PLACEMENT_TYPES.iter().any(|(c, _)| *c == code)
+}
+
+/// SSDA903 placement providers (PLACE_PROVIDER).
+pub const PLACEMENT_PROVIDERS: &[(&str, &str)] = &[
+    (
+        "PR0",
+        "Parent(s) or other person(s) with parental responsibility",
+    ),
+    ("PR1", "Own provision (by the LA)"),
+    ("PR2", "Other LA provision"),
+    (
+        "PR3",
+        "Other public provision (for example a primary care trust)",
+    ),
+    ("PR4", "Private provision"),
+    ("PR5", "Voluntary/third sector provision"),
+];
+
+pub fn is_placement_provider(code: &str) -> bool {
+    PLACEMENT_PROVIDERS.iter().any(|(c, _)| *c == code)
+}

@@ -19,15 +19,27 @@ pub enum Unit {
 pub enum Num {
     Int(i64),
     Dec(f64),
+    /// Money, exactly, in pence. Shown in pounds: `1234` for £1,234.00, `1234.5` for £1,234.50.
+    Pence(i64),
 }
 
 impl Num {
+    /// The number as shown: pounds for money.
     pub fn as_f64(self) -> f64 {
         match self {
             Num::Int(i) => i as f64,
             Num::Dec(f) => f,
+            Num::Pence(p) => p as f64 / 100.0,
         }
     }
+}
+
+/// `n / d` rounded to a whole number, half away from zero, in exact integer arithmetic
+/// (`d` > 0). Used for means of money: pence to the nearest pound is `div_round(pence, 100)`.
+pub fn div_round(n: i128, d: i128) -> i128 {
+    assert!(d > 0, "divisor must be positive");
+    let q = (2 * n.abs() + d) / (2 * d);
+    if n < 0 { -q } else { q }
 }
 
 impl Serialize for Num {
@@ -35,6 +47,8 @@ impl Serialize for Num {
         match *self {
             Num::Int(i) => s.serialize_i64(i),
             Num::Dec(f) => s.serialize_f64(f),
+            Num::Pence(p) if p % 100 == 0 => s.serialize_i64(p / 100),
+            Num::Pence(p) => s.serialize_f64(p as f64 / 100.0),
         }
     }
 }
@@ -89,6 +103,31 @@ impl MeasureRow {
         }
     }
 
+    /// An amount of money.
+    pub fn money(key: impl Into<String>, label: impl Into<String>, pence: i64) -> Self {
+        Self {
+            value: Some(Num::Pence(pence)),
+            ..Self::count(key, label, 0)
+        }
+    }
+
+    /// A mean amount (`value`, in pence) with the total (`numerator`, pence) and the number of
+    /// items (`denominator`) it was computed from; no value when there are none.
+    pub fn mean(
+        key: impl Into<String>,
+        label: impl Into<String>,
+        mean_pence: Option<i64>,
+        total_pence: i64,
+        n: i64,
+    ) -> Self {
+        Self {
+            value: mean_pence.map(Num::Pence),
+            numerator: Some(total_pence),
+            denominator: Some(n),
+            ..Self::count(key, label, 0)
+        }
+    }
+
     pub fn ratio(key: impl Into<String>, label: impl Into<String>, n: i64, d: i64) -> Self {
         Self {
             key: key.into(),
@@ -124,6 +163,15 @@ impl Measure {
             numerator: None,
             denominator: None,
             rows: Vec::new(),
+        }
+    }
+
+    /// An amount of money in `unit` (gbp or gbp_per_week).
+    pub fn money(id: impl Into<String>, label: impl Into<String>, unit: Unit, pence: i64) -> Self {
+        Self {
+            unit,
+            value: Some(Num::Pence(pence)),
+            ..Self::count(id, label, 0)
         }
     }
 
@@ -226,6 +274,21 @@ mod tests {
         assert_eq!(percent_1dp(5, 5), Some(100.0));
         assert_eq!(percent_1dp(-1, 16), Some(-6.3));
         assert_eq!(percent_1dp(3, 0), None);
+    }
+
+    #[test]
+    fn money_is_exact_and_shown_in_pounds() {
+        assert_eq!(serde_json::to_string(&Num::Pence(123_400)).unwrap(), "1234");
+        assert_eq!(
+            serde_json::to_string(&Num::Pence(123_456)).unwrap(),
+            "1234.56"
+        );
+        assert_eq!(serde_json::to_string(&Num::Pence(5)).unwrap(), "0.05");
+        assert_eq!(div_round(150, 100), 2); // £1.50 → £2
+        assert_eq!(div_round(149, 100), 1);
+        assert_eq!(div_round(250, 100), 3); // half away from zero, not to even
+        assert_eq!(div_round(-150, 100), -2);
+        assert_eq!(div_round(301, 3), 100);
     }
 
     #[test]

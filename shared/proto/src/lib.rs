@@ -8,6 +8,11 @@ pub mod csc {
             tonic::include_proto!("csc.common.v1");
         }
     }
+    pub mod finance {
+        pub mod v1 {
+            tonic::include_proto!("csc.finance.v1");
+        }
+    }
     pub mod frontdoor {
         pub mod v1 {
             tonic::include_proto!("csc.frontdoor.v1");
@@ -16,6 +21,7 @@ pub mod csc {
 }
 
 pub use csc::common::v1 as common;
+pub use csc::finance::v1 as finance;
 pub use csc::frontdoor::v1 as frontdoor;
 
 /// The encoded `FileDescriptorSet` of every package, for gRPC server reflection.

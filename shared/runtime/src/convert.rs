@@ -29,7 +29,8 @@ pub fn measure_to_proto(m: &Measure) -> pb::Measure {
         id: m.id.clone(),
         label: m.label.clone(),
         unit: unit_to_proto(m.unit) as i32,
-        value: m.value.map(Num::as_f64),
+        value: wire_value(m.value),
+        pence: pence(m.value),
         numerator: m.numerator,
         denominator: m.denominator,
         rows: m
@@ -38,7 +39,8 @@ pub fn measure_to_proto(m: &Measure) -> pb::Measure {
             .map(|r| pb::MeasureRow {
                 key: r.key.clone(),
                 label: r.label.clone(),
-                value: r.value.map(Num::as_f64),
+                value: wire_value(r.value),
+                pence: pence(r.value),
                 numerator: r.numerator,
                 denominator: r.denominator,
                 percent: r.percent,
@@ -48,8 +50,27 @@ pub fn measure_to_proto(m: &Measure) -> pb::Measure {
     }
 }
 
-/// A wire value back to the domain: a count is whole unless it is a percentage or a rate.
-fn num(value: Option<f64>, is_ratio: bool, unit: Unit) -> Option<Num> {
+/// Money travels as exact pence, never as a floating-point `value`.
+fn wire_value(v: Option<Num>) -> Option<f64> {
+    match v {
+        Some(Num::Pence(_)) | None => None,
+        Some(n) => Some(n.as_f64()),
+    }
+}
+
+fn pence(v: Option<Num>) -> Option<i64> {
+    match v {
+        Some(Num::Pence(p)) => Some(p),
+        _ => None,
+    }
+}
+
+/// A wire value back to the domain: money from its pence; a count is whole unless it is a
+/// percentage or a rate.
+fn num(value: Option<f64>, pence: Option<i64>, is_ratio: bool, unit: Unit) -> Option<Num> {
+    if let Some(p) = pence {
+        return Some(Num::Pence(p));
+    }
     value.map(|v| {
         let whole = !is_ratio
             && matches!(unit, Unit::Count | Unit::Gbp | Unit::GbpPerWeek)
@@ -68,7 +89,7 @@ pub fn measure_from_proto(m: &pb::Measure) -> Measure {
         id: m.id.clone(),
         label: m.label.clone(),
         unit,
-        value: num(m.value, m.numerator.is_some(), unit),
+        value: num(m.value, m.pence, m.numerator.is_some(), unit),
         numerator: m.numerator,
         denominator: m.denominator,
         rows: m
@@ -77,7 +98,7 @@ pub fn measure_from_proto(m: &pb::Measure) -> Measure {
             .map(|r| MeasureRow {
                 key: r.key.clone(),
                 label: r.label.clone(),
-                value: num(r.value, r.numerator.is_some(), unit),
+                value: num(r.value, r.pence, r.numerator.is_some(), unit),
                 numerator: r.numerator,
                 denominator: r.denominator,
                 percent: r.percent,

@@ -1,0 +1,180 @@
+//! Finance records and their natural keys.
+
+use chrono::NaiveDate;
+use csc_core::LaCode;
+use serde::{Deserialize, Serialize};
+
+/// Report groups of categories.
+pub const GROUPS: &[&str] = &["residential", "fostering", "supported", "other"];
+
+/// A weekly cost above this (£100,000) is a typing error, not a placement.
+pub const MAX_WEEKLY_PENCE: i64 = 10_000_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Category {
+    pub la_code: LaCode,
+    pub key: String,
+    pub name: String,
+    pub group: String,
+    pub parent_key: Option<String>,
+    /// The key is one of the built-in catalogue's (the LA may have renamed it).
+    pub built_in: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CategoryKey {
+    pub la_code: LaCode,
+    pub key: String,
+}
+
+impl Category {
+    pub fn key(&self) -> CategoryKey {
+        CategoryKey {
+            la_code: self.la_code,
+            key: self.key.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryMapping {
+    pub la_code: LaCode,
+    pub place: String,
+    /// Empty: any provider.
+    pub place_provider: String,
+    pub category_key: String,
+    pub built_in: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CategoryMappingKey {
+    pub la_code: LaCode,
+    pub place: String,
+    pub place_provider: String,
+}
+
+impl CategoryMapping {
+    pub fn key(&self) -> CategoryMappingKey {
+        CategoryMappingKey {
+            la_code: self.la_code,
+            place: self.place.clone(),
+            place_provider: self.place_provider.clone(),
+        }
+    }
+}
+
+/// The weekly cost of a placement from `start_date` up to, not including, `end_date`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commitment {
+    pub la_code: LaCode,
+    pub child_id: String,
+    pub placement_start: NaiveDate,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+    pub weekly_cost_pence: i64,
+    /// Empty until resolved from `place` and `place_provider` through the catalogue; never
+    /// empty once stored.
+    pub category_key: String,
+    pub place: Option<String>,
+    pub place_provider: Option<String>,
+    pub provider_name: Option<String>,
+    pub provider_urn: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CommitmentKey {
+    pub la_code: LaCode,
+    pub child_id: String,
+    pub placement_start: NaiveDate,
+    pub start_date: NaiveDate,
+}
+
+impl Commitment {
+    pub fn key(&self) -> CommitmentKey {
+        CommitmentKey {
+            la_code: self.la_code,
+            child_id: self.child_id.clone(),
+            placement_start: self.placement_start,
+            start_date: self.start_date,
+        }
+    }
+
+    /// Active at the end of day `d`: started on or before it, and not ended by then (MEASURES.md's
+    /// stock rule: "not ended, or ended after end").
+    pub fn active_at_end_of(&self, d: NaiveDate) -> bool {
+        self.start_date <= d && self.end_date.is_none_or(|e| e > d)
+    }
+
+    /// Days of `[from, to]` (both inclusive) on which the commitment runs: from its start up to,
+    /// not including, its end date.
+    pub fn days_within(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        let first = self.start_date.max(from);
+        let after_last = match self.end_date {
+            Some(e) => e.min(to.succ_opt().expect("date in range")),
+            None => to.succ_opt().expect("date in range"),
+        };
+        (after_last - first).num_days().max(0)
+    }
+
+    /// Whether two commitments' spans share a day.
+    pub fn overlaps(&self, other: &Commitment) -> bool {
+        let ends_after = |c: &Commitment, d: NaiveDate| c.end_date.is_none_or(|e| e > d);
+        ends_after(self, other.start_date) && ends_after(other, self.start_date)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn c(start: NaiveDate, end: Option<NaiveDate>) -> Commitment {
+        Commitment {
+            la_code: LaCode::parse("885").unwrap(),
+            child_id: "C".into(),
+            placement_start: start,
+            start_date: start,
+            end_date: end,
+            weekly_cost_pence: 70_000,
+            category_key: "ifa".into(),
+            place: None,
+            place_provider: None,
+            provider_name: None,
+            provider_urn: None,
+        }
+    }
+
+    #[test]
+    fn a_commitment_runs_up_to_not_including_its_end_date() {
+        let q1 = (d(2018, 4, 1), d(2018, 6, 30));
+        // Starting on the first day: all 91 days of the quarter.
+        assert_eq!(c(d(2018, 4, 1), None).days_within(q1.0, q1.1), 91);
+        // Ending on the last day: that day is not run, and it is not active at the end.
+        let ends_last = c(d(2018, 4, 1), Some(d(2018, 6, 30)));
+        assert_eq!(ends_last.days_within(q1.0, q1.1), 90);
+        assert!(!ends_last.active_at_end_of(q1.1));
+        // Ending on the first day: no day in the quarter.
+        assert_eq!(
+            c(d(2018, 3, 1), Some(d(2018, 4, 1))).days_within(q1.0, q1.1),
+            0
+        );
+        // Starting on the last day: one day, and active at the end.
+        let starts_last = c(d(2018, 6, 30), None);
+        assert_eq!(starts_last.days_within(q1.0, q1.1), 1);
+        assert!(starts_last.active_at_end_of(q1.1));
+        // Ending the day after the quarter: active at its end.
+        assert!(c(d(2018, 4, 1), Some(d(2018, 7, 1))).active_at_end_of(q1.1));
+    }
+
+    #[test]
+    fn consecutive_commitments_do_not_overlap_but_shared_days_do() {
+        let a = c(d(2018, 4, 1), Some(d(2018, 5, 1)));
+        assert!(!a.overlaps(&c(d(2018, 5, 1), None)));
+        assert!(a.overlaps(&c(d(2018, 4, 30), None)));
+        assert!(c(d(2018, 4, 1), None).overlaps(&c(d(2019, 1, 1), None)));
+        assert!(!c(d(2018, 6, 1), None).overlaps(&a));
+    }
+}
