@@ -25,40 +25,67 @@ async fn demo_imports_the_sample_and_keeps_its_data_in_the_data_dir() {
 
 #[tokio::test]
 async fn serve_all_runs_each_service_on_its_own_sqlite_file_and_stops_cleanly() {
+    use csc::serve::Service;
     let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
+    let mut listeners = Vec::new();
+    for s in Service::ALL {
+        listeners.push((
+            s,
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        ));
+    }
+    let addr = |s: Service| {
+        listeners
+            .iter()
+            .find(|(x, _)| *x == s)
+            .unwrap()
+            .1
+            .local_addr()
+            .unwrap()
+            .to_string()
+    };
+    let addrs = csc::ClientAddrs {
+        frontdoor: addr(Service::Frontdoor),
+        finance: addr(Service::Finance),
+    };
     let shutdown = Shutdown::new();
     let args = csc::serve::AllArgs {
         data_dir: Some(dir.path().to_owned()),
-        frontdoor: addr.clone(),
+        addrs: addrs.clone(),
         server: ServerArgs {
             max_connection_age_secs: 300,
             shutdown_grace_secs: 5,
         },
     };
-    let handle = tokio::spawn(csc::serve::run_all(args, listener, shutdown.clone()));
-    let mut serving = false;
-    for _ in 0..200 {
-        if let Ok(ch) = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-        {
-            let r = HealthClient::new(ch)
-                .check(HealthCheckRequest {
-                    service: csc_frontdoor::SERVICE_NAME.into(),
-                })
-                .await;
-            if r.is_ok_and(|r| r.into_inner().status == ServingStatus::Serving as i32) {
-                serving = true;
-                break;
+    let handle = tokio::spawn(csc::serve::run_all(args, listeners, shutdown.clone()));
+    for service in Service::ALL {
+        let target = format!("http://{}", addrs.of(service));
+        let mut serving = false;
+        for _ in 0..200 {
+            if let Ok(ch) = tonic::transport::Endpoint::from_shared(target.clone())
+                .unwrap()
+                .connect()
+                .await
+            {
+                let r = HealthClient::new(ch)
+                    .check(HealthCheckRequest {
+                        service: service.grpc_name().into(),
+                    })
+                    .await;
+                if r.is_ok_and(|r| r.into_inner().status == ServingStatus::Serving as i32) {
+                    serving = true;
+                    break;
+                }
             }
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        assert!(serving, "{} reports SERVING", service.name());
+        assert!(
+            dir.path().join(format!("{}.db", service.name())).exists(),
+            "{} has its own SQLite file",
+            service.name()
+        );
     }
-    assert!(serving, "the front door reports SERVING");
-    assert!(dir.path().join("frontdoor.db").exists());
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(30), handle)
         .await

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use csc_runtime::{Shutdown, config::ServerArgs};
 use tokio::net::TcpListener;
 
-use crate::{import, measures, serve};
+use crate::{ClientAddrs, import, measures, serve, serve::Service};
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
@@ -26,14 +26,27 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let _telemetry = csc_runtime::telemetry::init_with_level("csc-demo", "warn");
     let shutdown = Shutdown::new();
     // Ephemeral ports: the demo never collides with a suite already running.
-    let frontdoor = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = frontdoor.local_addr()?.to_string();
+    let mut listeners = Vec::new();
+    for service in Service::ALL {
+        listeners.push((service, TcpListener::bind("127.0.0.1:0").await?));
+    }
+    let addr_of = |s: Service| -> anyhow::Result<String> {
+        let (_, l) = listeners
+            .iter()
+            .find(|(x, _)| *x == s)
+            .expect("every service has a listener");
+        Ok(l.local_addr()?.to_string())
+    };
+    let addr = addr_of(Service::Frontdoor)?;
     let all = serve::AllArgs {
         data_dir: args.data_dir.clone(),
-        frontdoor: addr.clone(),
+        addrs: ClientAddrs {
+            frontdoor: addr.clone(),
+            finance: addr_of(Service::Finance)?,
+        },
         server: ServerArgs::default(),
     };
-    let server = tokio::spawn(serve::run_all(all, frontdoor, shutdown.clone()));
+    let server = tokio::spawn(serve::run_all(all, listeners, shutdown.clone()));
 
     let result = async {
         let mut client = connect_when_ready(&addr).await?;

@@ -9,14 +9,26 @@ pub mod serve;
 
 use std::path::PathBuf;
 
-use csc_runtime::config::FRONTDOOR_ADDR;
+use csc_runtime::config::{FINANCE_ADDR, FRONTDOOR_ADDR};
 
-/// Where client commands find the services.
+/// Where the services are: client commands connect there, and `serve all` listens there.
 #[derive(Clone, clap::Args)]
 pub struct ClientAddrs {
     /// Address of the front door service.
     #[arg(long = "frontdoor", env = "CSC_FRONTDOOR_ADDR", default_value = FRONTDOOR_ADDR)]
     pub frontdoor: String,
+    /// Address of the finance service.
+    #[arg(long = "finance", env = "CSC_FINANCE_ADDR", default_value = FINANCE_ADDR)]
+    pub finance: String,
+}
+
+impl ClientAddrs {
+    pub fn of(&self, service: serve::Service) -> &str {
+        match service {
+            serve::Service::Frontdoor => &self.frontdoor,
+            serve::Service::Finance => &self.finance,
+        }
+    }
 }
 
 /// Where a command keeps its data when it runs services itself.

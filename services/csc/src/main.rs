@@ -1,9 +1,9 @@
 //! `csc`: the suite's one binary. Serves a service (or all of them), migrates, imports statutory
 //! and local files through the services' public APIs, prints measures, and runs benchmarks.
 
-use clap::{Parser, Subcommand, ValueEnum};
-use csc::{ClientAddrs, bench, default_data_dir, demo, import, measures, serve};
-use csc_runtime::config::{DatabaseArgs, FRONTDOOR_ADDR, ServerArgs};
+use clap::{Parser, Subcommand};
+use csc::{ClientAddrs, bench, demo, import, measures, serve, serve::Service};
+use csc_runtime::config::DatabaseArgs;
 
 #[derive(Parser)]
 #[command(
@@ -58,23 +58,12 @@ enum Command {
 #[derive(Subcommand)]
 enum ServeWhich {
     /// The front door service.
-    Frontdoor {
-        /// Address to listen on.
-        #[arg(long, env = "CSC_LISTEN", default_value = FRONTDOOR_ADDR)]
-        listen: String,
-        #[command(flatten)]
-        db: DatabaseArgs,
-        #[command(flatten)]
-        server: ServerArgs,
-    },
+    Frontdoor(serve::OneArgs),
+    /// The placement costs service.
+    Finance(serve::OneArgs),
     /// Every service in one process, each on its own SQLite file under the data directory,
     /// talking to each other over gRPC exactly as in Kubernetes.
     All(serve::AllArgs),
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Service {
-    Frontdoor,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -84,37 +73,32 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve {
-                which: ServeWhich::Frontdoor { listen, db, server },
-            } => {
-                let _telemetry = csc_runtime::telemetry::init("csc-frontdoor");
-                serve::frontdoor(&listen, &db, &server).await
+            Command::Serve { which } => {
+                let (service, args) = match which {
+                    ServeWhich::Frontdoor(a) => (Service::Frontdoor, a),
+                    ServeWhich::Finance(a) => (Service::Finance, a),
+                    ServeWhich::All(args) => {
+                        let _telemetry = csc_runtime::telemetry::init("csc");
+                        return serve::all(args).await;
+                    }
+                };
+                let _telemetry = csc_runtime::telemetry::init(service.log_name());
+                serve::one(service, args).await
             }
-            Command::Serve {
-                which: ServeWhich::All(args),
-            } => {
-                let _telemetry = csc_runtime::telemetry::init("csc");
-                serve::all(args).await
-            }
-            Command::Migrate {
-                service: Service::Frontdoor,
-                db,
-            } => {
+            Command::Migrate { service, db } => {
                 let _telemetry = csc_runtime::telemetry::init("csc-migrate");
-                let url =
-                    db.url_or(|| csc_runtime::db::sqlite_url_in(&default_data_dir(), "frontdoor"))?;
-                csc_runtime::db::connect_and_migrate::<csc_frontdoor::Migrator>(&url).await?;
-                eprintln!("frontdoor: migrations applied");
+                service.migrate(&service.database_url(&db)?).await?;
+                eprintln!("{}: migrations applied", service.name());
                 Ok(())
             }
             Command::Import { what } => import::run(what).await,
             Command::Measures {
-                service: Service::Frontdoor,
+                service,
                 la,
                 period,
                 format,
                 addrs,
-            } => measures::print_frontdoor(&addrs.frontdoor, &la, &period, format).await,
+            } => measures::print(service, addrs.of(service), &la, &period, format).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Bench(args) => bench::run(args).await,
         }

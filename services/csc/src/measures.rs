@@ -4,10 +4,13 @@ use std::fmt::Write as _;
 
 use csc_core::{Measure, MeasureRow, Unit, measure::Num, period::PeriodView};
 use csc_proto::{
-    common::ComputeMeasuresRequest, frontdoor::front_door_service_client::FrontDoorServiceClient,
+    common::ComputeMeasuresRequest, finance::finance_service_client::FinanceServiceClient,
+    frontdoor::front_door_service_client::FrontDoorServiceClient,
 };
 use csc_runtime::convert::measure_from_proto;
 use serde::Serialize;
+
+use crate::serve::Service;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Format {
@@ -24,18 +27,39 @@ pub struct MeasuresDoc {
     pub measures: Vec<Measure>,
 }
 
-pub async fn fetch_frontdoor(addr: &str, la: &str, period: &str) -> anyhow::Result<MeasuresDoc> {
-    let mut client = FrontDoorServiceClient::connect(csc_runtime::config::endpoint_uri(addr))
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot reach the front door service at {addr}: {e}"))?;
-    let resp = client
-        .compute_measures(ComputeMeasuresRequest {
-            la_code: la.to_owned(),
-            period: period.to_owned(),
-        })
-        .await
-        .map_err(crate::import::describe_status)?
-        .into_inner();
+/// A service's measures for an LA and period, from its `ComputeMeasures`.
+pub async fn fetch(
+    service: Service,
+    addr: &str,
+    la: &str,
+    period: &str,
+) -> anyhow::Result<MeasuresDoc> {
+    let uri = csc_runtime::config::endpoint_uri(addr);
+    let unreachable = |e: tonic::transport::Error| {
+        anyhow::anyhow!("cannot reach the {} service at {addr}: {e}", service.name())
+    };
+    let req = ComputeMeasuresRequest {
+        la_code: la.to_owned(),
+        period: period.to_owned(),
+    };
+    let resp = match service {
+        Service::Frontdoor => {
+            FrontDoorServiceClient::connect(uri)
+                .await
+                .map_err(unreachable)?
+                .compute_measures(req)
+                .await
+        }
+        Service::Finance => {
+            FinanceServiceClient::connect(uri)
+                .await
+                .map_err(unreachable)?
+                .compute_measures(req)
+                .await
+        }
+    }
+    .map_err(crate::import::describe_status)?
+    .into_inner();
     let p = resp.period.unwrap_or_default();
     Ok(MeasuresDoc {
         la_code: resp.la_code,
@@ -48,13 +72,19 @@ pub async fn fetch_frontdoor(addr: &str, la: &str, period: &str) -> anyhow::Resu
     })
 }
 
-pub async fn print_frontdoor(
+/// The front door's measures (the demo and tests).
+pub async fn fetch_frontdoor(addr: &str, la: &str, period: &str) -> anyhow::Result<MeasuresDoc> {
+    fetch(Service::Frontdoor, addr, la, period).await
+}
+
+pub async fn print(
+    service: Service,
     addr: &str,
     la: &str,
     period: &str,
     format: Format,
 ) -> anyhow::Result<()> {
-    let doc = fetch_frontdoor(addr, la, period).await?;
+    let doc = fetch(service, addr, la, period).await?;
     match format {
         Format::Json => crate::out(&format!("{}\n", serde_json::to_string_pretty(&doc)?)),
         Format::Table => crate::out(&render_table(&doc)),

@@ -1,48 +1,133 @@
-//! `csc serve`: one service, or all of them in one process.
+//! `csc serve`: one service, or all of them in one process, each on its own database.
 
 use std::path::PathBuf;
 
+use clap::ValueEnum;
 use csc_runtime::{
     Shutdown,
-    config::{DatabaseArgs, FRONTDOOR_ADDR, ServerArgs, parse_listen},
+    config::{DatabaseArgs, FINANCE_ADDR, FRONTDOOR_ADDR, ServerArgs, parse_listen},
     db,
 };
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
-/// Connects to the front door's database, applies migrations, and serves until SIGTERM/SIGINT.
-pub async fn frontdoor(
-    listen: &str,
-    db_args: &DatabaseArgs,
-    server: &ServerArgs,
-) -> anyhow::Result<()> {
-    let url = db_args.url_or(|| db::sqlite_url_in(&crate::default_data_dir(), "frontdoor"))?;
-    if url.starts_with("sqlite:") {
-        ensure_parent_dir(&url)?;
-    }
-    let shutdown = Shutdown::new();
-    csc_runtime::server::cancel_on_signal(shutdown.clone());
-    let listener = TcpListener::bind(parse_listen(listen)?).await?;
-    run_frontdoor(listener, &url, server, shutdown).await
+/// The suite's services that exist so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Service {
+    Frontdoor,
+    Finance,
 }
 
-/// Serves the front door on `listener` against the database at `url` until `shutdown`.
+impl Service {
+    pub const ALL: [Service; 2] = [Service::Frontdoor, Service::Finance];
+
+    /// Short name: the database file, the log name, the CLI word.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Frontdoor => "frontdoor",
+            Service::Finance => "finance",
+        }
+    }
+
+    /// The name its logs and traces carry.
+    pub fn log_name(self) -> &'static str {
+        match self {
+            Service::Frontdoor => "csc-frontdoor",
+            Service::Finance => "csc-finance",
+        }
+    }
+
+    /// The fully qualified gRPC service name that health checks report.
+    pub fn grpc_name(self) -> &'static str {
+        match self {
+            Service::Frontdoor => csc_frontdoor::SERVICE_NAME,
+            Service::Finance => csc_finance::SERVICE_NAME,
+        }
+    }
+
+    pub fn default_addr(self) -> &'static str {
+        match self {
+            Service::Frontdoor => FRONTDOOR_ADDR,
+            Service::Finance => FINANCE_ADDR,
+        }
+    }
+
+    /// Connects to the service's database and applies its pending migrations.
+    pub async fn migrate(self, url: &str) -> anyhow::Result<sea_orm::DatabaseConnection> {
+        Ok(match self {
+            Service::Frontdoor => db::connect_and_migrate::<csc_frontdoor::Migrator>(url).await?,
+            Service::Finance => db::connect_and_migrate::<csc_finance::Migrator>(url).await?,
+        })
+    }
+
+    fn routes(self, conn: sea_orm::DatabaseConnection) -> Routes {
+        match self {
+            Service::Frontdoor => Routes::new(csc_frontdoor::grpc_service(conn)),
+            Service::Finance => Routes::new(csc_finance::grpc_service(conn)),
+        }
+    }
+
+    /// The database URL from the flags, else the service's SQLite file in the data directory.
+    pub fn database_url(self, args: &DatabaseArgs) -> anyhow::Result<String> {
+        let url = args.url_or(|| db::sqlite_url_in(&crate::default_data_dir(), self.name()))?;
+        if url.starts_with("sqlite:") {
+            ensure_parent_dir(&url)?;
+        }
+        Ok(url)
+    }
+}
+
+/// Arguments of `csc serve <service>`.
+#[derive(clap::Args, Clone)]
+pub struct OneArgs {
+    /// Address to listen on (default: the service's standard local address).
+    #[arg(long, env = "CSC_LISTEN")]
+    pub listen: Option<String>,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// One service, as in a Kubernetes pod: connect, migrate, serve until SIGTERM/SIGINT.
+pub async fn one(service: Service, args: OneArgs) -> anyhow::Result<()> {
+    let url = service.database_url(&args.db)?;
+    let shutdown = Shutdown::new();
+    csc_runtime::server::cancel_on_signal(shutdown.clone());
+    let listener = TcpListener::bind(parse_listen(
+        args.listen.as_deref().unwrap_or(service.default_addr()),
+    )?)
+    .await?;
+    run(service, listener, &url, &args.server, shutdown).await
+}
+
+/// Serves `service` on `listener` against the database at `url` until `shutdown`.
+pub async fn run(
+    service: Service,
+    listener: TcpListener,
+    url: &str,
+    server: &ServerArgs,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let conn = service.migrate(url).await?;
+    csc_runtime::serve(
+        listener,
+        &[service.grpc_name()],
+        service.routes(conn),
+        server,
+        shutdown,
+    )
+    .await
+}
+
+/// Serves the front door on `listener` (kept for the tests and benchmarks that boot it alone).
 pub async fn run_frontdoor(
     listener: TcpListener,
     url: &str,
     server: &ServerArgs,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let conn = db::connect_and_migrate::<csc_frontdoor::Migrator>(url).await?;
-    let routes = Routes::new(csc_frontdoor::grpc_service(conn));
-    csc_runtime::serve(
-        listener,
-        &[csc_frontdoor::SERVICE_NAME],
-        routes,
-        server,
-        shutdown,
-    )
-    .await
+    run(Service::Frontdoor, listener, url, server, shutdown).await
 }
 
 fn ensure_parent_dir(sqlite_url: &str) -> anyhow::Result<()> {
@@ -63,9 +148,8 @@ pub struct AllArgs {
     /// Directory holding each service's SQLite file (default: $CSC_DATA_DIR, else ./csc-data).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Address of the front door service.
-    #[arg(long = "frontdoor", env = "CSC_FRONTDOOR_ADDR", default_value = FRONTDOOR_ADDR)]
-    pub frontdoor: String,
+    #[command(flatten)]
+    pub addrs: crate::ClientAddrs,
     #[command(flatten)]
     pub server: ServerArgs,
 }
@@ -74,14 +158,17 @@ pub struct AllArgs {
 pub async fn all(args: AllArgs) -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
     csc_runtime::server::cancel_on_signal(shutdown.clone());
-    let listener = TcpListener::bind(parse_listen(&args.frontdoor)?).await?;
-    run_all(args, listener, shutdown).await
+    let mut listeners = Vec::new();
+    for s in Service::ALL {
+        listeners.push((s, TcpListener::bind(parse_listen(args.addrs.of(s))?).await?));
+    }
+    run_all(args, listeners, shutdown).await
 }
 
 /// `serve all` on already-bound listeners (the demo and tests bind ephemeral ports first).
 pub async fn run_all(
     args: AllArgs,
-    frontdoor: TcpListener,
+    listeners: Vec<(Service, TcpListener)>,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let dir = args
@@ -90,14 +177,28 @@ pub async fn run_all(
         .unwrap_or_else(crate::default_data_dir);
     std::fs::create_dir_all(&dir)?;
     tracing::info!(data_dir = %dir.display(), "serving all services");
-    let fd = tokio::spawn({
-        let url = db::sqlite_url_in(&dir, "frontdoor");
-        let server = args.server.clone();
-        let shutdown = shutdown.clone();
-        async move { run_frontdoor(frontdoor, &url, &server, shutdown).await }
-    });
-    // A service that fails stops the others: half a suite is not what an operator asked for.
-    let result = fd.await?;
-    shutdown.cancel();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (service, listener) in listeners {
+        let url = db::sqlite_url_in(&dir, service.name());
+        let (server, shutdown) = (args.server.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            (
+                service,
+                run(service, listener, &url, &server, shutdown).await,
+            )
+        });
+    }
+    // A service that stops (or fails) stops the others: half a suite is not what was asked for.
+    let mut result = Ok(());
+    while let Some(done) = tasks.join_next().await {
+        let (service, r) = done?;
+        if let Err(e) = r {
+            tracing::error!(service = service.name(), error = %e, "service failed");
+            if result.is_ok() {
+                result = Err(e.context(format!("the {} service", service.name())));
+            }
+        }
+        shutdown.cancel();
+    }
     result
 }

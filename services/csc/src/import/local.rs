@@ -209,7 +209,7 @@ fn check_la_flag(la: Option<&str>) -> anyhow::Result<()> {
 
 /// Reads each row with `row_to`, sending what it makes; unreadable rows are reported.
 async fn import_rows<P: super::Upload>(
-    client: &mut FrontDoorClient,
+    client: &mut P::Client,
     path: &Path,
     required: &[&str],
     report: &mut Report,
@@ -359,4 +359,84 @@ fn merge(report: &mut Report, problems: Report) {
         e.rejected += t.rejected;
     }
     report.rejected.extend(problems.rejected);
+}
+
+/// Whole pence: money never passes through a floating-point number.
+fn pence(row: &mut Row<'_>, column: &str) -> i64 {
+    let text = row.get(column).to_owned();
+    if text.is_empty() {
+        row.fail(column, "required");
+        return 0;
+    }
+    match text.parse::<i64>() {
+        Ok(p) => p,
+        Err(_) => {
+            let hint = if text.contains('.') {
+                ": pence are a whole number (78950 for £789.50)"
+            } else {
+                ""
+            };
+            row.fail(
+                column,
+                format!("{text:?} is not a whole number of pence{hint}"),
+            );
+            0
+        }
+    }
+}
+
+pub async fn import_costs(
+    client: &mut super::FinanceClient,
+    path: &Path,
+    la: Option<&str>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    check_la_flag(la)?;
+    let required = [
+        "child_id",
+        "placement_start",
+        "start_date",
+        "weekly_cost_pence",
+    ];
+    let mut problems = Report::default();
+    import_rows::<csc_proto::finance::Commitment>(client, path, &required, report, |row| {
+        let la_code = row.la(la);
+        let child_id = row.get("child_id").to_owned();
+        let c = csc_proto::finance::Commitment {
+            la_code,
+            child_id: child_id.clone(),
+            placement_start: row.date("placement_start", true),
+            start_date: row.date("start_date", true),
+            end_date: row.date("end_date", false),
+            weekly_cost_pence: pence(row, "weekly_cost_pence"),
+            category_key: row.get("category_key").to_owned(),
+            place: row.get("place").to_ascii_uppercase(),
+            place_provider: row.get("place_provider").to_ascii_uppercase(),
+            provider_name: row.get("provider_name").to_owned(),
+            provider_urn: row.get("provider_urn").to_owned(),
+        };
+        if row.report_problems("commitments", &child_id, &mut problems) {
+            return None;
+        }
+        let origin = row.origin(
+            &child_id,
+            &[
+                ("la_code", "la_code"),
+                ("child_id", "child_id"),
+                ("placement_start", "placement_start"),
+                ("start_date", "start_date"),
+                ("end_date", "end_date"),
+                ("weekly_cost_pence", "weekly_cost_pence"),
+                ("category_key", "category_key"),
+                ("place", "place"),
+                ("place_provider", "place_provider"),
+                ("provider_name", "provider_name"),
+                ("provider_urn", "provider_urn"),
+            ],
+        );
+        Some((c, origin))
+    })
+    .await?;
+    merge(report, problems);
+    Ok(())
 }

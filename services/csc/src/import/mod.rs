@@ -7,13 +7,14 @@ mod cin;
 mod local;
 
 pub use cin::{import as import_cin, la_and_year as cin_la_and_year};
-pub use local::{import_contacts, import_strategy};
+pub use local::{import_contacts, import_costs, import_strategy};
 
 use std::{collections::BTreeMap, future::Future, path::PathBuf, time::Duration};
 
 use clap::Subcommand;
 use csc_proto::{
     common::BatchUpsertResponse,
+    finance::{self as fpb, finance_service_client::FinanceServiceClient},
     frontdoor::{self as pb, front_door_service_client::FrontDoorServiceClient},
 };
 use tonic::{Code, Status, transport::Channel};
@@ -22,6 +23,7 @@ use tonic_types::StatusExt;
 use crate::ClientAddrs;
 
 pub type FrontDoorClient = FrontDoorServiceClient<Channel>;
+pub type FinanceClient = FinanceServiceClient<Channel>;
 
 /// Records per request: a few hundred kilobytes, well inside the message limits, and large enough
 /// that per-request costs vanish.
@@ -52,6 +54,15 @@ pub enum ImportCommand {
     },
     /// Strategy discussions with agencies invited and attending (CSV; columns in docs/formats.md).
     Strategy {
+        file: PathBuf,
+        #[arg(long)]
+        la: Option<String>,
+        #[command(flatten)]
+        opts: ImportOpts,
+    },
+    /// Placement costs (CSV; columns in docs/formats.md): the weekly cost of each placement,
+    /// with its category or the 903 PLACE and PLACE_PROVIDER to map it from.
+    Costs {
         file: PathBuf,
         #[arg(long)]
         la: Option<String>,
@@ -91,6 +102,12 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             local::import_strategy(&mut client, &file, la.as_deref(), &mut report).await?;
             (report, opts)
         }
+        ImportCommand::Costs { file, la, opts } => {
+            let mut client = connect_finance(&opts.addrs.finance).await?;
+            let mut report = Report::default();
+            local::import_costs(&mut client, &file, la.as_deref(), &mut report).await?;
+            (report, opts)
+        }
     };
     crate::out(&report.render());
     if let Some(path) = opts.report {
@@ -100,13 +117,24 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn connect(addr: &str) -> anyhow::Result<FrontDoorClient> {
-    let channel = tonic::transport::Endpoint::from_shared(csc_runtime::config::endpoint_uri(addr))?
+async fn channel(addr: &str, service: &str) -> anyhow::Result<Channel> {
+    tonic::transport::Endpoint::from_shared(csc_runtime::config::endpoint_uri(addr))?
         .connect_timeout(Duration::from_secs(10))
         .connect()
         .await
-        .map_err(|e| anyhow::anyhow!("cannot reach the front door service at {addr}: {e}"))?;
-    Ok(FrontDoorServiceClient::new(channel)
+        .map_err(|e| anyhow::anyhow!("cannot reach the {service} service at {addr}: {e}"))
+}
+
+pub async fn connect(addr: &str) -> anyhow::Result<FrontDoorClient> {
+    Ok(
+        FrontDoorServiceClient::new(channel(addr, "front door").await?)
+            .max_decoding_message_size(csc_runtime::MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(csc_runtime::MAX_MESSAGE_BYTES),
+    )
+}
+
+pub async fn connect_finance(addr: &str) -> anyhow::Result<FinanceClient> {
+    Ok(FinanceServiceClient::new(channel(addr, "finance").await?)
         .max_decoding_message_size(csc_runtime::MAX_MESSAGE_BYTES)
         .max_encoding_message_size(csc_runtime::MAX_MESSAGE_BYTES))
 }
@@ -269,27 +297,29 @@ impl Report {
     }
 }
 
-/// A record kind the front door takes in batches.
+/// A record kind a service takes in batches, and the client that sends it.
 pub trait Upload: prost::Message + Clone + Send + Sync + 'static {
+    type Client: Send;
     const KIND: &'static str;
     fn send(
-        client: &mut FrontDoorClient,
+        client: &mut Self::Client,
         request_id: String,
         records: Vec<Self>,
     ) -> impl Future<Output = Result<tonic::Response<BatchUpsertResponse>, Status>> + Send;
 }
 
 macro_rules! upload {
-    ($t:ty, $kind:literal, $req:ident, $method:ident) => {
-        impl Upload for $t {
+    ($client:ty, $pkg:ident :: $t:ident, $kind:literal, $req:ident, $method:ident) => {
+        impl Upload for $pkg::$t {
+            type Client = $client;
             const KIND: &'static str = $kind;
             fn send(
-                client: &mut FrontDoorClient,
+                client: &mut $client,
                 request_id: String,
                 records: Vec<Self>,
             ) -> impl Future<Output = Result<tonic::Response<BatchUpsertResponse>, Status>> + Send
             {
-                let mut req = tonic::Request::new(pb::$req {
+                let mut req = tonic::Request::new($pkg::$req {
                     request_id,
                     records,
                 });
@@ -300,40 +330,53 @@ macro_rules! upload {
     };
 }
 upload!(
+    FrontDoorClient,
     pb::Contact,
     "contacts",
     BatchUpsertContactsRequest,
     batch_upsert_contacts
 );
 upload!(
+    FrontDoorClient,
     pb::Referral,
     "referrals",
     BatchUpsertReferralsRequest,
     batch_upsert_referrals
 );
 upload!(
+    FrontDoorClient,
     pb::Assessment,
     "assessments",
     BatchUpsertAssessmentsRequest,
     batch_upsert_assessments
 );
 upload!(
+    FrontDoorClient,
     pb::Section47Enquiry,
     "section 47 enquiries",
     BatchUpsertSection47EnquiriesRequest,
     batch_upsert_section47_enquiries
 );
 upload!(
+    FrontDoorClient,
     pb::StrategyDiscussion,
     "strategy discussions",
     BatchUpsertStrategyDiscussionsRequest,
     batch_upsert_strategy_discussions
 );
 upload!(
+    FrontDoorClient,
     pb::Icpc,
     "ICPCs",
     BatchUpsertIcpcsRequest,
     batch_upsert_icpcs
+);
+upload!(
+    FinanceClient,
+    fpb::Commitment,
+    "commitments",
+    BatchUpsertCommitmentsRequest,
+    batch_upsert_commitments
 );
 
 /// Buffers one kind of record and sends it in batches.
@@ -359,7 +402,7 @@ const RETRIES: u32 = 5;
 impl<P: Upload> Uploader<P> {
     pub async fn push(
         &mut self,
-        client: &mut FrontDoorClient,
+        client: &mut P::Client,
         report: &mut Report,
         record: P,
         origin: Origin,
@@ -375,7 +418,7 @@ impl<P: Upload> Uploader<P> {
     /// sent again, so that every valid record lands.
     pub async fn flush(
         &mut self,
-        client: &mut FrontDoorClient,
+        client: &mut P::Client,
         report: &mut Report,
     ) -> anyhow::Result<()> {
         let mut pending = std::mem::take(&mut self.buf);
@@ -426,7 +469,7 @@ impl<P: Upload> Uploader<P> {
 }
 
 async fn send_with_retry<P: Upload>(
-    client: &mut FrontDoorClient,
+    client: &mut P::Client,
     records: Vec<P>,
 ) -> Result<BatchUpsertResponse, Status> {
     let request_id = uuid::Uuid::new_v4().to_string();

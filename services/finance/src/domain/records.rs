@@ -178,3 +178,82 @@ mod tests {
         assert!(!c(d(2018, 6, 1), None).overlaps(&a));
     }
 }
+
+/// The rules a batch of commitments must meet against the LA's catalogue and what is stored:
+/// each names its category (directly, or through the 903 mapping), and no two commitments of one
+/// placement share a day. `batch` carries each record's position in the request.
+pub mod rules {
+    use csc_core::Violations;
+
+    use super::{Category, CategoryMapping, Commitment};
+    use crate::domain::catalogue::resolve_category;
+
+    /// Fills in categories mapped from PLACE and PLACE_PROVIDER, and reports unknown ones.
+    pub fn resolve_categories(
+        batch: &mut [(usize, Commitment)],
+        categories: &[Category],
+        mappings: &[CategoryMapping],
+        v: &mut Violations,
+    ) {
+        for (i, c) in batch.iter_mut() {
+            if c.category_key.is_empty() {
+                let place = c.place.as_deref().unwrap_or_default();
+                let provider = c.place_provider.as_deref().unwrap_or_default();
+                match resolve_category(mappings, place, provider) {
+                    Some(k) => c.category_key = k.to_owned(),
+                    None => v.add(
+                        format!("records[{i}].place"),
+                        format!(
+                            "no category maps PLACE {place:?} with PLACE_PROVIDER {provider:?} in LA {}'s catalogue: give category_key, or add a mapping",
+                            c.la_code
+                        ),
+                    ),
+                }
+            } else if !categories.iter().any(|k| k.key == c.category_key) {
+                v.add(
+                    format!("records[{i}].category_key"),
+                    format!(
+                        "unknown category {:?} in LA {}'s catalogue",
+                        c.category_key, c.la_code
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Two commitments of one placement (LA, child, placement start) that share a day: each
+    /// batch record involved is reported, naming the commitment it overlaps. The batch replaces
+    /// stored commitments with the same key.
+    pub fn overlaps(batch: &[(usize, Commitment)], stored: &[Commitment], v: &mut Violations) {
+        use std::collections::{HashMap, HashSet};
+        let in_batch: HashSet<_> = batch.iter().map(|(_, c)| c.key()).collect();
+        let mut placements: HashMap<(&str, chrono::NaiveDate, csc_core::LaCode), Vec<&Commitment>> =
+            HashMap::new();
+        let current = stored
+            .iter()
+            .filter(|o| !in_batch.contains(&o.key()))
+            .chain(batch.iter().map(|(_, c)| c));
+        for c in current {
+            placements
+                .entry((c.child_id.as_str(), c.placement_start, c.la_code))
+                .or_default()
+                .push(c);
+        }
+        for (i, c) in batch {
+            let group = &placements[&(c.child_id.as_str(), c.placement_start, c.la_code)];
+            if let Some(o) = group
+                .iter()
+                .find(|o| o.start_date != c.start_date && c.overlaps(o))
+            {
+                let end = o.end_date.map_or("open".to_owned(), |e| e.to_string());
+                v.add(
+                    format!("records[{i}].start_date"),
+                    format!(
+                        "overlaps the commitment for the same placement (child {}, placement start {}) running {} to {end}",
+                        c.child_id, c.placement_start, o.start_date
+                    ),
+                );
+            }
+        }
+    }
+}
