@@ -74,6 +74,12 @@ impl Running {
         csc::import::connect(&self.addr).await.expect("connect")
     }
 
+    pub async fn finance(&self) -> csc::import::FinanceClient {
+        csc::import::connect_finance(&self.addr)
+            .await
+            .expect("connect")
+    }
+
     /// Begins a graceful shutdown, as SIGTERM does.
     pub fn begin_shutdown(&self) {
         self.shutdown.cancel();
@@ -92,6 +98,15 @@ impl Running {
 
 /// Boots the front door on an ephemeral port against `url`, migrating first.
 pub async fn start_frontdoor(url: &str) -> Running {
+    start(csc::serve::Service::Frontdoor, url).await
+}
+
+/// Boots `service` on an ephemeral port against `url` (migrating first), and waits until its
+/// health check reports SERVING.
+pub async fn start(service: csc::serve::Service, url: &str) -> Running {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     let shutdown = Shutdown::new();
@@ -101,27 +116,30 @@ pub async fn start_frontdoor(url: &str) -> Running {
     };
     let handle = tokio::spawn({
         let (url, shutdown) = (url.to_owned(), shutdown.clone());
-        async move { csc::serve::run_frontdoor(listener, &url, &args, shutdown).await }
+        async move { csc::serve::run(service, listener, &url, &args, shutdown).await }
     });
-    // Ready when the port answers a call (migrations run before the server accepts).
-    for _ in 0..200 {
-        if let Ok(mut c) = csc::import::connect(&addr).await
-            && c.compute_measures(csc_proto::common::ComputeMeasuresRequest {
-                la_code: "000".into(),
-                period: "2018-19".into(),
-            })
+    for _ in 0..400 {
+        if let Ok(ch) = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+            .expect("uri")
+            .connect()
             .await
-            .is_ok()
         {
-            return Running {
-                addr,
-                shutdown,
-                handle,
-            };
+            let r = HealthClient::new(ch)
+                .check(HealthCheckRequest {
+                    service: service.grpc_name().into(),
+                })
+                .await;
+            if r.is_ok_and(|r| r.into_inner().status == ServingStatus::Serving as i32) {
+                return Running {
+                    addr,
+                    shutdown,
+                    handle,
+                };
+            }
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("the front door did not start on {url}");
+    panic!("{} did not start on {url}", service.name());
 }
 
 /// The path of a file in the shared samples (`../shared/samples/...` from the project root).
