@@ -30,11 +30,21 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def frontdoor():
     """Address of a freshly started front door on its own SQLite file."""
+    yield from serve("frontdoor")
+
+
+@pytest.fixture(scope="module")
+def finance():
+    """Address of a freshly started finance service on its own SQLite file."""
+    yield from serve("finance")
+
+
+def serve(service):
     with tempfile.TemporaryDirectory() as tmp:
         addr = f"127.0.0.1:{free_port()}"
         log = open(Path(tmp) / "server.log", "w")
         proc = subprocess.Popen(
-            [csc_binary(), "serve", "frontdoor", "--listen", addr, "--database-url", f"sqlite://{tmp}/frontdoor.db"],
+            [csc_binary(), "serve", service, "--listen", addr, "--database-url", f"sqlite://{tmp}/{service}.db"],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -49,7 +59,7 @@ def frontdoor():
                 except grpc.RpcError:
                     pass
                 if proc.poll() is not None or time.time() > deadline:
-                    pytest.fail("csc serve frontdoor did not start: " + (Path(tmp) / "server.log").read_text())
+                    pytest.fail(f"csc serve {service} did not start: " + (Path(tmp) / "server.log").read_text())
                 time.sleep(0.1)
             channel.close()
             yield addr
@@ -59,9 +69,10 @@ def frontdoor():
                 code = proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                pytest.fail("csc serve frontdoor did not stop within 30 s of SIGTERM")
+                pytest.fail(f"csc serve {service} did not stop within 30 s of SIGTERM")
             log.close()
-            assert code == 0, "csc serve frontdoor exited with %s after SIGTERM: %s" % (
+            assert code == 0, "csc serve %s exited with %s after SIGTERM: %s" % (
+                service,
                 code,
                 (Path(tmp) / "server.log").read_text(),
             )

@@ -439,3 +439,74 @@ async fn costs_csv_reports_bad_rows_lands_good_ones_and_measures_match() {
         s.stop().await;
     }
 }
+
+/// Service measures (which load only commitments touching the period) equal the pure
+/// computation over every commitment, for generated placements with cost changes.
+#[tokio::test]
+async fn service_measures_equal_the_definitions_over_all_commitments() {
+    use chrono::{Days, NaiveDate};
+    use csc_core::{LaCode, Period};
+    use csc_finance::domain::{self, Commitment, effective_categories};
+    let la = LaCode::parse("885").unwrap();
+    let keys = ["agency_residential", "ifa", "in_house_fostering", "kinship_fostering", "staying_put"];
+    let base = NaiveDate::from_ymd_opt(2016, 4, 1).unwrap();
+    let mut seed = 0x9e37_79b9_u64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let mut all: Vec<Commitment> = Vec::new();
+    for child in 0..150 {
+        let placement_start = base + Days::new(next(900));
+        let mut start = placement_start;
+        // One to three consecutive costs; the last may be open.
+        for k in 0..(1 + next(3)) {
+            let end = (next(4) > 0 || k < 2).then(|| start + Days::new(1 + next(200)));
+            all.push(Commitment {
+                la_code: la,
+                child_id: format!("C{child:03}"),
+                placement_start,
+                start_date: start,
+                end_date: end,
+                weekly_cost_pence: 10_000 + next(400_000) as i64,
+                category_key: keys[next(keys.len() as u64) as usize].into(),
+                place: None,
+                place_provider: None,
+                provider_name: None,
+                provider_urn: None,
+            });
+            match end {
+                Some(e) => start = e,
+                None => break,
+            }
+        }
+    }
+    for b in backends().await {
+        let s = start(Service::Finance, &b.url).await;
+        let mut c = s.finance().await;
+        let records = all
+            .iter()
+            .map(|x| pb::Commitment {
+                la_code: "885".into(),
+                child_id: x.child_id.clone(),
+                placement_start: x.placement_start.to_string(),
+                start_date: x.start_date.to_string(),
+                end_date: x.end_date.map(|d| d.to_string()).unwrap_or_default(),
+                weekly_cost_pence: x.weekly_cost_pence,
+                category_key: x.category_key.clone(),
+                ..Default::default()
+            })
+            .collect();
+        c.batch_upsert_commitments(req("", records)).await.unwrap();
+        let cats = effective_categories(la, &[]);
+        for id in ["2016-17-Q1", "2016-17", "2017-18-Q2", "2017-18-Q4", "2018-19", "2019-20-Q3"] {
+            let period: Period = id.parse().unwrap();
+            let expected = domain::compute(&period, &cats, &all);
+            let got = csc::measures::fetch(Service::Finance, &s.addr, "885", id).await.unwrap().measures;
+            assert_eq!(got, expected, "{id} on {}", b.name);
+        }
+        s.stop().await;
+    }
+}
