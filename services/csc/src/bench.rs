@@ -2,21 +2,24 @@
 //! time `ComputeMeasures` takes for one quarter over them. Figures go in docs/performance.md; no
 //! test depends on them.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use csc_proto::{
-    common::ComputeMeasuresRequest,
-    frontdoor::{self as pb, front_door_service_client::FrontDoorServiceClient},
-};
+use csc_proto::{finance as fpb, frontdoor as pb};
 use csc_runtime::{Shutdown, config::ServerArgs};
 use tokio::net::TcpListener;
 
+use crate::import::Upload;
+use crate::serve::Service;
+
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// Referrals to ingest.
-    #[arg(long, default_value_t = 1_000_000)]
-    pub referrals: usize,
-    /// Records per BatchUpsertReferrals call (at most 5,000).
+    /// The service to measure: frontdoor (referrals) or finance (cost commitments).
+    #[arg(long, value_enum, default_value = "frontdoor")]
+    pub service: Service,
+    /// Records to ingest.
+    #[arg(long, alias = "referrals", default_value_t = 1_000_000)]
+    pub records: usize,
+    /// Records per batch call (at most 5,000).
     #[arg(long, default_value_t = 5_000)]
     pub batch: usize,
     /// Batches in flight at once.
@@ -76,6 +79,73 @@ fn referrals(n: usize) -> Vec<pb::Referral> {
     out
 }
 
+/// Placements spread over ten financial years, each costed by one to three consecutive
+/// commitments (a cost change starts the next), the last sometimes open; children in no useful
+/// order.
+fn commitments(n: usize) -> Vec<fpb::Commitment> {
+    let categories = ["agency_residential", "ifa", "ifa", "in_house_fostering", "kinship_fostering", "external_supported_living"];
+    let base = chrono::NaiveDate::from_ymd_opt(2010, 4, 1).expect("valid");
+    let mut rng = Rng(7);
+    let mut out = Vec::with_capacity(n);
+    let mut child = 0u64;
+    while out.len() < n {
+        child += 1;
+        // A scrambled id, so children arrive in no useful order.
+        let id = format!("F{:010}", child.wrapping_mul(0x9E37_79B9) % 10_000_000_000);
+        let placement_start = base + chrono::Days::new(rng.below(3652));
+        let mut start = placement_start;
+        let category = categories[rng.below(categories.len() as u64) as usize];
+        for k in 0..(1 + rng.below(3)) {
+            if out.len() == n {
+                break;
+            }
+            let open = k == 2 || rng.below(5) == 0;
+            let end = (!open).then(|| start + chrono::Days::new(7 + rng.below(300)));
+            out.push(fpb::Commitment {
+                la_code: LA.into(),
+                child_id: id.clone(),
+                placement_start: placement_start.to_string(),
+                start_date: start.to_string(),
+                end_date: end.map(|d| d.to_string()).unwrap_or_default(),
+                weekly_cost_pence: 20_000 + rng.below(400_000) as i64,
+                category_key: category.into(),
+                ..Default::default()
+            });
+            match end {
+                Some(e) => start = e,
+                None => break,
+            }
+        }
+    }
+    out
+}
+
+/// Sends `batches` with `concurrency` calls in flight; returns the rows written.
+async fn ingest<P>(client: P::Client, batches: Vec<Vec<P>>, concurrency: usize) -> anyhow::Result<i64>
+where
+    P: Upload,
+    P::Client: Clone + 'static,
+{
+    let queue = std::sync::Arc::new(tokio::sync::Mutex::new(batches.into_iter()));
+    let mut workers = Vec::new();
+    for _ in 0..concurrency.max(1) {
+        let (queue, mut client) = (queue.clone(), client.clone());
+        workers.push(tokio::spawn(async move {
+            let mut written = 0i64;
+            loop {
+                let Some(batch) = queue.lock().await.next() else { break };
+                written += P::send(&mut client, uuid::Uuid::new_v4().to_string(), batch).await?.into_inner().written;
+            }
+            anyhow::Ok(written)
+        }));
+    }
+    let mut written = 0;
+    for w in workers {
+        written += w.await??;
+    }
+    Ok(written)
+}
+
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let _telemetry = csc_runtime::telemetry::init("csc-bench");
     anyhow::ensure!(
@@ -86,7 +156,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let url = args
         .database_url
         .clone()
-        .unwrap_or_else(|| csc_runtime::db::sqlite_url_in(tmp.path(), "frontdoor"));
+        .unwrap_or_else(|| csc_runtime::db::sqlite_url_in(tmp.path(), args.service.name()));
     let backend = if url.starts_with("sqlite") {
         "SQLite"
     } else {
@@ -97,99 +167,55 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let shutdown = Shutdown::new();
     let server = tokio::spawn({
-        let (url, shutdown) = (url.clone(), shutdown.clone());
-        async move {
-            crate::serve::run_frontdoor(listener, &url, &ServerArgs::default(), shutdown).await
-        }
+        let (url, shutdown, service) = (url.clone(), shutdown.clone(), args.service);
+        async move { crate::serve::run(service, listener, &url, &ServerArgs::default(), shutdown).await }
     });
 
     let gen_start = Instant::now();
-    let records = referrals(args.referrals);
-    eprintln!(
-        "generated {} referrals in {:.1?}",
-        records.len(),
-        gen_start.elapsed()
-    );
-
-    let client = connect(&addr.to_string()).await?;
-    let batches: Vec<Vec<pb::Referral>> = records.chunks(args.batch).map(<[_]>::to_vec).collect();
-    drop(records);
-    let n_batches = batches.len();
-    let started = Instant::now();
-    let queue = std::sync::Arc::new(tokio::sync::Mutex::new(batches.into_iter()));
-    let mut workers = Vec::new();
-    for _ in 0..args.concurrency.max(1) {
-        let (queue, mut client) = (queue.clone(), client.clone());
-        workers.push(tokio::spawn(async move {
-            let mut written = 0i64;
-            loop {
-                let Some(batch) = queue.lock().await.next() else {
-                    break;
-                };
-                let resp = client
-                    .batch_upsert_referrals(pb::BatchUpsertReferralsRequest {
-                        request_id: uuid::Uuid::new_v4().to_string(),
-                        records: batch,
-                    })
-                    .await?
-                    .into_inner();
-                written += resp.written;
-            }
-            anyhow::Ok(written)
-        }));
-    }
-    let mut written = 0;
-    for w in workers {
-        written += w.await??;
-    }
-    let ingest = started.elapsed();
-    let rate = written as f64 / ingest.as_secs_f64();
+    let (started, written, n_batches) = match args.service {
+        Service::Frontdoor => {
+            let records = referrals(args.records);
+            eprintln!("generated {} referrals in {:.1?}", records.len(), gen_start.elapsed());
+            let batches: Vec<Vec<pb::Referral>> = records.chunks(args.batch).map(<[_]>::to_vec).collect();
+            let n = batches.len();
+            let client = crate::import::connect(&addr.to_string()).await?;
+            let t = Instant::now();
+            (t, ingest(client, batches, args.concurrency).await?, n)
+        }
+        Service::Finance => {
+            let records = commitments(args.records);
+            eprintln!("generated {} commitments in {:.1?}", records.len(), gen_start.elapsed());
+            let batches: Vec<Vec<fpb::Commitment>> = records.chunks(args.batch).map(<[_]>::to_vec).collect();
+            let n = batches.len();
+            let client = crate::import::connect_finance(&addr.to_string()).await?;
+            let t = Instant::now();
+            (t, ingest(client, batches, args.concurrency).await?, n)
+        }
+    };
+    let ingest_time = started.elapsed();
+    let rate = written as f64 / ingest_time.as_secs_f64();
 
     // Measures: the first call warms the database's page cache; report the median of five after.
-    let mut client = client;
     let mut timings = Vec::new();
     for _ in 0..6 {
         let t = Instant::now();
-        let resp = client
-            .compute_measures(ComputeMeasuresRequest {
-                la_code: LA.into(),
-                period: args.period.clone(),
-            })
-            .await?
-            .into_inner();
+        let doc = crate::measures::fetch(args.service, &addr.to_string(), LA, &args.period).await?;
         timings.push(t.elapsed());
-        anyhow::ensure!(!resp.measures.is_empty(), "no measures returned");
+        anyhow::ensure!(!doc.measures.is_empty(), "no measures returned");
     }
     let cold = timings.remove(0);
     timings.sort();
     let median = timings[timings.len() / 2];
 
+    let what = match args.service {
+        Service::Frontdoor => "referrals",
+        Service::Finance => "commitments",
+    };
     println!("backend            {backend}");
-    println!(
-        "referrals written  {written} in {n_batches} batches of {} ({} in flight)",
-        args.batch, args.concurrency
-    );
-    println!(
-        "ingest             {:.2} s  = {:.0} referrals/s",
-        ingest.as_secs_f64(),
-        rate
-    );
-    println!(
-        "measures {}  first {} ms, median of 5 after {} ms",
-        args.period,
-        ms(cold),
-        ms(median)
-    );
+    println!("{what:<18} {written} written in {n_batches} batches of {} ({} in flight)", args.batch, args.concurrency);
+    println!("ingest             {:.2} s  = {rate:.0} {what}/s", ingest_time.as_secs_f64());
+    println!("measures {}  first {} ms, median of 5 after {} ms", args.period, cold.as_millis(), median.as_millis());
     shutdown.cancel();
     server.await??;
     Ok(())
-}
-
-fn ms(d: Duration) -> u128 {
-    d.as_millis()
-}
-
-async fn connect(addr: &str) -> anyhow::Result<FrontDoorServiceClient<tonic::transport::Channel>> {
-    let c = crate::import::connect(addr).await?;
-    Ok(c)
 }
