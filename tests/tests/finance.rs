@@ -448,7 +448,13 @@ async fn service_measures_equal_the_definitions_over_all_commitments() {
     use csc_core::{LaCode, Period};
     use csc_finance::domain::{self, Commitment, effective_categories};
     let la = LaCode::parse("885").unwrap();
-    let keys = ["agency_residential", "ifa", "in_house_fostering", "kinship_fostering", "staying_put"];
+    let keys = [
+        "agency_residential",
+        "ifa",
+        "in_house_fostering",
+        "kinship_fostering",
+        "staying_put",
+    ];
     let base = NaiveDate::from_ymd_opt(2016, 4, 1).unwrap();
     let mut seed = 0x9e37_79b9_u64;
     let mut next = |n: u64| {
@@ -501,10 +507,20 @@ async fn service_measures_equal_the_definitions_over_all_commitments() {
             .collect();
         c.batch_upsert_commitments(req("", records)).await.unwrap();
         let cats = effective_categories(la, &[]);
-        for id in ["2016-17-Q1", "2016-17", "2017-18-Q2", "2017-18-Q4", "2018-19", "2019-20-Q3"] {
+        for id in [
+            "2016-17-Q1",
+            "2016-17",
+            "2017-18-Q2",
+            "2017-18-Q4",
+            "2018-19",
+            "2019-20-Q3",
+        ] {
             let period: Period = id.parse().unwrap();
             let expected = domain::compute(&period, &cats, &all);
-            let got = csc::measures::fetch(Service::Finance, &s.addr, "885", id).await.unwrap().measures;
+            let got = csc::measures::fetch(Service::Finance, &s.addr, "885", id)
+                .await
+                .unwrap()
+                .measures;
             assert_eq!(got, expected, "{id} on {}", b.name);
         }
         s.stop().await;

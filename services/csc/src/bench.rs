@@ -80,11 +80,21 @@ fn referrals(n: usize) -> Vec<pb::Referral> {
 }
 
 /// Placements spread over ten financial years, each costed by one to three consecutive
-/// commitments (a cost change starts the next), the last sometimes open; children in no useful
-/// order.
+/// commitments (a cost change starts the next) of a week to ten months; only placements still
+/// running at the data's end stay open. Children in no useful order. About 2% of the commitments
+/// are active at the end of any quarter (a region's children in care, for a million
+/// commitments).
 fn commitments(n: usize) -> Vec<fpb::Commitment> {
-    let categories = ["agency_residential", "ifa", "ifa", "in_house_fostering", "kinship_fostering", "external_supported_living"];
+    let categories = [
+        "agency_residential",
+        "ifa",
+        "ifa",
+        "in_house_fostering",
+        "kinship_fostering",
+        "external_supported_living",
+    ];
     let base = chrono::NaiveDate::from_ymd_opt(2010, 4, 1).expect("valid");
+    let recent = chrono::NaiveDate::from_ymd_opt(2019, 1, 1).expect("valid");
     let mut rng = Rng(7);
     let mut out = Vec::with_capacity(n);
     let mut child = 0u64;
@@ -99,7 +109,8 @@ fn commitments(n: usize) -> Vec<fpb::Commitment> {
             if out.len() == n {
                 break;
             }
-            let open = k == 2 || rng.below(5) == 0;
+            // Placements end; only those still running at the data's end (2019 onwards) stay open.
+            let open = start >= recent && (k == 2 || rng.below(2) == 0);
             let end = (!open).then(|| start + chrono::Days::new(7 + rng.below(300)));
             out.push(fpb::Commitment {
                 la_code: LA.into(),
@@ -121,7 +132,11 @@ fn commitments(n: usize) -> Vec<fpb::Commitment> {
 }
 
 /// Sends `batches` with `concurrency` calls in flight; returns the rows written.
-async fn ingest<P>(client: P::Client, batches: Vec<Vec<P>>, concurrency: usize) -> anyhow::Result<i64>
+async fn ingest<P>(
+    client: P::Client,
+    batches: Vec<Vec<P>>,
+    concurrency: usize,
+) -> anyhow::Result<i64>
 where
     P: Upload,
     P::Client: Clone + 'static,
@@ -133,8 +148,13 @@ where
         workers.push(tokio::spawn(async move {
             let mut written = 0i64;
             loop {
-                let Some(batch) = queue.lock().await.next() else { break };
-                written += P::send(&mut client, uuid::Uuid::new_v4().to_string(), batch).await?.into_inner().written;
+                let Some(batch) = queue.lock().await.next() else {
+                    break;
+                };
+                written += P::send(&mut client, uuid::Uuid::new_v4().to_string(), batch)
+                    .await?
+                    .into_inner()
+                    .written;
             }
             anyhow::Ok(written)
         }));
@@ -175,8 +195,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let (started, written, n_batches) = match args.service {
         Service::Frontdoor => {
             let records = referrals(args.records);
-            eprintln!("generated {} referrals in {:.1?}", records.len(), gen_start.elapsed());
-            let batches: Vec<Vec<pb::Referral>> = records.chunks(args.batch).map(<[_]>::to_vec).collect();
+            eprintln!(
+                "generated {} referrals in {:.1?}",
+                records.len(),
+                gen_start.elapsed()
+            );
+            let batches: Vec<Vec<pb::Referral>> =
+                records.chunks(args.batch).map(<[_]>::to_vec).collect();
             let n = batches.len();
             let client = crate::import::connect(&addr.to_string()).await?;
             let t = Instant::now();
@@ -184,8 +209,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
         Service::Finance => {
             let records = commitments(args.records);
-            eprintln!("generated {} commitments in {:.1?}", records.len(), gen_start.elapsed());
-            let batches: Vec<Vec<fpb::Commitment>> = records.chunks(args.batch).map(<[_]>::to_vec).collect();
+            eprintln!(
+                "generated {} commitments in {:.1?}",
+                records.len(),
+                gen_start.elapsed()
+            );
+            let batches: Vec<Vec<fpb::Commitment>> =
+                records.chunks(args.batch).map(<[_]>::to_vec).collect();
             let n = batches.len();
             let client = crate::import::connect_finance(&addr.to_string()).await?;
             let t = Instant::now();
@@ -212,9 +242,20 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         Service::Finance => "commitments",
     };
     println!("backend            {backend}");
-    println!("{what:<18} {written} written in {n_batches} batches of {} ({} in flight)", args.batch, args.concurrency);
-    println!("ingest             {:.2} s  = {rate:.0} {what}/s", ingest_time.as_secs_f64());
-    println!("measures {}  first {} ms, median of 5 after {} ms", args.period, cold.as_millis(), median.as_millis());
+    println!(
+        "{what:<18} {written} written in {n_batches} batches of {} ({} in flight)",
+        args.batch, args.concurrency
+    );
+    println!(
+        "ingest             {:.2} s  = {rate:.0} {what}/s",
+        ingest_time.as_secs_f64()
+    );
+    println!(
+        "measures {}  first {} ms, median of 5 after {} ms",
+        args.period,
+        cold.as_millis(),
+        median.as_millis()
+    );
     shutdown.cancel();
     server.await??;
     Ok(())
