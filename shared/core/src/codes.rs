@@ -133,38 +133,6 @@ pub fn parse_yes_no(text: &str) -> Option<bool> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_referral_source_has_one_group() {
-        let all: Vec<&str> = REFERRAL_SOURCE_GROUPS
-            .iter()
-            .flat_map(|g| g.2.iter().copied())
-            .collect();
-        assert_eq!(all.len(), 22, "the 22 ReferralSource codes of the schema");
-        assert_eq!(referral_source_group("6"), Some(6));
-        assert_eq!(referral_source_group("5D"), Some(5));
-        assert_eq!(referral_source_group("3Z"), None);
-        assert_eq!(referral_source_group("1"), None);
-    }
-
-    #[test]
-    fn factor_and_closure_lists() {
-        assert!(
-            is_assessment_factor("24A")
-                && is_assessment_factor("21")
-                && is_assessment_factor("18B")
-        );
-        assert!(!is_assessment_factor("RB") && !is_assessment_factor("8A"));
-        assert!(closure_means_nfa("RC8") && closure_means_nfa("RC9") && !closure_means_nfa("RC7"));
-        assert_eq!(parse_yes_no("true"), Some(true));
-        assert_eq!(parse_yes_no("0"), Some(false));
-        assert_eq!(parse_yes_no("Y"), None);
-    }
-}
-
 /// SSDA903 placement types (PLACE), every code used in the returns 2017–2027: H5 and P2 until
 /// 2024, K3 from 2024, Z1 until 2025 and Z11–Z14 after.
 pub const PLACEMENT_TYPES: &[(&str, &str)] = &[
@@ -272,4 +240,49 @@ pub const PLACEMENT_PROVIDERS: &[(&str, &str)] = &[
 
 pub fn is_placement_provider(code: &str) -> bool {
     PLACEMENT_PROVIDERS.iter().any(|(c, _)| *c == code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_referral_source_has_one_group() {
+        let all: Vec<&str> = REFERRAL_SOURCE_GROUPS
+            .iter()
+            .flat_map(|g| g.2.iter().copied())
+            .collect();
+        assert_eq!(all.len(), 22, "the 22 ReferralSource codes of the schema");
+        assert_eq!(referral_source_group("6"), Some(6));
+        assert_eq!(referral_source_group("5D"), Some(5));
+        assert_eq!(referral_source_group("3Z"), None);
+        assert_eq!(referral_source_group("1"), None);
+    }
+
+    #[test]
+    fn factor_and_closure_lists() {
+        assert!(
+            is_assessment_factor("24A")
+                && is_assessment_factor("21")
+                && is_assessment_factor("18B")
+        );
+        assert!(!is_assessment_factor("RB") && !is_assessment_factor("8A"));
+        assert!(closure_means_nfa("RC8") && closure_means_nfa("RC9") && !closure_means_nfa("RC7"));
+        assert_eq!(parse_yes_no("true"), Some(true));
+        assert_eq!(parse_yes_no("0"), Some(false));
+        assert_eq!(parse_yes_no("Y"), None);
+    }
+
+    #[test]
+    fn placement_codes_cover_every_year() {
+        for code in ["H5", "P2", "K3", "Z1", "Z11", "Z14", "A3", "A5", "T0", "U6"] {
+            assert!(is_placement_type(code), "{code}");
+        }
+        assert!(!is_placement_type("K4") && !is_placement_type("u4"));
+        assert!(
+            is_placement_provider("PR0")
+                && is_placement_provider("PR5")
+                && !is_placement_provider("PR6")
+        );
+    }
 }
