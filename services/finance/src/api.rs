@@ -364,7 +364,7 @@ fn las<T>(batch: &[(usize, T)], la: impl Fn(&T) -> LaCode) -> BTreeSet<LaCode> {
 /// Parents exist (in the catalogue or the batch), and sit at the top level.
 async fn check_categories(
     txn: &DatabaseTransaction,
-    batch: &mut Vec<(usize, Category)>,
+    batch: &[(usize, Category)],
 ) -> Result<(), Error> {
     let mut v = Violations::new();
     for la in las(batch, |c| c.la_code) {
@@ -398,7 +398,7 @@ async fn check_categories(
 
 async fn check_mappings(
     txn: &DatabaseTransaction,
-    batch: &mut Vec<(usize, CategoryMapping)>,
+    batch: &[(usize, CategoryMapping)],
 ) -> Result<(), Error> {
     let mut v = Violations::new();
     for la in las(batch, |m| m.la_code) {
@@ -460,7 +460,7 @@ impl pb::finance_service_server::FinanceService for Finance {
             &r.request_id,
             &r.records,
             category_from,
-            check_categories,
+            async |txn, batch| check_categories(txn, batch).await,
         )
         .await
     }
@@ -499,7 +499,7 @@ impl pb::finance_service_server::FinanceService for Finance {
             &r.request_id,
             &r.records,
             mapping_from,
-            check_mappings,
+            async |txn, batch| check_mappings(txn, batch).await,
         )
         .await
     }
