@@ -189,7 +189,10 @@ async fn the_catalogue_is_built_in_and_editable_per_la() {
     for b in backends().await {
         let s = start(Service::Finance, &b.url).await;
         let mut c = s.finance().await;
-        let cats = |la: &str| pb::ListCategoriesRequest { la_code: la.into() };
+        let cats = |la: &str| pb::ListCategoriesRequest {
+            la_code: la.into(),
+            ..Default::default()
+        };
         let built_in = c
             .list_categories(cats("885"))
             .await
@@ -240,6 +243,60 @@ async fn the_catalogue_is_built_in_and_editable_per_la() {
                 .len(),
             14
         );
+        // Pages of five walk the whole catalogue in order.
+        let mut paged = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = c
+                .list_categories(pb::ListCategoriesRequest {
+                    la_code: "885".into(),
+                    page_size: 5,
+                    page_token: token.clone(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(page.records.len() <= 5);
+            paged.extend(page.records.into_iter().map(|k| k.key));
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        assert_eq!(paged, keys);
+        let got = c
+            .get_category(pb::CategoryKey {
+                la_code: "885".into(),
+                key: "cwd_homes".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            (got.name.as_str(), got.parent_key.as_str(), got.built_in),
+            ("CWD Homes", "in_house_residential", false)
+        );
+        let rule = c
+            .get_category_mapping(pb::CategoryMappingKey {
+                la_code: "885".into(),
+                place: "U4".into(),
+                place_provider: "PR1".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            (rule.category_key.as_str(), rule.built_in),
+            ("in_house_fostering", true)
+        );
+        let missing = c
+            .get_category(pb::CategoryKey {
+                la_code: "885".into(),
+                key: "nothing".into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(missing.code(), Code::NotFound);
 
         // Homes nest one level; parents must exist.
         let err = c

@@ -355,6 +355,31 @@ fn commitment_to(c: &Commitment) -> pb::Commitment {
     }
 }
 
+/// A page of an ordered, bounded list (the effective catalogue is computed, not a table scan):
+/// the token is the position to resume from.
+fn page<T, P>(
+    items: &[T],
+    page_size: i32,
+    token: &str,
+    to: fn(&T) -> P,
+) -> Result<(Vec<P>, String), Error> {
+    let size = csc_runtime::paging::page_size(page_size)? as usize;
+    let from = csc_runtime::paging::decode::<usize>(token)?.unwrap_or(0);
+    let end = (from + size).min(items.len());
+    let records = items
+        .get(from..end)
+        .unwrap_or_default()
+        .iter()
+        .map(to)
+        .collect();
+    let next = if end < items.len() {
+        csc_runtime::paging::encode(&end)
+    } else {
+        String::new()
+    };
+    Ok((records, next))
+}
+
 fn las<T>(batch: &[(usize, T)], la: impl Fn(&T) -> LaCode) -> BTreeSet<LaCode> {
     batch.iter().map(|(_, r)| la(r)).collect()
 }
@@ -468,11 +493,30 @@ impl pb::finance_service_server::FinanceService for Finance {
         &self,
         req: Request<pb::ListCategoriesRequest>,
     ) -> Result<Response<pb::ListCategoriesResponse>, Status> {
-        let la = la_only(&req.get_ref().la_code)?;
+        let r = req.get_ref();
+        let la = la_only(&r.la_code)?;
         let (categories, _) = store::catalogue(&self.db, la).await?;
+        let (records, next_page_token) =
+            page(&categories, r.page_size, &r.page_token, category_to)?;
         Ok(Response::new(pb::ListCategoriesResponse {
-            records: categories.iter().map(category_to).collect(),
+            records,
+            next_page_token,
         }))
+    }
+    async fn get_category(
+        &self,
+        req: Request<pb::CategoryKey>,
+    ) -> Result<Response<pb::Category>, Status> {
+        let key = category_key(req.get_ref())?;
+        let (categories, _) = store::catalogue(&self.db, key.la_code).await?;
+        match categories.iter().find(|c| c.key == key.key) {
+            Some(c) => Ok(Response::new(category_to(c))),
+            None => Err(Error::NotFound(format!(
+                "LA {} has no category {:?}",
+                key.la_code, key.key
+            ))
+            .into()),
+        }
     }
     async fn delete_category(
         &self,
@@ -507,11 +551,32 @@ impl pb::finance_service_server::FinanceService for Finance {
         &self,
         req: Request<pb::ListCategoriesRequest>,
     ) -> Result<Response<pb::ListCategoryMappingsResponse>, Status> {
-        let la = la_only(&req.get_ref().la_code)?;
+        let r = req.get_ref();
+        let la = la_only(&r.la_code)?;
         let (_, mappings) = store::catalogue(&self.db, la).await?;
+        let (records, next_page_token) = page(&mappings, r.page_size, &r.page_token, mapping_to)?;
         Ok(Response::new(pb::ListCategoryMappingsResponse {
-            records: mappings.iter().map(mapping_to).collect(),
+            records,
+            next_page_token,
         }))
+    }
+    async fn get_category_mapping(
+        &self,
+        req: Request<pb::CategoryMappingKey>,
+    ) -> Result<Response<pb::CategoryMapping>, Status> {
+        let key = mapping_key(req.get_ref())?;
+        let (_, mappings) = store::catalogue(&self.db, key.la_code).await?;
+        match mappings
+            .iter()
+            .find(|m| m.place == key.place && m.place_provider == key.place_provider)
+        {
+            Some(m) => Ok(Response::new(mapping_to(m))),
+            None => Err(Error::NotFound(format!(
+                "LA {} has no rule for PLACE {:?} with provider {:?}",
+                key.la_code, key.place, key.place_provider
+            ))
+            .into()),
+        }
     }
     async fn delete_category_mapping(
         &self,

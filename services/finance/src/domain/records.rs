@@ -170,6 +170,49 @@ mod tests {
     }
 
     #[test]
+    fn the_overlap_rule_names_batch_records_and_lets_a_batch_replace_what_is_stored() {
+        use csc_core::Violations;
+        let stored = vec![c(d(2018, 4, 1), None)];
+        // A cost change: the stored open commitment is restated to end, and the new one starts.
+        let restated = c(d(2018, 4, 1), Some(d(2018, 5, 1)));
+        let mut next = c(d(2018, 4, 1), None);
+        next.start_date = d(2018, 5, 1);
+        let mut v = Violations::new();
+        rules::overlaps(&[(0, restated), (1, next.clone())], &stored, &mut v);
+        assert!(v.is_empty(), "{v}");
+        // The new one alone overlaps the stored open commitment.
+        rules::overlaps(&[(7, next)], &stored, &mut v);
+        assert_eq!(v.0.len(), 1);
+        assert_eq!(v.0[0].field, "records[7].start_date");
+        // Another placement of the same child may overlap.
+        let mut other = c(d(2018, 4, 15), None);
+        other.placement_start = d(2018, 4, 15);
+        let mut v = Violations::new();
+        rules::overlaps(&[(0, other)], &stored, &mut v);
+        assert!(v.is_empty());
+    }
+
+    #[test]
+    fn categories_resolve_through_the_mapping_or_are_named_unknown() {
+        use crate::domain::catalogue::{effective_categories, effective_mappings};
+        use csc_core::Violations;
+        let la = LaCode::parse("885").unwrap();
+        let (cats, maps) = (effective_categories(la, &[]), effective_mappings(la, &[]));
+        let mut by_code = c(d(2018, 4, 1), None);
+        by_code.category_key = String::new();
+        by_code.place = Some("U4".into());
+        by_code.place_provider = Some("PR1".into());
+        let mut unknown = c(d(2018, 4, 1), None);
+        unknown.category_key = "castle".into();
+        let mut batch = vec![(0, by_code), (1, unknown)];
+        let mut v = Violations::new();
+        rules::resolve_categories(&mut batch, &cats, &maps, &mut v);
+        assert_eq!(batch[0].1.category_key, "in_house_fostering");
+        assert_eq!(v.0.len(), 1);
+        assert_eq!(v.0[0].field, "records[1].category_key");
+    }
+
+    #[test]
     fn consecutive_commitments_do_not_overlap_but_shared_days_do() {
         let a = c(d(2018, 4, 1), Some(d(2018, 5, 1)));
         assert!(!a.overlaps(&c(d(2018, 5, 1), None)));
