@@ -94,10 +94,8 @@ pub async fn one(service: Service, args: OneArgs) -> anyhow::Result<()> {
     let url = service.database_url(&args.db)?;
     let shutdown = Shutdown::new();
     csc_runtime::server::cancel_on_signal(shutdown.clone());
-    let listener = TcpListener::bind(parse_listen(
-        args.listen.as_deref().unwrap_or(service.default_addr()),
-    )?)
-    .await?;
+    let addr = parse_listen(args.listen.as_deref().unwrap_or(service.default_addr()))?;
+    let listener = csc_runtime::server::bind(addr, &format!("the {} service", service.name()))?;
     run(service, listener, &url, &args.server, shutdown).await
 }
 
@@ -160,7 +158,11 @@ pub async fn all(args: AllArgs) -> anyhow::Result<()> {
     csc_runtime::server::cancel_on_signal(shutdown.clone());
     let mut listeners = Vec::new();
     for s in Service::ALL {
-        listeners.push((s, TcpListener::bind(parse_listen(args.addrs.of(s))?).await?));
+        let addr = parse_listen(args.addrs.of(s))?;
+        listeners.push((
+            s,
+            csc_runtime::server::bind(addr, &format!("the {} service", s.name()))?,
+        ));
     }
     run_all(args, listeners, shutdown).await
 }

@@ -12,6 +12,21 @@ use tonic_health::ServingStatus;
 
 use crate::config::ServerArgs;
 
+/// Binds a server's listening socket with `SO_REUSEADDR`, so that a restarted server gets its
+/// port back while connections of the last run linger in TIME-WAIT; the error names the address.
+pub fn bind(addr: std::net::SocketAddr, what: &str) -> anyhow::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket
+        .bind(addr)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for {what}: {e}"))?;
+    Ok(socket.listen(1024)?)
+}
+
 /// Cancels `shutdown` on SIGTERM (Kubernetes) or SIGINT (Ctrl-C).
 pub fn cancel_on_signal(shutdown: Shutdown) {
     tokio::spawn(async move {
