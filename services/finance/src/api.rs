@@ -4,9 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use csc_core::{LaCode, Period, Violations, codes};
+use csc_core::{LaCode, Violations, codes};
 use csc_proto::{common as cpb, finance as pb};
-use csc_runtime::{Error, convert::measure_to_proto, rpc};
+use csc_runtime::{Error, rpc};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tonic::{Request, Response, Status};
 
@@ -629,30 +629,13 @@ impl pb::finance_service_server::FinanceService for Finance {
         &self,
         req: Request<cpb::ComputeMeasuresRequest>,
     ) -> Result<Response<cpb::ComputeMeasuresResponse>, Status> {
-        let r = req.get_ref();
-        let mut v = Violations::new();
-        let la = LaCode::parse(&r.la_code)
-            .map_err(|e| v.add("la_code", e))
-            .ok();
-        let period = r
-            .period
-            .parse::<Period>()
-            .map_err(|e| v.add("period", e.to_string()))
-            .ok();
-        let (Some(la), Some(period)) = (la, period) else {
-            return Err(Error::Invalid(v).into());
-        };
+        let (la, period) = rpc::measures_request(req.get_ref())?;
         let (categories, _) = store::catalogue(&self.db, la).await?;
         let commitments = store::load_for_period(&self.db, la, &period).await?;
-        let measures = domain::compute(&period, &categories, &commitments);
-        Ok(Response::new(cpb::ComputeMeasuresResponse {
-            la_code: la.to_string(),
-            period: Some(cpb::Period {
-                id: period.id(),
-                start: period.start().to_string(),
-                end: period.end().to_string(),
-            }),
-            measures: measures.iter().map(measure_to_proto).collect(),
-        }))
+        Ok(rpc::measures_response(
+            la,
+            &period,
+            &domain::compute(&period, &categories, &commitments),
+        ))
     }
 }

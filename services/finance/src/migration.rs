@@ -16,6 +16,10 @@ impl MigratorTrait for Migrator {
 }
 
 mod m0001_initial {
+    use csc_runtime::schema::{
+        big_int, create_index, create_keyed_table, date, drop_tables, opt_date, opt_text, text,
+    };
+
     use super::*;
 
     pub struct Migration;
@@ -26,116 +30,58 @@ mod m0001_initial {
         }
     }
 
-    fn s(name: &'static str) -> ColumnDef {
-        ColumnDef::new(Alias::new(name))
-            .string()
-            .not_null()
-            .to_owned()
-    }
-    fn opt_s(name: &'static str) -> ColumnDef {
-        ColumnDef::new(Alias::new(name)).string().null().to_owned()
-    }
-    fn date(name: &'static str) -> ColumnDef {
-        ColumnDef::new(Alias::new(name))
-            .date()
-            .not_null()
-            .to_owned()
-    }
-
-    type TableSpec = (&'static str, Vec<ColumnDef>, Vec<&'static str>);
-
-    fn tables() -> Vec<TableSpec> {
-        vec![
-            (
-                "category",
-                vec![
-                    s("la_code"),
-                    s("key"),
-                    s("name"),
-                    s("group_name"),
-                    opt_s("parent_key"),
-                ],
-                vec!["la_code", "key"],
-            ),
-            (
-                "category_mapping",
-                vec![
-                    s("la_code"),
-                    s("place"),
-                    s("place_provider"),
-                    s("category_key"),
-                ],
-                vec!["la_code", "place", "place_provider"],
-            ),
-            (
-                "commitment",
-                vec![
-                    s("la_code"),
-                    s("child_id"),
-                    date("placement_start"),
-                    date("start_date"),
-                    ColumnDef::new(Alias::new("end_date"))
-                        .date()
-                        .null()
-                        .to_owned(),
-                    ColumnDef::new(Alias::new("weekly_cost_pence"))
-                        .big_integer()
-                        .not_null()
-                        .to_owned(),
-                    s("category_key"),
-                    opt_s("place"),
-                    opt_s("place_provider"),
-                    opt_s("provider_name"),
-                    opt_s("provider_urn"),
-                ],
-                vec!["la_code", "child_id", "placement_start", "start_date"],
-            ),
-        ]
-    }
-
     #[async_trait::async_trait]
     impl MigrationTrait for Migration {
         async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-            let sqlite = m.get_database_backend() == sea_orm::DbBackend::Sqlite;
-            for (table, columns, key) in tables() {
-                let mut t = Table::create();
-                t.table(Alias::new(table)).if_not_exists();
-                for mut c in columns {
-                    t.col(&mut c);
-                }
-                let mut pk = Index::create();
-                for k in &key {
-                    pk.col(Alias::new(*k));
-                }
-                t.primary_key(&mut pk);
-                if sqlite {
-                    t.extra("WITHOUT ROWID");
-                }
-                m.create_table(t.to_owned()).await?;
-            }
-            m.create_index(
-                Index::create()
-                    .if_not_exists()
-                    .name("commitment_la_end_date")
-                    .table(Alias::new("commitment"))
-                    .col(Alias::new("la_code"))
-                    .col(Alias::new("end_date"))
-                    .to_owned(),
+            create_keyed_table(
+                m,
+                "category",
+                vec![
+                    text("la_code"),
+                    text("key"),
+                    text("name"),
+                    text("group_name"),
+                    opt_text("parent_key"),
+                ],
+                &["la_code", "key"],
             )
-            .await
+            .await?;
+            create_keyed_table(
+                m,
+                "category_mapping",
+                vec![
+                    text("la_code"),
+                    text("place"),
+                    text("place_provider"),
+                    text("category_key"),
+                ],
+                &["la_code", "place", "place_provider"],
+            )
+            .await?;
+            create_keyed_table(
+                m,
+                "commitment",
+                vec![
+                    text("la_code"),
+                    text("child_id"),
+                    date("placement_start"),
+                    date("start_date"),
+                    opt_date("end_date"),
+                    big_int("weekly_cost_pence"),
+                    text("category_key"),
+                    opt_text("place"),
+                    opt_text("place_provider"),
+                    opt_text("provider_name"),
+                    opt_text("provider_urn"),
+                ],
+                &["la_code", "child_id", "placement_start", "start_date"],
+            )
+            .await?;
+            create_index(m, "commitment", &["la_code", "end_date"]).await
         }
 
         async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-            for (table, ..) in tables().into_iter().rev() {
-                m.drop_table(
-                    Table::drop()
-                        .table(Alias::new(table))
-                        .if_exists()
-                        .to_owned(),
-                )
-                .await?;
-            }
-            Ok(())
+            drop_tables(m, &["commitment", "category_mapping", "category"]).await
         }
     }
 }

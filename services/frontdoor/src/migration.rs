@@ -2,10 +2,10 @@
 //!
 //! Each table's primary key is the record's natural key, with its columns ordered LA, then the
 //! date the measures select on, then the child: one B-tree serves uniqueness, upserts and the
-//! measures' date-range scans. On SQLite the tables are `WITHOUT ROWID`, so that B-tree is the
-//! table itself. Every extra index costs about as much again on ingest (docs/performance.md), so
-//! a table has one only where the measures select on a second date (assessments by authorisation,
-//! S47 enquiries by ICPC date) or where the key is not dated (contacts).
+//! measures' date-range scans (on SQLite the tables are `WITHOUT ROWID`, so that B-tree is the
+//! table itself). Every extra index costs about as much again on ingest (docs/performance.md),
+//! so a table has one only where the measures select on a second date (assessments by
+//! authorisation, S47 enquiries by ICPC date) or where the key is not dated (contacts).
 
 use sea_orm_migration::prelude::*;
 
@@ -22,6 +22,10 @@ impl MigratorTrait for Migrator {
 }
 
 mod m0001_initial {
+    use csc_runtime::schema::{
+        create_index, create_keyed_table, date, drop_tables, flag, opt_date, opt_text, text,
+    };
+
     use super::*;
 
     pub struct Migration;
@@ -32,167 +36,110 @@ mod m0001_initial {
         }
     }
 
-    fn s(name: &'static str) -> ColumnDef {
-        ColumnDef::new(Alias::new(name))
-            .string()
-            .not_null()
-            .to_owned()
-    }
-    fn date(name: &'static str) -> ColumnDef {
-        ColumnDef::new(Alias::new(name))
-            .date()
-            .not_null()
-            .to_owned()
-    }
-    fn opt_date(name: &'static str) -> ColumnDef {
-        ColumnDef::new(Alias::new(name)).date().null().to_owned()
-    }
-    fn flag(name: &'static str) -> ColumnDef {
-        ColumnDef::new(Alias::new(name))
-            .boolean()
-            .not_null()
-            .to_owned()
-    }
+    const TABLES: [&str; 6] = [
+        "contact",
+        "referral",
+        "assessment",
+        "section47_enquiry",
+        "strategy_discussion",
+        "icpc",
+    ];
 
-    /// (table, columns, primary key in index order, secondary index on (la_code, column) if any)
-    type TableSpec = (
-        &'static str,
-        Vec<ColumnDef>,
-        Vec<&'static str>,
-        Option<&'static str>,
-    );
-
-    fn tables() -> Vec<TableSpec> {
-        vec![
-            (
+    #[async_trait::async_trait]
+    impl MigrationTrait for Migration {
+        async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+            create_keyed_table(
+                m,
                 "contact",
                 vec![
-                    s("la_code"),
-                    s("contact_id"),
-                    s("child_id"),
+                    text("la_code"),
+                    text("contact_id"),
+                    text("child_id"),
                     date("contact_date"),
-                    s("source"),
+                    text("source"),
                     flag("became_referral"),
                 ],
-                vec!["la_code", "contact_id"],
-                Some("contact_date"),
-            ),
-            (
+                &["la_code", "contact_id"],
+            )
+            .await?;
+            create_index(m, "contact", &["la_code", "contact_date"]).await?;
+            create_keyed_table(
+                m,
                 "referral",
                 vec![
-                    s("la_code"),
-                    s("child_id"),
+                    text("la_code"),
+                    text("child_id"),
                     date("referral_date"),
-                    s("source"),
+                    text("source"),
                     flag("nfa"),
                 ],
-                vec!["la_code", "referral_date", "child_id"],
-                None,
-            ),
-            (
+                &["la_code", "referral_date", "child_id"],
+            )
+            .await?;
+            create_keyed_table(
+                m,
                 "assessment",
                 vec![
-                    s("la_code"),
-                    s("child_id"),
+                    text("la_code"),
+                    text("child_id"),
                     date("start_date"),
                     date("referral_date"),
                     opt_date("authorisation_date"),
-                    s("factors"),
-                    s("outcome"),
-                    ColumnDef::new(Alias::new("closure_reason"))
-                        .string()
-                        .null()
-                        .to_owned(),
+                    text("factors"),
+                    text("outcome"),
+                    opt_text("closure_reason"),
                 ],
-                vec!["la_code", "start_date", "child_id"],
-                Some("authorisation_date"),
-            ),
-            (
+                &["la_code", "start_date", "child_id"],
+            )
+            .await?;
+            create_index(m, "assessment", &["la_code", "authorisation_date"]).await?;
+            create_keyed_table(
+                m,
                 "section47_enquiry",
                 vec![
-                    s("la_code"),
-                    s("child_id"),
+                    text("la_code"),
+                    text("child_id"),
                     date("start_date"),
                     opt_date("referral_date"),
                     opt_date("icpc_target_date"),
                     opt_date("icpc_date"),
                     flag("icpc_not_required"),
                 ],
-                vec!["la_code", "start_date", "child_id"],
-                Some("icpc_date"),
-            ),
-            (
+                &["la_code", "start_date", "child_id"],
+            )
+            .await?;
+            create_index(m, "section47_enquiry", &["la_code", "icpc_date"]).await?;
+            create_keyed_table(
+                m,
                 "strategy_discussion",
                 vec![
-                    s("la_code"),
-                    s("child_id"),
+                    text("la_code"),
+                    text("child_id"),
                     date("discussion_date"),
-                    s("invited"),
-                    s("attended"),
+                    text("invited"),
+                    text("attended"),
                 ],
-                vec!["la_code", "discussion_date", "child_id"],
-                None,
-            ),
-            (
+                &["la_code", "discussion_date", "child_id"],
+            )
+            .await?;
+            create_keyed_table(
+                m,
                 "icpc",
                 vec![
-                    s("la_code"),
-                    s("child_id"),
+                    text("la_code"),
+                    text("child_id"),
                     date("icpc_date"),
                     opt_date("s47_start_date"),
                 ],
-                vec!["la_code", "icpc_date", "child_id"],
-                None,
-            ),
-        ]
-    }
-
-    #[async_trait::async_trait]
-    impl MigrationTrait for Migration {
-        async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-            let sqlite = m.get_database_backend() == sea_orm::DbBackend::Sqlite;
-            for (table, columns, key, index) in tables() {
-                let mut t = Table::create();
-                t.table(Alias::new(table)).if_not_exists();
-                for mut c in columns {
-                    t.col(&mut c);
-                }
-                let mut pk = Index::create();
-                for k in &key {
-                    pk.col(Alias::new(*k));
-                }
-                t.primary_key(&mut pk);
-                if sqlite {
-                    t.extra("WITHOUT ROWID");
-                }
-                m.create_table(t.to_owned()).await?;
-                if let Some(col) = index {
-                    m.create_index(
-                        Index::create()
-                            .if_not_exists()
-                            .name(format!("{table}_la_{col}"))
-                            .table(Alias::new(table))
-                            .col(Alias::new("la_code"))
-                            .col(Alias::new(col))
-                            .to_owned(),
-                    )
-                    .await?;
-                }
-            }
-            Ok(())
+                &["la_code", "icpc_date", "child_id"],
+            )
+            .await
         }
 
         async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-            for (table, ..) in tables().into_iter().rev() {
-                m.drop_table(
-                    Table::drop()
-                        .table(Alias::new(table))
-                        .if_exists()
-                        .to_owned(),
-                )
-                .await?;
-            }
-            Ok(())
+            let mut tables = TABLES;
+            tables.reverse();
+            drop_tables(m, &tables).await
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod idempotency;
 pub mod paging;
 pub mod rpc;
+pub mod schema;
 pub mod server;
 pub mod store;
 pub mod telemetry;

@@ -152,3 +152,42 @@ pub async fn list<R: StoredRecord, P>(
         next.map(|k| paging::encode(&k)).unwrap_or_default(),
     ))
 }
+
+/// The LA and period of a `ComputeMeasures` request, both validated (each problem named).
+pub fn measures_request(
+    req: &cpb::ComputeMeasuresRequest,
+) -> Result<(LaCode, csc_core::Period), Status> {
+    let mut v = Violations::new();
+    let la = LaCode::parse(&req.la_code)
+        .map_err(|e| v.add("la_code", e))
+        .ok();
+    let period = req
+        .period
+        .parse::<csc_core::Period>()
+        .map_err(|e| v.add("period", e.to_string()))
+        .ok();
+    match (la, period) {
+        (Some(la), Some(period)) => Ok((la, period)),
+        _ => Err(Error::Invalid(v).into()),
+    }
+}
+
+/// A `ComputeMeasures` response.
+pub fn measures_response(
+    la: LaCode,
+    period: &csc_core::Period,
+    measures: &[csc_core::Measure],
+) -> Response<cpb::ComputeMeasuresResponse> {
+    Response::new(cpb::ComputeMeasuresResponse {
+        la_code: la.to_string(),
+        period: Some(cpb::Period {
+            id: period.id(),
+            start: period.start().to_string(),
+            end: period.end().to_string(),
+        }),
+        measures: measures
+            .iter()
+            .map(crate::convert::measure_to_proto)
+            .collect(),
+    })
+}
