@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use csc_core::{LaCode, Violations, codes};
+use csc_core::{FieldCheck, LaCode, Violations, codes};
 use csc_proto::{common as cpb, finance as pb};
 use csc_runtime::{Error, rpc};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
@@ -29,118 +29,39 @@ impl Finance {
 
 // ---- field checks ------------------------------------------------------------------------------
 
-struct Check<'a> {
-    prefix: &'a str,
-    v: Violations,
-}
-
-impl<'a> Check<'a> {
-    fn new(prefix: &'a str) -> Self {
-        Self {
-            prefix,
-            v: Violations::new(),
-        }
-    }
-    fn fail(&mut self, field: &str, why: impl Into<String>) {
-        let p = if self.prefix.is_empty() {
-            field.to_owned()
-        } else {
-            format!("{}.{field}", self.prefix)
-        };
-        self.v.add(p, why);
-    }
-    fn la(&mut self, v: &str) -> Option<LaCode> {
-        LaCode::parse(v).map_err(|e| self.fail("la_code", e)).ok()
-    }
-    fn text(&mut self, field: &str, v: &str, required: bool, max: usize) -> Option<Option<String>> {
-        let t = v.trim();
-        if t.is_empty() {
-            if required {
-                self.fail(field, "required");
-                return None;
-            }
-            return Some(None);
-        }
-        if t.chars().count() > max || t.chars().any(char::is_control) {
-            self.fail(
-                field,
-                format!("longer than {max} characters, or contains control characters"),
-            );
+/// A category key: lower-case letters, digits and underscores. `Some(None)` when empty and not
+/// required; `None` when invalid (reported).
+fn category_key_field(
+    c: &mut FieldCheck<'_>,
+    field: &str,
+    v: &str,
+    required: bool,
+) -> Option<Option<String>> {
+    let t = v.trim();
+    if t.is_empty() {
+        if required {
+            c.fail(field, "required");
             return None;
         }
-        Some(Some(t.to_owned()))
+        return Some(None);
     }
-    /// A category key: lower-case letters, digits and underscores.
-    fn key(&mut self, field: &str, v: &str, required: bool) -> Option<Option<String>> {
-        let t = v.trim();
-        if t.is_empty() {
-            if required {
-                self.fail(field, "required");
-                return None;
-            }
-            return Some(None);
-        }
-        if t.len() > 64
-            || !t
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        {
-            self.fail(field, format!("{t:?} is not a category key (lower-case letters, digits and _, e.g. \"agency_residential\")"));
-            return None;
-        }
-        Some(Some(t.to_owned()))
+    if t.len() > 64
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        c.fail(field, format!("{t:?} is not a category key (lower-case letters, digits and _, e.g. \"agency_residential\")"));
+        return None;
     }
-    fn date(&mut self, field: &str, v: &str, required: bool) -> Option<Option<chrono::NaiveDate>> {
-        let t = v.trim();
-        if t.is_empty() {
-            if required {
-                self.fail(field, "required");
-                return None;
-            }
-            return Some(None);
-        }
-        match chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-            Ok(d) if t.len() == 10 && (1900..=2099).contains(&chrono::Datelike::year(&d)) => {
-                Some(Some(d))
-            }
-            _ => {
-                self.fail(field, format!("malformed date {t:?}: expected YYYY-MM-DD"));
-                None
-            }
-        }
-    }
-    fn code(
-        &mut self,
-        field: &str,
-        v: &str,
-        known: fn(&str) -> bool,
-        what: &str,
-    ) -> Option<Option<String>> {
-        let t = v.trim();
-        if t.is_empty() {
-            return Some(None);
-        }
-        if known(t) {
-            Some(Some(t.to_owned()))
-        } else {
-            self.fail(field, format!("unknown {what} {t:?}"));
-            None
-        }
-    }
-    fn done<T>(self, value: Option<T>) -> Result<T, Violations> {
-        match value {
-            Some(x) if self.v.is_empty() => Ok(x),
-            _ => Err(self.v),
-        }
-    }
+    Some(Some(t.to_owned()))
 }
 
 // ---- proto → domain ----------------------------------------------------------------------------
 
 fn category_from(p: &pb::Category, prefix: &str) -> Result<Category, Violations> {
-    let mut c = Check::new(prefix);
-    let la_code = c.la(&p.la_code);
-    let key = c.key("key", &p.key, true);
+    let mut c = FieldCheck::new(prefix);
+    let la_code = c.la_code("la_code", &p.la_code);
+    let key = category_key_field(&mut c, "key", &p.key, true);
     let name = c.text("name", &p.name, true, 100);
     let group = p.group.trim().to_owned();
     if !GROUPS.contains(&group.as_str()) {
@@ -149,7 +70,7 @@ fn category_from(p: &pb::Category, prefix: &str) -> Result<Category, Violations>
             format!("{group:?} is not one of {}", GROUPS.join(", ")),
         );
     }
-    let parent_key = c.key("parent_key", &p.parent_key, false);
+    let parent_key = category_key_field(&mut c, "parent_key", &p.parent_key, false);
     if let (Some(Some(k)), Some(Some(parent))) = (&key, &parent_key)
         && k == parent
     {
@@ -169,8 +90,8 @@ fn category_from(p: &pb::Category, prefix: &str) -> Result<Category, Violations>
 }
 
 fn mapping_from(p: &pb::CategoryMapping, prefix: &str) -> Result<CategoryMapping, Violations> {
-    let mut c = Check::new(prefix);
-    let la_code = c.la(&p.la_code);
+    let mut c = FieldCheck::new(prefix);
+    let la_code = c.la_code("la_code", &p.la_code);
     let place = c.code(
         "place",
         &p.place,
@@ -186,7 +107,7 @@ fn mapping_from(p: &pb::CategoryMapping, prefix: &str) -> Result<CategoryMapping
         codes::is_placement_provider,
         "903 placement provider (PR0-PR5)",
     );
-    let category_key = c.key("category_key", &p.category_key, true);
+    let category_key = category_key_field(&mut c, "category_key", &p.category_key, true);
     let r = (|| {
         Some(CategoryMapping {
             la_code: la_code?,
@@ -200,12 +121,12 @@ fn mapping_from(p: &pb::CategoryMapping, prefix: &str) -> Result<CategoryMapping
 }
 
 fn commitment_from(p: &pb::Commitment, prefix: &str) -> Result<Commitment, Violations> {
-    let mut c = Check::new(prefix);
-    let la_code = c.la(&p.la_code);
+    let mut c = FieldCheck::new(prefix);
+    let la_code = c.la_code("la_code", &p.la_code);
     let child_id = c.text("child_id", &p.child_id, true, 64);
-    let placement_start = c.date("placement_start", &p.placement_start, true);
-    let start_date = c.date("start_date", &p.start_date, true);
-    let end_date = c.date("end_date", &p.end_date, false);
+    let placement_start = c.date("placement_start", &p.placement_start).map(Some);
+    let start_date = c.date("start_date", &p.start_date).map(Some);
+    let end_date = c.optional_date("end_date", &p.end_date);
     if let (Some(Some(ps)), Some(Some(s))) = (placement_start, start_date)
         && s < ps
     {
@@ -235,7 +156,7 @@ fn commitment_from(p: &pb::Commitment, prefix: &str) -> Result<Commitment, Viola
             ),
         );
     }
-    let category_key = c.key("category_key", &p.category_key, false);
+    let category_key = category_key_field(&mut c, "category_key", &p.category_key, false);
     let place = c.code(
         "place",
         &p.place,
@@ -276,9 +197,9 @@ fn la_only(v: &str) -> Result<LaCode, Error> {
 }
 
 fn category_key(p: &pb::CategoryKey) -> Result<CategoryKey, Error> {
-    let mut c = Check::new("");
-    let la_code = c.la(&p.la_code);
-    let key = c.key("key", &p.key, true);
+    let mut c = FieldCheck::new("");
+    let la_code = c.la_code("la_code", &p.la_code);
+    let key = category_key_field(&mut c, "key", &p.key, true);
     Ok(c.done((|| {
         Some(CategoryKey {
             la_code: la_code?,
@@ -288,8 +209,8 @@ fn category_key(p: &pb::CategoryKey) -> Result<CategoryKey, Error> {
 }
 
 fn mapping_key(p: &pb::CategoryMappingKey) -> Result<CategoryMappingKey, Error> {
-    let mut c = Check::new("");
-    let la_code = c.la(&p.la_code);
+    let mut c = FieldCheck::new("");
+    let la_code = c.la_code("la_code", &p.la_code);
     let place = c.text("place", &p.place, true, 4);
     Ok(c.done((|| {
         Some(CategoryMappingKey {
@@ -301,11 +222,11 @@ fn mapping_key(p: &pb::CategoryMappingKey) -> Result<CategoryMappingKey, Error> 
 }
 
 fn commitment_key(p: &pb::CommitmentKey) -> Result<CommitmentKey, Error> {
-    let mut c = Check::new("");
-    let la_code = c.la(&p.la_code);
+    let mut c = FieldCheck::new("");
+    let la_code = c.la_code("la_code", &p.la_code);
     let child_id = c.text("child_id", &p.child_id, true, 64);
-    let placement_start = c.date("placement_start", &p.placement_start, true);
-    let start_date = c.date("start_date", &p.start_date, true);
+    let placement_start = c.date("placement_start", &p.placement_start).map(Some);
+    let start_date = c.date("start_date", &p.start_date).map(Some);
     Ok(c.done((|| {
         Some(CommitmentKey {
             la_code: la_code?,

@@ -1,15 +1,15 @@
 //! The gRPC face of the service: proto ↔ domain conversion (validation happens here, once) and the
 //! tonic implementation, which only converts, calls the store or the domain, and converts back.
 
-use csc_core::{Violations, codes};
+use csc_core::{FieldCheck, Violations, codes};
 use csc_proto::{common as cpb, frontdoor as pb};
 use csc_runtime::{Error, rpc};
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use crate::domain::{
-    self, Agency, Assessment, AssessmentOutcome, ChildDateKey, Contact, ContactKey, FieldCheck,
-    Icpc, Referral, Section47Enquiry, StrategyDiscussion,
+    self, Agency, Assessment, AssessmentOutcome, ChildDateKey, Contact, ContactKey, Icpc, Referral,
+    Section47Enquiry, StrategyDiscussion, referral_source,
 };
 use crate::store;
 
@@ -38,7 +38,7 @@ fn contact_from(p: &pb::Contact, prefix: &str) -> Result<Contact, Violations> {
     let contact_id = c.id("contact_id", &p.contact_id);
     let child_id = c.id("child_id", &p.child_id);
     let contact_date = c.date("contact_date", &p.contact_date);
-    let source = c.referral_source("source", &p.source);
+    let source = referral_source(&mut c, "source", &p.source);
     let r = (|| {
         Some(Contact {
             la_code: la_code?,
@@ -57,7 +57,7 @@ fn referral_from(p: &pb::Referral, prefix: &str) -> Result<Referral, Violations>
     let la_code = c.la_code("la_code", &p.la_code);
     let child_id = c.id("child_id", &p.child_id);
     let referral_date = c.date("referral_date", &p.referral_date);
-    let source = c.referral_source("source", &p.source);
+    let source = referral_source(&mut c, "source", &p.source);
     let r = (|| {
         Some(Referral {
             la_code: la_code?,

@@ -15,5 +15,5 @@ pub use dates::{add_months, parse_date, sub_months};
 pub use la::LaCode;
 pub use measure::{Measure, MeasureRow, Unit, percent_1dp};
 pub use period::{Period, PeriodError};
-pub use validation::{FieldViolation, Violations};
+pub use validation::{FieldCheck, FieldViolation, Violations};
 pub use workdays::working_days_between;

@@ -3,6 +3,10 @@
 
 use std::fmt;
 
+use chrono::NaiveDate;
+
+use crate::LaCode;
+
 /// One problem with one field: `field` is a path such as `records[17].source`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
@@ -61,3 +65,199 @@ impl fmt::Display for Violations {
 }
 
 impl std::error::Error for Violations {}
+
+/// Field-by-field validation of one record, collecting every problem under a path prefix such as
+/// `records[3]`. The `api` layer feeds it raw strings and gets typed values or violations.
+pub struct FieldCheck<'a> {
+    prefix: &'a str,
+    pub violations: Violations,
+}
+
+/// Dates outside this range are typing errors, not history.
+/// Longest identifier accepted (child ids, contact ids): longer is almost certainly not an id.
+pub const MAX_ID_LEN: usize = 64;
+
+const EARLIEST: (i32, u32, u32) = (1900, 1, 1);
+const LATEST: (i32, u32, u32) = (2099, 12, 31);
+
+impl<'a> FieldCheck<'a> {
+    pub fn new(prefix: &'a str) -> Self {
+        Self {
+            prefix,
+            violations: Violations::new(),
+        }
+    }
+
+    fn path(&self, field: &str) -> String {
+        if self.prefix.is_empty() {
+            field.to_owned()
+        } else {
+            format!("{}.{field}", self.prefix)
+        }
+    }
+
+    pub fn fail(&mut self, field: &str, why: impl Into<String>) {
+        let p = self.path(field);
+        self.violations.add(p, why);
+    }
+
+    pub fn la_code(&mut self, field: &str, v: &str) -> Option<LaCode> {
+        LaCode::parse(v).map_err(|e| self.fail(field, e)).ok()
+    }
+
+    pub fn id(&mut self, field: &str, v: &str) -> Option<String> {
+        let t = v.trim();
+        if t.is_empty() {
+            self.fail(field, "required");
+            None
+        } else if t.len() > MAX_ID_LEN {
+            self.fail(field, format!("longer than {MAX_ID_LEN} characters"));
+            None
+        } else if t.chars().any(char::is_control) {
+            self.fail(field, "contains control characters");
+            None
+        } else {
+            Some(t.to_owned())
+        }
+    }
+
+    /// An ISO 8601 date (`2018-04-01`), required.
+    pub fn date(&mut self, field: &str, v: &str) -> Option<NaiveDate> {
+        if v.trim().is_empty() {
+            self.fail(field, "required");
+            return None;
+        }
+        self.optional_date(field, v).flatten()
+    }
+
+    /// An ISO 8601 date or empty. `Some(None)` is "empty"; `None` is "invalid" (already reported).
+    pub fn optional_date(&mut self, field: &str, v: &str) -> Option<Option<NaiveDate>> {
+        let t = v.trim();
+        if t.is_empty() {
+            return Some(None);
+        }
+        let lo = NaiveDate::from_ymd_opt(EARLIEST.0, EARLIEST.1, EARLIEST.2).expect("valid");
+        let hi = NaiveDate::from_ymd_opt(LATEST.0, LATEST.1, LATEST.2).expect("valid");
+        match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+            Ok(d) if t.len() == 10 && (lo..=hi).contains(&d) => Some(Some(d)),
+            Ok(d) if t.len() == 10 => {
+                self.fail(field, format!("date {d} is outside {lo}..{hi}"));
+                None
+            }
+            _ => {
+                self.fail(field, format!("malformed date {t:?}: expected YYYY-MM-DD"));
+                None
+            }
+        }
+    }
+
+    /// Free text: `None` when invalid (reported), `Some(None)` when empty and not required.
+    pub fn text(
+        &mut self,
+        field: &str,
+        v: &str,
+        required: bool,
+        max: usize,
+    ) -> Option<Option<String>> {
+        let t = v.trim();
+        if t.is_empty() {
+            if required {
+                self.fail(field, "required");
+                return None;
+            }
+            return Some(None);
+        }
+        if t.chars().count() > max {
+            self.fail(field, format!("longer than {max} characters"));
+            None
+        } else if t.chars().any(char::is_control) {
+            self.fail(field, "contains control characters");
+            None
+        } else {
+            Some(Some(t.to_owned()))
+        }
+    }
+
+    /// A code from a statutory list, optional: `Some(None)` when empty.
+    pub fn code(
+        &mut self,
+        field: &str,
+        v: &str,
+        known: impl Fn(&str) -> bool,
+        what: &str,
+    ) -> Option<Option<String>> {
+        let t = v.trim();
+        if t.is_empty() {
+            Some(None)
+        } else if known(t) {
+            Some(Some(t.to_owned()))
+        } else {
+            self.fail(field, format!("unknown {what} {t:?}"));
+            None
+        }
+    }
+
+    /// `later` must not be before `earlier` (both already parsed).
+    pub fn not_before(
+        &mut self,
+        field: &str,
+        later: Option<NaiveDate>,
+        earlier: Option<NaiveDate>,
+        what: &str,
+    ) {
+        if let (Some(l), Some(e)) = (later, earlier)
+            && l < e
+        {
+            self.fail(field, format!("{l} is before the {what} {e}"));
+        }
+    }
+
+    pub fn done<T>(self, value: Option<T>) -> Result<T, Violations> {
+        match value {
+            Some(v) if self.violations.is_empty() => Ok(v),
+            _ => Err(self.violations),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_check_names_each_problem_under_its_prefix() {
+        let mut c = FieldCheck::new("records[3]");
+        assert!(c.la_code("la_code", "88").is_none());
+        assert!(c.id("child_id", "  ").is_none());
+        assert!(c.date("referral_date", "2018-02-30").is_none());
+        assert!(c.date("referral_date", "01/04/2018").is_none());
+        assert!(c.date("referral_date", "1899-12-31").is_none());
+        assert!(c.text("name", &"x".repeat(101), true, 100).is_none());
+        assert!(
+            c.code("place", "Q9", |x| x == "K2", "903 placement type")
+                .is_none()
+        );
+        assert_eq!(c.optional_date("x", ""), Some(None));
+        assert_eq!(
+            c.code("place", "", |x| x == "K2", "903 placement type"),
+            Some(None)
+        );
+        let fields: Vec<_> = c.violations.0.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "records[3].la_code",
+                "records[3].child_id",
+                "records[3].referral_date",
+                "records[3].referral_date",
+                "records[3].referral_date",
+                "records[3].name",
+                "records[3].place"
+            ]
+        );
+        let mut ok = FieldCheck::new("");
+        let d = ok.date("d", "2018-04-01");
+        ok.not_before("e", NaiveDate::from_ymd_opt(2018, 3, 1), d, "start");
+        assert_eq!(ok.violations.0[0].field, "e");
+    }
+}

@@ -1,10 +1,7 @@
 //! Front-door records, keyed by their natural keys.
 
 use chrono::NaiveDate;
-use csc_core::{LaCode, Violations, codes};
-
-/// Longest identifier accepted (child ids, contact ids): longer is almost certainly not an id.
-pub const MAX_ID_LEN: usize = 64;
+use csc_core::{FieldCheck, LaCode, codes};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contact {
@@ -42,6 +39,25 @@ pub struct Assessment {
     pub factors: Vec<String>,
     pub outcome: AssessmentOutcome,
     pub closure_reason: Option<String>,
+}
+
+/// A CIN census ReferralSource code, required.
+pub fn referral_source(c: &mut FieldCheck<'_>, field: &str, v: &str) -> Option<String> {
+    let t = v.trim();
+    if t.is_empty() {
+        c.fail(field, "required");
+        None
+    } else if codes::referral_source_group(t).is_none() {
+        c.fail(
+            field,
+            format!(
+                "unknown referral source {t:?}: expected a CIN census ReferralSource code (1A-1D, 2A, 2B, 3A-3F, 4, 5A-5D, 6, 7, 8, 9, 10)"
+            ),
+        );
+        None
+    } else {
+        Some(t.to_owned())
+    }
 }
 
 impl Assessment {
@@ -126,148 +142,28 @@ pub struct Icpc {
     pub s47_start_date: Option<NaiveDate>,
 }
 
-/// Field-by-field validation of one record, collecting every problem under a path prefix such as
-/// `records[3]`. The `api` layer feeds it raw strings and gets typed values or violations.
-pub struct FieldCheck<'a> {
-    prefix: &'a str,
-    pub violations: Violations,
-}
-
-/// Dates outside this range are typing errors, not history.
-const EARLIEST: (i32, u32, u32) = (1900, 1, 1);
-const LATEST: (i32, u32, u32) = (2099, 12, 31);
-
-impl<'a> FieldCheck<'a> {
-    pub fn new(prefix: &'a str) -> Self {
-        Self {
-            prefix,
-            violations: Violations::new(),
-        }
-    }
-
-    fn path(&self, field: &str) -> String {
-        if self.prefix.is_empty() {
-            field.to_owned()
-        } else {
-            format!("{}.{field}", self.prefix)
-        }
-    }
-
-    pub fn fail(&mut self, field: &str, why: impl Into<String>) {
-        let p = self.path(field);
-        self.violations.add(p, why);
-    }
-
-    pub fn la_code(&mut self, field: &str, v: &str) -> Option<LaCode> {
-        LaCode::parse(v).map_err(|e| self.fail(field, e)).ok()
-    }
-
-    pub fn id(&mut self, field: &str, v: &str) -> Option<String> {
-        let t = v.trim();
-        if t.is_empty() {
-            self.fail(field, "required");
-            None
-        } else if t.len() > MAX_ID_LEN {
-            self.fail(field, format!("longer than {MAX_ID_LEN} characters"));
-            None
-        } else if t.chars().any(char::is_control) {
-            self.fail(field, "contains control characters");
-            None
-        } else {
-            Some(t.to_owned())
-        }
-    }
-
-    /// An ISO 8601 date (`2018-04-01`), required.
-    pub fn date(&mut self, field: &str, v: &str) -> Option<NaiveDate> {
-        if v.trim().is_empty() {
-            self.fail(field, "required");
-            return None;
-        }
-        self.optional_date(field, v).flatten()
-    }
-
-    /// An ISO 8601 date or empty. `Some(None)` is "empty"; `None` is "invalid" (already reported).
-    pub fn optional_date(&mut self, field: &str, v: &str) -> Option<Option<NaiveDate>> {
-        let t = v.trim();
-        if t.is_empty() {
-            return Some(None);
-        }
-        let lo = NaiveDate::from_ymd_opt(EARLIEST.0, EARLIEST.1, EARLIEST.2).expect("valid");
-        let hi = NaiveDate::from_ymd_opt(LATEST.0, LATEST.1, LATEST.2).expect("valid");
-        match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-            Ok(d) if t.len() == 10 && (lo..=hi).contains(&d) => Some(Some(d)),
-            Ok(d) if t.len() == 10 => {
-                self.fail(field, format!("date {d} is outside {lo}..{hi}"));
-                None
-            }
-            _ => {
-                self.fail(field, format!("malformed date {t:?}: expected YYYY-MM-DD"));
-                None
-            }
-        }
-    }
-
-    pub fn referral_source(&mut self, field: &str, v: &str) -> Option<String> {
-        let t = v.trim();
-        if t.is_empty() {
-            self.fail(field, "required");
-            None
-        } else if codes::referral_source_group(t).is_none() {
-            self.fail(field, format!("unknown referral source {t:?}: expected a CIN census ReferralSource code (1A-1D, 2A, 2B, 3A-3F, 4, 5A-5D, 6, 7, 8, 9, 10)"));
-            None
-        } else {
-            Some(t.to_owned())
-        }
-    }
-
-    /// `later` must not be before `earlier` (both already parsed).
-    pub fn not_before(
-        &mut self,
-        field: &str,
-        later: Option<NaiveDate>,
-        earlier: Option<NaiveDate>,
-        what: &str,
-    ) {
-        if let (Some(l), Some(e)) = (later, earlier)
-            && l < e
-        {
-            self.fail(field, format!("{l} is before the {what} {e}"));
-        }
-    }
-
-    pub fn done<T>(self, value: Option<T>) -> Result<T, Violations> {
-        match value {
-            Some(v) if self.violations.is_empty() => Ok(v),
-            _ => Err(self.violations),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn field_check_names_each_problem() {
+    fn referral_sources_are_the_census_codes() {
         let mut c = FieldCheck::new("records[3]");
-        assert!(c.la_code("la_code", "88").is_none());
-        assert!(c.id("child_id", "  ").is_none());
-        assert!(c.date("referral_date", "2018-02-30").is_none());
-        assert!(c.date("referral_date", "01/04/2018").is_none());
-        assert!(c.referral_source("source", "3Z").is_none());
-        assert_eq!(c.optional_date("x", ""), Some(None));
-        let fields: Vec<_> = c.violations.0.iter().map(|v| v.field.as_str()).collect();
+        assert!(referral_source(&mut c, "source", "3Z").is_none());
+        assert!(referral_source(&mut c, "source", "").is_none());
         assert_eq!(
-            fields,
-            [
-                "records[3].la_code",
-                "records[3].child_id",
-                "records[3].referral_date",
-                "records[3].referral_date",
-                "records[3].source"
-            ]
+            referral_source(&mut c, "source", " 5D "),
+            Some("5D".to_owned())
         );
+        let v: Vec<_> = c
+            .violations
+            .0
+            .iter()
+            .map(|v| (v.field.as_str(), v.description.as_str()))
+            .collect();
+        assert_eq!(v[0].0, "records[3].source");
+        assert!(v[0].1.contains("\"3Z\""));
+        assert_eq!(v[1].1, "required");
     }
 
     #[test]
