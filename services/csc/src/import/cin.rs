@@ -449,12 +449,8 @@ pub async fn import(
     // Children are collected from the synchronous XML reader and sent in batches between reads.
     let mut la: Option<String> = la_flag.map(str::to_owned);
     let mut header_seen = false;
-    let mut pending: Vec<(usize, Node)> = Vec::new();
     let mut stray: Vec<(String, String)> = Vec::new();
-    let mut referrals = Uploader::<pb::Referral>::default();
-    let mut assessments = Uploader::<pb::Assessment>::default();
-    let mut s47s = Uploader::<pb::Section47Enquiry>::default();
-    let mut icpcs = Uploader::<pb::Icpc>::default();
+    let mut sender = Sender::default();
     let mut children = 0usize;
 
     // Read in slices of children so that memory stays bounded on very large files.
@@ -477,26 +473,7 @@ pub async fn import(
             Err(e) => {
                 // Everything before the fault has been sent; report and stop.
                 bar.finish_and_clear();
-                flush_children(
-                    client,
-                    report,
-                    la.as_deref(),
-                    &mut pending,
-                    &mut referrals,
-                    &mut assessments,
-                    &mut s47s,
-                    &mut icpcs,
-                )
-                .await?;
-                flush_all(
-                    client,
-                    report,
-                    &mut referrals,
-                    &mut assessments,
-                    &mut s47s,
-                    &mut icpcs,
-                )
-                .await?;
+                sender.finish(client, report, la.as_deref()).await?;
                 report.notes.push(format!(
                     "{}: {children} children read before the file became unreadable",
                     path.display()
@@ -530,19 +507,9 @@ pub async fn import(
             }
             Item::Child(i, node) => {
                 children += 1;
-                pending.push((i, node));
-                if la.is_some() && pending.len() >= 256 {
-                    flush_children(
-                        client,
-                        report,
-                        la.as_deref(),
-                        &mut pending,
-                        &mut referrals,
-                        &mut assessments,
-                        &mut s47s,
-                        &mut icpcs,
-                    )
-                    .await?;
+                sender.pending.push((i, node));
+                if la.is_some() && sender.pending.len() >= 256 {
+                    sender.send_pending(client, report, la.as_deref()).await?;
                 }
             }
             Item::Stray { path: p, text } => stray.push((p, text)),
@@ -561,26 +528,7 @@ pub async fn import(
             }
         );
     }
-    flush_children(
-        client,
-        report,
-        la.as_deref(),
-        &mut pending,
-        &mut referrals,
-        &mut assessments,
-        &mut s47s,
-        &mut icpcs,
-    )
-    .await?;
-    flush_all(
-        client,
-        report,
-        &mut referrals,
-        &mut assessments,
-        &mut s47s,
-        &mut icpcs,
-    )
-    .await?;
+    sender.finish(client, report, la.as_deref()).await?;
     for (p, text) in stray {
         report.warn(
             "file",
@@ -595,48 +543,57 @@ pub async fn import(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn flush_children(
-    client: &mut FrontDoorClient,
-    report: &mut Report,
-    la: Option<&str>,
-    pending: &mut Vec<(usize, Node)>,
-    referrals: &mut Uploader<pb::Referral>,
-    assessments: &mut Uploader<pb::Assessment>,
-    s47s: &mut Uploader<pb::Section47Enquiry>,
-    icpcs: &mut Uploader<pb::Icpc>,
-) -> anyhow::Result<()> {
-    let Some(la) = la else { return Ok(()) };
-    for (i, node) in pending.drain(..) {
-        let recs = child_records(la, i, &node, report);
-        for (r, o) in recs.referrals {
-            referrals.push(client, report, r, o).await?;
-        }
-        for (r, o) in recs.assessments {
-            assessments.push(client, report, r, o).await?;
-        }
-        for (r, o) in recs.s47s {
-            s47s.push(client, report, r, o).await?;
-        }
-        for (r, o) in recs.icpcs {
-            icpcs.push(client, report, r, o).await?;
-        }
-    }
-    Ok(())
+/// Children read but not yet sent (the LA may not be known until the header), and the
+/// front-door records made from them, batched per kind.
+#[derive(Default)]
+struct Sender {
+    pending: Vec<(usize, Node)>,
+    referrals: Uploader<pb::Referral>,
+    assessments: Uploader<pb::Assessment>,
+    s47s: Uploader<pb::Section47Enquiry>,
+    icpcs: Uploader<pb::Icpc>,
 }
 
-async fn flush_all(
-    client: &mut FrontDoorClient,
-    report: &mut Report,
-    referrals: &mut Uploader<pb::Referral>,
-    assessments: &mut Uploader<pb::Assessment>,
-    s47s: &mut Uploader<pb::Section47Enquiry>,
-    icpcs: &mut Uploader<pb::Icpc>,
-) -> anyhow::Result<()> {
-    referrals.flush(client, report).await?;
-    assessments.flush(client, report).await?;
-    s47s.flush(client, report).await?;
-    icpcs.flush(client, report).await
+impl Sender {
+    /// Turns the pending children into records and queues them (full batches go at once).
+    async fn send_pending(
+        &mut self,
+        client: &mut FrontDoorClient,
+        report: &mut Report,
+        la: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let Some(la) = la else { return Ok(()) };
+        for (i, node) in std::mem::take(&mut self.pending) {
+            let recs = child_records(la, i, &node, report);
+            for (r, o) in recs.referrals {
+                self.referrals.push(client, report, r, o).await?;
+            }
+            for (r, o) in recs.assessments {
+                self.assessments.push(client, report, r, o).await?;
+            }
+            for (r, o) in recs.s47s {
+                self.s47s.push(client, report, r, o).await?;
+            }
+            for (r, o) in recs.icpcs {
+                self.icpcs.push(client, report, r, o).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends everything still held.
+    async fn finish(
+        &mut self,
+        client: &mut FrontDoorClient,
+        report: &mut Report,
+        la: Option<&str>,
+    ) -> anyhow::Result<()> {
+        self.send_pending(client, report, la).await?;
+        self.referrals.flush(client, report).await?;
+        self.assessments.flush(client, report).await?;
+        self.s47s.flush(client, report).await?;
+        self.icpcs.flush(client, report).await
+    }
 }
 
 /// The LA code (header LEA) and census year of a CIN census file, read from its header only.
