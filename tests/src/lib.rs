@@ -150,3 +150,16 @@ pub fn sample(rel: &str) -> std::path::PathBuf {
     assert!(p.exists(), "shared sample {} is missing", p.display());
     p
 }
+
+/// Asserts that an import report refused the row at `line`, naming `column` and saying `what`.
+pub fn assert_row_refused(report: &csc::import::Report, line: u32, column: &str, what: &str) {
+    let needle = format!("line {line} column {column}");
+    assert!(
+        report
+            .rejected
+            .iter()
+            .any(|p| p.source.contains(&needle) && p.reason.contains(what)),
+        "no rejection at {needle} saying {what:?}: {:#?}",
+        report.rejected
+    );
+}

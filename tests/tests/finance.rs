@@ -445,23 +445,10 @@ async fn costs_csv_reports_bad_rows_lands_good_ones_and_measures_match() {
             b.name,
             r.rejected
         );
-        let problems: Vec<String> = r
-            .rejected
-            .iter()
-            .map(|p| format!("{} | {}", p.source, p.reason))
-            .collect();
-        let has = |line: &str, col: &str, what: &str| {
-            assert!(
-                problems
-                    .iter()
-                    .any(|p| p.contains(&format!("line {line} column {col}")) && p.contains(what)),
-                "{line} {col} {what}: {problems:#?}"
-            )
-        };
-        has("4", "weekly_cost_pence", "whole number of pence");
-        has("5", "category_key", "castle");
-        has("6", "place", "no category maps PLACE");
-        has("8", "weekly_cost_pence", "required");
+        csc_e2e::assert_row_refused(&r, 4, "weekly_cost_pence", "whole number of pence");
+        csc_e2e::assert_row_refused(&r, 5, "category_key", "castle");
+        csc_e2e::assert_row_refused(&r, 6, "place", "no category maps PLACE");
+        csc_e2e::assert_row_refused(&r, 8, "weekly_cost_pence", "required");
 
         let doc = csc::measures::fetch(Service::Finance, &s.addr, "885", "2018-19-Q1")
             .await

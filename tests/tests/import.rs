@@ -215,23 +215,10 @@ async fn contacts_and_strategy_csv_report_bad_rows_by_line_and_column_and_land_t
             b.name,
             r.rejected
         );
-        let problems: Vec<String> = r
-            .rejected
-            .iter()
-            .map(|p| format!("{} | {}", p.source, p.reason))
-            .collect();
-        let has = |line: &str, col: &str, what: &str| {
-            assert!(
-                problems
-                    .iter()
-                    .any(|p| p.contains(&format!("line {line} column {col}")) && p.contains(what)),
-                "line {line} {col} {what}: {problems:#?}"
-            )
-        };
-        has("4", "contact_date", "not a date");
-        has("5", "source", "3Z");
-        has("6", "child_id", "required");
-        has("7", "became_referral", "maybe");
+        csc_e2e::assert_row_refused(&r, 4, "contact_date", "not a date");
+        csc_e2e::assert_row_refused(&r, 5, "source", "3Z");
+        csc_e2e::assert_row_refused(&r, 6, "child_id", "required");
+        csc_e2e::assert_row_refused(&r, 7, "became_referral", "maybe");
 
         let strategy = dir.path().join("strategy.csv");
         std::fs::write(
