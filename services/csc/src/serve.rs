@@ -118,16 +118,6 @@ pub async fn run(
     .await
 }
 
-/// Serves the front door on `listener` (kept for the tests and benchmarks that boot it alone).
-pub async fn run_frontdoor(
-    listener: TcpListener,
-    url: &str,
-    server: &ServerArgs,
-    shutdown: Shutdown,
-) -> anyhow::Result<()> {
-    run(Service::Frontdoor, listener, url, server, shutdown).await
-}
-
 fn ensure_parent_dir(sqlite_url: &str) -> anyhow::Result<()> {
     let path = sqlite_url
         .trim_start_matches("sqlite://")

@@ -166,6 +166,25 @@ impl Measure {
         }
     }
 
+    /// A mean amount of money (`value`, pence) with the total (`numerator`, pence) and the number
+    /// of items (`denominator`) it was computed from, as [`MeasureRow::mean`].
+    pub fn mean(
+        id: impl Into<String>,
+        label: impl Into<String>,
+        unit: Unit,
+        mean_pence: Option<i64>,
+        total_pence: i64,
+        n: i64,
+    ) -> Self {
+        Self {
+            unit,
+            value: mean_pence.map(Num::Pence),
+            numerator: Some(total_pence),
+            denominator: Some(n),
+            ..Self::count(id, label, 0)
+        }
+    }
+
     /// An amount of money in `unit` (gbp or gbp_per_week).
     pub fn money(id: impl Into<String>, label: impl Into<String>, unit: Unit, pence: i64) -> Self {
         Self {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
@@ -84,11 +84,6 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         ..Default::default()
     })
     .await
-}
-
-/// Whether this connection is to SQLite (some statements differ).
-pub fn is_sqlite(db: &impl ConnectionTrait) -> bool {
-    db.get_database_backend() == DbBackend::Sqlite
 }
 
 /// Reads the database URL from the file named by `CSC_DATABASE_URL_FILE` (a mounted secret) if

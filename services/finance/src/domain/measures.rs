@@ -55,16 +55,15 @@ pub fn compute(
         total_pence,
         total_n,
     ));
-    let mut unit_costs = Measure::money(
+    let unit_costs = Measure::mean(
         "finance.unit_costs",
         "Placements and average unit cost per week",
         Unit::GbpPerWeek,
-        0,
+        mean(total_n, total_pence),
+        total_pence,
+        total_n,
     )
     .with_rows(unit_rows);
-    unit_costs.value = mean(total_n, total_pence).map(csc_core::measure::Num::Pence);
-    unit_costs.numerator = Some(total_pence);
-    unit_costs.denominator = Some(total_n);
 
     // Weekly spend at end.
     let weekly = Measure::money(
