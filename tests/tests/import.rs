@@ -201,7 +201,8 @@ async fn contacts_and_strategy_csv_report_bad_rows_by_line_and_column_and_land_t
              K4,C2,2018-04-03,3Z,N\r\n\
              K5,,2018-04-03,6,N\r\n\
              K6,C3,2018-04-04,6,maybe\r\n\
-             K7,C3,2018-07-01,6,no\r\n",
+             K7,C3,2018-07-01,6,no\r\n\
+             K8,C4,2018-13-01,6,maybe\r\n",
         )
         .unwrap();
         let mut r = Report::default();
@@ -210,7 +211,7 @@ async fn contacts_and_strategy_csv_report_bad_rows_by_line_and_column_and_land_t
             .unwrap();
         assert_eq!(
             tally(&r, "contacts"),
-            (7, 3, 0, 4),
+            (8, 3, 0, 5),
             "{}: {:?}",
             b.name,
             r.rejected
@@ -219,6 +220,9 @@ async fn contacts_and_strategy_csv_report_bad_rows_by_line_and_column_and_land_t
         csc_e2e::assert_row_refused(&r, 5, "source", "3Z");
         csc_e2e::assert_row_refused(&r, 6, "child_id", "required");
         csc_e2e::assert_row_refused(&r, 7, "became_referral", "maybe");
+        // A row with two bad columns is one rejected record, with both problems listed.
+        csc_e2e::assert_row_refused(&r, 9, "contact_date", "not a date");
+        csc_e2e::assert_row_refused(&r, 9, "became_referral", "maybe");
 
         let strategy = dir.path().join("strategy.csv");
         std::fs::write(
@@ -268,7 +272,7 @@ async fn contacts_and_strategy_csv_report_bad_rows_by_line_and_column_and_land_t
         import_contacts(&mut c, &contacts, Some("885"), &mut again)
             .await
             .unwrap();
-        assert_eq!(tally(&again, "contacts"), (7, 0, 3, 4));
+        assert_eq!(tally(&again, "contacts"), (8, 0, 3, 5));
         s.stop().await;
     }
 }

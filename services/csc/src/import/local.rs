@@ -183,20 +183,17 @@ impl Row<'_> {
         }
     }
 
+    /// Reports the row as one refused record if anything in it was wrong; true if so.
     fn report_problems(&self, kind: &'static str, child_id: &str, report: &mut Report) -> bool {
-        for (col, why) in &self.problems {
-            report.reject(
-                kind,
-                if child_id.is_empty() {
-                    "(none)"
-                } else {
-                    child_id
-                },
-                format!("{} {col}", self.location),
-                why.clone(),
-            );
+        if self.problems.is_empty() {
+            return false;
         }
-        !self.problems.is_empty()
+        let problems = self
+            .problems
+            .iter()
+            .map(|(col, why)| (format!("{} {col}", self.location), why.clone()));
+        report.reject_record(kind, child_id, problems);
+        true
     }
 }
 
@@ -213,7 +210,7 @@ async fn import_rows<P: super::Upload>(
     path: &Path,
     required: &[&str],
     report: &mut Report,
-    mut row_to: impl FnMut(&mut Row<'_>) -> Option<(P, Origin)>,
+    mut row_to: impl FnMut(&mut Row<'_>) -> (P, Origin),
 ) -> anyhow::Result<()> {
     let file = path.display().to_string();
     let data = std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {file}: {e}"))?;
@@ -257,7 +254,9 @@ async fn import_rows<P: super::Upload>(
             location: format!("{file} line {line}"),
             problems: vec![],
         };
-        if let Some((p, origin)) = row_to(&mut row) {
+        let (p, origin) = row_to(&mut row);
+        // A row the importer itself cannot read is reported here and not sent.
+        if !row.report_problems(P::KIND, &origin.child_id, report) {
             up.push(client, report, p, origin).await?;
         }
     }
@@ -280,7 +279,6 @@ pub async fn import_contacts(
         "source",
         "became_referral",
     ];
-    let mut problems = Report::default();
     import_rows::<pb::Contact>(client, path, &required, report, |row| {
         let la_code = row.la(la);
         let child_id = row.get("child_id").to_owned();
@@ -292,9 +290,6 @@ pub async fn import_contacts(
             source: row.get("source").to_owned(),
             became_referral: row.yes_no("became_referral"),
         };
-        if row.report_problems("contacts", &child_id, &mut problems) {
-            return None;
-        }
         let origin = row.origin(
             &child_id,
             &[
@@ -305,10 +300,9 @@ pub async fn import_contacts(
                 ("source", "source"),
             ],
         );
-        Some((c, origin))
+        (c, origin)
     })
     .await?;
-    merge(report, problems);
     Ok(())
 }
 
@@ -320,7 +314,6 @@ pub async fn import_strategy(
 ) -> anyhow::Result<()> {
     check_la_flag(la)?;
     let required = ["child_id", "discussion_date", "invited", "attended"];
-    let mut problems = Report::default();
     import_rows::<pb::StrategyDiscussion>(client, path, &required, report, |row| {
         let la_code = row.la(la);
         let child_id = row.get("child_id").to_owned();
@@ -331,9 +324,6 @@ pub async fn import_strategy(
             invited: row.agencies("invited"),
             attended: row.agencies("attended"),
         };
-        if row.report_problems("strategy discussions", &child_id, &mut problems) {
-            return None;
-        }
         let origin = row.origin(
             &child_id,
             &[
@@ -344,21 +334,10 @@ pub async fn import_strategy(
                 ("attended", "attended"),
             ],
         );
-        Some((s, origin))
+        (s, origin)
     })
     .await?;
-    merge(report, problems);
     Ok(())
-}
-
-/// Rows refused before sending join the service's refusals in one report.
-fn merge(report: &mut Report, problems: Report) {
-    for (kind, t) in problems.tallies {
-        let e = report.tallies.entry(kind).or_default();
-        e.received += t.received;
-        e.rejected += t.rejected;
-    }
-    report.rejected.extend(problems.rejected);
 }
 
 /// Whole pence: money never passes through a floating-point number.
@@ -398,7 +377,6 @@ pub async fn import_costs(
         "start_date",
         "weekly_cost_pence",
     ];
-    let mut problems = Report::default();
     import_rows::<csc_proto::finance::Commitment>(client, path, &required, report, |row| {
         let la_code = row.la(la);
         let child_id = row.get("child_id").to_owned();
@@ -415,9 +393,6 @@ pub async fn import_costs(
             provider_name: row.get("provider_name").to_owned(),
             provider_urn: row.get("provider_urn").to_owned(),
         };
-        if row.report_problems("commitments", &child_id, &mut problems) {
-            return None;
-        }
         let origin = row.origin(
             &child_id,
             &[
@@ -434,9 +409,8 @@ pub async fn import_costs(
                 ("provider_urn", "provider_urn"),
             ],
         );
-        Some((c, origin))
+        (c, origin)
     })
     .await?;
-    merge(report, problems);
     Ok(())
 }

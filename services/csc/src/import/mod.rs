@@ -206,6 +206,32 @@ pub struct Report {
 }
 
 impl Report {
+    /// One refused record, with every problem found in it: the record counts once.
+    pub fn reject_record(
+        &mut self,
+        kind: &'static str,
+        child_id: &str,
+        problems: impl IntoIterator<Item = (String, String)>,
+    ) {
+        let t = self.tallies.entry(kind).or_default();
+        t.received += 1;
+        t.rejected += 1;
+        let child_id = if child_id.is_empty() {
+            "(none)"
+        } else {
+            child_id
+        };
+        for (source, reason) in problems {
+            self.rejected.push(Problem {
+                kind,
+                child_id: child_id.to_owned(),
+                source,
+                reason,
+            });
+        }
+    }
+
+    /// One refused record with one problem.
     pub fn reject(
         &mut self,
         kind: &'static str,
@@ -213,15 +239,7 @@ impl Report {
         source: impl Into<String>,
         reason: impl Into<String>,
     ) {
-        let t = self.tallies.entry(kind).or_default();
-        t.received += 1;
-        t.rejected += 1;
-        self.rejected.push(Problem {
-            kind,
-            child_id: child_id.to_owned(),
-            source: source.into(),
-            reason: reason.into(),
-        });
+        self.reject_record(kind, child_id, [(source.into(), reason.into())]);
     }
 
     pub fn warn(
@@ -442,19 +460,13 @@ impl<P: Upload> Uploader<P> {
                     for (i, (r, origin)) in pending.into_iter().enumerate() {
                         match by_index.get(&i) {
                             None => keep.push((r, origin)),
-                            Some(problems) => {
-                                for (field, reason) in problems {
-                                    report.rejected.push(Problem {
-                                        kind: P::KIND,
-                                        child_id: origin.child_id.clone(),
-                                        source: origin.source_of(field),
-                                        reason: reason.clone(),
-                                    });
-                                }
-                                let t = report.tallies.entry(P::KIND).or_default();
-                                t.received += 1;
-                                t.rejected += 1;
-                            }
+                            Some(problems) => report.reject_record(
+                                P::KIND,
+                                &origin.child_id,
+                                problems.iter().map(|(field, reason)| {
+                                    (origin.source_of(field), reason.clone())
+                                }),
+                            ),
                         }
                     }
                     pending = keep;
