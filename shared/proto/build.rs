@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "csc/common/v1/common.proto",
         "csc/frontdoor/v1/frontdoor.proto",
         "csc/finance/v1/finance.proto",
+        "csc/protection/v1/protection.proto",
     ];
     println!("cargo:rerun-if-changed={}", root.display());
     for f in &files {

@@ -3,12 +3,13 @@
 
 use csc_core::{FieldCheck, Violations, codes};
 use csc_proto::{common as cpb, frontdoor as pb};
-use csc_runtime::{Error, rpc};
+use csc_runtime::Error;
+use csc_runtime::rpc::{self, child_date_key};
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use crate::domain::{
-    self, Agency, Assessment, AssessmentOutcome, ChildDateKey, Contact, ContactKey, Icpc, Referral,
+    self, Agency, Assessment, AssessmentOutcome, Contact, ContactKey, Icpc, Referral,
     Section47Enquiry, StrategyDiscussion, referral_source,
 };
 use crate::store;
@@ -215,26 +216,6 @@ fn icpc_from(p: &pb::Icpc, prefix: &str) -> Result<Icpc, Violations> {
         })
     })();
     c.done(r)
-}
-
-fn child_date_key(
-    la_code: &str,
-    child_id: &str,
-    date_field: &str,
-    date: &str,
-) -> Result<ChildDateKey, Error> {
-    let mut c = FieldCheck::new("");
-    let la_code = c.la_code("la_code", la_code);
-    let child_id = c.id("child_id", child_id);
-    let date = c.date(date_field, date);
-    let k = (|| {
-        Some(ChildDateKey {
-            la_code: la_code?,
-            child_id: child_id?,
-            date: date?,
-        })
-    })();
-    Ok(c.done(k)?)
 }
 
 fn contact_key(p: &pb::ContactKey) -> Result<ContactKey, Error> {

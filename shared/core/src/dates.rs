@@ -1,6 +1,6 @@
 //! Calendar dates as the statutory returns write them, and calendar-month arithmetic.
 
-use chrono::{Months, NaiveDate};
+use chrono::{Months, NaiveDate, NaiveTime, Timelike};
 
 /// Parses a date written as ISO 8601 (`2018-04-01`) or as the returns often write it
 /// (`01/04/2018`, day first). Surrounding white space is ignored; anything else is `None`.
@@ -12,6 +12,25 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
         NaiveDate::parse_from_str(t, "%d/%m/%Y").ok()
     } else {
         None
+    }
+}
+
+/// Parses a time of day written `HH:MM` or `HH:MM:SS` (24-hour).
+pub fn parse_time(text: &str) -> Option<NaiveTime> {
+    let t = text.trim();
+    match t.len() {
+        5 => NaiveTime::parse_from_str(t, "%H:%M").ok(),
+        8 => NaiveTime::parse_from_str(t, "%H:%M:%S").ok(),
+        _ => None,
+    }
+}
+
+/// A time of day as the API writes it: `HH:MM`, with seconds only when there are some.
+pub fn format_time(t: NaiveTime) -> String {
+    if t.second() == 0 {
+        t.format("%H:%M").to_string()
+    } else {
+        t.format("%H:%M:%S").to_string()
     }
 }
 
@@ -34,6 +53,16 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn times_of_day_round_trip() {
+        let t = parse_time("09:05").unwrap();
+        assert_eq!(format_time(t), "09:05");
+        assert_eq!(format_time(parse_time(" 23:59:30 ").unwrap()), "23:59:30");
+        assert_eq!(parse_time("24:00"), None);
+        assert_eq!(parse_time("9:05"), None);
+        assert_eq!(parse_time("09:05pm"), None);
     }
 
     #[test]

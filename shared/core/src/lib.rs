@@ -5,13 +5,15 @@
 
 pub mod codes;
 pub mod dates;
+pub mod keys;
 pub mod la;
 pub mod measure;
 pub mod period;
 pub mod validation;
 pub mod workdays;
 
-pub use dates::{add_months, parse_date, sub_months};
+pub use dates::{add_months, format_time, parse_date, parse_time, sub_months};
+pub use keys::ChildDateKey;
 pub use la::LaCode;
 pub use measure::{Measure, MeasureRow, Unit, percent_1dp};
 pub use period::{Period, PeriodError};

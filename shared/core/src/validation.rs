@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 
 use crate::LaCode;
 
@@ -146,6 +146,25 @@ impl<'a> FieldCheck<'a> {
             }
             _ => {
                 self.fail(field, format!("malformed date {t:?}: expected YYYY-MM-DD"));
+                None
+            }
+        }
+    }
+
+    /// A time of day (`HH:MM` or `HH:MM:SS`) or empty. `Some(None)` is "empty"; `None` is
+    /// "invalid" (already reported).
+    pub fn optional_time(&mut self, field: &str, v: &str) -> Option<Option<NaiveTime>> {
+        let t = v.trim();
+        if t.is_empty() {
+            return Some(None);
+        }
+        match crate::parse_time(t) {
+            Some(time) => Some(Some(time)),
+            None => {
+                self.fail(
+                    field,
+                    format!("malformed time {t:?}: expected HH:MM (24-hour)"),
+                );
                 None
             }
         }

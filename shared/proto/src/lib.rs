@@ -18,11 +18,17 @@ pub mod csc {
             tonic::include_proto!("csc.frontdoor.v1");
         }
     }
+    pub mod protection {
+        pub mod v1 {
+            tonic::include_proto!("csc.protection.v1");
+        }
+    }
 }
 
 pub use csc::common::v1 as common;
 pub use csc::finance::v1 as finance;
 pub use csc::frontdoor::v1 as frontdoor;
+pub use csc::protection::v1 as protection;
 
 /// The encoded `FileDescriptorSet` of every package, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

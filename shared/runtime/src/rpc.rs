@@ -2,7 +2,7 @@
 //! whole batch (every problem reported, nothing applied if any), then write it atomically and
 //! idempotently; get, list and delete by natural key.
 
-use csc_core::{LaCode, Violations};
+use csc_core::{ChildDateKey, FieldCheck, LaCode, Violations};
 use csc_proto::common as cpb;
 use prost::Message;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
@@ -151,6 +151,28 @@ pub async fn list<R: StoredRecord, P>(
         records.iter().map(to).collect(),
         next.map(|k| paging::encode(&k)).unwrap_or_default(),
     ))
+}
+
+/// A [`ChildDateKey`] from a request's fields, each problem named (`date_field` is the API's name
+/// for the date, e.g. `referral_date`).
+pub fn child_date_key(
+    la_code: &str,
+    child_id: &str,
+    date_field: &str,
+    date: &str,
+) -> Result<ChildDateKey, Error> {
+    let mut c = FieldCheck::new("");
+    let la_code = c.la_code("la_code", la_code);
+    let child_id = c.id("child_id", child_id);
+    let date = c.date(date_field, date);
+    let k = (|| {
+        Some(ChildDateKey {
+            la_code: la_code?,
+            child_id: child_id?,
+            date: date?,
+        })
+    })();
+    Ok(c.done(k)?)
 }
 
 /// The LA and period of a `ComputeMeasures` request, both validated (each problem named).

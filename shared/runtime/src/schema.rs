@@ -39,6 +39,10 @@ pub fn big_int(name: &'static str) -> ColumnDef {
         .to_owned()
 }
 
+pub fn opt_int(name: &'static str) -> ColumnDef {
+    ColumnDef::new(Alias::new(name)).integer().null().to_owned()
+}
+
 /// Creates `table` with `key` (in index order) as its primary key. On SQLite the table is
 /// `WITHOUT ROWID`, so the key's B-tree is the table itself: one B-tree to write per row instead of
 /// two (docs/performance.md).

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use chrono::NaiveDate;
-use csc_core::{LaCode, Violations};
+use csc_core::{ChildDateKey, LaCode, Violations};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityName, EntityTrait, IdenStatic, IntoActiveModel, QueryFilter,
@@ -242,6 +242,32 @@ pub async fn load<R: StoredRecord>(
         .into_iter()
         .map(R::from_model)
         .collect()
+}
+
+/// Equality on a [`ChildDateKey`]'s three columns.
+pub fn child_date_filter<C: ColumnTrait>(la: C, child: C, date: C, k: &ChildDateKey) -> Condition {
+    Condition::all()
+        .add(la.eq(k.la_code.as_str()))
+        .add(child.eq(k.child_id.as_str()))
+        .add(date.eq(k.date))
+}
+
+/// Strictly after `k` in the order LA, date, child (tables keyed for reading by date).
+pub fn after_date_child<C: ColumnTrait>(child: C, date: C, k: &ChildDateKey) -> Condition {
+    Condition::any().add(date.gt(k.date)).add(
+        Condition::all()
+            .add(date.eq(k.date))
+            .add(child.gt(k.child_id.as_str())),
+    )
+}
+
+/// Strictly after `k` in the order LA, child, date (tables keyed for reading a child's history).
+pub fn after_child_date<C: ColumnTrait>(child: C, date: C, k: &ChildDateKey) -> Condition {
+    Condition::any().add(child.gt(k.child_id.as_str())).add(
+        Condition::all()
+            .add(child.eq(k.child_id.as_str()))
+            .add(date.gt(k.date)),
+    )
 }
 
 /// `from <= col <= to`.

@@ -1,6 +1,7 @@
 //! Front-door records, keyed by their natural keys.
 
 use chrono::NaiveDate;
+pub use csc_core::ChildDateKey;
 use csc_core::{FieldCheck, LaCode, codes};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,17 +187,6 @@ mod tests {
         a.outcome = AssessmentOutcome::Nfa;
         assert!(a.is_nfa());
     }
-}
-
-/// The natural key of every front-door record but contacts: LA, child and a date (referral date,
-/// assessment start, S47 start, discussion date, ICPC date).
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-pub struct ChildDateKey {
-    pub la_code: LaCode,
-    pub child_id: String,
-    pub date: NaiveDate,
 }
 
 /// A contact's natural key: the LA's own contact id.

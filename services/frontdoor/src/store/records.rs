@@ -1,6 +1,9 @@
 //! How each record kind maps to its table: key and value columns, and model ↔ domain conversion.
 
-use csc_runtime::{Error, store::StoredRecord, store::stored_la as la};
+use csc_runtime::Error;
+use csc_runtime::store::{
+    StoredRecord, after_date_child as child_date_after, child_date_filter, stored_la as la,
+};
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition};
 
 use super::entities::*;
@@ -8,22 +11,6 @@ use crate::domain::{
     Agency, Assessment, AssessmentOutcome, ChildDateKey, Contact, ContactKey, Icpc, Referral,
     Section47Enquiry, StrategyDiscussion,
 };
-
-fn child_date_filter<C: ColumnTrait>(la_col: C, child: C, date: C, k: &ChildDateKey) -> Condition {
-    Condition::all()
-        .add(la_col.eq(k.la_code.as_str()))
-        .add(child.eq(k.child_id.as_str()))
-        .add(date.eq(k.date))
-}
-
-/// Keys of dated records are ordered LA, date, child: the primary key's index order.
-fn child_date_after<C: ColumnTrait>(child: C, date: C, k: &ChildDateKey) -> Condition {
-    Condition::any().add(date.gt(k.date)).add(
-        Condition::all()
-            .add(date.eq(k.date))
-            .add(child.gt(k.child_id.as_str())),
-    )
-}
 
 fn join(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
     items

@@ -1,0 +1,117 @@
+//! Storage of protection records: the entities, how each record kind maps to its table, and what
+//! the measures of a period load. Upsert, get, list and delete are the suite's generic store
+//! (`csc_runtime::store`), the same for every service.
+
+pub mod entities;
+mod records;
+
+use csc_core::{LaCode, Period};
+use csc_runtime::Error;
+use csc_runtime::store::{between, load};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
+
+use crate::domain::{CpPlan, ProtectionData};
+
+pub use csc_runtime::store::{
+    BatchOutcome, StoredRecord, batch_upsert, dedupe_batch, delete, get, list,
+};
+
+/// Children per `IN (…)` list: well under every backend's bound-parameter limit.
+const CHILDREN_PER_QUERY: usize = 500;
+
+/// Every stored CP plan of these children, matching `cond` as well.
+async fn cp_plans_of(
+    db: &impl ConnectionTrait,
+    la: LaCode,
+    children: &[&str],
+    cond: Condition,
+) -> Result<Vec<CpPlan>, Error> {
+    let mut out = Vec::new();
+    for chunk in children.chunks(CHILDREN_PER_QUERY) {
+        out.extend(
+            load::<CpPlan>(
+                db,
+                la,
+                cond.clone()
+                    .add(entities::cp_plan::Column::ChildId.is_in(chunk.iter().copied())),
+            )
+            .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// Every stored CP plan of these children (for merging review dates on write).
+pub async fn cp_plans_of_children(
+    db: &impl ConnectionTrait,
+    la: LaCode,
+    children: &[&str],
+) -> Result<Vec<CpPlan>, Error> {
+    cp_plans_of(db, la, children, Condition::all()).await
+}
+
+/// Loads what the measures of `period` need: plans open at some time in the period or started in
+/// it, plus the earlier history of every child who started a CP plan in the period; CIN plans open
+/// at the end; missing episodes starting or ending in the period; the period's feedback.
+pub async fn load_for_period(
+    db: &impl ConnectionTrait,
+    la: LaCode,
+    period: &Period,
+) -> Result<ProtectionData, Error> {
+    use entities::*;
+    let (start, end) = (period.start(), period.end());
+    // Not ended before the period: open at some time in it, or started in it.
+    let mut cp_plans: Vec<CpPlan> = load(
+        db,
+        la,
+        Condition::all()
+            .add(cp_plan::Column::StartDate.lte(end))
+            .add(
+                Condition::any()
+                    .add(cp_plan::Column::EndDate.is_null())
+                    .add(cp_plan::Column::EndDate.gte(start)),
+            ),
+    )
+    .await?;
+    // The plans that ended before the period, of the children who started one in it.
+    let mut starters: Vec<&str> = cp_plans
+        .iter()
+        .filter(|p| period.contains(p.start_date))
+        .map(|p| p.child_id.as_str())
+        .collect();
+    starters.sort_unstable();
+    starters.dedup();
+    let history = cp_plans_of(
+        db,
+        la,
+        &starters,
+        Condition::all().add(cp_plan::Column::EndDate.lt(start)),
+    )
+    .await?;
+    cp_plans.extend(history);
+
+    Ok(ProtectionData {
+        cp_plans,
+        cin_plans: load(
+            db,
+            la,
+            Condition::all()
+                .add(cin_plan::Column::StartDate.lte(end))
+                .add(
+                    Condition::any()
+                        .add(cin_plan::Column::EndDate.is_null())
+                        .add(cin_plan::Column::EndDate.gt(end)),
+                ),
+        )
+        .await?,
+        missing: load(
+            db,
+            la,
+            Condition::any()
+                .add(between(missing_episode::Column::StartDate, start, end))
+                .add(between(missing_episode::Column::EndDate, start, end)),
+        )
+        .await?,
+        feedback: load(db, la, between(feedback::Column::ResponseDate, start, end)).await?,
+    })
+}
