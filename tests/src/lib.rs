@@ -17,7 +17,20 @@ use tonic::transport::Channel;
 pub struct Backend {
     pub name: &'static str,
     pub url: String,
-    _dir: Option<tempfile::TempDir>,
+    dir: Option<tempfile::TempDir>,
+    admin: Option<String>,
+}
+
+impl Backend {
+    /// Another empty database on the same backend, for a second service (each service owns its
+    /// own database, as in production).
+    pub async fn another(&self, service: &str) -> String {
+        match (&self.dir, &self.admin) {
+            (Some(dir), _) => csc_runtime::db::sqlite_url_in(dir.path(), service),
+            (None, Some(admin)) => fresh_postgres_db(admin).await,
+            (None, None) => unreachable!("a backend has a directory or a server"),
+        }
+    }
 }
 
 /// SQLite always; PostgreSQL when configured (required under CI).
@@ -26,13 +39,15 @@ pub async fn backends() -> Vec<Backend> {
     let mut out = vec![Backend {
         name: "sqlite",
         url: csc_runtime::db::sqlite_url_in(dir.path(), "frontdoor"),
-        _dir: Some(dir),
+        dir: Some(dir),
+        admin: None,
     }];
     match std::env::var("CSC_TEST_POSTGRES_URL") {
         Ok(admin) if !admin.is_empty() => out.push(Backend {
             name: "postgres",
             url: fresh_postgres_db(&admin).await,
-            _dir: None,
+            dir: None,
+            admin: Some(admin),
         }),
         _ if std::env::var_os("CI").is_some() => {
             panic!(
@@ -76,6 +91,12 @@ impl Running {
 
     pub async fn finance(&self) -> csc::import::FinanceClient {
         csc::import::connect_finance(&self.addr)
+            .await
+            .expect("connect")
+    }
+
+    pub async fn protection(&self) -> csc::import::ProtectionClient {
+        csc::import::connect_protection(&self.addr)
             .await
             .expect("connect")
     }
@@ -140,6 +161,39 @@ pub async fn start(service: csc::serve::Service, url: &str) -> Running {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("{} did not start on {url}", service.name());
+}
+
+/// The services a CIN census feeds (front door and child protection), each on its own database.
+pub struct CinSuite {
+    pub frontdoor: Running,
+    pub protection: Running,
+}
+
+impl CinSuite {
+    pub async fn start(b: &Backend) -> Self {
+        let frontdoor = start(csc::serve::Service::Frontdoor, &b.url).await;
+        let protection = start(
+            csc::serve::Service::Protection,
+            &b.another("protection").await,
+        )
+        .await;
+        Self {
+            frontdoor,
+            protection,
+        }
+    }
+
+    pub async fn clients(&self) -> csc::import::CinClients {
+        csc::import::CinClients {
+            frontdoor: self.frontdoor.client().await,
+            protection: self.protection.protection().await,
+        }
+    }
+
+    pub async fn stop(self) {
+        self.frontdoor.stop().await;
+        self.protection.stop().await;
+    }
 }
 
 /// The path of a file in the shared samples (`../shared/samples/...` from the project root).

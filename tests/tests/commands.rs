@@ -46,6 +46,7 @@ async fn serve_all_runs_each_service_on_its_own_sqlite_file_and_stops_cleanly() 
     };
     let addrs = csc::ClientAddrs {
         frontdoor: addr(Service::Frontdoor),
+        protection: addr(Service::Protection),
         finance: addr(Service::Finance),
     };
     let shutdown = Shutdown::new();

@@ -2,7 +2,7 @@
 //! front door's API, on every backend.
 
 use csc::import::{Report, import_cin, import_contacts, import_strategy};
-use csc_e2e::{backends, sample, start_frontdoor};
+use csc_e2e::{CinSuite, backends, sample, start_frontdoor};
 use csc_proto::common as cpb;
 
 fn tally(r: &Report, kind: &str) -> (u64, u64, u64, u64) {
@@ -13,14 +13,17 @@ fn tally(r: &Report, kind: &str) -> (u64, u64, u64, u64) {
 #[tokio::test]
 async fn cin_sample_reports_each_invalid_value_keeps_valid_records_and_reimports_unchanged() {
     for b in backends().await {
-        let s = start_frontdoor(&b.url).await;
-        let mut c = s.client().await;
+        let s = CinSuite::start(&b).await;
+        let mut c = s.clients().await;
         let file = sample("cin/CIN_Census_2024.xml");
         let mut first = Report::default();
         import_cin(&mut c, &file, None, &mut first).await.unwrap();
         assert_eq!(tally(&first, "referrals"), (2, 2, 0, 0), "{}", b.name);
         assert_eq!(tally(&first, "assessments"), (2, 1, 0, 1));
         assert_eq!(tally(&first, "section 47 enquiries"), (1, 1, 0, 0));
+        // The same pass sends the plans to child protection.
+        assert_eq!(tally(&first, "CIN plans"), (1, 1, 0, 0));
+        assert_eq!(tally(&first, "CP plans"), (1, 1, 0, 0));
         let reasons: Vec<(String, String)> = first
             .rejected
             .iter()
@@ -50,6 +53,7 @@ async fn cin_sample_reports_each_invalid_value_keeps_valid_records_and_reimports
 
         // The valid assessment of the second child landed, filed under the header's LEA.
         let listed = c
+            .frontdoor
             .list_assessments(cpb::ListRequest {
                 la_code: "201".into(),
                 ..Default::default()
@@ -67,6 +71,20 @@ async fn cin_sample_reports_each_invalid_value_keeps_valid_records_and_reimports
         assert_eq!(tally(&second, "referrals"), (2, 0, 2, 0));
         assert_eq!(tally(&second, "assessments"), (2, 0, 1, 1));
         assert_eq!(tally(&second, "ICPCs"), (1, 0, 1, 0));
+        assert_eq!(tally(&second, "CP plans"), (1, 0, 1, 0));
+        let plan = c
+            .protection
+            .get_cp_plan(csc_proto::protection::PlanKey {
+                la_code: "201".into(),
+                child_id: "DfEX0000001".into(),
+                start_date: "2022-02-17".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(plan.end_date, "2023-03-14");
+        assert_eq!(plan.previous_plans, Some(10));
+        assert_eq!(plan.review_dates, ["2023-02-15"]);
 
         // --la overrides the header.
         let mut third = Report::default();
@@ -79,6 +97,7 @@ async fn cin_sample_reports_each_invalid_value_keeps_valid_records_and_reimports
         .await
         .unwrap();
         let in_885 = c
+            .frontdoor
             .list_referrals(cpb::ListRequest {
                 la_code: "885".into(),
                 ..Default::default()
@@ -116,8 +135,8 @@ fn naive_referrals(xml: &str) -> Vec<(String, String, String, bool)> {
 #[tokio::test]
 async fn measures_of_the_synthetic_census_match_an_independent_count() {
     for b in backends().await {
-        let s = start_frontdoor(&b.url).await;
-        let mut c = s.client().await;
+        let s = CinSuite::start(&b).await;
+        let mut c = s.clients().await;
         let file = sample("cin/fake_CIN_data.xml");
         let mut report = Report::default();
         import_cin(&mut c, &file, None, &mut report).await.unwrap();
@@ -132,7 +151,7 @@ async fn measures_of_the_synthetic_census_match_an_independent_count() {
             "2019-20",
             "2017-18-Q3",
         ] {
-            let doc = csc::measures::fetch_frontdoor(&s.addr, "975", period)
+            let doc = csc::measures::fetch_frontdoor(&s.frontdoor.addr, "975", period)
                 .await
                 .unwrap();
             let p: csc_core::Period = period.parse().unwrap();

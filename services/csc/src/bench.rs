@@ -1,10 +1,11 @@
-//! `csc bench`: ingest of synthetic referrals through gRPC into SQLite or PostgreSQL, then the
-//! time `ComputeMeasures` takes for one quarter over them. Figures go in docs/performance.md; no
+//! `csc bench`: ingest of synthetic records through gRPC into SQLite or PostgreSQL (referrals,
+//! CP plans and missing episodes, or cost commitments), then the time `ComputeMeasures` takes for
+//! one quarter over them. Figures go in docs/performance.md; no
 //! test depends on them.
 
 use std::time::Instant;
 
-use csc_proto::{finance as fpb, frontdoor as pb};
+use csc_proto::{finance as fpb, frontdoor as pb, protection as ppb};
 use csc_runtime::{Shutdown, config::ServerArgs};
 use tokio::net::TcpListener;
 
@@ -13,7 +14,8 @@ use crate::serve::Service;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// The service to measure: frontdoor (referrals) or finance (cost commitments).
+    /// The service to measure: frontdoor (referrals), protection (CP plans and missing episodes,
+    /// half each) or finance (cost commitments).
     #[arg(long, value_enum, default_value = "frontdoor")]
     pub service: Service,
     /// Records to ingest.
@@ -131,6 +133,107 @@ fn commitments(n: usize) -> Vec<fpb::Commitment> {
     out
 }
 
+/// CP plans over ten financial years: children with one to three plans in sequence, a plan lasting
+/// a month to three years with a review every three months, gaps of up to four years between
+/// plans; only plans started in the data's last year may still be open.
+fn cp_plans(n: usize) -> Vec<ppb::CpPlan> {
+    let categories = ["NEG", "NEG", "EMO", "EMO", "PHY", "SAB", "MUL"];
+    let base = chrono::NaiveDate::from_ymd_opt(2010, 4, 1).expect("valid");
+    let recent = chrono::NaiveDate::from_ymd_opt(2019, 4, 1).expect("valid");
+    let mut rng = Rng(11);
+    let mut out = Vec::with_capacity(n);
+    let mut child = 0u64;
+    while out.len() < n {
+        child += 1;
+        let id = format!("P{:010}", child.wrapping_mul(0x9E37_79B9) % 10_000_000_000);
+        let mut start = base + chrono::Days::new(rng.below(3000));
+        for k in 0..(1 + rng.below(3)) {
+            if out.len() == n {
+                break;
+            }
+            let days = 30 + rng.below(1100);
+            let open = start >= recent && rng.below(2) == 0;
+            let end = start + chrono::Days::new(days);
+            let reviews = (1..=(days / 91))
+                .map(|r| (start + chrono::Days::new(r * 91)).to_string())
+                .collect();
+            let category = categories[rng.below(categories.len() as u64) as usize];
+            out.push(ppb::CpPlan {
+                la_code: LA.into(),
+                child_id: id.clone(),
+                start_date: start.to_string(),
+                end_date: if open { String::new() } else { end.to_string() },
+                initial_category: category.into(),
+                latest_category: category.into(),
+                previous_plans: Some(k as i32),
+                review_dates: reviews,
+            });
+            if open {
+                break;
+            }
+            start = end + chrono::Days::new(1 + rng.below(1460));
+        }
+    }
+    out
+}
+
+/// Missing and away episodes over ten financial years: a day to three weeks each, two in three
+/// from care, with return interviews offered after most and held after many.
+fn missing_episodes(n: usize) -> Vec<ppb::MissingEpisode> {
+    let base = chrono::NaiveDate::from_ymd_opt(2010, 4, 1).expect("valid");
+    let mut rng = Rng(13);
+    let mut seen = std::collections::HashSet::with_capacity(n);
+    let children = (n / 4).max(1) as u64;
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let child = rng.below(children);
+        let day = rng.below(3652);
+        if !seen.insert((child, day)) {
+            continue;
+        }
+        let start = base + chrono::Days::new(day);
+        let end = start + chrono::Days::new(rng.below(21));
+        let offered = rng.below(10) < 8;
+        let accepted = offered && rng.below(3) > 0;
+        let completed = accepted.then(|| end + chrono::Days::new(rng.below(6)));
+        out.push(ppb::MissingEpisode {
+            la_code: LA.into(),
+            child_id: format!("M{child:07}"),
+            start_date: start.to_string(),
+            kind: if rng.below(3) == 0 {
+                ppb::AbsenceKind::Away
+            } else {
+                ppb::AbsenceKind::Missing
+            } as i32,
+            absent_from: if rng.below(3) == 0 {
+                ppb::AbsentFrom::Home
+            } else {
+                ppb::AbsentFrom::Care
+            } as i32,
+            start_time: format!("{:02}:{:02}", rng.below(24), rng.below(60)),
+            end_date: end.to_string(),
+            end_time: String::new(),
+            interview_offered_date: if offered {
+                end.to_string()
+            } else {
+                String::new()
+            },
+            interview_outcome: match (offered, accepted) {
+                (false, _) => 0,
+                (true, true) => ppb::InterviewOutcome::Accepted as i32,
+                (true, false) => ppb::InterviewOutcome::Declined as i32,
+            },
+            interview_completed_date: completed.map(|d| d.to_string()).unwrap_or_default(),
+            interview_completed_time: String::new(),
+        });
+    }
+    out
+}
+
+fn in_batches<P: Clone>(records: &[P], batch: usize) -> Vec<Vec<P>> {
+    records.chunks(batch).map(<[_]>::to_vec).collect()
+}
+
 /// Sends `batches` with `concurrency` calls in flight; returns the rows written.
 async fn ingest<P>(
     client: P::Client,
@@ -207,6 +310,26 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let t = Instant::now();
             (t, ingest(client, batches, args.concurrency).await?, n)
         }
+        Service::Protection => {
+            let plans = cp_plans(args.records / 2);
+            let episodes = missing_episodes(args.records - args.records / 2);
+            eprintln!(
+                "generated {} CP plans and {} missing episodes in {:.1?}",
+                plans.len(),
+                episodes.len(),
+                gen_start.elapsed()
+            );
+            let (plans, episodes) = (
+                in_batches(&plans, args.batch),
+                in_batches(&episodes, args.batch),
+            );
+            let n = plans.len() + episodes.len();
+            let client = crate::import::connect_protection(&addr.to_string()).await?;
+            let t = Instant::now();
+            let written = ingest(client.clone(), plans, args.concurrency).await?
+                + ingest(client, episodes, args.concurrency).await?;
+            (t, written, n)
+        }
         Service::Finance => {
             let records = commitments(args.records);
             eprintln!(
@@ -239,6 +362,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 
     let what = match args.service {
         Service::Frontdoor => "referrals",
+        Service::Protection => "records",
         Service::Finance => "commitments",
     };
     println!("backend            {backend}");

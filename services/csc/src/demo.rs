@@ -1,5 +1,5 @@
 //! `csc demo`: serve every service on a fresh data directory, import a CIN census file and print
-//! the front door's measures, all in one process and one command.
+//! the front door's and child protection's measures, all in one process and one command.
 
 use std::path::PathBuf;
 
@@ -37,22 +37,23 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .expect("every service has a listener");
         Ok(l.local_addr()?.to_string())
     };
-    let addr = addr_of(Service::Frontdoor)?;
+    let addrs = ClientAddrs {
+        frontdoor: addr_of(Service::Frontdoor)?,
+        protection: addr_of(Service::Protection)?,
+        finance: addr_of(Service::Finance)?,
+    };
     let all = serve::AllArgs {
         data_dir: args.data_dir.clone(),
-        addrs: ClientAddrs {
-            frontdoor: addr.clone(),
-            finance: addr_of(Service::Finance)?,
-        },
+        addrs: addrs.clone(),
         server: ServerArgs::default(),
     };
     let server = tokio::spawn(serve::run_all(all, listeners, shutdown.clone()));
 
     let result = async {
-        let mut client = connect_when_ready(&addr).await?;
+        let mut clients = connect_when_ready(&addrs).await?;
         let mut report = import::Report::default();
         let la = crate::import::cin_la_and_year(&args.cin)?;
-        import::import_cin(&mut client, &args.cin, None, &mut report).await?;
+        import::import_cin(&mut clients, &args.cin, None, &mut report).await?;
         crate::out(&report.render());
         let periods = if args.period.is_empty() {
             default_periods(la.1)
@@ -60,8 +61,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             args.period.clone()
         };
         for p in periods {
-            let doc = measures::fetch_frontdoor(&addr, &la.0, &p).await?;
-            crate::out(&format!("\n{}", measures::render_table(&doc)));
+            for service in [Service::Frontdoor, Service::Protection] {
+                let doc = measures::fetch(service, addrs.of(service), &la.0, &p).await?;
+                crate::out(&format!("\n{}", measures::render_table(&doc)));
+            }
         }
         anyhow::Ok(())
     }
@@ -78,14 +81,14 @@ fn default_periods(census_year: Option<i32>) -> Vec<String> {
     vec![fy.clone(), format!("{fy}-Q4")]
 }
 
-async fn connect_when_ready(addr: &str) -> anyhow::Result<import::FrontDoorClient> {
+async fn connect_when_ready(addrs: &ClientAddrs) -> anyhow::Result<import::CinClients> {
     let mut last = None;
     for _ in 0..100 {
-        match import::connect(addr).await {
+        match import::CinClients::connect(addrs).await {
             Ok(c) => return Ok(c),
             Err(e) => last = Some(e),
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    Err(last.unwrap_or_else(|| anyhow::anyhow!("the front door did not start")))
+    Err(last.unwrap_or_else(|| anyhow::anyhow!("the services did not start")))
 }

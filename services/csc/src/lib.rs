@@ -9,7 +9,7 @@ pub mod serve;
 
 use std::path::PathBuf;
 
-use csc_runtime::config::{FINANCE_ADDR, FRONTDOOR_ADDR};
+use csc_runtime::config::{FINANCE_ADDR, FRONTDOOR_ADDR, PROTECTION_ADDR};
 
 /// Where the services are: client commands connect there, and `serve all` listens there.
 #[derive(Clone, clap::Args)]
@@ -17,6 +17,9 @@ pub struct ClientAddrs {
     /// Address of the front door service.
     #[arg(long = "frontdoor", env = "CSC_FRONTDOOR_ADDR", default_value = FRONTDOOR_ADDR)]
     pub frontdoor: String,
+    /// Address of the child protection service.
+    #[arg(long = "protection", env = "CSC_PROTECTION_ADDR", default_value = PROTECTION_ADDR)]
+    pub protection: String,
     /// Address of the finance service.
     #[arg(long = "finance", env = "CSC_FINANCE_ADDR", default_value = FINANCE_ADDR)]
     pub finance: String,
@@ -26,6 +29,7 @@ impl ClientAddrs {
     pub fn of(&self, service: serve::Service) -> &str {
         match service {
             serve::Service::Frontdoor => &self.frontdoor,
+            serve::Service::Protection => &self.protection,
             serve::Service::Finance => &self.finance,
         }
     }

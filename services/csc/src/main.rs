@@ -49,7 +49,7 @@ enum Command {
         addrs: ClientAddrs,
     },
     /// Serve everything on a fresh data directory, import a CIN census file and print the front
-    /// door's measures: the first thing to run.
+    /// door's and child protection's measures: the first thing to run.
     Demo(demo::DemoArgs),
     /// Measure ingest and measure speed (figures for docs/performance.md).
     Bench(bench::BenchArgs),
@@ -59,6 +59,8 @@ enum Command {
 enum ServeWhich {
     /// The front door service.
     Frontdoor(serve::OneArgs),
+    /// The child protection service.
+    Protection(serve::OneArgs),
     /// The placement costs service.
     Finance(serve::OneArgs),
     /// Every service in one process, each on its own SQLite file under the data directory,
@@ -87,6 +89,7 @@ fn run() -> anyhow::Result<()> {
             Command::Serve { which } => {
                 let (service, args) = match which {
                     ServeWhich::Frontdoor(a) => (Service::Frontdoor, a),
+                    ServeWhich::Protection(a) => (Service::Protection, a),
                     ServeWhich::Finance(a) => (Service::Finance, a),
                     ServeWhich::All(args) => {
                         let _telemetry = csc_runtime::telemetry::init("csc");

@@ -6,6 +6,7 @@ use csc_core::{Measure, MeasureRow, Unit, measure::Num, period::PeriodView};
 use csc_proto::{
     common::ComputeMeasuresRequest, finance::finance_service_client::FinanceServiceClient,
     frontdoor::front_door_service_client::FrontDoorServiceClient,
+    protection::protection_service_client::ProtectionServiceClient,
 };
 use csc_runtime::convert::measure_from_proto;
 use serde::Serialize;
@@ -45,6 +46,13 @@ pub async fn fetch(
     let resp = match service {
         Service::Frontdoor => {
             FrontDoorServiceClient::connect(uri)
+                .await
+                .map_err(unreachable)?
+                .compute_measures(req)
+                .await
+        }
+        Service::Protection => {
+            ProtectionServiceClient::connect(uri)
                 .await
                 .map_err(unreachable)?
                 .compute_measures(req)

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use csc_runtime::{
     Shutdown,
-    config::{DatabaseArgs, FINANCE_ADDR, FRONTDOOR_ADDR, ServerArgs, parse_listen},
+    config::{
+        DatabaseArgs, FINANCE_ADDR, FRONTDOOR_ADDR, PROTECTION_ADDR, ServerArgs, parse_listen,
+    },
     db,
 };
 use tokio::net::TcpListener;
@@ -15,16 +17,18 @@ use tonic::service::Routes;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Service {
     Frontdoor,
+    Protection,
     Finance,
 }
 
 impl Service {
-    pub const ALL: [Service; 2] = [Service::Frontdoor, Service::Finance];
+    pub const ALL: [Service; 3] = [Service::Frontdoor, Service::Protection, Service::Finance];
 
     /// Short name: the database file, the log name, the CLI word.
     pub fn name(self) -> &'static str {
         match self {
             Service::Frontdoor => "frontdoor",
+            Service::Protection => "protection",
             Service::Finance => "finance",
         }
     }
@@ -33,6 +37,7 @@ impl Service {
     pub fn log_name(self) -> &'static str {
         match self {
             Service::Frontdoor => "csc-frontdoor",
+            Service::Protection => "csc-protection",
             Service::Finance => "csc-finance",
         }
     }
@@ -41,6 +46,7 @@ impl Service {
     pub fn grpc_name(self) -> &'static str {
         match self {
             Service::Frontdoor => csc_frontdoor::SERVICE_NAME,
+            Service::Protection => csc_protection::SERVICE_NAME,
             Service::Finance => csc_finance::SERVICE_NAME,
         }
     }
@@ -48,6 +54,7 @@ impl Service {
     pub fn default_addr(self) -> &'static str {
         match self {
             Service::Frontdoor => FRONTDOOR_ADDR,
+            Service::Protection => PROTECTION_ADDR,
             Service::Finance => FINANCE_ADDR,
         }
     }
@@ -56,6 +63,7 @@ impl Service {
     pub async fn migrate(self, url: &str) -> anyhow::Result<sea_orm::DatabaseConnection> {
         Ok(match self {
             Service::Frontdoor => db::connect_and_migrate::<csc_frontdoor::Migrator>(url).await?,
+            Service::Protection => db::connect_and_migrate::<csc_protection::Migrator>(url).await?,
             Service::Finance => db::connect_and_migrate::<csc_finance::Migrator>(url).await?,
         })
     }
@@ -63,6 +71,7 @@ impl Service {
     fn routes(self, conn: sea_orm::DatabaseConnection) -> Routes {
         match self {
             Service::Frontdoor => Routes::new(csc_frontdoor::grpc_service(conn)),
+            Service::Protection => Routes::new(csc_protection::grpc_service(conn)),
             Service::Finance => Routes::new(csc_finance::grpc_service(conn)),
         }
     }

@@ -1,19 +1,20 @@
-//! CIN census XML (DfE layouts 2017-2026) to front-door records.
+//! CIN census XML (DfE layouts 2017-2026) to front-door and child-protection records, in one
+//! pass: referrals, assessments, S47 enquiries and ICPCs go to the front door; CIN plans and CP
+//! plans with their reviews to child protection.
 //!
 //! The file is read as a stream, one `<Child>` at a time, so a census of any size needs little
-//! memory. Element names are matched without namespaces; modules the front door does not use
-//! (CIN plans, CP plans, pre-proceedings, characteristics) are skipped here and go to their own
-//! services. Each record keeps the element path it came from, so that a refused value is named
+//! memory. Element names are matched without namespaces; modules no service uses yet
+//! (characteristics, disabilities) are skipped. Each record keeps the element path it came from, so that a refused value is named
 //! exactly: `Message/Children/Child[2]/CINdetails[1]/Assessments[1]/AssessmentAuthorisationDate`.
 
 use std::{fs::File, io::BufReader, path::Path};
 
 use csc_core::{LaCode, codes, parse_date};
-use csc_proto::frontdoor as pb;
+use csc_proto::{frontdoor as pb, protection as ppb};
 use indicatif::{ProgressBar, ProgressStyle};
 use quick_xml::{Reader, events::Event};
 
-use super::{FrontDoorClient, Origin, Report, Uploader};
+use super::{CinClients, Origin, Report, Uploader};
 
 /// An element of one child's subtree.
 #[derive(Debug, Default)]
@@ -213,13 +214,15 @@ fn date(text: &str) -> String {
         .unwrap_or_else(|| text.trim().to_owned())
 }
 
-/// The front-door records of one child, each with its origin. Problems the importer itself finds
+/// The records of one child, each with its origin. Problems the importer itself finds
 /// (no child id, an unreadable yes/no) are reported here.
 pub struct ChildRecords {
     pub referrals: Vec<(pb::Referral, Origin)>,
     pub assessments: Vec<(pb::Assessment, Origin)>,
     pub s47s: Vec<(pb::Section47Enquiry, Origin)>,
     pub icpcs: Vec<(pb::Icpc, Origin)>,
+    pub cin_plans: Vec<(ppb::CinPlan, Origin)>,
+    pub cp_plans: Vec<(ppb::CpPlan, Origin)>,
 }
 
 pub fn child_records(la: &str, index: usize, child: &Node, report: &mut Report) -> ChildRecords {
@@ -228,6 +231,8 @@ pub fn child_records(la: &str, index: usize, child: &Node, report: &mut Report) 
         assessments: vec![],
         s47s: vec![],
         icpcs: vec![],
+        cin_plans: vec![],
+        cp_plans: vec![],
     };
     let base = format!("Message/Children/Child[{index}]");
     let child_id = child
@@ -394,6 +399,80 @@ pub fn child_records(la: &str, index: usize, child: &Node, report: &mut Report) 
             ));
         }
 
+        // CIN plans.
+        for (k, node) in cd.all("CINPlanDates") {
+            let pp = format!("{ep}/CINPlanDates[{k}]");
+            let mut o = common(&pp);
+            o.fields
+                .push(("start_date".into(), format!("{pp}/CINPlanStartDate")));
+            o.fields
+                .push(("end_date".into(), format!("{pp}/CINPlanEndDate")));
+            out.cin_plans.push((
+                ppb::CinPlan {
+                    la_code: la.to_owned(),
+                    child_id: child_id.clone(),
+                    start_date: date(&node.text_of("CINPlanStartDate")),
+                    end_date: date(&node.text_of("CINPlanEndDate")),
+                },
+                o,
+            ));
+        }
+
+        // Child protection plans, with their review conferences.
+        for (k, node) in cd.all("ChildProtectionPlans") {
+            let pp = format!("{ep}/ChildProtectionPlans[{k}]");
+            let mut o = common(&pp);
+            for (field, element) in [
+                ("start_date", "CPPstartDate"),
+                ("end_date", "CPPendDate"),
+                ("initial_category", "InitialCategoryOfAbuse"),
+                ("latest_category", "LatestCategoryOfAbuse"),
+                ("previous_plans", "NumberOfPreviousCPP"),
+            ] {
+                o.fields.push((field.into(), format!("{pp}/{element}")));
+            }
+            let previous_text = node.text_of("NumberOfPreviousCPP");
+            let previous_plans = if previous_text.is_empty() {
+                None
+            } else {
+                match previous_text.parse::<i32>() {
+                    Ok(n) => Some(n),
+                    Err(_) => {
+                        report.reject(
+                            "CP plans",
+                            &child_id,
+                            format!("{pp}/NumberOfPreviousCPP"),
+                            format!("{previous_text:?} is not a whole number"),
+                        );
+                        continue;
+                    }
+                }
+            };
+            let mut review_dates = Vec::new();
+            if let Some(reviews) = node.child("Reviews") {
+                for (r, review) in reviews.all("CPPreviewDate") {
+                    o.fields.push((
+                        format!("review_dates[{}]", review_dates.len()),
+                        format!("{pp}/Reviews/CPPreviewDate[{r}]"),
+                    ));
+                    review_dates.push(date(&review.text));
+                }
+            }
+            out.cp_plans.push((
+                ppb::CpPlan {
+                    la_code: la.to_owned(),
+                    child_id: child_id.clone(),
+                    start_date: date(&node.text_of("CPPstartDate")),
+                    end_date: date(&node.text_of("CPPendDate")),
+                    initial_category: node.text_of("InitialCategoryOfAbuse"),
+                    latest_category: node.text_of("LatestCategoryOfAbuse"),
+                    previous_plans,
+                    review_dates,
+                },
+                o,
+            ));
+        }
+
         // The episode's own ICPC date. The enquiry that led to it is the episode's enquiry naming
         // the same date, else its latest enquiry started on or before it (docs/measures.md).
         let icpc = date(&cd.text_of("DateOfInitialCPC"));
@@ -429,9 +508,9 @@ pub fn child_records(la: &str, index: usize, child: &Node, report: &mut Report) 
     out
 }
 
-/// Imports one CIN census file into the front door.
+/// Imports one CIN census file into the front door and child protection services.
 pub async fn import(
-    client: &mut FrontDoorClient,
+    client: &mut CinClients,
     path: &Path,
     la_flag: Option<&str>,
     report: &mut Report,
@@ -543,8 +622,8 @@ pub async fn import(
     Ok(())
 }
 
-/// Children read but not yet sent (the LA may not be known until the header), and the
-/// front-door records made from them, batched per kind.
+/// Children read but not yet sent (the LA may not be known until the header), and the records
+/// made from them, batched per kind.
 #[derive(Default)]
 struct Sender {
     pending: Vec<(usize, Node)>,
@@ -552,13 +631,15 @@ struct Sender {
     assessments: Uploader<pb::Assessment>,
     s47s: Uploader<pb::Section47Enquiry>,
     icpcs: Uploader<pb::Icpc>,
+    cin_plans: Uploader<ppb::CinPlan>,
+    cp_plans: Uploader<ppb::CpPlan>,
 }
 
 impl Sender {
     /// Turns the pending children into records and queues them (full batches go at once).
     async fn send_pending(
         &mut self,
-        client: &mut FrontDoorClient,
+        c: &mut CinClients,
         report: &mut Report,
         la: Option<&str>,
     ) -> anyhow::Result<()> {
@@ -566,16 +647,24 @@ impl Sender {
         for (i, node) in std::mem::take(&mut self.pending) {
             let recs = child_records(la, i, &node, report);
             for (r, o) in recs.referrals {
-                self.referrals.push(client, report, r, o).await?;
+                self.referrals.push(&mut c.frontdoor, report, r, o).await?;
             }
             for (r, o) in recs.assessments {
-                self.assessments.push(client, report, r, o).await?;
+                self.assessments
+                    .push(&mut c.frontdoor, report, r, o)
+                    .await?;
             }
             for (r, o) in recs.s47s {
-                self.s47s.push(client, report, r, o).await?;
+                self.s47s.push(&mut c.frontdoor, report, r, o).await?;
             }
             for (r, o) in recs.icpcs {
-                self.icpcs.push(client, report, r, o).await?;
+                self.icpcs.push(&mut c.frontdoor, report, r, o).await?;
+            }
+            for (r, o) in recs.cin_plans {
+                self.cin_plans.push(&mut c.protection, report, r, o).await?;
+            }
+            for (r, o) in recs.cp_plans {
+                self.cp_plans.push(&mut c.protection, report, r, o).await?;
             }
         }
         Ok(())
@@ -584,15 +673,17 @@ impl Sender {
     /// Sends everything still held.
     async fn finish(
         &mut self,
-        client: &mut FrontDoorClient,
+        c: &mut CinClients,
         report: &mut Report,
         la: Option<&str>,
     ) -> anyhow::Result<()> {
-        self.send_pending(client, report, la).await?;
-        self.referrals.flush(client, report).await?;
-        self.assessments.flush(client, report).await?;
-        self.s47s.flush(client, report).await?;
-        self.icpcs.flush(client, report).await
+        self.send_pending(c, report, la).await?;
+        self.referrals.flush(&mut c.frontdoor, report).await?;
+        self.assessments.flush(&mut c.frontdoor, report).await?;
+        self.s47s.flush(&mut c.frontdoor, report).await?;
+        self.icpcs.flush(&mut c.frontdoor, report).await?;
+        self.cin_plans.flush(&mut c.protection, report).await?;
+        self.cp_plans.flush(&mut c.protection, report).await
     }
 }
 
@@ -709,6 +800,49 @@ mod tests {
             report.rejected[0]
                 .source
                 .ends_with("Child[2]/ChildIdentifiers/LAchildID")
+        );
+    }
+
+    #[test]
+    fn maps_cin_plans_and_cp_plans_with_their_reviews() {
+        let xml = r#"<Message><Header><Source><LEA>885</LEA></Source></Header><Children>
+          <Child><ChildIdentifiers><LAchildID>C9</LAchildID></ChildIdentifiers>
+            <CINdetails><CINreferralDate>2018-01-03</CINreferralDate><ReferralSource>6</ReferralSource><ReferralNFA>0</ReferralNFA>
+              <CINPlanDates><CINPlanStartDate>03/02/2018</CINPlanStartDate></CINPlanDates>
+              <ChildProtectionPlans><CPPstartDate>2018-03-01</CPPstartDate><CPPendDate>2018-09-01</CPPendDate>
+                <InitialCategoryOfAbuse>NEG</InitialCategoryOfAbuse><LatestCategoryOfAbuse>EMO</LatestCategoryOfAbuse>
+                <NumberOfPreviousCPP>2</NumberOfPreviousCPP>
+                <Reviews><CPPreviewDate>2018-05-10</CPPreviewDate><CPPreviewDate>2018-08-10</CPPreviewDate></Reviews>
+              </ChildProtectionPlans>
+              <ChildProtectionPlans><CPPstartDate>2018-10-01</CPPstartDate>
+                <InitialCategoryOfAbuse>PHY</InitialCategoryOfAbuse><LatestCategoryOfAbuse>PHY</LatestCategoryOfAbuse>
+                <NumberOfPreviousCPP>two</NumberOfPreviousCPP>
+              </ChildProtectionPlans>
+            </CINdetails></Child></Children></Message>"#;
+        let (_, c, _) = parse(xml);
+        let mut report = Report::default();
+        let r = child_records("885", 1, &c[0].1, &mut report);
+        assert_eq!(r.cin_plans.len(), 1);
+        assert_eq!(r.cin_plans[0].0.start_date, "2018-02-03");
+        assert_eq!(r.cin_plans[0].0.end_date, "");
+        assert_eq!(
+            r.cp_plans.len(),
+            1,
+            "the plan with an unreadable count is refused"
+        );
+        let (p, o) = &r.cp_plans[0];
+        assert_eq!(p.latest_category, "EMO");
+        assert_eq!(p.previous_plans, Some(2));
+        assert_eq!(p.review_dates, ["2018-05-10", "2018-08-10"]);
+        assert!(
+            o.source_of("review_dates[1]")
+                .ends_with("ChildProtectionPlans[1]/Reviews/CPPreviewDate[2]")
+        );
+        assert_eq!(report.rejected.len(), 1);
+        assert!(
+            report.rejected[0]
+                .source
+                .ends_with("ChildProtectionPlans[2]/NumberOfPreviousCPP")
         );
     }
 }

@@ -1,11 +1,12 @@
-//! Local CSV files for what no statutory return carries: contacts, and strategy discussions with
-//! the agencies invited and attending. Columns are documented in docs/formats.md: a header row,
+//! Local CSV files for what no statutory return carries: contacts, strategy discussions with the
+//! agencies invited and attending, missing episodes of children at home with return interviews,
+//! service-user feedback, and placement costs. Columns are documented in docs/formats.md: a header row,
 //! columns in any order and any case, dates as ISO (2018-04-01) or day first (01/04/2018).
 
 use std::{collections::HashMap, path::Path};
 
 use csc_core::{LaCode, parse_date};
-use csc_proto::frontdoor as pb;
+use csc_proto::{frontdoor as pb, protection as ppb};
 
 use super::{FrontDoorClient, Origin, Report, Uploader};
 
@@ -141,6 +142,35 @@ impl Row<'_> {
                 false
             }
         }
+    }
+
+    /// A value from a fixed list (case-insensitive): `choices` maps each accepted spelling to the
+    /// API's enum value. Empty is 0 (unspecified), or "required" when `required`.
+    fn choice(&mut self, column: &str, choices: &[(&str, i32)], required: bool) -> i32 {
+        let text = self.get(column).to_ascii_lowercase();
+        if text.is_empty() {
+            if required {
+                self.fail(column, "required");
+            }
+            return 0;
+        }
+        match choices.iter().find(|(k, _)| *k == text) {
+            Some((_, v)) => *v,
+            None => {
+                let mut names: Vec<&str> = choices.iter().map(|(k, _)| *k).collect();
+                names.dedup();
+                self.fail(
+                    column,
+                    format!("{text:?} is not one of {}", names.join(", ")),
+                );
+                0
+            }
+        }
+    }
+
+    /// A time of day, passed on as written for the service to check (`HH:MM`).
+    fn time(&self, column: &str) -> String {
+        self.get(column).to_owned()
     }
 
     fn agencies(&mut self, column: &str) -> Vec<i32> {
@@ -410,6 +440,139 @@ pub async fn import_costs(
             ],
         );
         (c, origin)
+    })
+    .await?;
+    Ok(())
+}
+
+pub async fn import_missing(
+    client: &mut super::ProtectionClient,
+    path: &Path,
+    la: Option<&str>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    use ppb::{AbsenceKind, AbsentFrom, InterviewOutcome};
+    check_la_flag(la)?;
+    let required = ["child_id", "kind", "absent_from", "start_date"];
+    import_rows::<ppb::MissingEpisode>(client, path, &required, report, |row| {
+        let la_code = row.la(la);
+        let child_id = row.get("child_id").to_owned();
+        let e = ppb::MissingEpisode {
+            la_code,
+            child_id: child_id.clone(),
+            start_date: row.date("start_date", true),
+            kind: row.choice(
+                "kind",
+                &[
+                    ("m", AbsenceKind::Missing as i32),
+                    ("missing", AbsenceKind::Missing as i32),
+                    ("a", AbsenceKind::Away as i32),
+                    ("away", AbsenceKind::Away as i32),
+                ],
+                true,
+            ),
+            absent_from: row.choice(
+                "absent_from",
+                &[
+                    ("home", AbsentFrom::Home as i32),
+                    ("care", AbsentFrom::Care as i32),
+                ],
+                true,
+            ),
+            start_time: row.time("start_time"),
+            end_date: row.date("end_date", false),
+            end_time: row.time("end_time"),
+            interview_offered_date: row.date("interview_offered_date", false),
+            interview_outcome: row.choice(
+                "interview_outcome",
+                &[
+                    ("accepted", InterviewOutcome::Accepted as i32),
+                    ("declined", InterviewOutcome::Declined as i32),
+                ],
+                false,
+            ),
+            interview_completed_date: row.date("interview_completed_date", false),
+            interview_completed_time: row.time("interview_completed_time"),
+        };
+        let origin = row.origin(
+            &child_id,
+            &[
+                ("la_code", "la_code"),
+                ("child_id", "child_id"),
+                ("start_date", "start_date"),
+                ("kind", "kind"),
+                ("absent_from", "absent_from"),
+                ("start_time", "start_time"),
+                ("end_date", "end_date"),
+                ("end_time", "end_time"),
+                ("interview_offered_date", "interview_offered_date"),
+                ("interview_outcome", "interview_outcome"),
+                ("interview_completed_date", "interview_completed_date"),
+                ("interview_completed_time", "interview_completed_time"),
+            ],
+        );
+        (e, origin)
+    })
+    .await?;
+    Ok(())
+}
+
+pub async fn import_feedback(
+    client: &mut super::ProtectionClient,
+    path: &Path,
+    la: Option<&str>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    use ppb::{Rating, Respondent};
+    check_la_flag(la)?;
+    let required = [
+        "response_id",
+        "question",
+        "respondent",
+        "response_date",
+        "rating",
+    ];
+    import_rows::<ppb::FeedbackResponse>(client, path, &required, report, |row| {
+        let la_code = row.la(la);
+        let child_id = row.get("child_id").to_owned();
+        let f = ppb::FeedbackResponse {
+            la_code,
+            response_id: row.get("response_id").to_owned(),
+            question: row.get("question").to_owned(),
+            respondent: row.choice(
+                "respondent",
+                &[
+                    ("parent", Respondent::Parent as i32),
+                    ("child", Respondent::Child as i32),
+                    ("professional", Respondent::Professional as i32),
+                ],
+                true,
+            ),
+            response_date: row.date("response_date", true),
+            rating: row.choice(
+                "rating",
+                &[
+                    ("positive", Rating::Positive as i32),
+                    ("neutral", Rating::Neutral as i32),
+                    ("negative", Rating::Negative as i32),
+                ],
+                true,
+            ),
+            child_id: child_id.clone(),
+        };
+        let origin = row.origin(
+            &child_id,
+            &[
+                ("la_code", "la_code"),
+                ("response_id", "response_id"),
+                ("question", "question"),
+                ("respondent", "respondent"),
+                ("response_date", "response_date"),
+                ("rating", "rating"),
+                ("child_id", "child_id"),
+            ],
+        );
+        (f, origin)
     })
     .await?;
     Ok(())

@@ -7,7 +7,7 @@ mod cin;
 mod local;
 
 pub use cin::{import as import_cin, la_and_year as cin_la_and_year};
-pub use local::{import_contacts, import_costs, import_strategy};
+pub use local::{import_contacts, import_costs, import_feedback, import_missing, import_strategy};
 
 use std::{collections::BTreeMap, future::Future, path::PathBuf, time::Duration};
 
@@ -16,6 +16,7 @@ use csc_proto::{
     common::BatchUpsertResponse,
     finance::{self as fpb, finance_service_client::FinanceServiceClient},
     frontdoor::{self as pb, front_door_service_client::FrontDoorServiceClient},
+    protection::{self as ppb, protection_service_client::ProtectionServiceClient},
 };
 use tonic::{Code, Status, transport::Channel};
 use tonic_types::StatusExt;
@@ -24,6 +25,23 @@ use crate::ClientAddrs;
 
 pub type FrontDoorClient = FrontDoorServiceClient<Channel>;
 pub type FinanceClient = FinanceServiceClient<Channel>;
+pub type ProtectionClient = ProtectionServiceClient<Channel>;
+
+/// The services a CIN census feeds: the front door (referrals, assessments, S47 enquiries,
+/// ICPCs) and child protection (CIN plans, CP plans and their reviews).
+pub struct CinClients {
+    pub frontdoor: FrontDoorClient,
+    pub protection: ProtectionClient,
+}
+
+impl CinClients {
+    pub async fn connect(addrs: &ClientAddrs) -> anyhow::Result<Self> {
+        Ok(Self {
+            frontdoor: connect(&addrs.frontdoor).await?,
+            protection: connect_protection(&addrs.protection).await?,
+        })
+    }
+}
 
 /// Records per request: a few hundred kilobytes, well inside the message limits, and large enough
 /// that per-request costs vanish.
@@ -32,7 +50,7 @@ pub const BATCH: usize = 2_000;
 #[derive(Subcommand)]
 pub enum ImportCommand {
     /// CIN census XML (any layout 2017-2026): referrals, assessments, S47 enquiries and ICPCs go
-    /// to the front door service.
+    /// to the front door service; CIN plans and CP plans with their reviews to child protection.
     Cin {
         /// One or more CIN census XML files.
         #[arg(required = true)]
@@ -54,6 +72,23 @@ pub enum ImportCommand {
     },
     /// Strategy discussions with agencies invited and attending (CSV; columns in docs/formats.md).
     Strategy {
+        file: PathBuf,
+        #[arg(long)]
+        la: Option<String>,
+        #[command(flatten)]
+        opts: ImportOpts,
+    },
+    /// Missing and away episodes with return interviews, for children at home and in care (CSV;
+    /// columns in docs/formats.md).
+    Missing {
+        file: PathBuf,
+        #[arg(long)]
+        la: Option<String>,
+        #[command(flatten)]
+        opts: ImportOpts,
+    },
+    /// Service-user feedback responses (CSV; columns in docs/formats.md).
+    Feedback {
         file: PathBuf,
         #[arg(long)]
         la: Option<String>,
@@ -83,10 +118,10 @@ pub struct ImportOpts {
 pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
     let (report, opts) = match cmd {
         ImportCommand::Cin { files, la, opts } => {
-            let mut client = connect(&opts.addrs.frontdoor).await?;
+            let mut clients = CinClients::connect(&opts.addrs).await?;
             let mut report = Report::default();
             for f in &files {
-                cin::import(&mut client, f, la.as_deref(), &mut report).await?;
+                cin::import(&mut clients, f, la.as_deref(), &mut report).await?;
             }
             (report, opts)
         }
@@ -100,6 +135,18 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             let mut client = connect(&opts.addrs.frontdoor).await?;
             let mut report = Report::default();
             local::import_strategy(&mut client, &file, la.as_deref(), &mut report).await?;
+            (report, opts)
+        }
+        ImportCommand::Missing { file, la, opts } => {
+            let mut client = connect_protection(&opts.addrs.protection).await?;
+            let mut report = Report::default();
+            local::import_missing(&mut client, &file, la.as_deref(), &mut report).await?;
+            (report, opts)
+        }
+        ImportCommand::Feedback { file, la, opts } => {
+            let mut client = connect_protection(&opts.addrs.protection).await?;
+            let mut report = Report::default();
+            local::import_feedback(&mut client, &file, la.as_deref(), &mut report).await?;
             (report, opts)
         }
         ImportCommand::Costs { file, la, opts } => {
@@ -137,6 +184,14 @@ pub async fn connect_finance(addr: &str) -> anyhow::Result<FinanceClient> {
     Ok(FinanceServiceClient::new(channel(addr, "finance").await?)
         .max_decoding_message_size(csc_runtime::MAX_MESSAGE_BYTES)
         .max_encoding_message_size(csc_runtime::MAX_MESSAGE_BYTES))
+}
+
+pub async fn connect_protection(addr: &str) -> anyhow::Result<ProtectionClient> {
+    Ok(
+        ProtectionServiceClient::new(channel(addr, "child protection").await?)
+            .max_decoding_message_size(csc_runtime::MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(csc_runtime::MAX_MESSAGE_BYTES),
+    )
 }
 
 /// A gRPC error as a person should read it, with its field violations.
@@ -337,9 +392,12 @@ macro_rules! upload {
                 records: Vec<Self>,
             ) -> impl Future<Output = Result<tonic::Response<BatchUpsertResponse>, Status>> + Send
             {
+                // Options beyond the id and the records (replace_reviews) keep their defaults.
+                #[allow(clippy::needless_update)]
                 let mut req = tonic::Request::new($pkg::$req {
                     request_id,
                     records,
+                    ..Default::default()
                 });
                 req.set_timeout(BATCH_DEADLINE);
                 client.$method(req)
@@ -388,6 +446,34 @@ upload!(
     "ICPCs",
     BatchUpsertIcpcsRequest,
     batch_upsert_icpcs
+);
+upload!(
+    ProtectionClient,
+    ppb::CinPlan,
+    "CIN plans",
+    BatchUpsertCinPlansRequest,
+    batch_upsert_cin_plans
+);
+upload!(
+    ProtectionClient,
+    ppb::CpPlan,
+    "CP plans",
+    BatchUpsertCpPlansRequest,
+    batch_upsert_cp_plans
+);
+upload!(
+    ProtectionClient,
+    ppb::MissingEpisode,
+    "missing episodes",
+    BatchUpsertMissingEpisodesRequest,
+    batch_upsert_missing_episodes
+);
+upload!(
+    ProtectionClient,
+    ppb::FeedbackResponse,
+    "feedback responses",
+    BatchUpsertFeedbackRequest,
+    batch_upsert_feedback
 );
 upload!(
     FinanceClient,

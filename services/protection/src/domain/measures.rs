@@ -337,10 +337,7 @@ fn feedback_measure(period: &Period, responses: &[Feedback]) -> Measure {
     let mut rows = Vec::new();
     for (key, text) in questions {
         for m in months(period) {
-            let (pos, n) = tally
-                .get(&(key, m))
-                .copied()
-                .unwrap_or_default();
+            let (pos, n) = tally.get(&(key, m)).copied().unwrap_or_default();
             rows.push(MeasureRow::ratio(
                 format!("{key}.{}", m.format("%Y-%m")),
                 format!("{text} ({} {})", MONTHS[m.month0() as usize], m.year()),
