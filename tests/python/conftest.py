@@ -1,4 +1,4 @@
-"""Starts `csc serve frontdoor` as a real process for stock-client tests."""
+"""Starts `csc serve <service>` as a real process for stock-client tests."""
 
 import os
 import socket
@@ -37,6 +37,12 @@ def frontdoor():
 def finance():
     """Address of a freshly started finance service on its own SQLite file."""
     yield from serve("finance")
+
+
+@pytest.fixture(scope="module")
+def protection():
+    """Address of a freshly started child protection service on its own SQLite file."""
+    yield from serve("protection")
 
 
 def serve(service):

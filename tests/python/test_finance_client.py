@@ -2,9 +2,9 @@
 
 import grpc
 import pytest
-from google.protobuf import descriptor_pool, message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+
+import reflected
 
 from test_stock_client import bad_request
 
@@ -12,16 +12,7 @@ SERVICE = "csc.finance.v1.FinanceService"
 
 
 def method(channel, name):
-    pool = descriptor_pool.DescriptorPool(ProtoReflectionDescriptorDatabase(channel))
-    m = pool.FindServiceByName(SERVICE).FindMethodByName(name)
-    req_cls = message_factory.GetMessageClass(m.input_type)
-    resp_cls = message_factory.GetMessageClass(m.output_type)
-    rpc = channel.unary_unary(
-        f"/{SERVICE}/{name}",
-        request_serializer=lambda x: x.SerializeToString(),
-        response_deserializer=resp_cls.FromString,
-    )
-    return req_cls, rpc
+    return reflected.method(channel, SERVICE, name)
 
 
 def commitment(**over):
