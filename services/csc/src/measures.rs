@@ -165,12 +165,13 @@ pub fn render_table(doc: &MeasuresDoc) -> String {
     );
     for m in &doc.measures {
         let money = matches!(m.unit, Unit::Gbp | Unit::GbpPerWeek);
-        let _ = writeln!(
-            out,
-            "\n{:<62} {}",
-            m.label,
+        // A breakdown without a total of its own shows only its rows.
+        let total = if m.value.is_none() && m.numerator.is_none() && !m.rows.is_empty() {
+            String::new()
+        } else {
             value_text(money, m.value, m.numerator, m.denominator, None)
-        );
+        };
+        let _ = writeln!(out, "\n{:<62} {total}", m.label);
         let _ = writeln!(out, "  [{}]", m.id);
         // Long code lists (assessment factors) show only the codes that occur.
         let long = m.rows.len() > 12;
@@ -183,4 +184,35 @@ pub fn render_table(doc: &MeasuresDoc) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn z_marks_an_empty_denominator_not_a_breakdown_without_a_total() {
+        let doc = MeasuresDoc {
+            la_code: "885".into(),
+            period: PeriodView {
+                id: "2018-19-Q1".into(),
+                start: "2018-04-01".into(),
+                end: "2018-06-30".into(),
+            },
+            measures: vec![
+                Measure::ratio("a.ratio", "Empty ratio", 0, 0),
+                Measure::breakdown(
+                    "a.rows",
+                    "Rows only",
+                    Unit::Ratio,
+                    vec![MeasureRow::ratio("x", "Row x", 1, 4)],
+                ),
+            ],
+        };
+        let text = render_table(&doc);
+        let line = |label: &str| text.lines().find(|l| l.starts_with(label)).unwrap();
+        assert!(line("Empty ratio").ends_with("0 / 0 = z%"), "{text}");
+        assert_eq!(line("Rows only").trim_end(), "Rows only");
+        assert!(text.contains("Row x") && text.contains("1 / 4 = 25.0%"));
+    }
 }
