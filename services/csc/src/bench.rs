@@ -30,12 +30,36 @@ pub struct BenchArgs {
     /// Database URL (default: a fresh SQLite file in a temporary directory).
     #[arg(long, env = "CSC_BENCH_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Order the records are sent in: `child` (each child's records together, as the importers
+    /// send a census or an export) or `random` (keys in no order: the worst case for the B-trees).
+    #[arg(long, value_enum, default_value = "child")]
+    pub order: Order,
     /// Quarter to compute measures for.
     #[arg(long, default_value = "2018-19-Q1")]
     pub period: String,
 }
 
 const LA: &str = "885";
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Order {
+    Child,
+    Random,
+}
+
+/// Puts records in `order`: by child then date, or in a fixed pseudo-random order.
+fn arrange<P>(records: &mut [P], order: Order, key: impl Fn(&P) -> (&str, &str)) {
+    match order {
+        Order::Child => records.sort_by(|a, b| key(a).cmp(&key(b))),
+        Order::Random => {
+            let hash = |p: &P| {
+                use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+                BuildHasherDefault::<DefaultHasher>::default().hash_one(key(p))
+            };
+            records.sort_by_cached_key(hash);
+        }
+    }
+}
 
 /// A small deterministic generator (SplitMix64): the same data on every run.
 struct Rng(u64);
@@ -133,9 +157,24 @@ fn commitments(n: usize) -> Vec<fpb::Commitment> {
     out
 }
 
-/// CP plans over ten financial years: children with one to three plans in sequence, a plan lasting
-/// a month to three years with a review every three months, gaps of up to four years between
-/// plans; only plans started in the data's last year may still be open.
+/// Days a CP plan lasts, drawn like the DfE's figures for plans ending in a year (characteristics
+/// of children in need): about a fifth under 3 months, a quarter 3–6 months, a quarter 6–12
+/// months, a fifth 1–2 years, a few 2 years or more.
+fn plan_days(rng: &mut Rng) -> u64 {
+    let (lo, hi) = match rng.below(100) {
+        0..22 => (14, 90),
+        22..49 => (90, 182),
+        49..77 => (182, 365),
+        77..97 => (365, 730),
+        _ => (730, 1500),
+    };
+    lo + rng.below(hi - lo)
+}
+
+/// CP plans over ten financial years, about England's starts in a year each year: children with
+/// one to three plans in sequence, durations as [`plan_days`], a review three months after the
+/// start and every six months after, gaps of up to four years between plans; only plans started
+/// in the data's last year may still be open.
 fn cp_plans(n: usize) -> Vec<ppb::CpPlan> {
     let categories = ["NEG", "NEG", "EMO", "EMO", "PHY", "SAB", "MUL"];
     let base = chrono::NaiveDate::from_ymd_opt(2010, 4, 1).expect("valid");
@@ -151,11 +190,13 @@ fn cp_plans(n: usize) -> Vec<ppb::CpPlan> {
             if out.len() == n {
                 break;
             }
-            let days = 30 + rng.below(1100);
+            let days = plan_days(&mut rng);
             let open = start >= recent && rng.below(2) == 0;
             let end = start + chrono::Days::new(days);
-            let reviews = (1..=(days / 91))
-                .map(|r| (start + chrono::Days::new(r * 91)).to_string())
+            let reviews = (0..)
+                .map(|r| 91 + r * 182)
+                .take_while(|d| *d <= days)
+                .map(|d| (start + chrono::Days::new(d)).to_string())
                 .collect();
             let category = categories[rng.below(categories.len() as u64) as usize];
             out.push(ppb::CpPlan {
@@ -311,8 +352,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             (t, ingest(client, batches, args.concurrency).await?, n)
         }
         Service::Protection => {
-            let plans = cp_plans(args.records / 2);
-            let episodes = missing_episodes(args.records - args.records / 2);
+            let mut plans = cp_plans(args.records / 2);
+            let mut episodes = missing_episodes(args.records - args.records / 2);
+            arrange(&mut plans, args.order, |p| (&p.child_id, &p.start_date));
+            arrange(&mut episodes, args.order, |e| (&e.child_id, &e.start_date));
             eprintln!(
                 "generated {} CP plans and {} missing episodes in {:.1?}",
                 plans.len(),
@@ -326,8 +369,17 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let n = plans.len() + episodes.len();
             let client = crate::import::connect_protection(&addr.to_string()).await?;
             let t = Instant::now();
-            let written = ingest(client.clone(), plans, args.concurrency).await?
-                + ingest(client, episodes, args.concurrency).await?;
+            let written_plans = ingest(client.clone(), plans, args.concurrency).await?;
+            let plans_time = t.elapsed();
+            let written = written_plans + ingest(client, episodes, args.concurrency).await?;
+            eprintln!(
+                "CP plans: {written_plans} in {:.2} s ({:.0}/s); missing episodes: {} in {:.2} s ({:.0}/s)",
+                plans_time.as_secs_f64(),
+                written_plans as f64 / plans_time.as_secs_f64(),
+                written - written_plans,
+                (t.elapsed() - plans_time).as_secs_f64(),
+                (written - written_plans) as f64 / (t.elapsed() - plans_time).as_secs_f64(),
+            );
             (t, written, n)
         }
         Service::Finance => {

@@ -78,12 +78,24 @@ pub async fn connect_and_migrate<M: MigratorTrait>(
 /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first (the request-id lookup) cannot
 /// upgrade to a writer while another connection writes, and SQLite then fails it at once with
 /// "database is locked" instead of waiting. Immediate writers queue on the busy timeout instead.
+///
+/// On PostgreSQL the transaction plans each statement afresh. sqlx prepares every statement, and
+/// after five runs PostgreSQL may settle on one generic plan; a write's lookups (the stored records
+/// of a batch's children) first run while a table is nearly empty, so the plan kept was a
+/// sequential scan, and ingest of a million CP plans fell to 6k rows/s as the table grew
+/// (docs/performance.md). Planning a lookup costs well under a millisecond.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, sea_orm::DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
-    .await
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?;
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await?;
+    }
+    Ok(txn)
 }
 
 /// Reads the database URL from the file named by `CSC_DATABASE_URL_FILE` (a mounted secret) if

@@ -16,8 +16,8 @@ pub use csc_runtime::store::{
     BatchOutcome, StoredRecord, batch_upsert, dedupe_batch, delete, get, list,
 };
 
-/// Children per `IN (…)` list: well under every backend's bound-parameter limit.
-const CHILDREN_PER_QUERY: usize = 500;
+/// Children per `IN (…)` list: a whole batch, well under every backend's bound-parameter limit.
+const CHILDREN_PER_QUERY: usize = csc_runtime::MAX_BATCH;
 
 /// Every stored CP plan of these children, matching `cond` as well.
 async fn cp_plans_of(
@@ -52,66 +52,74 @@ pub async fn cp_plans_of_children(
 
 /// Loads what the measures of `period` need: plans open at some time in the period or started in
 /// it, plus the earlier history of every child who started a CP plan in the period; CIN plans open
-/// at the end; missing episodes starting or ending in the period; the period's feedback.
-pub async fn load_for_period(
-    db: &impl ConnectionTrait,
+/// at the end; missing episodes starting or ending in the period; the period's feedback. The four
+/// kinds are read at once, each on its own pooled connection.
+pub async fn load_for_period<C: ConnectionTrait + Sync>(
+    db: &C,
     la: LaCode,
     period: &Period,
 ) -> Result<ProtectionData, Error> {
     use entities::*;
     let (start, end) = (period.start(), period.end());
-    // Not ended before the period: open at some time in it, or started in it.
-    let mut cp_plans: Vec<CpPlan> = load(
-        db,
-        la,
-        Condition::all()
-            .add(cp_plan::Column::StartDate.lte(end))
-            .add(
-                Condition::any()
-                    .add(cp_plan::Column::EndDate.is_null())
-                    .add(cp_plan::Column::EndDate.gte(start)),
-            ),
-    )
-    .await?;
-    // The plans that ended before the period, of the children who started one in it.
-    let mut starters: Vec<&str> = cp_plans
-        .iter()
-        .filter(|p| period.contains(p.start_date))
-        .map(|p| p.child_id.as_str())
-        .collect();
-    starters.sort_unstable();
-    starters.dedup();
-    let history = cp_plans_of(
-        db,
-        la,
-        &starters,
-        Condition::all().add(cp_plan::Column::EndDate.lt(start)),
-    )
-    .await?;
-    cp_plans.extend(history);
-
-    Ok(ProtectionData {
-        cp_plans,
-        cin_plans: load(
+    let cp = async {
+        // Not ended before the period: open at some time in it, or started in it.
+        let mut cp_plans: Vec<CpPlan> = load(
             db,
             la,
             Condition::all()
-                .add(cin_plan::Column::StartDate.lte(end))
+                .add(cp_plan::Column::StartDate.lte(end))
                 .add(
                     Condition::any()
-                        .add(cin_plan::Column::EndDate.is_null())
-                        .add(cin_plan::Column::EndDate.gt(end)),
+                        .add(cp_plan::Column::EndDate.is_null())
+                        .add(cp_plan::Column::EndDate.gte(start)),
                 ),
         )
-        .await?,
-        missing: load(
+        .await?;
+        // The plans that ended before the period, of the children who started one in it: one
+        // statement with a sub-select, which both backends run as a join whatever their
+        // statistics say (an `IN` list of children was planned as a scan of the whole table on
+        // PostgreSQL while a fresh import had not yet been analysed).
+        let starters = sea_orm::sea_query::Query::select()
+            .column(cp_plan::Column::ChildId)
+            .from(cp_plan::Entity)
+            .and_where(cp_plan::Column::LaCode.eq(la.as_str()))
+            .and_where(cp_plan::Column::StartDate.between(start, end))
+            .to_owned();
+        let history: Vec<CpPlan> = load(
             db,
             la,
-            Condition::any()
-                .add(between(missing_episode::Column::StartDate, start, end))
-                .add(between(missing_episode::Column::EndDate, start, end)),
+            Condition::all()
+                .add(cp_plan::Column::EndDate.lt(start))
+                .add(cp_plan::Column::ChildId.in_subquery(starters)),
         )
-        .await?,
-        feedback: load(db, la, between(feedback::Column::ResponseDate, start, end)).await?,
+        .await?;
+        cp_plans.extend(history);
+        Ok::<_, Error>(cp_plans)
+    };
+    let cin = load(
+        db,
+        la,
+        Condition::all()
+            .add(cin_plan::Column::StartDate.lte(end))
+            .add(
+                Condition::any()
+                    .add(cin_plan::Column::EndDate.is_null())
+                    .add(cin_plan::Column::EndDate.gt(end)),
+            ),
+    );
+    let missing = load(
+        db,
+        la,
+        Condition::any()
+            .add(between(missing_episode::Column::StartDate, start, end))
+            .add(between(missing_episode::Column::EndDate, start, end)),
+    );
+    let feedback = load(db, la, between(feedback::Column::ResponseDate, start, end));
+    let (cp_plans, cin_plans, missing, feedback) = tokio::try_join!(cp, cin, missing, feedback)?;
+    Ok(ProtectionData {
+        cin_plans,
+        cp_plans,
+        missing,
+        feedback,
     })
 }
