@@ -717,3 +717,74 @@ async fn service_measures_equal_the_definitions_over_all_records() {
         srv.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_903_missing_table_imports_as_episodes_from_care() {
+    let sample = csc_e2e::sample("ssda903/missing.csv");
+    let text = std::fs::read_to_string(&sample).unwrap();
+    // An independent count of the sample: missing (M) episodes starting in 2017-18.
+    let naive_m_2017_18 = text
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let start = NaiveDate::parse_from_str(f[3], "%d/%m/%Y").unwrap();
+            f[2] == "M"
+                && start >= NaiveDate::from_ymd_opt(2017, 4, 1).unwrap()
+                && start <= NaiveDate::from_ymd_opt(2018, 3, 31).unwrap()
+        })
+        .count() as f64;
+    let rows = text.lines().count() as u64 - 1;
+    // The same layout with one bad start date, named by the file's own column.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(
+        dir.path(),
+        "missing-903.csv",
+        &format!("{text}999999,01/01/2005,M,32/01/2018,\n"),
+    );
+    for b in backends().await {
+        let s = start(Service::Protection, &b.url).await;
+        let mut c = s.protection().await;
+        let mut report = Report::default();
+        import_missing(&mut c, &sample, Some("885"), &mut report)
+            .await
+            .unwrap();
+        assert_eq!(
+            tally(&report, "missing episodes"),
+            (rows, rows, 0, 0),
+            "{}",
+            b.name
+        );
+        let listed = c
+            .list_missing_episodes(list_req(0, String::new()))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            listed
+                .records
+                .iter()
+                .all(|e| e.absent_from == pb::AbsentFrom::Care as i32)
+        );
+        let ms = c
+            .compute_measures(cpb::ComputeMeasuresRequest {
+                la_code: "885".into(),
+                period: "2017-18".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let m = measure(&ms, "protection.missing_episodes");
+        assert_eq!(m.value, Some(naive_m_2017_18));
+        let care = m.rows.iter().find(|r| r.key == "care").unwrap();
+        assert_eq!(care.value, Some(naive_m_2017_18));
+
+        let mut again = Report::default();
+        import_missing(&mut c, &bad, Some("885"), &mut again)
+            .await
+            .unwrap();
+        assert_eq!(tally(&again, "missing episodes"), (rows + 1, 0, rows, 1));
+        assert_row_refused(&again, rows as u32 + 2, "MIS_START", "not a date");
+        s.stop().await;
+    }
+}

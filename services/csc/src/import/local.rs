@@ -10,12 +10,34 @@ use csc_proto::{frontdoor as pb, protection as ppb};
 
 use super::{FrontDoorClient, Origin, Report, Uploader};
 
-/// Reads a CSV file's header row: column name (lower case, BOM and spaces trimmed) → index.
+/// A file's columns: name (lower case, BOM and spaces trimmed, or the documented name a known
+/// alias stands for) → index, and each column's header as the file writes it (to name it in
+/// errors).
+struct Columns {
+    index: HashMap<String, usize>,
+    written: Vec<String>,
+}
+
+impl Columns {
+    /// The column as the file's header writes it.
+    fn written(&self, name: &str) -> String {
+        self.index
+            .get(name)
+            .and_then(|&i| self.written.get(i))
+            .cloned()
+            .unwrap_or_else(|| name.to_owned())
+    }
+}
+
+/// Reads a CSV file's header row. `aliases` maps another layout's column names to the documented
+/// ones (`mis_start` → `start_date` for the 903 Missing table), used where the documented name is
+/// absent.
 fn header_columns(
     file: &str,
     data: &[u8],
     required: &[&str],
-) -> anyhow::Result<HashMap<String, usize>> {
+    aliases: &[(&str, &str)],
+) -> anyhow::Result<Columns> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -23,16 +45,22 @@ fn header_columns(
     let headers = reader
         .headers()
         .map_err(|e| anyhow::anyhow!("{file}: reading the header row: {e}"))?;
-    let columns: HashMap<String, usize> = headers
+    let written: Vec<String> = headers
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_owned())
+        .collect();
+    let mut columns: HashMap<String, usize> = written
         .iter()
         .enumerate()
-        .map(|(i, h)| {
-            (
-                h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase(),
-                i,
-            )
-        })
+        .map(|(i, h)| (h.to_ascii_lowercase(), i))
         .collect();
+    for (other, ours) in aliases {
+        if !columns.contains_key(*ours)
+            && let Some(&i) = columns.get(*other)
+        {
+            columns.insert((*ours).to_owned(), i);
+        }
+    }
     let missing: Vec<&str> = required
         .iter()
         .copied()
@@ -44,7 +72,10 @@ fn header_columns(
             missing.join(", ")
         );
     }
-    Ok(columns)
+    Ok(Columns {
+        index: columns,
+        written,
+    })
 }
 
 /// Line numbers from byte offsets, counted as the file is read (the csv crate's own line count
@@ -76,7 +107,7 @@ impl LineCounter<'_> {
 /// One row, with what went wrong in it so far.
 struct Row<'a> {
     record: &'a csv::StringRecord,
-    columns: &'a HashMap<String, usize>,
+    columns: &'a Columns,
     location: String,
     problems: Vec<(String, String)>,
 }
@@ -84,13 +115,20 @@ struct Row<'a> {
 impl Row<'_> {
     fn get(&self, column: &str) -> &str {
         self.columns
+            .index
             .get(column)
             .and_then(|&i| self.record.get(i))
             .unwrap_or("")
     }
 
     fn fail(&mut self, column: &str, why: impl Into<String>) {
-        self.problems.push((format!("column {column}"), why.into()));
+        let written = self.columns.written(column);
+        self.problems
+            .push((format!("column {written}"), why.into()));
+    }
+
+    fn has(&self, column: &str) -> bool {
+        self.columns.index.contains_key(column)
     }
 
     fn date(&mut self, column: &str, required: bool) -> String {
@@ -208,7 +246,10 @@ impl Row<'_> {
             location: self.location.clone(),
             fields: fields
                 .iter()
-                .map(|(f, c)| (f.to_string(), format!("{} column {c}", self.location)))
+                .map(|(f, c)| {
+                    let written = self.columns.written(c);
+                    (f.to_string(), format!("{} column {written}", self.location))
+                })
                 .collect(),
         }
     }
@@ -238,13 +279,13 @@ fn check_la_flag(la: Option<&str>) -> anyhow::Result<()> {
 async fn import_rows<P: super::Upload>(
     client: &mut P::Client,
     path: &Path,
-    required: &[&str],
+    (required, aliases): (&[&str], &[(&str, &str)]),
     report: &mut Report,
     mut row_to: impl FnMut(&mut Row<'_>) -> (P, Origin),
 ) -> anyhow::Result<()> {
     let file = path.display().to_string();
     let data = std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {file}: {e}"))?;
-    let columns = header_columns(&file, &data, required)?;
+    let columns = header_columns(&file, &data, required, aliases)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -309,7 +350,7 @@ pub async fn import_contacts(
         "source",
         "became_referral",
     ];
-    import_rows::<pb::Contact>(client, path, &required, report, |row| {
+    import_rows::<pb::Contact>(client, path, (&required, &[]), report, |row| {
         let la_code = row.la(la);
         let child_id = row.get("child_id").to_owned();
         let c = pb::Contact {
@@ -344,7 +385,7 @@ pub async fn import_strategy(
 ) -> anyhow::Result<()> {
     check_la_flag(la)?;
     let required = ["child_id", "discussion_date", "invited", "attended"];
-    import_rows::<pb::StrategyDiscussion>(client, path, &required, report, |row| {
+    import_rows::<pb::StrategyDiscussion>(client, path, (&required, &[]), report, |row| {
         let la_code = row.la(la);
         let child_id = row.get("child_id").to_owned();
         let s = pb::StrategyDiscussion {
@@ -407,7 +448,7 @@ pub async fn import_costs(
         "start_date",
         "weekly_cost_pence",
     ];
-    import_rows::<csc_proto::finance::Commitment>(client, path, &required, report, |row| {
+    import_rows::<csc_proto::finance::Commitment>(client, path, (&required, &[]), report, |row| {
         let la_code = row.la(la);
         let child_id = row.get("child_id").to_owned();
         let c = csc_proto::finance::Commitment {
@@ -453,8 +494,28 @@ pub async fn import_missing(
 ) -> anyhow::Result<()> {
     use ppb::{AbsenceKind, AbsentFrom, InterviewOutcome};
     check_la_flag(la)?;
-    let required = ["child_id", "kind", "absent_from", "start_date"];
-    import_rows::<ppb::MissingEpisode>(client, path, &required, report, |row| {
+    // The 903 Missing table (CHILD, MISSING, MIS_START, MIS_END) is read too: its children are
+    // looked after, so its episodes are from care.
+    let aliases = [
+        ("child", "child_id"),
+        ("missing", "kind"),
+        ("mis_start", "start_date"),
+        ("mis_end", "end_date"),
+    ];
+    let required = ["child_id", "kind", "start_date"];
+    import_rows::<ppb::MissingEpisode>(client, path, (&required, &aliases), report, |row| {
+        let absent_from = if row.has("absent_from") || !row.has("mis_start") {
+            row.choice(
+                "absent_from",
+                &[
+                    ("home", AbsentFrom::Home as i32),
+                    ("care", AbsentFrom::Care as i32),
+                ],
+                true,
+            )
+        } else {
+            AbsentFrom::Care as i32
+        };
         let la_code = row.la(la);
         let child_id = row.get("child_id").to_owned();
         let e = ppb::MissingEpisode {
@@ -471,14 +532,7 @@ pub async fn import_missing(
                 ],
                 true,
             ),
-            absent_from: row.choice(
-                "absent_from",
-                &[
-                    ("home", AbsentFrom::Home as i32),
-                    ("care", AbsentFrom::Care as i32),
-                ],
-                true,
-            ),
+            absent_from,
             start_time: row.time("start_time"),
             end_date: row.date("end_date", false),
             end_time: row.time("end_time"),
@@ -532,7 +586,7 @@ pub async fn import_feedback(
         "response_date",
         "rating",
     ];
-    import_rows::<ppb::FeedbackResponse>(client, path, &required, report, |row| {
+    import_rows::<ppb::FeedbackResponse>(client, path, (&required, &[]), report, |row| {
         let la_code = row.la(la);
         let child_id = row.get("child_id").to_owned();
         let f = ppb::FeedbackResponse {
