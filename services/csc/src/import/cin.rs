@@ -4,8 +4,9 @@
 //!
 //! The file is read as a stream, one `<Child>` at a time, so a census of any size needs little
 //! memory. Element names are matched without namespaces; modules no service uses yet
-//! (characteristics, disabilities) are skipped. Each record keeps the element path it came from, so that a refused value is named
-//! exactly: `Message/Children/Child[2]/CINdetails[1]/Assessments[1]/AssessmentAuthorisationDate`.
+//! (characteristics, disabilities) are skipped. Each record keeps the element path it came from,
+//! so that a refused value is named exactly:
+//! `Message/Children/Child[2]/CINdetails[1]/Assessments[1]/AssessmentAuthorisationDate`.
 
 use std::{fs::File, io::BufReader, path::Path};
 

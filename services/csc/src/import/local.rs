@@ -1,7 +1,8 @@
 //! Local CSV files for what no statutory return carries: contacts, strategy discussions with the
-//! agencies invited and attending, missing episodes of children at home with return interviews,
-//! service-user feedback, and placement costs. Columns are documented in docs/formats.md: a header row,
-//! columns in any order and any case, dates as ISO (2018-04-01) or day first (01/04/2018).
+//! agencies invited and attending, missing episodes with return interviews (and the 903 Missing
+//! table), service-user feedback, and placement costs. Columns are documented in docs/formats.md:
+//! a header row, columns in any order and any case, dates as ISO (2018-04-01) or day first
+//! (01/04/2018).
 
 use std::{collections::HashMap, path::Path};
 
