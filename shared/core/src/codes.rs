@@ -242,9 +242,140 @@ pub fn is_placement_provider(code: &str) -> bool {
     PLACEMENT_PROVIDERS.iter().any(|(c, _)| *c == code)
 }
 
+/// SSDA903 reasons for a new episode (RNE).
+pub const REASONS_NEW_EPISODE: &[(&str, &str)] = &[
+    ("S", "Started to be looked after"),
+    ("L", "Change of legal status only"),
+    ("P", "Change of placement and carer(s) only"),
+    (
+        "T",
+        "Change of legal status and placement and carer(s) at the same time",
+    ),
+    ("U", "Change of legal status and placement, same carer(s)"),
+    ("B", "Change of placement, same carer(s)"),
+];
+
+pub fn is_reason_new_episode(code: &str) -> bool {
+    REASONS_NEW_EPISODE.iter().any(|(c, _)| *c == code)
+}
+
+/// SSDA903 legal statuses (LS). V3 and V4 are short breaks.
+pub const LEGAL_STATUSES: &[(&str, &str)] = &[
+    ("C1", "Interim care order"),
+    ("C2", "Full care order"),
+    ("D1", "Freeing order granted"),
+    ("E1", "Placement order granted"),
+    (
+        "J1",
+        "Remanded to local authority accommodation or youth detention accommodation",
+    ),
+    (
+        "J2",
+        "Placed in local authority accommodation under the Police and Criminal Evidence Act 1984",
+    ),
+    (
+        "J3",
+        "Sentenced to a youth rehabilitation order with residence or intensive fostering requirement",
+    ),
+    (
+        "L1",
+        "Under police protection and in local authority accommodation",
+    ),
+    ("L2", "Emergency protection order"),
+    (
+        "L3",
+        "Under child assessment order and in local authority accommodation",
+    ),
+    ("V2", "Single period of accommodation under section 20"),
+    (
+        "V3",
+        "Accommodated under an agreed series of short-term breaks, individual episodes",
+    ),
+    (
+        "V4",
+        "Accommodated under an agreed series of short-term breaks, multiple occasions",
+    ),
+];
+
+pub fn is_legal_status(code: &str) -> bool {
+    LEGAL_STATUSES.iter().any(|(c, _)| *c == code)
+}
+
+/// Short breaks (legal status V3 or V4): left out of every looked-after measure.
+pub fn is_short_break(legal_status: &str) -> bool {
+    matches!(legal_status, "V3" | "V4")
+}
+
+/// SSDA903 reason episode ceased (REC): `X1` (the episode ceased and a new one began) or an `E`
+/// code (ceased to be looked after: E11–E17, E2, E3, E41, E45–E48, E4A, E4B, E5–E9, and earlier
+/// years' E1, E4, E10). Checked by shape, so that every year's list is accepted.
+pub fn is_reason_episode_ceased(code: &str) -> bool {
+    if code == "X1" {
+        return true;
+    }
+    let Some(rest) = code.strip_prefix('E') else {
+        return false;
+    };
+    let digits = rest.trim_end_matches(['A', 'B']);
+    (1..=2).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && rest.len() - digits.len() <= 1
+}
+
+/// SSDA903 reasons for a change of placement (REASON_PLACE_CHANGE), 2016 onwards.
+pub const REASONS_PLACE_CHANGE: &[(&str, &str)] = &[
+    ("ALLEG", "Allegation (s47)"),
+    ("APPRR", "Approval removed"),
+    ("CARPL", "Change to/Implementation of care plan"),
+    ("CHILD", "Child requests placement end"),
+    ("CLOSE", "Resignation/closure of provision"),
+    (
+        "CREQB",
+        "Carer(s) requests placement end due to child's behaviour",
+    ),
+    (
+        "CREQO",
+        "Carer(s) requests placement end other than due to child's behaviour",
+    ),
+    ("CUSTOD", "Custody arrangement"),
+    ("LAREQ", "Responsible/area authority requests placement end"),
+    ("OTHER", "Other"),
+    ("PLACE", "Change in the status of placement only"),
+    ("STAND", "Standards of care concern"),
+];
+
+pub fn reason_place_change_label(code: &str) -> Option<&'static str> {
+    REASONS_PLACE_CHANGE
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+}
+
+/// Temporary placements (T0–T4): they neither start nor count as placements.
+pub fn is_temporary_placement(place: &str) -> bool {
+    matches!(place, "T0" | "T1" | "T2" | "T3" | "T4")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn episode_codes() {
+        for ok in ["X1", "E11", "E2", "E4A", "E4B", "E45", "E1", "E10"] {
+            assert!(is_reason_episode_ceased(ok), "{ok}");
+        }
+        for bad in ["X2", "E", "E4C", "E123", "EAB", "e11", ""] {
+            assert!(!is_reason_episode_ceased(bad), "{bad}");
+        }
+        assert!(is_reason_new_episode("B") && !is_reason_new_episode("X"));
+        assert!(is_short_break("V4") && !is_short_break("V2") && is_legal_status("V3"));
+        assert!(is_temporary_placement("T4") && !is_temporary_placement("U4"));
+        assert_eq!(
+            reason_place_change_label("CREQB"),
+            Some("Carer(s) requests placement end due to child's behaviour")
+        );
+    }
 
     #[test]
     fn every_referral_source_has_one_group() {
