@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "csc/frontdoor/v1/frontdoor.proto",
         "csc/finance/v1/finance.proto",
         "csc/protection/v1/protection.proto",
+        "csc/placements/v1/placements.proto",
     ];
     println!("cargo:rerun-if-changed={}", root.display());
     for f in &files {

@@ -47,6 +47,7 @@ async fn serve_all_runs_each_service_on_its_own_sqlite_file_and_stops_cleanly() 
     let addrs = csc::ClientAddrs {
         frontdoor: addr(Service::Frontdoor),
         protection: addr(Service::Protection),
+        placements: addr(Service::Placements),
         finance: addr(Service::Finance),
     };
     let shutdown = Shutdown::new();

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use csc_proto::{finance as fpb, frontdoor as pb, protection as ppb};
+use csc_proto::{finance as fpb, frontdoor as pb, placements as lpb, protection as ppb};
 use csc_runtime::{Shutdown, config::ServerArgs};
 use tokio::net::TcpListener;
 
@@ -15,7 +15,8 @@ use crate::serve::Service;
 #[derive(clap::Args)]
 pub struct BenchArgs {
     /// The service to measure: frontdoor (referrals), protection (CP plans and missing episodes,
-    /// half each) or finance (cost commitments).
+    /// half each), placements (903 episodes, with a header per three episodes) or finance (cost
+    /// commitments).
     #[arg(long, value_enum, default_value = "frontdoor")]
     pub service: Service,
     /// Records to ingest.
@@ -271,6 +272,83 @@ fn missing_episodes(n: usize) -> Vec<ppb::MissingEpisode> {
     out
 }
 
+/// A 903 at scale: children with one period of care (one in ten has two), each a chain of one to
+/// five episodes linked by X1 lasting a month to 14 months, placement types in roughly England's
+/// mix, starting over ten financial years; a period started in the data's last year may still
+/// be open. About three episodes per child.
+fn episodes_903(n: usize) -> (Vec<lpb::Child>, Vec<lpb::Episode>) {
+    let places = [
+        "U1", "U3", "U4", "U4", "U5", "U6", "U6", "U6", "U6", "K2", "R1", "P1", "H5", "A5", "T2",
+        "S1", "Z1",
+    ];
+    let rnes = ["P", "P", "P", "P", "L", "T", "B", "U"];
+    let reasons = [
+        "CARPL", "CREQB", "CREQO", "CHILD", "LAREQ", "STAND", "ALLEG", "CLOSE", "",
+    ];
+    let ends = ["E11", "E12", "E13", "E41", "E45", "E46", "E8", "E7", "E4A"];
+    let base = chrono::NaiveDate::from_ymd_opt(2010, 4, 1).expect("valid");
+    let recent = chrono::NaiveDate::from_ymd_opt(2019, 4, 1).expect("valid");
+    let mut rng = Rng(17);
+    let (mut children, mut out) = (Vec::new(), Vec::with_capacity(n));
+    let mut child = 0u64;
+    while out.len() < n {
+        child += 1;
+        let id = format!("L{:09}", child.wrapping_mul(0x9E37_79B9) % 1_000_000_000);
+        let born = base - chrono::Days::new(rng.below(18 * 365));
+        children.push(lpb::Child {
+            la_code: LA.into(),
+            child_id: id.clone(),
+            sex: 1 + rng.below(2) as i32,
+            date_of_birth: born.to_string(),
+            ethnicity: "WBRI".into(),
+            upn: String::new(),
+        });
+        let mut start = base + chrono::Days::new(rng.below(3652));
+        for _ in 0..(1 + u64::from(rng.below(10) == 0)) {
+            let k = 1 + rng.below(5);
+            for j in 0..k {
+                if out.len() == n {
+                    break;
+                }
+                let days = 30 + rng.below(400);
+                let last = j + 1 == k;
+                let dec = start + chrono::Days::new(days);
+                let open = last && start >= recent && rng.below(2) == 0;
+                out.push(lpb::Episode {
+                    la_code: LA.into(),
+                    child_id: id.clone(),
+                    decom: start.to_string(),
+                    rne: if j == 0 {
+                        "S"
+                    } else {
+                        rnes[rng.below(8) as usize]
+                    }
+                    .into(),
+                    legal_status: ["C2", "C2", "C1", "V2", "E1"][rng.below(5) as usize].into(),
+                    cin: "N1".into(),
+                    place: places[rng.below(places.len() as u64) as usize].into(),
+                    place_provider: "PR1".into(),
+                    dec: if open { String::new() } else { dec.to_string() },
+                    rec: match (open, last) {
+                        (true, _) => String::new(),
+                        (false, false) => "X1".into(),
+                        (false, true) => ends[rng.below(ends.len() as u64) as usize].into(),
+                    },
+                    reason_place_change: if last {
+                        String::new()
+                    } else {
+                        reasons[rng.below(reasons.len() as u64) as usize].into()
+                    },
+                    ..Default::default()
+                });
+                start = dec;
+            }
+            start = start + chrono::Days::new(30 + rng.below(700));
+        }
+    }
+    (children, out)
+}
+
 fn in_batches<P: Clone>(records: &[P], batch: usize) -> Vec<Vec<P>> {
     records.chunks(batch).map(<[_]>::to_vec).collect()
 }
@@ -382,6 +460,34 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             );
             (t, written, n)
         }
+        Service::Placements => {
+            let (mut children, mut episodes) = episodes_903(args.records);
+            arrange(&mut children, args.order, |c| (&c.child_id, ""));
+            arrange(&mut episodes, args.order, |e| (&e.child_id, &e.decom));
+            eprintln!(
+                "generated {} children and {} episodes in {:.1?}",
+                children.len(),
+                episodes.len(),
+                gen_start.elapsed()
+            );
+            let (children, episodes) = (
+                in_batches(&children, args.batch),
+                in_batches(&episodes, args.batch),
+            );
+            let n = episodes.len();
+            let client = crate::import::connect_placements(&addr.to_string()).await?;
+            let t = Instant::now();
+            let headers = ingest(client.clone(), children, args.concurrency).await?;
+            let headers_time = t.elapsed();
+            let t = Instant::now();
+            let written = ingest(client, episodes, args.concurrency).await?;
+            eprintln!(
+                "children: {headers} in {:.2} s ({:.0}/s), then episodes",
+                headers_time.as_secs_f64(),
+                headers as f64 / headers_time.as_secs_f64()
+            );
+            (t, written, n)
+        }
         Service::Finance => {
             let records = commitments(args.records);
             eprintln!(
@@ -415,6 +521,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let what = match args.service {
         Service::Frontdoor => "referrals",
         Service::Protection => "records",
+        Service::Placements => "episodes",
         Service::Finance => "commitments",
     };
     println!("backend            {backend}");

@@ -40,6 +40,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let addrs = ClientAddrs {
         frontdoor: addr_of(Service::Frontdoor)?,
         protection: addr_of(Service::Protection)?,
+        placements: addr_of(Service::Placements)?,
         finance: addr_of(Service::Finance)?,
     };
     let all = serve::AllArgs {

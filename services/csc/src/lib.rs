@@ -9,7 +9,7 @@ pub mod serve;
 
 use std::path::PathBuf;
 
-use csc_runtime::config::{FINANCE_ADDR, FRONTDOOR_ADDR, PROTECTION_ADDR};
+use csc_runtime::config::{FINANCE_ADDR, FRONTDOOR_ADDR, PLACEMENTS_ADDR, PROTECTION_ADDR};
 
 /// Where the services are: client commands connect there, and `serve all` listens there.
 #[derive(Clone, clap::Args)]
@@ -20,6 +20,9 @@ pub struct ClientAddrs {
     /// Address of the child protection service.
     #[arg(long = "protection", env = "CSC_PROTECTION_ADDR", default_value = PROTECTION_ADDR)]
     pub protection: String,
+    /// Address of the looked-after children service.
+    #[arg(long = "placements", env = "CSC_PLACEMENTS_ADDR", default_value = PLACEMENTS_ADDR)]
+    pub placements: String,
     /// Address of the finance service.
     #[arg(long = "finance", env = "CSC_FINANCE_ADDR", default_value = FINANCE_ADDR)]
     pub finance: String,
@@ -30,6 +33,7 @@ impl ClientAddrs {
         match service {
             serve::Service::Frontdoor => &self.frontdoor,
             serve::Service::Protection => &self.protection,
+            serve::Service::Placements => &self.placements,
             serve::Service::Finance => &self.finance,
         }
     }

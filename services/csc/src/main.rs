@@ -61,6 +61,8 @@ enum ServeWhich {
     Frontdoor(serve::OneArgs),
     /// The child protection service.
     Protection(serve::OneArgs),
+    /// The looked-after children service.
+    Placements(serve::OneArgs),
     /// The placement costs service.
     Finance(serve::OneArgs),
     /// Every service in one process, each on its own SQLite file under the data directory,
@@ -90,6 +92,7 @@ fn run() -> anyhow::Result<()> {
                 let (service, args) = match which {
                     ServeWhich::Frontdoor(a) => (Service::Frontdoor, a),
                     ServeWhich::Protection(a) => (Service::Protection, a),
+                    ServeWhich::Placements(a) => (Service::Placements, a),
                     ServeWhich::Finance(a) => (Service::Finance, a),
                     ServeWhich::All(args) => {
                         let _telemetry = csc_runtime::telemetry::init("csc");

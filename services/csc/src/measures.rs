@@ -6,6 +6,7 @@ use csc_core::{Measure, MeasureRow, Unit, measure::Num, period::PeriodView};
 use csc_proto::{
     common::ComputeMeasuresRequest, finance::finance_service_client::FinanceServiceClient,
     frontdoor::front_door_service_client::FrontDoorServiceClient,
+    placements::placements_service_client::PlacementsServiceClient,
     protection::protection_service_client::ProtectionServiceClient,
 };
 use csc_runtime::convert::measure_from_proto;
@@ -53,6 +54,13 @@ pub async fn fetch(
         }
         Service::Protection => {
             ProtectionServiceClient::connect(uri)
+                .await
+                .map_err(unreachable)?
+                .compute_measures(req)
+                .await
+        }
+        Service::Placements => {
+            PlacementsServiceClient::connect(uri)
                 .await
                 .map_err(unreachable)?
                 .compute_measures(req)

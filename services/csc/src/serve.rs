@@ -6,7 +6,8 @@ use clap::ValueEnum;
 use csc_runtime::{
     Shutdown,
     config::{
-        DatabaseArgs, FINANCE_ADDR, FRONTDOOR_ADDR, PROTECTION_ADDR, ServerArgs, parse_listen,
+        DatabaseArgs, FINANCE_ADDR, FRONTDOOR_ADDR, PLACEMENTS_ADDR, PROTECTION_ADDR, ServerArgs,
+        parse_listen,
     },
     db,
 };
@@ -18,17 +19,24 @@ use tonic::service::Routes;
 pub enum Service {
     Frontdoor,
     Protection,
+    Placements,
     Finance,
 }
 
 impl Service {
-    pub const ALL: [Service; 3] = [Service::Frontdoor, Service::Protection, Service::Finance];
+    pub const ALL: [Service; 4] = [
+        Service::Frontdoor,
+        Service::Protection,
+        Service::Placements,
+        Service::Finance,
+    ];
 
     /// Short name: the database file, the log name, the CLI word.
     pub fn name(self) -> &'static str {
         match self {
             Service::Frontdoor => "frontdoor",
             Service::Protection => "protection",
+            Service::Placements => "placements",
             Service::Finance => "finance",
         }
     }
@@ -38,6 +46,7 @@ impl Service {
         match self {
             Service::Frontdoor => "csc-frontdoor",
             Service::Protection => "csc-protection",
+            Service::Placements => "csc-placements",
             Service::Finance => "csc-finance",
         }
     }
@@ -47,6 +56,7 @@ impl Service {
         match self {
             Service::Frontdoor => csc_frontdoor::SERVICE_NAME,
             Service::Protection => csc_protection::SERVICE_NAME,
+            Service::Placements => csc_placements::SERVICE_NAME,
             Service::Finance => csc_finance::SERVICE_NAME,
         }
     }
@@ -55,6 +65,7 @@ impl Service {
         match self {
             Service::Frontdoor => FRONTDOOR_ADDR,
             Service::Protection => PROTECTION_ADDR,
+            Service::Placements => PLACEMENTS_ADDR,
             Service::Finance => FINANCE_ADDR,
         }
     }
@@ -64,6 +75,7 @@ impl Service {
         Ok(match self {
             Service::Frontdoor => db::connect_and_migrate::<csc_frontdoor::Migrator>(url).await?,
             Service::Protection => db::connect_and_migrate::<csc_protection::Migrator>(url).await?,
+            Service::Placements => db::connect_and_migrate::<csc_placements::Migrator>(url).await?,
             Service::Finance => db::connect_and_migrate::<csc_finance::Migrator>(url).await?,
         })
     }
@@ -72,6 +84,7 @@ impl Service {
         match self {
             Service::Frontdoor => Routes::new(csc_frontdoor::grpc_service(conn)),
             Service::Protection => Routes::new(csc_protection::grpc_service(conn)),
+            Service::Placements => Routes::new(csc_placements::grpc_service(conn)),
             Service::Finance => Routes::new(csc_finance::grpc_service(conn)),
         }
     }

@@ -276,31 +276,6 @@ fn commitment_to(c: &Commitment) -> pb::Commitment {
     }
 }
 
-/// A page of an ordered, bounded list (the effective catalogue is computed, not a table scan):
-/// the token is the position to resume from.
-fn page<T, P>(
-    items: &[T],
-    page_size: i32,
-    token: &str,
-    to: fn(&T) -> P,
-) -> Result<(Vec<P>, String), Error> {
-    let size = csc_runtime::paging::page_size(page_size)? as usize;
-    let from = csc_runtime::paging::decode::<usize>(token)?.unwrap_or(0);
-    let end = (from + size).min(items.len());
-    let records = items
-        .get(from..end)
-        .unwrap_or_default()
-        .iter()
-        .map(to)
-        .collect();
-    let next = if end < items.len() {
-        csc_runtime::paging::encode(&end)
-    } else {
-        String::new()
-    };
-    Ok((records, next))
-}
-
 fn las<T>(batch: &[(usize, T)], la: impl Fn(&T) -> LaCode) -> BTreeSet<LaCode> {
     batch.iter().map(|(_, r)| la(r)).collect()
 }
@@ -418,7 +393,7 @@ impl pb::finance_service_server::FinanceService for Finance {
         let la = la_only(&r.la_code)?;
         let (categories, _) = store::catalogue(&self.db, la).await?;
         let (records, next_page_token) =
-            page(&categories, r.page_size, &r.page_token, category_to)?;
+            csc_runtime::paging::page_of(&categories, r.page_size, &r.page_token, category_to)?;
         Ok(Response::new(pb::ListCategoriesResponse {
             records,
             next_page_token,
@@ -475,7 +450,8 @@ impl pb::finance_service_server::FinanceService for Finance {
         let r = req.get_ref();
         let la = la_only(&r.la_code)?;
         let (_, mappings) = store::catalogue(&self.db, la).await?;
-        let (records, next_page_token) = page(&mappings, r.page_size, &r.page_token, mapping_to)?;
+        let (records, next_page_token) =
+            csc_runtime::paging::page_of(&mappings, r.page_size, &r.page_token, mapping_to)?;
         Ok(Response::new(pb::ListCategoryMappingsResponse {
             records,
             next_page_token,

@@ -18,6 +18,11 @@ pub mod csc {
             tonic::include_proto!("csc.frontdoor.v1");
         }
     }
+    pub mod placements {
+        pub mod v1 {
+            tonic::include_proto!("csc.placements.v1");
+        }
+    }
     pub mod protection {
         pub mod v1 {
             tonic::include_proto!("csc.protection.v1");
@@ -28,6 +33,7 @@ pub mod csc {
 pub use csc::common::v1 as common;
 pub use csc::finance::v1 as finance;
 pub use csc::frontdoor::v1 as frontdoor;
+pub use csc::placements::v1 as placements;
 pub use csc::protection::v1 as protection;
 
 /// The encoded `FileDescriptorSet` of every package, for gRPC server reflection.

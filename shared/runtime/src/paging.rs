@@ -32,6 +32,31 @@ pub fn decode<K: DeserializeOwned>(token: &str) -> Result<Option<K>, Error> {
     serde_json::from_slice(&bytes).map(Some).map_err(|_| bad())
 }
 
+/// A page of an ordered list computed in memory (a catalogue, a list of warnings): the token is the
+/// position to resume from.
+pub fn page_of<T, P>(
+    items: &[T],
+    page_size: i32,
+    token: &str,
+    to: impl Fn(&T) -> P,
+) -> Result<(Vec<P>, String), Error> {
+    let size = self::page_size(page_size)? as usize;
+    let from = decode::<usize>(token)?.unwrap_or(0);
+    let end = (from + size).min(items.len());
+    let records = items
+        .get(from..end)
+        .unwrap_or_default()
+        .iter()
+        .map(to)
+        .collect();
+    let next = if end < items.len() {
+        encode(&end)
+    } else {
+        String::new()
+    };
+    Ok((records, next))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +76,16 @@ mod tests {
         assert_eq!(page_size(0).unwrap(), DEFAULT_PAGE_SIZE);
         assert_eq!(page_size(5000).unwrap(), MAX_PAGE_SIZE);
         assert!(page_size(-1).is_err());
+    }
+
+    #[test]
+    fn pages_of_an_in_memory_list_cover_it_once() {
+        let items: Vec<u32> = (0..7).collect();
+        let (first, next) = page_of(&items, 3, "", |x| *x).unwrap();
+        assert_eq!(first, [0, 1, 2]);
+        let (second, next) = page_of(&items, 3, &next, |x| *x).unwrap();
+        let (third, last) = page_of(&items, 3, &next, |x| *x).unwrap();
+        assert_eq!((second, third), (vec![3, 4, 5], vec![6]));
+        assert!(last.is_empty());
     }
 }

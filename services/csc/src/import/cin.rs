@@ -28,12 +28,12 @@ pub struct Node {
 }
 
 impl Node {
-    fn child(&self, name: &str) -> Option<&Node> {
+    pub fn child(&self, name: &str) -> Option<&Node> {
         self.children.iter().find(|c| c.name == name)
     }
 
     /// Children named `name`, with their 1-based position among them (for element paths).
-    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = (usize, &'a Node)> + 'a {
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = (usize, &'a Node)> + 'a {
         self.children
             .iter()
             .filter(move |c| c.name == name)
@@ -41,7 +41,7 @@ impl Node {
             .map(|(i, c)| (i + 1, c))
     }
 
-    fn text_of(&self, name: &str) -> String {
+    pub fn text_of(&self, name: &str) -> String {
         self.child(name)
             .map(|c| c.text.trim().to_owned())
             .unwrap_or_default()
@@ -81,6 +81,18 @@ fn resolve_entity(name: &[u8]) -> Option<&'static str> {
 /// Streams a CIN census file, calling `on_item` for the header and for each child.
 pub fn read(
     path: &Path,
+    on_item: impl FnMut(Item, u64) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    read_records(path, "Children", "Child", on_item)
+}
+
+/// Streams an XML file of records, calling `on_item` for each `element` directly under a
+/// `parent` (as [`Item::Child`], with its 1-based position), for a CIN census `Header`, and for
+/// stray text. The 903 XML is read with this too (`EXPSSDA903`, `CHILD`).
+pub fn read_records(
+    path: &Path,
+    parent: &str,
+    element: &str,
     mut on_item: impl FnMut(Item, u64) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let file = File::open(path).map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?;
@@ -102,7 +114,7 @@ pub fn read(
             .iter()
             .enumerate()
             .map(|(i, n)| {
-                if *n == "Child" && i > 0 && names[i - 1] == "Children" {
+                if *n == element && i > 0 && names[i - 1] == parent {
                     format!("Child[{child}]")
                 } else {
                     (*n).to_owned()
@@ -123,7 +135,7 @@ pub fn read(
         match event {
             Event::Start(e) => {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                if name == "Child" && stack.last().is_some_and(|n| n.name == "Children") {
+                if name == element && stack.last().is_some_and(|n| n.name == parent) {
                     child_count += 1;
                 }
                 stack.push(Node {
@@ -169,18 +181,18 @@ pub fn read(
                     let path = path_of(&stack, &node.name, child_count);
                     let text = node.text.trim().to_owned();
                     // Inside a child, the warning goes with the child's records (and its id).
-                    let child = if node.name == "Child" {
+                    let child = if node.name == element {
                         Some(&mut node)
                     } else {
-                        stack.iter_mut().rev().find(|n| n.name == "Child")
+                        stack.iter_mut().rev().find(|n| n.name == element)
                     };
                     match child {
                         Some(c) => c.stray.push((path, text)),
                         None => on_item(Item::Stray { path, text }, pos)?,
                     }
                 }
-                let parent = stack.last().map(|n| n.name.as_str());
-                if node.name == "Child" && parent == Some("Children") {
+                let parent_name = stack.last().map(|n| n.name.as_str());
+                if node.name == element && parent_name == Some(parent) {
                     on_item(Item::Child(child_count, node), pos)?;
                 } else if node.name == "Header" {
                     let source = node.child("Source");

@@ -106,7 +106,7 @@ impl LineCounter<'_> {
 }
 
 /// One row, with what went wrong in it so far.
-struct Row<'a> {
+pub(super) struct Row<'a> {
     record: &'a csv::StringRecord,
     columns: &'a Columns,
     location: String,
@@ -114,7 +114,7 @@ struct Row<'a> {
 }
 
 impl Row<'_> {
-    fn get(&self, column: &str) -> &str {
+    pub(super) fn get(&self, column: &str) -> &str {
         self.columns
             .index
             .get(column)
@@ -122,17 +122,17 @@ impl Row<'_> {
             .unwrap_or("")
     }
 
-    fn fail(&mut self, column: &str, why: impl Into<String>) {
+    pub(super) fn fail(&mut self, column: &str, why: impl Into<String>) {
         let written = self.columns.written(column);
         self.problems
             .push((format!("column {written}"), why.into()));
     }
 
-    fn has(&self, column: &str) -> bool {
+    pub(super) fn has(&self, column: &str) -> bool {
         self.columns.index.contains_key(column)
     }
 
-    fn date(&mut self, column: &str, required: bool) -> String {
+    pub(super) fn date(&mut self, column: &str, required: bool) -> String {
         let v = self.get(column).to_owned();
         if v.is_empty() {
             if required {
@@ -152,7 +152,7 @@ impl Row<'_> {
         }
     }
 
-    fn la(&mut self, flag: Option<&str>) -> String {
+    pub(super) fn la(&mut self, flag: Option<&str>) -> String {
         let v = self.get("la_code").to_owned();
         match (v.is_empty(), flag) {
             (true, Some(f)) => f.to_owned(),
@@ -168,7 +168,7 @@ impl Row<'_> {
         }
     }
 
-    fn yes_no(&mut self, column: &str) -> bool {
+    pub(super) fn yes_no(&mut self, column: &str) -> bool {
         match self.get(column).to_ascii_lowercase().as_str() {
             "y" | "yes" | "1" | "true" => true,
             "n" | "no" | "0" | "false" | "" => false,
@@ -185,7 +185,7 @@ impl Row<'_> {
 
     /// A value from a fixed list (case-insensitive): `choices` maps each accepted spelling to the
     /// API's enum value. Empty is 0 (unspecified), or "required" when `required`.
-    fn choice(&mut self, column: &str, choices: &[(&str, i32)], required: bool) -> i32 {
+    pub(super) fn choice(&mut self, column: &str, choices: &[(&str, i32)], required: bool) -> i32 {
         let text = self.get(column).to_ascii_lowercase();
         if text.is_empty() {
             if required {
@@ -208,7 +208,7 @@ impl Row<'_> {
     }
 
     /// A time of day, passed on as written for the service to check (`HH:MM`).
-    fn time(&self, column: &str) -> String {
+    pub(super) fn time(&self, column: &str) -> String {
         self.get(column).to_owned()
     }
 
@@ -241,7 +241,7 @@ impl Row<'_> {
     }
 
     /// The origin of a record read from this row: API fields map to the columns they came from.
-    fn origin(&self, child_id: &str, fields: &[(&str, &str)]) -> Origin {
+    pub(super) fn origin(&self, child_id: &str, fields: &[(&str, &str)]) -> Origin {
         Origin {
             child_id: child_id.to_owned(),
             location: self.location.clone(),
@@ -269,7 +269,7 @@ impl Row<'_> {
     }
 }
 
-fn check_la_flag(la: Option<&str>) -> anyhow::Result<()> {
+pub(super) fn check_la_flag(la: Option<&str>) -> anyhow::Result<()> {
     if let Some(la) = la {
         LaCode::parse(la).map_err(|e| anyhow::anyhow!("--la: {e}"))?;
     }
@@ -277,7 +277,7 @@ fn check_la_flag(la: Option<&str>) -> anyhow::Result<()> {
 }
 
 /// Reads each row with `row_to`, sending what it makes; unreadable rows are reported.
-async fn import_rows<P: super::Upload>(
+pub(super) async fn import_rows<P: super::Upload>(
     client: &mut P::Client,
     path: &Path,
     (required, aliases): (&[&str], &[(&str, &str)]),
@@ -298,8 +298,21 @@ async fn import_rows<P: super::Upload>(
     };
     let mut up = Uploader::<P>::default();
     let mut rows = 0usize;
+    // Drawn on a terminal only; hidden when the output is a file or a pipe.
+    let bar = indicatif::ProgressBar::new(data.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {percent}% {eta}")
+            .expect("valid template"),
+    );
+    bar.set_message(file.clone());
     for result in reader.records() {
         rows += 1;
+        if rows.is_multiple_of(1024)
+            && let Ok(r) = &result
+            && let Some(p) = r.position()
+        {
+            bar.set_position(p.byte());
+        }
         let record = match result {
             Ok(r) => r,
             Err(e) => {
@@ -333,6 +346,7 @@ async fn import_rows<P: super::Upload>(
         }
     }
     up.flush(client, report).await?;
+    bar.finish_and_clear();
     report.notes.push(format!("{file}: {rows} rows read"));
     Ok(())
 }

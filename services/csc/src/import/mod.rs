@@ -5,6 +5,7 @@
 
 mod cin;
 mod local;
+pub mod ssda903;
 
 pub use cin::{import as import_cin, la_and_year as cin_la_and_year};
 pub use local::{import_contacts, import_costs, import_feedback, import_missing, import_strategy};
@@ -16,6 +17,7 @@ use csc_proto::{
     common::BatchUpsertResponse,
     finance::{self as fpb, finance_service_client::FinanceServiceClient},
     frontdoor::{self as pb, front_door_service_client::FrontDoorServiceClient},
+    placements::{self as lpb, placements_service_client::PlacementsServiceClient},
     protection::{self as ppb, protection_service_client::ProtectionServiceClient},
 };
 use tonic::{Code, Status, transport::Channel};
@@ -26,6 +28,7 @@ use crate::ClientAddrs;
 pub type FrontDoorClient = FrontDoorServiceClient<Channel>;
 pub type FinanceClient = FinanceServiceClient<Channel>;
 pub type ProtectionClient = ProtectionServiceClient<Channel>;
+pub type PlacementsClient = PlacementsServiceClient<Channel>;
 
 /// The services a CIN census feeds: the front door (referrals, assessments, S47 enquiries,
 /// ICPCs) and child protection (CIN plans, CP plans and their reviews).
@@ -75,6 +78,23 @@ pub enum ImportCommand {
         file: PathBuf,
         #[arg(long)]
         la: Option<String>,
+        #[command(flatten)]
+        opts: ImportOpts,
+    },
+    /// An SSDA903 return: a folder of its CSV tables, one table, or the XML export. Children,
+    /// episodes, social worker episodes and reviews go to the looked-after children service,
+    /// missing episodes to child protection. Import several years oldest first.
+    #[command(name = "903")]
+    Ssda903 {
+        /// A folder of 903 CSV tables, one CSV table, or a 903 XML file.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// LA code to file the records under (a 903 does not name its LA).
+        #[arg(long)]
+        la: Option<String>,
+        /// The return's collection year, for the report.
+        #[arg(long)]
+        year: Option<i32>,
         #[command(flatten)]
         opts: ImportOpts,
     },
@@ -137,6 +157,21 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             local::import_strategy(&mut client, &file, la.as_deref(), &mut report).await?;
             (report, opts)
         }
+        ImportCommand::Ssda903 {
+            paths,
+            la,
+            year,
+            opts,
+        } => {
+            let la = ssda903::la_flag(la.as_deref())?;
+            let mut clients = ssda903::Clients903::connect(&opts.addrs).await?;
+            let mut report = Report::default();
+            for p in &paths {
+                ssda903::import(&mut clients, p, &la, year, &mut report).await?;
+            }
+            ssda903::history_warnings(&mut clients.placements, &la, &mut report).await?;
+            (report, opts)
+        }
         ImportCommand::Missing { file, la, opts } => {
             let mut client = connect_protection(&opts.addrs.protection).await?;
             let mut report = Report::default();
@@ -189,6 +224,14 @@ pub async fn connect_finance(addr: &str) -> anyhow::Result<FinanceClient> {
 pub async fn connect_protection(addr: &str) -> anyhow::Result<ProtectionClient> {
     Ok(
         ProtectionServiceClient::new(channel(addr, "child protection").await?)
+            .max_decoding_message_size(csc_runtime::MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(csc_runtime::MAX_MESSAGE_BYTES),
+    )
+}
+
+pub async fn connect_placements(addr: &str) -> anyhow::Result<PlacementsClient> {
+    Ok(
+        PlacementsServiceClient::new(channel(addr, "looked-after children").await?)
             .max_decoding_message_size(csc_runtime::MAX_MESSAGE_BYTES)
             .max_encoding_message_size(csc_runtime::MAX_MESSAGE_BYTES),
     )
@@ -476,6 +519,34 @@ upload!(
     batch_upsert_feedback
 );
 upload!(
+    PlacementsClient,
+    lpb::Child,
+    "children",
+    BatchUpsertChildrenRequest,
+    batch_upsert_children
+);
+upload!(
+    PlacementsClient,
+    lpb::Episode,
+    "episodes",
+    BatchUpsertEpisodesRequest,
+    batch_upsert_episodes
+);
+upload!(
+    PlacementsClient,
+    lpb::SocialWorkerAllocation,
+    "social worker allocations",
+    BatchUpsertSocialWorkerAllocationsRequest,
+    batch_upsert_social_worker_allocations
+);
+upload!(
+    PlacementsClient,
+    lpb::Review,
+    "CLA reviews",
+    BatchUpsertReviewsRequest,
+    batch_upsert_reviews
+);
+upload!(
     FinanceClient,
     fpb::Commitment,
     "commitments",
@@ -542,6 +613,9 @@ impl<P: Upload> Uploader<P> {
                         return Err(describe_status(status)
                             .context(format!("the service refused a batch of {}", P::KIND)));
                     }
+                    // "same key as records[3]" names the batch's record 3: say where it came from.
+                    let locations: Vec<String> =
+                        pending.iter().map(|(_, o)| o.location.clone()).collect();
                     let mut keep = Vec::with_capacity(pending.len());
                     for (i, (r, origin)) in pending.into_iter().enumerate() {
                         match by_index.get(&i) {
@@ -550,7 +624,7 @@ impl<P: Upload> Uploader<P> {
                                 P::KIND,
                                 &origin.child_id,
                                 problems.iter().map(|(field, reason)| {
-                                    (origin.source_of(field), reason.clone())
+                                    (origin.source_of(field), name_records(reason, &locations))
                                 }),
                             ),
                         }
@@ -593,6 +667,28 @@ async fn send_with_retry<P: Upload>(
     }
 }
 
+/// `reason` with each `records[N]` it mentions replaced by where record N came from.
+fn name_records(reason: &str, locations: &[String]) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let mut rest = reason;
+    while let Some(at) = rest.find("records[") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "records[".len()..];
+        match after.split_once(']') {
+            Some((n, tail)) if n.parse::<usize>().is_ok_and(|n| n < locations.len()) => {
+                out.push_str(&locations[n.parse::<usize>().expect("checked")]);
+                rest = tail;
+            }
+            _ => {
+                out.push_str("records[");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// BadRequest field violations grouped by record index: `records[17].source` → (17, "source").
 fn record_violations(status: &Status) -> BTreeMap<usize, Vec<(String, String)>> {
     let mut out: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
@@ -614,6 +710,19 @@ fn record_violations(status: &Status) -> BTreeMap<usize, Vec<(String, String)>> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_repeated_key_names_the_line_it_repeats() {
+        let locations = vec!["f.csv line 2".to_owned(), "f.csv line 3".to_owned()];
+        assert_eq!(
+            name_records("same key as records[1] but different content", &locations),
+            "same key as f.csv line 3 but different content"
+        );
+        assert_eq!(
+            name_records("records[9] and records[x]", &locations),
+            "records[9] and records[x]"
+        );
+    }
 
     #[test]
     fn violations_are_grouped_by_record_and_mapped_to_their_source() {

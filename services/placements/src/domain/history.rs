@@ -69,6 +69,12 @@ impl Placement<'_> {
 pub struct Warning {
     pub child_id: String,
     pub date: NaiveDate,
+    /// `starts_mid_period` (the earliest episode held is not RNE S: the child was looked after
+    /// before the returns imported), `no_start` (a period of care after an ending does not start
+    /// with RNE S), `gap` (an episode ended X1 and the next starts later, or nothing follows),
+    /// `overlap`, `open_overlap` (an episode starts while an earlier one is open), `s_continues`
+    /// (RNE S on an episode that continues a chain).
+    pub kind: &'static str,
     pub message: String,
 }
 
@@ -116,10 +122,11 @@ pub fn derive<'a>(episodes: &[&'a Episode]) -> History<'a> {
     eps.sort_by_key(|e| e.decom);
     let mut h = History::default();
     let mut chains: Vec<Vec<&Episode>> = Vec::new();
-    let warn = |h: &mut History<'_>, e: &Episode, message: String| {
+    let warn = |h: &mut History<'_>, e: &Episode, kind: &'static str, message: String| {
         h.warnings.push(Warning {
             child_id: e.child_id.clone(),
             date: e.decom,
+            kind,
             message,
         })
     };
@@ -133,6 +140,7 @@ pub fn derive<'a>(episodes: &[&'a Episode]) -> History<'a> {
                 warn(
                     &mut h,
                     e,
+                    "s_continues",
                     format!(
                         "episode starting {} has RNE S but continues the period of care (the episode before ended X1 that day); taken as a continuation",
                         e.decom
@@ -147,14 +155,16 @@ pub fn derive<'a>(episodes: &[&'a Episode]) -> History<'a> {
                 None => warn(
                     &mut h,
                     e,
+                    "open_overlap",
                     format!(
-                        "episode starting {} begins while the episode starting {} has not ended; the earlier period of care is taken to end when this one starts",
+                        "episode starting {} begins while the episode starting {} has not ended (no DEC); both are kept as recorded, so the earlier one stays open",
                         e.decom, prev.decom
                     ),
                 ),
                 Some(d) if d > e.decom => warn(
                     &mut h,
                     e,
+                    "overlap",
                     format!(
                         "episode starting {} overlaps the episode {} to {}",
                         e.decom, prev.decom, d
@@ -163,6 +173,7 @@ pub fn derive<'a>(episodes: &[&'a Episode]) -> History<'a> {
                 Some(d) if prev.rec.as_deref() == Some("X1") => warn(
                     &mut h,
                     e,
+                    "gap",
                     format!(
                         "the episode starting {} ended {d} with REC X1 but the next episode starts {}; the period of care is taken to end {d}",
                         prev.decom, e.decom
@@ -172,14 +183,27 @@ pub fn derive<'a>(episodes: &[&'a Episode]) -> History<'a> {
             }
         }
         if e.rne != "S" {
-            warn(
-                &mut h,
-                e,
-                format!(
-                    "episode starting {} begins a period of care but its RNE is {:?}, not S",
-                    e.decom, e.rne
-                ),
-            );
+            if chains.is_empty() {
+                warn(
+                    &mut h,
+                    e,
+                    "starts_mid_period",
+                    format!(
+                        "the earliest episode held starts {} with RNE {:?}, not S: the child was looked after before the returns imported, and the period of care is taken to start then",
+                        e.decom, e.rne
+                    ),
+                );
+            } else {
+                warn(
+                    &mut h,
+                    e,
+                    "no_start",
+                    format!(
+                        "episode starting {} begins a period of care but its RNE is {:?}, not S",
+                        e.decom, e.rne
+                    ),
+                );
+            }
         }
         chains.push(vec![e]);
     }
@@ -191,6 +215,7 @@ pub fn derive<'a>(episodes: &[&'a Episode]) -> History<'a> {
         h.warnings.push(Warning {
             child_id: last.child_id.clone(),
             date: d,
+            kind: "gap",
             message: format!(
                 "the episode starting {} ended {d} with REC X1 but no episode starts that day; the period of care is taken to end {d}",
                 last.decom
@@ -198,16 +223,11 @@ pub fn derive<'a>(episodes: &[&'a Episode]) -> History<'a> {
         });
     }
 
-    let next_starts: Vec<Option<NaiveDate>> = chains
-        .iter()
-        .skip(1)
-        .map(|c| Some(c[0].decom))
-        .chain([None])
-        .collect();
-    for (chain, next_start) in chains.into_iter().zip(next_starts) {
+    for chain in chains {
         let last = chain.last().expect("chains are not empty");
-        // An open episode followed by another period (warned above): that period's start ends it.
-        let end = last.dec.or(next_start);
+        // An open episode followed by another period (warned above) stays open, as recorded:
+        // MEASURES.md's stocks count what has not ended.
+        let end = last.dec;
         let start = chain[0].decom;
         let mut placements: Vec<Placement<'_>> = Vec::new();
         for (j, e) in chain.iter().enumerate() {
@@ -382,8 +402,24 @@ mod tests {
         assert_eq!(h.warnings.len(), 3, "{messages:#?}");
         assert!(messages[0].contains("REC X1 but the next episode starts 2017-03-10"));
         assert!(messages[1].contains("not S"));
+        let kinds: Vec<&str> = h.warnings.iter().map(|w| w.kind).collect();
+        assert_eq!(kinds, ["gap", "no_start", "no_start"]);
         assert!(messages[2].contains("\"T\", not S"));
         assert_eq!(h.warnings[2].date, d(2017, 9, 1));
         assert_eq!(h.periods[0].end, Some(d(2017, 3, 1)));
+    }
+
+    #[test]
+    fn an_open_episode_followed_by_another_stays_open_as_recorded() {
+        let eps = [
+            ep(d(2017, 1, 1), "S", "U4", None, "", ""),
+            ep(d(2017, 6, 1), "S", "K2", Some(d(2017, 9, 1)), "E13", ""),
+        ];
+        let refs: Vec<&Episode> = eps.iter().collect();
+        let h = derive(&refs);
+        assert_eq!(h.periods.len(), 2);
+        assert_eq!(h.periods[0].end, None);
+        assert_eq!(h.warnings[0].kind, "open_overlap");
+        assert!(h.period_at(d(2018, 3, 31)).is_some(), "still looked after");
     }
 }

@@ -1,0 +1,93 @@
+//! Storage of looked-after children's records: the entities, how each record kind maps to its
+//! table, and what the measures of a period load. Upsert, get, list and delete are the suite's
+//! generic store (`csc_runtime::store`), the same for every service.
+
+pub mod entities;
+mod records;
+
+use chrono::NaiveDate;
+use csc_core::{LaCode, Period, sub_months};
+use csc_runtime::Error;
+use csc_runtime::store::load;
+use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
+
+use crate::domain::{Episode, PlacementsData};
+
+pub use csc_runtime::store::{
+    BatchOutcome, StoredRecord, batch_upsert, dedupe_batch, delete, get, list,
+};
+
+/// The children with an episode that had not ended by `from` and had started by `to`: everyone
+/// whose history can reach a measure of a period (looked after at its end, or starting or ending
+/// a period of care, or moving, within its 12 months).
+fn children_active(la: LaCode, from: NaiveDate, to: NaiveDate) -> SelectStatement {
+    use entities::episode::Column::*;
+    Query::select()
+        .column(ChildId)
+        .from(entities::episode::Entity)
+        .and_where(LaCode.eq(la.as_str()))
+        .and_where(Decom.lte(to))
+        .cond_where(Condition::any().add(Dec.is_null()).add(Dec.gte(from)))
+        .to_owned()
+}
+
+/// Loads what the measures of `period` need: the whole episode history and the header of every
+/// child active in the 12 months to the period's end (or in the period, for a whole year), and
+/// social worker allocations that had not ended two years before the end.
+pub async fn load_for_period<C: ConnectionTrait + Sync>(
+    db: &C,
+    la: LaCode,
+    period: &Period,
+) -> Result<PlacementsData, Error> {
+    use entities::*;
+    let end = period.end();
+    let from = period.w12_start().min(period.start());
+    let episodes = load(
+        db,
+        la,
+        Condition::all().add(episode::Column::ChildId.in_subquery(children_active(la, from, end))),
+    );
+    let children = load(
+        db,
+        la,
+        Condition::all().add(child::Column::ChildId.in_subquery(children_active(la, from, end))),
+    );
+    let sw_allocations = load(
+        db,
+        la,
+        Condition::all()
+            .add(sw_allocation::Column::StartDate.lte(end))
+            .add(
+                Condition::any()
+                    .add(sw_allocation::Column::EndDate.is_null())
+                    .add(sw_allocation::Column::EndDate.gte(sub_months(end, 24).min(from))),
+            ),
+    );
+    let (episodes, children, sw_allocations) =
+        tokio::try_join!(episodes, children, sw_allocations)?;
+    Ok(PlacementsData {
+        children,
+        episodes,
+        sw_allocations,
+    })
+}
+
+/// One child's episodes.
+pub async fn episodes_of(
+    db: &impl ConnectionTrait,
+    la: LaCode,
+    child_id: &str,
+) -> Result<Vec<Episode>, Error> {
+    load(
+        db,
+        la,
+        Condition::all().add(entities::episode::Column::ChildId.eq(child_id)),
+    )
+    .await
+}
+
+/// Every episode of an LA.
+pub async fn all_episodes(db: &impl ConnectionTrait, la: LaCode) -> Result<Vec<Episode>, Error> {
+    load(db, la, Condition::all()).await
+}

@@ -1,0 +1,265 @@
+//! How each record kind maps to its table: key and value columns, and model ↔ domain conversion.
+
+use csc_runtime::Error;
+use csc_runtime::store::{StoredRecord, after_child_date, child_date_filter, stored_la as la};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition};
+
+use super::entities::*;
+use crate::domain::{
+    Child, ChildDateKey, ChildKey, ClaReview, Episode, Sex, SwAllocation, SwAllocationKey,
+};
+
+impl StoredRecord for Child {
+    type Entity = child::Entity;
+    type Model = child::Model;
+    type Active = child::ActiveModel;
+    type Key = ChildKey;
+
+    fn key_columns() -> Vec<child::Column> {
+        vec![child::Column::LaCode, child::Column::ChildId]
+    }
+    fn value_columns() -> Vec<child::Column> {
+        use child::Column::*;
+        vec![Sex, DateOfBirth, Ethnicity, Upn]
+    }
+    fn la_column() -> child::Column {
+        child::Column::LaCode
+    }
+    fn child_column() -> child::Column {
+        child::Column::ChildId
+    }
+    fn key(&self) -> ChildKey {
+        Child::key(self)
+    }
+    fn key_filter(k: &ChildKey) -> Condition {
+        Condition::all()
+            .add(child::Column::LaCode.eq(k.la_code.as_str()))
+            .add(child::Column::ChildId.eq(k.child_id.as_str()))
+    }
+    fn after(k: &ChildKey) -> Condition {
+        Condition::all().add(child::Column::ChildId.gt(k.child_id.as_str()))
+    }
+    fn to_active(&self) -> child::ActiveModel {
+        child::ActiveModel {
+            la_code: Set(self.la_code.to_string()),
+            child_id: Set(self.child_id.clone()),
+            sex: Set(self.sex.key().to_owned()),
+            date_of_birth: Set(self.date_of_birth),
+            ethnicity: Set(self.ethnicity.clone()),
+            upn: Set(self.upn.clone()),
+        }
+    }
+    fn from_model(m: child::Model) -> Result<Self, Error> {
+        Ok(Child {
+            la_code: la(&m.la_code)?,
+            sex: Sex::from_key(&m.sex)
+                .ok_or_else(|| Error::Internal(format!("stored sex {:?}", m.sex)))?,
+            child_id: m.child_id,
+            date_of_birth: m.date_of_birth,
+            ethnicity: m.ethnicity,
+            upn: m.upn,
+        })
+    }
+}
+
+impl StoredRecord for Episode {
+    type Entity = episode::Entity;
+    type Model = episode::Model;
+    type Active = episode::ActiveModel;
+    type Key = ChildDateKey;
+
+    fn key_columns() -> Vec<episode::Column> {
+        use episode::Column::*;
+        vec![LaCode, ChildId, Decom]
+    }
+    fn value_columns() -> Vec<episode::Column> {
+        use episode::Column::*;
+        vec![
+            Rne,
+            LegalStatus,
+            Cin,
+            Place,
+            PlaceProvider,
+            Dec,
+            Rec,
+            ReasonPlaceChange,
+            HomePost,
+            PlPost,
+            Urn,
+        ]
+    }
+    fn la_column() -> episode::Column {
+        episode::Column::LaCode
+    }
+    fn child_column() -> episode::Column {
+        episode::Column::ChildId
+    }
+    fn key(&self) -> ChildDateKey {
+        Episode::key(self)
+    }
+    fn key_filter(k: &ChildDateKey) -> Condition {
+        use episode::Column::*;
+        child_date_filter(LaCode, ChildId, Decom, k)
+    }
+    fn after(k: &ChildDateKey) -> Condition {
+        after_child_date(episode::Column::ChildId, episode::Column::Decom, k)
+    }
+    fn to_active(&self) -> episode::ActiveModel {
+        episode::ActiveModel {
+            la_code: Set(self.la_code.to_string()),
+            child_id: Set(self.child_id.clone()),
+            decom: Set(self.decom),
+            rne: Set(self.rne.clone()),
+            legal_status: Set(self.legal_status.clone()),
+            cin: Set(self.cin.clone()),
+            place: Set(self.place.clone()),
+            place_provider: Set(self.place_provider.clone()),
+            dec: Set(self.dec),
+            rec: Set(self.rec.clone()),
+            reason_place_change: Set(self.reason_place_change.clone()),
+            home_post: Set(self.home_post.clone()),
+            pl_post: Set(self.pl_post.clone()),
+            urn: Set(self.urn.clone()),
+        }
+    }
+    fn from_model(m: episode::Model) -> Result<Self, Error> {
+        Ok(Episode {
+            la_code: la(&m.la_code)?,
+            child_id: m.child_id,
+            decom: m.decom,
+            rne: m.rne,
+            legal_status: m.legal_status,
+            cin: m.cin,
+            place: m.place,
+            place_provider: m.place_provider,
+            dec: m.dec,
+            rec: m.rec,
+            reason_place_change: m.reason_place_change,
+            home_post: m.home_post,
+            pl_post: m.pl_post,
+            urn: m.urn,
+        })
+    }
+}
+
+impl StoredRecord for SwAllocation {
+    type Entity = sw_allocation::Entity;
+    type Model = sw_allocation::Model;
+    type Active = sw_allocation::ActiveModel;
+    type Key = SwAllocationKey;
+
+    fn key_columns() -> Vec<sw_allocation::Column> {
+        use sw_allocation::Column::*;
+        vec![LaCode, ChildId, SwId, StartDate]
+    }
+    fn value_columns() -> Vec<sw_allocation::Column> {
+        vec![
+            sw_allocation::Column::EndDate,
+            sw_allocation::Column::Reason,
+        ]
+    }
+    fn la_column() -> sw_allocation::Column {
+        sw_allocation::Column::LaCode
+    }
+    fn child_column() -> sw_allocation::Column {
+        sw_allocation::Column::ChildId
+    }
+    fn key(&self) -> SwAllocationKey {
+        SwAllocation::key(self)
+    }
+    fn key_filter(k: &SwAllocationKey) -> Condition {
+        use sw_allocation::Column::*;
+        Condition::all()
+            .add(LaCode.eq(k.la_code.as_str()))
+            .add(ChildId.eq(k.child_id.as_str()))
+            .add(SwId.eq(k.sw_id.as_str()))
+            .add(StartDate.eq(k.start_date))
+    }
+    fn after(k: &SwAllocationKey) -> Condition {
+        use sw_allocation::Column::*;
+        Condition::any()
+            .add(ChildId.gt(k.child_id.as_str()))
+            .add(
+                Condition::all()
+                    .add(ChildId.eq(k.child_id.as_str()))
+                    .add(SwId.gt(k.sw_id.as_str())),
+            )
+            .add(
+                Condition::all()
+                    .add(ChildId.eq(k.child_id.as_str()))
+                    .add(SwId.eq(k.sw_id.as_str()))
+                    .add(StartDate.gt(k.start_date)),
+            )
+    }
+    fn to_active(&self) -> sw_allocation::ActiveModel {
+        sw_allocation::ActiveModel {
+            la_code: Set(self.la_code.to_string()),
+            child_id: Set(self.child_id.clone()),
+            sw_id: Set(self.sw_id.clone()),
+            start_date: Set(self.start_date),
+            end_date: Set(self.end_date),
+            reason: Set(self.reason.clone()),
+        }
+    }
+    fn from_model(m: sw_allocation::Model) -> Result<Self, Error> {
+        Ok(SwAllocation {
+            la_code: la(&m.la_code)?,
+            child_id: m.child_id,
+            sw_id: m.sw_id,
+            start_date: m.start_date,
+            end_date: m.end_date,
+            reason: m.reason,
+        })
+    }
+}
+
+impl StoredRecord for ClaReview {
+    type Entity = cla_review::Entity;
+    type Model = cla_review::Model;
+    type Active = cla_review::ActiveModel;
+    type Key = ChildDateKey;
+
+    fn key_columns() -> Vec<cla_review::Column> {
+        use cla_review::Column::*;
+        vec![LaCode, ChildId, ReviewDate]
+    }
+    fn value_columns() -> Vec<cla_review::Column> {
+        vec![cla_review::Column::ReviewCode]
+    }
+    fn la_column() -> cla_review::Column {
+        cla_review::Column::LaCode
+    }
+    fn child_column() -> cla_review::Column {
+        cla_review::Column::ChildId
+    }
+    fn key(&self) -> ChildDateKey {
+        ClaReview::key(self)
+    }
+    fn key_filter(k: &ChildDateKey) -> Condition {
+        use cla_review::Column::*;
+        child_date_filter(LaCode, ChildId, ReviewDate, k)
+    }
+    fn after(k: &ChildDateKey) -> Condition {
+        after_child_date(
+            cla_review::Column::ChildId,
+            cla_review::Column::ReviewDate,
+            k,
+        )
+    }
+    fn to_active(&self) -> cla_review::ActiveModel {
+        cla_review::ActiveModel {
+            la_code: Set(self.la_code.to_string()),
+            child_id: Set(self.child_id.clone()),
+            review_date: Set(self.review_date),
+            review_code: Set(self.review_code.clone()),
+        }
+    }
+    fn from_model(m: cla_review::Model) -> Result<Self, Error> {
+        Ok(ClaReview {
+            la_code: la(&m.la_code)?,
+            child_id: m.child_id,
+            review_date: m.review_date,
+            review_code: m.review_code,
+        })
+    }
+}
