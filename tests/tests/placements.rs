@@ -513,3 +513,70 @@ async fn a_child_s_care_history_and_warnings_through_the_api() {
         s.stop().await;
     }
 }
+
+#[tokio::test]
+async fn what_real_903_files_contain_is_tolerated_and_bad_rows_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    // A BOM, CRLF, blank trailing columns, sex as letters and digits, codes of every year.
+    std::fs::write(
+        dir.path().join("Header_2024.csv"),
+        "\u{feff}CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB,,\r\n\
+         A1,M,01/02/2010,WBRI,,,,,\r\n\
+         A2,2,2011-03-04,WBRI,,,,,\r\n\
+         A3,X,01/02/2010,WBRI,,,,,\r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("903 episodes.CSV"),
+        "\u{feff}CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN,\r\n\
+         A1,01/04/2023,S,C2,N1,H5,PR1,01/06/2024,X1,CREQB,,,,\r\n\
+         A1,01/06/2024,P,C2,N1,K3,PR1,01/09/2025,X1,,,,,\r\n\
+         A1,01/09/2025,P,C2,N1,Z11,PR4,,,,,,,\r\n\
+         A2,01/04/2017,S,V2,N2,P2,PR0,31/12/2019,E11,,,,,\r\n\
+         A2,01/01/2020,S,C1,N2,Q9,PR0,,,,,,,\r\n\
+         A2,31/02/2020,S,C1,N2,U4,PR0,,,,,,,\r\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a table").unwrap();
+    for b in backends().await {
+        let s = Suite::start(&b).await;
+        let mut clients = s.clients().await;
+        let mut report = Report::default();
+        ssda903::import(&mut clients, dir.path(), "885", Some(2025), &mut report)
+            .await
+            .unwrap();
+        assert_eq!(tally(&report, "children"), (3, 2, 0, 1), "{}", b.name);
+        assert_eq!(tally(&report, "episodes"), (6, 4, 0, 2));
+        let named = |line: u32, column: &str, what: &str| {
+            let needle = format!("line {line} column {column}");
+            assert!(
+                report
+                    .rejected
+                    .iter()
+                    .any(|p| p.source.contains(&needle) && p.reason.contains(what)),
+                "no rejection at {needle} saying {what:?}: {:#?}",
+                report.rejected
+            );
+        };
+        named(4, "SEX", "\"X\"");
+        named(6, "PLACE", "\"Q9\"");
+        named(7, "DECOM", "not a date");
+        assert!(report.notes.iter().any(|n| n.contains("notes.txt")));
+        let got = clients
+            .placements
+            .get_child(pb::ChildKey {
+                la_code: "885".into(),
+                child_id: "A1".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            (got.sex, got.date_of_birth.as_str()),
+            (pb::Sex::Male as i32, "2010-02-01")
+        );
+        let ms = measures(&mut clients.placements, "885", "2025-26-Q3").await;
+        assert_eq!(count(&ms, "placements.cla_at_end"), 1);
+        s.stop().await;
+    }
+}

@@ -43,11 +43,7 @@ pub async fn load_for_period<C: ConnectionTrait + Sync>(
     use entities::*;
     let end = period.end();
     let from = period.w12_start().min(period.start());
-    let episodes = load(
-        db,
-        la,
-        Condition::all().add(episode::Column::ChildId.in_subquery(children_active(la, from, end))),
-    );
+    let episodes = episodes_for_measures(db, la, from, end);
     let children = load(
         db,
         la,
@@ -71,6 +67,68 @@ pub async fn load_for_period<C: ConnectionTrait + Sync>(
         episodes,
         sw_allocations,
     })
+}
+
+/// The episodes of the children active in `[from, to]` that started by `to`, with only the
+/// columns the measures read (postcodes, URN, provider and need are left empty): decoding rows
+/// is most of a measure's time, and this halves it.
+async fn episodes_for_measures(
+    db: &impl ConnectionTrait,
+    la: LaCode,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Episode>, Error> {
+    use entities::episode::{Column::*, Entity};
+    use sea_orm::{EntityTrait, QueryFilter, QuerySelect};
+    type Row = (
+        String,
+        NaiveDate,
+        String,
+        String,
+        String,
+        Option<NaiveDate>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = Entity::find()
+        .select_only()
+        .columns([
+            ChildId,
+            Decom,
+            Rne,
+            LegalStatus,
+            Place,
+            Dec,
+            Rec,
+            ReasonPlaceChange,
+        ])
+        .filter(LaCode.eq(la.as_str()))
+        .filter(Decom.lte(to))
+        .filter(ChildId.in_subquery(children_active(la, from, to)))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(child_id, decom, rne, legal_status, place, dec, rec, reason_place_change)| Episode {
+                la_code: la,
+                child_id,
+                decom,
+                rne,
+                legal_status,
+                cin: None,
+                place,
+                place_provider: None,
+                dec,
+                rec,
+                reason_place_change,
+                home_post: None,
+                pl_post: None,
+                urn: None,
+            },
+        )
+        .collect())
 }
 
 /// One child's episodes.
