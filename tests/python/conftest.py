@@ -45,6 +45,12 @@ def protection():
     yield from serve("protection")
 
 
+@pytest.fixture(scope="module")
+def placements():
+    """Address of a freshly started looked-after children service on its own SQLite file."""
+    yield from serve("placements")
+
+
 def serve(service):
     with tempfile.TemporaryDirectory() as tmp:
         addr = f"127.0.0.1:{free_port()}"

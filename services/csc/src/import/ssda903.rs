@@ -522,7 +522,15 @@ async fn import_xml(
     let mut reviews = Uploader::<lpb::Review>::default();
     let mut missing = Vec::new();
     let n = children.len();
+    // Drawn on a terminal only.
+    let bar = indicatif::ProgressBar::new(n as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} children {eta}")
+            .expect("valid template"),
+    );
+    bar.set_message(path.display().to_string());
     for (i, node) in children {
+        bar.inc(1);
         let recs = xml_child(la, i, &node, report);
         for (path, text) in &node.stray {
             report.warn(
@@ -545,6 +553,7 @@ async fn import_xml(
         }
         missing.extend(recs.missing);
     }
+    bar.finish_and_clear();
     headers.flush(&mut clients.placements, report).await?;
     episodes.flush(&mut clients.placements, report).await?;
     reviews.flush(&mut clients.placements, report).await?;
