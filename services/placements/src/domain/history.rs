@@ -31,6 +31,20 @@ impl PeriodOfCare<'_> {
             .find(|p| p.start <= d && p.end.is_none_or(|e| e > d))
     }
 
+    /// Started as MEASURES.md says a period of care starts: at an episode with RNE S (not at the
+    /// earliest episode held of a child looked after before the data begin, nor after a gap).
+    pub fn started(&self) -> bool {
+        self.episodes.first().is_some_and(|e| e.rne == "S")
+    }
+
+    /// The day it ended, if it ended as MEASURES.md says a period of care ends: at an episode
+    /// whose REC is not X1 (an episode that ended X1 with nothing after it is a gap in the data,
+    /// not a child leaving care).
+    pub fn ceased(&self) -> Option<NaiveDate> {
+        let last = self.episodes.last()?;
+        self.end.filter(|_| last.rec.as_deref() != Some("X1"))
+    }
+
     /// The episode open at the end of `d`.
     pub fn episode_at(&self, d: NaiveDate) -> Option<&Episode> {
         self.episodes.iter().copied().find(|e| e.open_at(d))

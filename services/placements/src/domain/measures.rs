@@ -100,13 +100,15 @@ pub fn compute(period: &Period, data: &PlacementsData) -> Vec<Measure> {
     out.push(Measure::count(
         "placements.cla_started",
         "Periods of care started",
-        periods().filter(|p| period.contains(p.start)).count() as i64,
+        periods()
+            .filter(|p| p.started() && period.contains(p.start))
+            .count() as i64,
     ));
     out.push(Measure::count(
         "placements.cla_ceased",
         "Periods of care ended",
         periods()
-            .filter(|p| p.end.is_some_and(|e| period.contains(e)))
+            .filter(|p| p.ceased().is_some_and(|e| period.contains(e)))
             .count() as i64,
     ));
 
@@ -236,7 +238,7 @@ pub fn compute(period: &Period, data: &PlacementsData) -> Vec<Measure> {
     // Duration of care at exit, for periods ended in the 12 months.
     let mut durations = [0i64; 3];
     for p in periods() {
-        let Some(e) = p.end.filter(|e| w12 <= *e && *e <= end) else {
+        let Some(e) = p.ceased().filter(|e| w12 <= *e && *e <= end) else {
             continue;
         };
         let band = if e < add_months(p.start, 12) {
@@ -575,5 +577,41 @@ mod tests {
             ),
             (1, 1, 1, 1, 2)
         );
+    }
+
+    #[test]
+    fn only_periods_started_with_rne_s_and_ended_without_x1_are_starts_and_exits() {
+        let data = PlacementsData {
+            episodes: vec![
+                // Looked after before the data begin: the earliest episode held has RNE P.
+                ep(
+                    "A",
+                    d(2018, 4, 10),
+                    "P",
+                    "U4",
+                    Some(d(2018, 5, 1)),
+                    "E11",
+                    "",
+                ),
+                // Ended X1 with nothing after: a gap in the data, not an exit.
+                ep("B", d(2018, 4, 1), "S", "U4", Some(d(2018, 5, 1)), "X1", ""),
+                // Started and ended properly.
+                ep(
+                    "C",
+                    d(2018, 4, 2),
+                    "S",
+                    "U4",
+                    Some(d(2018, 6, 1)),
+                    "E13",
+                    "",
+                ),
+            ],
+            ..Default::default()
+        };
+        let ms = compute(&q("2018-19-Q1"), &data);
+        assert_eq!(count(&ms, "placements.cla_started"), 2, "B and C");
+        assert_eq!(count(&ms, "placements.cla_ceased"), 2, "A and C");
+        assert_eq!(row(&ms, "placements.duration_at_exit", "under_12m"), 2);
+        assert_eq!(count(&ms, "placements.cla_at_end"), 0);
     }
 }
