@@ -1,7 +1,7 @@
 //! The gRPC face of the service: proto ↔ domain conversion (validation happens here, once) and the
 //! tonic implementation, which only converts, calls the store or the domain, and converts back.
 
-use csc_core::{FieldCheck, Violations, codes};
+use csc_core::{ChildDateKey, FieldCheck, Violations, codes};
 use csc_proto::{common as cpb, frontdoor as pb};
 use csc_runtime::Error;
 use csc_runtime::rpc::{self, child_date_key};
@@ -231,6 +231,31 @@ fn contact_key(p: &pb::ContactKey) -> Result<ContactKey, Error> {
     Ok(c.done(k)?)
 }
 
+fn referral_key(k: &pb::ReferralKey) -> Result<ChildDateKey, Error> {
+    child_date_key(&k.la_code, &k.child_id, "referral_date", &k.referral_date)
+}
+
+fn assessment_key(k: &pb::AssessmentKey) -> Result<ChildDateKey, Error> {
+    child_date_key(&k.la_code, &k.child_id, "start_date", &k.start_date)
+}
+
+fn s47_key(k: &pb::Section47EnquiryKey) -> Result<ChildDateKey, Error> {
+    child_date_key(&k.la_code, &k.child_id, "start_date", &k.start_date)
+}
+
+fn strategy_key(k: &pb::StrategyDiscussionKey) -> Result<ChildDateKey, Error> {
+    child_date_key(
+        &k.la_code,
+        &k.child_id,
+        "discussion_date",
+        &k.discussion_date,
+    )
+}
+
+fn icpc_key(k: &pb::IcpcKey) -> Result<ChildDateKey, Error> {
+    child_date_key(&k.la_code, &k.child_id, "icpc_date", &k.icpc_date)
+}
+
 // ---- domain → proto -------------------------------------------------------------------------
 
 fn date_str(d: Option<chrono::NaiveDate>) -> String {
@@ -317,301 +342,96 @@ fn icpc_to(r: &Icpc) -> pb::Icpc {
 
 #[tonic::async_trait]
 impl pb::front_door_service_server::FrontDoorService for FrontDoor {
-    async fn batch_upsert_contacts(
-        &self,
-        req: Request<pb::BatchUpsertContactsRequest>,
-    ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
-        let r = req.get_ref();
-        rpc::upsert(
-            &self.db,
-            "BatchUpsertContacts",
-            r,
-            &r.request_id,
-            &r.records,
-            contact_from,
-        )
-        .await
-    }
-    async fn get_contact(
-        &self,
-        req: Request<pb::ContactKey>,
-    ) -> Result<Response<pb::Contact>, Status> {
-        rpc::get::<Contact, _>(&self.db, contact_key(req.get_ref()), contact_to).await
-    }
-    async fn list_contacts(
-        &self,
-        req: Request<cpb::ListRequest>,
-    ) -> Result<Response<pb::ListContactsResponse>, Status> {
-        let (records, next_page_token) =
-            rpc::list::<Contact, _>(&self.db, req.get_ref(), contact_to).await?;
-        Ok(Response::new(pb::ListContactsResponse {
-            records,
-            next_page_token,
-        }))
-    }
-    async fn delete_contact(
-        &self,
-        req: Request<pb::ContactKey>,
-    ) -> Result<Response<cpb::DeleteResponse>, Status> {
-        rpc::delete::<Contact>(&self.db, contact_key(req.get_ref())).await
-    }
-
-    async fn batch_upsert_referrals(
-        &self,
-        req: Request<pb::BatchUpsertReferralsRequest>,
-    ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
-        let r = req.get_ref();
-        rpc::upsert(
-            &self.db,
-            "BatchUpsertReferrals",
-            r,
-            &r.request_id,
-            &r.records,
-            referral_from,
-        )
-        .await
-    }
-    async fn get_referral(
-        &self,
-        req: Request<pb::ReferralKey>,
-    ) -> Result<Response<pb::Referral>, Status> {
-        let k = req.get_ref();
-        rpc::get::<Referral, _>(
-            &self.db,
-            child_date_key(&k.la_code, &k.child_id, "referral_date", &k.referral_date),
-            referral_to,
-        )
-        .await
-    }
-    async fn list_referrals(
-        &self,
-        req: Request<cpb::ListRequest>,
-    ) -> Result<Response<pb::ListReferralsResponse>, Status> {
-        let (records, next_page_token) =
-            rpc::list::<Referral, _>(&self.db, req.get_ref(), referral_to).await?;
-        Ok(Response::new(pb::ListReferralsResponse {
-            records,
-            next_page_token,
-        }))
-    }
-    async fn delete_referral(
-        &self,
-        req: Request<pb::ReferralKey>,
-    ) -> Result<Response<cpb::DeleteResponse>, Status> {
-        let k = req.get_ref();
-        rpc::delete::<Referral>(
-            &self.db,
-            child_date_key(&k.la_code, &k.child_id, "referral_date", &k.referral_date),
-        )
-        .await
-    }
-
-    async fn batch_upsert_assessments(
-        &self,
-        req: Request<pb::BatchUpsertAssessmentsRequest>,
-    ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
-        let r = req.get_ref();
-        rpc::upsert(
-            &self.db,
-            "BatchUpsertAssessments",
-            r,
-            &r.request_id,
-            &r.records,
-            assessment_from,
-        )
-        .await
-    }
-    async fn get_assessment(
-        &self,
-        req: Request<pb::AssessmentKey>,
-    ) -> Result<Response<pb::Assessment>, Status> {
-        let k = req.get_ref();
-        rpc::get::<Assessment, _>(
-            &self.db,
-            child_date_key(&k.la_code, &k.child_id, "start_date", &k.start_date),
-            assessment_to,
-        )
-        .await
-    }
-    async fn list_assessments(
-        &self,
-        req: Request<cpb::ListRequest>,
-    ) -> Result<Response<pb::ListAssessmentsResponse>, Status> {
-        let (records, next_page_token) =
-            rpc::list::<Assessment, _>(&self.db, req.get_ref(), assessment_to).await?;
-        Ok(Response::new(pb::ListAssessmentsResponse {
-            records,
-            next_page_token,
-        }))
-    }
-    async fn delete_assessment(
-        &self,
-        req: Request<pb::AssessmentKey>,
-    ) -> Result<Response<cpb::DeleteResponse>, Status> {
-        let k = req.get_ref();
-        rpc::delete::<Assessment>(
-            &self.db,
-            child_date_key(&k.la_code, &k.child_id, "start_date", &k.start_date),
-        )
-        .await
-    }
-
-    async fn batch_upsert_section47_enquiries(
-        &self,
-        req: Request<pb::BatchUpsertSection47EnquiriesRequest>,
-    ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
-        let r = req.get_ref();
-        rpc::upsert(
-            &self.db,
-            "BatchUpsertSection47Enquiries",
-            r,
-            &r.request_id,
-            &r.records,
-            s47_from,
-        )
-        .await
-    }
-    async fn get_section47_enquiry(
-        &self,
-        req: Request<pb::Section47EnquiryKey>,
-    ) -> Result<Response<pb::Section47Enquiry>, Status> {
-        let k = req.get_ref();
-        rpc::get::<Section47Enquiry, _>(
-            &self.db,
-            child_date_key(&k.la_code, &k.child_id, "start_date", &k.start_date),
-            s47_to,
-        )
-        .await
-    }
-    async fn list_section47_enquiries(
-        &self,
-        req: Request<cpb::ListRequest>,
-    ) -> Result<Response<pb::ListSection47EnquiriesResponse>, Status> {
-        let (records, next_page_token) =
-            rpc::list::<Section47Enquiry, _>(&self.db, req.get_ref(), s47_to).await?;
-        Ok(Response::new(pb::ListSection47EnquiriesResponse {
-            records,
-            next_page_token,
-        }))
-    }
-    async fn delete_section47_enquiry(
-        &self,
-        req: Request<pb::Section47EnquiryKey>,
-    ) -> Result<Response<cpb::DeleteResponse>, Status> {
-        let k = req.get_ref();
-        rpc::delete::<Section47Enquiry>(
-            &self.db,
-            child_date_key(&k.la_code, &k.child_id, "start_date", &k.start_date),
-        )
-        .await
-    }
-
-    async fn batch_upsert_strategy_discussions(
-        &self,
-        req: Request<pb::BatchUpsertStrategyDiscussionsRequest>,
-    ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
-        let r = req.get_ref();
-        rpc::upsert(
-            &self.db,
-            "BatchUpsertStrategyDiscussions",
-            r,
-            &r.request_id,
-            &r.records,
-            strategy_from,
-        )
-        .await
-    }
-    async fn get_strategy_discussion(
-        &self,
-        req: Request<pb::StrategyDiscussionKey>,
-    ) -> Result<Response<pb::StrategyDiscussion>, Status> {
-        let k = req.get_ref();
-        rpc::get::<StrategyDiscussion, _>(
-            &self.db,
-            child_date_key(
-                &k.la_code,
-                &k.child_id,
-                "discussion_date",
-                &k.discussion_date,
-            ),
-            strategy_to,
-        )
-        .await
-    }
-    async fn list_strategy_discussions(
-        &self,
-        req: Request<cpb::ListRequest>,
-    ) -> Result<Response<pb::ListStrategyDiscussionsResponse>, Status> {
-        let (records, next_page_token) =
-            rpc::list::<StrategyDiscussion, _>(&self.db, req.get_ref(), strategy_to).await?;
-        Ok(Response::new(pb::ListStrategyDiscussionsResponse {
-            records,
-            next_page_token,
-        }))
-    }
-    async fn delete_strategy_discussion(
-        &self,
-        req: Request<pb::StrategyDiscussionKey>,
-    ) -> Result<Response<cpb::DeleteResponse>, Status> {
-        let k = req.get_ref();
-        rpc::delete::<StrategyDiscussion>(
-            &self.db,
-            child_date_key(
-                &k.la_code,
-                &k.child_id,
-                "discussion_date",
-                &k.discussion_date,
-            ),
-        )
-        .await
-    }
-
-    async fn batch_upsert_icpcs(
-        &self,
-        req: Request<pb::BatchUpsertIcpcsRequest>,
-    ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
-        let r = req.get_ref();
-        rpc::upsert(
-            &self.db,
-            "BatchUpsertIcpcs",
-            r,
-            &r.request_id,
-            &r.records,
-            icpc_from,
-        )
-        .await
-    }
-    async fn get_icpc(&self, req: Request<pb::IcpcKey>) -> Result<Response<pb::Icpc>, Status> {
-        let k = req.get_ref();
-        rpc::get::<Icpc, _>(
-            &self.db,
-            child_date_key(&k.la_code, &k.child_id, "icpc_date", &k.icpc_date),
-            icpc_to,
-        )
-        .await
-    }
-    async fn list_icpcs(
-        &self,
-        req: Request<cpb::ListRequest>,
-    ) -> Result<Response<pb::ListIcpcsResponse>, Status> {
-        let (records, next_page_token) =
-            rpc::list::<Icpc, _>(&self.db, req.get_ref(), icpc_to).await?;
-        Ok(Response::new(pb::ListIcpcsResponse {
-            records,
-            next_page_token,
-        }))
-    }
-    async fn delete_icpc(
-        &self,
-        req: Request<pb::IcpcKey>,
-    ) -> Result<Response<cpb::DeleteResponse>, Status> {
-        let k = req.get_ref();
-        rpc::delete::<Icpc>(
-            &self.db,
-            child_date_key(&k.la_code, &k.child_id, "icpc_date", &k.icpc_date),
-        )
-        .await
-    }
+    csc_runtime::record_rpcs!(
+        batch_upsert_contacts,
+        pb::BatchUpsertContactsRequest,
+        "BatchUpsertContacts",
+        contact_from,
+        get_contact,
+        list_contacts,
+        pb::ListContactsResponse,
+        delete_contact,
+        pb::ContactKey,
+        contact_key,
+        Contact,
+        pb::Contact,
+        contact_to
+    );
+    csc_runtime::record_rpcs!(
+        batch_upsert_referrals,
+        pb::BatchUpsertReferralsRequest,
+        "BatchUpsertReferrals",
+        referral_from,
+        get_referral,
+        list_referrals,
+        pb::ListReferralsResponse,
+        delete_referral,
+        pb::ReferralKey,
+        referral_key,
+        Referral,
+        pb::Referral,
+        referral_to
+    );
+    csc_runtime::record_rpcs!(
+        batch_upsert_assessments,
+        pb::BatchUpsertAssessmentsRequest,
+        "BatchUpsertAssessments",
+        assessment_from,
+        get_assessment,
+        list_assessments,
+        pb::ListAssessmentsResponse,
+        delete_assessment,
+        pb::AssessmentKey,
+        assessment_key,
+        Assessment,
+        pb::Assessment,
+        assessment_to
+    );
+    csc_runtime::record_rpcs!(
+        batch_upsert_section47_enquiries,
+        pb::BatchUpsertSection47EnquiriesRequest,
+        "BatchUpsertSection47Enquiries",
+        s47_from,
+        get_section47_enquiry,
+        list_section47_enquiries,
+        pb::ListSection47EnquiriesResponse,
+        delete_section47_enquiry,
+        pb::Section47EnquiryKey,
+        s47_key,
+        Section47Enquiry,
+        pb::Section47Enquiry,
+        s47_to
+    );
+    csc_runtime::record_rpcs!(
+        batch_upsert_strategy_discussions,
+        pb::BatchUpsertStrategyDiscussionsRequest,
+        "BatchUpsertStrategyDiscussions",
+        strategy_from,
+        get_strategy_discussion,
+        list_strategy_discussions,
+        pb::ListStrategyDiscussionsResponse,
+        delete_strategy_discussion,
+        pb::StrategyDiscussionKey,
+        strategy_key,
+        StrategyDiscussion,
+        pb::StrategyDiscussion,
+        strategy_to
+    );
+    csc_runtime::record_rpcs!(
+        batch_upsert_icpcs,
+        pb::BatchUpsertIcpcsRequest,
+        "BatchUpsertIcpcs",
+        icpc_from,
+        get_icpc,
+        list_icpcs,
+        pb::ListIcpcsResponse,
+        delete_icpc,
+        pb::IcpcKey,
+        icpc_key,
+        Icpc,
+        pb::Icpc,
+        icpc_to
+    );
 
     async fn compute_measures(
         &self,

@@ -343,72 +343,16 @@ fn history_to(key: &ChildKey, h: &History<'_>) -> pb::CareHistory {
     }
 }
 
-/// The future a tonic service method returns (what `#[tonic::async_trait]` makes of an `async
-/// fn`; a macro's methods are expanded after that attribute has run, so they spell it out).
-type Reply<'a, T> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response<T>, Status>> + Send + 'a>>;
-
-/// Upsert, get, list and delete of one record kind: the same four methods for every kind.
-macro_rules! record_rpcs {
-    ($upsert:ident, $upsert_req:ty, $method:literal, $from:ident,
-     $get:ident, $list:ident, $list_resp:ident, $delete:ident,
-     $key:ty, $key_fn:ident, $rec:ty, $proto:ty, $to:ident) => {
-        fn $upsert<'a, 'b>(
-            &'a self,
-            req: Request<$upsert_req>,
-        ) -> Reply<'b, cpb::BatchUpsertResponse>
-        where
-            'a: 'b,
-            Self: 'b,
-        {
-            Box::pin(async move {
-                let r = req.get_ref();
-                rpc::upsert(&self.db, $method, r, &r.request_id, &r.records, $from).await
-            })
-        }
-        fn $get<'a, 'b>(&'a self, req: Request<$key>) -> Reply<'b, $proto>
-        where
-            'a: 'b,
-            Self: 'b,
-        {
-            Box::pin(
-                async move { rpc::get::<$rec, _>(&self.db, $key_fn(req.get_ref()), $to).await },
-            )
-        }
-        fn $list<'a, 'b>(&'a self, req: Request<cpb::ListRequest>) -> Reply<'b, pb::$list_resp>
-        where
-            'a: 'b,
-            Self: 'b,
-        {
-            Box::pin(async move {
-                let (records, next_page_token) =
-                    rpc::list::<$rec, _>(&self.db, req.get_ref(), $to).await?;
-                Ok(Response::new(pb::$list_resp {
-                    records,
-                    next_page_token,
-                }))
-            })
-        }
-        fn $delete<'a, 'b>(&'a self, req: Request<$key>) -> Reply<'b, cpb::DeleteResponse>
-        where
-            'a: 'b,
-            Self: 'b,
-        {
-            Box::pin(async move { rpc::delete::<$rec>(&self.db, $key_fn(req.get_ref())).await })
-        }
-    };
-}
-
 #[tonic::async_trait]
 impl pb::placements_service_server::PlacementsService for Placements {
-    record_rpcs!(
+    csc_runtime::record_rpcs!(
         batch_upsert_children,
         pb::BatchUpsertChildrenRequest,
         "BatchUpsertChildren",
         child_from,
         get_child,
         list_children,
-        ListChildrenResponse,
+        pb::ListChildrenResponse,
         delete_child,
         pb::ChildKey,
         child_key,
@@ -416,14 +360,14 @@ impl pb::placements_service_server::PlacementsService for Placements {
         pb::Child,
         child_to
     );
-    record_rpcs!(
+    csc_runtime::record_rpcs!(
         batch_upsert_episodes,
         pb::BatchUpsertEpisodesRequest,
         "BatchUpsertEpisodes",
         episode_from,
         get_episode,
         list_episodes,
-        ListEpisodesResponse,
+        pb::ListEpisodesResponse,
         delete_episode,
         pb::EpisodeKey,
         episode_key,
@@ -431,14 +375,14 @@ impl pb::placements_service_server::PlacementsService for Placements {
         pb::Episode,
         episode_to
     );
-    record_rpcs!(
+    csc_runtime::record_rpcs!(
         batch_upsert_social_worker_allocations,
         pb::BatchUpsertSocialWorkerAllocationsRequest,
         "BatchUpsertSocialWorkerAllocations",
         allocation_from,
         get_social_worker_allocation,
         list_social_worker_allocations,
-        ListSocialWorkerAllocationsResponse,
+        pb::ListSocialWorkerAllocationsResponse,
         delete_social_worker_allocation,
         pb::SocialWorkerAllocationKey,
         allocation_key,
@@ -446,14 +390,14 @@ impl pb::placements_service_server::PlacementsService for Placements {
         pb::SocialWorkerAllocation,
         allocation_to
     );
-    record_rpcs!(
+    csc_runtime::record_rpcs!(
         batch_upsert_reviews,
         pb::BatchUpsertReviewsRequest,
         "BatchUpsertReviews",
         review_from,
         get_review,
         list_reviews,
-        ListReviewsResponse,
+        pb::ListReviewsResponse,
         delete_review,
         pb::ReviewKey,
         review_key,

@@ -507,44 +507,21 @@ async fn merge_reviews(
 
 #[tonic::async_trait]
 impl pb::protection_service_server::ProtectionService for Protection {
-    async fn batch_upsert_cin_plans(
-        &self,
-        req: Request<pb::BatchUpsertCinPlansRequest>,
-    ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
-        let r = req.get_ref();
-        rpc::upsert(
-            &self.db,
-            "BatchUpsertCinPlans",
-            r,
-            &r.request_id,
-            &r.records,
-            cin_plan_from,
-        )
-        .await
-    }
-    async fn get_cin_plan(
-        &self,
-        req: Request<pb::PlanKey>,
-    ) -> Result<Response<pb::CinPlan>, Status> {
-        rpc::get::<CinPlan, _>(&self.db, plan_key(req.get_ref()), cin_plan_to).await
-    }
-    async fn list_cin_plans(
-        &self,
-        req: Request<cpb::ListRequest>,
-    ) -> Result<Response<pb::ListCinPlansResponse>, Status> {
-        let (records, next_page_token) =
-            rpc::list::<CinPlan, _>(&self.db, req.get_ref(), cin_plan_to).await?;
-        Ok(Response::new(pb::ListCinPlansResponse {
-            records,
-            next_page_token,
-        }))
-    }
-    async fn delete_cin_plan(
-        &self,
-        req: Request<pb::PlanKey>,
-    ) -> Result<Response<cpb::DeleteResponse>, Status> {
-        rpc::delete::<CinPlan>(&self.db, plan_key(req.get_ref())).await
-    }
+    csc_runtime::record_rpcs!(
+        batch_upsert_cin_plans,
+        pb::BatchUpsertCinPlansRequest,
+        "BatchUpsertCinPlans",
+        cin_plan_from,
+        get_cin_plan,
+        list_cin_plans,
+        pb::ListCinPlansResponse,
+        delete_cin_plan,
+        pb::PlanKey,
+        plan_key,
+        CinPlan,
+        pb::CinPlan,
+        cin_plan_to
+    );
 
     async fn batch_upsert_cp_plans(
         &self,
@@ -584,83 +561,36 @@ impl pb::protection_service_server::ProtectionService for Protection {
         rpc::delete::<CpPlan>(&self.db, plan_key(req.get_ref())).await
     }
 
-    async fn batch_upsert_missing_episodes(
-        &self,
-        req: Request<pb::BatchUpsertMissingEpisodesRequest>,
-    ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
-        let r = req.get_ref();
-        rpc::upsert(
-            &self.db,
-            "BatchUpsertMissingEpisodes",
-            r,
-            &r.request_id,
-            &r.records,
-            episode_from,
-        )
-        .await
-    }
-    async fn get_missing_episode(
-        &self,
-        req: Request<pb::MissingEpisodeKey>,
-    ) -> Result<Response<pb::MissingEpisode>, Status> {
-        rpc::get::<MissingEpisode, _>(&self.db, episode_key(req.get_ref()), episode_to).await
-    }
-    async fn list_missing_episodes(
-        &self,
-        req: Request<cpb::ListRequest>,
-    ) -> Result<Response<pb::ListMissingEpisodesResponse>, Status> {
-        let (records, next_page_token) =
-            rpc::list::<MissingEpisode, _>(&self.db, req.get_ref(), episode_to).await?;
-        Ok(Response::new(pb::ListMissingEpisodesResponse {
-            records,
-            next_page_token,
-        }))
-    }
-    async fn delete_missing_episode(
-        &self,
-        req: Request<pb::MissingEpisodeKey>,
-    ) -> Result<Response<cpb::DeleteResponse>, Status> {
-        rpc::delete::<MissingEpisode>(&self.db, episode_key(req.get_ref())).await
-    }
-
-    async fn batch_upsert_feedback(
-        &self,
-        req: Request<pb::BatchUpsertFeedbackRequest>,
-    ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
-        let r = req.get_ref();
-        rpc::upsert(
-            &self.db,
-            "BatchUpsertFeedback",
-            r,
-            &r.request_id,
-            &r.records,
-            feedback_from,
-        )
-        .await
-    }
-    async fn get_feedback(
-        &self,
-        req: Request<pb::FeedbackKey>,
-    ) -> Result<Response<pb::FeedbackResponse>, Status> {
-        rpc::get::<Feedback, _>(&self.db, feedback_key(req.get_ref()), feedback_to).await
-    }
-    async fn list_feedback(
-        &self,
-        req: Request<cpb::ListRequest>,
-    ) -> Result<Response<pb::ListFeedbackResponse>, Status> {
-        let (records, next_page_token) =
-            rpc::list::<Feedback, _>(&self.db, req.get_ref(), feedback_to).await?;
-        Ok(Response::new(pb::ListFeedbackResponse {
-            records,
-            next_page_token,
-        }))
-    }
-    async fn delete_feedback(
-        &self,
-        req: Request<pb::FeedbackKey>,
-    ) -> Result<Response<cpb::DeleteResponse>, Status> {
-        rpc::delete::<Feedback>(&self.db, feedback_key(req.get_ref())).await
-    }
+    csc_runtime::record_rpcs!(
+        batch_upsert_missing_episodes,
+        pb::BatchUpsertMissingEpisodesRequest,
+        "BatchUpsertMissingEpisodes",
+        episode_from,
+        get_missing_episode,
+        list_missing_episodes,
+        pb::ListMissingEpisodesResponse,
+        delete_missing_episode,
+        pb::MissingEpisodeKey,
+        episode_key,
+        MissingEpisode,
+        pb::MissingEpisode,
+        episode_to
+    );
+    csc_runtime::record_rpcs!(
+        batch_upsert_feedback,
+        pb::BatchUpsertFeedbackRequest,
+        "BatchUpsertFeedback",
+        feedback_from,
+        get_feedback,
+        list_feedback,
+        pb::ListFeedbackResponse,
+        delete_feedback,
+        pb::FeedbackKey,
+        feedback_key,
+        Feedback,
+        pb::FeedbackResponse,
+        feedback_to
+    );
 
     async fn list_feedback_questions(
         &self,

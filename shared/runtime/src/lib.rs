@@ -16,6 +16,8 @@ pub mod server;
 pub mod store;
 pub mod telemetry;
 
+/// For [`record_rpcs!`]: the generated API its methods name.
+pub use csc_proto;
 pub use error::{Error, Result};
 pub use server::{Shutdown, serve};
 

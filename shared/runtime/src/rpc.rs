@@ -213,3 +213,80 @@ pub fn measures_response(
             .collect(),
     })
 }
+
+/// The future a tonic service method returns: what `#[tonic::async_trait]` makes of an `async fn`.
+/// [`record_rpcs!`]'s methods are expanded after that attribute has run, so they spell it out.
+pub type Reply<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response<T>, Status>> + Send + 'a>>;
+
+/// The four methods of one record kind — batch upsert, get, list and delete — written once for
+/// every service, inside its `#[tonic::async_trait] impl …Service`:
+///
+/// ```ignore
+/// csc_runtime::record_rpcs!(
+///     batch_upsert_cin_plans, pb::BatchUpsertCinPlansRequest, "BatchUpsertCinPlans", cin_plan_from,
+///     get_cin_plan, list_cin_plans, pb::ListCinPlansResponse, delete_cin_plan,
+///     pb::PlanKey, plan_key, CinPlan, pb::CinPlan, cin_plan_to
+/// );
+/// ```
+///
+/// `upsert_from` converts a wire record (see [`upsert`]), `key_fn` a wire key into the record's
+/// key, `to` a stored record back to the wire; the service type needs a `db` field.
+#[macro_export]
+macro_rules! record_rpcs {
+    ($upsert:ident, $upsert_req:ty, $method:literal, $from:path,
+     $get:ident, $list:ident, $pbm:ident :: $list_resp:ident, $delete:ident,
+     $key:ty, $key_fn:path, $rec:ty, $proto:ty, $to:path) => {
+        fn $upsert<'a, 'b>(
+            &'a self,
+            req: tonic::Request<$upsert_req>,
+        ) -> $crate::rpc::Reply<'b, $crate::csc_proto::common::BatchUpsertResponse>
+        where
+            'a: 'b,
+            Self: 'b,
+        {
+            Box::pin(async move {
+                let r = req.get_ref();
+                $crate::rpc::upsert(&self.db, $method, r, &r.request_id, &r.records, $from).await
+            })
+        }
+        fn $get<'a, 'b>(&'a self, req: tonic::Request<$key>) -> $crate::rpc::Reply<'b, $proto>
+        where
+            'a: 'b,
+            Self: 'b,
+        {
+            Box::pin(async move {
+                $crate::rpc::get::<$rec, _>(&self.db, $key_fn(req.get_ref()), $to).await
+            })
+        }
+        fn $list<'a, 'b>(
+            &'a self,
+            req: tonic::Request<$crate::csc_proto::common::ListRequest>,
+        ) -> $crate::rpc::Reply<'b, $pbm::$list_resp>
+        where
+            'a: 'b,
+            Self: 'b,
+        {
+            Box::pin(async move {
+                let (records, next_page_token) =
+                    $crate::rpc::list::<$rec, _>(&self.db, req.get_ref(), $to).await?;
+                Ok(tonic::Response::new($pbm::$list_resp {
+                    records,
+                    next_page_token,
+                }))
+            })
+        }
+        fn $delete<'a, 'b>(
+            &'a self,
+            req: tonic::Request<$key>,
+        ) -> $crate::rpc::Reply<'b, $crate::csc_proto::common::DeleteResponse>
+        where
+            'a: 'b,
+            Self: 'b,
+        {
+            Box::pin(
+                async move { $crate::rpc::delete::<$rec>(&self.db, $key_fn(req.get_ref())).await },
+            )
+        }
+    };
+}
