@@ -15,12 +15,16 @@ async fn demo_imports_the_sample_and_keeps_its_data_in_the_data_dir() {
         cin: csc_e2e::sample("cin/fake_CIN_data.xml"),
         data_dir: Some(dir.path().to_owned()),
         period: vec!["2021-22".into()],
+        ssda903: csc_e2e::sample("ssda903"),
+        ssda903_period: "2017-18".into(),
     };
     csc::demo::run(args).await.expect("the demo runs");
-    assert!(
-        dir.path().join("frontdoor.db").exists(),
-        "the front door's SQLite file is in the data dir"
-    );
+    for service in ["frontdoor", "protection", "placements"] {
+        assert!(
+            dir.path().join(format!("{service}.db")).exists(),
+            "the {service} service's SQLite file is in the data dir"
+        );
+    }
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
-//! `csc demo`: serve every service on a fresh data directory, import a CIN census file and print
-//! the front door's and child protection's measures, all in one process and one command.
+//! `csc demo`: serve every service on a fresh data directory, import a CIN census file and an
+//! SSDA903 return, and print the front door's, child protection's and looked-after children's
+//! measures, all in one process and one command.
 
 use std::path::PathBuf;
 
@@ -19,6 +20,13 @@ pub struct DemoArgs {
     /// Periods to print (default: the census year and its last quarter).
     #[arg(long)]
     pub period: Vec<String>,
+    /// SSDA903 return to import (a folder of CSV tables, or the XML), filed under the census's
+    /// LA (default: the shared synthetic sample).
+    #[arg(long, default_value = "../shared/samples/ssda903")]
+    pub ssda903: PathBuf,
+    /// Period of the looked-after children's measures (default: the sample return's year).
+    #[arg(long, default_value = "2017-18")]
+    pub ssda903_period: String,
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
@@ -67,6 +75,20 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 crate::out(&format!("\n{}", measures::render_table(&doc)));
             }
         }
+
+        let mut clients903 = import::ssda903::Clients903::connect(&addrs).await?;
+        let mut report = import::Report::default();
+        import::ssda903::import(&mut clients903, &args.ssda903, &la.0, None, &mut report).await?;
+        import::ssda903::history_warnings(&mut clients903.placements, &la.0, &mut report).await?;
+        crate::out(&format!("\n{}", report.render_summary()));
+        let doc = measures::fetch(
+            Service::Placements,
+            addrs.of(Service::Placements),
+            &la.0,
+            &args.ssda903_period,
+        )
+        .await?;
+        crate::out(&format!("\n{}", measures::render_table(&doc)));
         anyhow::Ok(())
     }
     .await;

@@ -48,8 +48,8 @@ enum Command {
         #[command(flatten)]
         addrs: ClientAddrs,
     },
-    /// Serve everything on a fresh data directory, import a CIN census file and print the front
-    /// door's and child protection's measures: the first thing to run.
+    /// Serve everything on a fresh data directory, import a CIN census file and a 903 return, and
+    /// print the measures: the first thing to run.
     Demo(demo::DemoArgs),
     /// Measure ingest and measure speed (figures for docs/performance.md).
     Bench(bench::BenchArgs),

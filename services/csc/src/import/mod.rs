@@ -355,7 +355,21 @@ impl Report {
         });
     }
 
-    pub fn render(&self) -> String {
+    /// The notes, the counts, and how many records were refused and warned about (without
+    /// listing them: `render` does, and `--report FILE.csv` writes them).
+    pub fn render_summary(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = self.render_counts();
+        let _ = writeln!(
+            out,
+            "{} refused records and {} warnings (csc import … --report FILE.csv lists them)",
+            self.rejected.len(),
+            self.warnings.len()
+        );
+        out
+    }
+
+    fn render_counts(&self) -> String {
         use std::fmt::Write as _;
         let mut out = String::new();
         for n in &self.notes {
@@ -377,6 +391,12 @@ impl Report {
             out,
             "(accepted: new or changed records written; unchanged: already held exactly so)"
         );
+        out
+    }
+
+    pub fn render(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = self.render_counts();
         if !self.rejected.is_empty() {
             let _ = writeln!(out, "\nRejected ({}):", self.rejected.len());
             for p in &self.rejected {
