@@ -63,7 +63,7 @@ fn placement_group(place: &str) -> &'static str {
         .map_or("other", |(k, _, _)| k)
 }
 
-/// Duration bands of `placements.duration_at_exit`: (key, label, months from, months to).
+/// Duration bands of `placements.duration_at_exit`: (key, label).
 const DURATION_BANDS: &[(&str, &str)] = &[
     ("under_12m", "Under 12 months"),
     ("12_to_24m", "12 to under 24 months"),
