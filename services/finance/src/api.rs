@@ -526,13 +526,15 @@ impl pb::finance_service_server::FinanceService for Finance {
         &self,
         req: Request<cpb::ComputeMeasuresRequest>,
     ) -> Result<Response<cpb::ComputeMeasuresResponse>, Status> {
-        let (la, period) = rpc::measures_request(req.get_ref())?;
-        let (categories, _) = store::catalogue(&self.db, la).await?;
-        let commitments = store::load_for_period(&self.db, la, &period).await?;
-        Ok(rpc::measures_response(
-            la,
-            &period,
-            &domain::compute(&period, &categories, &commitments),
-        ))
+        rpc::compute_measures(
+            req.get_ref(),
+            async |la, period| {
+                let (categories, _) = store::catalogue(&self.db, la).await?;
+                let commitments = store::load_for_period(&self.db, la, period).await?;
+                Ok((categories, commitments))
+            },
+            |period, (categories, commitments)| domain::compute(period, categories, commitments),
+        )
+        .await
     }
 }

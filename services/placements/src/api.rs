@@ -447,13 +447,12 @@ impl pb::placements_service_server::PlacementsService for Placements {
         &self,
         req: Request<cpb::ComputeMeasuresRequest>,
     ) -> Result<Response<cpb::ComputeMeasuresResponse>, Status> {
-        let (la, period) = rpc::measures_request(req.get_ref())?;
-        let data = store::load_for_period(&self.db, la, &period).await?;
-        Ok(rpc::measures_response(
-            la,
-            &period,
-            &domain::compute(&period, &data),
-        ))
+        rpc::compute_measures(
+            req.get_ref(),
+            async |la, period| store::load_for_period(&self.db, la, period).await,
+            domain::compute,
+        )
+        .await
     }
 }
 

@@ -194,6 +194,18 @@ pub fn measures_request(
     }
 }
 
+/// A whole `ComputeMeasures` call: validate the LA and period, `load` what the period needs,
+/// `compute` the measures (pure), answer.
+pub async fn compute_measures<D>(
+    req: &cpb::ComputeMeasuresRequest,
+    load: impl AsyncFnOnce(LaCode, &csc_core::Period) -> Result<D, Error>,
+    compute: impl FnOnce(&csc_core::Period, &D) -> Vec<csc_core::Measure>,
+) -> Result<Response<cpb::ComputeMeasuresResponse>, Status> {
+    let (la, period) = measures_request(req)?;
+    let data = load(la, &period).await?;
+    Ok(measures_response(la, &period, &compute(&period, &data)))
+}
+
 /// A `ComputeMeasures` response.
 pub fn measures_response(
     la: LaCode,
