@@ -234,7 +234,7 @@ pub type Reply<'a, T> =
 /// The four methods of one record kind — batch upsert, get, list and delete — written once for
 /// every service, inside its `#[tonic::async_trait] impl …Service`:
 ///
-/// ```ignore
+/// ```text
 /// csc_runtime::record_rpcs!(
 ///     batch_upsert_cin_plans, pb::BatchUpsertCinPlansRequest, "BatchUpsertCinPlans", cin_plan_from,
 ///     get_cin_plan, list_cin_plans, pb::ListCinPlansResponse, delete_cin_plan,
