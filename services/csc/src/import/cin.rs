@@ -221,7 +221,7 @@ pub fn read_records(
 
 /// ISO dates pass through; day-first dates are turned into ISO; anything else is sent as written
 /// so that the service names it as malformed.
-fn date(text: &str) -> String {
+pub(super) fn date(text: &str) -> String {
     parse_date(text)
         .map(|d| d.to_string())
         .unwrap_or_else(|| text.trim().to_owned())
@@ -264,12 +264,7 @@ pub fn child_records(la: &str, index: usize, child: &Node, report: &mut Report) 
         return out;
     }
     for (path, text) in &child.stray {
-        report.warn(
-            "child",
-            &child_id,
-            path.clone(),
-            format!("stray text {text:?} outside any element value; ignored"),
-        );
+        report.warn_stray("child", &child_id, path, text);
     }
     let common = |loc: &str| Origin {
         child_id: child_id.clone(),
@@ -622,12 +617,7 @@ pub async fn import(
     }
     sender.finish(client, report, la.as_deref()).await?;
     for (p, text) in stray {
-        report.warn(
-            "file",
-            "-",
-            p,
-            format!("stray text {text:?} outside any element value; ignored"),
-        );
+        report.warn_stray("file", "-", &p, &text);
     }
     report
         .notes

@@ -30,6 +30,21 @@ impl Columns {
     }
 }
 
+/// A CSV file's header row as written, a UTF-8 BOM and surrounding spaces trimmed.
+pub(super) fn header_row(file: &str, data: impl std::io::Read) -> anyhow::Result<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(data);
+    let headers = reader
+        .headers()
+        .map_err(|e| anyhow::anyhow!("{file}: reading the header row: {e}"))?;
+    Ok(headers
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_owned())
+        .collect())
+}
+
 /// Reads a CSV file's header row. `aliases` maps another layout's column names to the documented
 /// ones (`mis_start` → `start_date` for the 903 Missing table), used where the documented name is
 /// absent.
@@ -39,17 +54,7 @@ fn header_columns(
     required: &[&str],
     aliases: &[(&str, &str)],
 ) -> anyhow::Result<Columns> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(data);
-    let headers = reader
-        .headers()
-        .map_err(|e| anyhow::anyhow!("{file}: reading the header row: {e}"))?;
-    let written: Vec<String> = headers
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_owned())
-        .collect();
+    let written = header_row(file, data)?;
     let mut columns: HashMap<String, usize> = written
         .iter()
         .enumerate()
@@ -240,6 +245,12 @@ impl Row<'_> {
         out
     }
 
+    /// The origin of a record read from columns named as its API fields.
+    fn origin_same(&self, child_id: &str, fields: &[&str]) -> Origin {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|f| (*f, *f)).collect();
+        self.origin(child_id, &pairs)
+    }
+
     /// The origin of a record read from this row: API fields map to the columns they came from.
     pub(super) fn origin(&self, child_id: &str, fields: &[(&str, &str)]) -> Origin {
         Origin {
@@ -376,14 +387,14 @@ pub async fn import_contacts(
             source: row.get("source").to_owned(),
             became_referral: row.yes_no("became_referral"),
         };
-        let origin = row.origin(
+        let origin = row.origin_same(
             &child_id,
             &[
-                ("la_code", "la_code"),
-                ("contact_id", "contact_id"),
-                ("child_id", "child_id"),
-                ("contact_date", "contact_date"),
-                ("source", "source"),
+                "la_code",
+                "contact_id",
+                "child_id",
+                "contact_date",
+                "source",
             ],
         );
         (c, origin)
@@ -410,14 +421,14 @@ pub async fn import_strategy(
             invited: row.agencies("invited"),
             attended: row.agencies("attended"),
         };
-        let origin = row.origin(
+        let origin = row.origin_same(
             &child_id,
             &[
-                ("la_code", "la_code"),
-                ("child_id", "child_id"),
-                ("discussion_date", "discussion_date"),
-                ("invited", "invited"),
-                ("attended", "attended"),
+                "la_code",
+                "child_id",
+                "discussion_date",
+                "invited",
+                "attended",
             ],
         );
         (s, origin)
@@ -479,20 +490,20 @@ pub async fn import_costs(
             provider_name: row.get("provider_name").to_owned(),
             provider_urn: row.get("provider_urn").to_owned(),
         };
-        let origin = row.origin(
+        let origin = row.origin_same(
             &child_id,
             &[
-                ("la_code", "la_code"),
-                ("child_id", "child_id"),
-                ("placement_start", "placement_start"),
-                ("start_date", "start_date"),
-                ("end_date", "end_date"),
-                ("weekly_cost_pence", "weekly_cost_pence"),
-                ("category_key", "category_key"),
-                ("place", "place"),
-                ("place_provider", "place_provider"),
-                ("provider_name", "provider_name"),
-                ("provider_urn", "provider_urn"),
+                "la_code",
+                "child_id",
+                "placement_start",
+                "start_date",
+                "end_date",
+                "weekly_cost_pence",
+                "category_key",
+                "place",
+                "place_provider",
+                "provider_name",
+                "provider_urn",
             ],
         );
         (c, origin)
@@ -563,21 +574,21 @@ pub async fn import_missing(
             interview_completed_date: row.date("interview_completed_date", false),
             interview_completed_time: row.time("interview_completed_time"),
         };
-        let origin = row.origin(
+        let origin = row.origin_same(
             &child_id,
             &[
-                ("la_code", "la_code"),
-                ("child_id", "child_id"),
-                ("start_date", "start_date"),
-                ("kind", "kind"),
-                ("absent_from", "absent_from"),
-                ("start_time", "start_time"),
-                ("end_date", "end_date"),
-                ("end_time", "end_time"),
-                ("interview_offered_date", "interview_offered_date"),
-                ("interview_outcome", "interview_outcome"),
-                ("interview_completed_date", "interview_completed_date"),
-                ("interview_completed_time", "interview_completed_time"),
+                "la_code",
+                "child_id",
+                "start_date",
+                "kind",
+                "absent_from",
+                "start_time",
+                "end_date",
+                "end_time",
+                "interview_offered_date",
+                "interview_outcome",
+                "interview_completed_date",
+                "interview_completed_time",
             ],
         );
         (e, origin)
@@ -629,16 +640,16 @@ pub async fn import_feedback(
             ),
             child_id: child_id.clone(),
         };
-        let origin = row.origin(
+        let origin = row.origin_same(
             &child_id,
             &[
-                ("la_code", "la_code"),
-                ("response_id", "response_id"),
-                ("question", "question"),
-                ("respondent", "respondent"),
-                ("response_date", "response_date"),
-                ("rating", "rating"),
-                ("child_id", "child_id"),
+                "la_code",
+                "response_id",
+                "question",
+                "respondent",
+                "response_date",
+                "rating",
+                "child_id",
             ],
         );
         (f, origin)

@@ -340,6 +340,21 @@ impl Report {
         self.reject_record(kind, child_id, [(source.into(), reason.into())]);
     }
 
+    /// Text found between XML elements (a stray word, perhaps a shifted value): ignored, said so.
+    pub fn warn_stray(&mut self, kind: &'static str, child_id: &str, path: &str, text: &str) {
+        let child_id = if child_id.is_empty() {
+            "(none)"
+        } else {
+            child_id
+        };
+        self.warn(
+            kind,
+            child_id,
+            path,
+            format!("stray text {text:?} outside any element value; ignored"),
+        );
+    }
+
     pub fn warn(
         &mut self,
         kind: &'static str,

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use csc_core::LaCode;
 use csc_proto::{common::ListRequest, placements as lpb, protection as ppb};
 
-use super::cin::{Item, Node, read_records};
-use super::local::{Row, check_la_flag, import_rows};
+use super::cin::{Item, Node, date, read_records};
+use super::local::{Row, check_la_flag, header_row, import_rows};
 use super::{Origin, PlacementsClient, ProtectionClient, Report, Uploader};
 use crate::ClientAddrs;
 
@@ -158,15 +158,10 @@ pub async fn import(
 
 /// A CSV file's column names, lower-cased, BOM and spaces trimmed.
 fn csv_columns(path: &Path) -> anyhow::Result<Vec<String>> {
-    let mut r = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
+    let file = std::fs::File::open(path)
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-    Ok(r.headers()
-        .map_err(|e| anyhow::anyhow!("{}: reading the header row: {e}", path.display()))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase())
-        .collect())
+    let written = header_row(&path.display().to_string(), std::io::BufReader::new(file))?;
+    Ok(written.iter().map(|h| h.to_ascii_lowercase()).collect())
 }
 
 async fn import_table(
@@ -342,12 +337,6 @@ struct XmlChild {
     episodes: Vec<(lpb::Episode, Origin)>,
     reviews: Vec<(lpb::Review, Origin)>,
     missing: Vec<(ppb::MissingEpisode, Origin)>,
-}
-
-fn date(text: &str) -> String {
-    csc_core::parse_date(text)
-        .map(|d| d.to_string())
-        .unwrap_or_else(|| text.trim().to_owned())
 }
 
 fn xml_child(la: &str, index: usize, node: &Node, report: &mut Report) -> XmlChild {
@@ -532,15 +521,12 @@ async fn import_xml(
     for (i, node) in children {
         bar.inc(1);
         let recs = xml_child(la, i, &node, report);
+        let child_id = node
+            .child("HEADER")
+            .map(|h| h.text_of("CHILDID"))
+            .unwrap_or_default();
         for (path, text) in &node.stray {
-            report.warn(
-                "child",
-                recs.child
-                    .as_ref()
-                    .map_or("(none)", |c| c.0.child_id.as_str()),
-                path.clone(),
-                format!("stray text {text:?} outside any element value; ignored"),
-            );
+            report.warn_stray("child", &child_id, path, text);
         }
         if let Some((c, o)) = recs.child {
             headers.push(&mut clients.placements, report, c, o).await?;
@@ -566,12 +552,7 @@ async fn import_xml(
         up.flush(client, report).await?;
     }
     for (p, text) in stray {
-        report.warn(
-            "file",
-            "-",
-            p,
-            format!("stray text {text:?} outside any element value; ignored"),
-        );
+        report.warn_stray("file", "-", &p, &text);
     }
     report
         .notes
