@@ -92,15 +92,12 @@ fn category_from(p: &pb::Category, prefix: &str) -> Result<Category, Violations>
 fn mapping_from(p: &pb::CategoryMapping, prefix: &str) -> Result<CategoryMapping, Violations> {
     let mut c = FieldCheck::new(prefix);
     let la_code = c.la_code("la_code", &p.la_code);
-    let place = c.code(
+    let place = c.required_code(
         "place",
         &p.place,
         codes::is_placement_type,
         "903 placement type (PLACE)",
     );
-    if p.place.trim().is_empty() {
-        c.fail("place", "required");
-    }
     let provider = c.code(
         "place_provider",
         &p.place_provider,
@@ -111,7 +108,7 @@ fn mapping_from(p: &pb::CategoryMapping, prefix: &str) -> Result<CategoryMapping
     let r = (|| {
         Some(CategoryMapping {
             la_code: la_code?,
-            place: place??,
+            place: place?,
             place_provider: provider?.unwrap_or_default(),
             category_key: category_key??,
             built_in: false,

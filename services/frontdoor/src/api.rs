@@ -219,16 +219,11 @@ fn icpc_from(p: &pb::Icpc, prefix: &str) -> Result<Icpc, Violations> {
 }
 
 fn contact_key(p: &pb::ContactKey) -> Result<ContactKey, Error> {
-    let mut c = FieldCheck::new("");
-    let la_code = c.la_code("la_code", &p.la_code);
-    let contact_id = c.id("contact_id", &p.contact_id);
-    let k = (|| {
-        Some(ContactKey {
-            la_code: la_code?,
-            contact_id: contact_id?,
-        })
-    })();
-    Ok(c.done(k)?)
+    let (la_code, contact_id) = rpc::la_id_key(&p.la_code, "contact_id", &p.contact_id)?;
+    Ok(ContactKey {
+        la_code,
+        contact_id,
+    })
 }
 
 fn referral_key(k: &pb::ReferralKey) -> Result<ChildDateKey, Error> {

@@ -29,26 +29,6 @@ impl Placements {
 
 // ---- proto → domain -------------------------------------------------------------------------
 
-/// A required code from a 903 list.
-fn required_code(
-    c: &mut FieldCheck<'_>,
-    field: &str,
-    v: &str,
-    known: impl Fn(&str) -> bool,
-    what: &str,
-) -> Option<String> {
-    if v.trim().is_empty() {
-        c.fail(field, "required");
-        return None;
-    }
-    c.code(field, &v.trim().to_ascii_uppercase(), known, what)?
-}
-
-/// An optional short code or reference, upper-cased where the 903 writes codes so.
-fn short_text(c: &mut FieldCheck<'_>, field: &str, v: &str, max: usize) -> Option<Option<String>> {
-    c.text(field, v, false, max)
-}
-
 fn sex_from(v: i32) -> Option<Sex> {
     match pb::Sex::try_from(v) {
         Ok(pb::Sex::Male) => Some(Sex::Male),
@@ -67,8 +47,8 @@ fn child_from(p: &pb::Child, prefix: &str) -> Result<Child, Violations> {
         c.fail("sex", "required: MALE, FEMALE or UNKNOWN");
     }
     let date_of_birth = c.date("date_of_birth", &p.date_of_birth);
-    let ethnicity = short_text(&mut c, "ethnicity", &p.ethnicity, 8);
-    let upn = short_text(&mut c, "upn", &p.upn, 16);
+    let ethnicity = c.text("ethnicity", &p.ethnicity, false, 8);
+    let upn = c.text("upn", &p.upn, false, 16);
     let r = (|| {
         Some(Child {
             la_code: la_code?,
@@ -87,17 +67,15 @@ fn episode_from(p: &pb::Episode, prefix: &str) -> Result<Episode, Violations> {
     let la_code = c.la_code("la_code", &p.la_code);
     let child_id = c.id("child_id", &p.child_id);
     let decom = c.date("decom", &p.decom);
-    let rne = required_code(
-        &mut c,
+    let rne = c.required_code(
         "rne",
-        &p.rne,
+        &p.rne.trim().to_ascii_uppercase(),
         codes::is_reason_new_episode,
         "903 reason for new episode (RNE: S, L, P, T, U or B)",
     );
-    let legal_status = required_code(
-        &mut c,
+    let legal_status = c.required_code(
         "legal_status",
-        &p.legal_status,
+        &p.legal_status.trim().to_ascii_uppercase(),
         codes::is_legal_status,
         "903 legal status (LS)",
     );
@@ -107,10 +85,9 @@ fn episode_from(p: &pb::Episode, prefix: &str) -> Result<Episode, Violations> {
         |x| x.len() == 2 && x.starts_with('N') && x.as_bytes()[1].is_ascii_digit(),
         "903 category of need (CIN: N1-N9)",
     );
-    let place = required_code(
-        &mut c,
+    let place = c.required_code(
         "place",
-        &p.place,
+        &p.place.trim().to_ascii_uppercase(),
         codes::is_placement_type,
         "903 placement type (PLACE)",
     );
@@ -128,15 +105,15 @@ fn episode_from(p: &pb::Episode, prefix: &str) -> Result<Episode, Violations> {
         codes::is_reason_episode_ceased,
         "903 reason episode ceased (REC: X1 or an E code)",
     );
-    let reason_place_change = short_text(
-        &mut c,
+    let reason_place_change = c.text(
         "reason_place_change",
         &p.reason_place_change.trim().to_ascii_uppercase(),
+        false,
         16,
     );
-    let home_post = short_text(&mut c, "home_post", &p.home_post, 10);
-    let pl_post = short_text(&mut c, "pl_post", &p.pl_post, 10);
-    let urn = short_text(&mut c, "urn", &p.urn, 20);
+    let home_post = c.text("home_post", &p.home_post, false, 10);
+    let pl_post = c.text("pl_post", &p.pl_post, false, 10);
+    let urn = c.text("urn", &p.urn, false, 20);
     let r = (|| {
         Some(Episode {
             la_code: la_code?,
@@ -174,7 +151,7 @@ fn allocation_from(
         start_date,
         "allocation's start",
     );
-    let reason = short_text(&mut c, "reason", &p.reason, 16);
+    let reason = c.text("reason", &p.reason, false, 16);
     let r = (|| {
         Some(SwAllocation {
             la_code: la_code?,
@@ -193,7 +170,7 @@ fn review_from(p: &pb::Review, prefix: &str) -> Result<ClaReview, Violations> {
     let la_code = c.la_code("la_code", &p.la_code);
     let child_id = c.id("child_id", &p.child_id);
     let review_date = c.date("review_date", &p.review_date);
-    let review_code = short_text(&mut c, "review_code", &p.review_code, 8);
+    let review_code = c.text("review_code", &p.review_code, false, 8);
     let r = (|| {
         Some(ClaReview {
             la_code: la_code?,
@@ -206,16 +183,8 @@ fn review_from(p: &pb::Review, prefix: &str) -> Result<ClaReview, Violations> {
 }
 
 fn child_key(p: &pb::ChildKey) -> Result<ChildKey, Error> {
-    let mut c = FieldCheck::new("");
-    let la_code = c.la_code("la_code", &p.la_code);
-    let child_id = c.id("child_id", &p.child_id);
-    let k = (|| {
-        Some(ChildKey {
-            la_code: la_code?,
-            child_id: child_id?,
-        })
-    })();
-    Ok(c.done(k)?)
+    let (la_code, child_id) = rpc::la_id_key(&p.la_code, "child_id", &p.child_id)?;
+    Ok(ChildKey { la_code, child_id })
 }
 
 fn episode_key(k: &pb::EpisodeKey) -> Result<ChildDateKey, Error> {
@@ -429,11 +398,12 @@ impl pb::placements_service_server::PlacementsService for Placements {
     ) -> Result<Response<pb::ListHistoryWarningsResponse>, Status> {
         let r = req.get_ref();
         let la = csc_core::LaCode::parse(&r.la_code).map_err(|e| Error::invalid("la_code", e))?;
-        let mut episodes = store::all_episodes(&self.db, la).await?;
         let child = r.child_id.trim();
-        if !child.is_empty() {
-            episodes.retain(|e| e.child_id == child);
-        }
+        let episodes = if child.is_empty() {
+            store::all_episodes(&self.db, la).await?
+        } else {
+            store::episodes_of(&self.db, la, child).await?
+        };
         let warnings = domain::warnings(&episodes);
         let (warnings, next_page_token) =
             paging::page_of(&warnings, r.page_size, &r.page_token, warning_to)?;

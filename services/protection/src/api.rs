@@ -44,17 +44,14 @@ fn category(
     v: &str,
     required: bool,
 ) -> Option<Option<String>> {
-    let t = v.trim();
-    if t.is_empty() && required {
-        c.fail(field, "required");
-        return None;
+    let v = v.trim().to_ascii_uppercase();
+    let known = |x: &str| codes::CATEGORIES_OF_ABUSE.iter().any(|(k, _)| *k == x);
+    let what = "category of abuse (expected NEG, PHY, SAB, EMO or MUL)";
+    if required {
+        c.required_code(field, &v, known, what).map(Some)
+    } else {
+        c.code(field, &v, known, what)
     }
-    c.code(
-        field,
-        &t.to_ascii_uppercase(),
-        |x| codes::CATEGORIES_OF_ABUSE.iter().any(|(k, _)| *k == x),
-        "category of abuse (expected NEG, PHY, SAB, EMO or MUL)",
-    )
 }
 
 fn cin_plan_from(p: &pb::CinPlan, prefix: &str) -> Result<CinPlan, Violations> {
@@ -372,16 +369,11 @@ fn episode_key(k: &pb::MissingEpisodeKey) -> Result<ChildDateKey, Error> {
 }
 
 fn feedback_key(p: &pb::FeedbackKey) -> Result<FeedbackKey, Error> {
-    let mut c = FieldCheck::new("");
-    let la_code = c.la_code("la_code", &p.la_code);
-    let response_id = c.id("response_id", &p.response_id);
-    let k = (|| {
-        Some(FeedbackKey {
-            la_code: la_code?,
-            response_id: response_id?,
-        })
-    })();
-    Ok(c.done(k)?)
+    let (la_code, response_id) = rpc::la_id_key(&p.la_code, "response_id", &p.response_id)?;
+    Ok(FeedbackKey {
+        la_code,
+        response_id,
+    })
 }
 
 // ---- domain → proto -------------------------------------------------------------------------

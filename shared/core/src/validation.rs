@@ -216,6 +216,21 @@ impl<'a> FieldCheck<'a> {
         }
     }
 
+    /// A code from a statutory list, required.
+    pub fn required_code(
+        &mut self,
+        field: &str,
+        v: &str,
+        known: impl Fn(&str) -> bool,
+        what: &str,
+    ) -> Option<String> {
+        if v.trim().is_empty() {
+            self.fail(field, "required");
+            return None;
+        }
+        self.code(field, v, known, what).flatten()
+    }
+
     /// `later` must not be before `earlier` (both already parsed).
     pub fn not_before(
         &mut self,
@@ -261,6 +276,14 @@ mod tests {
             c.code("place", "", |x| x == "K2", "903 placement type"),
             Some(None)
         );
+        assert_eq!(
+            c.required_code("place", " K2 ", |x| x == "K2", "903 placement type"),
+            Some("K2".to_owned())
+        );
+        assert!(
+            c.required_code("place", "", |x| x == "K2", "903 placement type")
+                .is_none()
+        );
         let fields: Vec<_> = c.violations.0.iter().map(|v| v.field.as_str()).collect();
         assert_eq!(
             fields,
@@ -271,6 +294,7 @@ mod tests {
                 "records[3].referral_date",
                 "records[3].referral_date",
                 "records[3].name",
+                "records[3].place",
                 "records[3].place"
             ]
         );

@@ -175,6 +175,16 @@ pub fn child_date_key(
     Ok(c.done(k)?)
 }
 
+/// The LA and an id of a key keyed by them (a contact id, a response id, a child), each problem
+/// named (`id_field` is the API's name for the id).
+pub fn la_id_key(la_code: &str, id_field: &str, id: &str) -> Result<(LaCode, String), Error> {
+    let mut c = FieldCheck::new("");
+    let la_code = c.la_code("la_code", la_code);
+    let id = c.id(id_field, id);
+    let k = (|| Some((la_code?, id?)))();
+    Ok(c.done(k)?)
+}
+
 /// The LA and period of a `ComputeMeasures` request, both validated (each problem named).
 pub fn measures_request(
     req: &cpb::ComputeMeasuresRequest,
