@@ -6,6 +6,7 @@ use csc::import::Report;
 use csc::import::ssda903::{self, Clients903};
 use csc::serve::Service;
 use csc_core::Period;
+use csc_core::measure::testing::count;
 use csc_e2e::{Backend, Running, backends, sample, start};
 use csc_placements::domain::{self, PlacementsData};
 use csc_proto::{common as cpb, placements as pb};
@@ -77,13 +78,6 @@ async fn measures(
     .iter()
     .map(measure_from_proto)
     .collect()
-}
-
-fn count(ms: &[csc_core::Measure], id: &str) -> i64 {
-    match ms.iter().find(|m| m.id == id).unwrap().value {
-        Some(csc_core::measure::Num::Int(n)) => n,
-        v => panic!("{id}: {v:?}"),
-    }
 }
 
 #[tokio::test]

@@ -278,6 +278,58 @@ impl Serialize for Measure {
     }
 }
 
+/// Reading computed measures by id, for tests: each helper panics with the id (and row key) when
+/// the measure is missing or not of the shape asked for.
+pub mod testing {
+    use super::{Measure, MeasureRow, Num};
+
+    pub fn measure<'a>(ms: &'a [Measure], id: &str) -> &'a Measure {
+        ms.iter()
+            .find(|m| m.id == id)
+            .unwrap_or_else(|| panic!("no measure {id}"))
+    }
+
+    fn row<'a>(ms: &'a [Measure], id: &str, key: &str) -> &'a MeasureRow {
+        measure(ms, id)
+            .row(key)
+            .unwrap_or_else(|| panic!("{id} has no row {key}"))
+    }
+
+    /// A count's value.
+    pub fn count(ms: &[Measure], id: &str) -> i64 {
+        match measure(ms, id).value {
+            Some(Num::Int(n)) => n,
+            v => panic!("{id}: {v:?} is not a count"),
+        }
+    }
+
+    /// A ratio's (numerator, denominator).
+    pub fn ratio(ms: &[Measure], id: &str) -> (i64, i64) {
+        let m = measure(ms, id);
+        match (m.numerator, m.denominator) {
+            (Some(n), Some(d)) => (n, d),
+            v => panic!("{id}: {v:?} is not a ratio"),
+        }
+    }
+
+    /// A row's count.
+    pub fn row_count(ms: &[Measure], id: &str, key: &str) -> i64 {
+        match row(ms, id, key).value {
+            Some(Num::Int(n)) => n,
+            v => panic!("{id}/{key}: {v:?} is not a count"),
+        }
+    }
+
+    /// A row's (numerator, denominator).
+    pub fn row_ratio(ms: &[Measure], id: &str, key: &str) -> (i64, i64) {
+        let r = row(ms, id, key);
+        match (r.numerator, r.denominator) {
+            (Some(n), Some(d)) => (n, d),
+            v => panic!("{id}/{key}: {v:?} is not a ratio"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -345,6 +345,7 @@ mod tests {
     use super::*;
     use crate::domain::records::AssessmentOutcome;
     use csc_core::LaCode;
+    use csc_core::measure::testing::{count, measure, ratio};
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -390,21 +391,6 @@ mod tests {
             source: "6".into(),
             became_referral,
         }
-    }
-    fn measure<'a>(ms: &'a [Measure], id: &str) -> &'a Measure {
-        ms.iter()
-            .find(|m| m.id == id)
-            .unwrap_or_else(|| panic!("no measure {id}"))
-    }
-    fn count(ms: &[Measure], id: &str) -> i64 {
-        match measure(ms, id).value {
-            Some(csc_core::measure::Num::Int(n)) => n,
-            other => panic!("{id}: {other:?}"),
-        }
-    }
-    fn ratio(ms: &[Measure], id: &str) -> (i64, i64) {
-        let m = measure(ms, id);
-        (m.numerator.unwrap(), m.denominator.unwrap())
     }
 
     #[test]

@@ -297,6 +297,7 @@ mod tests {
     use super::*;
     use crate::domain::records::Sex;
     use csc_core::LaCode;
+    use csc_core::measure::testing::{count, measure, ratio, row_count};
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -351,27 +352,6 @@ mod tests {
             start_date: start,
             end_date: end,
             reason: None,
-        }
-    }
-    fn measure<'a>(ms: &'a [Measure], id: &str) -> &'a Measure {
-        ms.iter()
-            .find(|m| m.id == id)
-            .unwrap_or_else(|| panic!("{id}"))
-    }
-    fn count(ms: &[Measure], id: &str) -> i64 {
-        match measure(ms, id).value {
-            Some(csc_core::measure::Num::Int(n)) => n,
-            v => panic!("{id}: {v:?}"),
-        }
-    }
-    fn ratio(ms: &[Measure], id: &str) -> (i64, i64) {
-        let m = measure(ms, id);
-        (m.numerator.unwrap(), m.denominator.unwrap())
-    }
-    fn row(ms: &[Measure], id: &str, key: &str) -> i64 {
-        match measure(ms, id).row(key).map(|r| r.value) {
-            Some(Some(csc_core::measure::Num::Int(n))) => n,
-            v => panic!("{id}/{key}: {v:?}"),
         }
     }
 
@@ -444,7 +424,7 @@ mod tests {
         let m = measure(&ms, "placements.moves_by_end_reason");
         let keys: Vec<&str> = m.rows.iter().map(|r| r.key.as_str()).collect();
         assert_eq!(keys, ["CHILD", "CREQB", "not_recorded", "total"]);
-        assert_eq!(row(&ms, "placements.moves_by_end_reason", "total"), 3);
+        assert_eq!(row_count(&ms, "placements.moves_by_end_reason", "total"), 3);
         assert_eq!(m.rows[0].percent, Some(33.3));
         assert_eq!(m.rows[0].label, "Child requests placement end");
     }
@@ -492,9 +472,15 @@ mod tests {
         assert_eq!(count(&ms, "placements.cla_started"), 1);
         assert_eq!(count(&ms, "placements.cla_ceased"), 2);
         // A: exactly 12 months (12_to_24m); C: 25 months.
-        assert_eq!(row(&ms, "placements.duration_at_exit", "12_to_24m"), 1);
-        assert_eq!(row(&ms, "placements.duration_at_exit", "24m_plus"), 1);
-        assert_eq!(row(&ms, "placements.duration_at_exit", "under_12m"), 0);
+        assert_eq!(
+            row_count(&ms, "placements.duration_at_exit", "12_to_24m"),
+            1
+        );
+        assert_eq!(row_count(&ms, "placements.duration_at_exit", "24m_plus"), 1);
+        assert_eq!(
+            row_count(&ms, "placements.duration_at_exit", "under_12m"),
+            0
+        );
     }
 
     #[test]
@@ -547,7 +533,10 @@ mod tests {
             ..Default::default()
         };
         let ms = compute(&q("2018-19-Q1"), &data);
-        assert_eq!(row(&ms, "placements.social_workers_per_child", "3"), 1);
+        assert_eq!(
+            row_count(&ms, "placements.social_workers_per_child", "3"),
+            1
+        );
         // W12 (2017-07-01 ..): SW3 (ended on its first day, and again from January) and SW4.
         assert_eq!(ratio(&ms, "placements.social_workers_3plus_12m"), (0, 1));
     }
@@ -566,7 +555,7 @@ mod tests {
             ..Default::default()
         };
         let ms = compute(&q("2018-19-Q1"), &data);
-        let mix = |k| row(&ms, "placements.placement_type_mix", k);
+        let mix = |k| row_count(&ms, "placements.placement_type_mix", k);
         assert_eq!(
             (
                 mix("fostering"),
@@ -611,7 +600,10 @@ mod tests {
         let ms = compute(&q("2018-19-Q1"), &data);
         assert_eq!(count(&ms, "placements.cla_started"), 2, "B and C");
         assert_eq!(count(&ms, "placements.cla_ceased"), 2, "A and C");
-        assert_eq!(row(&ms, "placements.duration_at_exit", "under_12m"), 2);
+        assert_eq!(
+            row_count(&ms, "placements.duration_at_exit", "under_12m"),
+            2
+        );
         assert_eq!(count(&ms, "placements.cla_at_end"), 0);
     }
 }

@@ -358,6 +358,7 @@ fn feedback_measure(period: &Period, responses: &[Feedback]) -> Measure {
 mod tests {
     use chrono::NaiveTime;
     use csc_core::LaCode;
+    use csc_core::measure::testing::{count, measure, ratio, row_count, row_ratio};
 
     use super::*;
     use crate::domain::records::Respondent;
@@ -411,31 +412,6 @@ mod tests {
             interview_outcome: None,
             interview_completed_date: None,
             interview_completed_time: None,
-        }
-    }
-    fn measure<'a>(ms: &'a [Measure], id: &str) -> &'a Measure {
-        ms.iter()
-            .find(|m| m.id == id)
-            .unwrap_or_else(|| panic!("{id}"))
-    }
-    fn count(ms: &[Measure], id: &str) -> i64 {
-        match measure(ms, id).value {
-            Some(csc_core::measure::Num::Int(n)) => n,
-            v => panic!("{id}: {v:?}"),
-        }
-    }
-    fn ratio(ms: &[Measure], id: &str) -> (i64, i64) {
-        let m = measure(ms, id);
-        (m.numerator.unwrap(), m.denominator.unwrap())
-    }
-    fn row_ratio(ms: &[Measure], id: &str, key: &str) -> (i64, i64) {
-        let r = measure(ms, id).row(key).unwrap();
-        (r.numerator.unwrap(), r.denominator.unwrap())
-    }
-    fn row_count(ms: &[Measure], id: &str, key: &str) -> i64 {
-        match measure(ms, id).row(key).unwrap().value {
-            Some(csc_core::measure::Num::Int(n)) => n,
-            v => panic!("{id}/{key}: {v:?}"),
         }
     }
     fn run(period: &str, data: ProtectionData) -> Vec<Measure> {
