@@ -19,12 +19,11 @@ pub use csc_runtime::store::{
 /// Children per `IN (…)` list: a whole batch, well under every backend's bound-parameter limit.
 const CHILDREN_PER_QUERY: usize = csc_runtime::MAX_BATCH;
 
-/// Every stored CP plan of these children, matching `cond` as well.
-async fn cp_plans_of(
+/// Every stored CP plan of these children (for merging review dates on write).
+pub async fn cp_plans_of_children(
     db: &impl ConnectionTrait,
     la: LaCode,
     children: &[&str],
-    cond: Condition,
 ) -> Result<Vec<CpPlan>, Error> {
     let mut out = Vec::new();
     for chunk in children.chunks(CHILDREN_PER_QUERY) {
@@ -32,22 +31,13 @@ async fn cp_plans_of(
             load::<CpPlan>(
                 db,
                 la,
-                cond.clone()
+                Condition::all()
                     .add(entities::cp_plan::Column::ChildId.is_in(chunk.iter().copied())),
             )
             .await?,
         );
     }
     Ok(out)
-}
-
-/// Every stored CP plan of these children (for merging review dates on write).
-pub async fn cp_plans_of_children(
-    db: &impl ConnectionTrait,
-    la: LaCode,
-    children: &[&str],
-) -> Result<Vec<CpPlan>, Error> {
-    cp_plans_of(db, la, children, Condition::all()).await
 }
 
 /// Loads what the measures of `period` need: plans open at some time in the period or started in
