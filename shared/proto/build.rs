@@ -13,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "csc/finance/v1/finance.proto",
         "csc/protection/v1/protection.proto",
         "csc/placements/v1/placements.proto",
+        "csc/reporting/v1/reporting.proto",
     ];
     println!("cargo:rerun-if-changed={}", root.display());
     for f in &files {

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod la;
 pub mod measure;
 pub mod period;
+pub mod suppression;
 pub mod validation;
 pub mod workdays;
 

@@ -28,6 +28,11 @@ pub mod csc {
             tonic::include_proto!("csc.protection.v1");
         }
     }
+    pub mod reporting {
+        pub mod v1 {
+            tonic::include_proto!("csc.reporting.v1");
+        }
+    }
 }
 
 pub use csc::common::v1 as common;
@@ -35,6 +40,7 @@ pub use csc::finance::v1 as finance;
 pub use csc::frontdoor::v1 as frontdoor;
 pub use csc::placements::v1 as placements;
 pub use csc::protection::v1 as protection;
+pub use csc::reporting::v1 as reporting;
 
 /// The encoded `FileDescriptorSet` of every package, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

@@ -1,0 +1,181 @@
+//! Fetching the domain services' measures for a report: every service, every period of the
+//! trend, concurrently, each call with a deadline and a bounded number of retries of
+//! UNAVAILABLE. A service that does not answer for the report's own period is reported as
+//! unavailable; the report still comes out without it.
+
+use std::{collections::HashMap, time::Duration};
+
+use csc_core::{Measure, Period};
+use csc_proto::{
+    common::ComputeMeasuresRequest, finance::finance_service_client::FinanceServiceClient,
+    frontdoor::front_door_service_client::FrontDoorServiceClient,
+    placements::placements_service_client::PlacementsServiceClient,
+    protection::protection_service_client::ProtectionServiceClient,
+};
+use csc_runtime::convert::measure_from_proto;
+use tonic::{Code, Status, transport::Channel};
+
+use crate::domain::report::{PeriodMeasures, Upstream};
+
+/// How the aggregator calls the domain services.
+#[derive(Debug, Clone)]
+pub struct UpstreamConfig {
+    /// Address (`host:port` or a URL) of each service.
+    pub addrs: HashMap<Upstream, String>,
+    /// Deadline of one `ComputeMeasures` call.
+    pub deadline: Duration,
+    /// Attempts per call when the service answers UNAVAILABLE (1 = no retry).
+    pub attempts: u32,
+}
+
+impl UpstreamConfig {
+    pub fn new(addrs: HashMap<Upstream, String>) -> Self {
+        UpstreamConfig {
+            addrs,
+            deadline: Duration::from_secs(30),
+            attempts: 3,
+        }
+    }
+}
+
+/// Lazily connected channels to every service: the aggregator starts, and answers, whether or
+/// not they are up.
+#[derive(Debug, Clone)]
+pub struct Upstreams {
+    channels: HashMap<Upstream, Channel>,
+    config: UpstreamConfig,
+}
+
+impl Upstreams {
+    pub fn new(config: UpstreamConfig) -> anyhow::Result<Self> {
+        let mut channels = HashMap::new();
+        for (service, addr) in &config.addrs {
+            let endpoint = Channel::from_shared(csc_runtime::config::endpoint_uri(addr))
+                .map_err(|e| anyhow::anyhow!("the {} address {addr:?}: {e}", service.name()))?
+                .connect_timeout(Duration::from_secs(2))
+                .timeout(config.deadline)
+                .tcp_nodelay(true);
+            channels.insert(*service, endpoint.connect_lazy());
+        }
+        Ok(Upstreams { channels, config })
+    }
+
+    async fn call_once(
+        &self,
+        service: Upstream,
+        la: &str,
+        period: &Period,
+    ) -> Result<Vec<Measure>, Status> {
+        let channel = self
+            .channels
+            .get(&service)
+            .cloned()
+            .ok_or_else(|| Status::unavailable("no address configured"))?;
+        let mut req = tonic::Request::new(ComputeMeasuresRequest {
+            la_code: la.to_owned(),
+            period: period.id(),
+        });
+        req.set_timeout(self.config.deadline);
+        let max = csc_runtime::MAX_MESSAGE_BYTES;
+        let resp = match service {
+            Upstream::Frontdoor => {
+                FrontDoorServiceClient::new(channel)
+                    .max_decoding_message_size(max)
+                    .compute_measures(req)
+                    .await
+            }
+            Upstream::Protection => {
+                ProtectionServiceClient::new(channel)
+                    .max_decoding_message_size(max)
+                    .compute_measures(req)
+                    .await
+            }
+            Upstream::Placements => {
+                PlacementsServiceClient::new(channel)
+                    .max_decoding_message_size(max)
+                    .compute_measures(req)
+                    .await
+            }
+            Upstream::Finance => {
+                FinanceServiceClient::new(channel)
+                    .max_decoding_message_size(max)
+                    .compute_measures(req)
+                    .await
+            }
+        }?;
+        Ok(resp
+            .into_inner()
+            .measures
+            .iter()
+            .map(measure_from_proto)
+            .collect())
+    }
+
+    /// One service's measures for one period, retrying UNAVAILABLE with a growing pause.
+    pub async fn compute(
+        &self,
+        service: Upstream,
+        la: &str,
+        period: &Period,
+    ) -> Result<Vec<Measure>, String> {
+        let mut pause = Duration::from_millis(100);
+        let mut attempt = 1;
+        loop {
+            let call = self.call_once(service, la, period);
+            let outcome = match tokio::time::timeout(self.config.deadline, call).await {
+                Ok(r) => r,
+                Err(_) => Err(Status::deadline_exceeded("no answer within the deadline")),
+            };
+            match outcome {
+                Ok(ms) => return Ok(ms),
+                Err(s) if s.code() == Code::Unavailable && attempt < self.config.attempts => {
+                    tracing::debug!(service = service.name(), attempt, error = %s.message(), "retrying");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                    attempt += 1;
+                }
+                Err(s) => {
+                    return Err(format!("{:?}: {}", s.code(), s.message()));
+                }
+            }
+        }
+    }
+
+    /// Every service's measures for every period (aligned with `periods`); the services that did
+    /// not answer for `periods`'s last (the report's own period), with the reason.
+    pub async fn fetch_all(
+        &self,
+        la: &str,
+        periods: &[Period],
+    ) -> (Vec<PeriodMeasures>, HashMap<Upstream, String>) {
+        let calls = Upstream::ALL.iter().flat_map(|&service| {
+            periods.iter().enumerate().map(move |(i, p)| async move {
+                (service, i, self.compute(service, la, p).await)
+            })
+        });
+        let results = futures::future::join_all(calls).await;
+        let mut measures = vec![PeriodMeasures::default(); periods.len()];
+        let mut unavailable = HashMap::new();
+        let last = periods.len() - 1;
+        for (service, i, result) in results {
+            match result {
+                Ok(ms) => {
+                    measures[i].by_service.insert(service, ms);
+                }
+                Err(reason) => {
+                    if i == last {
+                        tracing::warn!(service = service.name(), %reason, "service unavailable for the report");
+                        unavailable.insert(service, reason);
+                    }
+                }
+            }
+        }
+        // A service unavailable for the report's period contributes nothing, not a partial trend.
+        for m in &mut measures {
+            for s in unavailable.keys() {
+                m.by_service.remove(s);
+            }
+        }
+        (measures, unavailable)
+    }
+}

@@ -1,0 +1,833 @@
+//! The report as data (MEASURES.md "The report as data"): its sections, the measures of each with
+//! their trend and published benchmarks, and how it is composed from the domain services'
+//! measures. Pure: the I/O that fetches measures is in `compose`.
+
+use std::collections::HashMap;
+
+use csc_core::{Measure, Period, Unit, measure::Num, suppression};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use super::reference::{Benchmarks, PopulationUsed, Reference};
+
+/// The domain services a report is composed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Upstream {
+    Frontdoor,
+    Protection,
+    Placements,
+    Finance,
+}
+
+impl Upstream {
+    pub const ALL: [Upstream; 4] = [
+        Upstream::Frontdoor,
+        Upstream::Protection,
+        Upstream::Placements,
+        Upstream::Finance,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Upstream::Frontdoor => "frontdoor",
+            Upstream::Protection => "protection",
+            Upstream::Placements => "placements",
+            Upstream::Finance => "finance",
+        }
+    }
+}
+
+/// A section of the report, in the model report's order, with its measures in print order.
+#[derive(Debug, Clone, Copy)]
+pub struct SectionDef {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub service: Upstream,
+    pub measures: &'static [&'static str],
+}
+
+pub const SECTIONS: &[SectionDef] = &[
+    SectionDef {
+        id: "frontdoor",
+        title: "Family Front Door",
+        service: Upstream::Frontdoor,
+        measures: &[
+            "frontdoor.contacts",
+            "frontdoor.referrals",
+            "frontdoor.referrals_by_source",
+            "frontdoor.rereferrals_12m",
+            "frontdoor.referrals_nfa",
+            "frontdoor.assessments_completed",
+            "frontdoor.assessments_within_45wd",
+            "frontdoor.assessment_duration_bands",
+            "frontdoor.assessments_nfa",
+            "frontdoor.nfa_children_previous_referral",
+            "frontdoor.nfa_children_previous_contact",
+            "frontdoor.s47_started",
+            "frontdoor.strategy_discussions",
+            "frontdoor.strategy_attendance",
+            "frontdoor.icpc_within_15wd",
+        ],
+    },
+    SectionDef {
+        id: "child_protection",
+        title: "Child Protection",
+        service: Upstream::Protection,
+        measures: &[
+            "protection.cp_open_at_end",
+            "protection.cp_children_at_end",
+            "protection.cp_rate_per_10k",
+            "protection.cp_started",
+            "protection.cp_repeat_ever",
+            "protection.cp_repeat_within_2y",
+            "protection.cp_repeat_over_2y",
+            "protection.cp_first_review_ended",
+            "protection.cp_ended",
+            "protection.cp_ended_2y_plus",
+            "protection.cp_open_2y_plus",
+            "protection.feedback",
+        ],
+    },
+    SectionDef {
+        id: "children_in_need",
+        title: "Children in Need",
+        service: Upstream::Protection,
+        measures: &[
+            "protection.cin_plans_open_at_end",
+            "protection.cin_share_of_open_cases",
+            "protection.cin_open_over_6m",
+        ],
+    },
+    SectionDef {
+        id: "missing",
+        title: "Missing Children",
+        service: Upstream::Protection,
+        measures: &[
+            "protection.missing_episodes",
+            "protection.away_episodes",
+            "protection.children_missing",
+            "protection.return_interviews",
+        ],
+    },
+    SectionDef {
+        id: "exploitation",
+        title: "Child Sexual Exploitation",
+        service: Upstream::Frontdoor,
+        measures: &["frontdoor.assessment_factors"],
+    },
+    SectionDef {
+        id: "looked_after",
+        title: "Looked After Children",
+        service: Upstream::Placements,
+        measures: &[
+            "placements.cla_at_end",
+            "placements.cla_rate_per_10k",
+            "placements.cla_started",
+            "placements.cla_ceased",
+            "placements.three_plus_placements_12m",
+            "placements.moves_by_end_reason",
+            "placements.long_term_stability",
+            "placements.social_workers_per_child",
+            "placements.social_workers_3plus_12m",
+            "placements.duration_at_exit",
+            "placements.placement_type_mix",
+        ],
+    },
+    SectionDef {
+        id: "costs",
+        title: "Placement Costs",
+        service: Upstream::Finance,
+        measures: &[
+            "finance.unit_costs",
+            "finance.weekly_spend_at_end",
+            "finance.spend_in_period",
+        ],
+    },
+];
+
+pub fn section_def(id: &str) -> Option<&'static SectionDef> {
+    SECTIONS.iter().find(|s| s.id == id)
+}
+
+/// A JSON field that may be present as `null`: absent → `None`, `null` → `Some(Null)`.
+fn keep_null<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// The figures of a measure, a row, or a trend point: a number, `null` (no value: shown `z`),
+/// or `"c"` (suppressed in published output).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Cells {
+    #[serde(
+        default,
+        deserialize_with = "keep_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub numerator: Option<Value>,
+    #[serde(
+        default,
+        deserialize_with = "keep_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub denominator: Option<Value>,
+    #[serde(
+        default,
+        deserialize_with = "keep_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub value: Option<Value>,
+    #[serde(
+        default,
+        deserialize_with = "keep_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub percent: Option<Value>,
+}
+
+/// The marker of a suppressed figure.
+pub const SUPPRESSED: &str = "c";
+
+impl Cells {
+    fn int(v: &Option<Value>) -> Option<i64> {
+        v.as_ref().and_then(Value::as_i64)
+    }
+
+    pub fn value_f64(&self) -> Option<f64> {
+        self.value.as_ref().and_then(Value::as_f64)
+    }
+
+    /// A ratio (or rate, or mean): it carries a numerator and a denominator.
+    pub fn is_ratio(&self) -> bool {
+        self.numerator.is_some() && self.denominator.is_some()
+    }
+
+    fn hide(v: &mut Option<Value>) {
+        if v.as_ref().is_some_and(|v| !v.is_null()) {
+            *v = Some(Value::String(SUPPRESSED.into()));
+        }
+    }
+
+    fn hide_all(&mut self) {
+        Self::hide(&mut self.value);
+        Self::hide(&mut self.numerator);
+        Self::hide(&mut self.denominator);
+        Self::hide(&mut self.percent);
+    }
+
+    /// The count these cells show, for secondary suppression across a breakdown: a count row's
+    /// value, or the number of items a mean of money was taken over. A ratio row is a ratio of
+    /// its own, not a part of a total: `None`.
+    fn count(&self, money: bool) -> Option<i64> {
+        if self.is_ratio() {
+            money.then(|| Self::int(&self.denominator)).flatten()
+        } else if money {
+            None
+        } else {
+            Self::int(&self.value)
+        }
+    }
+
+    /// Primary suppression of one set of figures.
+    fn suppress(&mut self, money: bool) {
+        let small = |v: &Option<Value>| Self::int(v).is_some_and(suppression::is_small);
+        if money {
+            // A mean over 1–5 items: the mean, the total and the number all go.
+            if self.is_ratio() && small(&self.denominator) {
+                self.hide_all();
+            }
+        } else if self.is_ratio() {
+            let (n, d) = (small(&self.numerator), small(&self.denominator));
+            if n || d {
+                Self::hide(&mut self.value);
+                Self::hide(&mut self.percent);
+            }
+            if n {
+                Self::hide(&mut self.numerator);
+            }
+            if d {
+                Self::hide(&mut self.denominator);
+            }
+        } else if small(&self.value) {
+            self.hide_all();
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportRow {
+    pub key: String,
+    pub label: String,
+    #[serde(flatten)]
+    pub cells: Cells,
+}
+
+/// The same measure in another period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub period: String,
+    #[serde(flatten)]
+    pub cells: Cells,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<ReportRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportMeasure {
+    pub id: String,
+    pub label: String,
+    pub unit: String,
+    #[serde(flatten)]
+    pub cells: Cells,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<ReportRow>,
+    /// The previous quarter (the previous year, for a year's report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Snapshot>,
+    /// The same period a year earlier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year_earlier: Option<Snapshot>,
+    /// The last 8 periods, oldest first, ending with this one (measures with a single figure).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<Snapshot>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchmarks: Option<Benchmarks>,
+    /// The population a rate was computed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<PopulationUsed>,
+}
+
+impl ReportMeasure {
+    fn money(&self) -> bool {
+        matches!(self.unit.as_str(), "gbp" | "gbp_per_week")
+    }
+
+    pub fn row(&self, key: &str) -> Option<&ReportRow> {
+        self.rows.iter().find(|r| r.key == key)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    pub id: String,
+    pub title: String,
+    /// "ok", or "unavailable" when its service could not be reached.
+    pub status: String,
+    pub commentary: Option<String>,
+    /// What a reader must know about the figures (a measure left out, a population estimate).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    pub measures: Vec<ReportMeasure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeriodRef {
+    pub id: String,
+    pub start: String,
+    pub end: String,
+}
+
+impl From<&Period> for PeriodRef {
+    fn from(p: &Period) -> Self {
+        PeriodRef {
+            id: p.id(),
+            start: p.start().to_string(),
+            end: p.end().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub la_code: String,
+    #[serde(default)]
+    pub la_name: Option<String>,
+    pub period: PeriodRef,
+    pub generated_at: String,
+    pub published: bool,
+    #[serde(default)]
+    pub report_id: String,
+    #[serde(default)]
+    pub requested_by: String,
+    pub sections: Vec<Section>,
+}
+
+impl Report {
+    pub fn measure(&self, id: &str) -> Option<&ReportMeasure> {
+        self.sections
+            .iter()
+            .flat_map(|s| &s.measures)
+            .find(|m| m.id == id)
+    }
+
+    pub fn section(&self, id: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.id == id)
+    }
+
+    /// Applies the suppression rules of published output to every figure of the report,
+    /// its trends included. Benchmarks are published figures already and stay as they are.
+    pub fn publish(&mut self) {
+        self.published = true;
+        for m in self.sections.iter_mut().flat_map(|s| &mut s.measures) {
+            let money = m.money();
+            suppress_body(money, &mut m.cells, &mut m.rows);
+            for s in [&mut m.previous, &mut m.year_earlier]
+                .into_iter()
+                .flatten()
+                .chain(m.series.iter_mut())
+            {
+                suppress_body(money, &mut s.cells, &mut s.rows);
+            }
+        }
+    }
+}
+
+fn suppress_body(money: bool, cells: &mut Cells, rows: &mut [ReportRow]) {
+    cells.suppress(money);
+    let counts: Vec<Option<i64>> = rows
+        .iter()
+        .map(|r| {
+            if r.key == "total" {
+                None
+            } else {
+                r.cells.count(money)
+            }
+        })
+        .collect();
+    let hide = suppression::suppressed_cells(&counts);
+    for (row, hide) in rows.iter_mut().zip(hide) {
+        if hide {
+            row.cells.hide_all();
+        } else {
+            row.cells.suppress(money);
+        }
+    }
+}
+
+/// A csc-core measure in the report's shape (its JSON is the contract's shape already).
+fn to_report(m: &Measure) -> ReportMeasure {
+    let v = serde_json::to_value(m).expect("a measure serialises");
+    let mut rm: ReportMeasure =
+        serde_json::from_value(v).expect("a measure reads back as a report measure");
+    rm.label = m.label.clone();
+    rm
+}
+
+fn snapshot(period: &Period, m: &ReportMeasure) -> Snapshot {
+    Snapshot {
+        period: period.id(),
+        cells: m.cells.clone(),
+        rows: m.rows.clone(),
+    }
+}
+
+/// The measures of one period from every service that answered, with those the aggregator
+/// computes; `None` for a service that did not answer.
+#[derive(Debug, Default, Clone)]
+pub struct PeriodMeasures {
+    pub by_service: HashMap<Upstream, Vec<Measure>>,
+}
+
+impl PeriodMeasures {
+    fn get(&self, service: Upstream, id: &str) -> Option<&Measure> {
+        self.by_service.get(&service)?.iter().find(|m| m.id == id)
+    }
+
+    fn count(&self, service: Upstream, id: &str) -> Option<i64> {
+        match self.get(service, id)?.value {
+            Some(Num::Int(n)) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+/// A rate per 10,000 from a count and a population, rounded half away from zero to `dp`
+/// decimal places (0 or 1), exactly.
+pub fn rate_per_10k(count: i64, population: i64, dp: u32) -> Option<Num> {
+    if population <= 0 {
+        return None;
+    }
+    let scale = 10i128.pow(dp);
+    let r = csc_core::measure::div_round(
+        i128::from(count) * 10_000 * scale,
+        i128::from(population),
+    );
+    Some(if dp == 0 {
+        Num::Int(r as i64)
+    } else {
+        Num::Dec(r as f64 / scale as f64)
+    })
+}
+
+fn rate_measure(id: &str, label: &str, count: i64, pop: Option<PopulationUsed>, dp: u32) -> Measure {
+    Measure {
+        id: id.into(),
+        label: label.into(),
+        unit: Unit::RatePer10k,
+        value: pop.and_then(|p| rate_per_10k(count, p.population, dp)),
+        numerator: Some(count),
+        denominator: pop.map(|p| p.population),
+        rows: Vec::new(),
+    }
+}
+
+/// The measures the aggregator computes from the services' (MEASURES.md "Composed by the
+/// aggregator"), for one period.
+pub fn derived(pm: &PeriodMeasures, pop: Option<PopulationUsed>) -> Vec<(Measure, Option<PopulationUsed>)> {
+    let mut out = Vec::new();
+    let cp = pm.count(Upstream::Protection, "protection.cp_children_at_end");
+    let cla = pm.count(Upstream::Placements, "placements.cla_at_end");
+    let cin = pm.count(Upstream::Protection, "protection.cin_plans_open_at_end");
+    if let Some(cp) = cp {
+        out.push((
+            rate_measure(
+                "protection.cp_rate_per_10k",
+                "Children on a child protection plan per 10,000 children",
+                cp,
+                pop,
+                1,
+            ),
+            pop,
+        ));
+    }
+    if let Some(cla) = cla {
+        out.push((
+            rate_measure(
+                "placements.cla_rate_per_10k",
+                "Children looked after per 10,000 children",
+                cla,
+                pop,
+                0,
+            ),
+            pop,
+        ));
+    }
+    if let (Some(cin), Some(cp), Some(cla)) = (cin, cp, cla) {
+        out.push((
+            Measure::ratio(
+                "protection.cin_share_of_open_cases",
+                "Children in need (plan, not CP) as a share of open cases (CIN + CP + looked after)",
+                cin,
+                cin + cp + cla,
+            ),
+            None,
+        ));
+    }
+    out
+}
+
+/// Everything a report is composed from.
+#[derive(Debug)]
+pub struct ComposeInput<'a> {
+    pub la_code: String,
+    pub period: Period,
+    /// The 8 periods of the trend, oldest first, ending with `period`; their measures, aligned.
+    pub periods: Vec<Period>,
+    pub measures: Vec<PeriodMeasures>,
+    /// A service that did not answer for the report's own period, with the reason.
+    pub unavailable: HashMap<Upstream, String>,
+    /// The population each period's rates use.
+    pub populations: Vec<Option<PopulationUsed>>,
+    pub reference: &'a Reference,
+    /// Commentary by section id.
+    pub commentary: HashMap<String, String>,
+    pub generated_at: String,
+    pub report_id: String,
+    pub requested_by: String,
+}
+
+/// The periods of a report's trend: 8 periods, oldest first, ending with `p`.
+pub fn trend_periods(p: &Period) -> Vec<Period> {
+    let mut v = vec![p.clone()];
+    for _ in 0..7 {
+        let prev = v.last().expect("non-empty").previous();
+        v.push(prev);
+    }
+    v.reverse();
+    v
+}
+
+/// Composes the report.
+pub fn compose(input: ComposeInput<'_>) -> Report {
+    let n = input.periods.len();
+    let current = n - 1;
+    let idx_of = |p: &Period| input.periods.iter().position(|x| x == p);
+    let previous = idx_of(&input.period.previous());
+    let year_earlier = idx_of(&input.period.year_earlier());
+
+    // Every measure of every period, as the report shows it, by id.
+    let per_period: Vec<HashMap<String, ReportMeasure>> = input
+        .measures
+        .iter()
+        .zip(&input.populations)
+        .map(|(pm, pop)| {
+            let mut all: HashMap<String, ReportMeasure> = pm
+                .by_service
+                .values()
+                .flatten()
+                .map(|m| (m.id.clone(), to_report(m)))
+                .collect();
+            for (m, pop) in derived(pm, *pop) {
+                let mut rm = to_report(&m);
+                rm.population = pop;
+                all.insert(m.id.clone(), rm);
+            }
+            all
+        })
+        .collect();
+
+    let mut sections = Vec::new();
+    for def in SECTIONS {
+        let mut section = Section {
+            id: def.id.into(),
+            title: def.title.into(),
+            status: "ok".into(),
+            commentary: input.commentary.get(def.id).cloned(),
+            notes: Vec::new(),
+            measures: Vec::new(),
+        };
+        if let Some(reason) = input.unavailable.get(&def.service) {
+            section.status = "unavailable".into();
+            section.notes.push(format!(
+                "The {} service could not be reached: {reason}",
+                def.service.name()
+            ));
+            sections.push(section);
+            continue;
+        }
+        // The catalogue's order, then anything else the service returns for this section's
+        // service that no section names (a measure added since), in the service's order.
+        let mut ids: Vec<String> = def.measures.iter().map(|s| s.to_string()).collect();
+        if SECTIONS.iter().find(|s| s.service == def.service).map(|s| s.id) == Some(def.id)
+            && let Some(ms) = input.measures[current].by_service.get(&def.service)
+        {
+            for m in ms {
+                if !SECTIONS.iter().any(|s| s.measures.contains(&m.id.as_str())) {
+                    ids.push(m.id.clone());
+                }
+            }
+        }
+        for id in ids {
+            let Some(m) = per_period[current].get(&id) else {
+                match id.as_str() {
+                    "protection.cin_share_of_open_cases" => section.notes.push(
+                        "The share of open cases needs the looked-after children service, \
+                         which could not be reached."
+                            .into(),
+                    ),
+                    _ => {}
+                }
+                continue;
+            };
+            let mut m = m.clone();
+            if m.unit == "rate_per_10k" && m.population.is_none() {
+                section.notes.push(format!(
+                    "No population is held for LA {}: {} has no value.",
+                    input.la_code, m.label
+                ));
+            }
+            let at = |i: Option<usize>| {
+                i.and_then(|i| per_period[i].get(&id).map(|x| snapshot(&input.periods[i], x)))
+            };
+            m.previous = at(previous);
+            m.year_earlier = at(year_earlier);
+            if m.cells.value.is_some() || m.cells.is_ratio() {
+                m.series = (0..n)
+                    .filter_map(|i| {
+                        per_period[i].get(&id).map(|x| Snapshot {
+                            rows: Vec::new(),
+                            ..snapshot(&input.periods[i], x)
+                        })
+                    })
+                    .collect();
+            }
+            if Reference::has_benchmarks(&id) {
+                m.benchmarks = input.reference.benchmarks(&id, &input.la_code);
+            }
+            section.measures.push(m);
+        }
+        if let Some(p) = input.populations[current]
+            && p.source == super::reference::PopulationSource::OnsLatest
+            && section.measures.iter().any(|m| m.unit == "rate_per_10k")
+        {
+            section.notes.push(format!(
+                "Rates per 10,000 use the ONS mid-{} estimate ({}), the latest published; \
+                 the mid-{} estimate is not out yet.",
+                p.year,
+                p.population,
+                input.period.financial_year()
+            ));
+        }
+        sections.push(section);
+    }
+    Report {
+        la_code: input.la_code.clone(),
+        la_name: input.reference.la_name(&input.la_code).map(str::to_owned),
+        period: PeriodRef::from(&input.period),
+        generated_at: input.generated_at,
+        published: false,
+        report_id: input.report_id,
+        requested_by: input.requested_by,
+        sections,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::reference::PopulationSource;
+    use super::*;
+    use csc_core::MeasureRow;
+
+    fn pop(n: i64) -> Option<PopulationUsed> {
+        Some(PopulationUsed {
+            year: 2018,
+            population: n,
+            source: PopulationSource::Ons,
+        })
+    }
+
+    #[test]
+    fn rates_round_half_away_from_zero_exactly() {
+        // 46.5 per 10,000 exactly: 93 of 20,000.
+        assert_eq!(rate_per_10k(93, 20_000, 1), Some(Num::Dec(46.5)));
+        // 45.45 → 45.5 at 1 dp (not 45.4).
+        assert_eq!(rate_per_10k(909, 200_000, 1), Some(Num::Dec(45.5)));
+        // 66.5 → 67 as a whole number.
+        assert_eq!(rate_per_10k(133, 20_000, 0), Some(Num::Int(67)));
+        assert_eq!(rate_per_10k(5, 0, 0), None);
+    }
+
+    fn pm(prot: Vec<Measure>, plac: Vec<Measure>) -> PeriodMeasures {
+        let mut by_service = HashMap::new();
+        by_service.insert(Upstream::Protection, prot);
+        by_service.insert(Upstream::Placements, plac);
+        PeriodMeasures { by_service }
+    }
+
+    #[test]
+    fn derived_measures_use_the_counts_and_the_population() {
+        let m = pm(
+            vec![
+                Measure::count("protection.cp_children_at_end", "", 500),
+                Measure::count("protection.cin_plans_open_at_end", "", 640),
+            ],
+            vec![Measure::count("placements.cla_at_end", "", 800)],
+        );
+        let d = derived(&m, pop(117_046));
+        let get = |id: &str| d.iter().find(|(m, _)| m.id == id).unwrap().0.clone();
+        let cp = get("protection.cp_rate_per_10k");
+        assert_eq!(cp.value, Some(Num::Dec(42.7))); // 42.718…
+        assert_eq!((cp.numerator, cp.denominator), (Some(500), Some(117_046)));
+        assert_eq!(get("placements.cla_rate_per_10k").value, Some(Num::Int(68)));
+        let share = get("protection.cin_share_of_open_cases");
+        assert_eq!((share.numerator, share.denominator), (Some(640), Some(1940)));
+        // Without the looked-after children, no share.
+        let m = pm(
+            vec![
+                Measure::count("protection.cp_children_at_end", "", 500),
+                Measure::count("protection.cin_plans_open_at_end", "", 640),
+            ],
+            vec![],
+        );
+        assert!(
+            derived(&m, None)
+                .iter()
+                .all(|(m, _)| m.id != "protection.cin_share_of_open_cases")
+        );
+    }
+
+    fn measure_json(m: &ReportMeasure) -> Value {
+        serde_json::to_value(m).unwrap()
+    }
+
+    #[test]
+    fn publish_hides_small_counts_ratios_and_one_more_cell() {
+        let m = Measure::breakdown(
+            "frontdoor.referrals_by_source",
+            "Referrals by source",
+            Unit::Count,
+            vec![
+                MeasureRow::share("police", "Police", 40, 60),
+                MeasureRow::share("schools", "Schools", 3, 60),
+                MeasureRow::share("health", "Health", 9, 60),
+                MeasureRow::share("other", "Other", 8, 60),
+                MeasureRow::share("unknown", "Unknown", 0, 60),
+            ],
+        );
+        let r = Measure::ratio("frontdoor.rereferrals_12m", "", 4, 60);
+        let c = Measure::count("frontdoor.s47_started", "", 5);
+        let mut report = Report {
+            la_code: "885".into(),
+            la_name: None,
+            period: PeriodRef::from(&"2018-19-Q1".parse::<Period>().unwrap()),
+            generated_at: String::new(),
+            published: false,
+            report_id: String::new(),
+            requested_by: String::new(),
+            sections: vec![Section {
+                id: "frontdoor".into(),
+                title: String::new(),
+                status: "ok".into(),
+                commentary: None,
+                notes: vec![],
+                measures: vec![to_report(&m), to_report(&r), to_report(&c)],
+            }],
+        };
+        report.publish();
+        let by = measure_json(&report.sections[0].measures[0]);
+        let rows = by["rows"].as_array().unwrap();
+        let shown = |i: usize| (rows[i]["value"].clone(), rows[i]["percent"].clone());
+        assert_eq!(shown(0).0, 40);
+        assert_eq!(shown(1), ("c".into(), "c".into()));
+        // 8 is the next smallest non-zero: hidden with it.
+        assert_eq!(shown(3), ("c".into(), "c".into()));
+        assert_eq!(shown(2).0, 9);
+        assert_eq!(shown(4).0, 0);
+        let ratio = measure_json(&report.sections[0].measures[1]);
+        assert_eq!(ratio["numerator"], "c");
+        assert_eq!(ratio["value"], "c");
+        assert_eq!(ratio["denominator"], 60);
+        assert_eq!(measure_json(&report.sections[0].measures[2])["value"], "c");
+        assert!(report.published);
+    }
+
+    #[test]
+    fn publish_hides_means_over_few_items_and_a_second_category() {
+        let m = Measure::mean("finance.unit_costs", "", Unit::GbpPerWeek, Some(50_000), 1_000_000, 20)
+            .with_rows(vec![
+                MeasureRow::mean("ifa", "IFA", Some(80_000), 800_000, 10),
+                MeasureRow::mean("secure", "Secure", Some(40_000), 80_000, 2),
+                MeasureRow::mean("kinship", "Kinship", Some(15_000), 120_000, 8),
+                MeasureRow::mean("total", "Total", Some(50_000), 1_000_000, 20),
+            ]);
+        let mut body = to_report(&m);
+        suppress_body(true, &mut body.cells, &mut body.rows);
+        let j = measure_json(&body);
+        assert_eq!(j["rows"][1]["value"], "c");
+        assert_eq!(j["rows"][1]["denominator"], "c");
+        assert_eq!(j["rows"][1]["numerator"], "c");
+        // kinship (8) is the next smallest: hidden too; the total row stays.
+        assert_eq!(j["rows"][2]["denominator"], "c");
+        assert_eq!(j["rows"][0]["denominator"], 10);
+        assert_eq!(j["rows"][3]["denominator"], 20);
+    }
+
+    #[test]
+    fn a_report_reads_back_from_its_json_unchanged() {
+        let r = Measure::ratio("frontdoor.rereferrals_12m", "Re-referrals", 0, 0);
+        let rm = to_report(&r);
+        let j = serde_json::to_string(&rm).unwrap();
+        assert!(j.contains("\"value\":null"), "{j}");
+        let back: ReportMeasure = serde_json::from_str(&j).unwrap();
+        assert_eq!(back, rm);
+    }
+
+    #[test]
+    fn trend_is_eight_periods_ending_with_the_report_period() {
+        let p: Period = "2018-19-Q1".parse().unwrap();
+        let t = trend_periods(&p);
+        assert_eq!(t.len(), 8);
+        assert_eq!(t[0].id(), "2016-17-Q2");
+        assert_eq!(t[7], p);
+        assert!(t.contains(&p.year_earlier()));
+    }
+}

@@ -1,0 +1,37 @@
+//! The reporting service (`csc.reporting.v1.ReportingService`): composes the quarterly
+//! performance analysis from the four domain services' measures, with the aggregator's own
+//! reference data (ONS populations, DfE published tables, statistical neighbours) and analysts'
+//! commentary, keeps every report it generates, and renders it as HTML, Markdown, JSON, XLSX or
+//! CSV. It holds no child-level records.
+//!
+//! Rooms as in every service: `api`, `domain` (pure: reference data, composition, suppression),
+//! `store`, `migration`; plus `compose` (calling the services) and `render`.
+
+pub mod api;
+pub mod compose;
+pub mod domain;
+pub mod migration;
+pub mod render;
+pub mod store;
+
+pub use api::Reporting;
+pub use compose::{UpstreamConfig, Upstreams};
+pub use domain::report::{Report, Upstream};
+pub use migration::Migrator;
+
+use csc_proto::reporting::reporting_service_server::ReportingServiceServer;
+use sea_orm::DatabaseConnection;
+
+/// The fully qualified gRPC service name, as health checks and reflection report it.
+pub const SERVICE_NAME: &str = "csc.reporting.v1.ReportingService";
+
+/// The tonic service over a connected, migrated database, with the suite's message limits.
+pub async fn grpc_service(
+    db: DatabaseConnection,
+    upstreams: UpstreamConfig,
+) -> anyhow::Result<ReportingServiceServer<Reporting>> {
+    let reporting = Reporting::new(db, Upstreams::new(upstreams)?).await?;
+    Ok(ReportingServiceServer::new(reporting)
+        .max_decoding_message_size(csc_runtime::MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(csc_runtime::MAX_MESSAGE_BYTES))
+}

@@ -1,0 +1,203 @@
+//! The report as one self-contained HTML file: laid out as the model report, section by section,
+//! with the analysts' commentary, accessible tables (captions, header cells with scope) and
+//! inline SVG charts. No scripts and no fetches: it opens from a file, offline, and prints.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use super::{
+    cell, has_headline, is_suppressed, number,
+    svg::{self, Bar, Series, esc},
+    tabular::{breakdown, summary},
+};
+use crate::domain::report::{Report, ReportMeasure, Section};
+
+const STYLE: &str = r#"
+body{font-family:"Helvetica Neue",Arial,sans-serif;color:#0b0c0c;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.4}
+h1{font-size:1.8rem;margin-bottom:.2rem}h2{font-size:1.35rem;border-bottom:3px solid #1d70b8;padding-bottom:.2rem;margin-top:2.2rem}
+h3{font-size:1.05rem;margin:1.4rem 0 .4rem}
+.meta{color:#505a5f;font-size:.9rem}.published{background:#fff7bf;padding:.4rem .6rem;display:inline-block}
+.commentary{background:#f3f2f1;border-left:5px solid #1d70b8;padding:.6rem 1rem;margin:1rem 0}
+.note{color:#505a5f;font-size:.9rem;font-style:italic}
+.unavailable{background:#fdf0ef;border-left:5px solid #d4351c;padding:.6rem 1rem}
+table{border-collapse:collapse;margin:.6rem 0 1.2rem;font-size:.9rem;min-width:50%}
+caption{text-align:left;font-weight:bold;padding-bottom:.3rem}
+th,td{border-bottom:1px solid #b1b4b6;padding:.3rem .6rem;vertical-align:top}
+th{text-align:left}td{text-align:right;font-variant-numeric:tabular-nums}
+thead th{border-bottom:2px solid #0b0c0c}
+figure{margin:1rem 0}figcaption{font-size:.85rem;color:#505a5f}
+svg.chart{max-width:100%;height:auto;font-family:inherit}
+nav ol{columns:2;font-size:.95rem}
+@media print{nav{display:none}body{margin:0;max-width:none}h2{break-after:avoid}table,figure{break-inside:avoid}a{color:inherit;text-decoration:none}}
+"#;
+
+fn table(out: &mut String, caption: &str, headers: &[String], rows: &[Vec<String>]) {
+    let _ = write!(out, "<table><caption>{}</caption><thead><tr>", esc(caption));
+    for h in headers {
+        let _ = write!(out, r#"<th scope="col">{}</th>"#, esc(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for r in rows {
+        out.push_str("<tr>");
+        for (i, c) in r.iter().enumerate() {
+            if i == 0 {
+                let _ = write!(out, r#"<th scope="row">{}</th>"#, esc(c));
+            } else {
+                let _ = write!(out, "<td>{}</td>", esc(c));
+            }
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+}
+
+fn figure(out: &mut String, svg: String, caption: &str) {
+    let _ = write!(out, "<figure>{svg}<figcaption>{}</figcaption></figure>", esc(caption));
+}
+
+fn num(v: &Option<Value>) -> Option<f64> {
+    v.as_ref().and_then(Value::as_f64)
+}
+
+/// Bars of a breakdown's rows (without its total row).
+fn bars(m: &ReportMeasure, value: impl Fn(&crate::domain::report::ReportRow) -> (Option<f64>, String)) -> Vec<Bar> {
+    m.rows
+        .iter()
+        .filter(|r| r.key != "total")
+        .map(|r| {
+            let (v, text) = value(r);
+            Bar { label: r.label.clone(), value: v, text }
+        })
+        .collect()
+}
+
+fn share_text(r: &crate::domain::report::ReportRow) -> (Option<f64>, String) {
+    let text = if is_suppressed(&r.cells.value) {
+        "c".to_owned()
+    } else {
+        match &r.cells.percent {
+            Some(Value::Number(p)) => format!("{} ({}%)", cell(&r.cells.value), number(p.as_f64().unwrap_or(0.0))),
+            _ => cell(&r.cells.value),
+        }
+    };
+    (num(&r.cells.value), text)
+}
+
+/// The charts a reader would rather look at than read, by section.
+fn charts(out: &mut String, report: &Report, s: &Section) {
+    let m = |id: &str| s.measures.iter().find(|m| m.id == id);
+    match s.id.as_str() {
+        "frontdoor" => {
+            if let Some(m) = m("frontdoor.referrals_by_source") {
+                figure(out, svg::hbar("Referrals by source", &bars(m, share_text)), "Referrals in the period by source of referral: number (% of all referrals).");
+            }
+        }
+        "child_protection" => {
+            if let Some(m) = m("protection.cp_rate_per_10k") {
+                let x: Vec<String> = m.series.iter().map(|p| p.period.clone()).collect();
+                let mut series = vec![Series {
+                    name: report.la_name.clone().unwrap_or_else(|| report.la_code.clone()),
+                    values: m.series.iter().map(|p| num(&p.cells.value)).collect(),
+                    dashed: false,
+                }];
+                if let Some(b) = &m.benchmarks {
+                    for (name, v) in [("England", b.england), ("Stat. neighbours", b.statistical_neighbours), ("Region", b.region)] {
+                        if let Some(v) = v {
+                            series.push(Series { name: format!("{name} {}", b.year), values: vec![Some(v); x.len()], dashed: true });
+                        }
+                    }
+                }
+                figure(out, svg::line("Children on a CP plan per 10,000 children, last 8 quarters", &x, &series), "Rate per 10,000 children aged 0–17 at each quarter end; dashed: the latest published England, statistical-neighbour median and region rates (31 March).");
+            }
+        }
+        "looked_after" => {
+            if let Some(m) = m("placements.cla_at_end") {
+                let x: Vec<String> = m.series.iter().map(|p| p.period.clone()).collect();
+                let series = [Series { name: "Children looked after".into(), values: m.series.iter().map(|p| num(&p.cells.value)).collect(), dashed: false }];
+                figure(out, svg::line("Children looked after at each quarter end, last 8 quarters", &x, &series), "Children looked after on the last day of each period.");
+            }
+            if let Some(m) = m("placements.moves_by_end_reason") {
+                figure(out, svg::hbar("Placement moves by end reason", &bars(m, share_text)), "Moves in the last 12 months of children with 3 or more placements, by the reason the placement ended.");
+            }
+            if let Some(m) = m("placements.social_workers_per_child") {
+                figure(out, svg::vbar("Children looked after by number of social workers", &bars(m, share_text)), "Distinct social workers allocated since the period of care started, at most the last 2 years.");
+            }
+            if let Some(m) = m("placements.duration_at_exit") {
+                figure(out, svg::vbar("Duration of care at exit, last 12 months", &bars(m, share_text)), "Periods of care that ended in the 12 months to the end of the period, by length.");
+            }
+        }
+        "costs" => {
+            if let Some(m) = m("finance.unit_costs") {
+                let b = bars(m, |r| {
+                    let text = if is_suppressed(&r.cells.value) {
+                        "c".to_owned()
+                    } else {
+                        format!("£{} ({})", cell(&r.cells.value), cell(&r.cells.denominator))
+                    };
+                    (num(&r.cells.value), text)
+                });
+                figure(out, svg::hbar("Average weekly unit cost by placement type", &b), "Mean weekly cost of the placements active at the end of the period (number of placements).");
+            }
+        }
+        _ => {}
+    }
+}
+
+pub fn render(report: &Report) -> String {
+    let name = report.la_name.clone().unwrap_or_else(|| format!("LA {}", report.la_code));
+    let title = format!("{name}: quarterly performance analysis {}", report.period.id);
+    let mut out = String::with_capacity(64 * 1024);
+    let _ = write!(
+        out,
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>{t}</title><style>{STYLE}</style></head><body><header><h1>{t}</h1><p class="meta">LA {la} · {start} to {end} · generated {gen} · report <code>{id}</code> · requested by {who}</p>"#,
+        t = esc(&title),
+        la = esc(&report.la_code),
+        start = esc(&report.period.start),
+        end = esc(&report.period.end),
+        gen = esc(&report.generated_at),
+        id = esc(&report.report_id),
+        who = esc(&report.requested_by),
+    );
+    out.push_str(if report.published {
+        r#"<p class="published">Published figures: counts of 1 to 5, and figures computed from them, are shown as <strong>c</strong>.</p>"#
+    } else {
+        r#"<p class="meta">Internal: real numbers, not for publication. <strong>z</strong>: no value (nothing to divide by).</p>"#
+    });
+    out.push_str("</header><nav><h2>Contents</h2><ol>");
+    for s in &report.sections {
+        let _ = write!(out, r##"<li><a href="#{}">{}</a></li>"##, esc(&s.id), esc(&s.title));
+    }
+    out.push_str("</ol></nav><main>");
+    for s in &report.sections {
+        let _ = write!(out, r#"<section id="{}"><h2>Analysis - {}</h2>"#, esc(&s.id), esc(&s.title));
+        if s.status != "ok" {
+            out.push_str(r#"<p class="unavailable">This section is unavailable: its service could not be reached when the report was generated.</p>"#);
+        }
+        if let Some(c) = &s.commentary {
+            out.push_str(r#"<div class="commentary">"#);
+            for para in c.split("\n\n").filter(|p| !p.trim().is_empty()) {
+                let _ = write!(out, "<p>{}</p>", esc(para.trim()).replace('\n', "<br>"));
+            }
+            out.push_str("</div>");
+        }
+        for n in &s.notes {
+            let _ = write!(out, r#"<p class="note">{}</p>"#, esc(n));
+        }
+        let heads: Vec<&ReportMeasure> = s.measures.iter().filter(|m| has_headline(m)).collect();
+        if !heads.is_empty() {
+            let (h, r) = summary(report, &heads);
+            table(&mut out, &format!("{}: headline measures", s.title), &h, &r);
+        }
+        charts(&mut out, report, s);
+        for m in s.measures.iter().filter(|m| !m.rows.is_empty()) {
+            let (mut h, r) = breakdown(m);
+            h[0] = "".into();
+            let _ = write!(out, "<h3>{}</h3>", esc(&m.label));
+            table(&mut out, &m.label, &h, &r);
+        }
+        out.push_str("</section>");
+    }
+    out.push_str("</main></body></html>\n");
+    out
+}

@@ -1,0 +1,167 @@
+//! The report rendered for people and other systems: JSON (the contract of MEASURES.md), HTML
+//! (one self-contained file with charts), Markdown, XLSX (a sheet per section) and CSV (one row
+//! per measure or breakdown row). Every renderer reads the same [`Report`], so what each shows
+//! cannot drift apart, and a kept report renders again exactly as it was.
+
+mod html;
+mod svg;
+mod tabular;
+
+use serde_json::Value;
+
+use crate::domain::report::{Cells, Report, ReportMeasure, SUPPRESSED};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Html,
+    Markdown,
+    Xlsx,
+    Csv,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Html => "text/html; charset=utf-8",
+            Format::Markdown => "text/markdown; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Csv => "text/csv; charset=utf-8",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Html => "html",
+            Format::Markdown => "md",
+            Format::Xlsx => "xlsx",
+            Format::Csv => "csv",
+        }
+    }
+
+    pub const ALL: [Format; 5] = [
+        Format::Html,
+        Format::Markdown,
+        Format::Json,
+        Format::Xlsx,
+        Format::Csv,
+    ];
+}
+
+/// The report in `format`.
+pub fn render(report: &Report, format: Format) -> anyhow::Result<Vec<u8>> {
+    Ok(match format {
+        Format::Json => {
+            let mut v = serde_json::to_vec_pretty(report)?;
+            v.push(b'\n');
+            v
+        }
+        Format::Html => html::render(report).into_bytes(),
+        Format::Markdown => tabular::markdown(report).into_bytes(),
+        Format::Csv => tabular::csv(report)?,
+        Format::Xlsx => tabular::xlsx(report)?,
+    })
+}
+
+/// Whole numbers with thousands separators; decimals to one place.
+pub(crate) fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        let s = format!("{}", v.abs() as i64);
+        let mut out = String::new();
+        for (i, ch) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(ch);
+        }
+        if v < 0.0 { format!("-{out}") } else { out }
+    } else {
+        let s = format!("{v:.2}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        let int = number(int.parse::<f64>().unwrap_or(0.0));
+        if frac.is_empty() { int } else { format!("{int}.{frac}") }
+    }
+}
+
+/// One figure as text: a number, `z` (no value), `c` (suppressed), or empty (not there).
+pub(crate) fn cell(v: &Option<Value>) -> String {
+    match v {
+        None => String::new(),
+        Some(Value::Null) => "z".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => number(n.as_f64().unwrap_or(0.0)),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn money(unit: &str) -> bool {
+    matches!(unit, "gbp" | "gbp_per_week")
+}
+
+/// A figure with its unit: `£3,418`, `16.5%`, `1,234`.
+pub(crate) fn shown(v: &Option<Value>, unit: &str, percent: bool) -> String {
+    let text = cell(v);
+    match v {
+        Some(Value::Number(_)) if money(unit) => format!("£{text}"),
+        Some(Value::Number(_)) if percent => format!("{text}%"),
+        _ => text,
+    }
+}
+
+/// The headline of a set of figures: `16.5% (203 of 1,234)`, `42.7 per 10,000 (500 children)`,
+/// `£789 a week (232)`, `1,234`.
+pub(crate) fn headline(unit: &str, c: &Cells) -> String {
+    if money(unit) {
+        let v = shown(&c.value, unit, false);
+        return match (&c.denominator, unit) {
+            (Some(d), _) => format!("{v} (number: {})", cell(&Some(d.clone()))),
+            _ => v,
+        };
+    }
+    match unit {
+        "rate_per_10k" => format!(
+            "{} ({} of {})",
+            cell(&c.value),
+            cell(&c.numerator),
+            cell(&c.denominator)
+        ),
+        _ if c.is_ratio() => format!(
+            "{} ({} of {})",
+            shown(&c.value, unit, true),
+            cell(&c.numerator),
+            cell(&c.denominator)
+        ),
+        _ => cell(&c.value),
+    }
+}
+
+/// Whether a measure has one headline figure (rather than only a breakdown).
+pub(crate) fn has_headline(m: &ReportMeasure) -> bool {
+    m.cells.value.is_some() || m.cells.is_ratio()
+}
+
+pub(crate) fn is_suppressed(v: &Option<Value>) -> bool {
+    matches!(v, Some(Value::String(s)) if s == SUPPRESSED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_as_a_council_report_prints_them() {
+        assert_eq!(number(1690.0), "1,690");
+        assert_eq!(number(1234567.0), "1,234,567");
+        assert_eq!(number(16.5), "16.5");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(-1234.0), "-1,234");
+        assert_eq!(number(12345.67), "12,345.67");
+        assert_eq!(cell(&Some(Value::Null)), "z");
+        assert_eq!(cell(&Some(Value::String("c".into()))), "c");
+        assert_eq!(shown(&Some(serde_json::json!(3418)), "gbp_per_week", false), "£3,418");
+        assert_eq!(shown(&Some(serde_json::json!(16.5)), "ratio", true), "16.5%");
+    }
+}

@@ -1,0 +1,235 @@
+//! Small inline SVG charts for the HTML report: drawn on the server, so the file is complete on
+//! its own (no scripts, no fetches) and prints as it shows. Each chart has a title and a text
+//! description for screen readers; the same figures are in a table beside it.
+
+use std::fmt::Write as _;
+
+pub(crate) const BLUE: &str = "#1d70b8";
+const COLOURS: [&str; 4] = [BLUE, "#d4351c", "#00703c", "#f47738"];
+
+pub(crate) fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// One bar: its label, its length (`None` when the figure is suppressed or missing), and the
+/// text written at its end.
+pub(crate) struct Bar {
+    pub label: String,
+    pub value: Option<f64>,
+    pub text: String,
+}
+
+fn open(out: &mut String, w: u32, h: u32, title: &str, desc: &str) {
+    let _ = write!(
+        out,
+        r#"<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{t}"><title>{t}</title><desc>{d}</desc>"#,
+        t = esc(title),
+        d = esc(desc)
+    );
+}
+
+/// Horizontal bars, one per row: for long labels (sources of referral, end reasons, costs).
+pub(crate) fn hbar(title: &str, bars: &[Bar]) -> String {
+    let (label_w, bar_w, row_h, top) = (280.0, 300.0, 22.0, 8.0);
+    let max = bars
+        .iter()
+        .filter_map(|b| b.value)
+        .fold(0.0f64, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let h = top * 2.0 + row_h * bars.len() as f64;
+    let mut out = String::new();
+    let desc = bars
+        .iter()
+        .map(|b| format!("{}: {}", b.label, b.text))
+        .collect::<Vec<_>>()
+        .join("; ");
+    open(&mut out, 680, h as u32, title, &desc);
+    for (i, b) in bars.iter().enumerate() {
+        let y = top + row_h * i as f64;
+        let len = b.value.map(|v| (v / max * bar_w).max(0.0)).unwrap_or(0.0);
+        let _ = write!(
+            out,
+            r#"<text x="{lx}" y="{ty}" text-anchor="end" font-size="12">{label}</text><rect x="{bx}" y="{ry}" width="{len:.1}" height="{bh}" fill="{BLUE}"/><text x="{vx:.1}" y="{ty}" font-size="12">{text}</text>"#,
+            lx = label_w - 6.0,
+            ty = y + 15.0,
+            label = esc(&b.label),
+            bx = label_w,
+            ry = y + 3.0,
+            bh = row_h - 6.0,
+            vx = label_w + len + 4.0,
+            text = esc(&b.text),
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// Vertical bars: for bands (number of social workers, duration of care).
+pub(crate) fn vbar(title: &str, bars: &[Bar]) -> String {
+    let (w, h, left, bottom, top) = (680.0, 240.0, 20.0, 36.0, 20.0);
+    let max = bars
+        .iter()
+        .filter_map(|b| b.value)
+        .fold(0.0f64, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let slot = (w - 2.0 * left) / bars.len().max(1) as f64;
+    let plot_h = h - bottom - top;
+    let mut out = String::new();
+    let desc = bars
+        .iter()
+        .map(|b| format!("{}: {}", b.label, b.text))
+        .collect::<Vec<_>>()
+        .join("; ");
+    open(&mut out, w as u32, h as u32, title, &desc);
+    for (i, b) in bars.iter().enumerate() {
+        let x = left + slot * i as f64;
+        let bh = b.value.map(|v| v / max * plot_h).unwrap_or(0.0);
+        let _ = write!(
+            out,
+            r#"<rect x="{rx:.1}" y="{ry:.1}" width="{rw:.1}" height="{bh:.1}" fill="{BLUE}"/><text x="{cx:.1}" y="{vy:.1}" text-anchor="middle" font-size="12">{text}</text><text x="{cx:.1}" y="{ly:.1}" text-anchor="middle" font-size="12">{label}</text>"#,
+            rx = x + slot * 0.15,
+            ry = top + plot_h - bh,
+            rw = slot * 0.7,
+            cx = x + slot / 2.0,
+            vy = top + plot_h - bh - 4.0,
+            ly = h - bottom + 16.0,
+            text = esc(&b.text),
+            label = esc(&b.label),
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// One line of a line chart; a benchmark is drawn dashed.
+pub(crate) struct Series {
+    pub name: String,
+    pub values: Vec<Option<f64>>,
+    pub dashed: bool,
+}
+
+/// Lines over periods (the last 8 quarters), with a legend.
+pub(crate) fn line(title: &str, x: &[String], series: &[Series]) -> String {
+    let (w, h, left, right, top, bottom) = (680.0, 280.0, 56.0, 20.0, 36.0, 40.0);
+    let max = series
+        .iter()
+        .flat_map(|s| s.values.iter().flatten())
+        .fold(0.0f64, |a, &b| a.max(b));
+    let ymax = if max <= 0.0 { 1.0 } else { nice_ceiling(max * 1.1) };
+    let plot_w = w - left - right;
+    let plot_h = h - top - bottom;
+    let px = |i: usize| left + plot_w * (i as f64 + 0.5) / x.len().max(1) as f64;
+    let py = |v: f64| top + plot_h - v / ymax * plot_h;
+    let mut out = String::new();
+    let desc = series
+        .iter()
+        .map(|s| {
+            let vals = s
+                .values
+                .iter()
+                .zip(x)
+                .map(|(v, p)| format!("{p} {}", v.map(super::number).unwrap_or_else(|| "-".into())))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("{}: {vals}", s.name)
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    open(&mut out, w as u32, h as u32, title, &desc);
+    // Axes and gridlines at quarters of the range.
+    for k in 0..=4 {
+        let v = ymax * k as f64 / 4.0;
+        let y = py(v);
+        let _ = write!(
+            out,
+            r##"<line x1="{left}" x2="{x2}" y1="{y:.1}" y2="{y:.1}" stroke="#b1b4b6" stroke-width="0.5"/><text x="{tx}" y="{ty:.1}" text-anchor="end" font-size="11">{label}</text>"##,
+            x2 = w - right,
+            tx = left - 4.0,
+            ty = y + 4.0,
+            label = super::number((v * 10.0).round() / 10.0),
+        );
+    }
+    for (i, p) in x.iter().enumerate() {
+        let _ = write!(
+            out,
+            r#"<text x="{:.1}" y="{}" text-anchor="middle" font-size="11">{}</text>"#,
+            px(i),
+            h - bottom + 16.0,
+            esc(p)
+        );
+    }
+    for (si, s) in series.iter().enumerate() {
+        let colour = COLOURS[si % COLOURS.len()];
+        let dash = if s.dashed { r#" stroke-dasharray="6 4""# } else { "" };
+        let pts: Vec<String> = s
+            .values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", px(i), py(v))))
+            .collect();
+        if pts.len() > 1 {
+            let _ = write!(
+                out,
+                r#"<polyline fill="none" stroke="{colour}" stroke-width="2.5"{dash} points="{}"/>"#,
+                pts.join(" ")
+            );
+        }
+        if !s.dashed {
+            for p in &pts {
+                let (cx, cy) = p.split_once(',').unwrap_or(("0", "0"));
+                let _ = write!(out, r#"<circle cx="{cx}" cy="{cy}" r="3.5" fill="{colour}"/>"#);
+            }
+        }
+        // Legend along the top.
+        let lx = left + 150.0 * si as f64;
+        let _ = write!(
+            out,
+            r#"<rect x="{lx}" y="8" width="14" height="4" fill="{colour}"/><text x="{tx}" y="14" font-size="12">{name}</text>"#,
+            tx = lx + 18.0,
+            name = esc(&s.name)
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// 1, 2 or 5 times a power of ten, at least `v`.
+fn nice_ceiling(v: f64) -> f64 {
+    let p = 10f64.powf(v.log10().floor());
+    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
+        if m * p >= v {
+            return m * p;
+        }
+    }
+    10.0 * p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_are_svg_with_a_title_and_every_figure_described() {
+        let bars = vec![
+            Bar { label: "Police".into(), value: Some(37.0), text: "1,690 (37%)".into() },
+            Bar { label: "Schools & <b>".into(), value: None, text: "c".into() },
+        ];
+        let s = hbar("Referrals by source", &bars);
+        assert!(s.starts_with("<svg") && s.ends_with("</svg>"));
+        assert!(s.contains("<title>Referrals by source</title>"));
+        assert!(s.contains("Police: 1,690 (37%)"));
+        assert!(s.contains("Schools &amp; &lt;b&gt;"), "labels are escaped");
+        assert_eq!(s.matches("<rect").count(), 2);
+        let l = line(
+            "CP rate",
+            &["Q1".into(), "Q2".into()],
+            &[Series { name: "LA".into(), values: vec![Some(40.0), Some(44.5)], dashed: false }],
+        );
+        assert!(l.contains("<polyline"));
+        assert_eq!(nice_ceiling(48.9), 50.0);
+        assert_eq!(nice_ceiling(880.0), 1000.0);
+    }
+}

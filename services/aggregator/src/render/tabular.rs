@@ -1,0 +1,389 @@
+//! The report as tables: Markdown for reading, CSV and XLSX for analysts' own work. The CSV and
+//! the XLSX share one flattening: a line per measure, and a line per row of a breakdown.
+
+use std::fmt::Write as _;
+
+use rust_xlsxwriter::{Format as XFormat, Workbook};
+use serde_json::Value;
+
+use super::{cell, has_headline, headline, shown};
+use crate::domain::report::{Cells, Report, ReportMeasure, Snapshot};
+
+/// One line of the flat report.
+pub(crate) struct Line<'a> {
+    pub section: &'a str,
+    pub measure: &'a ReportMeasure,
+    pub row: Option<(&'a str, &'a str)>,
+    pub cells: &'a Cells,
+    pub previous: Option<(&'a str, Option<Value>)>,
+    pub year_earlier: Option<(&'a str, Option<Value>)>,
+}
+
+fn at<'a>(s: &'a Option<Snapshot>, row: Option<&str>) -> Option<(&'a str, Option<Value>)> {
+    let s = s.as_ref()?;
+    let v = match row {
+        None => s.cells.value.clone(),
+        Some(k) => s.rows.iter().find(|r| r.key == k).and_then(|r| r.cells.value.clone()),
+    };
+    Some((s.period.as_str(), v))
+}
+
+pub(crate) fn lines(report: &Report) -> Vec<Line<'_>> {
+    let mut out = Vec::new();
+    for s in &report.sections {
+        for m in &s.measures {
+            if has_headline(m) || m.rows.is_empty() {
+                out.push(Line {
+                    section: &s.id,
+                    measure: m,
+                    row: None,
+                    cells: &m.cells,
+                    previous: at(&m.previous, None),
+                    year_earlier: at(&m.year_earlier, None),
+                });
+            }
+            for r in &m.rows {
+                out.push(Line {
+                    section: &s.id,
+                    measure: m,
+                    row: Some((&r.key, &r.label)),
+                    cells: &r.cells,
+                    previous: at(&m.previous, Some(&r.key)),
+                    year_earlier: at(&m.year_earlier, Some(&r.key)),
+                });
+            }
+        }
+    }
+    out
+}
+
+const COLUMNS: [&str; 18] = [
+    "section",
+    "measure_id",
+    "measure",
+    "unit",
+    "row_key",
+    "row",
+    "numerator",
+    "denominator",
+    "value",
+    "percent",
+    "previous_period",
+    "previous_value",
+    "year_earlier_period",
+    "year_earlier_value",
+    "benchmark_year",
+    "england",
+    "region",
+    "statistical_neighbours",
+];
+
+/// A figure for machines: the number as JSON writes it, `z`, `c`, or empty.
+fn raw(v: &Option<Value>) -> String {
+    match v {
+        None => String::new(),
+        Some(Value::Null) => "z".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn num(v: Option<f64>) -> Option<Value> {
+    v.map(|x| serde_json::json!(x))
+}
+
+/// The 18 columns of a line, as JSON values (`None` = empty).
+fn fields(l: &Line<'_>) -> Vec<Option<Value>> {
+    let text = |s: &str| Some(Value::String(s.to_owned()));
+    let b = l.measure.benchmarks.as_ref().filter(|_| l.row.is_none());
+    vec![
+        text(l.section),
+        text(&l.measure.id),
+        text(&l.measure.label),
+        text(&l.measure.unit),
+        l.row.map(|r| Value::String(r.0.into())),
+        l.row.map(|r| Value::String(r.1.into())),
+        l.cells.numerator.clone(),
+        l.cells.denominator.clone(),
+        l.cells.value.clone(),
+        l.cells.percent.clone(),
+        l.previous.as_ref().map(|p| Value::String(p.0.into())),
+        l.previous.as_ref().and_then(|p| p.1.clone()),
+        l.year_earlier.as_ref().map(|p| Value::String(p.0.into())),
+        l.year_earlier.as_ref().and_then(|p| p.1.clone()),
+        b.map(|b| serde_json::json!(b.year)),
+        b.and_then(|b| num(b.england)),
+        b.and_then(|b| num(b.region)),
+        b.and_then(|b| num(b.statistical_neighbours)),
+    ]
+}
+
+pub fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(COLUMNS)?;
+    for l in lines(report) {
+        let f = fields(&l);
+        w.write_record(f.iter().map(|v| match v {
+            Some(Value::String(s)) => s.clone(),
+            v => raw(v),
+        }))?;
+    }
+    Ok(w.into_inner()?)
+}
+
+/// An Excel sheet name: at most 31 characters, none of `[]:*?/\`.
+fn sheet_name(title: &str) -> String {
+    title
+        .chars()
+        .filter(|c| !"[]:*?/\\".contains(*c))
+        .take(31)
+        .collect()
+}
+
+pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
+    let mut wb = Workbook::new();
+    let bold = XFormat::new().set_bold();
+    let about = wb.add_worksheet();
+    about.set_name("About")?;
+    let title = format!(
+        "{} ({}) quarterly performance analysis {}",
+        report.la_name.as_deref().unwrap_or("LA"),
+        report.la_code,
+        report.period.id
+    );
+    about.write_string_with_format(0, 0, &title, &bold)?;
+    let facts = [
+        ("LA code", report.la_code.clone()),
+        ("Period", report.period.id.clone()),
+        ("Start", report.period.start.clone()),
+        ("End", report.period.end.clone()),
+        ("Generated at", report.generated_at.clone()),
+        ("Report id", report.report_id.clone()),
+        ("Requested by", report.requested_by.clone()),
+        (
+            "Published",
+            if report.published {
+                "yes: counts of 1 to 5 are shown as c".into()
+            } else {
+                "no: internal, real numbers".into()
+            },
+        ),
+    ];
+    for (i, (k, v)) in facts.iter().enumerate() {
+        about.write_string_with_format(i as u32 + 2, 0, *k, &bold)?;
+        about.write_string(i as u32 + 2, 1, v)?;
+    }
+    about.set_column_width(0, 16)?;
+    about.set_column_width(1, 60)?;
+    let all = lines(report);
+    for s in &report.sections {
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet_name(&s.title))?;
+        ws.write_string_with_format(0, 0, &s.title, &bold)?;
+        ws.write_string(1, 0, format!("status: {}", s.status))?;
+        let mut row = 2u32;
+        if let Some(c) = &s.commentary {
+            ws.write_string(row, 0, c)?;
+            row += 1;
+        }
+        for n in &s.notes {
+            ws.write_string(row, 0, n)?;
+            row += 1;
+        }
+        row += 1;
+        for (c, h) in COLUMNS.iter().skip(1).enumerate() {
+            ws.write_string_with_format(row, c as u16, *h, &bold)?;
+        }
+        for l in all.iter().filter(|l| l.section == s.id) {
+            row += 1;
+            for (c, v) in fields(l).into_iter().skip(1).enumerate() {
+                match v {
+                    Some(Value::Number(n)) => {
+                        ws.write_number(row, c as u16, n.as_f64().unwrap_or(0.0))?;
+                    }
+                    Some(Value::String(t)) => {
+                        ws.write_string(row, c as u16, t)?;
+                    }
+                    Some(Value::Null) => {
+                        ws.write_string(row, c as u16, "z")?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        ws.set_column_width(0, 36)?;
+        ws.set_column_width(1, 50)?;
+        ws.set_column_width(4, 40)?;
+    }
+    Ok(wb.save_to_buffer()?)
+}
+
+/// The columns of a breakdown's table, and each row's cells as text.
+pub(crate) fn breakdown(m: &ReportMeasure) -> (Vec<String>, Vec<Vec<String>>) {
+    let unit = m.unit.as_str();
+    let money = matches!(unit, "gbp" | "gbp_per_week");
+    let any_ratio = m.rows.iter().any(|r| r.cells.is_ratio());
+    let any_percent = m.rows.iter().any(|r| r.cells.percent.is_some());
+    let mut headers = vec![String::new()];
+    if money && any_ratio {
+        headers.extend(["Average £ per week".into(), "Number".into()]);
+    } else if money {
+        headers.push("£".into());
+    } else if any_ratio {
+        headers.extend(["Number".into(), "Out of".into(), "%".into()]);
+    } else {
+        headers.push("Number".into());
+        if any_percent {
+            headers.push("%".into());
+        }
+    }
+    let rows = m
+        .rows
+        .iter()
+        .map(|r| {
+            let c = &r.cells;
+            let mut v = vec![r.label.clone()];
+            if money && any_ratio {
+                v.extend([cell(&c.value), cell(&c.denominator)]);
+            } else if money {
+                v.push(cell(&c.value));
+            } else if any_ratio {
+                v.extend([cell(&c.numerator), cell(&c.denominator), cell(&c.value)]);
+            } else {
+                v.push(cell(&c.value));
+                if any_percent {
+                    v.push(cell(&c.percent));
+                }
+            }
+            v
+        })
+        .collect();
+    (headers, rows)
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn md_table(out: &mut String, headers: &[String], rows: &[Vec<String>]) {
+    let _ = writeln!(
+        out,
+        "| {} |",
+        headers.iter().map(|h| md_escape(h)).collect::<Vec<_>>().join(" | ")
+    );
+    let _ = writeln!(
+        out,
+        "|{}|",
+        headers
+            .iter()
+            .enumerate()
+            .map(|(i, _)| if i == 0 { "---" } else { "---:" })
+            .collect::<Vec<_>>()
+            .join("|")
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} |",
+            r.iter().map(|c| md_escape(c)).collect::<Vec<_>>().join(" | ")
+        );
+    }
+    out.push('\n');
+}
+
+/// The headline measures of a section: one line each, with the trend and benchmarks.
+pub(crate) fn summary(report: &Report, measures: &[&ReportMeasure]) -> (Vec<String>, Vec<Vec<String>>) {
+    let prev = measures
+        .iter()
+        .find_map(|m| m.previous.as_ref().map(|s| s.period.clone()))
+        .unwrap_or_else(|| "Previous".into());
+    let earlier = measures
+        .iter()
+        .find_map(|m| m.year_earlier.as_ref().map(|s| s.period.clone()))
+        .unwrap_or_else(|| "Year earlier".into());
+    let headers = vec![
+        "Measure".into(),
+        report.period.id.clone(),
+        prev,
+        earlier,
+        "England".into(),
+        "Region".into(),
+        "Stat. neighbours".into(),
+    ];
+    let rows = measures
+        .iter()
+        .map(|m| {
+            let pct = m.unit == "ratio";
+            let b = m.benchmarks.as_ref();
+            let bench = |v: Option<f64>| {
+                v.map(|x| shown(&Some(serde_json::json!(x)), &m.unit, pct))
+                    .unwrap_or_default()
+            };
+            vec![
+                m.label.clone(),
+                headline(&m.unit, &m.cells),
+                m.previous
+                    .as_ref()
+                    .map(|s| shown(&s.cells.value, &m.unit, pct))
+                    .unwrap_or_default(),
+                m.year_earlier
+                    .as_ref()
+                    .map(|s| shown(&s.cells.value, &m.unit, pct))
+                    .unwrap_or_default(),
+                bench(b.and_then(|b| b.england)),
+                bench(b.and_then(|b| b.region)),
+                bench(b.and_then(|b| b.statistical_neighbours)),
+            ]
+        })
+        .collect();
+    (headers, rows)
+}
+
+pub fn markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# {} — quarterly performance analysis, {}\n",
+        report.la_name.as_deref().unwrap_or(&report.la_code),
+        report.period.id
+    );
+    let _ = writeln!(
+        out,
+        "LA {} · {} to {} · generated {} · report {}{}\n",
+        report.la_code,
+        report.period.start,
+        report.period.end,
+        report.generated_at,
+        report.report_id,
+        if report.published {
+            " · **published: counts of 1 to 5 are shown as c**"
+        } else {
+            " · internal: not for publication"
+        }
+    );
+    let _ = writeln!(out, "`z`: no value (nothing to divide by).\n");
+    for s in &report.sections {
+        let _ = writeln!(out, "## Analysis - {}\n", s.title);
+        if s.status != "ok" {
+            let _ = writeln!(out, "**This section is unavailable.**\n");
+        }
+        if let Some(c) = &s.commentary {
+            let _ = writeln!(out, "{c}\n");
+        }
+        for n in &s.notes {
+            let _ = writeln!(out, "> {n}\n");
+        }
+        let heads: Vec<&ReportMeasure> = s.measures.iter().filter(|m| has_headline(m)).collect();
+        if !heads.is_empty() {
+            let (h, r) = summary(report, &heads);
+            md_table(&mut out, &h, &r);
+        }
+        for m in s.measures.iter().filter(|m| !m.rows.is_empty()) {
+            let _ = writeln!(out, "### {}\n", m.label);
+            let (mut h, r) = breakdown(m);
+            h[0] = m.label.clone();
+            md_table(&mut out, &h, &r);
+        }
+    }
+    out
+}
