@@ -394,6 +394,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         (1..=csc_runtime::MAX_BATCH).contains(&args.batch),
         "--batch must be 1..=5000"
     );
+    anyhow::ensure!(
+        args.service != Service::Aggregator,
+        "the aggregator is benchmarked end to end by `csc report-bench` (docs/performance.md)"
+    );
     let tmp = tempfile::tempdir()?;
     let url = args
         .database_url
@@ -410,7 +414,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
     let server = tokio::spawn({
         let (url, shutdown, service) = (url.clone(), shutdown.clone(), args.service);
-        async move { crate::serve::run(service, listener, &url, &ServerArgs::default(), shutdown).await }
+        async move { crate::serve::run(service, listener, &url, &ServerArgs::default(), &crate::ClientAddrs::default(), shutdown).await }
     });
 
     let gen_start = Instant::now();
@@ -502,6 +506,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let t = Instant::now();
             (t, ingest(client, batches, args.concurrency).await?, n)
         }
+        Service::Aggregator => unreachable!("refused above"),
     };
     let ingest_time = started.elapsed();
     let rate = written as f64 / ingest_time.as_secs_f64();
@@ -523,6 +528,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         Service::Protection => "records",
         Service::Placements => "episodes",
         Service::Finance => "commitments",
+        Service::Aggregator => "reports",
     };
     println!("backend            {backend}");
     println!(

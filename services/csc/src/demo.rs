@@ -1,94 +1,178 @@
-//! `csc demo`: serve every service on a fresh data directory, import a CIN census file and an
-//! SSDA903 return, and print the front door's, child protection's and looked-after children's
-//! measures, all in one process and one command.
+//! `csc demo`: the first thing to run. Generates a synthetic county, serves every service on
+//! embedded SQLite (talking gRPC to each other, as in Kubernetes), imports the county's files
+//! through the public APIs, and writes the latest complete quarter's report in every format.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Instant};
 
+use csc_aggregator::{Report, render::Format};
+use csc_proto::reporting as pb;
 use csc_runtime::{Shutdown, config::ServerArgs};
+use serde_json::Value;
 use tokio::net::TcpListener;
 
-use crate::{ClientAddrs, import, measures, serve, serve::Service};
+use crate::{ClientAddrs, generate, import, report, serve, serve::Service};
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
-    /// CIN census XML to import (default: the shared synthetic sample).
-    #[arg(long, default_value = "../shared/samples/cin/fake_CIN_data.xml")]
-    pub cin: PathBuf,
-    /// Data directory (default: $CSC_DATA_DIR, else ./csc-data).
+    /// Folder for everything the demo writes: generated files, databases, reports.
+    #[arg(long, default_value = "csc-demo")]
+    pub out: PathBuf,
+    /// LA code of the synthetic county.
+    #[arg(long, default_value = "885")]
+    pub la: String,
+    /// Size of the synthetic LA, as `csc generate --scale`.
+    #[arg(long, default_value = "county")]
+    pub scale: String,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Quarter to report (default: the latest complete quarter).
     #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    /// Periods to print (default: the census year and its last quarter).
-    #[arg(long)]
-    pub period: Vec<String>,
-    /// SSDA903 return to import (a folder of CSV tables, or the XML), filed under the census's
-    /// LA (default: the shared synthetic sample).
-    #[arg(long, default_value = "../shared/samples/ssda903")]
-    pub ssda903: PathBuf,
-    /// Period of the looked-after children's measures (default: the sample return's year).
-    #[arg(long, default_value = "2017-18")]
-    pub ssda903_period: String,
+    pub period: Option<String>,
+}
+
+/// Binds every service on an ephemeral port: the demo never collides with a suite already
+/// running.
+pub async fn bind_all() -> anyhow::Result<(Vec<(Service, TcpListener)>, ClientAddrs)> {
+    let mut listeners = Vec::new();
+    let mut addrs = ClientAddrs::default();
+    for service in Service::ALL {
+        let l = TcpListener::bind("127.0.0.1:0").await?;
+        addrs.set(service, l.local_addr()?.to_string());
+        listeners.push((service, l));
+    }
+    Ok((listeners, addrs))
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    // The demo's output is the measures: logs only when something is wrong, unless RUST_LOG asks.
+    // The demo's output is where its files are: logs only when something is wrong.
     let _telemetry = csc_runtime::telemetry::init_with_level("csc-demo", "warn");
-    let shutdown = Shutdown::new();
-    // Ephemeral ports: the demo never collides with a suite already running.
-    let mut listeners = Vec::new();
-    for service in Service::ALL {
-        listeners.push((service, TcpListener::bind("127.0.0.1:0").await?));
+    let started = Instant::now();
+    let period = match &args.period {
+        Some(p) => p.parse::<csc_core::Period>()?,
+        None => generate::latest_complete_quarter(chrono::Utc::now().date_naive()),
+    };
+    let data_dir = args.out.join("data");
+    let gen_dir = args.out.join("generated");
+    let report_dir = args.out.join("report");
+    // A demo starts from empty databases, so that what it prints is exactly what it generated.
+    for s in Service::ALL {
+        for ext in ["db", "db-wal", "db-shm"] {
+            let f = data_dir.join(format!("{}.{ext}", s.name()));
+            if f.exists() {
+                std::fs::remove_file(&f)?;
+            }
+        }
     }
-    let addr_of = |s: Service| -> anyhow::Result<String> {
-        let (_, l) = listeners
-            .iter()
-            .find(|(x, _)| *x == s)
-            .expect("every service has a listener");
-        Ok(l.local_addr()?.to_string())
-    };
-    let addrs = ClientAddrs {
-        frontdoor: addr_of(Service::Frontdoor)?,
-        protection: addr_of(Service::Protection)?,
-        placements: addr_of(Service::Placements)?,
-        finance: addr_of(Service::Finance)?,
-    };
+    std::fs::create_dir_all(&report_dir)?;
+
+    let generated = generate::run(&generate::GenerateArgs {
+        la: vec![args.la.clone()],
+        out: gen_dir.clone(),
+        scale: args.scale.clone(),
+        years: 4,
+        seed: args.seed,
+        until: Some(period.end().to_string()),
+    })?;
+    crate::out(&format!(
+        "Generated a synthetic county ({:.1?}): {}\n",
+        started.elapsed(),
+        generated[0].summary()
+    ));
+
+    let (listeners, addrs) = bind_all().await?;
+    let shutdown = Shutdown::new();
     let all = serve::AllArgs {
-        data_dir: args.data_dir.clone(),
+        data_dir: Some(data_dir.clone()),
         addrs: addrs.clone(),
         server: ServerArgs::default(),
     };
     let server = tokio::spawn(serve::run_all(all, listeners, shutdown.clone()));
 
     let result = async {
-        let mut clients = connect_when_ready(&addrs).await?;
-        let mut report = import::Report::default();
-        let la = crate::import::cin_la_and_year(&args.cin)?;
-        import::import_cin(&mut clients, &args.cin, None, &mut report).await?;
-        crate::out(&report.render());
-        let periods = if args.period.is_empty() {
-            default_periods(la.1)
-        } else {
-            args.period.clone()
-        };
-        for p in periods {
-            for service in [Service::Frontdoor, Service::Protection] {
-                let doc = measures::fetch(service, addrs.of(service), &la.0, &p).await?;
-                crate::out(&format!("\n{}", measures::render_table(&doc)));
-            }
-        }
+        wait_until_serving(&addrs).await?;
+        let t = Instant::now();
+        let mut imported = import::Report::default();
+        let la = import::import_generated(&addrs, &gen_dir, Some(&args.la), &mut imported).await?;
+        crate::out(&format!("\nImported through the services' APIs ({:.1?}):\n{}", t.elapsed(), imported.render_summary()));
+        let import_report = args.out.join("import-report.csv");
+        imported.write_csv(&import_report)?;
+        crate::out(&format!("Every refused record and warning: {}\n", import_report.display()));
 
-        let mut clients903 = import::ssda903::Clients903::connect(&addrs).await?;
-        let mut report = import::Report::default();
-        import::ssda903::import(&mut clients903, &args.ssda903, &la.0, None, &mut report).await?;
-        import::ssda903::history_warnings(&mut clients903.placements, &la.0, &mut report).await?;
-        crate::out(&format!("\n{}", report.render_summary()));
-        let doc = measures::fetch(
-            Service::Placements,
-            addrs.of(Service::Placements),
-            &la.0,
-            &args.ssda903_period,
-        )
-        .await?;
-        crate::out(&format!("\n{}", measures::render_table(&doc)));
+        let mut client = report::connect(&addrs.aggregator).await?;
+        client
+            .set_commentary(pb::Commentary {
+                la_code: la.clone(),
+                period: period.id(),
+                section: "frontdoor".into(),
+                text: "Synthetic data: this county was generated by `csc generate`, calibrated to the \
+                       model report. Analysts write commentary for each section with \
+                       `csc commentary set`, and it prints here, with its section."
+                    .into(),
+                author: "csc demo".into(),
+                updated_at: String::new(),
+            })
+            .await
+            .map_err(import::describe_status)?;
+        let t = Instant::now();
+        let doc = client
+            .generate_report(pb::GenerateReportRequest {
+                la_code: la.clone(),
+                period: period.id(),
+                publish: false,
+                format: pb::Format::Json as i32,
+                requested_by: "csc demo".into(),
+            })
+            .await
+            .map_err(import::describe_status)?
+            .into_inner();
+        let composed = t.elapsed();
+        let mut written = Vec::new();
+        for format in Format::ALL {
+            let content = if format == Format::Json {
+                doc.content.clone()
+            } else {
+                client
+                    .get_report(pb::GetReportRequest {
+                        report_id: doc.report_id.clone(),
+                        format: report::format_to_proto(format) as i32,
+                    })
+                    .await
+                    .map_err(import::describe_status)?
+                    .into_inner()
+                    .content
+            };
+            let path = report_dir.join(format!("report-{la}-{}.{}", period.id(), format.extension()));
+            std::fs::write(&path, content)?;
+            written.push(path);
+        }
+        let published = client
+            .generate_report(pb::GenerateReportRequest {
+                la_code: la.clone(),
+                period: period.id(),
+                publish: true,
+                format: pb::Format::Html as i32,
+                requested_by: "csc demo".into(),
+            })
+            .await
+            .map_err(import::describe_status)?
+            .into_inner();
+        let path = report_dir.join(format!("report-{la}-{}-published.html", period.id()));
+        std::fs::write(&path, published.content)?;
+        written.push(path);
+
+        let data: Report = serde_json::from_slice(&doc.content)?;
+        crate::out(&format!(
+            "\nReport {} for LA {} {} composed in {:.1?}; written:\n",
+            doc.report_id,
+            la,
+            period.id(),
+            composed
+        ));
+        for p in &written {
+            crate::out(&format!("  {}\n", p.display()));
+        }
+        crate::out(&format!("\n{}", headlines(&data)));
+        crate::out(&format!("\nDone in {:.1?}. Open the HTML report in a browser.\n", started.elapsed()));
         anyhow::Ok(())
     }
     .await;
@@ -97,21 +181,69 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     result
 }
 
-/// The census year Y covers the financial year ending 31 March Y: print it and its Q4.
-fn default_periods(census_year: Option<i32>) -> Vec<String> {
-    let y = census_year.unwrap_or(2022) - 1;
-    let fy = format!("{y}-{:02}", (y + 1) % 100);
-    vec![fy.clone(), format!("{fy}-Q4")]
+/// The report's headline figures, for the terminal.
+pub fn headlines(r: &Report) -> String {
+    let fig = |id: &str| -> String {
+        let Some(m) = r.measure(id) else {
+            return "unavailable".into();
+        };
+        let v = |x: &Option<Value>| csc_aggregator::render::cell(x);
+        match m.unit.as_str() {
+            "ratio" => format!("{}% ({} of {})", v(&m.cells.value), v(&m.cells.numerator), v(&m.cells.denominator)),
+            "rate_per_10k" => format!("{} per 10,000 ({} children)", v(&m.cells.value), v(&m.cells.numerator)),
+            "gbp" | "gbp_per_week" => format!("£{}", v(&m.cells.value)),
+            _ => v(&m.cells.value),
+        }
+    };
+    let lines = [
+        ("Referrals", "frontdoor.referrals"),
+        ("Re-referrals within 12 months", "frontdoor.rereferrals_12m"),
+        ("Assessments within 45 working days", "frontdoor.assessments_within_45wd"),
+        ("Children on a CP plan", "protection.cp_children_at_end"),
+        ("CP rate", "protection.cp_rate_per_10k"),
+        ("CIN share of open cases", "protection.cin_share_of_open_cases"),
+        ("Children looked after", "placements.cla_at_end"),
+        ("Looked-after rate", "placements.cla_rate_per_10k"),
+        ("3+ placements in 12 months", "placements.three_plus_placements_12m"),
+        ("Average weekly placement cost", "finance.unit_costs"),
+    ];
+    let mut out = format!("Headline figures, {} {}:\n", r.la_name.as_deref().unwrap_or(&r.la_code), r.period.id);
+    for (label, id) in lines {
+        out.push_str(&format!("  {label:<38} {}\n", fig(id)));
+    }
+    out
 }
 
-async fn connect_when_ready(addrs: &ClientAddrs) -> anyhow::Result<import::CinClients> {
-    let mut last = None;
-    for _ in 0..100 {
-        match import::CinClients::connect(addrs).await {
-            Ok(c) => return Ok(c),
-            Err(e) => last = Some(e),
+/// Waits until every service answers its health check as SERVING.
+pub async fn wait_until_serving(addrs: &ClientAddrs) -> anyhow::Result<()> {
+    for service in Service::ALL {
+        let mut last = None;
+        let mut ok = false;
+        for _ in 0..200 {
+            match health(addrs.of(service), service.grpc_name()).await {
+                Ok(true) => {
+                    ok = true;
+                    break;
+                }
+                Ok(false) => {}
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        if !ok {
+            return Err(last.unwrap_or_else(|| anyhow::anyhow!("the {} service did not become ready", service.name())));
+        }
     }
-    Err(last.unwrap_or_else(|| anyhow::anyhow!("the services did not start")))
+    Ok(())
+}
+
+async fn health(addr: &str, name: &str) -> anyhow::Result<bool> {
+    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+    let channel = tonic::transport::Endpoint::from_shared(csc_runtime::config::endpoint_uri(addr))?
+        .connect()
+        .await?;
+    let r = HealthClient::new(channel)
+        .check(HealthCheckRequest { service: name.to_owned() })
+        .await?;
+    Ok(r.into_inner().status == ServingStatus::Serving as i32)
 }

@@ -3,13 +3,17 @@
 
 pub mod bench;
 pub mod demo;
+pub mod generate;
 pub mod import;
 pub mod measures;
+pub mod report;
 pub mod serve;
 
 use std::path::PathBuf;
 
-use csc_runtime::config::{FINANCE_ADDR, FRONTDOOR_ADDR, PLACEMENTS_ADDR, PROTECTION_ADDR};
+use csc_runtime::config::{
+    AGGREGATOR_ADDR, FINANCE_ADDR, FRONTDOOR_ADDR, PLACEMENTS_ADDR, PROTECTION_ADDR,
+};
 
 /// Where the services are: client commands connect there, and `serve all` listens there.
 #[derive(Clone, clap::Args)]
@@ -26,6 +30,22 @@ pub struct ClientAddrs {
     /// Address of the finance service.
     #[arg(long = "finance", env = "CSC_FINANCE_ADDR", default_value = FINANCE_ADDR)]
     pub finance: String,
+    /// Address of the reporting service (the aggregator).
+    #[arg(long = "aggregator", env = "CSC_AGGREGATOR_ADDR", default_value = AGGREGATOR_ADDR)]
+    pub aggregator: String,
+}
+
+impl Default for ClientAddrs {
+    /// The standard local addresses (`csc serve all`).
+    fn default() -> Self {
+        ClientAddrs {
+            frontdoor: FRONTDOOR_ADDR.into(),
+            protection: PROTECTION_ADDR.into(),
+            placements: PLACEMENTS_ADDR.into(),
+            finance: FINANCE_ADDR.into(),
+            aggregator: AGGREGATOR_ADDR.into(),
+        }
+    }
 }
 
 impl ClientAddrs {
@@ -35,7 +55,33 @@ impl ClientAddrs {
             serve::Service::Protection => &self.protection,
             serve::Service::Placements => &self.placements,
             serve::Service::Finance => &self.finance,
+            serve::Service::Aggregator => &self.aggregator,
         }
+    }
+
+    pub fn set(&mut self, service: serve::Service, addr: String) {
+        match service {
+            serve::Service::Frontdoor => self.frontdoor = addr,
+            serve::Service::Protection => self.protection = addr,
+            serve::Service::Placements => self.placements = addr,
+            serve::Service::Finance => self.finance = addr,
+            serve::Service::Aggregator => self.aggregator = addr,
+        }
+    }
+
+    /// The domain services' addresses, as the aggregator calls them.
+    pub fn upstreams(&self) -> csc_aggregator::UpstreamConfig {
+        use csc_aggregator::Upstream;
+        csc_aggregator::UpstreamConfig::new(
+            [
+                (Upstream::Frontdoor, self.frontdoor.clone()),
+                (Upstream::Protection, self.protection.clone()),
+                (Upstream::Placements, self.placements.clone()),
+                (Upstream::Finance, self.finance.clone()),
+            ]
+            .into_iter()
+            .collect(),
+        )
     }
 }
 

@@ -2,7 +2,7 @@
 //! and local files through the services' public APIs, prints measures, and runs benchmarks.
 
 use clap::{Parser, Subcommand};
-use csc::{ClientAddrs, bench, demo, import, measures, serve, serve::Service};
+use csc::{ClientAddrs, bench, demo, generate, import, measures, report, serve, serve::Service};
 use csc_runtime::config::DatabaseArgs;
 
 #[derive(Parser)]
@@ -48,8 +48,28 @@ enum Command {
         #[command(flatten)]
         addrs: ClientAddrs,
     },
-    /// Serve everything on a fresh data directory, import a CIN census file and a 903 return, and
-    /// print the measures: the first thing to run.
+    /// Compose the quarterly performance analysis for an LA and period (or fetch one kept
+    /// earlier) as HTML, Markdown, JSON, XLSX or CSV.
+    Report(report::ReportArgs),
+    /// Analysts' commentary, per report section, LA and period.
+    Commentary {
+        #[command(subcommand)]
+        what: report::CommentaryCommand,
+    },
+    /// The 0-17 populations that rates per 10,000 use.
+    Population {
+        #[command(subcommand)]
+        what: report::PopulationCommand,
+    },
+    /// The DfE and ONS reference tables the report's benchmarks come from.
+    Reference {
+        #[command(subcommand)]
+        what: report::ReferenceCommand,
+    },
+    /// Write a synthetic LA (or several) as the files the importers read.
+    Generate(generate::GenerateArgs),
+    /// Generate a county, serve every service on embedded SQLite, import it and write the latest
+    /// complete quarter's report in every format: the first thing to run.
     Demo(demo::DemoArgs),
     /// Measure ingest and measure speed (figures for docs/performance.md).
     Bench(bench::BenchArgs),
@@ -65,6 +85,8 @@ enum ServeWhich {
     Placements(serve::OneArgs),
     /// The placement costs service.
     Finance(serve::OneArgs),
+    /// The reporting service (aggregator), which calls the other four.
+    Aggregator(serve::OneArgs),
     /// Every service in one process, each on its own SQLite file under the data directory,
     /// talking to each other over gRPC exactly as in Kubernetes.
     All(serve::AllArgs),
@@ -94,6 +116,7 @@ fn run() -> anyhow::Result<()> {
                     ServeWhich::Protection(a) => (Service::Protection, a),
                     ServeWhich::Placements(a) => (Service::Placements, a),
                     ServeWhich::Finance(a) => (Service::Finance, a),
+                    ServeWhich::Aggregator(a) => (Service::Aggregator, a),
                     ServeWhich::All(args) => {
                         let _telemetry = csc_runtime::telemetry::init("csc");
                         return serve::all(args).await;
@@ -116,6 +139,16 @@ fn run() -> anyhow::Result<()> {
                 format,
                 addrs,
             } => measures::print(service, addrs.of(service), &la, &period, format).await,
+            Command::Report(args) => report::report(args).await,
+            Command::Commentary { what } => report::commentary(what).await,
+            Command::Population { what } => report::population(what).await,
+            Command::Reference { what } => report::reference(what).await,
+            Command::Generate(args) => {
+                for g in generate::run(&args)? {
+                    csc::out(&format!("{}\n", g.summary()));
+                }
+                Ok(())
+            }
             Command::Demo(args) => demo::run(args).await,
             Command::Bench(args) => bench::run(args).await,
         }

@@ -72,7 +72,9 @@ pub async fn fetch(
                 .map_err(unreachable)?
                 .compute_measures(req)
                 .await
-        }
+        }        Service::Aggregator => anyhow::bail!(
+            "the aggregator has no measures of its own: `csc report` composes the others'"
+        ),
     }
     .map_err(crate::import::describe_status)?
     .into_inner();

@@ -6,25 +6,35 @@ use clap::ValueEnum;
 use csc_runtime::{
     Shutdown,
     config::{
-        DatabaseArgs, FINANCE_ADDR, FRONTDOOR_ADDR, PLACEMENTS_ADDR, PROTECTION_ADDR, ServerArgs,
-        parse_listen,
+        AGGREGATOR_ADDR, DatabaseArgs, FINANCE_ADDR, FRONTDOOR_ADDR, PLACEMENTS_ADDR,
+        PROTECTION_ADDR, ServerArgs, parse_listen,
     },
     db,
 };
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
-/// The suite's services that exist so far.
+/// The suite's services.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Service {
     Frontdoor,
     Protection,
     Placements,
     Finance,
+    Aggregator,
 }
 
 impl Service {
-    pub const ALL: [Service; 4] = [
+    pub const ALL: [Service; 5] = [
+        Service::Frontdoor,
+        Service::Protection,
+        Service::Placements,
+        Service::Finance,
+        Service::Aggregator,
+    ];
+
+    /// The domain services, whose measures the aggregator composes.
+    pub const DOMAIN: [Service; 4] = [
         Service::Frontdoor,
         Service::Protection,
         Service::Placements,
@@ -38,6 +48,7 @@ impl Service {
             Service::Protection => "protection",
             Service::Placements => "placements",
             Service::Finance => "finance",
+            Service::Aggregator => "aggregator",
         }
     }
 
@@ -48,6 +59,7 @@ impl Service {
             Service::Protection => "csc-protection",
             Service::Placements => "csc-placements",
             Service::Finance => "csc-finance",
+            Service::Aggregator => "csc-aggregator",
         }
     }
 
@@ -58,6 +70,7 @@ impl Service {
             Service::Protection => csc_protection::SERVICE_NAME,
             Service::Placements => csc_placements::SERVICE_NAME,
             Service::Finance => csc_finance::SERVICE_NAME,
+            Service::Aggregator => csc_aggregator::SERVICE_NAME,
         }
     }
 
@@ -67,6 +80,7 @@ impl Service {
             Service::Protection => PROTECTION_ADDR,
             Service::Placements => PLACEMENTS_ADDR,
             Service::Finance => FINANCE_ADDR,
+            Service::Aggregator => AGGREGATOR_ADDR,
         }
     }
 
@@ -77,16 +91,24 @@ impl Service {
             Service::Protection => db::connect_and_migrate::<csc_protection::Migrator>(url).await?,
             Service::Placements => db::connect_and_migrate::<csc_placements::Migrator>(url).await?,
             Service::Finance => db::connect_and_migrate::<csc_finance::Migrator>(url).await?,
+            Service::Aggregator => db::connect_and_migrate::<csc_aggregator::Migrator>(url).await?,
         })
     }
 
-    fn routes(self, conn: sea_orm::DatabaseConnection) -> Routes {
-        match self {
+    async fn routes(
+        self,
+        conn: sea_orm::DatabaseConnection,
+        addrs: &crate::ClientAddrs,
+    ) -> anyhow::Result<Routes> {
+        Ok(match self {
             Service::Frontdoor => Routes::new(csc_frontdoor::grpc_service(conn)),
             Service::Protection => Routes::new(csc_protection::grpc_service(conn)),
             Service::Placements => Routes::new(csc_placements::grpc_service(conn)),
             Service::Finance => Routes::new(csc_finance::grpc_service(conn)),
-        }
+            Service::Aggregator => Routes::new(
+                csc_aggregator::grpc_service(conn, addrs.upstreams()).await?,
+            ),
+        })
     }
 
     /// The database URL from the flags, else the service's SQLite file in the data directory.
@@ -109,6 +131,9 @@ pub struct OneArgs {
     pub db: DatabaseArgs,
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Where the domain services are (the aggregator calls them).
+    #[command(flatten)]
+    pub addrs: crate::ClientAddrs,
 }
 
 /// One service, as in a Kubernetes pod: connect, migrate, serve until SIGTERM/SIGINT.
@@ -118,7 +143,7 @@ pub async fn one(service: Service, args: OneArgs) -> anyhow::Result<()> {
     csc_runtime::server::cancel_on_signal(shutdown.clone());
     let addr = parse_listen(args.listen.as_deref().unwrap_or(service.default_addr()))?;
     let listener = csc_runtime::server::bind(addr, &format!("the {} service", service.name()))?;
-    run(service, listener, &url, &args.server, shutdown).await
+    run(service, listener, &url, &args.server, &args.addrs, shutdown).await
 }
 
 /// Serves `service` on `listener` against the database at `url` until `shutdown`.
@@ -127,13 +152,14 @@ pub async fn run(
     listener: TcpListener,
     url: &str,
     server: &ServerArgs,
+    addrs: &crate::ClientAddrs,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let conn = service.migrate(url).await?;
     csc_runtime::serve(
         listener,
         &[service.grpc_name()],
-        service.routes(conn),
+        service.routes(conn, addrs).await?,
         server,
         shutdown,
     )
@@ -192,13 +218,22 @@ pub async fn run_all(
     std::fs::create_dir_all(&dir)?;
     tracing::info!(data_dir = %dir.display(), "serving all services");
     let mut tasks = tokio::task::JoinSet::new();
+    let listeners_addrs: Vec<(Service, String)> = listeners
+        .iter()
+        .filter_map(|(s, l)| l.local_addr().ok().map(|a| (*s, a.to_string())))
+        .collect();
     for (service, listener) in listeners {
         let url = db::sqlite_url_in(&dir, service.name());
         let (server, shutdown) = (args.server.clone(), shutdown.clone());
+        // The aggregator calls the domain services where this process serves them.
+        let mut addrs = args.addrs.clone();
+        for (s, l) in &listeners_addrs {
+            addrs.set(*s, l.clone());
+        }
         tasks.spawn(async move {
             (
                 service,
-                run(service, listener, &url, &server, shutdown).await,
+                run(service, listener, &url, &server, &addrs, shutdown).await,
             )
         });
     }

@@ -51,22 +51,45 @@ impl From<sea_orm::DbErr> for Error {
     }
 }
 
+/// Field violations sent in one error, and the length of each description.
+pub const MAX_VIOLATIONS: usize = 25;
+const MAX_DESCRIPTION: usize = 200;
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    }
+}
+
 impl From<Error> for Status {
     fn from(e: Error) -> Status {
         match e {
             Error::Invalid(v) => {
+                // The details travel in the trailers, which HTTP/2 peers cap (16 KiB by default):
+                // a batch with thousands of bad records names the first ones, and the caller,
+                // having left those out, learns of the next ones on its next attempt.
                 let mut details = ErrorDetails::new();
-                for fv in &v.0 {
-                    details.add_bad_request_violation(fv.field.clone(), fv.description.clone());
+                for fv in v.0.iter().take(MAX_VIOLATIONS) {
+                    details.add_bad_request_violation(
+                        fv.field.clone(),
+                        truncate(&fv.description, MAX_DESCRIPTION),
+                    );
                 }
                 let message = if v.len() == 1 {
-                    format!("invalid request: {v}")
+                    truncate(&format!("invalid request: {v}"), MAX_DESCRIPTION)
                 } else {
                     format!(
-                        "invalid request: {} problems, first {}: {}",
+                        "invalid request: {} problems{}, first {}: {}",
                         v.len(),
+                        if v.len() > MAX_VIOLATIONS {
+                            format!(" ({MAX_VIOLATIONS} listed)")
+                        } else {
+                            String::new()
+                        },
                         v.0[0].field,
-                        v.0[0].description
+                        truncate(&v.0[0].description, MAX_DESCRIPTION)
                     )
                 };
                 Status::with_error_details(Code::InvalidArgument, message, details)
@@ -89,6 +112,20 @@ impl From<Error> for Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thousand_violations_fit_in_the_trailers() {
+        let mut v = Violations::new();
+        for i in 0..1000 {
+            v.add(format!("records[{i}].end_time"), "x".repeat(1000));
+        }
+        let s = Status::from(Error::Invalid(v));
+        let br = s.get_details_bad_request().expect("details");
+        assert_eq!(br.field_violations.len(), MAX_VIOLATIONS);
+        assert!(s.message().starts_with("invalid request: 1000 problems (25 listed)"));
+        // Base64 in the grpc-status-details-bin trailer: well under 16 KiB.
+        assert!(s.details().len() * 4 / 3 < 10 * 1024, "{} bytes", s.details().len());
+    }
 
     #[test]
     fn invalid_carries_bad_request_field_violations() {

@@ -87,7 +87,7 @@ pub(crate) fn number(v: f64) -> String {
 }
 
 /// One figure as text: a number, `z` (no value), `c` (suppressed), or empty (not there).
-pub(crate) fn cell(v: &Option<Value>) -> String {
+pub fn cell(v: &Option<Value>) -> String {
     match v {
         None => String::new(),
         Some(Value::Null) => "z".into(),

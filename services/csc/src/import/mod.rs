@@ -124,6 +124,20 @@ pub enum ImportCommand {
         #[command(flatten)]
         opts: ImportOpts,
     },
+    /// Everything in a folder `csc generate` wrote: its CIN censuses oldest first, its 903
+    /// return, and its local CSV files.
+    Generated(GeneratedArgs),
+}
+
+#[derive(clap::Args, Clone)]
+pub struct GeneratedArgs {
+    /// A folder `csc generate` wrote.
+    pub dir: PathBuf,
+    /// LA code (default: the LEA of its CIN census files).
+    #[arg(long)]
+    pub la: Option<String>,
+    #[command(flatten)]
+    pub opts: ImportOpts,
 }
 
 #[derive(clap::Args, Clone)]
@@ -190,6 +204,11 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             local::import_costs(&mut client, &file, la.as_deref(), &mut report).await?;
             (report, opts)
         }
+        ImportCommand::Generated(args) => {
+            let mut report = Report::default();
+            import_generated(&args.opts.addrs, &args.dir, args.la.as_deref(), &mut report).await?;
+            (report, args.opts)
+        }
     };
     crate::out(&report.render());
     if let Some(path) = opts.report {
@@ -197,6 +216,47 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
         crate::out(&format!("Report written to {}\n", path.display()));
     }
     Ok(())
+}
+
+/// Imports a folder `csc generate` wrote, through every domain service; the LA it was filed
+/// under.
+pub async fn import_generated(
+    addrs: &ClientAddrs,
+    dir: &std::path::Path,
+    la: Option<&str>,
+    report: &mut Report,
+) -> anyhow::Result<String> {
+    let mut censuses: Vec<PathBuf> = std::fs::read_dir(dir.join("cin"))
+        .map_err(|e| anyhow::anyhow!("{}: {e} (not a folder `csc generate` wrote?)", dir.join("cin").display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .collect();
+    censuses.sort();
+    let la = match la {
+        Some(l) => l.to_owned(),
+        None => {
+            let first = censuses
+                .first()
+                .ok_or_else(|| anyhow::anyhow!("no CIN census XML in {}", dir.join("cin").display()))?;
+            cin::la_and_year(first)?.0
+        }
+    };
+    let mut clients = CinClients::connect(addrs).await?;
+    for f in &censuses {
+        cin::import(&mut clients, f, Some(&la), report).await?;
+    }
+    let mut fd = connect(&addrs.frontdoor).await?;
+    local::import_contacts(&mut fd, &dir.join("contacts.csv"), Some(&la), report).await?;
+    local::import_strategy(&mut fd, &dir.join("strategy.csv"), Some(&la), report).await?;
+    let mut clients903 = ssda903::Clients903::connect(addrs).await?;
+    ssda903::import(&mut clients903, &dir.join("ssda903"), &la, None, report).await?;
+    ssda903::history_warnings(&mut clients903.placements, &la, report).await?;
+    let mut prot = connect_protection(&addrs.protection).await?;
+    local::import_missing(&mut prot, &dir.join("missing.csv"), Some(&la), report).await?;
+    local::import_feedback(&mut prot, &dir.join("feedback.csv"), Some(&la), report).await?;
+    let mut fin = connect_finance(&addrs.finance).await?;
+    local::import_costs(&mut fin, &dir.join("costs.csv"), Some(&la), report).await?;
+    Ok(la)
 }
 
 async fn channel(addr: &str, service: &str) -> anyhow::Result<Channel> {
