@@ -125,6 +125,11 @@ pub async fn start_frontdoor(url: &str) -> Running {
 /// Boots `service` on an ephemeral port against `url` (migrating first), and waits until its
 /// health check reports SERVING.
 pub async fn start(service: csc::serve::Service, url: &str) -> Running {
+    start_with(service, url, &csc::ClientAddrs::default()).await
+}
+
+/// As [`start`], with the domain services' addresses (the aggregator calls them).
+pub async fn start_with(service: csc::serve::Service, url: &str, addrs: &csc::ClientAddrs) -> Running {
     use tonic_health::pb::{
         HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
     };
@@ -136,8 +141,8 @@ pub async fn start(service: csc::serve::Service, url: &str) -> Running {
         shutdown_grace_secs: 5,
     };
     let handle = tokio::spawn({
-        let (url, shutdown) = (url.to_owned(), shutdown.clone());
-        async move { csc::serve::run(service, listener, &url, &args, shutdown).await }
+        let (url, shutdown, addrs) = (url.to_owned(), shutdown.clone(), addrs.clone());
+        async move { csc::serve::run(service, listener, &url, &args, &addrs, shutdown).await }
     });
     for _ in 0..400 {
         if let Ok(ch) = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
@@ -216,4 +221,42 @@ pub fn assert_row_refused(report: &csc::import::Report, line: u32, column: &str,
         "no rejection at {needle} saying {what:?}: {:#?}",
         report.rejected
     );
+}
+
+/// The whole suite: the four domain services and the aggregator, each on its own database of
+/// the backend.
+pub struct Suite {
+    pub services: Vec<(csc::serve::Service, Running)>,
+    pub addrs: csc::ClientAddrs,
+}
+
+impl Suite {
+    pub async fn start(b: &Backend) -> Self {
+        use csc::serve::Service;
+        let mut addrs = csc::ClientAddrs::default();
+        let mut services = Vec::new();
+        for s in Service::DOMAIN {
+            let url = if s == Service::Frontdoor { b.url.clone() } else { b.another(s.name()).await };
+            let r = start(s, &url).await;
+            addrs.set(s, r.addr.clone());
+            services.push((s, r));
+        }
+        let r = start_with(Service::Aggregator, &b.another("aggregator").await, &addrs).await;
+        addrs.set(Service::Aggregator, r.addr.clone());
+        services.push((Service::Aggregator, r));
+        Suite { services, addrs }
+    }
+
+    /// Stops one service, as when its pod goes away.
+    pub async fn stop_one(&mut self, service: csc::serve::Service) {
+        let i = self.services.iter().position(|(s, _)| *s == service).expect("running");
+        let (_, r) = self.services.remove(i);
+        r.stop().await;
+    }
+
+    pub async fn stop(self) {
+        for (_, r) in self.services {
+            r.stop().await;
+        }
+    }
 }

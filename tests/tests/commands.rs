@@ -9,22 +9,34 @@ use tonic_health::pb::{
 };
 
 #[tokio::test]
-async fn demo_imports_the_sample_and_keeps_its_data_in_the_data_dir() {
+async fn demo_generates_imports_and_writes_the_report_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
     let args = csc::demo::DemoArgs {
-        cin: csc_e2e::sample("cin/fake_CIN_data.xml"),
-        data_dir: Some(dir.path().to_owned()),
-        period: vec!["2021-22".into()],
-        ssda903: csc_e2e::sample("ssda903"),
-        ssda903_period: "2017-18".into(),
+        out: dir.path().to_owned(),
+        la: "885".into(),
+        scale: "20000".into(),
+        seed: 3,
+        period: Some("2025-26-Q3".into()),
     };
     csc::demo::run(args).await.expect("the demo runs");
-    for service in ["frontdoor", "protection", "placements"] {
+    for service in ["frontdoor", "protection", "placements", "finance", "aggregator"] {
         assert!(
-            dir.path().join(format!("{service}.db")).exists(),
+            dir.path().join(format!("data/{service}.db")).exists(),
             "the {service} service's SQLite file is in the data dir"
         );
     }
+    for ext in ["html", "md", "json", "xlsx", "csv"] {
+        let f = dir.path().join(format!("report/report-885-2025-26-Q3.{ext}"));
+        assert!(std::fs::metadata(&f).is_ok_and(|m| m.len() > 1000), "{} written", f.display());
+    }
+    let json: csc_aggregator::Report = serde_json::from_slice(
+        &std::fs::read(dir.path().join("report/report-885-2025-26-Q3.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(json.sections.iter().all(|s| s.status == "ok"));
+    assert!(json.measure("frontdoor.referrals").is_some());
+    let import_report = std::fs::read_to_string(dir.path().join("import-report.csv")).unwrap();
+    assert_eq!(import_report.lines().count(), 1, "the generated files import cleanly: {import_report}");
 }
 
 #[tokio::test]
@@ -48,12 +60,10 @@ async fn serve_all_runs_each_service_on_its_own_sqlite_file_and_stops_cleanly() 
             .unwrap()
             .to_string()
     };
-    let addrs = csc::ClientAddrs {
-        frontdoor: addr(Service::Frontdoor),
-        protection: addr(Service::Protection),
-        placements: addr(Service::Placements),
-        finance: addr(Service::Finance),
-    };
+    let mut addrs = csc::ClientAddrs::default();
+    for s in Service::ALL {
+        addrs.set(s, addr(s));
+    }
     let shutdown = Shutdown::new();
     let args = csc::serve::AllArgs {
         data_dir: Some(dir.path().to_owned()),

@@ -8,6 +8,8 @@ use serde::{Serialize, Serializer, ser::SerializeMap};
 pub enum Unit {
     Count,
     Ratio,
+    /// `rate_per_10k` (serde's snake_case would write `rate_per10k`).
+    #[serde(rename = "rate_per_10k")]
     RatePer10k,
     Gbp,
     GbpPerWeek,
@@ -345,6 +347,16 @@ mod tests {
         assert_eq!(percent_1dp(5, 5), Some(100.0));
         assert_eq!(percent_1dp(-1, 16), Some(-6.3));
         assert_eq!(percent_1dp(3, 0), None);
+    }
+
+    #[test]
+    fn units_are_spelt_as_the_contract_spells_them() {
+        let spelt = |u: Unit| serde_json::to_value(u).unwrap();
+        assert_eq!(spelt(Unit::Count), "count");
+        assert_eq!(spelt(Unit::Ratio), "ratio");
+        assert_eq!(spelt(Unit::RatePer10k), "rate_per_10k");
+        assert_eq!(spelt(Unit::Gbp), "gbp");
+        assert_eq!(spelt(Unit::GbpPerWeek), "gbp_per_week");
     }
 
     #[test]
