@@ -11,6 +11,15 @@ if [ ! -x target/py/bin/python ]; then
 fi
 target/py/bin/pip install -q --disable-pip-version-check -r tests/python/requirements.txt
 
+# Chromium renders the HTML report in its test; under CI a missing browser is installed here.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing Debian's chromium for the HTML report test"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; then
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+  fi
+fi
+
 # PostgreSQL: every Rust test runs against it as well as SQLite; a failure to start is fatal.
 eval "$(scripts/pg-test-cluster.sh start)"
 trap 'scripts/pg-test-cluster.sh stop "$CSC_PG_DIR"' EXIT

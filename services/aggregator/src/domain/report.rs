@@ -406,9 +406,8 @@ fn suppress_body(money: bool, cells: &mut Cells, rows: &mut [ReportRow]) {
 /// A csc-core measure in the report's shape (its JSON is the contract's shape already).
 fn to_report(m: &Measure) -> ReportMeasure {
     let v = serde_json::to_value(m).expect("a measure serialises");
-    let mut rm: ReportMeasure =
+    let rm: ReportMeasure =
         serde_json::from_value(v).expect("a measure reads back as a report measure");
-    rm.label = m.label.clone();
     rm
 }
 
@@ -650,10 +649,10 @@ pub fn compose(input: ComposeInput<'_>) -> Report {
             && section.measures.iter().any(|m| m.unit == "rate_per_10k")
         {
             section.notes.push(format!(
-                "Rates per 10,000 use the ONS mid-{} estimate ({}), the latest published; \
-                 the mid-{} estimate is not out yet.",
+                "Rates per 10,000 use the ONS mid-{} estimate ({} children aged 0–17), the \
+                 latest published; the mid-{} estimate is not out yet.",
                 p.year,
-                p.population,
+                crate::render::number(p.population as f64),
                 input.period.financial_year()
             ));
         }

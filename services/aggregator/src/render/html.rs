@@ -188,12 +188,14 @@ pub fn render(report: &Report) -> String {
         if !heads.is_empty() {
             let (h, r) = summary(report, &heads);
             table(&mut out, &format!("{}: headline measures", s.title), &h, &r);
+            if heads.iter().any(|m| m.benchmarks.is_some()) {
+                out.push_str(r#"<p class="note">England, region and statistical neighbours (the median of the LA's 10 DfE neighbours): the latest figures the DfE has published, for the year to 31 March shown.</p>"#);
+            }
         }
         charts(&mut out, report, s);
         for m in s.measures.iter().filter(|m| !m.rows.is_empty()) {
             let (mut h, r) = breakdown(m);
             h[0] = "".into();
-            let _ = write!(out, "<h3>{}</h3>", esc(&m.label));
             table(&mut out, &m.label, &h, &r);
         }
         out.push_str("</section>");

@@ -66,7 +66,7 @@ pub fn render(report: &Report, format: Format) -> anyhow::Result<Vec<u8>> {
 }
 
 /// Whole numbers with thousands separators; decimals to one place.
-pub(crate) fn number(v: f64) -> String {
+pub fn number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         let s = format!("{}", v.abs() as i64);
         let mut out = String::new();

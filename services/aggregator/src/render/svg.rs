@@ -4,8 +4,10 @@
 
 use std::fmt::Write as _;
 
-pub(crate) const BLUE: &str = "#1d70b8";
-const COLOURS: [&str; 4] = [BLUE, "#d4351c", "#00703c", "#f47738"];
+/// The Government Statistical Service's accessible chart palette: dark blue, orange, turquoise,
+/// dark pink. The page's own furniture uses none of them.
+pub(crate) const BLUE: &str = "#12436d";
+const COLOURS: [&str; 4] = [BLUE, "#f46a25", "#28a197", "#801650"];
 
 pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -33,7 +35,7 @@ fn open(out: &mut String, w: u32, h: u32, title: &str, desc: &str) {
 
 /// Horizontal bars, one per row: for long labels (sources of referral, end reasons, costs).
 pub(crate) fn hbar(title: &str, bars: &[Bar]) -> String {
-    let (label_w, bar_w, row_h, top) = (280.0, 300.0, 22.0, 8.0);
+    let (label_w, bar_w, row_h, top) = (370.0, 290.0, 22.0, 8.0);
     let max = bars
         .iter()
         .filter_map(|b| b.value)
@@ -46,16 +48,23 @@ pub(crate) fn hbar(title: &str, bars: &[Bar]) -> String {
         .map(|b| format!("{}: {}", b.label, b.text))
         .collect::<Vec<_>>()
         .join("; ");
-    open(&mut out, 680, h as u32, title, &desc);
+    open(&mut out, 760, h as u32, title, &desc);
     for (i, b) in bars.iter().enumerate() {
         let y = top + row_h * i as f64;
+        // Long labels are cut to fit; the table beside the chart and its description hold them
+        // in full.
+        let label = if b.label.chars().count() > 58 {
+            format!("{}…", b.label.chars().take(57).collect::<String>())
+        } else {
+            b.label.clone()
+        };
         let len = b.value.map(|v| (v / max * bar_w).max(0.0)).unwrap_or(0.0);
         let _ = write!(
             out,
             r#"<text x="{lx}" y="{ty}" text-anchor="end" font-size="12">{label}</text><rect x="{bx}" y="{ry}" width="{len:.1}" height="{bh}" fill="{BLUE}"/><text x="{vx:.1}" y="{ty}" font-size="12">{text}</text>"#,
             lx = label_w - 6.0,
             ty = y + 15.0,
-            label = esc(&b.label),
+            label = esc(&label),
             bx = label_w,
             ry = y + 3.0,
             bh = row_h - 6.0,

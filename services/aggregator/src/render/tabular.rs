@@ -309,6 +309,7 @@ pub(crate) fn summary(report: &Report, measures: &[&ReportMeasure]) -> (Vec<Stri
         "England".into(),
         "Region".into(),
         "Stat. neighbours".into(),
+        "Published".into(),
     ];
     let rows = measures
         .iter()
@@ -333,6 +334,7 @@ pub(crate) fn summary(report: &Report, measures: &[&ReportMeasure]) -> (Vec<Stri
                 bench(b.and_then(|b| b.england)),
                 bench(b.and_then(|b| b.region)),
                 bench(b.and_then(|b| b.statistical_neighbours)),
+                b.map(|b| format!("31 Mar {}", b.year)).unwrap_or_default(),
             ]
         })
         .collect();
