@@ -71,7 +71,10 @@ impl Reporting {
         requested_by: &str,
     ) -> ServiceResult<Report> {
         let periods = report::trend_periods(period);
-        let (measures, unavailable) = self.upstreams.fetch_all(la, &periods).await;
+        let (measures, unavailable) = self
+            .upstreams
+            .fetch_all(la, &periods, report::needed(period, &periods))
+            .await;
         let mut populations = Vec::with_capacity(periods.len());
         for p in &periods {
             populations.push(self.population(la, p).await?);

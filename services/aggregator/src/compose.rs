@@ -141,17 +141,22 @@ impl Upstreams {
         }
     }
 
-    /// Every service's measures for every period (aligned with `periods`); the services that did
-    /// not answer for `periods`'s last (the report's own period), with the reason.
+    /// The services' measures for the periods `wanted` asks for (aligned with `periods`); the
+    /// services that did not answer for `periods`'s last (the report's own period), with the
+    /// reason.
     pub async fn fetch_all(
         &self,
         la: &str,
         periods: &[Period],
+        wanted: impl Fn(Upstream, usize) -> bool,
     ) -> (Vec<PeriodMeasures>, HashMap<Upstream, String>) {
+        let wanted = &wanted;
         let calls = Upstream::ALL.iter().flat_map(|&service| {
-            periods.iter().enumerate().map(move |(i, p)| async move {
-                (service, i, self.compute(service, la, p).await)
-            })
+            periods
+                .iter()
+                .enumerate()
+                .filter(move |(i, _)| wanted(service, *i))
+                .map(move |(i, p)| async move { (service, i, self.compute(service, la, p).await) })
         });
         let results = futures::future::join_all(calls).await;
         let mut measures = vec![PeriodMeasures::default(); periods.len()];

@@ -38,6 +38,12 @@ pub struct BenchArgs {
     /// Quarter to compute measures for.
     #[arg(long, default_value = "2018-19-Q1")]
     pub period: String,
+    /// The aggregator's benchmark: the LA's size, as `csc generate --scale`.
+    #[arg(long, default_value = "county")]
+    pub scale: String,
+    /// The aggregator's benchmark: years of records, as `csc generate --years`.
+    #[arg(long, default_value_t = 4)]
+    pub years: u32,
 }
 
 const LA: &str = "885";
@@ -394,10 +400,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         (1..=csc_runtime::MAX_BATCH).contains(&args.batch),
         "--batch must be 1..=5000"
     );
-    anyhow::ensure!(
-        args.service != Service::Aggregator,
-        "the aggregator is benchmarked end to end by `csc report-bench` (docs/performance.md)"
-    );
+    if args.service == Service::Aggregator {
+        return crate::report_bench::run(&args.scale, args.years).await;
+    }
     let tmp = tempfile::tempdir()?;
     let url = args
         .database_url
@@ -506,7 +511,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let t = Instant::now();
             (t, ingest(client, batches, args.concurrency).await?, n)
         }
-        Service::Aggregator => unreachable!("refused above"),
+        Service::Aggregator => unreachable!("benchmarked above"),
     };
     let ingest_time = started.elapsed();
     let rate = written as f64 / ingest_time.as_secs_f64();

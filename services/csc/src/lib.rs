@@ -7,6 +7,7 @@ pub mod generate;
 pub mod import;
 pub mod measures;
 pub mod report;
+pub mod report_bench;
 pub mod serve;
 
 use std::path::PathBuf;

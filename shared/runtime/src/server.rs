@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 pub use tokio_util::sync::CancellationToken as Shutdown;
 use tonic::service::{InterceptorLayer, Routes};
 use tonic_health::ServingStatus;
@@ -106,7 +105,12 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain);
+        // TCP_NODELAY on every accepted connection: without it a small response waits for the
+        // peer's delayed ACK (~40 ms a call, measured on the report's 32 calls).
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            drain,
+        );
 
     let grace = args.shutdown_grace();
     tokio::pin!(server);

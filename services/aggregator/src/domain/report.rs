@@ -545,6 +545,22 @@ pub fn trend_periods(p: &Period) -> Vec<Period> {
     v
 }
 
+/// Which service's measures the report needs for which of the trend's periods: every service's
+/// for the period itself, the previous one and the one a year earlier; and for all 8 periods,
+/// those of child protection and looked-after children, whose figures are charted over time
+/// (the CP rate, children looked after). The front door's measures, the costliest to compute,
+/// are not asked for periods nothing shows.
+pub fn needed(period: &Period, periods: &[Period]) -> impl Fn(Upstream, usize) -> bool + use<> {
+    let keep: Vec<bool> = periods
+        .iter()
+        .map(|p| p == period || *p == period.previous() || *p == period.year_earlier())
+        .collect();
+    move |service, i| {
+        keep.get(i).copied().unwrap_or(false)
+            || matches!(service, Upstream::Protection | Upstream::Placements)
+    }
+}
+
 /// Composes the report.
 pub fn compose(input: ComposeInput<'_>) -> Report {
     let n = input.periods.len();
@@ -629,15 +645,17 @@ pub fn compose(input: ComposeInput<'_>) -> Report {
             };
             m.previous = at(previous);
             m.year_earlier = at(year_earlier);
-            if m.cells.value.is_some() || m.cells.is_ratio() {
-                m.series = (0..n)
-                    .filter_map(|i| {
-                        per_period[i].get(&id).map(|x| Snapshot {
-                            rows: Vec::new(),
-                            ..snapshot(&input.periods[i], x)
-                        })
+            // A series only where every period is there: a trend with holes misleads.
+            let series: Vec<Snapshot> = (0..n)
+                .filter_map(|i| {
+                    per_period[i].get(&id).map(|x| Snapshot {
+                        rows: Vec::new(),
+                        ..snapshot(&input.periods[i], x)
                     })
-                    .collect();
+                })
+                .collect();
+            if (m.cells.value.is_some() || m.cells.is_ratio()) && series.len() == n {
+                m.series = series;
             }
             if Reference::has_benchmarks(&id) {
                 m.benchmarks = input.reference.benchmarks(&id, &input.la_code);
@@ -818,6 +836,18 @@ mod tests {
         assert!(j.contains("\"value\":null"), "{j}");
         let back: ReportMeasure = serde_json::from_str(&j).unwrap();
         assert_eq!(back, rm);
+    }
+
+    #[test]
+    fn the_front_door_is_asked_only_for_the_periods_the_report_shows() {
+        let p: Period = "2018-19-Q1".parse().unwrap();
+        let t = trend_periods(&p);
+        let want = needed(&p, &t);
+        let asked = |s| (0..t.len()).filter(|&i| want(s, i)).map(|i| t[i].id()).collect::<Vec<_>>();
+        assert_eq!(asked(Upstream::Frontdoor), ["2017-18-Q1", "2017-18-Q4", "2018-19-Q1"]);
+        assert_eq!(asked(Upstream::Finance).len(), 3);
+        assert_eq!(asked(Upstream::Protection).len(), 8);
+        assert_eq!(asked(Upstream::Placements).len(), 8);
     }
 
     #[test]

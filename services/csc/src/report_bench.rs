@@ -1,0 +1,99 @@
+//! `csc bench --service aggregator`: the full report end to end. Generates an LA at a scale,
+//! serves every service on fresh SQLite files, imports the files through the APIs, then times
+//! `GenerateReport` (32 `ComputeMeasures` calls, composition, rendering, keeping) in each format.
+
+use std::time::{Duration, Instant};
+
+use csc_proto::reporting as pb;
+use csc_runtime::{Shutdown, config::ServerArgs};
+
+use crate::{demo, generate, import, report, serve};
+
+const UNTIL: &str = "2026-09-30";
+const PERIOD: &str = "2026-27-Q2";
+
+pub async fn run(scale: &str, years: u32) -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let t = Instant::now();
+    let generated = generate::run(&generate::GenerateArgs {
+        la: vec!["885".into()],
+        out: tmp.path().join("generated"),
+        scale: scale.into(),
+        years,
+        seed: 1,
+        until: Some(UNTIL.into()),
+    })?;
+    let records: usize = generated[0].counts.values().sum();
+    eprintln!("generated {records} rows in {:.1?}: {}", t.elapsed(), generated[0].summary());
+
+    let (listeners, addrs) = demo::bind_all().await?;
+    let shutdown = Shutdown::new();
+    let server = tokio::spawn(serve::run_all(
+        serve::AllArgs {
+            data_dir: Some(tmp.path().join("data")),
+            addrs: addrs.clone(),
+            server: ServerArgs::default(),
+        },
+        listeners,
+        shutdown.clone(),
+    ));
+    let result = async {
+        demo::wait_until_serving(&addrs).await?;
+        let t = Instant::now();
+        let mut imported = import::Report::default();
+        import::import_generated(&addrs, &tmp.path().join("generated"), Some("885"), &mut imported).await?;
+        let import_time = t.elapsed();
+        eprintln!("imported in {import_time:.1?} ({:.0} rows/s)", records as f64 / import_time.as_secs_f64());
+
+        // What each service's ComputeMeasures costs alone, for one period (second call).
+        for service in serve::Service::DOMAIN {
+            let mut best = Duration::MAX;
+            for _ in 0..3 {
+                let t = Instant::now();
+                crate::measures::fetch(service, addrs.of(service), "885", PERIOD).await?;
+                best = best.min(t.elapsed());
+            }
+            crate::out(&format!("{:<10} ComputeMeasures alone: {:>6.0} ms\n", service.name(), best.as_secs_f64() * 1e3));
+        }
+        let mut client = report::connect(&addrs.aggregator).await?;
+        crate::out(&format!(
+            "report for LA 885 {PERIOD}, scale {scale} ({records} generated rows; import {import_time:.1?})\n\
+             format   first      median of 5\n"
+        ));
+        for format in [pb::Format::Json, pb::Format::Html, pb::Format::Xlsx, pb::Format::Csv, pb::Format::Markdown] {
+            let mut times: Vec<Duration> = Vec::new();
+            let mut size = 0;
+            for _ in 0..6 {
+                let t = Instant::now();
+                let doc = client
+                    .generate_report(pb::GenerateReportRequest {
+                        la_code: "885".into(),
+                        period: PERIOD.into(),
+                        publish: false,
+                        format: format as i32,
+                        requested_by: "bench".into(),
+                    })
+                    .await
+                    .map_err(import::describe_status)?
+                    .into_inner();
+                times.push(t.elapsed());
+                size = doc.content.len();
+                anyhow::ensure!(doc.sections.iter().all(|s| s.status == "ok"), "a section was unavailable");
+            }
+            let first = times.remove(0);
+            times.sort();
+            crate::out(&format!(
+                "{:<8} {:>8.0} ms {:>8.0} ms   ({} bytes)\n",
+                format.as_str_name().trim_start_matches("FORMAT_").to_lowercase(),
+                first.as_secs_f64() * 1e3,
+                times[times.len() / 2].as_secs_f64() * 1e3,
+                size
+            ));
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    shutdown.cancel();
+    server.await??;
+    result
+}
