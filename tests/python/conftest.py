@@ -51,12 +51,20 @@ def placements():
     yield from serve("placements")
 
 
-def serve(service):
+@pytest.fixture(scope="module")
+def aggregator():
+    """Address of a freshly started aggregator whose domain services are all down (nothing
+    listens on port 1): every section of its reports comes out unavailable."""
+    down = ["--frontdoor", "127.0.0.1:1", "--protection", "127.0.0.1:1", "--placements", "127.0.0.1:1", "--finance", "127.0.0.1:1"]
+    yield from serve("aggregator", down)
+
+
+def serve(service, extra=()):
     with tempfile.TemporaryDirectory() as tmp:
         addr = f"127.0.0.1:{free_port()}"
         log = open(Path(tmp) / "server.log", "w")
         proc = subprocess.Popen(
-            [csc_binary(), "serve", service, "--listen", addr, "--database-url", f"sqlite://{tmp}/{service}.db"],
+            [csc_binary(), "serve", service, "--listen", addr, "--database-url", f"sqlite://{tmp}/{service}.db", *extra],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
