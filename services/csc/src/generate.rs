@@ -21,14 +21,16 @@ use rand_chacha::ChaCha8Rng;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct GenerateArgs {
-    /// DfE LA code(s) of the synthetic LA(s); several give one folder each under --out.
-    #[arg(long, value_delimiter = ',', default_value = "885")]
+    /// DfE LA code(s) of the synthetic LA(s); several give one folder each under --out
+    /// (default 885; `--scale region` and `england` choose their own LAs).
+    #[arg(long, value_delimiter = ',')]
     pub la: Vec<String>,
     /// Folder to write the files in (created).
     #[arg(long)]
     pub out: PathBuf,
-    /// `county` (~120,000 children), `region` (~1.2 million), `england` (~12 million), or a
-    /// number of children aged 0–17.
+    /// `county` (one LA of 120,000 children aged 0–17), a number of children for one LA,
+    /// `region` (the 14 West Midlands LAs) or `england` (every LA), each of these LAs with its
+    /// own ONS population.
     #[arg(long, default_value = "county")]
     pub scale: String,
     /// Financial years of records, ending with the one holding --until.
@@ -42,22 +44,68 @@ pub struct GenerateArgs {
     pub until: Option<String>,
 }
 
-/// Children aged 0–17 for a `--scale` value.
-pub fn parse_scale(s: &str) -> anyhow::Result<u64> {
+/// The size of what `csc generate` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// One LA (or each `--la`) with this many children aged 0–17.
+    Children(u64),
+    /// Every LA of the West Midlands, as a regional deployment holds them.
+    Region,
+    /// Every LA in England.
+    England,
+}
+
+pub fn parse_scale(s: &str) -> anyhow::Result<Scale> {
     Ok(match s {
-        "county" => 120_000,
-        "region" => 1_200_000,
-        "england" => 12_000_000,
-        n => n
-            .replace('_', "")
-            .parse::<u64>()
-            .ok()
-            .filter(|n| (1_000..=20_000_000).contains(n))
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "--scale {s:?}: county, region, england, or a number of children 1,000–20,000,000"
-                )
-            })?,
+        "county" => Scale::Children(120_000),
+        "region" => Scale::Region,
+        "england" => Scale::England,
+        n => Scale::Children(
+            n.replace('_', "")
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1_000..=2_000_000).contains(n))
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--scale {s:?}: county, region, england, or a number of children 1,000–2,000,000"
+                    )
+                })?,
+        ),
+    })
+}
+
+/// The West Midlands: the region of the model report's LA.
+const REGION: &str = "E12000005";
+
+/// The LAs to generate and their children aged 0–17 (the latest ONS estimate), at `scale`.
+fn las_at(scale: Scale, la: &[String]) -> anyhow::Result<Vec<(String, u64)>> {
+    use csc_aggregator::domain::reference::{Area, Reference, TABLES};
+    let las = |pick: &dyn Fn(&str) -> bool| -> anyhow::Result<Vec<(String, u64)>> {
+        anyhow::ensure!(la.is_empty(), "--la cannot be combined with --scale region or england");
+        let pop = TABLES.iter().find(|t| t.name == "ons_population").expect("shipped");
+        let texts = std::iter::once((pop.name.to_owned(), pop.shipped.to_owned())).collect();
+        let r = Reference::build(&texts)?;
+        let mut out: Vec<(String, u64)> = r
+            .la_codes()
+            .filter(|c| pick(c))
+            .filter_map(|c| {
+                r.ons_population(&Area::La(c.to_owned()), 2024)
+                    .map(|p| (c.to_owned(), p.population as u64))
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    };
+    Ok(match scale {
+        Scale::Children(n) if la.is_empty() => vec![("885".into(), n)],
+        Scale::Children(n) => la.iter().map(|l| (l.clone(), n)).collect(),
+        Scale::Region => {
+            let pop = TABLES.iter().find(|t| t.name == "ons_population").expect("shipped");
+            let texts = std::iter::once((pop.name.to_owned(), pop.shipped.to_owned())).collect();
+            let r = Reference::build(&texts)?;
+            las(&|c| r.region(c).is_some_and(|(code, _)| code == REGION))?
+        }
+        Scale::England => las(&|_| true)?,
     })
 }
 
@@ -87,7 +135,7 @@ impl Generated {
 }
 
 pub fn run(args: &GenerateArgs) -> anyhow::Result<Vec<Generated>> {
-    let children = parse_scale(&args.scale)?;
+    let las = las_at(parse_scale(&args.scale)?, &args.la)?;
     let until = match &args.until {
         Some(d) => csc_core::parse_date(d)
             .ok_or_else(|| anyhow::anyhow!("--until {d:?} is not a date (YYYY-MM-DD)"))?,
@@ -96,9 +144,9 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<Vec<Generated>> {
     if !(1..=15).contains(&args.years) {
         anyhow::bail!("--years must be 1–15");
     }
-    let mut out = Vec::new();
-    let several = args.la.len() > 1;
-    for (i, la) in args.la.iter().enumerate() {
+    let several = las.len() > 1;
+    let mut configs = Vec::new();
+    for (i, (la, children)) in las.iter().enumerate() {
         let la = csc_core::LaCode::parse(la).map_err(|e| anyhow::anyhow!("--la: {e}"))?;
         let dir = if several {
             args.out.join(la.to_string())
@@ -107,12 +155,28 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<Vec<Generated>> {
         };
         let cfg = Config {
             la: la.to_string(),
-            children,
+            children: *children,
             years: args.years,
             seed: args.seed.wrapping_add(i as u64 * 0x9E37_79B9),
             until,
         };
-        out.push(generate(&cfg, &dir)?);
+        configs.push((cfg, dir));
+    }
+    // LAs are independent: generate them on every core.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(configs.len().max(1));
+    let chunk = configs.len().div_ceil(threads.max(1)).max(1);
+    let results: Vec<anyhow::Result<Vec<Generated>>> = std::thread::scope(|s| {
+        configs
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(|(c, d)| generate(c, d)).collect()))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().expect("a generator thread panicked"))
+            .collect()
+    });
+    let mut out = Vec::new();
+    for r in results {
+        out.extend(r?);
     }
     Ok(out)
 }
@@ -1203,8 +1267,15 @@ mod tests {
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
         assert_eq!(latest_complete_quarter(d(2026, 11, 26)).id(), "2026-27-Q2");
         assert_eq!(latest_complete_quarter(d(2026, 4, 1)).id(), "2025-26-Q4");
-        assert_eq!(parse_scale("county").unwrap(), 120_000);
-        assert_eq!(parse_scale("50000").unwrap(), 50_000);
+        assert_eq!(parse_scale("county").unwrap(), Scale::Children(120_000));
+        assert_eq!(parse_scale("50000").unwrap(), Scale::Children(50_000));
         assert!(parse_scale("tiny").is_err());
+        let region = las_at(Scale::Region, &[]).unwrap();
+        assert_eq!(region.len(), 14, "the West Midlands' LAs");
+        assert!(region.contains(&("885".into(), 120_119)));
+        let england = las_at(Scale::England, &[]).unwrap();
+        assert!(england.len() >= 150, "{} LAs", england.len());
+        let children: u64 = england.iter().map(|(_, n)| n).sum();
+        assert!((11_000_000..13_000_000).contains(&children), "{children} children");
     }
 }

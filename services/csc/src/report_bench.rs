@@ -16,15 +16,16 @@ pub async fn run(scale: &str, years: u32) -> anyhow::Result<()> {
     let tmp = tempfile::tempdir()?;
     let t = Instant::now();
     let generated = generate::run(&generate::GenerateArgs {
-        la: vec!["885".into()],
+        la: Vec::new(),
         out: tmp.path().join("generated"),
         scale: scale.into(),
         years,
         seed: 1,
         until: Some(UNTIL.into()),
     })?;
-    let records: usize = generated[0].counts.values().sum();
-    eprintln!("generated {records} rows in {:.1?}: {}", t.elapsed(), generated[0].summary());
+    let records: usize = generated.iter().flat_map(|g| g.counts.values()).sum();
+    anyhow::ensure!(generated.iter().any(|g| g.la == "885"), "the report's LA, 885, was not generated");
+    eprintln!("generated {} LAs, {records} rows, in {:.1?}", generated.len(), t.elapsed());
 
     let (listeners, addrs) = demo::bind_all().await?;
     let shutdown = Shutdown::new();
@@ -41,7 +42,9 @@ pub async fn run(scale: &str, years: u32) -> anyhow::Result<()> {
         demo::wait_until_serving(&addrs).await?;
         let t = Instant::now();
         let mut imported = import::Report::default();
-        import::import_generated(&addrs, &tmp.path().join("generated"), Some("885"), &mut imported).await?;
+        for g in &generated {
+            import::import_generated(&addrs, &g.dir, Some(&g.la), &mut imported).await?;
+        }
         let import_time = t.elapsed();
         eprintln!("imported in {import_time:.1?} ({:.0} rows/s)", records as f64 / import_time.as_secs_f64());
 
@@ -57,8 +60,9 @@ pub async fn run(scale: &str, years: u32) -> anyhow::Result<()> {
         }
         let mut client = report::connect(&addrs.aggregator).await?;
         crate::out(&format!(
-            "report for LA 885 {PERIOD}, scale {scale} ({records} generated rows; import {import_time:.1?})\n\
-             format   first      median of 5\n"
+            "report for LA 885 {PERIOD}, scale {scale}: {} LAs, {records} generated rows; import {import_time:.1?}\n\
+             format   first      median of 5\n",
+            generated.len()
         ));
         for format in [pb::Format::Json, pb::Format::Html, pb::Format::Xlsx, pb::Format::Csv, pb::Format::Markdown] {
             let mut times: Vec<Duration> = Vec::new();

@@ -466,6 +466,11 @@ impl Reference {
         }
     }
 
+    /// Every LA the population table names.
+    pub fn la_codes(&self) -> impl Iterator<Item = &str> {
+        self.la_names.keys().map(String::as_str)
+    }
+
     pub fn la_name(&self, la: &str) -> Option<&str> {
         self.la_names.get(la).map(String::as_str)
     }
