@@ -129,7 +129,11 @@ pub async fn start(service: csc::serve::Service, url: &str) -> Running {
 }
 
 /// As [`start`], with the domain services' addresses (the aggregator calls them).
-pub async fn start_with(service: csc::serve::Service, url: &str, addrs: &csc::ClientAddrs) -> Running {
+pub async fn start_with(
+    service: csc::serve::Service,
+    url: &str,
+    addrs: &csc::ClientAddrs,
+) -> Running {
     use tonic_health::pb::{
         HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
     };
@@ -236,7 +240,11 @@ impl Suite {
         let mut addrs = csc::ClientAddrs::default();
         let mut services = Vec::new();
         for s in Service::DOMAIN {
-            let url = if s == Service::Frontdoor { b.url.clone() } else { b.another(s.name()).await };
+            let url = if s == Service::Frontdoor {
+                b.url.clone()
+            } else {
+                b.another(s.name()).await
+            };
             let r = start(s, &url).await;
             addrs.set(s, r.addr.clone());
             services.push((s, r));
@@ -249,7 +257,11 @@ impl Suite {
 
     /// Stops one service, as when its pod goes away.
     pub async fn stop_one(&mut self, service: csc::serve::Service) {
-        let i = self.services.iter().position(|(s, _)| *s == service).expect("running");
+        let i = self
+            .services
+            .iter()
+            .position(|(s, _)| *s == service)
+            .expect("running");
         let (_, r) = self.services.remove(i);
         r.stop().await;
     }

@@ -19,15 +19,27 @@ async fn demo_generates_imports_and_writes_the_report_in_every_format() {
         period: Some("2025-26-Q3".into()),
     };
     csc::demo::run(args).await.expect("the demo runs");
-    for service in ["frontdoor", "protection", "placements", "finance", "aggregator"] {
+    for service in [
+        "frontdoor",
+        "protection",
+        "placements",
+        "finance",
+        "aggregator",
+    ] {
         assert!(
             dir.path().join(format!("data/{service}.db")).exists(),
             "the {service} service's SQLite file is in the data dir"
         );
     }
     for ext in ["html", "md", "json", "xlsx", "csv"] {
-        let f = dir.path().join(format!("report/report-885-2025-26-Q3.{ext}"));
-        assert!(std::fs::metadata(&f).is_ok_and(|m| m.len() > 1000), "{} written", f.display());
+        let f = dir
+            .path()
+            .join(format!("report/report-885-2025-26-Q3.{ext}"));
+        assert!(
+            std::fs::metadata(&f).is_ok_and(|m| m.len() > 1000),
+            "{} written",
+            f.display()
+        );
     }
     let json: csc_aggregator::Report = serde_json::from_slice(
         &std::fs::read(dir.path().join("report/report-885-2025-26-Q3.json")).unwrap(),
@@ -36,7 +48,11 @@ async fn demo_generates_imports_and_writes_the_report_in_every_format() {
     assert!(json.sections.iter().all(|s| s.status == "ok"));
     assert!(json.measure("frontdoor.referrals").is_some());
     let import_report = std::fs::read_to_string(dir.path().join("import-report.csv")).unwrap();
-    assert_eq!(import_report.lines().count(), 1, "the generated files import cleanly: {import_report}");
+    assert_eq!(
+        import_report.lines().count(),
+        1,
+        "the generated files import cleanly: {import_report}"
+    );
 }
 
 #[tokio::test]

@@ -79,12 +79,11 @@ impl Reporting {
         for p in &periods {
             populations.push(self.population(la, p).await?);
         }
-        let commentary: HashMap<String, String> =
-            store::commentary_for(&self.db, la, &period.id())
-                .await?
-                .into_iter()
-                .map(|c| (c.section, c.body))
-                .collect();
+        let commentary: HashMap<String, String> = store::commentary_for(&self.db, la, &period.id())
+            .await?
+            .into_iter()
+            .map(|c| (c.section, c.body))
+            .collect();
         let reference = self.reference().await;
         let mut report = report::compose(ComposeInput {
             la_code: la.to_owned(),
@@ -142,7 +141,11 @@ fn format_to(f: Format) -> pb::Format {
     }
 }
 
-fn document(report: &Report, format: Format, with_content: bool) -> Result<pb::ReportDocument, Status> {
+fn document(
+    report: &Report,
+    format: Format,
+    with_content: bool,
+) -> Result<pb::ReportDocument, Status> {
     let content = if with_content {
         render::render(report, format)
             .map_err(|e| Status::from(Error::Internal(format!("rendering the report: {e}"))))?
@@ -217,8 +220,14 @@ impl pb::reporting_service_server::ReportingService for Reporting {
         } else {
             r.requested_by.trim()
         };
-        let report = self.generate(&la.to_string(), &period, r.publish, who).await?;
-        Ok(Response::new(document(&report, format_from(r.format), true)?))
+        let report = self
+            .generate(&la.to_string(), &period, r.publish, who)
+            .await?;
+        Ok(Response::new(document(
+            &report,
+            format_from(r.format),
+            true,
+        )?))
     }
 
     async fn get_report(
@@ -230,7 +239,11 @@ impl pb::reporting_service_server::ReportingService for Reporting {
             .await?
             .ok_or_else(|| Error::NotFound(format!("no report {:?}", r.report_id)))?;
         let report = load_report(model)?;
-        Ok(Response::new(document(&report, format_from(r.format), true)?))
+        Ok(Response::new(document(
+            &report,
+            format_from(r.format),
+            true,
+        )?))
     }
 
     async fn list_reports(
@@ -346,12 +359,23 @@ impl pb::reporting_service_server::ReportingService for Reporting {
     ) -> Result<Response<pb::PopulationOverride>, Status> {
         let r = req.into_inner();
         let mut v = Violations::new();
-        let la = LaCode::parse(&r.la_code).map_err(|e| v.add("la_code", e)).ok();
+        let la = LaCode::parse(&r.la_code)
+            .map_err(|e| v.add("la_code", e))
+            .ok();
         if !(2000..=2100).contains(&r.year) {
-            v.add("year", format!("{} is not a mid-year estimate year (2000–2100)", r.year));
+            v.add(
+                "year",
+                format!("{} is not a mid-year estimate year (2000–2100)", r.year),
+            );
         }
         if !(0..=20_000_000).contains(&r.population) {
-            v.add("population", format!("{} is not a population of children (0 removes the override)", r.population));
+            v.add(
+                "population",
+                format!(
+                    "{} is not a population of children (0 removes the override)",
+                    r.population
+                ),
+            );
         }
         let Some(la) = la.filter(|_| v.is_empty()) else {
             return Err(Error::Invalid(v).into());
@@ -394,8 +418,13 @@ impl pb::reporting_service_server::ReportingService for Reporting {
         let r = req.into_inner();
         let text = String::from_utf8(r.content)
             .map_err(|_| Error::invalid("content", "not UTF-8 text (a CSV file is expected)"))?;
-        Reference::check_table(&r.table, &text).map_err(|e| Error::invalid("content", e.to_string()))?;
-        let source = if r.source.trim().is_empty() { "operator upload".to_owned() } else { r.source.clone() };
+        Reference::check_table(&r.table, &text)
+            .map_err(|e| Error::invalid("content", e.to_string()))?;
+        let source = if r.source.trim().is_empty() {
+            "operator upload".to_owned()
+        } else {
+            r.source.clone()
+        };
         store::put_reference(&self.db, &r.table, &source, &text).await?;
         // Re-read every table, so the report uses the new release from the next call on.
         let texts = store::ensure_reference(&self.db).await?;

@@ -26,7 +26,10 @@ mod m0001_initial {
     }
 
     fn long_text(name: &'static str) -> ColumnDef {
-        ColumnDef::new(Alias::new(name)).text().not_null().to_owned()
+        ColumnDef::new(Alias::new(name))
+            .text()
+            .not_null()
+            .to_owned()
     }
 
     #[async_trait::async_trait]
@@ -91,7 +94,12 @@ mod m0001_initial {
         async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
             drop_tables(
                 m,
-                &["reference_table", "population_override", "commentary", "report"],
+                &[
+                    "reference_table",
+                    "population_override",
+                    "commentary",
+                    "report",
+                ],
             )
             .await
         }

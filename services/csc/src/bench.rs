@@ -419,7 +419,17 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
     let server = tokio::spawn({
         let (url, shutdown, service) = (url.clone(), shutdown.clone(), args.service);
-        async move { crate::serve::run(service, listener, &url, &ServerArgs::default(), &crate::ClientAddrs::default(), shutdown).await }
+        async move {
+            crate::serve::run(
+                service,
+                listener,
+                &url,
+                &ServerArgs::default(),
+                &crate::ClientAddrs::default(),
+                shutdown,
+            )
+            .await
+        }
     });
 
     let gen_start = Instant::now();

@@ -189,8 +189,17 @@ pub fn headlines(r: &Report) -> String {
         };
         let v = |x: &Option<Value>| csc_aggregator::render::cell(x);
         match m.unit.as_str() {
-            "ratio" => format!("{}% ({} of {})", v(&m.cells.value), v(&m.cells.numerator), v(&m.cells.denominator)),
-            "rate_per_10k" => format!("{} per 10,000 ({} children)", v(&m.cells.value), v(&m.cells.numerator)),
+            "ratio" => format!(
+                "{}% ({} of {})",
+                v(&m.cells.value),
+                v(&m.cells.numerator),
+                v(&m.cells.denominator)
+            ),
+            "rate_per_10k" => format!(
+                "{} per 10,000 ({} children)",
+                v(&m.cells.value),
+                v(&m.cells.numerator)
+            ),
             "gbp" | "gbp_per_week" => format!("£{}", v(&m.cells.value)),
             _ => v(&m.cells.value),
         }
@@ -198,16 +207,29 @@ pub fn headlines(r: &Report) -> String {
     let lines = [
         ("Referrals", "frontdoor.referrals"),
         ("Re-referrals within 12 months", "frontdoor.rereferrals_12m"),
-        ("Assessments within 45 working days", "frontdoor.assessments_within_45wd"),
+        (
+            "Assessments within 45 working days",
+            "frontdoor.assessments_within_45wd",
+        ),
         ("Children on a CP plan", "protection.cp_children_at_end"),
         ("CP rate", "protection.cp_rate_per_10k"),
-        ("CIN share of open cases", "protection.cin_share_of_open_cases"),
+        (
+            "CIN share of open cases",
+            "protection.cin_share_of_open_cases",
+        ),
         ("Children looked after", "placements.cla_at_end"),
         ("Looked-after rate", "placements.cla_rate_per_10k"),
-        ("3+ placements in 12 months", "placements.three_plus_placements_12m"),
+        (
+            "3+ placements in 12 months",
+            "placements.three_plus_placements_12m",
+        ),
         ("Average weekly placement cost", "finance.unit_costs"),
     ];
-    let mut out = format!("Headline figures, {} {}:\n", r.la_name.as_deref().unwrap_or(&r.la_code), r.period.id);
+    let mut out = format!(
+        "Headline figures, {} {}:\n",
+        r.la_name.as_deref().unwrap_or(&r.la_code),
+        r.period.id
+    );
     for (label, id) in lines {
         out.push_str(&format!("  {label:<38} {}\n", fig(id)));
     }
@@ -231,19 +253,25 @@ pub async fn wait_until_serving(addrs: &ClientAddrs) -> anyhow::Result<()> {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         if !ok {
-            return Err(last.unwrap_or_else(|| anyhow::anyhow!("the {} service did not become ready", service.name())));
+            return Err(last.unwrap_or_else(|| {
+                anyhow::anyhow!("the {} service did not become ready", service.name())
+            }));
         }
     }
     Ok(())
 }
 
 async fn health(addr: &str, name: &str) -> anyhow::Result<bool> {
-    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
     let channel = tonic::transport::Endpoint::from_shared(csc_runtime::config::endpoint_uri(addr))?
         .connect()
         .await?;
     let r = HealthClient::new(channel)
-        .check(HealthCheckRequest { service: name.to_owned() })
+        .check(HealthCheckRequest {
+            service: name.to_owned(),
+        })
         .await?;
     Ok(r.into_inner().status == ServingStatus::Serving as i32)
 }

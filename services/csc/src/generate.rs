@@ -81,8 +81,14 @@ const REGION: &str = "E12000005";
 fn las_at(scale: Scale, la: &[String]) -> anyhow::Result<Vec<(String, u64)>> {
     use csc_aggregator::domain::reference::{Area, Reference, TABLES};
     let las = |pick: &dyn Fn(&str) -> bool| -> anyhow::Result<Vec<(String, u64)>> {
-        anyhow::ensure!(la.is_empty(), "--la cannot be combined with --scale region or england");
-        let pop = TABLES.iter().find(|t| t.name == "ons_population").expect("shipped");
+        anyhow::ensure!(
+            la.is_empty(),
+            "--la cannot be combined with --scale region or england"
+        );
+        let pop = TABLES
+            .iter()
+            .find(|t| t.name == "ons_population")
+            .expect("shipped");
         let texts = std::iter::once((pop.name.to_owned(), pop.shipped.to_owned())).collect();
         let r = Reference::build(&texts)?;
         let mut out: Vec<(String, u64)> = r
@@ -100,7 +106,10 @@ fn las_at(scale: Scale, la: &[String]) -> anyhow::Result<Vec<(String, u64)>> {
         Scale::Children(n) if la.is_empty() => vec![("885".into(), n)],
         Scale::Children(n) => la.iter().map(|l| (l.clone(), n)).collect(),
         Scale::Region => {
-            let pop = TABLES.iter().find(|t| t.name == "ons_population").expect("shipped");
+            let pop = TABLES
+                .iter()
+                .find(|t| t.name == "ons_population")
+                .expect("shipped");
             let texts = std::iter::once((pop.name.to_owned(), pop.shipped.to_owned())).collect();
             let r = Reference::build(&texts)?;
             las(&|c| r.region(c).is_some_and(|(code, _)| code == REGION))?
@@ -125,7 +134,12 @@ pub struct Generated {
 
 impl Generated {
     pub fn summary(&self) -> String {
-        let mut s = format!("LA {} in {} (records to {}):", self.la, self.dir.display(), self.until);
+        let mut s = format!(
+            "LA {} in {} (records to {}):",
+            self.la,
+            self.dir.display(),
+            self.until
+        );
         for (k, v) in &self.counts {
             let _ = write!(s, " {v} {k},");
         }
@@ -163,7 +177,9 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<Vec<Generated>> {
         configs.push((cfg, dir));
     }
     // LAs are independent: generate them on every core.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(configs.len().max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(configs.len().max(1));
     let chunk = configs.len().div_ceil(threads.max(1)).max(1);
     let results: Vec<anyhow::Result<Vec<Generated>>> = std::thread::scope(|s| {
         configs
@@ -308,7 +324,11 @@ const FEEDBACK: &[(&str, &str, f64)] = &[
     ("parent_concern_explained", "parent", 0.85),
     ("parent_plan_positive_difference", "parent", 0.45),
     ("professional_child_voice_understood", "professional", 0.85),
-    ("professional_conference_child_focused", "professional", 0.78),
+    (
+        "professional_conference_child_focused",
+        "professional",
+        0.78,
+    ),
     ("professional_plan_reflects_needs", "professional", 0.80),
 ];
 
@@ -325,7 +345,11 @@ impl Draw {
         self.0.random::<f64>()
     }
     fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        if hi <= lo { lo } else { self.0.random_range(lo..=hi) }
+        if hi <= lo {
+            lo
+        } else {
+            self.0.random_range(lo..=hi)
+        }
     }
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.0.random_range(0..items.len())]
@@ -491,7 +515,13 @@ struct Writer {
 }
 
 impl Writer {
-    fn csv(&mut self, name: &str, what: &'static str, header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
+    fn csv(
+        &mut self,
+        name: &str,
+        what: &'static str,
+        header: &[&str],
+        rows: Vec<Vec<String>>,
+    ) -> anyhow::Result<()> {
         let path = self.dir.join(name);
         if let Some(p) = path.parent() {
             std::fs::create_dir_all(p)?;
@@ -510,7 +540,13 @@ impl Writer {
 /// Writes one LA's files into `dir`.
 pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
     std::fs::create_dir_all(dir)?;
-    let mut g = Draw(ChaCha8Rng::seed_from_u64(cfg.seed ^ cfg.la.bytes().fold(0u64, |h, b| h.wrapping_mul(131).wrapping_add(u64::from(b)))));
+    let mut g = Draw(ChaCha8Rng::seed_from_u64(
+        cfg.seed
+            ^ cfg
+                .la
+                .bytes()
+                .fold(0u64, |h, b| h.wrapping_mul(131).wrapping_add(u64::from(b))),
+    ));
     let scale = cfg.children as f64 / 120_000.0;
     let until = cfg.until;
     let first_fy = Period::quarter_containing(until).financial_year() - cfg.years as i32 + 1;
@@ -518,7 +554,10 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
     // Two years before the files begin, so that plans and re-referrals already in progress at
     // the start are there, as in a real LA's first census.
     let warm = Period::year(first_fy - 2).start();
-    let mut w = Writer { dir: dir.to_owned(), counts: BTreeMap::new() };
+    let mut w = Writer {
+        dir: dir.to_owned(),
+        counts: BTreeMap::new(),
+    };
     let la = cfg.la.clone();
     let mut next_id = 0u64;
     let mut new_id = |prefix: char| {
@@ -535,7 +574,11 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
     let mut contacts: Vec<Vec<String>> = Vec::new();
     let mut strategy: Vec<Vec<String>> = Vec::new();
     let mut contact_n = 0u64;
-    let mut contact = |rows: &mut Vec<Vec<String>>, child: &str, date: NaiveDate, source: &str, referral: bool| {
+    let mut contact = |rows: &mut Vec<Vec<String>>,
+                       child: &str,
+                       date: NaiveDate,
+                       source: &str,
+                       referral: bool| {
         contact_n += 1;
         rows.push(vec![
             format!("K{contact_n:08}"),
@@ -552,7 +595,10 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
             referred_today.clear();
             for _ in 0..g.poisson(referral_rate) {
                 // ~20% of referrals are of a child referred in the last 12 months.
-                while recent.front().is_some_and(|(d, _)| *d < csc_core::sub_months(day, 12)) {
+                while recent
+                    .front()
+                    .is_some_and(|(d, _)| *d < csc_core::sub_months(day, 12))
+                {
                     recent.pop_front();
                 }
                 // Never the same child twice in a day: a referral is keyed by child and date.
@@ -566,11 +612,13 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
                 recent.push_back((day, child_id.clone()));
                 let group = g_sources(&mut g);
                 let source = *g.pick(group);
-                let child = children.entry(child_id.clone()).or_insert_with(|| CinChild {
-                    dob: None,
-                    sex: 0,
-                    episodes: Vec::new(),
-                });
+                let child = children
+                    .entry(child_id.clone())
+                    .or_insert_with(|| CinChild {
+                        dob: None,
+                        sex: 0,
+                        episodes: Vec::new(),
+                    });
                 if child.dob.is_none() {
                     let age_days = g.range(0, 17 * 365 + 300);
                     child.dob = Some(day - Duration::days(age_days));
@@ -595,14 +643,24 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
                 }
                 // An assessment is keyed by child and start: not the day another of theirs started.
                 let mut a_start = next_working_day(day + Duration::days(g.range(0, 2)));
-                while child.episodes.iter().any(|e| e.assessment.as_ref().is_some_and(|a| a.0 == a_start)) {
+                while child
+                    .episodes
+                    .iter()
+                    .any(|e| e.assessment.as_ref().is_some_and(|a| a.0 == a_start))
+                {
                     a_start = next_working_day(a_start + Duration::days(1));
                 }
-                let bands: Vec<(f64, (i64, i64))> =
-                    ASSESSMENT_DAYS.iter().map(|(w, a, b)| (*w, (*a, *b))).collect();
+                let bands: Vec<(f64, (i64, i64))> = ASSESSMENT_DAYS
+                    .iter()
+                    .map(|(w, a, b)| (*w, (*a, *b)))
+                    .collect();
                 let (lo, hi) = *g.weighted(&bands);
                 let a_auth = add_working_days(a_start, g.range(lo, hi));
-                let factors: Vec<&'static str> = FACTORS.iter().filter(|(p, _)| g.p(*p)).map(|(_, f)| *f).collect();
+                let factors: Vec<&'static str> = FACTORS
+                    .iter()
+                    .filter(|(p, _)| g.p(*p))
+                    .map(|(_, f)| *f)
+                    .collect();
                 let auth = (a_auth <= until).then_some(a_auth);
                 ep.assessment = Some((a_start.min(until), auth, factors));
                 let Some(auth) = auth else {
@@ -619,28 +677,62 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
                     child.episodes.push(ep);
                     continue;
                 }
-                let on_cp = open_cp.get(&child_id).is_some_and(|e| e.is_none_or(|e| e >= day));
+                let on_cp = open_cp
+                    .get(&child_id)
+                    .is_some_and(|e| e.is_none_or(|e| e >= day));
                 if !on_cp && g.p(0.42) {
                     // Section 47 enquiry, after a strategy discussion.
                     let mut s47 = next_working_day(day + Duration::days(g.range(0, 5)));
-                    while child.episodes.iter().any(|e| e.s47.is_some_and(|x| x.0 == s47)) {
+                    while child
+                        .episodes
+                        .iter()
+                        .any(|e| e.s47.is_some_and(|x| x.0 == s47))
+                    {
                         s47 = next_working_day(s47 + Duration::days(1));
                     }
                     if s47 > until {
                         child.episodes.push(ep);
                         continue;
                     }
-                    let invited = [("police", 0.98), ("health", 0.9), ("education", 0.7), ("other", 0.3)];
-                    let attend = [("police", 0.62), ("health", 0.66), ("education", 0.55), ("other", 0.5)];
-                    let inv: Vec<&str> = invited.iter().filter(|(_, p)| g.p(*p)).map(|(a, _)| *a).collect();
+                    let invited = [
+                        ("police", 0.98),
+                        ("health", 0.9),
+                        ("education", 0.7),
+                        ("other", 0.3),
+                    ];
+                    let attend = [
+                        ("police", 0.62),
+                        ("health", 0.66),
+                        ("education", 0.55),
+                        ("other", 0.5),
+                    ];
+                    let inv: Vec<&str> = invited
+                        .iter()
+                        .filter(|(_, p)| g.p(*p))
+                        .map(|(a, _)| *a)
+                        .collect();
                     let att: Vec<&str> = inv
                         .iter()
-                        .filter(|a| attend.iter().find(|(x, _)| x == *a).is_some_and(|(_, p)| g.p(*p)))
+                        .filter(|a| {
+                            attend
+                                .iter()
+                                .find(|(x, _)| x == *a)
+                                .is_some_and(|(_, p)| g.p(*p))
+                        })
                         .copied()
                         .collect();
-                    strategy.push(vec![child_id.clone(), s47.to_string(), inv.join(";"), att.join(";")]);
+                    strategy.push(vec![
+                        child_id.clone(),
+                        s47.to_string(),
+                        inv.join(";"),
+                        att.join(";"),
+                    ]);
                     if g.p(0.66) {
-                        let wd = if g.p(0.8) { g.range(5, 15) } else { g.range(16, 30) };
+                        let wd = if g.p(0.8) {
+                            g.range(5, 15)
+                        } else {
+                            g.range(16, 30)
+                        };
                         let icpc = add_working_days(s47, wd);
                         if icpc <= until {
                             ep.s47 = Some((s47, Some(icpc)));
@@ -648,16 +740,23 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
                             let mut previous = 0;
                             let mut cp_child = child_id.clone();
                             if repeat
-                                && let Some(i) = (!ended_cp.is_empty()).then(|| g.range(0, ended_cp.len() as i64 - 1) as usize)
+                                && let Some(i) = (!ended_cp.is_empty())
+                                    .then(|| g.range(0, ended_cp.len() as i64 - 1) as usize)
                                 && ended_cp[i].0 < icpc
-                                && !open_cp.get(&ended_cp[i].1).is_some_and(|e| e.is_none_or(|e| e >= icpc))
+                                && !open_cp
+                                    .get(&ended_cp[i].1)
+                                    .is_some_and(|e| e.is_none_or(|e| e >= icpc))
                                 && !referred_today.contains(&ended_cp[i].1)
                             {
                                 cp_child = ended_cp[i].1.clone();
                                 previous = 1;
                             }
                             let cat = *g.weighted(CATEGORIES);
-                            let latest = if g.p(0.1) { *g.weighted(CATEGORIES) } else { cat };
+                            let latest = if g.p(0.1) {
+                                *g.weighted(CATEGORIES)
+                            } else {
+                                cat
+                            };
                             let first_review = icpc + Duration::days(g.range(80, 95));
                             let length = if g.p(0.17) {
                                 (first_review - icpc).num_days()
@@ -676,16 +775,29 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
                                 ended_cp.push((e, cp_child.clone()));
                             }
                             open_cp.insert(cp_child.clone(), end);
-                            let plan = CpPlan { start: icpc, end, initial: cat, latest, previous, reviews };
+                            let plan = CpPlan {
+                                start: icpc,
+                                end,
+                                initial: cat,
+                                latest,
+                                previous,
+                                reviews,
+                            };
                             if cp_child == child_id {
                                 ep.cp = Some(plan);
                             } else {
                                 // A repeat plan for a child known before: the episode is theirs.
-                                let other = children.get_mut(&cp_child).expect("a child with an ended plan is known");
+                                let other = children
+                                    .get_mut(&cp_child)
+                                    .expect("a child with an ended plan is known");
                                 let mut ep2 = ep;
                                 ep2.cp = Some(plan);
                                 if let Some(a) = &mut ep2.assessment {
-                                    while other.episodes.iter().any(|e| e.assessment.as_ref().is_some_and(|x| x.0 == a.0)) {
+                                    while other
+                                        .episodes
+                                        .iter()
+                                        .any(|e| e.assessment.as_ref().is_some_and(|x| x.0 == a.0))
+                                    {
                                         a.0 = next_working_day(a.0 + Duration::days(1));
                                     }
                                 }
@@ -700,7 +812,11 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
                 }
                 if g.p(0.62) {
                     let mut s = auth + Duration::days(g.range(0, 10));
-                    while child.episodes.iter().any(|e| e.cin_plan.is_some_and(|p| p.0 == s)) {
+                    while child
+                        .episodes
+                        .iter()
+                        .any(|e| e.cin_plan.is_some_and(|p| p.0 == s))
+                    {
                         s += Duration::days(1);
                     }
                     if s <= until {
@@ -732,9 +848,25 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
     }
     contacts.retain(|c| c[2].as_str() >= start.to_string().as_str());
     contacts.sort_by(|a, b| (&a[2], &a[0]).cmp(&(&b[2], &b[0])));
-    w.csv("contacts.csv", "contacts", &["contact_id", "child_id", "contact_date", "source", "became_referral"], contacts)?;
+    w.csv(
+        "contacts.csv",
+        "contacts",
+        &[
+            "contact_id",
+            "child_id",
+            "contact_date",
+            "source",
+            "became_referral",
+        ],
+        contacts,
+    )?;
     strategy.retain(|s| s[1].as_str() >= start.to_string().as_str());
-    w.csv("strategy.csv", "strategy discussions", &["child_id", "discussion_date", "invited", "attended"], strategy)?;
+    w.csv(
+        "strategy.csv",
+        "strategy discussions",
+        &["child_id", "discussion_date", "invited", "attended"],
+        strategy,
+    )?;
     write_cin(&mut w, cfg, &children, start, first_fy)?;
 
     // --- Looked-after children: periods of care, placements, social workers. ---------------
@@ -829,23 +961,51 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
                 } else {
                     "negative"
                 };
-                feedback.push(vec![format!("R{n:08}"), q.to_string(), who.to_string(), day.min(until).to_string(), rating.into(), String::new()]);
+                feedback.push(vec![
+                    format!("R{n:08}"),
+                    q.to_string(),
+                    who.to_string(),
+                    day.min(until).to_string(),
+                    rating.into(),
+                    String::new(),
+                ]);
             }
         }
         m = csc_core::add_months(m, 1);
     }
-    w.csv("feedback.csv", "feedback answers", &["response_id", "question", "respondent", "response_date", "rating", "child_id"], feedback)?;
+    w.csv(
+        "feedback.csv",
+        "feedback answers",
+        &[
+            "response_id",
+            "question",
+            "respondent",
+            "response_date",
+            "rating",
+            "child_id",
+        ],
+        feedback,
+    )?;
 
     let mut readme = format!(
         "Synthetic data for LA {} written by `csc generate` (seed {}, {} children aged 0-17, records to {}).\n\
          No real person is in these files.\n\nImport them with `csc import generated {}`, or one by one:\n",
-        cfg.la, cfg.seed, cfg.children, until, dir.display()
+        cfg.la,
+        cfg.seed,
+        cfg.children,
+        until,
+        dir.display()
     );
     for (k, v) in &w.counts {
         let _ = writeln!(readme, "  {v} {k}");
     }
     std::fs::write(dir.join("README.txt"), readme)?;
-    Ok(Generated { la: cfg.la.clone(), dir: dir.to_owned(), until, counts: w.counts })
+    Ok(Generated {
+        la: cfg.la.clone(),
+        dir: dir.to_owned(),
+        until,
+        counts: w.counts,
+    })
 }
 
 fn g_sources(g: &mut Draw) -> &'static [&'static str] {
@@ -853,12 +1013,22 @@ fn g_sources(g: &mut Draw) -> &'static [&'static str] {
     group
 }
 
-fn missing_row(g: &mut Draw, child: &str, kind: &str, from_care: bool, d: NaiveDate, until: NaiveDate) -> Vec<String> {
+fn missing_row(
+    g: &mut Draw,
+    child: &str,
+    kind: &str,
+    from_care: bool,
+    d: NaiveDate,
+    until: NaiveDate,
+) -> Vec<String> {
     let start_time = format!("{:02}:{:02}", g.range(14, 23), g.range(0, 59));
     // Back the next day or later, so that the end time is after the start whatever the clock.
     let end = d + Duration::days(if g.p(0.6) { 1 } else { g.range(1, 4) });
     let (end_date, end_time) = if end <= until {
-        (Some(end), format!("{:02}:{:02}", g.range(0, 23), g.range(0, 59)))
+        (
+            Some(end),
+            format!("{:02}:{:02}", g.range(0, 23), g.range(0, 59)),
+        )
     } else {
         (None, String::new())
     };
@@ -869,7 +1039,11 @@ fn missing_row(g: &mut Draw, child: &str, kind: &str, from_care: bool, d: NaiveD
         d.to_string(),
         start_time,
         opt(end_date),
-        if end_date.is_some() { end_time.clone() } else { String::new() },
+        if end_date.is_some() {
+            end_time.clone()
+        } else {
+            String::new()
+        },
         String::new(),
         String::new(),
         String::new(),
@@ -884,7 +1058,12 @@ fn missing_row(g: &mut Draw, child: &str, kind: &str, from_care: bool, d: NaiveD
             row[7] = offered.to_string();
             if g.p(0.72) {
                 row[8] = "accepted".into();
-                let done = offered + Duration::days(if g.p(0.65) { g.range(0, 1) } else { g.range(2, 7) });
+                let done = offered
+                    + Duration::days(if g.p(0.65) {
+                        g.range(0, 1)
+                    } else {
+                        g.range(2, 7)
+                    });
                 if done <= until && g.p(0.9) {
                     row[9] = done.to_string();
                     row[10] = format!("{:02}:{:02}", g.range(9, 18), g.range(0, 59));
@@ -902,8 +1081,20 @@ fn missing_row(g: &mut Draw, child: &str, kind: &str, from_care: bool, d: NaiveD
 
 /// One period of care starting on `start`: its episodes and social workers, or `None` when the
 /// child would be 18 before it starts.
-fn care_period(g: &mut Draw, id: String, start: NaiveDate, until: NaiveDate, worker_n: &mut i64) -> Option<CareChild> {
-    let age = *g.weighted(&[(20.0, (0, 0)), (15.0, (1, 4)), (20.0, (5, 9)), (35.0, (10, 15)), (10.0, (16, 17))]);
+fn care_period(
+    g: &mut Draw,
+    id: String,
+    start: NaiveDate,
+    until: NaiveDate,
+    worker_n: &mut i64,
+) -> Option<CareChild> {
+    let age = *g.weighted(&[
+        (20.0, (0, 0)),
+        (15.0, (1, 4)),
+        (20.0, (5, 9)),
+        (35.0, (10, 15)),
+        (10.0, (16, 17)),
+    ]);
     let years = g.range(age.0, age.1);
     let dob = start - Duration::days(years * 365 + g.range(0, 364));
     let eighteen = csc_core::add_months(dob, 18 * 12);
@@ -923,12 +1114,25 @@ fn care_period(g: &mut Draw, id: String, start: NaiveDate, until: NaiveDate, wor
     } else if years < 5 && len > 300 {
         rec = *g.pick(&["E11", "E11", "E12", "E41"]);
     } else {
-        rec = *g.weighted(&[(55.0, "E4A"), (15.0, "E12"), (12.0, "E8"), (10.0, "E41"), (8.0, "E13")]);
+        rec = *g.weighted(&[
+            (55.0, "E4A"),
+            (15.0, "E12"),
+            (12.0, "E8"),
+            (10.0, "E41"),
+            (8.0, "E13"),
+        ]);
     }
     let end = (end <= until).then_some(end);
     let unstable = g.p(0.08);
     let ls_first = *g.weighted(&[(45.0, "C1"), (30.0, "V2"), (25.0, "C2")]);
-    let cin = *g.weighted(&[(62.0, "N1"), (10.0, "N4"), (9.0, "N5"), (8.0, "N6"), (6.0, "N2"), (5.0, "N8")]);
+    let cin = *g.weighted(&[
+        (62.0, "N1"),
+        (10.0, "N4"),
+        (9.0, "N5"),
+        (8.0, "N6"),
+        (6.0, "N2"),
+        (5.0, "N8"),
+    ]);
     let last_day = end.unwrap_or(until);
     let mut episodes: Vec<Episode903> = Vec::new();
     let mut d = start;
@@ -944,11 +1148,19 @@ fn care_period(g: &mut Draw, id: String, start: NaiveDate, until: NaiveDate, wor
             g.weighted3(PLACEMENTS_UNDER_16)
         };
         let place = if place == "SUPPORTED" {
-            if d >= NaiveDate::from_ymd_opt(2024, 4, 1).expect("valid") { "K3" } else { "H5" }
+            if d >= NaiveDate::from_ymd_opt(2024, 4, 1).expect("valid") {
+                "K3"
+            } else {
+                "H5"
+            }
         } else {
             place
         };
-        let stay = if unstable { g.exp_days(90.0, 7) } else { g.exp_days(700.0, 30) };
+        let stay = if unstable {
+            g.exp_days(90.0, 7)
+        } else {
+            g.exp_days(700.0, 30)
+        };
         let p_end = (d + Duration::days(stay)).min(last_day);
         // A change of legal status alone, inside the placement: a new episode, not a new placement.
         let mut segments = vec![(d, ls)];
@@ -960,7 +1172,13 @@ fn care_period(g: &mut Draw, id: String, start: NaiveDate, until: NaiveDate, wor
         }
         for (i, (s, l)) in segments.iter().enumerate() {
             let seg_end = segments.get(i + 1).map(|x| x.0).unwrap_or(p_end);
-            let rne = if i > 0 { "L" } else if first { "S" } else { "P" };
+            let rne = if i > 0 {
+                "L"
+            } else if first {
+                "S"
+            } else {
+                "P"
+            };
             episodes.push(Episode903 {
                 decom: *s,
                 rne,
@@ -1007,18 +1225,44 @@ fn care_period(g: &mut Draw, id: String, start: NaiveDate, until: NaiveDate, wor
             workers.push((sw, s, end, "OTHERS"));
             break;
         }
-        workers.push((sw, s, Some(e), *g.pick(&["LEFTROLE", "MANAGE", "ORGRESTRUC", "OTHERS"])));
+        workers.push((
+            sw,
+            s,
+            Some(e),
+            *g.pick(&["LEFTROLE", "MANAGE", "ORGRESTRUC", "OTHERS"]),
+        ));
         s = e;
     }
-    Some(CareChild { id, dob, sex: if g.p(0.55) { 1 } else { 2 }, start, end, episodes, workers })
+    Some(CareChild {
+        id,
+        dob,
+        sex: if g.p(0.55) { 1 } else { 2 },
+        start,
+        end,
+        episodes,
+        workers,
+    })
 }
 
 fn write_903(w: &mut Writer, care: &[CareChild]) -> anyhow::Result<()> {
     let header = care
         .iter()
-        .map(|c| vec![c.id.clone(), c.sex.to_string(), dmy(c.dob), "WBRI".into(), String::new()])
+        .map(|c| {
+            vec![
+                c.id.clone(),
+                c.sex.to_string(),
+                dmy(c.dob),
+                "WBRI".into(),
+                String::new(),
+            ]
+        })
         .collect();
-    w.csv("ssda903/header.csv", "903 children", &["CHILD", "SEX", "DOB", "ETHNIC", "UPN"], header)?;
+    w.csv(
+        "ssda903/header.csv",
+        "903 children",
+        &["CHILD", "SEX", "DOB", "ETHNIC", "UPN"],
+        header,
+    )?;
     let mut eps = Vec::new();
     for c in care {
         for e in &c.episodes {
@@ -1042,20 +1286,56 @@ fn write_903(w: &mut Writer, care: &[CareChild]) -> anyhow::Result<()> {
     w.csv(
         "ssda903/episodes.csv",
         "903 episodes",
-        &["CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC", "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN"],
+        &[
+            "CHILD",
+            "DECOM",
+            "RNE",
+            "LS",
+            "CIN",
+            "PLACE",
+            "PLACE_PROVIDER",
+            "DEC",
+            "REC",
+            "REASON_PLACE_CHANGE",
+            "HOME_POST",
+            "PL_POST",
+            "URN",
+        ],
         eps,
     )?;
     let mut sw = Vec::new();
     for c in care {
         for (id, s, e, reason) in &c.workers {
-            sw.push(vec![c.id.clone(), dmy(c.dob), id.clone(), dmy(*s), e.map(dmy).unwrap_or_default(), if e.is_some() { reason.to_string() } else { String::new() }]);
+            sw.push(vec![
+                c.id.clone(),
+                dmy(c.dob),
+                id.clone(),
+                dmy(*s),
+                e.map(dmy).unwrap_or_default(),
+                if e.is_some() {
+                    reason.to_string()
+                } else {
+                    String::new()
+                },
+            ]);
         }
     }
-    w.csv("ssda903/sw_episodes.csv", "903 social worker episodes", &["CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"], sw)
+    w.csv(
+        "ssda903/sw_episodes.csv",
+        "903 social worker episodes",
+        &["CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"],
+        sw,
+    )
 }
 
 /// One commitment per costed placement overlapping the files' years, with an uplift each April.
-fn write_costs(w: &mut Writer, g: &mut Draw, care: &[CareChild], start: NaiveDate, until: NaiveDate) -> anyhow::Result<()> {
+fn write_costs(
+    w: &mut Writer,
+    g: &mut Draw,
+    care: &[CareChild],
+    start: NaiveDate,
+    until: NaiveDate,
+) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for c in care {
         // Placements: runs of episodes from an episode whose RNE starts one.
@@ -1080,7 +1360,16 @@ fn write_costs(w: &mut Writer, g: &mut Draw, care: &[CareChild], start: NaiveDat
             let mut s = p_start;
             loop {
                 // The next 1 April after s, if the placement is still going then.
-                let april = NaiveDate::from_ymd_opt(if s.month() >= 4 { s.year() + 1 } else { s.year() }, 4, 1).expect("valid");
+                let april = NaiveDate::from_ymd_opt(
+                    if s.month() >= 4 {
+                        s.year() + 1
+                    } else {
+                        s.year()
+                    },
+                    4,
+                    1,
+                )
+                .expect("valid");
                 let stop = p_end.map_or(april, |e| e.min(april));
                 let continues = april <= until && p_end.is_none_or(|e| e > april);
                 let end = if continues { Some(april) } else { p_end };
@@ -1108,12 +1397,27 @@ fn write_costs(w: &mut Writer, g: &mut Draw, care: &[CareChild], start: NaiveDat
     w.csv(
         "costs.csv",
         "placement cost commitments",
-        &["child_id", "placement_start", "start_date", "end_date", "weekly_cost_pence", "category_key", "place", "place_provider"],
+        &[
+            "child_id",
+            "placement_start",
+            "start_date",
+            "end_date",
+            "weekly_cost_pence",
+            "category_key",
+            "place",
+            "place_provider",
+        ],
         rows,
     )
 }
 
-fn write_cin(w: &mut Writer, cfg: &Config, children: &BTreeMap<String, CinChild>, start: NaiveDate, first_fy: i32) -> anyhow::Result<()> {
+fn write_cin(
+    w: &mut Writer,
+    cfg: &Config,
+    children: &BTreeMap<String, CinChild>,
+    start: NaiveDate,
+    first_fy: i32,
+) -> anyhow::Result<()> {
     let last_fy = Period::quarter_containing(cfg.until).financial_year();
     std::fs::create_dir_all(w.dir.join("cin"))?;
     for fy in first_fy..=last_fy {
@@ -1134,7 +1438,9 @@ fn write_cin(w: &mut Writer, cfg: &Config, children: &BTreeMap<String, CinChild>
                 .iter()
                 .filter(|e| {
                     year.contains(e.referral)
-                        || (fy == first_fy && e.referral < start && e.open_until().is_none_or(|u| u >= start))
+                        || (fy == first_fy
+                            && e.referral < start
+                            && e.open_until().is_none_or(|u| u >= start))
                 })
                 .collect();
             if eps.is_empty() {
@@ -1148,17 +1454,30 @@ fn write_cin(w: &mut Writer, cfg: &Config, children: &BTreeMap<String, CinChild>
                 if child.sex == 1 { "M" } else { "F" }
             );
             for e in eps {
-                let _ = write!(xml, "<CINdetails><CINreferralDate>{}</CINreferralDate><ReferralSource>{}</ReferralSource><PrimaryNeedCode>N1</PrimaryNeedCode>", e.referral, e.source);
+                let _ = write!(
+                    xml,
+                    "<CINdetails><CINreferralDate>{}</CINreferralDate><ReferralSource>{}</ReferralSource><PrimaryNeedCode>N1</PrimaryNeedCode>",
+                    e.referral, e.source
+                );
                 if let Some((d, r)) = e.closure {
-                    let _ = write!(xml, "<CINclosureDate>{d}</CINclosureDate><ReasonForClosure>{r}</ReasonForClosure>");
+                    let _ = write!(
+                        xml,
+                        "<CINclosureDate>{d}</CINclosureDate><ReasonForClosure>{r}</ReasonForClosure>"
+                    );
                 }
                 if let Some((_, Some(icpc))) = e.s47 {
                     let _ = write!(xml, "<DateOfInitialCPC>{icpc}</DateOfInitialCPC>");
                 }
                 if let Some((s, a, f)) = &e.assessment {
-                    let _ = write!(xml, "<Assessments><AssessmentActualStartDate>{s}</AssessmentActualStartDate>");
+                    let _ = write!(
+                        xml,
+                        "<Assessments><AssessmentActualStartDate>{s}</AssessmentActualStartDate>"
+                    );
                     if let Some(a) = a {
-                        let _ = write!(xml, "<AssessmentAuthorisationDate>{a}</AssessmentAuthorisationDate>");
+                        let _ = write!(
+                            xml,
+                            "<AssessmentAuthorisationDate>{a}</AssessmentAuthorisationDate>"
+                        );
                     }
                     xml.push_str("<FactorsIdentifiedAtAssessment>");
                     for f in f {
@@ -1167,7 +1486,10 @@ fn write_cin(w: &mut Writer, cfg: &Config, children: &BTreeMap<String, CinChild>
                     xml.push_str("</FactorsIdentifiedAtAssessment></Assessments>");
                 }
                 if let Some((s, e)) = e.cin_plan {
-                    let _ = write!(xml, "<CINPlanDates><CINPlanStartDate>{s}</CINPlanStartDate>");
+                    let _ = write!(
+                        xml,
+                        "<CINPlanDates><CINPlanStartDate>{s}</CINPlanStartDate>"
+                    );
                     if let Some(e) = e {
                         let _ = write!(xml, "<CINPlanEndDate>{e}</CINPlanEndDate>");
                     }
@@ -1175,17 +1497,27 @@ fn write_cin(w: &mut Writer, cfg: &Config, children: &BTreeMap<String, CinChild>
                 }
                 if let Some((s, icpc)) = e.s47 {
                     let target = add_working_days(s, 15);
-                    let _ = write!(xml, "<Section47><S47ActualStartDate>{s}</S47ActualStartDate><InitialCPCtarget>{target}</InitialCPCtarget>");
+                    let _ = write!(
+                        xml,
+                        "<Section47><S47ActualStartDate>{s}</S47ActualStartDate><InitialCPCtarget>{target}</InitialCPCtarget>"
+                    );
                     match icpc {
                         Some(d) => {
-                            let _ = write!(xml, "<DateOfInitialCPC>{d}</DateOfInitialCPC><ICPCnotRequired>0</ICPCnotRequired>");
+                            let _ = write!(
+                                xml,
+                                "<DateOfInitialCPC>{d}</DateOfInitialCPC><ICPCnotRequired>0</ICPCnotRequired>"
+                            );
                         }
                         None => xml.push_str("<ICPCnotRequired>1</ICPCnotRequired>"),
                     }
                     xml.push_str("</Section47>");
                 }
                 if let Some(cp) = &e.cp {
-                    let _ = write!(xml, "<ChildProtectionPlans><CPPstartDate>{}</CPPstartDate>", cp.start);
+                    let _ = write!(
+                        xml,
+                        "<ChildProtectionPlans><CPPstartDate>{}</CPPstartDate>",
+                        cp.start
+                    );
                     if let Some(end) = cp.end {
                         let _ = write!(xml, "<CPPendDate>{end}</CPPendDate>");
                     }
@@ -1199,7 +1531,11 @@ fn write_cin(w: &mut Writer, cfg: &Config, children: &BTreeMap<String, CinChild>
                     }
                     xml.push_str("</Reviews></ChildProtectionPlans>");
                 }
-                let _ = write!(xml, "<ReferralNFA>{}</ReferralNFA></CINdetails>\n", u8::from(e.nfa));
+                let _ = write!(
+                    xml,
+                    "<ReferralNFA>{}</ReferralNFA></CINdetails>\n",
+                    u8::from(e.nfa)
+                );
             }
             xml.push_str("</Child>\n");
         }
@@ -1215,7 +1551,13 @@ mod tests {
     use super::*;
 
     fn cfg(seed: u64) -> Config {
-        Config { la: "885".into(), children: 12_000, years: 2, seed, until: NaiveDate::from_ymd_opt(2026, 9, 30).unwrap() }
+        Config {
+            la: "885".into(),
+            children: 12_000,
+            years: 2,
+            seed,
+            until: NaiveDate::from_ymd_opt(2026, 9, 30).unwrap(),
+        }
     }
 
     fn read_all(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -1227,7 +1569,10 @@ mod tests {
                 if p.is_dir() {
                     stack.push(p);
                 } else {
-                    out.push((p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&p).unwrap()));
+                    out.push((
+                        p.strip_prefix(dir).unwrap().display().to_string(),
+                        std::fs::read(&p).unwrap(),
+                    ));
                 }
             }
         }
@@ -1237,7 +1582,11 @@ mod tests {
 
     #[test]
     fn the_same_seed_writes_the_same_files_and_another_seed_does_not() {
-        let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (a, b, c) = (
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+        );
         generate(&cfg(7), a.path()).unwrap();
         generate(&cfg(7), b.path()).unwrap();
         generate(&cfg(8), c.path()).unwrap();
@@ -1250,7 +1599,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let g = generate(&cfg(3), dir.path()).unwrap();
         let until = g.until.to_string();
-        for f in ["contacts.csv", "missing.csv", "costs.csv", "feedback.csv", "strategy.csv"] {
+        for f in [
+            "contacts.csv",
+            "missing.csv",
+            "costs.csv",
+            "feedback.csv",
+            "strategy.csv",
+        ] {
             let text = std::fs::read_to_string(dir.path().join(f)).unwrap();
             for line in text.lines().skip(1) {
                 for field in line.split(',') {
@@ -1276,6 +1631,9 @@ mod tests {
         let england = las_at(Scale::England, &[]).unwrap();
         assert!(england.len() >= 150, "{} LAs", england.len());
         let children: u64 = england.iter().map(|(_, n)| n).sum();
-        assert!((11_000_000..13_000_000).contains(&children), "{children} children");
+        assert!(
+            (11_000_000..13_000_000).contains(&children),
+            "{children} children"
+        );
     }
 }

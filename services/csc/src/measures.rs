@@ -72,7 +72,8 @@ pub async fn fetch(
                 .map_err(unreachable)?
                 .compute_measures(req)
                 .await
-        }        Service::Aggregator => anyhow::bail!(
+        }
+        Service::Aggregator => anyhow::bail!(
             "the aggregator has no measures of its own: `csc report` composes the others'"
         ),
     }

@@ -16,7 +16,9 @@ pub async fn connect(addr: &str) -> anyhow::Result<ReportingClient> {
         .connect_timeout(Duration::from_secs(10))
         .connect()
         .await
-        .map_err(|e| anyhow::anyhow!("cannot reach the reporting service (aggregator) at {addr}: {e}"))?;
+        .map_err(|e| {
+            anyhow::anyhow!("cannot reach the reporting service (aggregator) at {addr}: {e}")
+        })?;
     Ok(ReportingServiceClient::new(channel)
         .max_decoding_message_size(csc_runtime::MAX_MESSAGE_BYTES)
         .max_encoding_message_size(csc_runtime::MAX_MESSAGE_BYTES))
@@ -86,21 +88,25 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<()> {
     }
     let mut client = connect(&args.addrs.aggregator).await?;
     let doc = match &args.id {
-        Some(id) => client
-            .get_report(pb::GetReportRequest {
-                report_id: id.clone(),
-                format: format_to_proto(format) as i32,
-            })
-            .await,
-        None => client
-            .generate_report(pb::GenerateReportRequest {
-                la_code: args.la.clone().unwrap_or_default(),
-                period: args.period.clone().unwrap_or_default(),
-                publish: args.publish,
-                format: format_to_proto(format) as i32,
-                requested_by: requested_by(args.requested_by.as_deref()),
-            })
-            .await,
+        Some(id) => {
+            client
+                .get_report(pb::GetReportRequest {
+                    report_id: id.clone(),
+                    format: format_to_proto(format) as i32,
+                })
+                .await
+        }
+        None => {
+            client
+                .generate_report(pb::GenerateReportRequest {
+                    la_code: args.la.clone().unwrap_or_default(),
+                    period: args.period.clone().unwrap_or_default(),
+                    publish: args.publish,
+                    format: format_to_proto(format) as i32,
+                    requested_by: requested_by(args.requested_by.as_deref()),
+                })
+                .await
+        }
     }
     .map_err(describe_status)?
     .into_inner();
@@ -171,7 +177,15 @@ pub enum CommentaryCommand {
 
 pub async fn commentary(cmd: CommentaryCommand) -> anyhow::Result<()> {
     match cmd {
-        CommentaryCommand::Set { la, period, section, text, file, author, addrs } => {
+        CommentaryCommand::Set {
+            la,
+            period,
+            section,
+            text,
+            file,
+            author,
+            addrs,
+        } => {
             let text = match (text, file) {
                 (Some(t), _) => t,
                 (None, Some(f)) => std::fs::read_to_string(&f)
@@ -196,7 +210,11 @@ pub async fn commentary(cmd: CommentaryCommand) -> anyhow::Result<()> {
                 c.la_code,
                 c.period,
                 c.section,
-                if c.text.trim().is_empty() { "cleared" } else { "set" },
+                if c.text.trim().is_empty() {
+                    "cleared"
+                } else {
+                    "set"
+                },
                 c.author,
                 c.updated_at
             ));
@@ -204,12 +222,18 @@ pub async fn commentary(cmd: CommentaryCommand) -> anyhow::Result<()> {
         CommentaryCommand::List { la, period, addrs } => {
             let mut client = connect(&addrs.aggregator).await?;
             let list = client
-                .list_commentary(pb::ListCommentaryRequest { la_code: la, period })
+                .list_commentary(pb::ListCommentaryRequest {
+                    la_code: la,
+                    period,
+                })
                 .await
                 .map_err(describe_status)?
                 .into_inner();
             for c in list.commentary {
-                crate::out(&format!("## {} ({}, {})\n{}\n\n", c.section, c.author, c.updated_at, c.text));
+                crate::out(&format!(
+                    "## {} ({}, {})\n{}\n\n",
+                    c.section, c.author, c.updated_at, c.text
+                ));
             }
         }
     }
@@ -243,23 +267,47 @@ pub enum PopulationCommand {
 
 pub async fn population(cmd: PopulationCommand) -> anyhow::Result<()> {
     match cmd {
-        PopulationCommand::Set { la, year, population, addrs } => {
+        PopulationCommand::Set {
+            la,
+            year,
+            population,
+            addrs,
+        } => {
             let mut client = connect(&addrs.aggregator).await?;
             let p = client
-                .set_population(pb::PopulationOverride { la_code: la, year, population })
+                .set_population(pb::PopulationOverride {
+                    la_code: la,
+                    year,
+                    population,
+                })
                 .await
                 .map_err(describe_status)?
                 .into_inner();
-            crate::out(&format!("LA {} mid-{}: {}\n", p.la_code, p.year, if p.population == 0 { "override removed".into() } else { p.population.to_string() }));
+            crate::out(&format!(
+                "LA {} mid-{}: {}\n",
+                p.la_code,
+                p.year,
+                if p.population == 0 {
+                    "override removed".into()
+                } else {
+                    p.population.to_string()
+                }
+            ));
         }
         PopulationCommand::Get { la, period, addrs } => {
             let mut client = connect(&addrs.aggregator).await?;
             let p = client
-                .get_population(pb::GetPopulationRequest { la_code: la, period })
+                .get_population(pb::GetPopulationRequest {
+                    la_code: la,
+                    period,
+                })
                 .await
                 .map_err(describe_status)?
                 .into_inner();
-            crate::out(&format!("LA {} mid-{}: {} ({})\n", p.la_code, p.year, p.population, p.source));
+            crate::out(&format!(
+                "LA {} mid-{}: {} ({})\n",
+                p.la_code, p.year, p.population, p.source
+            ));
         }
     }
     Ok(())
@@ -284,7 +332,10 @@ pub enum ReferenceCommand {
 
 pub async fn reference(cmd: ReferenceCommand) -> anyhow::Result<()> {
     let print = |t: &pb::ReferenceTableInfo| {
-        format!("{:<24} {:>6} rows  latest {}  {}  (loaded {})\n", t.table, t.rows, t.latest_year, t.source, t.loaded_at)
+        format!(
+            "{:<24} {:>6} rows  latest {}  {}  (loaded {})\n",
+            t.table, t.rows, t.latest_year, t.source, t.loaded_at
+        )
     };
     match cmd {
         ReferenceCommand::List { addrs } => {
@@ -299,12 +350,16 @@ pub async fn reference(cmd: ReferenceCommand) -> anyhow::Result<()> {
             }
         }
         ReferenceCommand::Load { table, file, addrs } => {
-            let content = std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let content =
+                std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let mut client = connect(&addrs.aggregator).await?;
             let t = client
                 .load_reference_table(pb::LoadReferenceTableRequest {
                     table,
-                    source: file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                    source: file
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
                     content,
                 })
                 .await

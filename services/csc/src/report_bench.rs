@@ -24,8 +24,15 @@ pub async fn run(scale: &str, years: u32) -> anyhow::Result<()> {
         until: Some(UNTIL.into()),
     })?;
     let records: usize = generated.iter().flat_map(|g| g.counts.values()).sum();
-    anyhow::ensure!(generated.iter().any(|g| g.la == "885"), "the report's LA, 885, was not generated");
-    eprintln!("generated {} LAs, {records} rows, in {:.1?}", generated.len(), t.elapsed());
+    anyhow::ensure!(
+        generated.iter().any(|g| g.la == "885"),
+        "the report's LA, 885, was not generated"
+    );
+    eprintln!(
+        "generated {} LAs, {records} rows, in {:.1?}",
+        generated.len(),
+        t.elapsed()
+    );
 
     let (listeners, addrs) = demo::bind_all().await?;
     let shutdown = Shutdown::new();

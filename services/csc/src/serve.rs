@@ -105,9 +105,9 @@ impl Service {
             Service::Protection => Routes::new(csc_protection::grpc_service(conn)),
             Service::Placements => Routes::new(csc_placements::grpc_service(conn)),
             Service::Finance => Routes::new(csc_finance::grpc_service(conn)),
-            Service::Aggregator => Routes::new(
-                csc_aggregator::grpc_service(conn, addrs.upstreams()).await?,
-            ),
+            Service::Aggregator => {
+                Routes::new(csc_aggregator::grpc_service(conn, addrs.upstreams()).await?)
+            }
         })
     }
 

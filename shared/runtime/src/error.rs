@@ -122,9 +122,16 @@ mod tests {
         let s = Status::from(Error::Invalid(v));
         let br = s.get_details_bad_request().expect("details");
         assert_eq!(br.field_violations.len(), MAX_VIOLATIONS);
-        assert!(s.message().starts_with("invalid request: 1000 problems (25 listed)"));
+        assert!(
+            s.message()
+                .starts_with("invalid request: 1000 problems (25 listed)")
+        );
         // Base64 in the grpc-status-details-bin trailer: well under 16 KiB.
-        assert!(s.details().len() * 4 / 3 < 10 * 1024, "{} bytes", s.details().len());
+        assert!(
+            s.details().len() * 4 / 3 < 10 * 1024,
+            "{} bytes",
+            s.details().len()
+        );
     }
 
     #[test]

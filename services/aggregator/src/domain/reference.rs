@@ -369,7 +369,10 @@ fn area_year(row: &Row) -> Option<(Area, i32)> {
 
 /// A published number, or `None` for the DfE's markers (`c`, `x`, `z`, `k`, `low`, …).
 fn number(text: &str) -> Option<f64> {
-    text.replace(',', "").parse::<f64>().ok().filter(|v| v.is_finite())
+    text.replace(',', "")
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
 }
 
 impl Reference {
@@ -525,7 +528,10 @@ impl Reference {
             }
             return Some(round_1dp(count * 10_000.0 / *pop as f64));
         }
-        self.figures.get(measure)?.get(&(area.clone(), year)).copied()
+        self.figures
+            .get(measure)?
+            .get(&(area.clone(), year))
+            .copied()
     }
 
     /// The measures that have published figures.
@@ -643,7 +649,14 @@ mod tests {
         let b = r.benchmarks("frontdoor.rereferrals_12m", "885").unwrap();
         assert_eq!(b.year, 2025);
         assert_eq!(b.england, Some(22.6));
-        assert_eq!(b.region, r.figure("frontdoor.rereferrals_12m", &Area::Region("E12000005".into()), 2025));
+        assert_eq!(
+            b.region,
+            r.figure(
+                "frontdoor.rereferrals_12m",
+                &Area::Region("E12000005".into()),
+                2025
+            )
+        );
         // The median recomputed by hand from the neighbours' published figures.
         let mut vals: Vec<f64> = r
             .neighbours("885")
@@ -688,7 +701,11 @@ mod tests {
         assert!(Reference::check_table("nope", "a\n1\n").is_err());
         let (rows, latest) = Reference::check_table(
             "cla_social_workers",
-            TABLES.iter().find(|t| t.name == "cla_social_workers").unwrap().shipped,
+            TABLES
+                .iter()
+                .find(|t| t.name == "cla_social_workers")
+                .unwrap()
+                .shipped,
         )
         .unwrap();
         assert!(rows > 100);

@@ -446,10 +446,8 @@ pub fn rate_per_10k(count: i64, population: i64, dp: u32) -> Option<Num> {
         return None;
     }
     let scale = 10i128.pow(dp);
-    let r = csc_core::measure::div_round(
-        i128::from(count) * 10_000 * scale,
-        i128::from(population),
-    );
+    let r =
+        csc_core::measure::div_round(i128::from(count) * 10_000 * scale, i128::from(population));
     Some(if dp == 0 {
         Num::Int(r as i64)
     } else {
@@ -457,7 +455,13 @@ pub fn rate_per_10k(count: i64, population: i64, dp: u32) -> Option<Num> {
     })
 }
 
-fn rate_measure(id: &str, label: &str, count: i64, pop: Option<PopulationUsed>, dp: u32) -> Measure {
+fn rate_measure(
+    id: &str,
+    label: &str,
+    count: i64,
+    pop: Option<PopulationUsed>,
+    dp: u32,
+) -> Measure {
     Measure {
         id: id.into(),
         label: label.into(),
@@ -471,7 +475,10 @@ fn rate_measure(id: &str, label: &str, count: i64, pop: Option<PopulationUsed>, 
 
 /// The measures the aggregator computes from the services' (MEASURES.md "Composed by the
 /// aggregator"), for one period.
-pub fn derived(pm: &PeriodMeasures, pop: Option<PopulationUsed>) -> Vec<(Measure, Option<PopulationUsed>)> {
+pub fn derived(
+    pm: &PeriodMeasures,
+    pop: Option<PopulationUsed>,
+) -> Vec<(Measure, Option<PopulationUsed>)> {
     let mut out = Vec::new();
     let cp = pm.count(Upstream::Protection, "protection.cp_children_at_end");
     let cla = pm.count(Upstream::Placements, "placements.cla_at_end");
@@ -612,7 +619,11 @@ pub fn compose(input: ComposeInput<'_>) -> Report {
         // The catalogue's order, then anything else the service returns for this section's
         // service that no section names (a measure added since), in the service's order.
         let mut ids: Vec<String> = def.measures.iter().map(|s| s.to_string()).collect();
-        if SECTIONS.iter().find(|s| s.service == def.service).map(|s| s.id) == Some(def.id)
+        if SECTIONS
+            .iter()
+            .find(|s| s.service == def.service)
+            .map(|s| s.id)
+            == Some(def.id)
             && let Some(ms) = input.measures[current].by_service.get(&def.service)
         {
             for m in ms {
@@ -641,7 +652,11 @@ pub fn compose(input: ComposeInput<'_>) -> Report {
                 ));
             }
             let at = |i: Option<usize>| {
-                i.and_then(|i| per_period[i].get(&id).map(|x| snapshot(&input.periods[i], x)))
+                i.and_then(|i| {
+                    per_period[i]
+                        .get(&id)
+                        .map(|x| snapshot(&input.periods[i], x))
+                })
             };
             m.previous = at(previous);
             m.year_earlier = at(year_earlier);
@@ -736,7 +751,10 @@ mod tests {
         assert_eq!((cp.numerator, cp.denominator), (Some(500), Some(117_046)));
         assert_eq!(get("placements.cla_rate_per_10k").value, Some(Num::Int(68)));
         let share = get("protection.cin_share_of_open_cases");
-        assert_eq!((share.numerator, share.denominator), (Some(640), Some(1940)));
+        assert_eq!(
+            (share.numerator, share.denominator),
+            (Some(640), Some(1940))
+        );
         // Without the looked-after children, no share.
         let m = pm(
             vec![
@@ -809,13 +827,20 @@ mod tests {
 
     #[test]
     fn publish_hides_means_over_few_items_and_a_second_category() {
-        let m = Measure::mean("finance.unit_costs", "", Unit::GbpPerWeek, Some(50_000), 1_000_000, 20)
-            .with_rows(vec![
-                MeasureRow::mean("ifa", "IFA", Some(80_000), 800_000, 10),
-                MeasureRow::mean("secure", "Secure", Some(40_000), 80_000, 2),
-                MeasureRow::mean("kinship", "Kinship", Some(15_000), 120_000, 8),
-                MeasureRow::mean("total", "Total", Some(50_000), 1_000_000, 20),
-            ]);
+        let m = Measure::mean(
+            "finance.unit_costs",
+            "",
+            Unit::GbpPerWeek,
+            Some(50_000),
+            1_000_000,
+            20,
+        )
+        .with_rows(vec![
+            MeasureRow::mean("ifa", "IFA", Some(80_000), 800_000, 10),
+            MeasureRow::mean("secure", "Secure", Some(40_000), 80_000, 2),
+            MeasureRow::mean("kinship", "Kinship", Some(15_000), 120_000, 8),
+            MeasureRow::mean("total", "Total", Some(50_000), 1_000_000, 20),
+        ]);
         let mut body = to_report(&m);
         suppress_body(true, &mut body.cells, &mut body.rows);
         let j = measure_json(&body);
@@ -843,8 +868,16 @@ mod tests {
         let p: Period = "2018-19-Q1".parse().unwrap();
         let t = trend_periods(&p);
         let want = needed(&p, &t);
-        let asked = |s| (0..t.len()).filter(|&i| want(s, i)).map(|i| t[i].id()).collect::<Vec<_>>();
-        assert_eq!(asked(Upstream::Frontdoor), ["2017-18-Q1", "2017-18-Q4", "2018-19-Q1"]);
+        let asked = |s| {
+            (0..t.len())
+                .filter(|&i| want(s, i))
+                .map(|i| t[i].id())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            asked(Upstream::Frontdoor),
+            ["2017-18-Q1", "2017-18-Q4", "2018-19-Q1"]
+        );
         assert_eq!(asked(Upstream::Finance).len(), 3);
         assert_eq!(asked(Upstream::Protection).len(), 8);
         assert_eq!(asked(Upstream::Placements).len(), 8);

@@ -53,7 +53,11 @@ fn table(out: &mut String, caption: &str, headers: &[String], rows: &[Vec<String
 }
 
 fn figure(out: &mut String, svg: String, caption: &str) {
-    let _ = write!(out, "<figure>{svg}<figcaption>{}</figcaption></figure>", esc(caption));
+    let _ = write!(
+        out,
+        "<figure>{svg}<figcaption>{}</figcaption></figure>",
+        esc(caption)
+    );
 }
 
 fn num(v: &Option<Value>) -> Option<f64> {
@@ -61,13 +65,20 @@ fn num(v: &Option<Value>) -> Option<f64> {
 }
 
 /// Bars of a breakdown's rows (without its total row).
-fn bars(m: &ReportMeasure, value: impl Fn(&crate::domain::report::ReportRow) -> (Option<f64>, String)) -> Vec<Bar> {
+fn bars(
+    m: &ReportMeasure,
+    value: impl Fn(&crate::domain::report::ReportRow) -> (Option<f64>, String),
+) -> Vec<Bar> {
     m.rows
         .iter()
         .filter(|r| r.key != "total")
         .map(|r| {
             let (v, text) = value(r);
-            Bar { label: r.label.clone(), value: v, text }
+            Bar {
+                label: r.label.clone(),
+                value: v,
+                text,
+            }
         })
         .collect()
 }
@@ -77,7 +88,11 @@ fn share_text(r: &crate::domain::report::ReportRow) -> (Option<f64>, String) {
         "c".to_owned()
     } else {
         match &r.cells.percent {
-            Some(Value::Number(p)) => format!("{} ({}%)", cell(&r.cells.value), number(p.as_f64().unwrap_or(0.0))),
+            Some(Value::Number(p)) => format!(
+                "{} ({}%)",
+                cell(&r.cells.value),
+                number(p.as_f64().unwrap_or(0.0))
+            ),
             _ => cell(&r.cells.value),
         }
     };
@@ -90,41 +105,94 @@ fn charts(out: &mut String, report: &Report, s: &Section) {
     match s.id.as_str() {
         "frontdoor" => {
             if let Some(m) = m("frontdoor.referrals_by_source") {
-                figure(out, svg::hbar("Referrals by source", &bars(m, share_text)), "Referrals in the period by source of referral: number (% of all referrals).");
+                figure(
+                    out,
+                    svg::hbar("Referrals by source", &bars(m, share_text)),
+                    "Referrals in the period by source of referral: number (% of all referrals).",
+                );
             }
         }
         "child_protection" => {
             if let Some(m) = m("protection.cp_rate_per_10k") {
                 let x: Vec<String> = m.series.iter().map(|p| p.period.clone()).collect();
                 let mut series = vec![Series {
-                    name: report.la_name.clone().unwrap_or_else(|| report.la_code.clone()),
+                    name: report
+                        .la_name
+                        .clone()
+                        .unwrap_or_else(|| report.la_code.clone()),
                     values: m.series.iter().map(|p| num(&p.cells.value)).collect(),
                     dashed: false,
                 }];
                 if let Some(b) = &m.benchmarks {
-                    for (name, v) in [("England", b.england), ("Stat. neighbours", b.statistical_neighbours), ("Region", b.region)] {
+                    for (name, v) in [
+                        ("England", b.england),
+                        ("Stat. neighbours", b.statistical_neighbours),
+                        ("Region", b.region),
+                    ] {
                         if let Some(v) = v {
-                            series.push(Series { name: format!("{name} {}", b.year), values: vec![Some(v); x.len()], dashed: true });
+                            series.push(Series {
+                                name: format!("{name} {}", b.year),
+                                values: vec![Some(v); x.len()],
+                                dashed: true,
+                            });
                         }
                     }
                 }
-                figure(out, svg::line("Children on a CP plan per 10,000 children, last 8 quarters", &x, &series), "Rate per 10,000 children aged 0–17 at each quarter end; dashed: the latest published England, statistical-neighbour median and region rates (31 March).");
+                figure(
+                    out,
+                    svg::line(
+                        "Children on a CP plan per 10,000 children, last 8 quarters",
+                        &x,
+                        &series,
+                    ),
+                    "Rate per 10,000 children aged 0–17 at each quarter end; dashed: the latest published England, statistical-neighbour median and region rates (31 March).",
+                );
             }
         }
         "looked_after" => {
             if let Some(m) = m("placements.cla_at_end") {
                 let x: Vec<String> = m.series.iter().map(|p| p.period.clone()).collect();
-                let series = [Series { name: "Children looked after".into(), values: m.series.iter().map(|p| num(&p.cells.value)).collect(), dashed: false }];
-                figure(out, svg::line("Children looked after at each quarter end, last 8 quarters", &x, &series), "Children looked after on the last day of each period.");
+                let series = [Series {
+                    name: "Children looked after".into(),
+                    values: m.series.iter().map(|p| num(&p.cells.value)).collect(),
+                    dashed: false,
+                }];
+                figure(
+                    out,
+                    svg::line(
+                        "Children looked after at each quarter end, last 8 quarters",
+                        &x,
+                        &series,
+                    ),
+                    "Children looked after on the last day of each period.",
+                );
             }
             if let Some(m) = m("placements.moves_by_end_reason") {
-                figure(out, svg::hbar("Placement moves by end reason", &bars(m, share_text)), "Moves in the last 12 months of children with 3 or more placements, by the reason the placement ended.");
+                figure(
+                    out,
+                    svg::hbar("Placement moves by end reason", &bars(m, share_text)),
+                    "Moves in the last 12 months of children with 3 or more placements, by the reason the placement ended.",
+                );
             }
             if let Some(m) = m("placements.social_workers_per_child") {
-                figure(out, svg::vbar("Children looked after by number of social workers", &bars(m, share_text)), "Distinct social workers allocated since the period of care started, at most the last 2 years.");
+                figure(
+                    out,
+                    svg::vbar(
+                        "Children looked after by number of social workers",
+                        &bars(m, share_text),
+                    ),
+                    "Distinct social workers allocated since the period of care started, at most the last 2 years.",
+                );
             }
             if let Some(m) = m("placements.duration_at_exit") {
-                figure(out, svg::vbar("Duration of care at exit, last 12 months", &bars(m, share_text)), "Periods of care that ended in the 12 months to the end of the period, by length.");
+                figure(
+                    out,
+                    svg::vbar(
+                        "Duration of care at exit, last 12 months",
+                        &bars(m, share_text),
+                    ),
+                    "Periods of care that ended in the 12 months to the end of the period, by length.",
+                );
             }
         }
         "costs" => {
@@ -137,7 +205,11 @@ fn charts(out: &mut String, report: &Report, s: &Section) {
                     };
                     (num(&r.cells.value), text)
                 });
-                figure(out, svg::hbar("Average weekly unit cost by placement type", &b), "Mean weekly cost of the placements active at the end of the period (number of placements).");
+                figure(
+                    out,
+                    svg::hbar("Average weekly unit cost by placement type", &b),
+                    "Mean weekly cost of the placements active at the end of the period (number of placements).",
+                );
             }
         }
         _ => {}
@@ -145,8 +217,14 @@ fn charts(out: &mut String, report: &Report, s: &Section) {
 }
 
 pub fn render(report: &Report) -> String {
-    let name = report.la_name.clone().unwrap_or_else(|| format!("LA {}", report.la_code));
-    let title = format!("{name}: quarterly performance analysis {}", report.period.id);
+    let name = report
+        .la_name
+        .clone()
+        .unwrap_or_else(|| format!("LA {}", report.la_code));
+    let title = format!(
+        "{name}: quarterly performance analysis {}",
+        report.period.id
+    );
     let mut out = String::with_capacity(64 * 1024);
     let _ = write!(
         out,
@@ -166,11 +244,21 @@ pub fn render(report: &Report) -> String {
     });
     out.push_str("</header><nav><h2>Contents</h2><ol>");
     for s in &report.sections {
-        let _ = write!(out, r##"<li><a href="#{}">{}</a></li>"##, esc(&s.id), esc(&s.title));
+        let _ = write!(
+            out,
+            r##"<li><a href="#{}">{}</a></li>"##,
+            esc(&s.id),
+            esc(&s.title)
+        );
     }
     out.push_str("</ol></nav><main>");
     for s in &report.sections {
-        let _ = write!(out, r#"<section id="{}"><h2>Analysis - {}</h2>"#, esc(&s.id), esc(&s.title));
+        let _ = write!(
+            out,
+            r#"<section id="{}"><h2>Analysis - {}</h2>"#,
+            esc(&s.id),
+            esc(&s.title)
+        );
         if s.status != "ok" {
             out.push_str(r#"<p class="unavailable">This section is unavailable: its service could not be reached when the report was generated.</p>"#);
         }

@@ -82,7 +82,11 @@ pub fn number(v: f64) -> String {
         let s = s.trim_end_matches('0').trim_end_matches('.');
         let (int, frac) = s.split_once('.').unwrap_or((s, ""));
         let int = number(int.parse::<f64>().unwrap_or(0.0));
-        if frac.is_empty() { int } else { format!("{int}.{frac}") }
+        if frac.is_empty() {
+            int
+        } else {
+            format!("{int}.{frac}")
+        }
     }
 }
 
@@ -161,7 +165,13 @@ mod tests {
         assert_eq!(number(12345.67), "12,345.67");
         assert_eq!(cell(&Some(Value::Null)), "z");
         assert_eq!(cell(&Some(Value::String("c".into()))), "c");
-        assert_eq!(shown(&Some(serde_json::json!(3418)), "gbp_per_week", false), "£3,418");
-        assert_eq!(shown(&Some(serde_json::json!(16.5)), "ratio", true), "16.5%");
+        assert_eq!(
+            shown(&Some(serde_json::json!(3418)), "gbp_per_week", false),
+            "£3,418"
+        );
+        assert_eq!(
+            shown(&Some(serde_json::json!(16.5)), "ratio", true),
+            "16.5%"
+        );
     }
 }

@@ -127,7 +127,11 @@ pub(crate) fn line(title: &str, x: &[String], series: &[Series]) -> String {
         .iter()
         .flat_map(|s| s.values.iter().flatten())
         .fold(0.0f64, |a, &b| a.max(b));
-    let ymax = if max <= 0.0 { 1.0 } else { nice_ceiling(max * 1.1) };
+    let ymax = if max <= 0.0 {
+        1.0
+    } else {
+        nice_ceiling(max * 1.1)
+    };
     let plot_w = w - left - right;
     let plot_h = h - top - bottom;
     let px = |i: usize| left + plot_w * (i as f64 + 0.5) / x.len().max(1) as f64;
@@ -172,7 +176,11 @@ pub(crate) fn line(title: &str, x: &[String], series: &[Series]) -> String {
     }
     for (si, s) in series.iter().enumerate() {
         let colour = COLOURS[si % COLOURS.len()];
-        let dash = if s.dashed { r#" stroke-dasharray="6 4""# } else { "" };
+        let dash = if s.dashed {
+            r#" stroke-dasharray="6 4""#
+        } else {
+            ""
+        };
         let pts: Vec<String> = s
             .values
             .iter()
@@ -189,7 +197,10 @@ pub(crate) fn line(title: &str, x: &[String], series: &[Series]) -> String {
         if !s.dashed {
             for p in &pts {
                 let (cx, cy) = p.split_once(',').unwrap_or(("0", "0"));
-                let _ = write!(out, r#"<circle cx="{cx}" cy="{cy}" r="3.5" fill="{colour}"/>"#);
+                let _ = write!(
+                    out,
+                    r#"<circle cx="{cx}" cy="{cy}" r="3.5" fill="{colour}"/>"#
+                );
             }
         }
         // Legend along the top.
@@ -223,8 +234,16 @@ mod tests {
     #[test]
     fn charts_are_svg_with_a_title_and_every_figure_described() {
         let bars = vec![
-            Bar { label: "Police".into(), value: Some(37.0), text: "1,690 (37%)".into() },
-            Bar { label: "Schools & <b>".into(), value: None, text: "c".into() },
+            Bar {
+                label: "Police".into(),
+                value: Some(37.0),
+                text: "1,690 (37%)".into(),
+            },
+            Bar {
+                label: "Schools & <b>".into(),
+                value: None,
+                text: "c".into(),
+            },
         ];
         let s = hbar("Referrals by source", &bars);
         assert!(s.starts_with("<svg") && s.ends_with("</svg>"));
@@ -235,7 +254,11 @@ mod tests {
         let l = line(
             "CP rate",
             &["Q1".into(), "Q2".into()],
-            &[Series { name: "LA".into(), values: vec![Some(40.0), Some(44.5)], dashed: false }],
+            &[Series {
+                name: "LA".into(),
+                values: vec![Some(40.0), Some(44.5)],
+                dashed: false,
+            }],
         );
         assert!(l.contains("<polyline"));
         assert_eq!(nice_ceiling(48.9), 50.0);

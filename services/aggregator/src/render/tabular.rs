@@ -23,7 +23,11 @@ fn at<'a>(s: &'a Option<Snapshot>, row: Option<&str>) -> Option<(&'a str, Option
     let s = s.as_ref()?;
     let v = match row {
         None => s.cells.value.clone(),
-        Some(k) => s.rows.iter().find(|r| r.key == k).and_then(|r| r.cells.value.clone()),
+        Some(k) => s
+            .rows
+            .iter()
+            .find(|r| r.key == k)
+            .and_then(|r| r.cells.value.clone()),
     };
     Some((s.period.as_str(), v))
 }
@@ -269,7 +273,11 @@ fn md_table(out: &mut String, headers: &[String], rows: &[Vec<String>]) {
     let _ = writeln!(
         out,
         "| {} |",
-        headers.iter().map(|h| md_escape(h)).collect::<Vec<_>>().join(" | ")
+        headers
+            .iter()
+            .map(|h| md_escape(h))
+            .collect::<Vec<_>>()
+            .join(" | ")
     );
     let _ = writeln!(
         out,
@@ -285,14 +293,20 @@ fn md_table(out: &mut String, headers: &[String], rows: &[Vec<String>]) {
         let _ = writeln!(
             out,
             "| {} |",
-            r.iter().map(|c| md_escape(c)).collect::<Vec<_>>().join(" | ")
+            r.iter()
+                .map(|c| md_escape(c))
+                .collect::<Vec<_>>()
+                .join(" | ")
         );
     }
     out.push('\n');
 }
 
 /// The headline measures of a section: one line each, with the trend and benchmarks.
-pub(crate) fn summary(report: &Report, measures: &[&ReportMeasure]) -> (Vec<String>, Vec<Vec<String>>) {
+pub(crate) fn summary(
+    report: &Report,
+    measures: &[&ReportMeasure],
+) -> (Vec<String>, Vec<Vec<String>>) {
     let prev = measures
         .iter()
         .find_map(|m| m.previous.as_ref().map(|s| s.period.clone()))

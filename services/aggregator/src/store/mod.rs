@@ -23,7 +23,11 @@ pub async fn ensure_reference(db: &DatabaseConnection) -> Result<HashMap<String,
     let held: Vec<reference_table::Model> = reference_table::Entity::find().all(db).await?;
     for spec in TABLES {
         if !held.iter().any(|t| t.name == spec.name) {
-            tracing::info!(table = spec.name, source = spec.shipped_source, "loading shipped reference table");
+            tracing::info!(
+                table = spec.name,
+                source = spec.shipped_source,
+                "loading shipped reference table"
+            );
             put_reference(db, spec.name, spec.shipped_source, spec.shipped).await?;
         }
     }
@@ -36,7 +40,12 @@ pub async fn ensure_reference(db: &DatabaseConnection) -> Result<HashMap<String,
 }
 
 /// Replaces a reference table with a release (checked by the caller).
-pub async fn put_reference(db: &DatabaseConnection, name: &str, source: &str, content: &str) -> Result<()> {
+pub async fn put_reference(
+    db: &DatabaseConnection,
+    name: &str,
+    source: &str,
+    content: &str,
+) -> Result<()> {
     reference_table::Entity::insert(reference_table::ActiveModel {
         name: Set(name.to_owned()),
         source: Set(source.to_owned()),
@@ -71,15 +80,26 @@ pub async fn reference_sources(db: &DatabaseConnection) -> Result<Vec<(String, S
         .await?)
 }
 
-pub async fn population_override(db: &DatabaseConnection, la: &str, year: i32) -> Result<Option<i64>> {
-    Ok(population_override::Entity::find_by_id((la.to_owned(), i64::from(year)))
-        .one(db)
-        .await?
-        .map(|m| m.population))
+pub async fn population_override(
+    db: &DatabaseConnection,
+    la: &str,
+    year: i32,
+) -> Result<Option<i64>> {
+    Ok(
+        population_override::Entity::find_by_id((la.to_owned(), i64::from(year)))
+            .one(db)
+            .await?
+            .map(|m| m.population),
+    )
 }
 
 /// Sets an override; population 0 removes it.
-pub async fn set_population(db: &DatabaseConnection, la: &str, year: i32, population: i64) -> Result<()> {
+pub async fn set_population(
+    db: &DatabaseConnection,
+    la: &str,
+    year: i32,
+    population: i64,
+) -> Result<()> {
     if population == 0 {
         population_override::Entity::delete_by_id((la.to_owned(), i64::from(year)))
             .exec(db)
@@ -93,16 +113,26 @@ pub async fn set_population(db: &DatabaseConnection, la: &str, year: i32, popula
         set_at: Set(now()),
     })
     .on_conflict(
-        OnConflict::columns([population_override::Column::LaCode, population_override::Column::Year])
-            .update_columns([population_override::Column::Population, population_override::Column::SetAt])
-            .to_owned(),
+        OnConflict::columns([
+            population_override::Column::LaCode,
+            population_override::Column::Year,
+        ])
+        .update_columns([
+            population_override::Column::Population,
+            population_override::Column::SetAt,
+        ])
+        .to_owned(),
     )
     .exec(db)
     .await?;
     Ok(())
 }
 
-pub async fn commentary_for(db: &DatabaseConnection, la: &str, period: &str) -> Result<Vec<commentary::Model>> {
+pub async fn commentary_for(
+    db: &DatabaseConnection,
+    la: &str,
+    period: &str,
+) -> Result<Vec<commentary::Model>> {
     Ok(commentary::Entity::find()
         .filter(commentary::Column::LaCode.eq(la))
         .filter(commentary::Column::PeriodId.eq(period))
@@ -177,8 +207,7 @@ pub async fn list_reports(
     if let Some(p) = period {
         q = q.filter(report::Column::PeriodId.eq(p));
     }
-    Ok(q
-        .select_only()
+    Ok(q.select_only()
         .columns([
             report::Column::Id,
             report::Column::PeriodId,

@@ -227,7 +227,12 @@ pub async fn import_generated(
     report: &mut Report,
 ) -> anyhow::Result<String> {
     let mut censuses: Vec<PathBuf> = std::fs::read_dir(dir.join("cin"))
-        .map_err(|e| anyhow::anyhow!("{}: {e} (not a folder `csc generate` wrote?)", dir.join("cin").display()))?
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {e} (not a folder `csc generate` wrote?)",
+                dir.join("cin").display()
+            )
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "xml"))
         .collect();
@@ -235,9 +240,9 @@ pub async fn import_generated(
     let la = match la {
         Some(l) => l.to_owned(),
         None => {
-            let first = censuses
-                .first()
-                .ok_or_else(|| anyhow::anyhow!("no CIN census XML in {}", dir.join("cin").display()))?;
+            let first = censuses.first().ok_or_else(|| {
+                anyhow::anyhow!("no CIN census XML in {}", dir.join("cin").display())
+            })?;
             cin::la_and_year(first)?.0
         }
     };

@@ -81,7 +81,11 @@ pub async fn load_for_period(
             db,
             la,
             Condition::all()
-                .add(between(contact::Column::ContactDate, history_from, before_start))
+                .add(between(
+                    contact::Column::ContactDate,
+                    history_from,
+                    before_start,
+                ))
                 .add(contact::Column::ChildId.in_subquery(assessed_in_p())),
         )
         .await?,
