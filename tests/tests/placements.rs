@@ -47,10 +47,9 @@ impl Suite {
 
     async fn clients(&self) -> Clients903 {
         Clients903::connect(&csc::ClientAddrs {
-            frontdoor: String::new(),
             protection: self.protection.addr.clone(),
             placements: self.placements.addr.clone(),
-            finance: String::new(),
+            ..csc::ClientAddrs::default()
         })
         .await
         .unwrap()

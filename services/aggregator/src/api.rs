@@ -87,7 +87,7 @@ impl Reporting {
         let reference = self.reference().await;
         let mut report = report::compose(ComposeInput {
             la_code: la.to_owned(),
-            period: period.clone(),
+            period: *period,
             periods,
             measures,
             unavailable,

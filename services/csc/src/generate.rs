@@ -989,12 +989,9 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
 
     let mut readme = format!(
         "Synthetic data for LA {} written by `csc generate` (seed {}, {} children aged 0-17, records to {}).\n\
-         No real person is in these files.\n\nImport them with `csc import generated {}`, or one by one:\n",
-        cfg.la,
-        cfg.seed,
-        cfg.children,
-        until,
-        dir.display()
+         No real person is in these files.\n\nImport them with `csc import generated FOLDER` (this folder), or one by one \
+         (docs/formats.md):\n",
+        cfg.la, cfg.seed, cfg.children, until,
     );
     for (k, v) in &w.counts {
         let _ = writeln!(readme, "  {v} {k}");
@@ -1447,9 +1444,9 @@ fn write_cin(
                 continue;
             }
             n += eps.len();
-            let _ = write!(
+            let _ = writeln!(
                 xml,
-                "<Child><ChildIdentifiers><LAchildID>{id}</LAchildID><UPNunknown>UN1</UPNunknown><PersonBirthDate>{}</PersonBirthDate><Sex>{}</Sex></ChildIdentifiers><ChildCharacteristics><Ethnicity>WBRI</Ethnicity><Disabilities><Disability>NONE</Disability></Disabilities></ChildCharacteristics>\n",
+                "<Child><ChildIdentifiers><LAchildID>{id}</LAchildID><UPNunknown>UN1</UPNunknown><PersonBirthDate>{}</PersonBirthDate><Sex>{}</Sex></ChildIdentifiers><ChildCharacteristics><Ethnicity>WBRI</Ethnicity><Disabilities><Disability>NONE</Disability></Disabilities></ChildCharacteristics>",
                 opt(child.dob),
                 if child.sex == 1 { "M" } else { "F" }
             );
@@ -1531,9 +1528,9 @@ fn write_cin(
                     }
                     xml.push_str("</Reviews></ChildProtectionPlans>");
                 }
-                let _ = write!(
+                let _ = writeln!(
                     xml,
-                    "<ReferralNFA>{}</ReferralNFA></CINdetails>\n",
+                    "<ReferralNFA>{}</ReferralNFA></CINdetails>",
                     u8::from(e.nfa)
                 );
             }

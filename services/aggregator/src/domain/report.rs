@@ -543,7 +543,7 @@ pub struct ComposeInput<'a> {
 
 /// The periods of a report's trend: 8 periods, oldest first, ending with `p`.
 pub fn trend_periods(p: &Period) -> Vec<Period> {
-    let mut v = vec![p.clone()];
+    let mut v = vec![*p];
     for _ in 0..7 {
         let prev = v.last().expect("non-empty").previous();
         v.push(prev);
@@ -634,13 +634,12 @@ pub fn compose(input: ComposeInput<'_>) -> Report {
         }
         for id in ids {
             let Some(m) = per_period[current].get(&id) else {
-                match id.as_str() {
-                    "protection.cin_share_of_open_cases" => section.notes.push(
+                if id == "protection.cin_share_of_open_cases" {
+                    section.notes.push(
                         "The share of open cases needs the looked-after children service, \
                          which could not be reached."
                             .into(),
-                    ),
-                    _ => {}
+                    );
                 }
                 continue;
             };
