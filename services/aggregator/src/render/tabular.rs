@@ -241,6 +241,11 @@ pub(crate) fn breakdown(m: &ReportMeasure) -> (Vec<String>, Vec<Vec<String>>) {
             headers.push("%".into());
         }
     }
+    // The same rows a year earlier, beside them, as the model report sets two years side by side.
+    let earlier = m.year_earlier.as_ref().filter(|s| !s.rows.is_empty());
+    if let Some(e) = earlier {
+        headers.push(e.period.clone());
+    }
     let rows = m
         .rows
         .iter()
@@ -258,6 +263,16 @@ pub(crate) fn breakdown(m: &ReportMeasure) -> (Vec<String>, Vec<Vec<String>>) {
                 if any_percent {
                     v.push(cell(&c.percent));
                 }
+            }
+            if let Some(e) = earlier {
+                let then = e.rows.iter().find(|x| x.key == r.key).map(|x| &x.cells);
+                v.push(match then {
+                    Some(t) if t.percent.is_some() && !money => {
+                        format!("{} ({}%)", cell(&t.value), cell(&t.percent))
+                    }
+                    Some(t) => cell(&t.value),
+                    None => String::new(),
+                });
             }
             v
         })
