@@ -121,7 +121,8 @@ impl Reporting {
     }
 }
 
-fn format_from(f: i32) -> Format {
+/// The rendering a request asks for (unspecified: JSON).
+pub fn format_from(f: i32) -> Format {
     match pb::Format::try_from(f).unwrap_or(pb::Format::Unspecified) {
         pb::Format::Html => Format::Html,
         pb::Format::Markdown => Format::Markdown,
@@ -131,7 +132,8 @@ fn format_from(f: i32) -> Format {
     }
 }
 
-fn format_to(f: Format) -> pb::Format {
+/// The wire name of a rendering.
+pub fn format_to(f: Format) -> pb::Format {
     match f {
         Format::Json => pb::Format::Json,
         Format::Html => pb::Format::Html,

@@ -45,15 +45,7 @@ impl From<FormatArg> for Format {
     }
 }
 
-pub fn format_to_proto(f: Format) -> pb::Format {
-    match f {
-        Format::Json => pb::Format::Json,
-        Format::Html => pb::Format::Html,
-        Format::Markdown => pb::Format::Markdown,
-        Format::Xlsx => pb::Format::Xlsx,
-        Format::Csv => pb::Format::Csv,
-    }
-}
+pub use csc_aggregator::api::format_to as format_to_proto;
 
 #[derive(clap::Args, Clone)]
 pub struct ReportArgs {

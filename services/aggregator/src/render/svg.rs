@@ -33,6 +33,14 @@ fn open(out: &mut String, w: u32, h: u32, title: &str, desc: &str) {
     );
 }
 
+/// Every bar's label and figure, for screen readers.
+fn describe(bars: &[Bar]) -> String {
+    bars.iter()
+        .map(|b| format!("{}: {}", b.label, b.text))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Horizontal bars, one per row: for long labels (sources of referral, end reasons, costs).
 pub(crate) fn hbar(title: &str, bars: &[Bar]) -> String {
     let (label_w, bar_w, row_h, top) = (370.0, 290.0, 22.0, 8.0);
@@ -43,11 +51,7 @@ pub(crate) fn hbar(title: &str, bars: &[Bar]) -> String {
         .max(f64::MIN_POSITIVE);
     let h = top * 2.0 + row_h * bars.len() as f64;
     let mut out = String::new();
-    let desc = bars
-        .iter()
-        .map(|b| format!("{}: {}", b.label, b.text))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let desc = describe(bars);
     open(&mut out, 760, h as u32, title, &desc);
     for (i, b) in bars.iter().enumerate() {
         let y = top + row_h * i as f64;
@@ -87,11 +91,7 @@ pub(crate) fn vbar(title: &str, bars: &[Bar]) -> String {
     let slot = (w - 2.0 * left) / bars.len().max(1) as f64;
     let plot_h = h - bottom - top;
     let mut out = String::new();
-    let desc = bars
-        .iter()
-        .map(|b| format!("{}: {}", b.label, b.text))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let desc = describe(bars);
     open(&mut out, w as u32, h as u32, title, &desc);
     for (i, b) in bars.iter().enumerate() {
         let x = left + slot * i as f64;
