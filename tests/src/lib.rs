@@ -143,6 +143,7 @@ pub async fn start_with(
     let args = ServerArgs {
         max_connection_age_secs: 300,
         shutdown_grace_secs: 5,
+        ..ServerArgs::default()
     };
     let handle = tokio::spawn({
         let (url, shutdown, addrs) = (url.to_owned(), shutdown.clone(), addrs.clone());

@@ -87,6 +87,7 @@ async fn serve_all_runs_each_service_on_its_own_sqlite_file_and_stops_cleanly() 
         server: ServerArgs {
             max_connection_age_secs: 300,
             shutdown_grace_secs: 5,
+            ..ServerArgs::default()
         },
     };
     let handle = tokio::spawn(csc::serve::run_all(args, listeners, shutdown.clone()));

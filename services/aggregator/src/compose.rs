@@ -184,3 +184,51 @@ impl Upstreams {
         (measures, unavailable)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An address nothing listens on: every call is refused, which gRPC reports as UNAVAILABLE.
+    async fn closed_addr() -> String {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        drop(l);
+        addr
+    }
+
+    fn upstreams(addr: &str, attempts: u32) -> Upstreams {
+        let mut config =
+            UpstreamConfig::new([(Upstream::Finance, addr.to_owned())].into_iter().collect());
+        config.attempts = attempts;
+        config.deadline = Duration::from_secs(5);
+        Upstreams::new(config).unwrap()
+    }
+
+    #[tokio::test]
+    async fn unavailable_is_retried_a_bounded_number_of_times_then_reported() {
+        let addr = closed_addr().await;
+        let p: Period = "2018-19-Q1".parse().unwrap();
+        let started = std::time::Instant::now();
+        let e = upstreams(&addr, 3)
+            .compute(Upstream::Finance, "885", &p)
+            .await
+            .unwrap_err();
+        assert!(e.starts_with("Unavailable"), "{e}");
+        // Two pauses before the second and third attempts: 100 ms, then 200 ms.
+        assert!(started.elapsed() >= Duration::from_millis(300));
+    }
+
+    #[tokio::test]
+    async fn a_service_that_does_not_answer_makes_only_its_sections_unavailable() {
+        let addr = closed_addr().await;
+        let periods = crate::domain::report::trend_periods(&"2018-19-Q1".parse().unwrap());
+        let (measures, unavailable) = upstreams(&addr, 1)
+            .fetch_all("885", &periods, |_, _| true)
+            .await;
+        // Only finance is configured: it is unavailable, and no period has measures from it.
+        assert_eq!(unavailable.len(), 4, "{unavailable:?}");
+        assert!(unavailable[&Upstream::Finance].starts_with("Unavailable"));
+        assert!(measures.iter().all(|m| m.by_service.is_empty()));
+    }
+}

@@ -70,10 +70,14 @@ impl ClientAddrs {
         }
     }
 
-    /// The domain services' addresses, as the aggregator calls them.
-    pub fn upstreams(&self) -> csc_aggregator::UpstreamConfig {
+    /// How the aggregator calls the domain services: here, with the deadline and attempts of
+    /// `server`.
+    pub fn upstreams(
+        &self,
+        server: &csc_runtime::config::ServerArgs,
+    ) -> csc_aggregator::UpstreamConfig {
         use csc_aggregator::Upstream;
-        csc_aggregator::UpstreamConfig::new(
+        let mut config = csc_aggregator::UpstreamConfig::new(
             [
                 (Upstream::Frontdoor, self.frontdoor.clone()),
                 (Upstream::Protection, self.protection.clone()),
@@ -82,7 +86,10 @@ impl ClientAddrs {
             ]
             .into_iter()
             .collect(),
-        )
+        );
+        config.deadline = std::time::Duration::from_secs(server.upstream_deadline_secs.max(1));
+        config.attempts = server.upstream_attempts.max(1);
+        config
     }
 }
 

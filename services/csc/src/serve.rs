@@ -99,6 +99,7 @@ impl Service {
         self,
         conn: sea_orm::DatabaseConnection,
         addrs: &crate::ClientAddrs,
+        server: &ServerArgs,
     ) -> anyhow::Result<Routes> {
         Ok(match self {
             Service::Frontdoor => Routes::new(csc_frontdoor::grpc_service(conn)),
@@ -106,7 +107,7 @@ impl Service {
             Service::Placements => Routes::new(csc_placements::grpc_service(conn)),
             Service::Finance => Routes::new(csc_finance::grpc_service(conn)),
             Service::Aggregator => {
-                Routes::new(csc_aggregator::grpc_service(conn, addrs.upstreams()).await?)
+                Routes::new(csc_aggregator::grpc_service(conn, addrs.upstreams(server)).await?)
             }
         })
     }
@@ -159,7 +160,7 @@ pub async fn run(
     csc_runtime::serve(
         listener,
         &[service.grpc_name()],
-        service.routes(conn, addrs).await?,
+        service.routes(conn, addrs, server).await?,
         server,
         shutdown,
     )

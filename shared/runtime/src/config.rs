@@ -43,6 +43,12 @@ pub struct ServerArgs {
     /// Seconds to let in-flight calls finish after SIGTERM before exiting.
     #[arg(long, env = "CSC_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,
+    /// The aggregator's deadline, in seconds, for one call to a domain service.
+    #[arg(long, env = "CSC_UPSTREAM_DEADLINE_SECS", default_value_t = 30)]
+    pub upstream_deadline_secs: u64,
+    /// The aggregator's attempts at a call that a domain service answers UNAVAILABLE.
+    #[arg(long, env = "CSC_UPSTREAM_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub upstream_attempts: u32,
 }
 
 impl Default for ServerArgs {
@@ -50,6 +56,8 @@ impl Default for ServerArgs {
         Self {
             max_connection_age_secs: 300,
             shutdown_grace_secs: 20,
+            upstream_deadline_secs: 30,
+            upstream_attempts: 3,
         }
     }
 }
