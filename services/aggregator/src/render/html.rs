@@ -198,10 +198,13 @@ fn charts(out: &mut String, report: &Report, s: &Section) {
         "costs" => {
             if let Some(m) = m("finance.unit_costs") {
                 let b = bars(m, |r| {
-                    let text = if is_suppressed(&r.cells.value) {
-                        "c".to_owned()
-                    } else {
-                        format!("£{} ({})", cell(&r.cells.value), cell(&r.cells.denominator))
+                    let text = match &r.cells.value {
+                        Some(Value::Number(_)) => format!(
+                            "£{} ({})",
+                            super::pounds(&r.cells.value),
+                            cell(&r.cells.denominator)
+                        ),
+                        v => format!("{} ({})", cell(v), cell(&r.cells.denominator)),
                     };
                     (num(&r.cells.value), text)
                 });

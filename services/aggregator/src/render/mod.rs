@@ -90,6 +90,26 @@ pub fn number(v: f64) -> String {
     }
 }
 
+/// Pounds as a council prints them: whole pounds as `3,418`, pence as `17,188.20`.
+pub fn pounds(v: &Option<Value>) -> String {
+    match v {
+        Some(Value::Number(n)) => {
+            let x = n.as_f64().unwrap_or(0.0);
+            if x.fract() == 0.0 {
+                number(x)
+            } else {
+                let pence = (x * 100.0).round() as i64;
+                format!(
+                    "{}.{:02}",
+                    number((pence / 100) as f64),
+                    (pence % 100).abs()
+                )
+            }
+        }
+        other => cell(other),
+    }
+}
+
 /// One figure as text: a number, `z` (no value), `c` (suppressed), or empty (not there).
 pub fn cell(v: &Option<Value>) -> String {
     match v {
@@ -109,7 +129,7 @@ fn money(unit: &str) -> bool {
 pub(crate) fn shown(v: &Option<Value>, unit: &str, percent: bool) -> String {
     let text = cell(v);
     match v {
-        Some(Value::Number(_)) if money(unit) => format!("£{text}"),
+        Some(Value::Number(_)) if money(unit) => format!("£{}", pounds(v)),
         Some(Value::Number(_)) if percent => format!("{text}%"),
         _ => text,
     }
@@ -173,5 +193,8 @@ mod tests {
             shown(&Some(serde_json::json!(16.5)), "ratio", true),
             "16.5%"
         );
+        assert_eq!(pounds(&Some(serde_json::json!(17188.2))), "17,188.20");
+        assert_eq!(pounds(&Some(serde_json::json!(3418))), "3,418");
+        assert_eq!(pounds(&Some(Value::Null)), "z");
     }
 }

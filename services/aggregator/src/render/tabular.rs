@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use rust_xlsxwriter::{Format as XFormat, Workbook};
 use serde_json::Value;
 
-use super::{cell, has_headline, headline, shown};
+use super::{cell, has_headline, headline, pounds, shown};
 use crate::domain::report::{Cells, Report, ReportMeasure, Snapshot};
 
 /// One line of the flat report.
@@ -253,9 +253,9 @@ pub(crate) fn breakdown(m: &ReportMeasure) -> (Vec<String>, Vec<Vec<String>>) {
             let c = &r.cells;
             let mut v = vec![r.label.clone()];
             if money && any_ratio {
-                v.extend([cell(&c.value), cell(&c.denominator)]);
+                v.extend([pounds(&c.value), cell(&c.denominator)]);
             } else if money {
-                v.push(cell(&c.value));
+                v.push(pounds(&c.value));
             } else if any_ratio {
                 v.extend([cell(&c.numerator), cell(&c.denominator), cell(&c.value)]);
             } else {
@@ -270,6 +270,7 @@ pub(crate) fn breakdown(m: &ReportMeasure) -> (Vec<String>, Vec<Vec<String>>) {
                     Some(t) if t.percent.is_some() && !money => {
                         format!("{} ({}%)", cell(&t.value), cell(&t.percent))
                     }
+                    Some(t) if money => pounds(&t.value),
                     Some(t) => cell(&t.value),
                     None => String::new(),
                 });
