@@ -65,19 +65,36 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&report_dir)?;
 
+    // A region or England is many LAs, each at its own size: the report is for --la among them.
+    let many = !matches!(
+        generate::parse_scale(&args.scale)?,
+        generate::Scale::Children(_)
+    );
     let generated = generate::run(&generate::GenerateArgs {
-        la: vec![args.la.clone()],
+        la: if many {
+            Vec::new()
+        } else {
+            vec![args.la.clone()]
+        },
         out: gen_dir.clone(),
         scale: args.scale.clone(),
         years: 4,
         seed: args.seed,
         until: Some(period.end().to_string()),
     })?;
+    anyhow::ensure!(
+        generated.iter().any(|g| g.la == args.la),
+        "LA {} is not among the LAs --scale {} generates",
+        args.la,
+        args.scale
+    );
     crate::out(&format!(
-        "Generated a synthetic county ({:.1?}): {}\n",
-        started.elapsed(),
-        generated[0].summary()
+        "Generated synthetic data ({:.1?}):\n",
+        started.elapsed()
     ));
+    for g in &generated {
+        crate::out(&format!("  {}\n", g.summary()));
+    }
 
     let (listeners, addrs) = bind_all().await?;
     let shutdown = Shutdown::new();
@@ -92,7 +109,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         wait_until_serving(&addrs).await?;
         let t = Instant::now();
         let mut imported = import::Report::default();
-        let la = import::import_generated(&addrs, &gen_dir, Some(&args.la), &mut imported).await?;
+        for g in &generated {
+            import::import_generated(&addrs, &g.dir, Some(&g.la), &mut imported).await?;
+        }
+        let la = args.la.clone();
         crate::out(&format!("\nImported through the services' APIs ({:.1?}):\n{}", t.elapsed(), imported.render_summary()));
         let import_report = args.out.join("import-report.csv");
         imported.write_csv(&import_report)?;
