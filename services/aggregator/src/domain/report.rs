@@ -852,6 +852,66 @@ mod tests {
         assert_eq!(j["rows"][3]["denominator"], 20);
     }
 
+    /// Random breakdowns (a fixed xorshift sequence, so a failure repeats): once published, no
+    /// row shows a count of 1–5, a percentage beside a hidden count, or is the only hidden
+    /// non-zero part.
+    #[test]
+    fn published_breakdowns_never_show_or_leave_recoverable_a_small_count() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..20_000 {
+            let parts = 1 + next(9) as usize;
+            let counts: Vec<i64> = (0..parts)
+                .map(|_| match next(4) {
+                    0 => 0,
+                    1 => 1 + next(5) as i64,
+                    2 => 6 + next(10) as i64,
+                    _ => next(400) as i64,
+                })
+                .collect();
+            let total: i64 = counts.iter().sum();
+            let mut rows: Vec<MeasureRow> = counts
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| MeasureRow::share(format!("r{i}"), "", n, total))
+                .collect();
+            rows.push(MeasureRow::count("total", "Total", total));
+            let mut m = to_report(&Measure::count("x.y", "", total).with_rows(rows));
+            suppress_body(false, &mut m.cells, &mut m.rows);
+            let hidden = |v: &Option<Value>| matches!(v, Some(Value::String(s)) if s == SUPPRESSED);
+            for r in &m.rows {
+                if let Some(n) = r.cells.value.as_ref().and_then(Value::as_i64) {
+                    assert!(!(1..=5).contains(&n), "{counts:?}: {} shows {n}", r.key);
+                }
+                if hidden(&r.cells.value) && r.key != "total" {
+                    assert!(
+                        hidden(&r.cells.percent),
+                        "{counts:?}: {}'s percent shows",
+                        r.key
+                    );
+                }
+            }
+            let hidden_parts: Vec<i64> = m
+                .rows
+                .iter()
+                .zip(&counts)
+                .filter(|(r, _)| hidden(&r.cells.value))
+                .map(|(_, &n)| n)
+                .collect();
+            let other_nonzero = counts.iter().filter(|&&n| n > 0).count() > hidden_parts.len();
+            if hidden_parts.len() == 1 && total > 5 {
+                // A lone hidden part would be the total less the others: only when no other
+                // non-zero part was there to hide with it.
+                assert!(!other_nonzero, "{counts:?}: one part hidden alone");
+            }
+        }
+    }
+
     #[test]
     fn a_report_reads_back_from_its_json_unchanged() {
         let r = Measure::ratio("frontdoor.rereferrals_12m", "Re-referrals", 0, 0);
