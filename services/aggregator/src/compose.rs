@@ -53,6 +53,7 @@ impl Upstreams {
             let endpoint = Channel::from_shared(csc_runtime::config::endpoint_uri(addr))
                 .map_err(|e| anyhow::anyhow!("the {} address {addr:?}: {e}", service.name()))?
                 .connect_timeout(Duration::from_secs(2))
+                // The deadline, enforced here; each request also carries it to the service.
                 .timeout(config.deadline)
                 .tcp_nodelay(true);
             channels.insert(*service, endpoint.connect_lazy());
@@ -121,12 +122,7 @@ impl Upstreams {
         let mut pause = Duration::from_millis(100);
         let mut attempt = 1;
         loop {
-            let call = self.call_once(service, la, period);
-            let outcome = match tokio::time::timeout(self.config.deadline, call).await {
-                Ok(r) => r,
-                Err(_) => Err(Status::deadline_exceeded("no answer within the deadline")),
-            };
-            match outcome {
+            match self.call_once(service, la, period).await {
                 Ok(ms) => return Ok(ms),
                 Err(s) if s.code() == Code::Unavailable && attempt < self.config.attempts => {
                     tracing::debug!(service = service.name(), attempt, error = %s.message(), "retrying");

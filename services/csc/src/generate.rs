@@ -266,42 +266,42 @@ const FACTORS: &[(f64, &str)] = &[
     (0.005, "12A"),
 ];
 
-/// Assessment length in working days: (weight %, lowest, highest); 87% within 45.
-const ASSESSMENT_DAYS: &[(f64, i64, i64)] = &[
-    (1.0, 0, 0),
-    (20.0, 1, 10),
-    (25.0, 11, 20),
-    (20.0, 21, 30),
-    (14.0, 31, 40),
-    (7.0, 41, 45),
-    (5.0, 46, 50),
-    (5.0, 51, 60),
-    (3.0, 61, 90),
+/// Assessment length in working days: (weight %, (lowest, highest)); 87% within 45.
+const ASSESSMENT_DAYS: &[(f64, (i64, i64))] = &[
+    (1.0, (0, 0)),
+    (20.0, (1, 10)),
+    (25.0, (11, 20)),
+    (20.0, (21, 30)),
+    (14.0, (31, 40)),
+    (7.0, (41, 45)),
+    (5.0, (46, 50)),
+    (5.0, (51, 60)),
+    (3.0, (61, 90)),
 ];
 
-/// First placements of children under 16, as the model report's costs table: (weight, PLACE,
-/// PLACE_PROVIDER).
-const PLACEMENTS_UNDER_16: &[(f64, &str, &str)] = &[
-    (232.0, "U4", "PR4"),
-    (60.0, "U5", "PR4"),
-    (188.0, "U4", "PR1"),
-    (40.0, "U6", "PR1"),
-    (162.0, "U1", "PR1"),
-    (40.0, "U3", "PR1"),
-    (76.0, "K2", "PR4"),
-    (28.0, "K2", "PR1"),
-    (2.0, "K1", "PR4"),
-    (25.0, "P1", "PR0"),
+/// First placements of children under 16, as the model report's costs table: (weight, (PLACE,
+/// PLACE_PROVIDER)).
+const PLACEMENTS_UNDER_16: &[(f64, (&str, &str))] = &[
+    (232.0, ("U4", "PR4")),
+    (60.0, ("U5", "PR4")),
+    (188.0, ("U4", "PR1")),
+    (40.0, ("U6", "PR1")),
+    (162.0, ("U1", "PR1")),
+    (40.0, ("U3", "PR1")),
+    (76.0, ("K2", "PR4")),
+    (28.0, ("K2", "PR1")),
+    (2.0, ("K1", "PR4")),
+    (25.0, ("P1", "PR0")),
 ];
 
-const PLACEMENTS_16_PLUS: &[(f64, &str, &str)] = &[
-    (30.0, "U4", "PR4"),
-    (20.0, "U4", "PR1"),
-    (15.0, "U1", "PR1"),
-    (25.0, "K2", "PR4"),
-    (23.0, "SUPPORTED", "PR4"),
-    (21.0, "SUPPORTED", "PR1"),
-    (15.0, "P2", "PR4"),
+const PLACEMENTS_16_PLUS: &[(f64, (&str, &str))] = &[
+    (30.0, ("U4", "PR4")),
+    (20.0, ("U4", "PR1")),
+    (15.0, ("U1", "PR1")),
+    (25.0, ("K2", "PR4")),
+    (23.0, ("SUPPORTED", "PR4")),
+    (21.0, ("SUPPORTED", "PR1")),
+    (15.0, ("P2", "PR4")),
 ];
 
 /// Weekly cost in pounds by placement, as the model report: (mean, spread).
@@ -364,18 +364,6 @@ impl Draw {
             x -= w;
         }
         &items[items.len() - 1].1
-    }
-    fn weighted3<'a>(&mut self, items: &'a [(f64, &'a str, &'a str)]) -> (&'a str, &'a str) {
-        let total: f64 = items.iter().map(|(w, _, _)| w).sum();
-        let mut x = self.unit() * total;
-        for (w, a, b) in items {
-            if x < *w {
-                return (a, b);
-            }
-            x -= w;
-        }
-        let l = &items[items.len() - 1];
-        (l.1, l.2)
     }
     /// Exponentially distributed days with this mean, at least `min`.
     fn exp_days(&mut self, mean: f64, min: i64) -> i64 {
@@ -650,11 +638,7 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
                 {
                     a_start = next_working_day(a_start + Duration::days(1));
                 }
-                let bands: Vec<(f64, (i64, i64))> = ASSESSMENT_DAYS
-                    .iter()
-                    .map(|(w, a, b)| (*w, (*a, *b)))
-                    .collect();
-                let (lo, hi) = *g.weighted(&bands);
+                let (lo, hi) = *g.weighted(ASSESSMENT_DAYS);
                 let a_auth = add_working_days(a_start, g.range(lo, hi));
                 let factors: Vec<&'static str> = FACTORS
                     .iter()
@@ -846,7 +830,8 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
         let id = new_id('K');
         contact(&mut contacts, &id, d, source, false);
     }
-    contacts.retain(|c| c[2].as_str() >= start.to_string().as_str());
+    let first_day = start.to_string();
+    contacts.retain(|c| c[2] >= first_day);
     contacts.sort_by(|a, b| (&a[2], &a[0]).cmp(&(&b[2], &b[0])));
     w.csv(
         "contacts.csv",
@@ -860,7 +845,7 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
         ],
         contacts,
     )?;
-    strategy.retain(|s| s[1].as_str() >= start.to_string().as_str());
+    strategy.retain(|s| s[1] >= first_day);
     w.csv(
         "strategy.csv",
         "strategy discussions",
@@ -1138,11 +1123,11 @@ fn care_period(
     while d < last_day || (first && d == last_day) {
         let age_now = (d - dob).num_days() / 365;
         let (place, provider) = if age_now >= 16 {
-            g.weighted3(PLACEMENTS_16_PLUS)
+            *g.weighted(PLACEMENTS_16_PLUS)
         } else if unstable && !first && g.p(0.35) {
             ("K2", if g.p(0.7) { "PR4" } else { "PR1" })
         } else {
-            g.weighted3(PLACEMENTS_UNDER_16)
+            *g.weighted(PLACEMENTS_UNDER_16)
         };
         let place = if place == "SUPPORTED" {
             if d >= NaiveDate::from_ymd_opt(2024, 4, 1).expect("valid") {
@@ -1367,7 +1352,6 @@ fn write_costs(
                     1,
                 )
                 .expect("valid");
-                let stop = p_end.map_or(april, |e| e.min(april));
                 let continues = april <= until && p_end.is_none_or(|e| e > april);
                 let end = if continues { Some(april) } else { p_end };
                 if end.is_none_or(|e| e >= start) {
@@ -1385,7 +1369,6 @@ fn write_costs(
                 if !continues {
                     break;
                 }
-                let _ = stop;
                 s = april;
                 pence = pence * 103 / 100;
             }

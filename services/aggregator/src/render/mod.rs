@@ -140,9 +140,9 @@ pub(crate) fn shown(v: &Option<Value>, unit: &str, percent: bool) -> String {
 pub(crate) fn headline(unit: &str, c: &Cells) -> String {
     if money(unit) {
         let v = shown(&c.value, unit, false);
-        return match (&c.denominator, unit) {
-            (Some(d), _) => format!("{v} (number: {})", cell(&Some(d.clone()))),
-            _ => v,
+        return match &c.denominator {
+            Some(_) => format!("{v} (number: {})", cell(&c.denominator)),
+            None => v,
         };
     }
     match unit {

@@ -181,25 +181,25 @@ pub(crate) fn line(title: &str, x: &[String], series: &[Series]) -> String {
         } else {
             ""
         };
-        let pts: Vec<String> = s
+        let pts: Vec<(f64, f64)> = s
             .values
             .iter()
             .enumerate()
-            .filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", px(i), py(v))))
+            .filter_map(|(i, v)| v.map(|v| (px(i), py(v))))
             .collect();
         if pts.len() > 1 {
+            let points: Vec<String> = pts.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
             let _ = write!(
                 out,
                 r#"<polyline fill="none" stroke="{colour}" stroke-width="2.5"{dash} points="{}"/>"#,
-                pts.join(" ")
+                points.join(" ")
             );
         }
         if !s.dashed {
-            for p in &pts {
-                let (cx, cy) = p.split_once(',').unwrap_or(("0", "0"));
+            for (cx, cy) in &pts {
                 let _ = write!(
                     out,
-                    r#"<circle cx="{cx}" cy="{cy}" r="3.5" fill="{colour}"/>"#
+                    r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="3.5" fill="{colour}"/>"#
                 );
             }
         }

@@ -126,11 +126,7 @@ pub fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(COLUMNS)?;
     for l in lines(report) {
-        let f = fields(&l);
-        w.write_record(f.iter().map(|v| match v {
-            Some(Value::String(s)) => s.clone(),
-            v => raw(v),
-        }))?;
+        w.write_record(fields(&l).iter().map(raw))?;
     }
     Ok(w.into_inner()?)
 }
