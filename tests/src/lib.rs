@@ -134,9 +134,6 @@ pub async fn start_with(
     url: &str,
     addrs: &csc::ClientAddrs,
 ) -> Running {
-    use tonic_health::pb::{
-        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-    };
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     let shutdown = Shutdown::new();
@@ -150,23 +147,15 @@ pub async fn start_with(
         async move { csc::serve::run(service, listener, &url, &args, &addrs, shutdown).await }
     });
     for _ in 0..400 {
-        if let Ok(ch) = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-            .expect("uri")
-            .connect()
+        if csc::serve::serving(&addr, service.grpc_name())
             .await
+            .unwrap_or(false)
         {
-            let r = HealthClient::new(ch)
-                .check(HealthCheckRequest {
-                    service: service.grpc_name().into(),
-                })
-                .await;
-            if r.is_ok_and(|r| r.into_inner().status == ServingStatus::Serving as i32) {
-                return Running {
-                    addr,
-                    shutdown,
-                    handle,
-                };
-            }
+            return Running {
+                addr,
+                shutdown,
+                handle,
+            };
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }

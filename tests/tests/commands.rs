@@ -4,9 +4,6 @@
 use std::time::Duration;
 
 use csc_runtime::{Shutdown, config::ServerArgs};
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
 
 #[tokio::test]
 async fn demo_generates_imports_and_writes_the_report_in_every_format() {
@@ -59,27 +56,7 @@ async fn demo_generates_imports_and_writes_the_report_in_every_format() {
 async fn serve_all_runs_each_service_on_its_own_sqlite_file_and_stops_cleanly() {
     use csc::serve::Service;
     let dir = tempfile::tempdir().unwrap();
-    let mut listeners = Vec::new();
-    for s in Service::ALL {
-        listeners.push((
-            s,
-            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        ));
-    }
-    let addr = |s: Service| {
-        listeners
-            .iter()
-            .find(|(x, _)| *x == s)
-            .unwrap()
-            .1
-            .local_addr()
-            .unwrap()
-            .to_string()
-    };
-    let mut addrs = csc::ClientAddrs::default();
-    for s in Service::ALL {
-        addrs.set(s, addr(s));
-    }
+    let (listeners, addrs) = csc::serve::bind_all().await.unwrap();
     let shutdown = Shutdown::new();
     let args = csc::serve::AllArgs {
         data_dir: Some(dir.path().to_owned()),
@@ -91,28 +68,10 @@ async fn serve_all_runs_each_service_on_its_own_sqlite_file_and_stops_cleanly() 
         },
     };
     let handle = tokio::spawn(csc::serve::run_all(args, listeners, shutdown.clone()));
+    csc::serve::wait_until_serving(&addrs)
+        .await
+        .expect("every service reports SERVING");
     for service in Service::ALL {
-        let target = format!("http://{}", addrs.of(service));
-        let mut serving = false;
-        for _ in 0..200 {
-            if let Ok(ch) = tonic::transport::Endpoint::from_shared(target.clone())
-                .unwrap()
-                .connect()
-                .await
-            {
-                let r = HealthClient::new(ch)
-                    .check(HealthCheckRequest {
-                        service: service.grpc_name().into(),
-                    })
-                    .await;
-                if r.is_ok_and(|r| r.into_inner().status == ServingStatus::Serving as i32) {
-                    serving = true;
-                    break;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        assert!(serving, "{} reports SERVING", service.name());
         assert!(
             dir.path().join(format!("{}.db", service.name())).exists(),
             "{} has its own SQLite file",

@@ -8,9 +8,8 @@ use csc_aggregator::{Report, render::Format};
 use csc_proto::reporting as pb;
 use csc_runtime::{Shutdown, config::ServerArgs};
 use serde_json::Value;
-use tokio::net::TcpListener;
 
-use crate::{ClientAddrs, generate, import, report, serve, serve::Service};
+use crate::{generate, import, report, serve, serve::Service};
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
@@ -28,19 +27,6 @@ pub struct DemoArgs {
     /// Quarter to report (default: the latest complete quarter).
     #[arg(long)]
     pub period: Option<String>,
-}
-
-/// Binds every service on an ephemeral port: the demo never collides with a suite already
-/// running.
-pub async fn bind_all() -> anyhow::Result<(Vec<(Service, TcpListener)>, ClientAddrs)> {
-    let mut listeners = Vec::new();
-    let mut addrs = ClientAddrs::default();
-    for service in Service::ALL {
-        let l = TcpListener::bind("127.0.0.1:0").await?;
-        addrs.set(service, l.local_addr()?.to_string());
-        listeners.push((service, l));
-    }
-    Ok((listeners, addrs))
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
@@ -96,7 +82,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         crate::out(&format!("  {}\n", g.summary()));
     }
 
-    let (listeners, addrs) = bind_all().await?;
+    let (listeners, addrs) = serve::bind_all().await?;
     let shutdown = Shutdown::new();
     let all = serve::AllArgs {
         data_dir: Some(data_dir.clone()),
@@ -106,7 +92,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let server = tokio::spawn(serve::run_all(all, listeners, shutdown.clone()));
 
     let result = async {
-        wait_until_serving(&addrs).await?;
+        serve::wait_until_serving(&addrs).await?;
         let t = Instant::now();
         let mut imported = import::Report::default();
         for g in &generated {
@@ -254,44 +240,4 @@ pub fn headlines(r: &Report) -> String {
         out.push_str(&format!("  {label:<38} {}\n", fig(id)));
     }
     out
-}
-
-/// Waits until every service answers its health check as SERVING.
-pub async fn wait_until_serving(addrs: &ClientAddrs) -> anyhow::Result<()> {
-    for service in Service::ALL {
-        let mut last = None;
-        let mut ok = false;
-        for _ in 0..200 {
-            match health(addrs.of(service), service.grpc_name()).await {
-                Ok(true) => {
-                    ok = true;
-                    break;
-                }
-                Ok(false) => {}
-                Err(e) => last = Some(e),
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        if !ok {
-            return Err(last.unwrap_or_else(|| {
-                anyhow::anyhow!("the {} service did not become ready", service.name())
-            }));
-        }
-    }
-    Ok(())
-}
-
-async fn health(addr: &str, name: &str) -> anyhow::Result<bool> {
-    use tonic_health::pb::{
-        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-    };
-    let channel = tonic::transport::Endpoint::from_shared(csc_runtime::config::endpoint_uri(addr))?
-        .connect()
-        .await?;
-    let r = HealthClient::new(channel)
-        .check(HealthCheckRequest {
-            service: name.to_owned(),
-        })
-        .await?;
-    Ok(r.into_inner().status == ServingStatus::Serving as i32)
 }

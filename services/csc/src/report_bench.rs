@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use csc_proto::reporting as pb;
 use csc_runtime::{Shutdown, config::ServerArgs};
 
-use crate::{demo, generate, import, report, serve};
+use crate::{generate, import, report, serve};
 
 const UNTIL: &str = "2026-09-30";
 const PERIOD: &str = "2026-27-Q2";
@@ -34,7 +34,7 @@ pub async fn run(scale: &str, years: u32) -> anyhow::Result<()> {
         t.elapsed()
     );
 
-    let (listeners, addrs) = demo::bind_all().await?;
+    let (listeners, addrs) = serve::bind_all().await?;
     let shutdown = Shutdown::new();
     let server = tokio::spawn(serve::run_all(
         serve::AllArgs {
@@ -46,7 +46,7 @@ pub async fn run(scale: &str, years: u32) -> anyhow::Result<()> {
         shutdown.clone(),
     ));
     let result = async {
-        demo::wait_until_serving(&addrs).await?;
+        serve::wait_until_serving(&addrs).await?;
         let t = Instant::now();
         let mut imported = import::Report::default();
         for g in &generated {

@@ -252,3 +252,57 @@ pub async fn run_all(
     }
     result
 }
+
+/// Binds every service on an ephemeral port (the demo, the benchmarks and the tests never
+/// collide with a suite already running), with the addresses to reach them.
+pub async fn bind_all() -> anyhow::Result<(Vec<(Service, TcpListener)>, crate::ClientAddrs)> {
+    let mut listeners = Vec::new();
+    let mut addrs = crate::ClientAddrs::default();
+    for service in Service::ALL {
+        let l = TcpListener::bind("127.0.0.1:0").await?;
+        addrs.set(service, l.local_addr()?.to_string());
+        listeners.push((service, l));
+    }
+    Ok((listeners, addrs))
+}
+
+/// Waits until every service answers its health check as SERVING.
+pub async fn wait_until_serving(addrs: &crate::ClientAddrs) -> anyhow::Result<()> {
+    for service in Service::ALL {
+        let mut last = None;
+        let mut ok = false;
+        for _ in 0..200 {
+            match serving(addrs.of(service), service.grpc_name()).await {
+                Ok(true) => {
+                    ok = true;
+                    break;
+                }
+                Ok(false) => {}
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        if !ok {
+            return Err(last.unwrap_or_else(|| {
+                anyhow::anyhow!("the {} service did not become ready", service.name())
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the server at `addr` reports the gRPC service `name` SERVING.
+pub async fn serving(addr: &str, name: &str) -> anyhow::Result<bool> {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    let channel = tonic::transport::Endpoint::from_shared(csc_runtime::config::endpoint_uri(addr))?
+        .connect()
+        .await?;
+    let r = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: name.to_owned(),
+        })
+        .await?;
+    Ok(r.into_inner().status == ServingStatus::Serving as i32)
+}
