@@ -7,7 +7,7 @@ use csc::import::ssda903::{self, Clients903};
 use csc::serve::Service;
 use csc_core::Period;
 use csc_core::measure::testing::count;
-use csc_e2e::{Backend, Running, backends, sample, start};
+use csc_e2e::{Backend, Running, assert_row_refused, backends, sample, start};
 use csc_placements::domain::{self, PlacementsData};
 use csc_proto::{common as cpb, placements as pb};
 use csc_runtime::convert::measure_from_proto;
@@ -300,9 +300,8 @@ async fn the_csv_and_xml_forms_of_a_return_give_the_same_measures() {
 }
 
 async fn all_records(c: &mut csc::import::PlacementsClient, la: &str) -> PlacementsData {
-    let la_code = csc_core::LaCode::parse(la).unwrap();
-    let date = |s: &str| (!s.is_empty()).then(|| s.parse().unwrap());
-    let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    // Read back through the API, converted as the service converts what it is sent.
+    use csc_placements::api::{child_from, episode_from};
     let mut data = PlacementsData::default();
     let mut token = String::new();
     loop {
@@ -316,23 +315,11 @@ async fn all_records(c: &mut csc::import::PlacementsClient, la: &str) -> Placeme
             .await
             .unwrap()
             .into_inner();
-        data.episodes
-            .extend(page.records.iter().map(|e| domain::Episode {
-                la_code,
-                child_id: e.child_id.clone(),
-                decom: e.decom.parse().unwrap(),
-                rne: e.rne.clone(),
-                legal_status: e.legal_status.clone(),
-                cin: opt(&e.cin),
-                place: e.place.clone(),
-                place_provider: opt(&e.place_provider),
-                dec: date(&e.dec),
-                rec: opt(&e.rec),
-                reason_place_change: opt(&e.reason_place_change),
-                home_post: opt(&e.home_post),
-                pl_post: opt(&e.pl_post),
-                urn: opt(&e.urn),
-            }));
+        data.episodes.extend(
+            page.records
+                .iter()
+                .map(|e| episode_from(e, "").expect("a stored episode reads back")),
+        );
         if page.next_page_token.is_empty() {
             break;
         }
@@ -350,15 +337,11 @@ async fn all_records(c: &mut csc::import::PlacementsClient, la: &str) -> Placeme
             .await
             .unwrap()
             .into_inner();
-        data.children
-            .extend(page.records.iter().map(|x| domain::Child {
-                la_code,
-                child_id: x.child_id.clone(),
-                sex: domain::Sex::Unknown,
-                date_of_birth: x.date_of_birth.parse().unwrap(),
-                ethnicity: None,
-                upn: None,
-            }));
+        data.children.extend(
+            page.records
+                .iter()
+                .map(|x| child_from(x, "").expect("a stored child reads back")),
+        );
         if page.next_page_token.is_empty() {
             break;
         }
@@ -540,20 +523,9 @@ async fn what_real_903_files_contain_is_tolerated_and_bad_rows_are_named() {
             .unwrap();
         assert_eq!(tally(&report, "children"), (3, 2, 0, 1), "{}", b.name);
         assert_eq!(tally(&report, "episodes"), (6, 4, 0, 2));
-        let named = |line: u32, column: &str, what: &str| {
-            let needle = format!("line {line} column {column}");
-            assert!(
-                report
-                    .rejected
-                    .iter()
-                    .any(|p| p.source.contains(&needle) && p.reason.contains(what)),
-                "no rejection at {needle} saying {what:?}: {:#?}",
-                report.rejected
-            );
-        };
-        named(4, "SEX", "\"X\"");
-        named(6, "PLACE", "\"Q9\"");
-        named(7, "DECOM", "not a date");
+        assert_row_refused(&report, 4, "SEX", "\"X\"");
+        assert_row_refused(&report, 6, "PLACE", "\"Q9\"");
+        assert_row_refused(&report, 7, "DECOM", "not a date");
         assert!(report.notes.iter().any(|n| n.contains("notes.txt")));
         let got = clients
             .placements

@@ -38,7 +38,8 @@ fn sex_from(v: i32) -> Option<Sex> {
     }
 }
 
-fn child_from(p: &pb::Child, prefix: &str) -> Result<Child, Violations> {
+/// A wire child as a domain child, each problem named under `prefix`.
+pub fn child_from(p: &pb::Child, prefix: &str) -> Result<Child, Violations> {
     let mut c = FieldCheck::new(prefix);
     let la_code = c.la_code("la_code", &p.la_code);
     let child_id = c.id("child_id", &p.child_id);
@@ -62,7 +63,8 @@ fn child_from(p: &pb::Child, prefix: &str) -> Result<Child, Violations> {
     c.done(r)
 }
 
-fn episode_from(p: &pb::Episode, prefix: &str) -> Result<Episode, Violations> {
+/// A wire episode as a domain episode, each problem named under `prefix`.
+pub fn episode_from(p: &pb::Episode, prefix: &str) -> Result<Episode, Violations> {
     let mut c = FieldCheck::new(prefix);
     let la_code = c.la_code("la_code", &p.la_code);
     let child_id = c.id("child_id", &p.child_id);
