@@ -277,7 +277,7 @@ pub fn derive<'a>(episodes: &[&'a Episode]) -> History<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use csc_core::LaCode;
 

@@ -299,9 +299,8 @@ mod tests {
     use csc_core::LaCode;
     use csc_core::measure::testing::{count, measure, ratio, row_count};
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use crate::domain::history::tests::d;
+
     fn q(id: &str) -> Period {
         id.parse().unwrap()
     }
@@ -318,20 +317,10 @@ mod tests {
         reason: &str,
     ) -> Episode {
         Episode {
-            la_code: la(),
             child_id: child.into(),
-            decom,
-            rne: rne.into(),
-            legal_status: "C2".into(),
             cin: None,
-            place: place.into(),
             place_provider: None,
-            dec,
-            rec: (!rec.is_empty()).then(|| rec.to_owned()),
-            reason_place_change: (!reason.is_empty()).then(|| reason.to_owned()),
-            home_post: None,
-            pl_post: None,
-            urn: None,
+            ..crate::domain::history::tests::ep(decom, rne, place, dec, rec, reason)
         }
     }
     fn child(id: &str, dob: NaiveDate) -> Child {
