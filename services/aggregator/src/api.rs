@@ -26,23 +26,39 @@ const MAX_NAME_CHARS: usize = 200;
 pub struct Reporting {
     db: DatabaseConnection,
     upstreams: Upstreams,
-    reference: RwLock<Arc<Reference>>,
+    /// Parsed at the first readiness check that reaches the database ([`Self::load_reference`]).
+    reference: RwLock<Option<Arc<Reference>>>,
 }
 
 impl Reporting {
-    /// Loads the reference tables (the shipped release at first start) and parses them.
-    pub async fn new(db: DatabaseConnection, upstreams: Upstreams) -> anyhow::Result<Self> {
-        let texts = store::ensure_reference(&db).await?;
-        let reference = Reference::build(&texts)?;
-        Ok(Reporting {
+    /// The service over a database it has not touched yet: nothing is read until
+    /// [`Self::load_reference`].
+    pub fn new(db: DatabaseConnection, upstreams: Upstreams) -> Self {
+        Reporting {
             db,
             upstreams,
-            reference: RwLock::new(Arc::new(reference)),
-        })
+            reference: RwLock::new(None),
+        }
     }
 
-    async fn reference(&self) -> Arc<Reference> {
-        self.reference.read().await.clone()
+    /// Loads the reference tables (the shipped release at first start) and parses them, unless
+    /// already done: the service's readiness check, once its migrations are applied.
+    pub async fn load_reference(&self) -> anyhow::Result<()> {
+        if self.reference.read().await.is_some() {
+            return Ok(());
+        }
+        let texts = store::ensure_reference(&self.db).await?;
+        let reference = Reference::build(&texts)?;
+        *self.reference.write().await = Some(Arc::new(reference));
+        Ok(())
+    }
+
+    async fn reference(&self) -> ServiceResult<Arc<Reference>> {
+        self.reference
+            .read()
+            .await
+            .clone()
+            .ok_or_else(|| Error::Unavailable("the reference tables are not loaded yet".into()))
     }
 
     /// The population a period's rates use: an operator's override, else the ONS estimate for
@@ -58,7 +74,7 @@ impl Reporting {
         }
         Ok(self
             .reference()
-            .await
+            .await?
             .ons_population(&Area::La(la.to_owned()), year))
     }
 
@@ -84,7 +100,7 @@ impl Reporting {
             .into_iter()
             .map(|c| (c.section, c.body))
             .collect();
-        let reference = self.reference().await;
+        let reference = self.reference().await?;
         let mut report = report::compose(ComposeInput {
             la_code: la.to_owned(),
             period: *period,
@@ -431,7 +447,7 @@ impl pb::reporting_service_server::ReportingService for Reporting {
         // Re-read every table, so the report uses the new release from the next call on.
         let texts = store::ensure_reference(&self.db).await?;
         let rebuilt = Reference::build(&texts).map_err(|e| Error::Internal(e.to_string()))?;
-        *self.reference.write().await = Arc::new(rebuilt);
+        *self.reference.write().await = Some(Arc::new(rebuilt));
         tracing::info!(table = r.table, source, "reference table loaded");
         let infos = self.table_infos().await?;
         Ok(Response::new(
@@ -455,7 +471,7 @@ impl pb::reporting_service_server::ReportingService for Reporting {
 impl Reporting {
     async fn table_infos(&self) -> ServiceResult<Vec<pb::ReferenceTableInfo>> {
         let sources = store::reference_sources(&self.db).await?;
-        let reference = self.reference().await;
+        let reference = self.reference().await?;
         Ok(TABLES
             .iter()
             .map(|t| {

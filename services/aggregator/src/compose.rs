@@ -14,6 +14,7 @@ use csc_proto::{
 };
 use csc_runtime::convert::measure_from_proto;
 use tonic::{Code, Status, transport::Channel};
+use tracing::Instrument as _;
 
 use crate::domain::report::{PeriodMeasures, Upstream};
 
@@ -77,6 +78,7 @@ impl Upstreams {
             period: period.id(),
         });
         req.set_timeout(self.config.deadline);
+        csc_runtime::telemetry::inject(req.metadata_mut());
         let max = csc_runtime::MAX_MESSAGE_BYTES;
         let resp = match service {
             Upstream::Frontdoor => {
@@ -122,7 +124,15 @@ impl Upstreams {
         let mut pause = Duration::from_millis(100);
         let mut attempt = 1;
         loop {
-            match self.call_once(service, la, period).await {
+            // A client span per attempt, carried to the service as its trace context.
+            let span = tracing::info_span!(
+                "compute_measures",
+                otel.name = %format!("{}/ComputeMeasures", service.name()),
+                otel.kind = "client",
+                period = %period.id(),
+                attempt,
+            );
+            match self.call_once(service, la, period).instrument(span).await {
                 Ok(ms) => return Ok(ms),
                 Err(s) if s.code() == Code::Unavailable && attempt < self.config.attempts => {
                     tracing::debug!(service = service.name(), attempt, error = %s.message(), "retrying");

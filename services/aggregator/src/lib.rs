@@ -20,18 +20,22 @@ pub use domain::report::{Report, Upstream};
 pub use migration::Migrator;
 
 use csc_proto::reporting::reporting_service_server::ReportingServiceServer;
+use std::sync::Arc;
+
 use sea_orm::DatabaseConnection;
 
 /// The fully qualified gRPC service name, as health checks and reflection report it.
 pub const SERVICE_NAME: &str = "csc.reporting.v1.ReportingService";
 
-/// The tonic service over a connected, migrated database, with the suite's message limits.
-pub async fn grpc_service(
+/// The tonic service, and the shared state whose [`Reporting::load_reference`] belongs in the
+/// server's readiness check, with the suite's message limits.
+pub fn grpc_service(
     db: DatabaseConnection,
     upstreams: UpstreamConfig,
-) -> anyhow::Result<ReportingServiceServer<Reporting>> {
-    let reporting = Reporting::new(db, Upstreams::new(upstreams)?).await?;
-    Ok(ReportingServiceServer::new(reporting)
+) -> anyhow::Result<(ReportingServiceServer<Reporting>, Arc<Reporting>)> {
+    let reporting = Arc::new(Reporting::new(db, Upstreams::new(upstreams)?));
+    let server = ReportingServiceServer::from_arc(reporting.clone())
         .max_decoding_message_size(csc_runtime::MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(csc_runtime::MAX_MESSAGE_BYTES))
+        .max_encoding_message_size(csc_runtime::MAX_MESSAGE_BYTES);
+    Ok((server, reporting))
 }

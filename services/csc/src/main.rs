@@ -29,6 +29,16 @@ enum Command {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+    /// Ask a server's gRPC health service; exit 0 only when it answers SERVING (for
+    /// container HEALTHCHECKs and operators: the same check as the Kubernetes probes).
+    Health {
+        /// The server's address.
+        #[arg(long, default_value = csc_runtime::config::FRONTDOOR_ADDR)]
+        addr: String,
+        /// The gRPC service name to ask about ("" is the server as a whole).
+        #[arg(long, default_value = "")]
+        service: String,
+    },
     /// Import a statutory return or a local file through the services' APIs.
     Import {
         #[command(subcommand)]
@@ -130,6 +140,14 @@ fn run() -> anyhow::Result<()> {
                 service.migrate(&service.database_url(&db)?).await?;
                 eprintln!("{}: migrations applied", service.name());
                 Ok(())
+            }
+            Command::Health { addr, service } => {
+                if serve::serving(&addr, &service).await? {
+                    csc::out("SERVING\n");
+                    Ok(())
+                } else {
+                    anyhow::bail!("{addr} does not report {service:?} SERVING")
+                }
             }
             Command::Import { what } => import::run(what).await,
             Command::Measures {

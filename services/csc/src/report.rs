@@ -52,7 +52,8 @@ pub struct ReportArgs {
     /// DfE three-digit LA code.
     #[arg(long, required_unless_present = "id")]
     pub la: Option<String>,
-    /// "2018-19-Q1" or "2018-19".
+    /// "2018-19-Q1", "2018-19", or "latest": the latest complete quarter (what the quarterly
+    /// CronJob asks for).
     #[arg(long, required_unless_present = "id")]
     pub period: Option<String>,
     /// Render a report kept earlier instead of generating one.
@@ -92,7 +93,13 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<()> {
             client
                 .generate_report(pb::GenerateReportRequest {
                     la_code: args.la.clone().unwrap_or_default(),
-                    period: args.period.clone().unwrap_or_default(),
+                    period: match args.period.as_deref() {
+                        Some("latest") => crate::generate::latest_complete_quarter(
+                            chrono::Utc::now().date_naive(),
+                        )
+                        .id(),
+                        p => p.unwrap_or_default().to_owned(),
+                    },
                     publish: args.publish,
                     format: format_to_proto(format) as i32,
                     requested_by: requested_by(args.requested_by.as_deref()),

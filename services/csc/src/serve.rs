@@ -1,16 +1,18 @@
 //! `csc serve`: one service, or all of them in one process, each on its own database.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc};
 
 use clap::ValueEnum;
 use csc_runtime::{
     Shutdown,
     config::{
-        AGGREGATOR_ADDR, DatabaseArgs, FINANCE_ADDR, FRONTDOOR_ADDR, PLACEMENTS_ADDR,
+        AGGREGATOR_ADDR, DatabaseArgs, FINANCE_ADDR, FRONTDOOR_ADDR, Migrations, PLACEMENTS_ADDR,
         PROTECTION_ADDR, ServerArgs, parse_listen,
     },
     db,
+    server::ReadyCheck,
 };
+use sea_orm_migration::MigratorTrait;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
@@ -95,19 +97,41 @@ impl Service {
         })
     }
 
+    /// The service's routes over a lazily connected pool, and the check its readiness waits
+    /// for: the database reachable and its migrations applied (applied here first in `Apply`
+    /// mode), and for the aggregator its reference tables loaded.
     async fn routes(
         self,
-        conn: sea_orm::DatabaseConnection,
+        url: &str,
+        migrations: Migrations,
         addrs: &crate::ClientAddrs,
         server: &ServerArgs,
-    ) -> anyhow::Result<Routes> {
+    ) -> anyhow::Result<(Routes, ReadyCheck)> {
+        let conn = db::connect_lazy(url).await?;
         Ok(match self {
-            Service::Frontdoor => Routes::new(csc_frontdoor::grpc_service(conn)),
-            Service::Protection => Routes::new(csc_protection::grpc_service(conn)),
-            Service::Placements => Routes::new(csc_placements::grpc_service(conn)),
-            Service::Finance => Routes::new(csc_finance::grpc_service(conn)),
+            Service::Frontdoor => (
+                Routes::new(csc_frontdoor::grpc_service(conn.clone())),
+                ready_check::<csc_frontdoor::Migrator>(conn, migrations, None),
+            ),
+            Service::Protection => (
+                Routes::new(csc_protection::grpc_service(conn.clone())),
+                ready_check::<csc_protection::Migrator>(conn, migrations, None),
+            ),
+            Service::Placements => (
+                Routes::new(csc_placements::grpc_service(conn.clone())),
+                ready_check::<csc_placements::Migrator>(conn, migrations, None),
+            ),
+            Service::Finance => (
+                Routes::new(csc_finance::grpc_service(conn.clone())),
+                ready_check::<csc_finance::Migrator>(conn, migrations, None),
+            ),
             Service::Aggregator => {
-                Routes::new(csc_aggregator::grpc_service(conn, addrs.upstreams(server)).await?)
+                let (svc, reporting) =
+                    csc_aggregator::grpc_service(conn.clone(), addrs.upstreams(server))?;
+                (
+                    Routes::new(svc),
+                    ready_check::<csc_aggregator::Migrator>(conn, migrations, Some(reporting)),
+                )
             }
         })
     }
@@ -130,6 +154,10 @@ pub struct OneArgs {
     pub listen: Option<String>,
     #[command(flatten)]
     pub db: DatabaseArgs,
+    /// Apply pending migrations at start, or only check them and stay NOT_SERVING until a
+    /// `csc migrate` Job has (several replicas on one database).
+    #[arg(long, env = "CSC_MIGRATIONS", value_enum, default_value_t = Migrations::Apply)]
+    pub migrations: Migrations,
     #[command(flatten)]
     pub server: ServerArgs,
     /// Where the domain services are (the aggregator calls them).
@@ -137,17 +165,37 @@ pub struct OneArgs {
     pub addrs: crate::ClientAddrs,
 }
 
-/// One service, as in a Kubernetes pod: connect, migrate, serve until SIGTERM/SIGINT.
+/// One service, as in a Kubernetes pod: serve until SIGTERM/SIGINT, ready once the database is
+/// reachable and migrated.
 pub async fn one(service: Service, args: OneArgs) -> anyhow::Result<()> {
     let url = service.database_url(&args.db)?;
     let shutdown = Shutdown::new();
     csc_runtime::server::cancel_on_signal(shutdown.clone());
+    serve_metrics(&args.server)?;
     let addr = parse_listen(args.listen.as_deref().unwrap_or(service.default_addr()))?;
     let listener = csc_runtime::server::bind(addr, &format!("the {} service", service.name()))?;
-    run(service, listener, &url, &args.server, &args.addrs, shutdown).await
+    run_with(
+        service,
+        listener,
+        &url,
+        args.migrations,
+        &args.server,
+        &args.addrs,
+        shutdown,
+    )
+    .await
 }
 
-/// Serves `service` on `listener` against the database at `url` until `shutdown`.
+/// Serves Prometheus metrics when `--metrics-listen` asks for them (once per process).
+fn serve_metrics(server: &ServerArgs) -> anyhow::Result<()> {
+    if let Some(addr) = &server.metrics_listen {
+        csc_runtime::metrics::install(parse_listen(addr)?)?;
+    }
+    Ok(())
+}
+
+/// Serves `service` on `listener` against the database at `url` until `shutdown`, applying its
+/// migrations first.
 pub async fn run(
     service: Service,
     listener: TcpListener,
@@ -156,15 +204,61 @@ pub async fn run(
     addrs: &crate::ClientAddrs,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let conn = service.migrate(url).await?;
-    csc_runtime::serve(
+    run_with(
+        service,
         listener,
-        &[service.grpc_name()],
-        service.routes(conn, addrs, server).await?,
+        url,
+        Migrations::Apply,
         server,
+        addrs,
         shutdown,
     )
     .await
+}
+
+/// As [`run`], applying or only checking migrations.
+pub async fn run_with(
+    service: Service,
+    listener: TcpListener,
+    url: &str,
+    migrations: Migrations,
+    server: &ServerArgs,
+    addrs: &crate::ClientAddrs,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let (routes, ready) = service.routes(url, migrations, addrs, server).await?;
+    csc_runtime::serve(
+        listener,
+        &[service.grpc_name()],
+        routes,
+        server,
+        shutdown,
+        ready,
+    )
+    .await
+}
+
+/// The readiness check of a service whose schema is `M`: see [`Service::routes`].
+fn ready_check<M: MigratorTrait + 'static>(
+    conn: sea_orm::DatabaseConnection,
+    migrations: Migrations,
+    reporting: Option<Arc<csc_aggregator::Reporting>>,
+) -> ReadyCheck {
+    Box::new(move || {
+        let (conn, reporting) = (conn.clone(), reporting.clone());
+        Box::pin(async move {
+            if migrations == Migrations::Apply {
+                M::up(&conn, None)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
+            }
+            db::check_ready::<M>(&conn).await?;
+            if let Some(r) = reporting {
+                r.load_reference().await?;
+            }
+            Ok(())
+        })
+    })
 }
 
 fn ensure_parent_dir(sqlite_url: &str) -> anyhow::Result<()> {
@@ -195,6 +289,7 @@ pub struct AllArgs {
 pub async fn all(args: AllArgs) -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
     csc_runtime::server::cancel_on_signal(shutdown.clone());
+    serve_metrics(&args.server)?;
     let mut listeners = Vec::new();
     for s in Service::ALL {
         let addr = parse_listen(args.addrs.of(s))?;

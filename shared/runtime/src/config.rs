@@ -43,6 +43,14 @@ pub struct ServerArgs {
     /// Seconds to let in-flight calls finish after SIGTERM before exiting.
     #[arg(long, env = "CSC_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,
+    /// Seconds between SIGTERM and closing the listener: readiness reports NOT_SERVING at once
+    /// and the server keeps answering meanwhile, so that calls routed before the balancer noticed
+    /// still land (Kubernetes: a few seconds, on top of the preStop sleep).
+    #[arg(long, env = "CSC_SHUTDOWN_DRAIN_SECS", default_value_t = 0)]
+    pub shutdown_drain_secs: u64,
+    /// Serve Prometheus metrics (`/metrics`) on this address, e.g. `0.0.0.0:9464` (default: off).
+    #[arg(long, env = "CSC_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
     /// The aggregator's deadline, in seconds, for one call to a domain service.
     #[arg(long, env = "CSC_UPSTREAM_DEADLINE_SECS", default_value_t = 30)]
     pub upstream_deadline_secs: u64,
@@ -56,6 +64,8 @@ impl Default for ServerArgs {
         Self {
             max_connection_age_secs: 300,
             shutdown_grace_secs: 20,
+            shutdown_drain_secs: 0,
+            metrics_listen: None,
             upstream_deadline_secs: 30,
             upstream_attempts: 3,
         }
@@ -70,6 +80,21 @@ impl ServerArgs {
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
     }
+
+    pub fn shutdown_drain(&self) -> Duration {
+        Duration::from_secs(self.shutdown_drain_secs)
+    }
+}
+
+/// What a server does about its database migrations before it reports ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Migrations {
+    /// Apply pending migrations at start (one process per database: SQLite, development).
+    #[default]
+    Apply,
+    /// Only check: stay NOT_SERVING until a `csc migrate` Job has applied them (several
+    /// replicas on one PostgreSQL database, each release's migrations run once, first).
+    Check,
 }
 
 /// The address a client command connects to: `http://` added to a bare `host:port`.

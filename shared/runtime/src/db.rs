@@ -32,6 +32,40 @@ pub fn sqlite_url_in(dir: &std::path::Path, service: &str) -> String {
 /// (durable across process crashes; the last commits may be lost only on power loss) and waits
 /// up to 5 s on a locked database instead of failing.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
+    let db = Database::connect(options(url)).await?;
+    // Fail at start, not at the first request, when the database is unreachable.
+    db.execute_unprepared("SELECT 1").await?;
+    Ok(db)
+}
+
+/// A pool that connects when first used: a server starts, answers health checks and reports
+/// NOT_SERVING while its database is unreachable, instead of exiting.
+pub async fn connect_lazy(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
+    let mut opts = options(url);
+    opts.connect_lazy(true);
+    Database::connect(opts).await
+}
+
+/// Whether the database answers and every migration of `M` is applied; the error says which.
+pub async fn check_ready<M: MigratorTrait>(db: &DatabaseConnection) -> anyhow::Result<()> {
+    db.execute_unprepared("SELECT 1")
+        .await
+        .map_err(|e| anyhow::anyhow!("database unreachable: {e}"))?;
+    let pending = M::get_pending_migrations(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the migrations applied: {e}"))?;
+    if !pending.is_empty() {
+        let names: Vec<&str> = pending.iter().map(|m| m.name()).collect();
+        anyhow::bail!(
+            "{} migration(s) not applied (run `csc migrate`): {}",
+            names.len(),
+            names.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn options(url: &str) -> ConnectOptions {
     let url = normalise_url(url);
     let mut opts = ConnectOptions::new(url.clone());
     opts.sqlx_logging(false)
@@ -59,10 +93,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
     } else {
         opts.max_connections(16).min_connections(1);
     }
-    let db = Database::connect(opts).await?;
-    // Fail at start, not at the first request, when the database is unreachable.
-    db.execute_unprepared("SELECT 1").await?;
-    Ok(db)
+    opts
 }
 
 /// Connects and applies every pending migration of `M`.

@@ -9,6 +9,7 @@ pub mod convert;
 pub mod db;
 pub mod error;
 pub mod idempotency;
+pub mod metrics;
 pub mod paging;
 pub mod rpc;
 pub mod schema;

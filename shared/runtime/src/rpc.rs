@@ -58,6 +58,31 @@ where
     R: StoredRecord + PartialEq,
     M: Message,
 {
+    let result = validate_and_write(db, method, request, request_id, records, convert, check).await;
+    if let Err(s) = &result
+        && matches!(
+            s.code(),
+            tonic::Code::InvalidArgument | tonic::Code::FailedPrecondition
+        )
+    {
+        crate::metrics::batch_refused(method);
+    }
+    result
+}
+
+async fn validate_and_write<P, R, M>(
+    db: &DatabaseConnection,
+    method: &str,
+    request: &M,
+    request_id: &str,
+    records: &[P],
+    convert: Convert<P, R>,
+    check: impl AsyncFnOnce(&DatabaseTransaction, &mut Indexed<R>) -> Result<(), Error>,
+) -> Result<Response<cpb::BatchUpsertResponse>, Status>
+where
+    R: StoredRecord + PartialEq,
+    M: Message,
+{
     let mut violations = Violations::new();
     if request_id.len() > MAX_REQUEST_ID_LEN {
         violations.add(
@@ -97,6 +122,7 @@ where
         check,
     )
     .await?;
+    crate::metrics::rows_written(method, outcome.received, outcome.written, outcome.unchanged);
     tracing::info!(
         method,
         received = outcome.received,

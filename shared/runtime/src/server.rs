@@ -1,8 +1,9 @@
-//! The server every service runs: its gRPC routes behind the auth hook, grpc.health.v1 (SERVING
-//! once the caller has connected to its database and applied migrations, NOT_SERVING as soon as
-//! shutdown begins), server reflection over every package, deliberate limits, graceful shutdown.
+//! The server every service runs: its gRPC routes behind the auth hook, grpc.health.v1 (the named
+//! services SERVING only while their database is reachable and migrated, NOT_SERVING as soon as
+//! shutdown begins), server reflection over every package, per-method metrics, W3C trace context,
+//! deliberate limits, graceful shutdown.
 
-use std::time::Duration;
+use std::{future::Future, pin::Pin, time::Duration};
 
 use tokio::net::TcpListener;
 pub use tokio_util::sync::CancellationToken as Shutdown;
@@ -47,24 +48,38 @@ pub fn cancel_on_signal(shutdown: Shutdown) {
     });
 }
 
-/// Serves `routes` (one or more gRPC services, already connected to their databases and migrated)
-/// on `listener` until `shutdown` is cancelled, then reports NOT_SERVING, stops accepting, and lets
-/// in-flight calls finish for at most the grace period.
+/// A check of what a server's readiness depends on (its database reachable, its migrations
+/// applied), run at start and then every few seconds; an `Err` says what is missing.
+pub type ReadyCheck =
+    Box<dyn Fn() -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>> + Send + Sync>;
+
+/// How often readiness is checked until the server is first ready, and after.
+const READY_RETRY: Duration = Duration::from_secs(1);
+const READY_RECHECK: Duration = Duration::from_secs(10);
+
+/// Serves `routes` (one or more gRPC services) on `listener` until `shutdown` is cancelled.
 ///
-/// `service_names` are the fully qualified gRPC service names whose readiness the health service
-/// reports (`csc.frontdoor.v1.FrontDoorService`), besides the server as a whole (`""`).
+/// Health: the server as a whole (`""`, what startup and liveness probes ask) is SERVING while
+/// the process serves. Each of `service_names` (the fully qualified gRPC names, what readiness
+/// probes ask) is SERVING only while `ready` passes, re-checked every 10 s, and NOT_SERVING as
+/// soon as shutdown begins. Then the server keeps answering for the drain period, stops
+/// accepting, and lets in-flight calls finish for at most the grace period.
 pub async fn serve(
     listener: TcpListener,
     service_names: &[&str],
     routes: Routes,
     args: &ServerArgs,
     shutdown: Shutdown,
+    ready: ReadyCheck,
 ) -> anyhow::Result<()> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let names: Vec<String> = service_names.iter().map(|s| s.to_string()).collect();
-    for n in names.iter().map(String::as_str).chain([""]) {
+    health_reporter
+        .set_service_status("", ServingStatus::Serving)
+        .await;
+    for n in &names {
         health_reporter
-            .set_service_status(n, ServingStatus::Serving)
+            .set_service_status(n, ServingStatus::NotServing)
             .await;
     }
 
@@ -80,26 +95,35 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, services = ?service_names, "serving");
 
+    // One task owns the named services' status: readiness while serving, NOT_SERVING at
+    // shutdown (it is a child token, so the task also ends if the server stops on its own).
+    let stop = shutdown.child_token();
+    let readiness = tokio::spawn(watch_readiness(
+        health_reporter.clone(),
+        names.clone(),
+        ready,
+        stop.clone(),
+    ));
+
     let drain = {
         let shutdown = shutdown.clone();
-        let reporter = health_reporter.clone();
-        let names = names.clone();
+        let drain = args.shutdown_drain();
         async move {
             shutdown.cancelled().await;
             // Readiness goes first, so that load balancers stop sending before we stop accepting.
-            for n in names.iter().map(String::as_str).chain([""]) {
-                reporter
-                    .set_service_status(n, ServingStatus::NotServing)
-                    .await;
-            }
+            let _ = readiness.await;
+            tracing::info!(?drain, "not ready; draining before the listener closes");
+            tokio::time::sleep(drain).await;
         }
     };
 
     let server = tonic::transport::Server::builder()
         .max_connection_age(args.max_connection_age())
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
-        // One span per call, named by its method, for logs and traces.
-        .trace_fn(|req| tracing::info_span!("grpc", method = %req.uri().path()))
+        // One span per call, named by its method and joined to the caller's trace (W3C
+        // `traceparent`), for logs and traces.
+        .trace_fn(crate::telemetry::server_span)
+        .layer(crate::metrics::MetricsLayer)
         .layer(InterceptorLayer::new(crate::auth::intercept))
         .add_routes(routes)
         .add_service(health_service)
@@ -112,16 +136,69 @@ pub async fn serve(
             drain,
         );
 
-    let grace = args.shutdown_grace();
+    let grace = args.shutdown_grace() + args.shutdown_drain();
     tokio::pin!(server);
-    tokio::select! {
-        r = &mut server => r?,
+    let result = tokio::select! {
+        r = &mut server => r.map_err(anyhow::Error::from),
         _ = after_grace(shutdown.clone(), grace) => {
             tracing::warn!(?grace, "in-flight calls did not finish within the grace period; exiting");
+            Ok(())
         }
-    }
+    };
+    stop.cancel();
+    result?;
     tracing::info!(%addr, "stopped");
     Ok(())
+}
+
+/// Sets the named services SERVING while `ready` passes and NOT_SERVING while it fails, logging
+/// each change; at shutdown sets them NOT_SERVING and returns. The only writer of their status.
+async fn watch_readiness(
+    reporter: tonic_health::server::HealthReporter,
+    names: Vec<String>,
+    ready: ReadyCheck,
+    stop: Shutdown,
+) {
+    let mut was_ready = None;
+    loop {
+        let result = tokio::select! {
+            r = ready() => Some(r),
+            _ = stop.cancelled() => None,
+        };
+        let Some(result) = result else { break };
+        let now_ready = result.is_ok();
+        if was_ready != Some(now_ready) {
+            match &result {
+                Ok(()) => tracing::info!(services = ?names, "ready"),
+                Err(e) => {
+                    tracing::warn!(services = ?names, reason = %format!("{e:#}"), "not ready")
+                }
+            }
+            let status = if now_ready {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            for n in &names {
+                reporter.set_service_status(n, status).await;
+            }
+            was_ready = Some(now_ready);
+        }
+        let pause = if now_ready {
+            READY_RECHECK
+        } else {
+            READY_RETRY
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {},
+            _ = stop.cancelled() => break,
+        }
+    }
+    for n in &names {
+        reporter
+            .set_service_status(n, ServingStatus::NotServing)
+            .await;
+    }
 }
 
 async fn after_grace(shutdown: Shutdown, grace: Duration) {

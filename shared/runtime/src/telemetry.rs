@@ -2,11 +2,22 @@
 //! want) and as text on a terminal; `CSC_LOG_FORMAT=json|text` overrides. The level comes from
 //! `RUST_LOG` (default `info`). When `OTEL_EXPORTER_OTLP_ENDPOINT` is set, spans are also exported
 //! over OTLP/gRPC, with the standard `OTEL_*` variables honoured by the exporter.
+//!
+//! Trace context crosses the services as W3C `traceparent`/`tracestate` metadata: every server
+//! joins its call's span to the caller's trace ([`server_span`]), and a client call made inside a
+//! span carries it ([`inject`]), so one report is one trace from the aggregator into every domain
+//! service.
 
 use std::io::IsTerminal;
 
-use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::{
+    propagation::{Extractor, Injector},
+    trace::TracerProvider as _,
+};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::{Resource, trace::SdkTracerProvider};
+use tonic::codegen::http;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
 
 /// Flushes exported spans when dropped; keep it alive for the life of the process.
@@ -53,6 +64,7 @@ pub fn init_with_level(service_name: &'static str, default_level: &str) -> Telem
             .boxed()
     };
 
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let mut provider = None;
     let otel_layer = if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() {
         match opentelemetry_otlp::SpanExporter::builder()
@@ -84,4 +96,60 @@ pub fn init_with_level(service_name: &'static str, default_level: &str) -> Telem
         .with(otel_layer)
         .try_init();
     TelemetryGuard { provider }
+}
+
+/// The span of one incoming call: named by its method (`otel.name`), a server span, and the child
+/// of the caller's span when the request carries W3C trace context.
+pub fn server_span(req: &http::Request<()>) -> tracing::Span {
+    let path = req.uri().path();
+    let (service, method) = path
+        .trim_start_matches('/')
+        .split_once('/')
+        .unwrap_or(("", path));
+    let span = tracing::info_span!(
+        "grpc",
+        otel.name = %path.trim_start_matches('/'),
+        otel.kind = "server",
+        rpc.system = "grpc",
+        rpc.service = %service,
+        rpc.method = %method,
+    );
+    let parent = opentelemetry::global::get_text_map_propagator(|p| {
+        p.extract(&HeaderExtractor(req.headers()))
+    });
+    let _ = span.set_parent(parent);
+    span
+}
+
+/// Adds the current span's W3C trace context to an outgoing call's metadata.
+pub fn inject(metadata: &mut tonic::metadata::MetadataMap) {
+    let cx = tracing::Span::current().context();
+    opentelemetry::global::get_text_map_propagator(|p| {
+        p.inject_context(&cx, &mut MetadataInjector(metadata))
+    });
+}
+
+struct HeaderExtractor<'a>(&'a http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}
+
+struct MetadataInjector<'a>(&'a mut tonic::metadata::MetadataMap);
+
+impl Injector for MetadataInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(k), Ok(v)) = (
+            tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
+            tonic::metadata::MetadataValue::try_from(value.as_str()),
+        ) {
+            self.0.insert(k, v);
+        }
+    }
 }
