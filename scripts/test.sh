@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The suite's one test command (the README's, and CI's via .ci/run): installs what the tests
-# need, starts a throwaway PostgreSQL 15 on loopback, then checks formatting and lints and runs
-# every Rust test (each against SQLite and PostgreSQL) and the stock Python gRPC client tests.
+# need, starts a throwaway PostgreSQL 15 on loopback, then checks formatting, lints and the
+# Kubernetes manifests, and runs every Rust test (each against SQLite and PostgreSQL) and the
+# Python tests (stock gRPC clients, the report files, the manifests run as processes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,8 @@ echo "PostgreSQL for tests: $CSC_TEST_POSTGRES_URL"
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The Kubernetes manifests: rendered, validated against the API schema, and checkov-clean.
+scripts/check-deploy.sh
 cargo test --workspace --locked
 cargo build -p csc --locked
 CSC_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/csc" target/py/bin/python -m pytest -q tests/python

@@ -59,6 +59,16 @@ def aggregator():
     yield from serve("aggregator", down)
 
 
+# The gRPC service each `csc serve` reports ready once its database is migrated.
+GRPC_NAMES = {
+    "frontdoor": "csc.frontdoor.v1.FrontDoorService",
+    "protection": "csc.protection.v1.ProtectionService",
+    "placements": "csc.placements.v1.PlacementsService",
+    "finance": "csc.finance.v1.FinanceService",
+    "aggregator": "csc.reporting.v1.ReportingService",
+}
+
+
 def serve(service, extra=()):
     with tempfile.TemporaryDirectory() as tmp:
         addr = f"127.0.0.1:{free_port()}"
@@ -74,7 +84,8 @@ def serve(service, extra=()):
             deadline = time.time() + 30
             while True:
                 try:
-                    if stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1).status == 1:
+                    ready = health_pb2.HealthCheckRequest(service=GRPC_NAMES[service])
+                    if stub.Check(ready, timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
                         break
                 except grpc.RpcError:
                     pass

@@ -1,0 +1,266 @@
+"""The prod overlay's manifests, run as local processes against a local PostgreSQL.
+
+What the manifests say (arguments, environment, ports, probes, the migrate Jobs, the report
+CronJob, the grace period) and what the binary does cannot drift apart: every readiness, startup
+and liveness probe is asked of the process with a stock gRPC health client, SIGTERM is sent under
+load, and the quarterly CronJob's report is traced through a stand-in OTLP collector.
+"""
+
+import threading
+import time
+import uuid
+from concurrent import futures
+
+import grpc
+import pytest
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+
+import reflected
+from manifests import NOT_SERVING, SERVING, Cluster, drop_databases, health, metrics, pod_spec, postgres_databases, render
+
+PROBES = ("startupProbe", "livenessProbe", "readinessProbe")
+
+
+class Collector(trace_service_pb2_grpc.TraceServiceServicer):
+    """A stock OTLP/gRPC trace receiver that keeps every span it is sent."""
+
+    def __init__(self):
+        self.spans = []
+        self.lock = threading.Lock()
+
+    def Export(self, request, context):
+        with self.lock:
+            for rs in request.resource_spans:
+                attrs = {a.key: a.value.string_value for a in rs.resource.attributes}
+                for ss in rs.scope_spans:
+                    for s in ss.spans:
+                        self.spans.append(
+                            {
+                                "service": attrs.get("service.name"),
+                                "name": s.name,
+                                "trace": s.trace_id.hex(),
+                                "id": s.span_id.hex(),
+                                "parent": s.parent_span_id.hex(),
+                            }
+                        )
+        return trace_service_pb2.ExportTraceServiceResponse()
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.spans)
+
+
+@pytest.fixture(scope="module")
+def collector():
+    c = Collector()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(c, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    yield c, f"127.0.0.1:{port}"
+    server.stop(None)
+
+
+@pytest.fixture(scope="module")
+def prod(collector, tmp_path_factory):
+    """Every csc Deployment of the prod overlay started as a process (migrations not yet run)."""
+    objects = render("prod")
+    cluster = Cluster(objects, tmp_path_factory.mktemp("prod"), {}, {"otel-collector": collector[1]})
+    names = [d["metadata"]["name"] for d in cluster.csc_deployments()]
+    assert set(names) == {"frontdoor", "protection", "placements", "finance", "aggregator"}
+    urls = postgres_databases(names)
+    for name in names:
+        volumes = pod_spec(cluster.one("Deployment", name))["volumes"]
+        [secret] = [v["secret"]["secretName"] for v in volumes if "secret" in v]
+        cluster.secrets[secret] = {"url": urls[name]}
+    try:
+        for name in names:
+            cluster.start(name)
+        yield cluster
+    finally:
+        cluster.stop()
+        drop_databases(urls)
+
+
+def migrate_jobs(cluster):
+    """The migrate Job of each Deployment (by its app.kubernetes.io/name)."""
+    jobs = {}
+    for job in cluster.all("Job"):
+        labels = job["metadata"]["labels"]
+        if labels.get("app.kubernetes.io/component") == "migrate":
+            jobs[labels["app.kubernetes.io/name"]] = job
+    return jobs
+
+
+def test_pods_are_live_at_once_and_ready_only_after_their_migrate_job(prod):
+    jobs = migrate_jobs(prod)
+    assert set(jobs) == set(prod.pods), "every server has its migrate Job"
+    for name, pod in prod.pods.items():
+        pod.wait_for("startupProbe", SERVING)
+        pod.wait_for("livenessProbe", SERVING)
+        # CSC_MIGRATIONS=check: the database is reachable but the schema is not there yet.
+        time.sleep(0.5)
+        addr, service = pod.probe("readinessProbe")
+        assert health(addr, service) == NOT_SERVING, name
+    for name, job in jobs.items():
+        out = prod.run_job(job)
+        assert "migrations applied" in out, out
+    for name, pod in prod.pods.items():
+        pod.wait_for("readinessProbe", SERVING, timeout=20)
+        for kind in PROBES:
+            addr, service = pod.probe(kind)
+            assert health(addr, service) == SERVING, (name, kind, service)
+
+
+def test_every_probe_names_the_port_and_service_the_binary_serves(prod):
+    for name, pod in prod.pods.items():
+        pod.wait_for("readinessProbe", SERVING)
+        c = pod.container
+        grpc_port = next(p["containerPort"] for p in c["ports"] if p["name"] == "grpc")
+        listen = next(e["value"] for e in c["env"] if e["name"] == "CSC_LISTEN")
+        assert listen.endswith(f":{grpc_port}"), (name, listen)
+        for kind in PROBES:
+            assert c[kind]["grpc"]["port"] == grpc_port, (name, kind)
+        # Startup and liveness ask about the server; readiness about the named service.
+        assert c["startupProbe"]["grpc"].get("service", "") == ""
+        assert c["livenessProbe"]["grpc"].get("service", "") == ""
+        with grpc.insecure_channel(pod.addr(grpc_port)) as ch:
+            from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+
+            served = set(ProtoReflectionDescriptorDatabase(ch).get_services())
+        assert c["readinessProbe"]["grpc"]["service"] in served, (name, served)
+
+
+def test_metrics_are_served_where_the_scrape_annotations_say(prod):
+    for name, pod in prod.pods.items():
+        pod.wait_for("readinessProbe", SERVING)
+        dep = prod.one("Deployment", name)
+        ann = dep["spec"]["template"]["metadata"]["annotations"]
+        assert ann["prometheus.io/scrape"] == "true"
+        port = int(ann["prometheus.io/port"])
+        text = metrics(pod.addr(port), ann["prometheus.io/path"])
+        assert 'grpc_server_handled_total{grpc_service="grpc.health.v1.Health",grpc_method="Check",grpc_code="OK"}' in text, name
+        assert "grpc_server_handling_seconds_bucket" in text, name
+
+
+def test_the_quarterly_cronjob_report_is_one_trace_across_the_services(prod, collector):
+    for job in migrate_jobs(prod).values():
+        prod.run_job(job)
+    for pod in prod.pods.values():
+        pod.wait_for("readinessProbe", SERVING)
+    cron = prod.one("CronJob", "quarterly-report")
+    out = prod.run_job(cron)
+    assert "written to" in out, out
+
+    spans_of = collector[0]
+    deadline = time.time() + 30
+    domain = {"csc-frontdoor", "csc-protection", "csc-placements", "csc-finance"}
+    while True:
+        spans = spans_of.snapshot()
+        roots = [s for s in spans if s["name"] == "csc.reporting.v1.ReportingService/GenerateReport"]
+        if roots:
+            trace = [s for s in spans if s["trace"] == roots[0]["trace"]]
+            if domain <= {s["service"] for s in trace if s["name"].endswith("/ComputeMeasures")}:
+                break
+        if time.time() > deadline:
+            pytest.fail(f"no complete report trace within 30 s; spans: {[(s['service'], s['name']) for s in spans][-40:]}")
+        time.sleep(0.5)
+
+    assert len(roots) == 1, "one report, one GenerateReport span"
+    root = roots[0]
+    assert root["service"] == "csc-aggregator"
+    assert root["parent"] == "", "the report's span is its trace's root"
+    by_id = {s["id"]: s for s in trace}
+    served = [s for s in spans if s["service"] in domain and s["name"].endswith("/ComputeMeasures")]
+    for s in served:
+        # Every measure call the services served is in the report's trace, under the
+        # aggregator's client span for it.
+        assert s["trace"] == root["trace"], s
+        parent = by_id.get(s["parent"])
+        assert parent is not None and parent["service"] == "csc-aggregator", s
+        assert parent["name"].endswith("/ComputeMeasures"), parent
+
+
+def test_sigterm_under_load_finishes_in_flight_calls_and_turns_not_ready_first(prod):
+    for job in migrate_jobs(prod).values():
+        prod.run_job(job)
+    dep = prod.one("Deployment", "frontdoor")
+    spec = pod_spec(dep)
+    config = prod.config_map("csc-config")
+    drain = int(config["CSC_SHUTDOWN_DRAIN_SECS"])
+    # Kubernetes sends SIGTERM after the preStop hook, within the same grace period.
+    budget = spec["terminationGracePeriodSeconds"] - spec["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert drain > 0 and budget > drain
+
+    pod = prod.start("frontdoor", fresh_ports=True)
+    pod.wait_for("readinessProbe", SERVING)
+    addr, ready_service = pod.probe("readinessProbe")
+
+    calls = []  # (start, end, code)
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def load(worker):
+        with grpc.insecure_channel(addr) as ch:
+            req_cls, rpc = reflected.method(ch, "csc.frontdoor.v1.FrontDoorService", "BatchUpsertContacts")
+            n = 0
+            while not stop.is_set():
+                n += 1
+                records = [
+                    {
+                        "la_code": "885",
+                        "contact_id": f"W{worker}-{n}-{i}",
+                        "child_id": f"C{worker}{n}{i}",
+                        "contact_date": "2025-05-01",
+                        "source": "6",
+                    }
+                    for i in range(500)
+                ]
+                start = time.monotonic()
+                try:
+                    rpc(req_cls(request_id=str(uuid.uuid4()), records=records), timeout=30)
+                    code = grpc.StatusCode.OK
+                except grpc.RpcError as e:
+                    code = e.code()
+                with lock:
+                    calls.append((start, time.monotonic(), code))
+                if code != grpc.StatusCode.OK:
+                    time.sleep(0.05)
+
+    workers = [threading.Thread(target=load, args=(w,)) for w in range(6)]
+    for w in workers:
+        w.start()
+    time.sleep(2)
+    sigterm = time.monotonic()
+    pod.proc.terminate()
+
+    not_ready_at = None
+    served_after_not_ready = False
+    while pod.proc.poll() is None and time.monotonic() - sigterm < budget + 5:
+        if not_ready_at is None and health(addr, ready_service, timeout=1) == NOT_SERVING:
+            not_ready_at = time.monotonic()
+            # The server itself still answers: readiness turned first, the listener is open.
+            served_after_not_ready = health(addr, "", timeout=1) == SERVING
+        time.sleep(0.05)
+    try:
+        exit_code = pod.proc.wait(timeout=max(1, budget + 5 - (time.monotonic() - sigterm)))
+    finally:
+        stop.set()
+        for w in workers:
+            w.join()
+    exited = time.monotonic() - sigterm
+
+    assert exit_code == 0, pod.output()
+    assert exited <= budget, f"exited {exited:.1f} s after SIGTERM; the manifests allow {budget} s"
+    assert not_ready_at is not None and not_ready_at - sigterm < 1.0, "readiness NOT_SERVING within 1 s"
+    assert served_after_not_ready, "the server answered after readiness turned NOT_SERVING"
+
+    in_flight = [c for c in calls if c[0] < sigterm < c[1]]
+    assert in_flight, "some calls were in flight at SIGTERM"
+    before = [c for c in calls if c[0] < sigterm]
+    assert all(c[2] == grpc.StatusCode.OK for c in before), [c[2] for c in before if c[2] != grpc.StatusCode.OK]
+    during_drain = [c for c in calls if sigterm < c[0] < sigterm + drain - 1]
+    assert during_drain and all(c[2] == grpc.StatusCode.OK for c in during_drain), "calls during the drain succeed"
+    refused = [c for c in calls if c[2] != grpc.StatusCode.OK]
+    assert all(c[2] == grpc.StatusCode.UNAVAILABLE for c in refused), {c[2] for c in refused}
+    assert all(c[0] > sigterm + drain - 1 for c in refused), "only calls after the listener closed are refused"
