@@ -50,14 +50,15 @@ pub use csc_aggregator::api::format_to as format_to_proto;
 #[derive(clap::Args, Clone)]
 pub struct ReportArgs {
     /// DfE three-digit LA code.
-    #[arg(long, required_unless_present = "id")]
+    #[arg(long, env = "CSC_LA", required_unless_present = "id")]
     pub la: Option<String>,
     /// "2018-19-Q1", "2018-19", or "latest": the latest complete quarter (what the quarterly
     /// CronJob asks for).
     #[arg(long, required_unless_present = "id")]
     pub period: Option<String>,
-    /// Render a report kept earlier instead of generating one.
-    #[arg(long, conflicts_with_all = ["la", "period", "publish"])]
+    /// Render a report kept earlier instead of generating one (any --la, e.g. CSC_LA from the
+    /// environment, is then not used).
+    #[arg(long, conflicts_with_all = ["period", "publish"])]
     pub id: Option<String>,
     #[arg(long, value_enum, default_value_t = FormatArg::Html)]
     pub format: FormatArg,

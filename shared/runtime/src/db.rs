@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -46,20 +46,37 @@ pub async fn connect_lazy(url: &str) -> Result<DatabaseConnection, sea_orm::DbEr
     Database::connect(opts).await
 }
 
-/// Whether the database answers and every migration of `M` is applied; the error says which.
+/// Whether the database answers and every migration of `M` is applied; the error says which are
+/// not. Read-only (a pod's database user needs no DDL to check), and migrations applied that
+/// this binary does not know are a newer release's, applied by its migrate Job while this
+/// release's pods still serve a rolling upgrade: they keep it ready. (sea-orm's own
+/// `get_pending_migrations` would create its table, and fails on unknown migrations.)
 pub async fn check_ready<M: MigratorTrait>(db: &DatabaseConnection) -> anyhow::Result<()> {
     db.execute_unprepared("SELECT 1")
         .await
         .map_err(|e| anyhow::anyhow!("database unreachable: {e}"))?;
-    let pending = M::get_pending_migrations(db)
+    let table = M::migration_table_name().to_string();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT version FROM {table}"),
+        ))
         .await
-        .map_err(|e| anyhow::anyhow!("reading the migrations applied: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("no migrations applied (reading {table}: {e})"))?;
+    let applied: std::collections::HashSet<String> = rows
+        .iter()
+        .filter_map(|r| r.try_get::<String>("", "version").ok())
+        .collect();
+    let pending: Vec<String> = M::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .filter(|name| !applied.contains(name))
+        .collect();
     if !pending.is_empty() {
-        let names: Vec<&str> = pending.iter().map(|m| m.name()).collect();
         anyhow::bail!(
             "{} migration(s) not applied (run `csc migrate`): {}",
-            names.len(),
-            names.join(", ")
+            pending.len(),
+            pending.join(", ")
         );
     }
     Ok(())
@@ -156,5 +173,81 @@ mod tests {
             "sqlite://x.db?mode=ro"
         );
         assert_eq!(normalise_url("postgres://u@h/db"), "postgres://u@h/db");
+    }
+
+    use sea_orm_migration::prelude::*;
+
+    struct Second;
+
+    impl MigrationName for Second {
+        fn name(&self) -> &str {
+            "m_test_second"
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for Second {
+        async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+            m.get_connection()
+                .execute_unprepared("CREATE TABLE second (x INTEGER)")
+                .await
+                .map(|_| ())
+        }
+    }
+
+    /// This release: one migration.
+    struct ThisRelease;
+    impl MigratorTrait for ThisRelease {
+        fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+            vec![Box::new(crate::idempotency::CreateRequestLog)]
+        }
+    }
+
+    /// The next release: one more.
+    struct NextRelease;
+    impl MigratorTrait for NextRelease {
+        fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+            vec![
+                Box::new(crate::idempotency::CreateRequestLog),
+                Box::new(Second),
+            ]
+        }
+    }
+
+    #[tokio::test]
+    async fn ready_only_once_every_known_migration_is_applied_and_still_ready_after_a_newer_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = connect_lazy(&sqlite_url_in(dir.path(), "ready"))
+            .await
+            .unwrap();
+
+        let fresh = check_ready::<ThisRelease>(&db).await.unwrap_err();
+        assert!(
+            fresh.to_string().contains("no migrations applied"),
+            "{fresh}"
+        );
+        assert!(
+            !SchemaManager::new(&db)
+                .has_table("seaql_migrations")
+                .await
+                .unwrap(),
+            "checking created nothing"
+        );
+
+        ThisRelease::up(&db, None).await.unwrap();
+        check_ready::<ThisRelease>(&db).await.unwrap();
+
+        let behind = check_ready::<NextRelease>(&db).await.unwrap_err();
+        assert!(
+            behind
+                .to_string()
+                .contains("1 migration(s) not applied (run `csc migrate`): m_test_second"),
+            "{behind}"
+        );
+
+        // The next release's migrate Job runs while this release's pods still serve.
+        NextRelease::up(&db, None).await.unwrap();
+        check_ready::<NextRelease>(&db).await.unwrap();
+        check_ready::<ThisRelease>(&db).await.unwrap();
     }
 }
