@@ -1,6 +1,9 @@
 //! `csc serve`: one service, or all of them in one process, each on its own database.
 
-use std::{path::PathBuf, sync::Arc};
+use std::{
+    path::PathBuf,
+    sync::{Arc, atomic::Ordering},
+};
 
 use clap::ValueEnum;
 use csc_runtime::{
@@ -244,13 +247,16 @@ fn ready_check<M: MigratorTrait + 'static>(
     migrations: Migrations,
     reporting: Option<Arc<csc_aggregator::Reporting>>,
 ) -> ReadyCheck {
+    // Applied once; later checks only read (they run every 10 s, beside the service's writes).
+    let applied = Arc::new(std::sync::atomic::AtomicBool::new(false));
     Box::new(move || {
-        let (conn, reporting) = (conn.clone(), reporting.clone());
+        let (conn, reporting, applied) = (conn.clone(), reporting.clone(), applied.clone());
         Box::pin(async move {
-            if migrations == Migrations::Apply {
+            if migrations == Migrations::Apply && !applied.load(Ordering::Relaxed) {
                 M::up(&conn, None)
                     .await
                     .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
+                applied.store(true, Ordering::Relaxed);
             }
             db::check_ready::<M>(&conn).await?;
             if let Some(r) = reporting {

@@ -205,3 +205,82 @@ async fn after_grace(shutdown: Shutdown, grace: Duration) {
     shutdown.cancelled().await;
     tokio::time::sleep(grace).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    };
+
+    use tonic_health::{
+        pb::{HealthCheckRequest, health_server::Health},
+        server::{HealthReporter, HealthService},
+    };
+
+    use super::*;
+
+    const NAME: &str = "csc.test.v1.TestService";
+
+    async fn status(health: &HealthService) -> i32 {
+        health
+            .check(tonic::Request::new(HealthCheckRequest {
+                service: NAME.into(),
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+            .status
+    }
+
+    /// Readiness follows the check both ways (a database that goes away makes the service
+    /// NOT_SERVING at the next re-check, and it comes back), and ends NOT_SERVING at shutdown
+    /// whatever the check says. Time is paused: the 1 s and 10 s pauses pass at once.
+    #[tokio::test(start_paused = true)]
+    async fn readiness_follows_the_check_and_ends_not_serving() {
+        let reporter = HealthReporter::new();
+        let health = HealthService::from_health_reporter(reporter.clone());
+        let ok = Arc::new(AtomicBool::new(false));
+        let check: ReadyCheck = {
+            let ok = ok.clone();
+            Box::new(move || {
+                let ok = ok.load(Ordering::SeqCst);
+                Box::pin(async move {
+                    if ok {
+                        Ok(())
+                    } else {
+                        anyhow::bail!("database unreachable")
+                    }
+                })
+            })
+        };
+        let stop = Shutdown::new();
+        let task = tokio::spawn(watch_readiness(
+            reporter,
+            vec![NAME.into()],
+            check,
+            stop.clone(),
+        ));
+        let serving = ServingStatus::Serving as i32;
+        let not_serving = ServingStatus::NotServing as i32;
+
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(status(&health).await, not_serving);
+
+        ok.store(true, Ordering::SeqCst);
+        tokio::time::sleep(READY_RETRY + Duration::from_millis(100)).await;
+        assert_eq!(status(&health).await, serving);
+
+        ok.store(false, Ordering::SeqCst);
+        tokio::time::sleep(READY_RECHECK + Duration::from_millis(100)).await;
+        assert_eq!(status(&health).await, not_serving, "the outage is noticed");
+
+        ok.store(true, Ordering::SeqCst);
+        tokio::time::sleep(READY_RETRY + Duration::from_millis(100)).await;
+        assert_eq!(status(&health).await, serving, "and its end");
+
+        stop.cancel();
+        task.await.unwrap();
+        assert_eq!(status(&health).await, not_serving, "shutdown wins");
+    }
+}
