@@ -131,6 +131,31 @@ def test_every_probe_names_the_port_and_service_the_binary_serves(prod):
         assert c["readinessProbe"]["grpc"]["service"] in served, (name, served)
 
 
+def test_prod_runs_every_service_on_two_or_more_replicas_that_drain_one_at_a_time():
+    cluster = Cluster(render("prod"), ".", {}, {})
+    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in cluster.all("HorizontalPodAutoscaler")}
+    for dep in cluster.csc_deployments():
+        name = dep["metadata"]["name"]
+        assert "replicas" not in dep["spec"], f"{name}: the HPA owns the replica count"
+        assert hpas[name]["spec"]["scaleTargetRef"]["kind"] == "Deployment"
+        assert hpas[name]["spec"]["minReplicas"] >= 2, name
+        assert dep["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0, name
+        labels = dep["spec"]["template"]["metadata"]["labels"]
+        pdbs = [
+            p
+            for p in cluster.all("PodDisruptionBudget")
+            if all(labels.get(k) == v for k, v in p["spec"]["selector"]["matchLabels"].items())
+        ]
+        assert len(pdbs) == 1 and pdbs[0]["spec"]["maxUnavailable"] == 1, name
+        db_url = next(e["value"] for e in csc_container_env(dep) if e["name"] == "CSC_DATABASE_URL_FILE")
+        assert db_url.startswith("/var/run/secrets/"), name
+    assert cluster.config_map("csc-config")["CSC_MIGRATIONS"] == "check"
+
+
+def csc_container_env(dep):
+    return next(c for c in pod_spec(dep)["containers"] if c["name"] == "csc")["env"]
+
+
 def test_metrics_are_served_where_the_scrape_annotations_say(prod):
     for name, pod in prod.pods.items():
         pod.wait_for("readinessProbe", SERVING)
