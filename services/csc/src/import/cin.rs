@@ -93,10 +93,23 @@ pub fn read_records(
     path: &Path,
     parent: &str,
     element: &str,
-    mut on_item: impl FnMut(Item, u64) -> anyhow::Result<()>,
+    on_item: impl FnMut(Item, u64) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let file = File::open(path).map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?;
-    let mut reader = Reader::from_reader(BufReader::new(file));
+    let name = path.display().to_string();
+    read_records_from(BufReader::new(file), &name, parent, element, on_item)
+}
+
+/// As [`read_records`], from any reader (the fuzz targets hand it bytes); `name` names it in
+/// errors.
+pub fn read_records_from(
+    input: impl std::io::BufRead,
+    name: &str,
+    parent: &str,
+    element: &str,
+    mut on_item: impl FnMut(Item, u64) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut reader = Reader::from_reader(input);
     reader.config_mut().trim_text(true);
     let mut buf = Vec::new();
     // Open elements, outermost first. Children of <Children> and the <Header> are handed over
@@ -128,7 +141,7 @@ pub fn read_records(
         let event = reader.read_event_into(&mut buf).map_err(|e| {
             anyhow::anyhow!(
                 "{}: malformed XML at byte {}: {e}",
-                path.display(),
+                name,
                 reader.error_position()
             )
         })?;
@@ -154,9 +167,10 @@ pub fn read_records(
             }
             Event::Text(t) => {
                 if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&t.decode().map_err(|e| {
-                        anyhow::anyhow!("{}: bad text at byte {pos}: {e}", path.display())
-                    })?);
+                    top.text.push_str(
+                        &t.decode()
+                            .map_err(|e| anyhow::anyhow!("{name}: bad text at byte {pos}: {e}"))?,
+                    );
                 }
             }
             Event::CData(t) => {

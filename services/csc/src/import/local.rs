@@ -111,7 +111,7 @@ impl LineCounter<'_> {
 }
 
 /// One row, with what went wrong in it so far.
-pub(super) struct Row<'a> {
+pub struct Row<'a> {
     record: &'a csv::StringRecord,
     columns: &'a Columns,
     location: String,
@@ -287,43 +287,40 @@ pub(super) fn check_la_flag(la: Option<&str>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads each row with `row_to`, sending what it makes; unreadable rows are reported.
-pub(super) async fn import_rows<P: super::Upload>(
-    client: &mut P::Client,
-    path: &Path,
-    (required, aliases): (&[&str], &[(&str, &str)]),
+/// A CSV layout the importer reads: the columns it needs (with other layouts' names for them),
+/// and how one row becomes a record. Parsing is kept apart from sending, so that it can be
+/// fuzzed and tested without a service.
+pub struct Format<P> {
+    pub required: &'static [&'static str],
+    pub aliases: &'static [(&'static str, &'static str)],
+    pub row: fn(&mut Row<'_>, Option<&str>) -> (P, Origin),
+}
+
+/// Reads every row of `data` (a CSV file named `file` in messages) with `format`: the records
+/// the rows make, and each unreadable row or field reported. Fails only on a header row that
+/// lacks a required column. `la` is the `--la` flag.
+pub fn read_format<P: super::Upload>(
+    format: &Format<P>,
+    file: &str,
+    data: &[u8],
+    la: Option<&str>,
     report: &mut Report,
-    mut row_to: impl FnMut(&mut Row<'_>) -> (P, Origin),
-) -> anyhow::Result<()> {
-    let file = path.display().to_string();
-    let data = std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {file}: {e}"))?;
-    let columns = header_columns(&file, &data, required, aliases)?;
+) -> anyhow::Result<Vec<(P, Origin)>> {
+    check_la_flag(la)?;
+    let columns = header_columns(file, data, format.required, format.aliases)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(data.as_slice());
+        .from_reader(data);
     let mut lines = LineCounter {
-        data: &data,
+        data,
         byte: 0,
         line: 1,
     };
-    let mut up = Uploader::<P>::default();
+    let mut out = Vec::new();
     let mut rows = 0usize;
-    // Drawn on a terminal only; hidden when the output is a file or a pipe.
-    let bar = indicatif::ProgressBar::new(data.len() as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {percent}% {eta}")
-            .expect("valid template"),
-    );
-    bar.set_message(file.clone());
     for result in reader.records() {
         rows += 1;
-        if rows.is_multiple_of(1024)
-            && let Ok(r) = &result
-            && let Some(p) = r.position()
-        {
-            bar.set_position(p.byte());
-        }
         let record = match result {
             Ok(r) => r,
             Err(e) => {
@@ -350,15 +347,45 @@ pub(super) async fn import_rows<P: super::Upload>(
             location: format!("{file} line {line}"),
             problems: vec![],
         };
-        let (p, origin) = row_to(&mut row);
+        let (p, origin) = (format.row)(&mut row, la);
         // A row the importer itself cannot read is reported here and not sent.
         if !row.report_problems(P::KIND, &origin.child_id, report) {
-            up.push(client, report, p, origin).await?;
+            out.push((p, origin));
+        }
+    }
+    report.notes.push(format!("{file}: {rows} rows read"));
+    Ok(out)
+}
+
+/// Reads the file at `path` with `format` and sends its records in batches; every record the
+/// importer or the service refuses is reported, and the rest land.
+pub(super) async fn import_format<P: super::Upload>(
+    client: &mut P::Client,
+    format: &Format<P>,
+    path: &Path,
+    la: Option<&str>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let file = path.display().to_string();
+    let data = std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {file}: {e}"))?;
+    let records = read_format(format, &file, &data, la, report)?;
+    drop(data);
+    // Drawn on a terminal only; hidden when the output is a file or a pipe.
+    let bar = indicatif::ProgressBar::new(records.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} {eta}")
+            .expect("valid template"),
+    );
+    bar.set_message(file);
+    let mut up = Uploader::<P>::default();
+    for (i, (p, origin)) in records.into_iter().enumerate() {
+        up.push(client, report, p, origin).await?;
+        if i % 1024 == 0 {
+            bar.set_position(i as u64);
         }
     }
     up.flush(client, report).await?;
     bar.finish_and_clear();
-    report.notes.push(format!("{file}: {rows} rows read"));
     Ok(())
 }
 
@@ -368,39 +395,7 @@ pub async fn import_contacts(
     la: Option<&str>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    check_la_flag(la)?;
-    let required = [
-        "contact_id",
-        "child_id",
-        "contact_date",
-        "source",
-        "became_referral",
-    ];
-    import_rows::<pb::Contact>(client, path, (&required, &[]), report, |row| {
-        let la_code = row.la(la);
-        let child_id = row.get("child_id").to_owned();
-        let c = pb::Contact {
-            la_code,
-            contact_id: row.get("contact_id").to_owned(),
-            child_id: child_id.clone(),
-            contact_date: row.date("contact_date", true),
-            source: row.get("source").to_owned(),
-            became_referral: row.yes_no("became_referral"),
-        };
-        let origin = row.origin_same(
-            &child_id,
-            &[
-                "la_code",
-                "contact_id",
-                "child_id",
-                "contact_date",
-                "source",
-            ],
-        );
-        (c, origin)
-    })
-    .await?;
-    Ok(())
+    import_format(client, &CONTACTS, path, la, report).await
 }
 
 pub async fn import_strategy(
@@ -409,32 +404,7 @@ pub async fn import_strategy(
     la: Option<&str>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    check_la_flag(la)?;
-    let required = ["child_id", "discussion_date", "invited", "attended"];
-    import_rows::<pb::StrategyDiscussion>(client, path, (&required, &[]), report, |row| {
-        let la_code = row.la(la);
-        let child_id = row.get("child_id").to_owned();
-        let s = pb::StrategyDiscussion {
-            la_code,
-            child_id: child_id.clone(),
-            discussion_date: row.date("discussion_date", true),
-            invited: row.agencies("invited"),
-            attended: row.agencies("attended"),
-        };
-        let origin = row.origin_same(
-            &child_id,
-            &[
-                "la_code",
-                "child_id",
-                "discussion_date",
-                "invited",
-                "attended",
-            ],
-        );
-        (s, origin)
-    })
-    .await?;
-    Ok(())
+    import_format(client, &STRATEGY, path, la, report).await
 }
 
 /// Whole pence: money never passes through a floating-point number.
@@ -467,49 +437,7 @@ pub async fn import_costs(
     la: Option<&str>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    check_la_flag(la)?;
-    let required = [
-        "child_id",
-        "placement_start",
-        "start_date",
-        "weekly_cost_pence",
-    ];
-    import_rows::<csc_proto::finance::Commitment>(client, path, (&required, &[]), report, |row| {
-        let la_code = row.la(la);
-        let child_id = row.get("child_id").to_owned();
-        let c = csc_proto::finance::Commitment {
-            la_code,
-            child_id: child_id.clone(),
-            placement_start: row.date("placement_start", true),
-            start_date: row.date("start_date", true),
-            end_date: row.date("end_date", false),
-            weekly_cost_pence: pence(row, "weekly_cost_pence"),
-            category_key: row.get("category_key").to_owned(),
-            place: row.get("place").to_ascii_uppercase(),
-            place_provider: row.get("place_provider").to_ascii_uppercase(),
-            provider_name: row.get("provider_name").to_owned(),
-            provider_urn: row.get("provider_urn").to_owned(),
-        };
-        let origin = row.origin_same(
-            &child_id,
-            &[
-                "la_code",
-                "child_id",
-                "placement_start",
-                "start_date",
-                "end_date",
-                "weekly_cost_pence",
-                "category_key",
-                "place",
-                "place_provider",
-                "provider_name",
-                "provider_urn",
-            ],
-        );
-        (c, origin)
-    })
-    .await?;
-    Ok(())
+    import_format(client, &COSTS, path, la, report).await
 }
 
 pub async fn import_missing(
@@ -518,83 +446,7 @@ pub async fn import_missing(
     la: Option<&str>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    use ppb::{AbsenceKind, AbsentFrom, InterviewOutcome};
-    check_la_flag(la)?;
-    // The 903 Missing table (CHILD, MISSING, MIS_START, MIS_END) is read too: its children are
-    // looked after, so its episodes are from care.
-    let aliases = [
-        ("child", "child_id"),
-        ("missing", "kind"),
-        ("mis_start", "start_date"),
-        ("mis_end", "end_date"),
-    ];
-    let required = ["child_id", "kind", "start_date"];
-    import_rows::<ppb::MissingEpisode>(client, path, (&required, &aliases), report, |row| {
-        let absent_from = if row.has("absent_from") || !row.has("mis_start") {
-            row.choice(
-                "absent_from",
-                &[
-                    ("home", AbsentFrom::Home as i32),
-                    ("care", AbsentFrom::Care as i32),
-                ],
-                true,
-            )
-        } else {
-            AbsentFrom::Care as i32
-        };
-        let la_code = row.la(la);
-        let child_id = row.get("child_id").to_owned();
-        let e = ppb::MissingEpisode {
-            la_code,
-            child_id: child_id.clone(),
-            start_date: row.date("start_date", true),
-            kind: row.choice(
-                "kind",
-                &[
-                    ("m", AbsenceKind::Missing as i32),
-                    ("missing", AbsenceKind::Missing as i32),
-                    ("a", AbsenceKind::Away as i32),
-                    ("away", AbsenceKind::Away as i32),
-                ],
-                true,
-            ),
-            absent_from,
-            start_time: row.time("start_time"),
-            end_date: row.date("end_date", false),
-            end_time: row.time("end_time"),
-            interview_offered_date: row.date("interview_offered_date", false),
-            interview_outcome: row.choice(
-                "interview_outcome",
-                &[
-                    ("accepted", InterviewOutcome::Accepted as i32),
-                    ("declined", InterviewOutcome::Declined as i32),
-                ],
-                false,
-            ),
-            interview_completed_date: row.date("interview_completed_date", false),
-            interview_completed_time: row.time("interview_completed_time"),
-        };
-        let origin = row.origin_same(
-            &child_id,
-            &[
-                "la_code",
-                "child_id",
-                "start_date",
-                "kind",
-                "absent_from",
-                "start_time",
-                "end_date",
-                "end_time",
-                "interview_offered_date",
-                "interview_outcome",
-                "interview_completed_date",
-                "interview_completed_time",
-            ],
-        );
-        (e, origin)
-    })
-    .await?;
-    Ok(())
+    import_format(client, &MISSING, path, la, report).await
 }
 
 pub async fn import_feedback(
@@ -603,57 +455,321 @@ pub async fn import_feedback(
     la: Option<&str>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    use ppb::{Rating, Respondent};
-    check_la_flag(la)?;
-    let required = [
+    import_format(client, &FEEDBACK, path, la, report).await
+}
+
+pub(super) const CONTACTS: Format<pb::Contact> = Format {
+    required: &[
+        "contact_id",
+        "child_id",
+        "contact_date",
+        "source",
+        "became_referral",
+    ],
+    aliases: &[],
+    row: contact_row,
+};
+
+fn contact_row(row: &mut Row<'_>, la: Option<&str>) -> (pb::Contact, Origin) {
+    let la_code = row.la(la);
+    let child_id = row.get("child_id").to_owned();
+    let c = pb::Contact {
+        la_code,
+        contact_id: row.get("contact_id").to_owned(),
+        child_id: child_id.clone(),
+        contact_date: row.date("contact_date", true),
+        source: row.get("source").to_owned(),
+        became_referral: row.yes_no("became_referral"),
+    };
+    let origin = row.origin_same(
+        &child_id,
+        &[
+            "la_code",
+            "contact_id",
+            "child_id",
+            "contact_date",
+            "source",
+        ],
+    );
+    (c, origin)
+}
+
+pub(super) const STRATEGY: Format<pb::StrategyDiscussion> = Format {
+    required: &["child_id", "discussion_date", "invited", "attended"],
+    aliases: &[],
+    row: strategy_row,
+};
+
+fn strategy_row(row: &mut Row<'_>, la: Option<&str>) -> (pb::StrategyDiscussion, Origin) {
+    let la_code = row.la(la);
+    let child_id = row.get("child_id").to_owned();
+    let s = pb::StrategyDiscussion {
+        la_code,
+        child_id: child_id.clone(),
+        discussion_date: row.date("discussion_date", true),
+        invited: row.agencies("invited"),
+        attended: row.agencies("attended"),
+    };
+    let origin = row.origin_same(
+        &child_id,
+        &[
+            "la_code",
+            "child_id",
+            "discussion_date",
+            "invited",
+            "attended",
+        ],
+    );
+    (s, origin)
+}
+
+pub(super) const COSTS: Format<csc_proto::finance::Commitment> = Format {
+    required: &[
+        "child_id",
+        "placement_start",
+        "start_date",
+        "weekly_cost_pence",
+    ],
+    aliases: &[],
+    row: cost_row,
+};
+
+fn cost_row(row: &mut Row<'_>, la: Option<&str>) -> (csc_proto::finance::Commitment, Origin) {
+    let la_code = row.la(la);
+    let child_id = row.get("child_id").to_owned();
+    let c = csc_proto::finance::Commitment {
+        la_code,
+        child_id: child_id.clone(),
+        placement_start: row.date("placement_start", true),
+        start_date: row.date("start_date", true),
+        end_date: row.date("end_date", false),
+        weekly_cost_pence: pence(row, "weekly_cost_pence"),
+        category_key: row.get("category_key").to_owned(),
+        place: row.get("place").to_ascii_uppercase(),
+        place_provider: row.get("place_provider").to_ascii_uppercase(),
+        provider_name: row.get("provider_name").to_owned(),
+        provider_urn: row.get("provider_urn").to_owned(),
+    };
+    let origin = row.origin_same(
+        &child_id,
+        &[
+            "la_code",
+            "child_id",
+            "placement_start",
+            "start_date",
+            "end_date",
+            "weekly_cost_pence",
+            "category_key",
+            "place",
+            "place_provider",
+            "provider_name",
+            "provider_urn",
+        ],
+    );
+    (c, origin)
+}
+
+pub(super) const MISSING: Format<ppb::MissingEpisode> = Format {
+    required: &["child_id", "kind", "start_date"],
+    aliases: &[
+        ("child", "child_id"),
+        ("missing", "kind"),
+        ("mis_start", "start_date"),
+        ("mis_end", "end_date"),
+    ],
+    row: missing_row,
+};
+
+fn missing_row(row: &mut Row<'_>, la: Option<&str>) -> (ppb::MissingEpisode, Origin) {
+    use ppb::{AbsenceKind, AbsentFrom, InterviewOutcome};
+
+    let absent_from = if row.has("absent_from") || !row.has("mis_start") {
+        row.choice(
+            "absent_from",
+            &[
+                ("home", AbsentFrom::Home as i32),
+                ("care", AbsentFrom::Care as i32),
+            ],
+            true,
+        )
+    } else {
+        AbsentFrom::Care as i32
+    };
+    let la_code = row.la(la);
+    let child_id = row.get("child_id").to_owned();
+    let e = ppb::MissingEpisode {
+        la_code,
+        child_id: child_id.clone(),
+        start_date: row.date("start_date", true),
+        kind: row.choice(
+            "kind",
+            &[
+                ("m", AbsenceKind::Missing as i32),
+                ("missing", AbsenceKind::Missing as i32),
+                ("a", AbsenceKind::Away as i32),
+                ("away", AbsenceKind::Away as i32),
+            ],
+            true,
+        ),
+        absent_from,
+        start_time: row.time("start_time"),
+        end_date: row.date("end_date", false),
+        end_time: row.time("end_time"),
+        interview_offered_date: row.date("interview_offered_date", false),
+        interview_outcome: row.choice(
+            "interview_outcome",
+            &[
+                ("accepted", InterviewOutcome::Accepted as i32),
+                ("declined", InterviewOutcome::Declined as i32),
+            ],
+            false,
+        ),
+        interview_completed_date: row.date("interview_completed_date", false),
+        interview_completed_time: row.time("interview_completed_time"),
+    };
+    let origin = row.origin_same(
+        &child_id,
+        &[
+            "la_code",
+            "child_id",
+            "start_date",
+            "kind",
+            "absent_from",
+            "start_time",
+            "end_date",
+            "end_time",
+            "interview_offered_date",
+            "interview_outcome",
+            "interview_completed_date",
+            "interview_completed_time",
+        ],
+    );
+    (e, origin)
+}
+
+pub(super) const FEEDBACK: Format<ppb::FeedbackResponse> = Format {
+    required: &[
         "response_id",
         "question",
         "respondent",
         "response_date",
         "rating",
-    ];
-    import_rows::<ppb::FeedbackResponse>(client, path, (&required, &[]), report, |row| {
-        let la_code = row.la(la);
-        let child_id = row.get("child_id").to_owned();
-        let f = ppb::FeedbackResponse {
-            la_code,
-            response_id: row.get("response_id").to_owned(),
-            question: row.get("question").to_owned(),
-            respondent: row.choice(
-                "respondent",
-                &[
-                    ("parent", Respondent::Parent as i32),
-                    ("child", Respondent::Child as i32),
-                    ("professional", Respondent::Professional as i32),
-                ],
-                true,
-            ),
-            response_date: row.date("response_date", true),
-            rating: row.choice(
-                "rating",
-                &[
-                    ("positive", Rating::Positive as i32),
-                    ("neutral", Rating::Neutral as i32),
-                    ("negative", Rating::Negative as i32),
-                ],
-                true,
-            ),
-            child_id: child_id.clone(),
-        };
-        let origin = row.origin_same(
-            &child_id,
+    ],
+    aliases: &[],
+    row: feedback_row,
+};
+
+fn feedback_row(row: &mut Row<'_>, la: Option<&str>) -> (ppb::FeedbackResponse, Origin) {
+    use ppb::{Rating, Respondent};
+
+    let la_code = row.la(la);
+    let child_id = row.get("child_id").to_owned();
+    let f = ppb::FeedbackResponse {
+        la_code,
+        response_id: row.get("response_id").to_owned(),
+        question: row.get("question").to_owned(),
+        respondent: row.choice(
+            "respondent",
             &[
-                "la_code",
-                "response_id",
-                "question",
-                "respondent",
-                "response_date",
-                "rating",
-                "child_id",
+                ("parent", Respondent::Parent as i32),
+                ("child", Respondent::Child as i32),
+                ("professional", Respondent::Professional as i32),
             ],
+            true,
+        ),
+        response_date: row.date("response_date", true),
+        rating: row.choice(
+            "rating",
+            &[
+                ("positive", Rating::Positive as i32),
+                ("neutral", Rating::Neutral as i32),
+                ("negative", Rating::Negative as i32),
+            ],
+            true,
+        ),
+        child_id: child_id.clone(),
+    };
+    let origin = row.origin_same(
+        &child_id,
+        &[
+            "la_code",
+            "response_id",
+            "question",
+            "respondent",
+            "response_date",
+            "rating",
+            "child_id",
+        ],
+    );
+    (f, origin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_rows_become_records_and_bad_rows_are_reported_by_line_and_column() {
+        // A spreadsheet's CRLF file, columns in another order and case, a BOM.
+        let data = "\u{feff}Contact_ID,Source,child_id,contact_date,became_referral\r\n\
+                    K1,6,C1,2025-05-01,yes\r\n\
+                    K2,6,C2,31/02/2025,no\r\n\
+                    K3,2A,C3,01/05/2025,no\r\n";
+        let mut report = Report::default();
+        let records = read_format(
+            &CONTACTS,
+            "c.csv",
+            data.as_bytes(),
+            Some("885"),
+            &mut report,
+        )
+        .unwrap();
+        let ids: Vec<&str> = records.iter().map(|(c, _)| c.contact_id.as_str()).collect();
+        assert_eq!(ids, ["K1", "K3"]);
+        assert_eq!(records[1].0.contact_date, "2025-05-01");
+        assert_eq!(records[0].0.la_code, "885");
+        assert_eq!(report.rejected.len(), 1);
+        let p = &report.rejected[0];
+        assert_eq!(
+            (p.child_id.as_str(), p.source.as_str()),
+            ("C2", "c.csv line 3 column contact_date")
         );
-        (f, origin)
-    })
-    .await?;
-    Ok(())
+        assert!(
+            p.reason.contains("\"31/02/2025\" is not a date"),
+            "{}",
+            p.reason
+        );
+    }
+
+    #[test]
+    fn a_header_without_a_required_column_refuses_the_file_naming_it() {
+        let data = b"contact_id,child_id,source\nK1,C1,6\n";
+        let e = read_format(
+            &CONTACTS,
+            "c.csv",
+            data,
+            Some("885"),
+            &mut Report::default(),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("lacks column(s) contact_date, became_referral"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_903_missing_table_is_read_through_its_own_column_names() {
+        let data = b"CHILD,MISSING,MIS_START,MIS_END\n1001,M,2025-06-01,2025-06-02\n";
+        let mut report = Report::default();
+        let records = read_format(&MISSING, "missing.csv", data, Some("885"), &mut report).unwrap();
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        let (e, _) = &records[0];
+        assert_eq!(
+            (e.child_id.as_str(), e.end_date.as_str()),
+            ("1001", "2025-06-02")
+        );
+        assert_eq!(e.absent_from, ppb::AbsentFrom::Care as i32);
+    }
 }

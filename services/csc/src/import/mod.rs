@@ -4,6 +4,8 @@
 //! changes nothing.
 
 mod cin;
+#[doc(hidden)]
+pub mod fuzz;
 mod local;
 pub mod ssda903;
 

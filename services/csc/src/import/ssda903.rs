@@ -14,7 +14,7 @@ use csc_core::LaCode;
 use csc_proto::{common::ListRequest, placements as lpb, protection as ppb};
 
 use super::cin::{Item, Node, date, read_records};
-use super::local::{Row, check_la_flag, header_row, import_rows};
+use super::local::{Format, Row, check_la_flag, header_row, import_format};
 use super::{Origin, PlacementsClient, ProtectionClient, Report, Uploader};
 use crate::ClientAddrs;
 
@@ -173,133 +173,14 @@ async fn import_table(
 ) -> anyhow::Result<()> {
     let la = Some(la);
     match table {
-        Table::Header => {
-            import_rows::<lpb::Child>(
-                &mut clients.placements,
-                path,
-                (&["child", "sex", "dob"], &[]),
-                report,
-                |row| {
-                    let child_id = row.get("child").to_owned();
-                    let s = row.get("sex").to_owned();
-                    let sex = match sex(&s) {
-                        Some(x) => x as i32,
-                        None => {
-                            row.fail("sex", format!("{s:?} is not 1, 2, M, F or U"));
-                            0
-                        }
-                    };
-                    let c = lpb::Child {
-                        la_code: row.la(la),
-                        child_id: child_id.clone(),
-                        sex,
-                        date_of_birth: row.date("dob", true),
-                        ethnicity: upper(row, "ethnic"),
-                        upn: upper(row, "upn"),
-                    };
-                    let o = row.origin(
-                        &child_id,
-                        &[
-                            ("child_id", "child"),
-                            ("sex", "sex"),
-                            ("date_of_birth", "dob"),
-                            ("ethnicity", "ethnic"),
-                            ("upn", "upn"),
-                        ],
-                    );
-                    (c, o)
-                },
-            )
-            .await
-        }
+        Table::Header => import_format(&mut clients.placements, &HEADER, path, la, report).await,
         Table::Episodes => {
-            import_rows::<lpb::Episode>(
-                &mut clients.placements,
-                path,
-                (&["child", "decom", "rne", "ls", "place"], &[]),
-                report,
-                |row| {
-                    let child_id = row.get("child").to_owned();
-                    let e = lpb::Episode {
-                        la_code: row.la(la),
-                        child_id: child_id.clone(),
-                        decom: row.date("decom", true),
-                        rne: upper(row, "rne"),
-                        legal_status: upper(row, "ls"),
-                        cin: upper(row, "cin"),
-                        place: upper(row, "place"),
-                        place_provider: upper(row, "place_provider"),
-                        dec: row.date("dec", false),
-                        rec: upper(row, "rec"),
-                        reason_place_change: upper(row, "reason_place_change"),
-                        home_post: row.get("home_post").to_owned(),
-                        pl_post: row.get("pl_post").to_owned(),
-                        urn: row.get("urn").to_owned(),
-                    };
-                    let o = row.origin(&child_id, EPISODE_COLUMNS);
-                    (e, o)
-                },
-            )
-            .await
+            import_format(&mut clients.placements, &EPISODES, path, la, report).await
         }
         Table::SwEpisodes => {
-            import_rows::<lpb::SocialWorkerAllocation>(
-                &mut clients.placements,
-                path,
-                (&["child", "sw_id", "sw_decom"], &[]),
-                report,
-                |row| {
-                    let child_id = row.get("child").to_owned();
-                    let a = lpb::SocialWorkerAllocation {
-                        la_code: row.la(la),
-                        child_id: child_id.clone(),
-                        sw_id: row.get("sw_id").to_owned(),
-                        start_date: row.date("sw_decom", true),
-                        end_date: row.date("sw_dec", false),
-                        reason: upper(row, "sw_reason"),
-                    };
-                    let o = row.origin(
-                        &child_id,
-                        &[
-                            ("child_id", "child"),
-                            ("sw_id", "sw_id"),
-                            ("start_date", "sw_decom"),
-                            ("end_date", "sw_dec"),
-                            ("reason", "sw_reason"),
-                        ],
-                    );
-                    (a, o)
-                },
-            )
-            .await
+            import_format(&mut clients.placements, &SW_EPISODES, path, la, report).await
         }
-        Table::Reviews => {
-            import_rows::<lpb::Review>(
-                &mut clients.placements,
-                path,
-                (&["child", "review"], &[]),
-                report,
-                |row| {
-                    let child_id = row.get("child").to_owned();
-                    let r = lpb::Review {
-                        la_code: row.la(la),
-                        child_id: child_id.clone(),
-                        review_date: row.date("review", true),
-                        review_code: upper(row, "review_code"),
-                    };
-                    let o = row.origin(
-                        &child_id,
-                        &[
-                            ("child_id", "child"),
-                            ("review_date", "review"),
-                            ("review_code", "review_code"),
-                        ],
-                    );
-                    (r, o)
-                },
-            )
-            .await
-        }
+        Table::Reviews => import_format(&mut clients.placements, &REVIEWS, path, la, report).await,
         Table::Missing => {
             let client = clients.protection().await?;
             super::local::import_missing(client, path, la, report).await
@@ -332,14 +213,14 @@ const EPISODE_COLUMNS: &[(&str, &str)] = &[
 ];
 
 /// The records of one `<CHILD>` of the XML export.
-struct XmlChild {
+pub(super) struct XmlChild {
     child: Option<(lpb::Child, Origin)>,
     episodes: Vec<(lpb::Episode, Origin)>,
     reviews: Vec<(lpb::Review, Origin)>,
     missing: Vec<(ppb::MissingEpisode, Origin)>,
 }
 
-fn xml_child(la: &str, index: usize, node: &Node, report: &mut Report) -> XmlChild {
+pub(super) fn xml_child(la: &str, index: usize, node: &Node, report: &mut Report) -> XmlChild {
     let base = format!("EXPSSDA903/CHILD[{index}]");
     let mut out = XmlChild {
         child: None,
@@ -606,6 +487,125 @@ pub fn la_flag(la: Option<&str>) -> anyhow::Result<String> {
     Ok(LaCode::parse(la)
         .map_err(|e| anyhow::anyhow!("--la: {e}"))?
         .to_string())
+}
+
+pub(super) const HEADER: Format<lpb::Child> = Format {
+    required: &["child", "sex", "dob"],
+    aliases: &[],
+    row: child_header_row,
+};
+
+fn child_header_row(row: &mut Row<'_>, la: Option<&str>) -> (lpb::Child, Origin) {
+    let child_id = row.get("child").to_owned();
+    let s = row.get("sex").to_owned();
+    let sex = match sex(&s) {
+        Some(x) => x as i32,
+        None => {
+            row.fail("sex", format!("{s:?} is not 1, 2, M, F or U"));
+            0
+        }
+    };
+    let c = lpb::Child {
+        la_code: row.la(la),
+        child_id: child_id.clone(),
+        sex,
+        date_of_birth: row.date("dob", true),
+        ethnicity: upper(row, "ethnic"),
+        upn: upper(row, "upn"),
+    };
+    let o = row.origin(
+        &child_id,
+        &[
+            ("child_id", "child"),
+            ("sex", "sex"),
+            ("date_of_birth", "dob"),
+            ("ethnicity", "ethnic"),
+            ("upn", "upn"),
+        ],
+    );
+    (c, o)
+}
+
+pub(super) const EPISODES: Format<lpb::Episode> = Format {
+    required: &["child", "decom", "rne", "ls", "place"],
+    aliases: &[],
+    row: episode_row,
+};
+
+fn episode_row(row: &mut Row<'_>, la: Option<&str>) -> (lpb::Episode, Origin) {
+    let child_id = row.get("child").to_owned();
+    let e = lpb::Episode {
+        la_code: row.la(la),
+        child_id: child_id.clone(),
+        decom: row.date("decom", true),
+        rne: upper(row, "rne"),
+        legal_status: upper(row, "ls"),
+        cin: upper(row, "cin"),
+        place: upper(row, "place"),
+        place_provider: upper(row, "place_provider"),
+        dec: row.date("dec", false),
+        rec: upper(row, "rec"),
+        reason_place_change: upper(row, "reason_place_change"),
+        home_post: row.get("home_post").to_owned(),
+        pl_post: row.get("pl_post").to_owned(),
+        urn: row.get("urn").to_owned(),
+    };
+    let o = row.origin(&child_id, EPISODE_COLUMNS);
+    (e, o)
+}
+
+pub(super) const SW_EPISODES: Format<lpb::SocialWorkerAllocation> = Format {
+    required: &["child", "sw_id", "sw_decom"],
+    aliases: &[],
+    row: sw_row,
+};
+
+fn sw_row(row: &mut Row<'_>, la: Option<&str>) -> (lpb::SocialWorkerAllocation, Origin) {
+    let child_id = row.get("child").to_owned();
+    let a = lpb::SocialWorkerAllocation {
+        la_code: row.la(la),
+        child_id: child_id.clone(),
+        sw_id: row.get("sw_id").to_owned(),
+        start_date: row.date("sw_decom", true),
+        end_date: row.date("sw_dec", false),
+        reason: upper(row, "sw_reason"),
+    };
+    let o = row.origin(
+        &child_id,
+        &[
+            ("child_id", "child"),
+            ("sw_id", "sw_id"),
+            ("start_date", "sw_decom"),
+            ("end_date", "sw_dec"),
+            ("reason", "sw_reason"),
+        ],
+    );
+    (a, o)
+}
+
+pub(super) const REVIEWS: Format<lpb::Review> = Format {
+    required: &["child", "review"],
+    aliases: &[],
+    row: review_row,
+};
+
+fn review_row(row: &mut Row<'_>, la: Option<&str>) -> (lpb::Review, Origin) {
+    let child_id = row.get("child").to_owned();
+    let r = lpb::Review {
+        la_code: row.la(la),
+        child_id: child_id.clone(),
+        review_date: row.date("review", true),
+        review_code: upper(row, "review_code"),
+    };
+    let o = row.origin(
+        &child_id,
+        &[
+            ("child_id", "child"),
+            ("review_date", "review"),
+            ("review_code", "review_code"),
+        ],
+    );
+    (r, o)
 }
 
 #[cfg(test)]
