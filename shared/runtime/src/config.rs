@@ -48,6 +48,10 @@ pub struct ServerArgs {
     /// still land (Kubernetes: a few seconds, on top of the preStop sleep).
     #[arg(long, env = "CSC_SHUTDOWN_DRAIN_SECS", default_value_t = 0)]
     pub shutdown_drain_secs: u64,
+    /// Longest a call may run on the server, in seconds, whatever deadline the client set (or
+    /// none): a slow or stalled call cannot hold the server's resources for ever.
+    #[arg(long, env = "CSC_REQUEST_TIMEOUT_SECS", default_value_t = 120)]
+    pub request_timeout_secs: u64,
     /// Serve Prometheus metrics (`/metrics`) on this address, e.g. `0.0.0.0:9464` (default: off).
     #[arg(long, env = "CSC_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
@@ -65,6 +69,7 @@ impl Default for ServerArgs {
             max_connection_age_secs: 300,
             shutdown_grace_secs: 20,
             shutdown_drain_secs: 0,
+            request_timeout_secs: 120,
             metrics_listen: None,
             upstream_deadline_secs: 30,
             upstream_attempts: 3,

@@ -119,6 +119,7 @@ pub async fn serve(
 
     let server = tonic::transport::Server::builder()
         .max_connection_age(args.max_connection_age())
+        .timeout(Duration::from_secs(args.request_timeout_secs))
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         // One span per call, named by its method and joined to the caller's trace (W3C
         // `traceparent`), for logs and traces.
