@@ -31,6 +31,11 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The Kubernetes manifests: rendered, validated against the API schema, and checkov-clean.
 scripts/check-deploy.sh
+# Dependencies (deny.toml): permissive licences only, no banned crates, crates.io only.
+if ! cargo deny --version >/dev/null 2>&1; then
+  cargo install --locked cargo-deny --version 0.20.2
+fi
+cargo deny --offline check licenses bans sources
 cargo test --workspace --locked
 cargo build -p csc --locked
 CSC_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/csc" target/py/bin/python -m pytest -q tests/python
