@@ -133,7 +133,9 @@ impl FromStr for Period {
     fn from_str(s: &str) -> Result<Self, PeriodError> {
         let err = || PeriodError(s.to_owned());
         let b = s.as_bytes();
-        if !(b.len() == 7 || b.len() == 10) || b[4] != b'-' {
+        // ASCII first: the slices below are by byte, and a multi-byte character across one of
+        // their ends would panic (found by the `period` fuzz target: "2018-1Ñ91").
+        if !s.is_ascii() || !(b.len() == 7 || b.len() == 10) || b[4] != b'-' {
             return Err(err());
         }
         let digits = |r: std::ops::Range<usize>| -> Option<i32> {
@@ -213,6 +215,10 @@ mod tests {
             "18-19",
             "2018-19-Q1 ",
             "abcd-ef",
+            // Ten bytes, with a two-byte character across a slice boundary.
+            "2018-1Ñ91",
+            "2018-19-Ñ",
+            "2018Ñ-19",
         ] {
             assert!(bad.parse::<Period>().is_err(), "{bad:?}");
         }
