@@ -2,7 +2,8 @@
 # The suite's one test command (the README's, and CI's via .ci/run): installs what the tests
 # need, starts a throwaway PostgreSQL 15 on loopback, then checks formatting, lints and the
 # Kubernetes manifests, and runs every Rust test (each against SQLite and PostgreSQL) and the
-# Python tests (stock gRPC clients, the report files, the manifests run as processes).
+# Python tests (stock gRPC clients, the report files, the manifests run as processes), and the
+# fuzz targets over their seeds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,3 +40,5 @@ cargo deny --offline check licenses bans sources
 cargo test --workspace --locked
 cargo build -p csc --locked
 CSC_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/csc" target/py/bin/python -m pytest -q tests/python
+# The import readers' fuzz targets build on nightly and pass over their seeds (docs/security.md).
+scripts/fuzz.sh smoke
