@@ -58,7 +58,62 @@ where
     R: StoredRecord + PartialEq,
     M: Message,
 {
-    let result = validate_and_write(db, method, request, request_id, records, convert, check).await;
+    // Refusals are counted here, once, whichever step refuses.
+    let result: Result<_, Status> = async {
+        let mut violations = Violations::new();
+        if request_id.len() > MAX_REQUEST_ID_LEN {
+            violations.add(
+                "request_id",
+                format!("longer than {MAX_REQUEST_ID_LEN} characters"),
+            );
+        }
+        if records.len() > MAX_BATCH {
+            violations.add(
+                "records",
+                format!(
+                    "{} records; a batch holds at most {MAX_BATCH}",
+                    records.len()
+                ),
+            );
+            return Err(Error::Invalid(violations).into());
+        }
+        let mut domain = Vec::with_capacity(records.len());
+        for (i, p) in records.iter().enumerate() {
+            match convert(p, &format!("records[{i}]")) {
+                Ok(r) => domain.push(r),
+                Err(v) => violations.extend(v),
+            }
+        }
+        if !violations.is_empty() {
+            return Err(Error::Invalid(violations).into());
+        }
+        let domain = store::dedupe_batch(domain, R::key).map_err(Error::Invalid)?;
+        let digest = idempotency::digest(&request.encode_to_vec());
+        let outcome = store::batch_upsert_checked(
+            db,
+            method,
+            request_id,
+            &digest,
+            records.len(),
+            domain,
+            check,
+        )
+        .await?;
+        crate::metrics::rows_written(method, outcome.received, outcome.written, outcome.unchanged);
+        tracing::info!(
+            method,
+            received = outcome.received,
+            written = outcome.written,
+            "batch upsert"
+        );
+        Ok(Response::new(cpb::BatchUpsertResponse {
+            request_id: request_id.to_owned(),
+            received: outcome.received as i64,
+            written: outcome.written as i64,
+            unchanged: outcome.unchanged as i64,
+        }))
+    }
+    .await;
     if let Err(s) = &result
         && matches!(
             s.code(),
@@ -68,73 +123,6 @@ where
         crate::metrics::batch_refused(method);
     }
     result
-}
-
-async fn validate_and_write<P, R, M>(
-    db: &DatabaseConnection,
-    method: &str,
-    request: &M,
-    request_id: &str,
-    records: &[P],
-    convert: Convert<P, R>,
-    check: impl AsyncFnOnce(&DatabaseTransaction, &mut Indexed<R>) -> Result<(), Error>,
-) -> Result<Response<cpb::BatchUpsertResponse>, Status>
-where
-    R: StoredRecord + PartialEq,
-    M: Message,
-{
-    let mut violations = Violations::new();
-    if request_id.len() > MAX_REQUEST_ID_LEN {
-        violations.add(
-            "request_id",
-            format!("longer than {MAX_REQUEST_ID_LEN} characters"),
-        );
-    }
-    if records.len() > MAX_BATCH {
-        violations.add(
-            "records",
-            format!(
-                "{} records; a batch holds at most {MAX_BATCH}",
-                records.len()
-            ),
-        );
-        return Err(Error::Invalid(violations).into());
-    }
-    let mut domain = Vec::with_capacity(records.len());
-    for (i, p) in records.iter().enumerate() {
-        match convert(p, &format!("records[{i}]")) {
-            Ok(r) => domain.push(r),
-            Err(v) => violations.extend(v),
-        }
-    }
-    if !violations.is_empty() {
-        return Err(Error::Invalid(violations).into());
-    }
-    let domain = store::dedupe_batch(domain, R::key).map_err(Error::Invalid)?;
-    let digest = idempotency::digest(&request.encode_to_vec());
-    let outcome = store::batch_upsert_checked(
-        db,
-        method,
-        request_id,
-        &digest,
-        records.len(),
-        domain,
-        check,
-    )
-    .await?;
-    crate::metrics::rows_written(method, outcome.received, outcome.written, outcome.unchanged);
-    tracing::info!(
-        method,
-        received = outcome.received,
-        written = outcome.written,
-        "batch upsert"
-    );
-    Ok(Response::new(cpb::BatchUpsertResponse {
-        request_id: request_id.to_owned(),
-        received: outcome.received as i64,
-        written: outcome.written as i64,
-        unchanged: outcome.unchanged as i64,
-    }))
 }
 
 pub async fn get<R: StoredRecord, P>(
