@@ -56,13 +56,11 @@ pub fn batch_refused(method: &str) {
     metrics::counter!("csc_batches_refused_total", "method" => method.to_owned()).increment(1);
 }
 
-/// `/pkg.Service/Method` → (`pkg.Service`, `Method`).
-fn split_path(path: &str) -> (String, String) {
+/// A gRPC request path `/pkg.Service/Method` → (`pkg.Service`, `Method`): the metrics' labels
+/// and the call span's attributes.
+pub(crate) fn split_path(path: &str) -> (&str, &str) {
     let path = path.trim_start_matches('/');
-    match path.split_once('/') {
-        Some((s, m)) => (s.to_owned(), m.to_owned()),
-        None => (String::new(), path.to_owned()),
-    }
+    path.split_once('/').unwrap_or(("", path))
 }
 
 /// The gRPC code of a response whose status came in its headers (an error, trailers-only); a
@@ -127,6 +125,7 @@ where
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
         let (service, method) = split_path(req.uri().path());
+        let (service, method) = (service.to_owned(), method.to_owned());
         metrics::counter!("grpc_server_started_total",
             "grpc_service" => service.clone(), "grpc_method" => method.clone())
         .increment(1);
@@ -157,10 +156,7 @@ mod tests {
     fn paths_split_into_service_and_method() {
         assert_eq!(
             split_path("/csc.frontdoor.v1.FrontDoorService/ListReferrals"),
-            (
-                "csc.frontdoor.v1.FrontDoorService".to_owned(),
-                "ListReferrals".to_owned()
-            )
+            ("csc.frontdoor.v1.FrontDoorService", "ListReferrals")
         );
     }
 

@@ -102,10 +102,7 @@ pub fn init_with_level(service_name: &'static str, default_level: &str) -> Telem
 /// of the caller's span when the request carries W3C trace context.
 pub fn server_span(req: &http::Request<()>) -> tracing::Span {
     let path = req.uri().path();
-    let (service, method) = path
-        .trim_start_matches('/')
-        .split_once('/')
-        .unwrap_or(("", path));
+    let (service, method) = crate::metrics::split_path(path);
     let span = tracing::info_span!(
         "grpc",
         otel.name = %path.trim_start_matches('/'),
