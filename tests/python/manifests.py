@@ -170,7 +170,7 @@ class Cluster:
 
     def command(self, obj, container, ports=None):
         """(argv, env) of a csc container of `obj` (Deployment, Job, CronJob) as a local process."""
-        assert container["image"].split("@")[0].rsplit(":", 1)[0] == CSC_IMAGE, container["image"]
+        assert is_csc(container), container["image"]
         assert "command" not in container, "the image's entrypoint is csc; manifests give args only"
         name = obj["metadata"]["name"]
         spec = pod_spec(obj)
@@ -242,11 +242,13 @@ class Cluster:
             pod.stop()
 
 
+def is_csc(container):
+    """Whether a container runs the csc image (any tag or digest)."""
+    return container["image"].split("@")[0].rsplit(":", 1)[0] == CSC_IMAGE
+
+
 def csc_container(obj):
-    for c in pod_spec(obj)["containers"]:
-        if c["image"].split("@")[0].rsplit(":", 1)[0] == CSC_IMAGE:
-            return c
-    return None
+    return next((c for c in pod_spec(obj)["containers"] if is_csc(c)), None)
 
 
 def metrics(addr, path):

@@ -13,10 +13,11 @@ from concurrent import futures
 
 import grpc
 import pytest
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 import reflected
-from manifests import NOT_SERVING, SERVING, Cluster, drop_databases, health, metrics, pod_spec, postgres_databases, render
+from manifests import NOT_SERVING, SERVING, Cluster, csc_container, drop_databases, health, metrics, pod_spec, postgres_databases, render
 
 PROBES = ("startupProbe", "livenessProbe", "readinessProbe")
 
@@ -125,8 +126,6 @@ def test_every_probe_names_the_port_and_service_the_binary_serves(prod):
         assert c["startupProbe"]["grpc"].get("service", "") == ""
         assert c["livenessProbe"]["grpc"].get("service", "") == ""
         with grpc.insecure_channel(pod.addr(grpc_port)) as ch:
-            from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
-
             served = set(ProtoReflectionDescriptorDatabase(ch).get_services())
         assert c["readinessProbe"]["grpc"]["service"] in served, (name, served)
 
@@ -147,13 +146,10 @@ def test_prod_runs_every_service_on_two_or_more_replicas_that_drain_one_at_a_tim
             if all(labels.get(k) == v for k, v in p["spec"]["selector"]["matchLabels"].items())
         ]
         assert len(pdbs) == 1 and pdbs[0]["spec"]["maxUnavailable"] == 1, name
-        db_url = next(e["value"] for e in csc_container_env(dep) if e["name"] == "CSC_DATABASE_URL_FILE")
+        db_url = next(e["value"] for e in csc_container(dep)["env"] if e["name"] == "CSC_DATABASE_URL_FILE")
         assert db_url.startswith("/var/run/secrets/"), name
     assert cluster.config_map("csc-config")["CSC_MIGRATIONS"] == "check"
 
-
-def csc_container_env(dep):
-    return next(c for c in pod_spec(dep)["containers"] if c["name"] == "csc")["env"]
 
 
 def test_metrics_are_served_where_the_scrape_annotations_say(prod):
