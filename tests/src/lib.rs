@@ -7,11 +7,9 @@
 
 use std::time::Duration;
 
-use csc_proto::frontdoor::front_door_service_client::FrontDoorServiceClient;
 use csc_runtime::{Shutdown, config::ServerArgs};
 use sea_orm::ConnectionTrait;
 use tokio::{net::TcpListener, task::JoinHandle};
-use tonic::transport::Channel;
 
 /// A database a test runs against; dropped with the test.
 pub struct Backend {
@@ -85,7 +83,7 @@ pub struct Running {
 }
 
 impl Running {
-    pub async fn client(&self) -> FrontDoorServiceClient<Channel> {
+    pub async fn client(&self) -> csc::import::FrontDoorClient {
         csc::import::connect(&self.addr).await.expect("connect")
     }
 
@@ -137,11 +135,14 @@ pub async fn start_with(
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     let shutdown = Shutdown::new();
-    let args = ServerArgs {
+    let mut args = ServerArgs {
         max_connection_age_secs: 300,
         shutdown_grace_secs: 5,
         ..ServerArgs::default()
     };
+    // These tests are about the services' behaviour; authentication and audit have their own
+    // (tests/tests/security.rs, tests/python/test_auth.py), so it is explicitly off here.
+    args.auth.insecure_no_auth = true;
     let handle = tokio::spawn({
         let (url, shutdown, addrs) = (url.to_owned(), shutdown.clone(), addrs.clone());
         async move { csc::serve::run(service, listener, &url, &args, &addrs, shutdown).await }

@@ -233,13 +233,14 @@ impl pb::reporting_service_server::ReportingService for Reporting {
         if !v.is_empty() {
             return Err(Error::Invalid(v).into());
         }
+        // Who asked: as the caller says, else the token's subject.
         let who = if r.requested_by.trim().is_empty() {
-            "unknown"
+            csc_runtime::auth::caller_subject().unwrap_or_else(|| "unknown".into())
         } else {
-            r.requested_by.trim()
+            r.requested_by.trim().to_owned()
         };
         let report = self
-            .generate(&la.to_string(), &period, r.publish, who)
+            .generate(&la.to_string(), &period, r.publish, &who)
             .await?;
         Ok(Response::new(document(
             &report,

@@ -51,8 +51,9 @@ impl Upstreams {
     pub fn new(config: UpstreamConfig) -> anyhow::Result<Self> {
         let mut channels = HashMap::new();
         for (service, addr) in &config.addrs {
-            let endpoint = Channel::from_shared(csc_runtime::config::endpoint_uri(addr))
-                .map_err(|e| anyhow::anyhow!("the {} address {addr:?}: {e}", service.name()))?
+            // Over TLS (mutual, with the aggregator's own certificate) when CSC_CLIENT_TLS_* say.
+            let endpoint = csc_runtime::client::endpoint(addr)
+                .map_err(|e| anyhow::anyhow!("the {} address: {e}", service.name()))?
                 .connect_timeout(Duration::from_secs(2))
                 // The deadline, enforced here; each request also carries it to the service.
                 .timeout(config.deadline)
@@ -79,6 +80,8 @@ impl Upstreams {
         });
         req.set_timeout(self.config.deadline);
         csc_runtime::telemetry::inject(req.metadata_mut());
+        // The caller's own token: each service checks the caller's scopes and LAs itself.
+        csc_runtime::auth::relay(req.metadata_mut());
         let max = csc_runtime::MAX_MESSAGE_BYTES;
         let resp = match service {
             Upstream::Frontdoor => {

@@ -417,6 +417,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let shutdown = Shutdown::new();
+    // As in production: every batch authenticated, checked and audited (a development key).
+    let mut server_args = ServerArgs::default();
+    server_args.auth.dev_key_dir = Some(tmp.path().to_owned());
+    csc_runtime::auth::token::DevKey::in_dir(tmp.path()).ensure()?;
+    csc_runtime::client::use_dev_key(tmp.path());
     let server = tokio::spawn({
         let (url, shutdown, service) = (url.clone(), shutdown.clone(), args.service);
         async move {
@@ -424,7 +429,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 service,
                 listener,
                 &url,
-                &ServerArgs::default(),
+                &server_args,
                 &crate::ClientAddrs::default(),
                 shutdown,
             )

@@ -8,6 +8,7 @@ pub mod import;
 pub mod measures;
 pub mod report;
 pub mod report_bench;
+pub mod security;
 pub mod serve;
 
 use std::path::PathBuf;
@@ -95,9 +96,7 @@ impl ClientAddrs {
 
 /// Where a command keeps its data when it runs services itself.
 pub fn default_data_dir() -> PathBuf {
-    std::env::var_os("CSC_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("csc-data"))
+    csc_runtime::config::default_data_dir()
 }
 
 /// Writes to stdout; a closed pipe (`csc ... | head`) ends the program quietly, as Unix tools do.

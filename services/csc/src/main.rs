@@ -2,7 +2,9 @@
 //! and local files through the services' public APIs, prints measures, and runs benchmarks.
 
 use clap::{Parser, Subcommand};
-use csc::{ClientAddrs, bench, demo, generate, import, measures, report, serve, serve::Service};
+use csc::{
+    ClientAddrs, bench, demo, generate, import, measures, report, security, serve, serve::Service,
+};
 use csc_runtime::config::DatabaseArgs;
 
 #[derive(Parser)]
@@ -83,6 +85,13 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Measure ingest and measure speed (figures for docs/performance.md).
     Bench(bench::BenchArgs),
+    /// Bearer tokens: issue one with a key you hold, or make a signing key (docs/security.md).
+    Token {
+        #[command(subcommand)]
+        what: security::TokenCommand,
+    },
+    /// Who touched a child's records: every audited call, from each service's audit log.
+    Audit(security::AuditArgs),
 }
 
 #[derive(Subcommand)]
@@ -169,6 +178,8 @@ fn run() -> anyhow::Result<()> {
             }
             Command::Demo(args) => demo::run(args).await,
             Command::Bench(args) => bench::run(args).await,
+            Command::Token { what } => security::token(what),
+            Command::Audit(args) => security::audit(args).await,
         }
     })
 }

@@ -36,40 +36,29 @@ pub async fn fetch(
     la: &str,
     period: &str,
 ) -> anyhow::Result<MeasuresDoc> {
-    let uri = csc_runtime::config::endpoint_uri(addr);
-    let unreachable = |e: tonic::transport::Error| {
-        anyhow::anyhow!("cannot reach the {} service at {addr}: {e}", service.name())
-    };
+    let channel = crate::import::channel(addr, service.name()).await?;
     let req = ComputeMeasuresRequest {
         la_code: la.to_owned(),
         period: period.to_owned(),
     };
     let resp = match service {
         Service::Frontdoor => {
-            FrontDoorServiceClient::connect(uri)
-                .await
-                .map_err(unreachable)?
+            FrontDoorServiceClient::new(channel)
                 .compute_measures(req)
                 .await
         }
         Service::Protection => {
-            ProtectionServiceClient::connect(uri)
-                .await
-                .map_err(unreachable)?
+            ProtectionServiceClient::new(channel)
                 .compute_measures(req)
                 .await
         }
         Service::Placements => {
-            PlacementsServiceClient::connect(uri)
-                .await
-                .map_err(unreachable)?
+            PlacementsServiceClient::new(channel)
                 .compute_measures(req)
                 .await
         }
         Service::Finance => {
-            FinanceServiceClient::connect(uri)
-                .await
-                .map_err(unreachable)?
+            FinanceServiceClient::new(channel)
                 .compute_measures(req)
                 .await
         }

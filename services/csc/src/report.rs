@@ -1,24 +1,17 @@
 //! The reporting commands: `csc report` (generate or fetch a kept report in any format),
 //! `csc commentary`, `csc population` and `csc reference`, all through the aggregator's API.
 
-use std::{path::PathBuf, time::Duration};
+use std::path::PathBuf;
 
 use csc_aggregator::render::Format;
 use csc_proto::reporting::{self as pb, reporting_service_client::ReportingServiceClient};
-use tonic::transport::Channel;
 
 use crate::import::describe_status;
 
-pub type ReportingClient = ReportingServiceClient<Channel>;
+pub type ReportingClient = ReportingServiceClient<csc_runtime::client::AuthChannel>;
 
 pub async fn connect(addr: &str) -> anyhow::Result<ReportingClient> {
-    let channel = tonic::transport::Endpoint::from_shared(csc_runtime::config::endpoint_uri(addr))?
-        .connect_timeout(Duration::from_secs(10))
-        .connect()
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!("cannot reach the reporting service (aggregator) at {addr}: {e}")
-        })?;
+    let channel = crate::import::channel(addr, "reporting (aggregator)").await?;
     Ok(ReportingServiceClient::new(channel)
         .max_decoding_message_size(csc_runtime::MAX_MESSAGE_BYTES)
         .max_encoding_message_size(csc_runtime::MAX_MESSAGE_BYTES))

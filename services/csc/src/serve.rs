@@ -109,9 +109,10 @@ impl Service {
         migrations: Migrations,
         addrs: &crate::ClientAddrs,
         server: &ServerArgs,
-    ) -> anyhow::Result<(Routes, ReadyCheck)> {
+    ) -> anyhow::Result<(Routes, ReadyCheck, sea_orm::DatabaseConnection)> {
         let conn = db::connect_lazy(url).await?;
-        Ok(match self {
+        let audit = conn.clone();
+        let (routes, ready) = match self {
             Service::Frontdoor => (
                 Routes::new(csc_frontdoor::grpc_service(conn.clone())),
                 ready_check::<csc_frontdoor::Migrator>(conn, migrations, None),
@@ -136,7 +137,8 @@ impl Service {
                     ready_check::<csc_aggregator::Migrator>(conn, migrations, Some(reporting)),
                 )
             }
-        })
+        };
+        Ok((routes, ready, audit))
     }
 
     /// The database URL from the flags, else the service's SQLite file in the data directory.
@@ -170,8 +172,10 @@ pub struct OneArgs {
 
 /// One service, as in a Kubernetes pod: serve until SIGTERM/SIGINT, ready once the database is
 /// reachable and migrated.
-pub async fn one(service: Service, args: OneArgs) -> anyhow::Result<()> {
+pub async fn one(service: Service, mut args: OneArgs) -> anyhow::Result<()> {
     let url = service.database_url(&args.db)?;
+    // Without a JWKS, the development key in the data directory (docs/security.md).
+    args.server.auth.dev_key_dir = Some(crate::default_data_dir());
     let shutdown = Shutdown::new();
     csc_runtime::server::cancel_on_signal(shutdown.clone());
     serve_metrics(&args.server)?;
@@ -229,7 +233,12 @@ pub async fn run_with(
     addrs: &crate::ClientAddrs,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let (routes, ready) = service.routes(url, migrations, addrs, server).await?;
+    let mode =
+        csc_runtime::auth::Mode::from_args(&server.auth, server.auth.dev_key_dir.as_deref())?;
+    let (routes, ready, db) = service.routes(url, migrations, addrs, server).await?;
+    // The domain services keep an audit log of child-level calls; the aggregator has none.
+    let audit = (service != Service::Aggregator).then_some(db);
+    let guard = csc_runtime::auth::Guard::new(mode, audit, &[service.grpc_name()]);
     csc_runtime::serve(
         listener,
         &[service.grpc_name()],
@@ -237,6 +246,7 @@ pub async fn run_with(
         server,
         shutdown,
         ready,
+        Arc::new(guard),
     )
     .await
 }
@@ -319,6 +329,14 @@ pub async fn run_all(
         .unwrap_or_else(crate::default_data_dir);
     std::fs::create_dir_all(&dir)?;
     tracing::info!(data_dir = %dir.display(), "serving all services");
+    let mut args = args;
+    if args.server.auth.auth_jwks_file.is_none() && !args.server.auth.insecure_no_auth {
+        // One development key for the suite, made here once, and used by this process's own
+        // clients too (the demo, the benchmarks, tests).
+        csc_runtime::auth::token::DevKey::in_dir(&dir).ensure()?;
+        args.server.auth.dev_key_dir = Some(dir.clone());
+        csc_runtime::client::use_dev_key(&dir);
+    }
     let mut tasks = tokio::task::JoinSet::new();
     let listeners_addrs: Vec<(Service, String)> = listeners
         .iter()
@@ -397,9 +415,7 @@ pub async fn serving(addr: &str, name: &str) -> anyhow::Result<bool> {
     use tonic_health::pb::{
         HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
     };
-    let channel = tonic::transport::Endpoint::from_shared(csc_runtime::config::endpoint_uri(addr))?
-        .connect()
-        .await?;
+    let channel = csc_runtime::client::endpoint(addr)?.connect().await?;
     let r = HealthClient::new(channel)
         .check(HealthCheckRequest {
             service: name.to_owned(),

@@ -11,6 +11,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(csc_runtime::idempotency::CreateRequestLog),
             Box::new(m0001_initial::Migration),
+            Box::new(csc_runtime::audit::CreateAuditLog),
         ]
     }
 }

@@ -61,6 +61,90 @@ pub struct ServerArgs {
     /// The aggregator's attempts at a call that a domain service answers UNAVAILABLE.
     #[arg(long, env = "CSC_UPSTREAM_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
     pub upstream_attempts: u32,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// How a server authenticates its callers (docs/security.md).
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// A JWKS file holding the public keys that sign callers' tokens (the council's identity
+    /// provider's); re-read when it changes. Without it, `csc serve` uses a development key it
+    /// makes in the data directory.
+    #[arg(long, env = "CSC_AUTH_JWKS_FILE")]
+    pub auth_jwks_file: Option<PathBuf>,
+    /// The issuer (`iss`) tokens must name; required with --auth-jwks-file.
+    #[arg(long, env = "CSC_AUTH_ISSUER")]
+    pub auth_issuer: Option<String>,
+    /// The audience (`aud`) tokens must name.
+    #[arg(long, env = "CSC_AUTH_AUDIENCE", default_value = crate::auth::token::DEFAULT_AUDIENCE)]
+    pub auth_audience: String,
+    /// Serve WITHOUT authentication or authorisation: every call admitted, from anyone, for any
+    /// LA. For a closed test bench only; warned about at every start.
+    #[arg(long, env = "CSC_INSECURE_NO_AUTH")]
+    pub insecure_no_auth: bool,
+    /// Where the development key lives when no JWKS is configured (set by `csc serve` to its
+    /// data directory).
+    #[arg(skip)]
+    pub dev_key_dir: Option<PathBuf>,
+}
+
+impl Default for AuthArgs {
+    fn default() -> Self {
+        AuthArgs {
+            auth_jwks_file: None,
+            auth_issuer: None,
+            auth_audience: crate::auth::token::DEFAULT_AUDIENCE.into(),
+            insecure_no_auth: false,
+            dev_key_dir: None,
+        }
+    }
+}
+
+/// TLS for a server: its certificate and key, and (for mutual TLS) the CA its clients'
+/// certificates must chain to. All PEM files.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TlsArgs {
+    /// The server's certificate chain (PEM); with --tls-key-file, the server speaks only TLS.
+    #[arg(long, env = "CSC_TLS_CERT_FILE", requires = "tls_key_file")]
+    pub tls_cert_file: Option<PathBuf>,
+    /// The server's private key (PEM).
+    #[arg(long, env = "CSC_TLS_KEY_FILE", requires = "tls_cert_file")]
+    pub tls_key_file: Option<PathBuf>,
+    /// Require client certificates chaining to this CA (PEM): mutual TLS.
+    #[arg(long, env = "CSC_TLS_CLIENT_CA_FILE", requires = "tls_cert_file")]
+    pub tls_client_ca_file: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    /// The server's TLS configuration, when it has a certificate.
+    pub fn server_config(&self) -> anyhow::Result<Option<tonic::transport::ServerTlsConfig>> {
+        use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+        let (Some(cert), Some(key)) = (&self.tls_cert_file, &self.tls_key_file) else {
+            return Ok(None);
+        };
+        let identity = Identity::from_pem(read(cert)?, read(key)?);
+        let mut config = ServerTlsConfig::new().identity(identity);
+        if let Some(ca) = &self.tls_client_ca_file {
+            config = config.client_ca_root(Certificate::from_pem(read(ca)?));
+        }
+        Ok(Some(config))
+    }
+}
+
+/// A file's bytes, the error naming it.
+pub fn read(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
+}
+
+/// The data directory of `csc serve all` and the client commands: `$CSC_DATA_DIR`, else
+/// `./csc-data`.
+pub fn default_data_dir() -> PathBuf {
+    std::env::var_os("CSC_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("csc-data"))
 }
 
 impl Default for ServerArgs {
@@ -73,6 +157,8 @@ impl Default for ServerArgs {
             metrics_listen: None,
             upstream_deadline_secs: 30,
             upstream_attempts: 3,
+            auth: AuthArgs::default(),
+            tls: TlsArgs::default(),
         }
     }
 }

@@ -3,7 +3,9 @@
 //! paging tokens, the idempotency log for `request_id`, and the server itself (health, reflection,
 //! the auth hook, graceful shutdown).
 
+pub mod audit;
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod convert;
 pub mod db;

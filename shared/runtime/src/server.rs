@@ -1,15 +1,17 @@
-//! The server every service runs: its gRPC routes behind the auth hook, grpc.health.v1 (the named
+//! The server every service runs: its gRPC routes behind authentication, authorisation and
+//! audit ([`crate::auth`]), TLS when configured, grpc.health.v1 (the named
 //! services SERVING only while their database is reachable and migrated, NOT_SERVING as soon as
 //! shutdown begins), server reflection over every package, per-method metrics, W3C trace context,
 //! deliberate limits, graceful shutdown.
 
-use std::{future::Future, pin::Pin, time::Duration};
+use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use tokio::net::TcpListener;
 pub use tokio_util::sync::CancellationToken as Shutdown;
-use tonic::service::{InterceptorLayer, Routes};
+use tonic::service::Routes;
 use tonic_health::ServingStatus;
 
+use crate::auth::{AuthLayer, Guard};
 use crate::config::ServerArgs;
 
 /// Binds a server's listening socket with `SO_REUSEADDR`, so that a restarted server gets its
@@ -71,6 +73,7 @@ pub async fn serve(
     args: &ServerArgs,
     shutdown: Shutdown,
     ready: ReadyCheck,
+    guard: Arc<Guard>,
 ) -> anyhow::Result<()> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let names: Vec<String> = service_names.iter().map(|s| s.to_string()).collect();
@@ -117,7 +120,17 @@ pub async fn serve(
         }
     };
 
-    let server = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = args.tls.server_config()? {
+        tracing::info!(
+            mutual = args.tls.tls_client_ca_file.is_some(),
+            "serving TLS only"
+        );
+        builder = builder
+            .tls_config(tls)
+            .map_err(|e| anyhow::anyhow!("the server's TLS configuration: {e}"))?;
+    }
+    let server = builder
         .max_connection_age(args.max_connection_age())
         .timeout(Duration::from_secs(args.request_timeout_secs))
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
@@ -125,7 +138,8 @@ pub async fn serve(
         // `traceparent`), for logs and traces.
         .trace_fn(crate::telemetry::server_span)
         .layer(crate::metrics::MetricsLayer)
-        .layer(InterceptorLayer::new(crate::auth::intercept))
+        // Authentication, scopes, LAs and audit: inside the metrics, so refusals are counted.
+        .layer(AuthLayer(guard))
         .add_routes(routes)
         .add_service(health_service)
         .add_service(reflection_v1)

@@ -22,15 +22,16 @@ use csc_proto::{
     placements::{self as lpb, placements_service_client::PlacementsServiceClient},
     protection::{self as ppb, protection_service_client::ProtectionServiceClient},
 };
-use tonic::{Code, Status, transport::Channel};
+use csc_runtime::client::AuthChannel;
+use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
 use crate::ClientAddrs;
 
-pub type FrontDoorClient = FrontDoorServiceClient<Channel>;
-pub type FinanceClient = FinanceServiceClient<Channel>;
-pub type ProtectionClient = ProtectionServiceClient<Channel>;
-pub type PlacementsClient = PlacementsServiceClient<Channel>;
+pub type FrontDoorClient = FrontDoorServiceClient<AuthChannel>;
+pub type FinanceClient = FinanceServiceClient<AuthChannel>;
+pub type ProtectionClient = ProtectionServiceClient<AuthChannel>;
+pub type PlacementsClient = PlacementsServiceClient<AuthChannel>;
 
 /// The services a CIN census feeds: the front door (referrals, assessments, S47 enquiries,
 /// ICPCs) and child protection (CIN plans, CP plans and their reviews).
@@ -266,12 +267,15 @@ pub async fn import_generated(
     Ok(la)
 }
 
-async fn channel(addr: &str, service: &str) -> anyhow::Result<Channel> {
-    tonic::transport::Endpoint::from_shared(csc_runtime::config::endpoint_uri(addr))?
+/// A channel to a service, over TLS when configured, its calls carrying the bearer token
+/// (`csc_runtime::client`).
+pub async fn channel(addr: &str, service: &str) -> anyhow::Result<AuthChannel> {
+    let channel = csc_runtime::client::endpoint(addr)?
         .connect_timeout(Duration::from_secs(10))
         .connect()
         .await
-        .map_err(|e| anyhow::anyhow!("cannot reach the {service} service at {addr}: {e}"))
+        .map_err(|e| anyhow::anyhow!("cannot reach the {service} service at {addr}: {e}"))?;
+    Ok(csc_runtime::client::with_token(channel))
 }
 
 pub async fn connect(addr: &str) -> anyhow::Result<FrontDoorClient> {

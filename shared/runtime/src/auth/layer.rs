@@ -1,0 +1,579 @@
+//! The tower layer in front of every server's routes that authenticates each call, checks its
+//! scopes and LAs, and audits child-level calls.
+//!
+//! It works on the wire, the same for every service and every method, present and future:
+//! - the bearer token is verified ([`super::token::Verifier`]) and its scopes checked against
+//!   [`super::scopes::TABLE`];
+//! - the request is decoded against the API's own descriptors, and every `la_code` in it must be
+//!   one of the token's LAs; so must every `la_code` in the response (a report fetched by id, a
+//!   page of records), or the caller gets PERMISSION_DENIED and none of it;
+//! - a *child-level* method (one whose request or response carries a `child_id`) is refused to a
+//!   regional caller, and every such call, admitted or refused, is appended to the service's
+//!   audit log with the children it named or returned. A call whose audit entry cannot be
+//!   written returns no data.
+
+use std::{
+    collections::{BTreeSet, HashMap, HashSet},
+    convert::Infallible,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited, StreamBody};
+use prost_reflect::{
+    DescriptorPool, DynamicMessage, Kind, MessageDescriptor, ReflectMessage, Value,
+};
+use sea_orm::DatabaseConnection;
+use tonic::{Code, Status, body::Body, codegen::http};
+
+use super::{Caller, Mode, scopes};
+use crate::audit;
+
+/// What the layer knows of one method of the API.
+struct Method {
+    input: MessageDescriptor,
+    output: MessageDescriptor,
+    child_level: bool,
+}
+
+/// Everything the layer needs: how tokens are checked, the API's methods, and where the audit
+/// log is.
+pub struct Guard {
+    mode: Mode,
+    methods: HashMap<String, Method>,
+    audit: Option<DatabaseConnection>,
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("mode", &self.mode)
+            .field("methods", &self.methods.len())
+            .finish()
+    }
+}
+
+/// Whether messages of type `m` can carry a field named `name`, at any depth.
+fn carries(m: &MessageDescriptor, name: &str, seen: &mut HashSet<String>) -> bool {
+    if !seen.insert(m.full_name().to_owned()) {
+        return false;
+    }
+    m.fields().any(|f| {
+        f.name() == name
+            || match f.kind() {
+                Kind::Message(inner) => carries(&inner, name, seen),
+                _ => false,
+            }
+    })
+}
+
+fn is_child_level(input: &MessageDescriptor, output: &MessageDescriptor) -> bool {
+    carries(input, "child_id", &mut HashSet::new())
+        || carries(output, "child_id", &mut HashSet::new())
+}
+
+impl Guard {
+    /// A guard for the services `services` (their full gRPC names) of the suite's API; `audit`
+    /// is the server's database, whose migrations include [`audit::CreateAuditLog`], wherever
+    /// those services have child-level methods.
+    pub fn new(mode: Mode, audit: Option<DatabaseConnection>, services: &[&str]) -> Self {
+        let pool = DescriptorPool::decode(csc_proto::FILE_DESCRIPTOR_SET)
+            .expect("the suite's own descriptor set decodes");
+        let mut methods = HashMap::new();
+        for s in pool
+            .services()
+            .filter(|s| services.contains(&s.full_name()))
+        {
+            for m in s.methods() {
+                let (input, output) = (m.input(), m.output());
+                methods.insert(
+                    format!("/{}/{}", s.full_name(), m.name()),
+                    Method {
+                        child_level: is_child_level(&input, &output),
+                        input,
+                        output,
+                    },
+                );
+            }
+        }
+        Guard {
+            mode,
+            methods,
+            audit,
+        }
+    }
+
+    /// Whether `path` is a child-level method (audited, closed to regional callers).
+    pub fn is_child_level(&self, path: &str) -> bool {
+        self.methods.get(path).is_some_and(|m| m.child_level)
+    }
+}
+
+/// The layer; see the module documentation.
+#[derive(Debug, Clone)]
+pub struct AuthLayer(pub Arc<Guard>);
+
+impl<S> tower::Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+
+    fn layer(&self, inner: S) -> AuthService<S> {
+        AuthService {
+            inner,
+            guard: self.0.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthService<S> {
+    inner: S,
+    guard: Arc<Guard>,
+}
+
+impl<S> tower::Service<http::Request<Body>> for AuthService<S>
+where
+    S: tower::Service<http::Request<Body>, Response = http::Response<Body>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<Body>) -> Self::Future {
+        // The clone is not ready: keep the one that is (the tower idiom).
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let guard = self.guard.clone();
+        Box::pin(handle(guard, inner, req))
+    }
+}
+
+fn refuse(status: Status) -> http::Response<Body> {
+    status.into_http()
+}
+
+/// The `authorization: Bearer …` token of a request.
+fn bearer(headers: &http::HeaderMap) -> Option<&str> {
+    let v = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// What a message names: LAs, children (with their LA), and the batch's `request_id`.
+#[derive(Default, Debug)]
+struct Named {
+    las: BTreeSet<String>,
+    children: BTreeSet<(String, String)>,
+}
+
+fn string_field(m: &DynamicMessage, name: &str) -> Option<String> {
+    m.descriptor().get_field_by_name(name)?;
+    match m.get_field_by_name(name)?.as_ref() {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        _ => None,
+    }
+}
+
+fn walk(m: &DynamicMessage, la: Option<&str>, named: &mut Named) {
+    let own = string_field(m, "la_code");
+    let la = own.as_deref().or(la);
+    if let Some(l) = &own {
+        named.las.insert(l.clone());
+    }
+    if let Some(child) = string_field(m, "child_id") {
+        named
+            .children
+            .insert((la.unwrap_or_default().to_owned(), child));
+    }
+    for (_, value) in m.fields() {
+        match value {
+            Value::Message(inner) => walk(inner, la, named),
+            Value::List(items) => {
+                for item in items {
+                    if let Value::Message(inner) = item {
+                        walk(inner, la, named);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The one message of a unary gRPC body (5-byte frame header, then the message).
+fn unframe(body: &[u8]) -> Result<&[u8], Status> {
+    if body.len() < 5 {
+        return Err(Status::invalid_argument(
+            "the request holds no gRPC message",
+        ));
+    }
+    if body[0] != 0 {
+        return Err(Status::unimplemented(
+            "compressed messages are not accepted by this server",
+        ));
+    }
+    let len = u32::from_be_bytes([body[1], body[2], body[3], body[4]]) as usize;
+    if body.len() != 5 + len {
+        return Err(Status::invalid_argument(
+            "a unary call carries exactly one gRPC message",
+        ));
+    }
+    Ok(&body[5..])
+}
+
+fn decode(desc: &MessageDescriptor, body: &[u8]) -> Result<DynamicMessage, Status> {
+    DynamicMessage::decode(desc.clone(), unframe(body)?).map_err(|e| {
+        Status::invalid_argument(format!(
+            "the request is not a valid {}: {e}",
+            desc.full_name()
+        ))
+    })
+}
+
+fn code_of(headers: &http::HeaderMap) -> Option<Code> {
+    headers
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+        .map(Code::from_i32)
+}
+
+/// A gRPC code as the audit log and the metrics spell it (`OK`, `PermissionDenied`, ...).
+fn code_name(code: Code) -> String {
+    match code {
+        Code::Ok => "OK".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A response body of `data` then `trailers`, as it came.
+fn body_of(data: Bytes, trailers: Option<http::HeaderMap>) -> Body {
+    let mut frames = Vec::with_capacity(2);
+    if !data.is_empty() {
+        frames.push(Ok::<_, Infallible>(http_body::Frame::data(data)));
+    }
+    if let Some(t) = trailers {
+        frames.push(Ok(http_body::Frame::trailers(t)));
+    }
+    Body::new(StreamBody::new(tokio_stream::iter(frames)))
+}
+
+async fn handle<S>(
+    guard: Arc<Guard>,
+    mut inner: S,
+    req: http::Request<Body>,
+) -> Result<http::Response<Body>, S::Error>
+where
+    S: tower::Service<http::Request<Body>, Response = http::Response<Body>>,
+{
+    let path = req.uri().path().to_owned();
+    if scopes::is_public(&path) {
+        return inner.call(req).await;
+    }
+
+    // Who is calling.
+    let caller = match &guard.mode {
+        Mode::Off => Caller::default(),
+        Mode::Verify(v) => {
+            let Some(token) = bearer(req.headers()) else {
+                tracing::warn!(method = %path, "refused: no bearer token");
+                return Ok(refuse(Status::unauthenticated(
+                    "this call needs a bearer token (authorization: Bearer <JWT>)",
+                )));
+            };
+            match v.verify(token) {
+                Ok(claims) => Caller {
+                    token: Some(token.to_owned()),
+                    claims: Some(Arc::new(claims)),
+                },
+                Err(why) => {
+                    tracing::warn!(method = %path, reason = %why, "refused: bad token");
+                    return Ok(refuse(Status::unauthenticated(why.0)));
+                }
+            }
+        }
+    };
+
+    // What it may call.
+    let Some(required) = scopes::required(&path) else {
+        return Ok(refuse(Status::permission_denied(format!(
+            "{path} is not a method this server grants to anyone"
+        ))));
+    };
+    if let Some(c) = &caller.claims {
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|s| !c.has_scope(s))
+            .collect();
+        if !missing.is_empty() {
+            tracing::warn!(method = %path, sub = %c.sub, ?missing, "refused: missing scope");
+            return Ok(refuse(Status::permission_denied(format!(
+                "the token lacks the scope {} that {path} needs",
+                missing.join(" and ")
+            ))));
+        }
+    }
+    let Some(method) = guard.methods.get(&path) else {
+        if path.starts_with("/grpc.reflection.") {
+            // Reflection describes the API, never data; and it streams.
+            return super::CALLER.scope(caller, inner.call(req)).await;
+        }
+        return Ok(refuse(Status::unimplemented(format!(
+            "{path} is not served here"
+        ))));
+    };
+
+    // What it asks for.
+    let (parts, body) = req.into_parts();
+    let bytes = match Limited::new(body, crate::MAX_MESSAGE_BYTES + 5)
+        .collect()
+        .await
+    {
+        Ok(c) => c.to_bytes(),
+        Err(e) => {
+            return Ok(refuse(Status::resource_exhausted(format!(
+                "the request could not be read: {e}"
+            ))));
+        }
+    };
+    let request = match decode(&method.input, &bytes) {
+        Ok(m) => m,
+        Err(s) => return Ok(refuse(s)),
+    };
+    let mut asked = Named::default();
+    walk(&request, None, &mut asked);
+    let request_id = parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| string_field(&request, "request_id"))
+        .unwrap_or_default();
+    let mut event = audit::Event {
+        subject: caller
+            .claims
+            .as_ref()
+            .map(|c| c.sub.clone())
+            .unwrap_or_else(|| "-".into()),
+        method: path.clone(),
+        request_id: request_id
+            .chars()
+            .take(crate::rpc::MAX_REQUEST_ID_LEN)
+            .collect(),
+        ..Default::default()
+    };
+
+    if let Some(c) = &caller.claims {
+        let denied = if c.regional && method.child_level {
+            Some(
+                "a regional caller may read measures and reports, not child-level records"
+                    .to_owned(),
+            )
+        } else {
+            asked
+                .las
+                .iter()
+                .find(|la| !c.may_touch(la))
+                .map(|la| format!("the token does not grant LA {la}"))
+        };
+        if let Some(why) = denied {
+            tracing::warn!(method = %path, sub = %c.sub, reason = %why, "refused");
+            if method.child_level {
+                event.la_codes = asked.las.iter().cloned().collect();
+                event.children = asked.children.iter().cloned().collect();
+                event.outcome = code_name(Code::PermissionDenied);
+                if let Err(s) = write_audit(&guard, &event).await {
+                    return Ok(refuse(s));
+                }
+            }
+            return Ok(refuse(Status::permission_denied(why)));
+        }
+    }
+
+    // The call itself, with the caller known to the handler (the aggregator relays the token).
+    let claims = caller.claims.clone();
+    let req = http::Request::from_parts(parts, Body::new(Full::new(bytes)));
+    let resp = super::CALLER.scope(caller, inner.call(req)).await?;
+
+    // What it got back.
+    let (rparts, rbody) = resp.into_parts();
+    let (data, trailers) = match rbody.collect().await {
+        Ok(c) => {
+            let t = c.trailers().cloned();
+            (c.to_bytes(), t)
+        }
+        Err(s) => return Ok(refuse(s)),
+    };
+    let code = code_of(&rparts.headers)
+        .or_else(|| trailers.as_ref().and_then(code_of))
+        .unwrap_or(Code::Unknown);
+    let mut returned = Named::default();
+    if code == Code::Ok && !data.is_empty() {
+        match decode(&method.output, &data) {
+            Ok(m) => walk(&m, None, &mut returned),
+            Err(e) => {
+                tracing::error!(method = %path, error = %e, "a response did not decode");
+                return Ok(refuse(Status::internal(
+                    "the response could not be checked",
+                )));
+            }
+        }
+    }
+    let foreign = claims
+        .as_ref()
+        .and_then(|c| returned.las.iter().find(|la| !c.may_touch(la)).cloned());
+    event.la_codes = asked.las.union(&returned.las).cloned().collect();
+    event.children = asked.children.union(&returned.children).cloned().collect();
+    event.outcome = code_name(if foreign.is_some() {
+        Code::PermissionDenied
+    } else {
+        code
+    });
+    if method.child_level
+        && let Err(s) = write_audit(&guard, &event).await
+    {
+        return Ok(refuse(s));
+    }
+    if let Some(la) = foreign {
+        tracing::warn!(method = %path, la = %la, "refused: the answer holds another LA's data");
+        return Ok(refuse(Status::permission_denied(format!(
+            "the token does not grant LA {la}"
+        ))));
+    }
+    Ok(http::Response::from_parts(rparts, body_of(data, trailers)))
+}
+
+async fn write_audit(guard: &Guard, event: &audit::Event) -> Result<(), Status> {
+    let Some(db) = &guard.audit else {
+        tracing::error!(method = %event.method, "a child-level call on a server without an audit log");
+        return Err(Status::internal("this server keeps no audit log"));
+    };
+    audit::record(db, event).await.map_err(|e| {
+        tracing::error!(method = %event.method, error = %e, "the audit log could not be written");
+        Status::unavailable("the audit log could not be written; nothing was returned")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard() -> Guard {
+        let pool = DescriptorPool::decode(csc_proto::FILE_DESCRIPTOR_SET).unwrap();
+        let names: Vec<String> = pool.services().map(|s| s.full_name().to_owned()).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        Guard::new(Mode::Off, None, &names)
+    }
+
+    /// Child-level is read off the API: record methods are, measures and reports are not.
+    #[test]
+    fn child_level_methods_are_those_that_carry_a_child() {
+        let g = guard();
+        for p in [
+            "/csc.frontdoor.v1.FrontDoorService/ListReferrals",
+            "/csc.frontdoor.v1.FrontDoorService/GetContact",
+            "/csc.frontdoor.v1.FrontDoorService/BatchUpsertContacts",
+            "/csc.placements.v1.PlacementsService/GetCareHistory",
+            "/csc.protection.v1.ProtectionService/DeleteCpPlan",
+        ] {
+            assert!(g.is_child_level(p), "{p}");
+        }
+        for p in [
+            "/csc.frontdoor.v1.FrontDoorService/ComputeMeasures",
+            "/csc.reporting.v1.ReportingService/GenerateReport",
+            "/csc.reporting.v1.ReportingService/GetReport",
+            "/csc.protection.v1.ProtectionService/ListFeedbackQuestions",
+        ] {
+            assert!(!g.is_child_level(p), "{p}");
+        }
+    }
+
+    /// The LA check rests on every LA-bound message naming its LA `la_code`: a method whose
+    /// request names no LA must name it in its response, or be one of the few that hold no LA's
+    /// data at all.
+    #[test]
+    fn every_method_names_its_la_in_the_request_or_the_response() {
+        let g = guard();
+        let la_free = [
+            "/csc.reporting.v1.ReportingService/LoadReferenceTable",
+            "/csc.reporting.v1.ReportingService/ListReferenceTables",
+            "/csc.protection.v1.ProtectionService/ListFeedbackQuestions",
+        ];
+        for (path, m) in &g.methods {
+            let named = carries(&m.input, "la_code", &mut HashSet::new())
+                || carries(&m.output, "la_code", &mut HashSet::new());
+            assert!(
+                named || la_free.contains(&path.as_str()),
+                "{path} names no la_code: the LA check cannot see whose data it holds"
+            );
+        }
+    }
+
+    #[test]
+    fn walk_collects_las_children_and_their_las() {
+        let pool = DescriptorPool::decode(csc_proto::FILE_DESCRIPTOR_SET).unwrap();
+        let desc = pool
+            .get_message_by_name("csc.frontdoor.v1.BatchUpsertReferralsRequest")
+            .unwrap();
+        let req = csc_proto::frontdoor::BatchUpsertReferralsRequest {
+            request_id: "r-1".into(),
+            records: vec![
+                csc_proto::frontdoor::Referral {
+                    la_code: "885".into(),
+                    child_id: "C1".into(),
+                    ..Default::default()
+                },
+                csc_proto::frontdoor::Referral {
+                    la_code: " 886 ".into(),
+                    child_id: "C2".into(),
+                    ..Default::default()
+                },
+            ],
+        };
+        let mut framed = vec![0u8];
+        let msg = prost::Message::encode_to_vec(&req);
+        framed.extend_from_slice(&(msg.len() as u32).to_be_bytes());
+        framed.extend_from_slice(&msg);
+        let m = decode(&desc, &framed).unwrap();
+        let mut named = Named::default();
+        walk(&m, None, &mut named);
+        assert_eq!(named.las.iter().collect::<Vec<_>>(), ["885", "886"]);
+        assert_eq!(
+            named.children.into_iter().collect::<Vec<_>>(),
+            [("885".into(), "C1".into()), ("886".into(), "C2".into())]
+        );
+        assert_eq!(string_field(&m, "request_id").as_deref(), Some("r-1"));
+        let mut compressed = framed.clone();
+        compressed[0] = 1;
+        assert_eq!(
+            decode(&desc, &compressed).unwrap_err().code(),
+            Code::Unimplemented
+        );
+        assert_eq!(
+            decode(&desc, &framed[..7]).unwrap_err().code(),
+            Code::InvalidArgument
+        );
+    }
+
+    #[test]
+    fn bearer_reads_the_authorization_header() {
+        let mut h = http::HeaderMap::new();
+        assert_eq!(bearer(&h), None);
+        h.insert("authorization", "Bearer abc.def.ghi".parse().unwrap());
+        assert_eq!(bearer(&h), Some("abc.def.ghi"));
+        h.insert("authorization", "Basic dXNlcjpwYXNz".parse().unwrap());
+        assert_eq!(bearer(&h), None);
+    }
+}
