@@ -69,41 +69,53 @@ GRPC_NAMES = {
 }
 
 
-def serve(service, extra=()):
+def serve(service, extra=(), auth=None, data_dir=None):
+    """Yields the address of `csc serve <service>` on a fresh SQLite file (`<service>.db` in
+    `data_dir`, else in a temporary directory). `auth` is the server's authentication flags; these
+    client tests are about the services' behaviour, so without it the server runs explicitly with
+    authentication off (test_auth.py covers authentication)."""
+    if data_dir is not None:
+        yield from _serve(service, extra, auth, str(data_dir))
+        return
     with tempfile.TemporaryDirectory() as tmp:
-        addr = f"127.0.0.1:{free_port()}"
-        log = open(Path(tmp) / "server.log", "w")
-        proc = subprocess.Popen(
-            [csc_binary(), "serve", service, "--listen", addr, "--database-url", f"sqlite://{tmp}/{service}.db", *extra],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            channel = grpc.insecure_channel(addr)
-            stub = health_pb2_grpc.HealthStub(channel)
-            deadline = time.time() + 30
-            while True:
-                try:
-                    ready = health_pb2.HealthCheckRequest(service=GRPC_NAMES[service])
-                    if stub.Check(ready, timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
-                        break
-                except grpc.RpcError:
-                    pass
-                if proc.poll() is not None or time.time() > deadline:
-                    pytest.fail(f"csc serve {service} did not start: " + (Path(tmp) / "server.log").read_text())
-                time.sleep(0.1)
-            channel.close()
-            yield addr
-        finally:
-            proc.terminate()  # SIGTERM, as Kubernetes stops a pod
+        yield from _serve(service, extra, auth, tmp)
+
+
+def _serve(service, extra, auth, tmp):
+    auth_args = list(auth) if auth is not None else ["--insecure-no-auth"]
+    addr = f"127.0.0.1:{free_port()}"
+    log = open(Path(tmp) / f"{service}.log", "w")
+    proc = subprocess.Popen(
+        [csc_binary(), "serve", service, "--listen", addr, "--database-url", f"sqlite://{tmp}/{service}.db", *auth_args, *extra],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        channel = grpc.insecure_channel(addr)
+        stub = health_pb2_grpc.HealthStub(channel)
+        deadline = time.time() + 30
+        while True:
             try:
-                code = proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                pytest.fail(f"csc serve {service} did not stop within 30 s of SIGTERM")
-            log.close()
-            assert code == 0, "csc serve %s exited with %s after SIGTERM: %s" % (
-                service,
-                code,
-                (Path(tmp) / "server.log").read_text(),
-            )
+                ready = health_pb2.HealthCheckRequest(service=GRPC_NAMES[service])
+                if stub.Check(ready, timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
+                    break
+            except grpc.RpcError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                pytest.fail(f"csc serve {service} did not start: " + (Path(tmp) / f"{service}.log").read_text())
+            time.sleep(0.1)
+        channel.close()
+        yield addr
+    finally:
+        proc.terminate()  # SIGTERM, as Kubernetes stops a pod
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail(f"csc serve {service} did not stop within 30 s of SIGTERM")
+        log.close()
+        assert code == 0, "csc serve %s exited with %s after SIGTERM: %s" % (
+            service,
+            code,
+            (Path(tmp) / f"{service}.log").read_text(),
+        )

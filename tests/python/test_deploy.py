@@ -6,6 +6,8 @@ and liveness probe is asked of the process with a stock gRPC health client, SIGT
 load, and the quarterly CronJob's report is traced through a stand-in OTLP collector.
 """
 
+import json
+import subprocess
 import threading
 import time
 import uuid
@@ -17,6 +19,8 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 import reflected
+from bearer import Bearer
+from conftest import csc_binary
 from manifests import NOT_SERVING, SERVING, Cluster, csc_container, drop_databases, health, metrics, pod_spec, postgres_databases, render
 
 PROBES = ("startupProbe", "livenessProbe", "readinessProbe")
@@ -62,17 +66,36 @@ def collector():
     server.stop(None)
 
 
+def issue(keys, issuer, la, *scopes, sub="pytest"):
+    """A token signed with the test identity provider's key, as an operator issues one."""
+    kid = json.loads((keys / "jwks.json").read_text())["keys"][0]["kid"]
+    argv = [csc_binary(), "token", "issue", "--key", str(keys / "signing-key.pem"), "--kid", kid, "--issuer", issuer]
+    argv += ["--sub", sub, "--scope", ",".join(scopes), "--la", la, "--ttl", "1h"]
+    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout.strip()
+
+
 @pytest.fixture(scope="module")
 def prod(collector, tmp_path_factory):
-    """Every csc Deployment of the prod overlay started as a process (migrations not yet run)."""
+    """Every csc Deployment of the prod overlay started as a process (migrations not yet run),
+    with the Secrets an operator creates: each service's database URL, the identity provider's
+    JWKS (a key `csc token keygen` made stands in for it) and the report CronJob's token."""
     objects = render("prod")
-    cluster = Cluster(objects, tmp_path_factory.mktemp("prod"), {}, {"otel-collector": collector[1]})
+    workdir = tmp_path_factory.mktemp("prod")
+    cluster = Cluster(objects, workdir, {}, {"otel-collector": collector[1]})
     names = [d["metadata"]["name"] for d in cluster.csc_deployments()]
     assert set(names) == {"frontdoor", "protection", "placements", "finance", "aggregator"}
     urls = postgres_databases(names)
+    keys = workdir / "idp"
+    subprocess.run([csc_binary(), "token", "keygen", "--out", str(keys)], check=True, capture_output=True)
+    config = cluster.config_map("csc-config")
+    cluster.issuer, cluster.la, cluster.keys = config["CSC_AUTH_ISSUER"], config["CSC_LA"], keys
+    cluster.secrets["csc-auth-jwks"] = {"jwks.json": (keys / "jwks.json").read_text()}
+    cluster.secrets["quarterly-report-token"] = {
+        "token": issue(keys, cluster.issuer, cluster.la, "report:publish", "measures:read", sub="cronjob/quarterly-report")
+    }
     for name in names:
         volumes = pod_spec(cluster.one("Deployment", name))["volumes"]
-        [secret] = [v["secret"]["secretName"] for v in volumes if "secret" in v]
+        [secret] = [v["secret"]["secretName"] for v in volumes if "secret" in v and v["secret"]["secretName"].endswith("-database")]
         cluster.secrets[secret] = {"url": urls[name]}
     try:
         for name in names:
@@ -125,8 +148,9 @@ def test_every_probe_names_the_port_and_service_the_binary_serves(prod):
         # Startup and liveness ask about the server; readiness about the named service.
         assert c["startupProbe"]["grpc"].get("service", "") == ""
         assert c["livenessProbe"]["grpc"].get("service", "") == ""
+        reader = issue(prod.keys, prod.issuer, prod.la, "report:read")
         with grpc.insecure_channel(pod.addr(grpc_port)) as ch:
-            served = set(ProtoReflectionDescriptorDatabase(ch).get_services())
+            served = set(ProtoReflectionDescriptorDatabase(grpc.intercept_channel(ch, Bearer(reader))).get_services())
         assert c["readinessProbe"]["grpc"]["service"] in served, (name, served)
 
 
@@ -221,8 +245,11 @@ def test_sigterm_under_load_finishes_in_flight_calls_and_turns_not_ready_first(p
     lock = threading.Lock()
     stop = threading.Event()
 
+    writer = issue(prod.keys, prod.issuer, "885", "frontdoor:write", sub="load")
+
     def load(worker):
-        with grpc.insecure_channel(addr) as ch:
+        with grpc.insecure_channel(addr) as plain:
+            ch = grpc.intercept_channel(plain, Bearer(writer))
             req_cls, rpc = reflected.method(ch, "csc.frontdoor.v1.FrontDoorService", "BatchUpsertContacts")
             n = 0
             while not stop.is_set():

@@ -20,6 +20,9 @@ pub enum TokenCommand {
     /// Sign a bearer token (printed on stdout) with a key you hold: by default the development
     /// key that `csc serve` made in the data directory.
     Issue(IssueArgs),
+    /// Print the scope table: each method, the scopes it needs, and whether it is child-level
+    /// (audited, closed to regional callers). Tab-separated.
+    Scopes,
     /// Make a new ES256 signing key and the JWKS that verifies it (a council without an identity
     /// provider of its own; a key rotation: see docs/security.md).
     Keygen {
@@ -163,6 +166,19 @@ pub fn token(cmd: TokenCommand) -> anyhow::Result<()> {
     match cmd {
         TokenCommand::Issue(args) => {
             crate::out(&format!("{}\n", issue(&args)?));
+            Ok(())
+        }
+        TokenCommand::Scopes => {
+            let guard = csc_runtime::auth::Guard::for_whole_api(csc_runtime::auth::Mode::Off);
+            let mut out = String::from("method\tscopes\tchild_level\n");
+            for (method, needs) in scopes::TABLE {
+                out.push_str(&format!(
+                    "{method}\t{}\t{}\n",
+                    needs.join(" "),
+                    guard.is_child_level(method)
+                ));
+            }
+            crate::out(&out);
             Ok(())
         }
         TokenCommand::Keygen { out } => {

@@ -106,6 +106,15 @@ impl Guard {
         }
     }
 
+    /// A guard over every service of the API (what `csc token scopes` describes).
+    pub fn for_whole_api(mode: Mode) -> Self {
+        let pool = DescriptorPool::decode(csc_proto::FILE_DESCRIPTOR_SET)
+            .expect("the suite's own descriptor set decodes");
+        let names: Vec<String> = pool.services().map(|s| s.full_name().to_owned()).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        Guard::new(mode, None, &names)
+    }
+
     /// Whether `path` is a child-level method (audited, closed to regional callers).
     pub fn is_child_level(&self, path: &str) -> bool {
         self.methods.get(path).is_some_and(|m| m.child_level)
@@ -259,6 +268,11 @@ fn code_name(code: Code) -> String {
 
 /// A response body of `data` then `trailers`, as it came.
 fn body_of(data: Bytes, trailers: Option<http::HeaderMap>) -> Body {
+    if data.is_empty() && trailers.is_none() {
+        // A trailers-only response (an error): the body must say it is over at once, so that
+        // the headers carry END_STREAM, as gRPC clients require.
+        return Body::empty();
+    }
     let mut frames = Vec::with_capacity(2);
     if !data.is_empty() {
         frames.push(Ok::<_, Infallible>(http_body::Frame::data(data)));
@@ -471,10 +485,7 @@ mod tests {
     use super::*;
 
     fn guard() -> Guard {
-        let pool = DescriptorPool::decode(csc_proto::FILE_DESCRIPTOR_SET).unwrap();
-        let names: Vec<String> = pool.services().map(|s| s.full_name().to_owned()).collect();
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        Guard::new(Mode::Off, None, &names)
+        Guard::for_whole_api(Mode::Off)
     }
 
     /// Child-level is read off the API: record methods are, measures and reports are not.
