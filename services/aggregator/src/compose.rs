@@ -27,6 +27,8 @@ pub struct UpstreamConfig {
     pub deadline: Duration,
     /// Attempts per call when the service answers UNAVAILABLE (1 = no retry).
     pub attempts: u32,
+    /// TLS (mutual, with the aggregator's own certificate) for the calls, when configured.
+    pub tls: Option<tonic::transport::ClientTlsConfig>,
 }
 
 impl UpstreamConfig {
@@ -35,6 +37,7 @@ impl UpstreamConfig {
             addrs,
             deadline: Duration::from_secs(30),
             attempts: 3,
+            tls: None,
         }
     }
 }
@@ -51,8 +54,7 @@ impl Upstreams {
     pub fn new(config: UpstreamConfig) -> anyhow::Result<Self> {
         let mut channels = HashMap::new();
         for (service, addr) in &config.addrs {
-            // Over TLS (mutual, with the aggregator's own certificate) when CSC_CLIENT_TLS_* say.
-            let endpoint = csc_runtime::client::endpoint(addr)
+            let endpoint = csc_runtime::client::endpoint_with(addr, config.tls.clone())
                 .map_err(|e| anyhow::anyhow!("the {} address: {e}", service.name()))?
                 .connect_timeout(Duration::from_secs(2))
                 // The deadline, enforced here; each request also carries it to the service.

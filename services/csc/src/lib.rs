@@ -76,7 +76,7 @@ impl ClientAddrs {
     pub fn upstreams(
         &self,
         server: &csc_runtime::config::ServerArgs,
-    ) -> csc_aggregator::UpstreamConfig {
+    ) -> anyhow::Result<csc_aggregator::UpstreamConfig> {
         use csc_aggregator::Upstream;
         let mut config = csc_aggregator::UpstreamConfig::new(
             [
@@ -90,7 +90,8 @@ impl ClientAddrs {
         );
         config.deadline = std::time::Duration::from_secs(server.upstream_deadline_secs.max(1));
         config.attempts = server.upstream_attempts.max(1);
-        config
+        config.tls = server.tls.client_config()?;
+        Ok(config)
     }
 }
 

@@ -131,7 +131,7 @@ impl Service {
             ),
             Service::Aggregator => {
                 let (svc, reporting) =
-                    csc_aggregator::grpc_service(conn.clone(), addrs.upstreams(server))?;
+                    csc_aggregator::grpc_service(conn.clone(), addrs.upstreams(server)?)?;
                 (
                     Routes::new(svc),
                     ready_check::<csc_aggregator::Migrator>(conn, migrations, Some(reporting)),

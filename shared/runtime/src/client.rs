@@ -125,19 +125,35 @@ fn env_path(name: &str) -> Option<PathBuf> {
 
 /// The client TLS configuration from `CSC_CLIENT_TLS_*`, when `CSC_CLIENT_TLS_CA_FILE` is set.
 pub fn tls_config() -> anyhow::Result<Option<ClientTlsConfig>> {
-    let Some(ca) = env_path("CSC_CLIENT_TLS_CA_FILE") else {
+    let domain = std::env::var("CSC_CLIENT_TLS_DOMAIN")
+        .ok()
+        .filter(|d| !d.is_empty());
+    tls_from(
+        env_path("CSC_CLIENT_TLS_CA_FILE").as_deref(),
+        env_path("CSC_CLIENT_TLS_CERT_FILE").as_deref(),
+        env_path("CSC_CLIENT_TLS_KEY_FILE").as_deref(),
+        domain,
+    )
+}
+
+/// A client TLS configuration trusting `ca`, presenting `cert` and `key` when given (mutual
+/// TLS), checking `domain` in the server's certificate instead of the address's host.
+pub fn tls_from(
+    ca: Option<&std::path::Path>,
+    cert: Option<&std::path::Path>,
+    key: Option<&std::path::Path>,
+    domain: Option<String>,
+) -> anyhow::Result<Option<ClientTlsConfig>> {
+    let Some(ca) = ca else {
         return Ok(None);
     };
     let mut config =
-        ClientTlsConfig::new().ca_certificate(Certificate::from_pem(crate::config::read(&ca)?));
-    match (
-        env_path("CSC_CLIENT_TLS_CERT_FILE"),
-        env_path("CSC_CLIENT_TLS_KEY_FILE"),
-    ) {
+        ClientTlsConfig::new().ca_certificate(Certificate::from_pem(crate::config::read(ca)?));
+    match (cert, key) {
         (Some(cert), Some(key)) => {
             config = config.identity(Identity::from_pem(
-                crate::config::read(&cert)?,
-                crate::config::read(&key)?,
+                crate::config::read(cert)?,
+                crate::config::read(key)?,
             ))
         }
         (None, None) => {}
@@ -145,9 +161,7 @@ pub fn tls_config() -> anyhow::Result<Option<ClientTlsConfig>> {
             "CSC_CLIENT_TLS_CERT_FILE and CSC_CLIENT_TLS_KEY_FILE go together (mutual TLS)"
         ),
     }
-    if let Ok(domain) = std::env::var("CSC_CLIENT_TLS_DOMAIN")
-        && !domain.is_empty()
-    {
+    if let Some(domain) = domain {
         config = config.domain_name(domain);
     }
     Ok(Some(config))

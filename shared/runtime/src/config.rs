@@ -116,6 +116,24 @@ pub struct TlsArgs {
     /// Require client certificates chaining to this CA (PEM): mutual TLS.
     #[arg(long, env = "CSC_TLS_CLIENT_CA_FILE", requires = "tls_cert_file")]
     pub tls_client_ca_file: Option<PathBuf>,
+    /// For the calls this server makes (the aggregator's to the domain services): the CA their
+    /// certificates chain to (PEM). Turns TLS on for those calls.
+    #[arg(long, env = "CSC_CLIENT_TLS_CA_FILE")]
+    pub client_tls_ca_file: Option<PathBuf>,
+    /// The certificate this server presents when it calls others (mutual TLS).
+    #[arg(
+        long,
+        env = "CSC_CLIENT_TLS_CERT_FILE",
+        requires = "client_tls_key_file"
+    )]
+    pub client_tls_cert_file: Option<PathBuf>,
+    /// Its private key (PEM).
+    #[arg(
+        long,
+        env = "CSC_CLIENT_TLS_KEY_FILE",
+        requires = "client_tls_cert_file"
+    )]
+    pub client_tls_key_file: Option<PathBuf>,
 }
 
 impl TlsArgs {
@@ -131,6 +149,16 @@ impl TlsArgs {
             config = config.client_ca_root(Certificate::from_pem(read(ca)?));
         }
         Ok(Some(config))
+    }
+
+    /// The TLS configuration of the calls this server makes, when it has a CA for them.
+    pub fn client_config(&self) -> anyhow::Result<Option<tonic::transport::ClientTlsConfig>> {
+        crate::client::tls_from(
+            self.client_tls_ca_file.as_deref(),
+            self.client_tls_cert_file.as_deref(),
+            self.client_tls_key_file.as_deref(),
+            None,
+        )
     }
 }
 
