@@ -22,8 +22,9 @@ struct Cli {
 enum Command {
     /// Run one service, or every service in one process.
     Serve {
+        // Boxed: a server's flags are many times the size of any other command's.
         #[command(subcommand)]
-        which: ServeWhich,
+        which: Box<ServeWhich>,
     },
     /// Apply a service's database migrations and exit (a Kubernetes Job per release).
     Migrate {
@@ -130,7 +131,7 @@ fn run() -> anyhow::Result<()> {
     rt.block_on(async move {
         match cli.command {
             Command::Serve { which } => {
-                let (service, args) = match which {
+                let (service, args) = match *which {
                     ServeWhich::Frontdoor(a) => (Service::Frontdoor, a),
                     ServeWhich::Protection(a) => (Service::Protection, a),
                     ServeWhich::Placements(a) => (Service::Placements, a),
