@@ -35,6 +35,10 @@ pub struct BenchArgs {
     /// send a census or an export) or `random` (keys in no order: the worst case for the B-trees).
     #[arg(long, value_enum, default_value = "child")]
     pub order: Order,
+    /// Serve without authentication and audit, to measure what they cost (the default serves
+    /// as production does: every batch's token verified, LAs checked, children audited).
+    #[arg(long)]
+    pub insecure_no_auth: bool,
     /// Quarter to compute measures for.
     #[arg(long, default_value = "2018-19-Q1")]
     pub period: String,
@@ -420,6 +424,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     // As in production: every batch authenticated, checked and audited (a development key).
     let mut server_args = ServerArgs::default();
     server_args.auth.dev_key_dir = Some(tmp.path().to_owned());
+    server_args.auth.insecure_no_auth = args.insecure_no_auth;
     csc_runtime::auth::token::DevKey::in_dir(tmp.path()).ensure()?;
     csc_runtime::client::use_dev_key(tmp.path());
     let server = tokio::spawn({
