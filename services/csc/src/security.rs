@@ -253,7 +253,7 @@ pub async fn audit(args: AuditArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for s in services {
         let url = s.database_url(&args.db)?;
-        if url.starts_with("sqlite") && !sqlite_file_exists(&url) {
+        if url.starts_with("sqlite") && !crate::serve::sqlite_file(&url).exists() {
             anyhow::bail!(
                 "no {} database at {url}: give --database-url, or run where the data directory is",
                 s.name()
@@ -291,14 +291,6 @@ pub async fn audit(args: AuditArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-fn sqlite_file_exists(url: &str) -> bool {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
-    let path = path.split('?').next().unwrap_or(path);
-    std::path::Path::new(path).exists()
 }
 
 #[cfg(test)]

@@ -277,12 +277,16 @@ fn ready_check<M: MigratorTrait + 'static>(
     })
 }
 
-fn ensure_parent_dir(sqlite_url: &str) -> anyhow::Result<()> {
+/// The file a `sqlite:` URL names (its query, `?mode=rwc` and the like, left off).
+pub fn sqlite_file(sqlite_url: &str) -> &std::path::Path {
     let path = sqlite_url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
-    let path = path.split('?').next().unwrap_or(path);
-    if let Some(parent) = std::path::Path::new(path).parent()
+    std::path::Path::new(path.split('?').next().unwrap_or(path))
+}
+
+fn ensure_parent_dir(sqlite_url: &str) -> anyhow::Result<()> {
+    if let Some(parent) = sqlite_file(sqlite_url).parent()
         && !parent.as_os_str().is_empty()
     {
         std::fs::create_dir_all(parent)?;

@@ -63,14 +63,23 @@ pub(crate) fn split_path(path: &str) -> (&str, &str) {
     path.split_once('/').unwrap_or(("", path))
 }
 
-/// The gRPC code of a response whose status came in its headers (an error, trailers-only); a
-/// response without one carries its status in the trailers, after a body: `OK` for unary calls.
-fn code_name(headers: &http::HeaderMap) -> &'static str {
-    let code = headers
+/// The `grpc-status` a header map (response headers, or trailers) carries, if any.
+pub(crate) fn grpc_status(headers: &http::HeaderMap) -> Option<i32> {
+    headers
         .get("grpc-status")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<i32>().ok())
-        .unwrap_or(0);
+}
+
+/// The gRPC code of a response whose status came in its headers (an error, trailers-only); a
+/// response without one carries its status in the trailers, after a body: `OK` for unary calls.
+fn code_name(headers: &http::HeaderMap) -> &'static str {
+    status_name(grpc_status(headers).unwrap_or(0))
+}
+
+/// A gRPC status code as go-grpc-prometheus spells it (`OK`, `PermissionDenied`, ...): the
+/// metrics' `grpc_code` label and the audit log's outcome.
+pub(crate) fn status_name(code: i32) -> &'static str {
     match code {
         0 => "OK",
         1 => "Canceled",

@@ -251,19 +251,12 @@ fn decode(desc: &MessageDescriptor, body: &[u8]) -> Result<DynamicMessage, Statu
 }
 
 fn code_of(headers: &http::HeaderMap) -> Option<Code> {
-    headers
-        .get("grpc-status")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<i32>().ok())
-        .map(Code::from_i32)
+    crate::metrics::grpc_status(headers).map(Code::from_i32)
 }
 
-/// A gRPC code as the audit log and the metrics spell it (`OK`, `PermissionDenied`, ...).
+/// A gRPC code as the audit log spells it: as the metrics do.
 fn code_name(code: Code) -> String {
-    match code {
-        Code::Ok => "OK".into(),
-        other => format!("{other:?}"),
-    }
+    crate::metrics::status_name(code as i32).to_owned()
 }
 
 /// A response body of `data` then `trailers`, as it came.
