@@ -44,6 +44,48 @@ impl LaCode {
     }
 }
 
+impl LaCode {
+    /// An LA as a pooled file names it: its three-digit code, or its name as the DfE's tables
+    /// write it, in any case and punctuation (`Barking and Dagenham`, `Barking & Dagenham`,
+    /// `St Helens`, `Bristol` or `Bristol, City of`, `Durham`).
+    pub fn from_code_or_name(text: &str) -> Option<Self> {
+        let t = text.trim();
+        if let Ok(code) = Self::parse(t) {
+            return Some(code);
+        }
+        let wanted = name_key(t);
+        if wanted.is_empty() {
+            return None;
+        }
+        LOCAL_AUTHORITIES
+            .iter()
+            .find(|(_, n, _)| {
+                let key = name_key(n);
+                key == wanted || short_name_key(n) == wanted
+            })
+            .and_then(|(c, _, _)| Self::parse(c).ok())
+    }
+}
+
+/// A name with case, punctuation and "&"/"and" differences taken out.
+fn name_key(name: &str) -> String {
+    name.to_lowercase()
+        .replace('&', " and ")
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect()
+}
+
+/// The name without its ", City of" / ", County of" tail or "County " head.
+fn short_name_key(name: &str) -> String {
+    let n = name
+        .split(", ")
+        .next()
+        .unwrap_or(name)
+        .trim_start_matches("County ");
+    name_key(n)
+}
+
 impl fmt::Display for LaCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -258,5 +300,25 @@ mod tests {
         for bad in ["", "88", "8855", "88a", " 885", "E10000034"] {
             assert!(LaCode::parse(bad).is_err(), "{bad:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn pooled_files_name_las_by_code_or_name() {
+        let code = |t: &str| LaCode::from_code_or_name(t).map(|c| c.to_string());
+        assert_eq!(code("885").as_deref(), Some("885"));
+        assert_eq!(code("Barking and Dagenham").as_deref(), Some("301"));
+        assert_eq!(code("barking & dagenham").as_deref(), Some("301"));
+        assert_eq!(code("St Helens").as_deref(), Some("342"));
+        assert_eq!(code("Bristol").as_deref(), Some("801"));
+        assert_eq!(code("Bristol, City of").as_deref(), Some("801"));
+        assert_eq!(code("Durham").as_deref(), Some("840"));
+        assert_eq!(code("Newham").as_deref(), Some("316"));
+        assert_eq!(code("Atlantis"), None);
+        assert_eq!(code(""), None);
     }
 }

@@ -10,6 +10,7 @@ pub mod la;
 pub mod measure;
 pub mod period;
 pub mod suppression;
+pub mod text;
 pub mod validation;
 pub mod workdays;
 

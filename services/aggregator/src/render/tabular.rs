@@ -87,7 +87,8 @@ fn raw(v: &Option<Value>) -> String {
     match v {
         None => String::new(),
         Some(Value::Null) => "z".into(),
-        Some(Value::String(s)) => s.clone(),
+        // Free text (labels, category names) is neutralised for spreadsheets; numbers are not.
+        Some(Value::String(s)) => csc_core::text::csv_cell(s).into_owned(),
         Some(other) => other.to_string(),
     }
 }

@@ -1,0 +1,74 @@
+//! Text the suite writes for other programs to open.
+
+use std::borrow::Cow;
+
+/// The longest cell the suite writes to a CSV file (Excel's own cell limit is 32,767 characters).
+pub const MAX_CSV_CELL_CHARS: usize = 32_000;
+
+/// A cell safe to open in a spreadsheet (OWASP's CSV-injection rule): text beginning with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`, so that Excel, LibreOffice and
+/// Google Sheets show it as text instead of running it as a formula; numbers (`-3`, `12.5`) stay
+/// numbers. Cells longer than [`MAX_CSV_CELL_CHARS`] are cut, saying how long they were.
+/// Every CSV file the suite writes goes through this.
+pub fn csv_cell(text: &str) -> Cow<'_, str> {
+    let risky = matches!(
+        text.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    ) && !is_plain_number(text);
+    let long = text.len() > MAX_CSV_CELL_CHARS && text.chars().count() > MAX_CSV_CELL_CHARS;
+    if !risky && !long {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len().min(MAX_CSV_CELL_CHARS + 32) + 1);
+    if risky {
+        out.push('\'');
+    }
+    if long {
+        out.extend(text.chars().take(MAX_CSV_CELL_CHARS));
+        out.push_str(&format!("… (cut: {} bytes)", text.len()));
+    } else {
+        out.push_str(text);
+    }
+    Cow::Owned(out)
+}
+
+/// `-12`, `+3`, `-0.5`: a number as a spreadsheet reads it, nothing else.
+fn is_plain_number(text: &str) -> bool {
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let mut parts = body.splitn(2, '.');
+    let int = parts.next().unwrap_or("");
+    let frac = parts.next();
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_leading_text_is_neutralised_and_numbers_stay_numbers() {
+        assert_eq!(csv_cell("=1+2"), "'=1+2");
+        assert_eq!(csv_cell("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        assert_eq!(csv_cell("+44 7700"), "'+44 7700");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("-2+3"), "'-2+3");
+        assert_eq!(csv_cell("\tx"), "'\tx");
+        assert_eq!(csv_cell("\rx"), "'\rx");
+        assert_eq!(csv_cell("-3"), "-3");
+        assert_eq!(csv_cell("-12.5"), "-12.5");
+        assert_eq!(csv_cell("+7"), "+7");
+        assert_eq!(csv_cell("-"), "'-");
+        assert_eq!(csv_cell("C1=2"), "C1=2");
+        assert!(matches!(csv_cell("885C0001"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn long_cells_are_cut_saying_so() {
+        let long = "a".repeat(MAX_CSV_CELL_CHARS + 5);
+        let c = csv_cell(&long);
+        assert!(c.ends_with(&format!("… (cut: {} bytes)", long.len())));
+        assert!(c.chars().count() < MAX_CSV_CELL_CHARS + 40);
+    }
+}
