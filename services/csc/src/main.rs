@@ -116,6 +116,11 @@ fn main() -> std::process::ExitCode {
     // An operator gets the error and its causes on one line each, not a backtrace.
     match run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // An import that ran to its end but refused records or files: its summary is printed.
+        Err(e) if e.downcast_ref::<import::Incomplete>().is_some() => {
+            eprintln!("csc import: {e}");
+            std::process::ExitCode::from(import::EXIT_REFUSALS)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE

@@ -15,6 +15,8 @@ use csc_proto::{frontdoor as pb, protection as ppb};
 use indicatif::{ProgressBar, ProgressStyle};
 use quick_xml::{Reader, events::Event};
 
+use super::dates::{is_not_midnight, read_date};
+use super::input::{self, Charset, MAX_XML_DEPTH, MAX_XML_RUN_BYTES, quote};
 use super::{CinClients, Origin, Report, Uploader};
 
 /// An element of one child's subtree.
@@ -78,30 +80,42 @@ fn resolve_entity(name: &[u8]) -> Option<&'static str> {
     })
 }
 
-/// Streams a CIN census file, calling `on_item` for the header and for each child.
+/// Streams a CIN census file, calling `on_item` for the header and for each child; the file's
+/// encoding.
 pub fn read(
     path: &Path,
     on_item: impl FnMut(Item, u64) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Charset> {
     read_records(path, "Children", "Child", on_item)
 }
 
 /// Streams an XML file of records, calling `on_item` for each `element` directly under a
 /// `parent` (as [`Item::Child`], with its 1-based position), for a CIN census `Header`, and for
-/// stray text. The 903 XML is read with this too (`EXPSSDA903`, `CHILD`).
+/// stray text. The 903 XML is read with this too (`EXPSSDA903`, `CHILD`). The file's encoding is
+/// found first (UTF-8, UTF-16 by its BOM, else Windows-1252) and returned; a workbook or archive
+/// is named and refused.
 pub fn read_records(
     path: &Path,
     parent: &str,
     element: &str,
     on_item: impl FnMut(Item, u64) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let file = File::open(path).map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?;
+) -> anyhow::Result<Charset> {
     let name = path.display().to_string();
-    read_records_from(BufReader::new(file), &name, parent, element, on_item)
+    let open = || File::open(path).map_err(|e| anyhow::anyhow!("opening {name}: {e}"));
+    let mut head = Vec::with_capacity(4096);
+    std::io::Read::read_to_end(&mut std::io::Read::take(open()?, 4096), &mut head)?;
+    if let Some(m) = input::not_text(&name, &head, "an XML file") {
+        anyhow::bail!(m);
+    }
+    let charset = input::detect_charset(open()?)?;
+    let text = input::utf8_reader(open()?, charset);
+    read_records_from(BufReader::new(text), &name, parent, element, on_item)?;
+    Ok(charset)
 }
 
 /// As [`read_records`], from any reader (the fuzz targets hand it bytes); `name` names it in
-/// errors.
+/// errors. The file must be whole (its root element closed), nest no deeper than
+/// [`MAX_XML_DEPTH`], and hold no run of text or markup over [`MAX_XML_RUN_BYTES`].
 pub fn read_records_from(
     input: impl std::io::BufRead,
     name: &str,
@@ -109,7 +123,9 @@ pub fn read_records_from(
     element: &str,
     mut on_item: impl FnMut(Item, u64) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let mut reader = Reader::from_reader(input);
+    let file_name = name;
+    let mut reader = Reader::from_reader(BufReader::new(input::BoundedRuns::new(input)));
+    let mut root: Option<String> = None;
     reader.config_mut().trim_text(true);
     let mut buf = Vec::new();
     // Open elements, outermost first. Children of <Children> and the <Header> are handed over
@@ -140,7 +156,7 @@ pub fn read_records_from(
         let pos = reader.buffer_position();
         let event = reader.read_event_into(&mut buf).map_err(|e| {
             anyhow::anyhow!(
-                "{}: malformed XML at byte {}: {e}",
+                "{}: malformed XML at byte {}: {e}; nothing was imported",
                 name,
                 reader.error_position()
             )
@@ -148,6 +164,15 @@ pub fn read_records_from(
         match event {
             Event::Start(e) => {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if stack.len() >= MAX_XML_DEPTH {
+                    anyhow::bail!(
+                        "{file}: elements nest deeper than {MAX_XML_DEPTH} at byte {pos}: not a file this importer reads (the limit is in docs/formats.md); nothing was imported",
+                        file = file_name,
+                    );
+                }
+                if stack.is_empty() {
+                    root.get_or_insert_with(|| name.clone());
+                }
                 if name == element && stack.last().is_some_and(|n| n.name == parent) {
                     child_count += 1;
                 }
@@ -171,6 +196,12 @@ pub fn read_records_from(
                         &t.decode()
                             .map_err(|e| anyhow::anyhow!("{name}: bad text at byte {pos}: {e}"))?,
                     );
+                    if top.text.len() > MAX_XML_RUN_BYTES {
+                        anyhow::bail!(
+                            "{name}: the text of <{}> is longer than {MAX_XML_RUN_BYTES} bytes (the limit is in docs/formats.md); nothing was imported",
+                            top.name
+                        );
+                    }
                 }
             }
             Event::CData(t) => {
@@ -225,7 +256,18 @@ pub fn read_records_from(
                     top.children.push(node);
                 }
             }
-            Event::Eof => break,
+            Event::Eof => {
+                if let Some(open) = stack.first() {
+                    anyhow::bail!(
+                        "{name}: the file ends before </{}>: it was cut short; nothing was imported",
+                        open.name
+                    );
+                }
+                if root.is_none() {
+                    anyhow::bail!("{name}: no XML element in the file; nothing was imported");
+                }
+                break;
+            }
             _ => {}
         }
         buf.clear();
@@ -233,12 +275,33 @@ pub fn read_records_from(
     Ok(())
 }
 
-/// ISO dates pass through; day-first dates are turned into ISO; anything else is sent as written
-/// so that the service names it as malformed.
-pub(super) fn date(text: &str) -> String {
-    parse_date(text)
-        .map(|d| d.to_string())
-        .unwrap_or_else(|| text.trim().to_owned())
+/// A date element's text as ISO, read in any of the forms real exports write (docs/formats.md);
+/// anything that is no date is sent as written, so that the service names it, quoting the file's
+/// own text. A time of day is noted (midnight, once per file) or warned about (any other time).
+pub(super) fn date(report: &mut Report, child_id: &str, at: &str, text: &str) -> String {
+    let t = text.trim();
+    if t.is_empty() {
+        return String::new();
+    }
+    match read_date(t) {
+        Some(d) => {
+            report.dates.note(&d, at, t);
+            if is_not_midnight(&d) {
+                report.warn(
+                    "dates",
+                    child_id,
+                    at,
+                    format!(
+                        "{} has a time of day on an xs:date element: the date {} is kept, the time is not",
+                        quote(t),
+                        d.date
+                    ),
+                );
+            }
+            d.date.to_string()
+        }
+        None => t.to_owned(),
+    }
 }
 
 /// The records of one child, each with its origin. Problems the importer itself finds
@@ -287,11 +350,23 @@ pub fn child_records(la: &str, index: usize, child: &Node, report: &mut Report) 
             ("child_id".into(), id_path.clone()),
             ("la_code".into(), "Message/Header/Source/LEA".into()),
         ],
+        year: None,
     };
 
     for (e, cd) in child.all("CINdetails") {
+        let seen = (
+            out.assessments.len(),
+            out.s47s.len(),
+            out.cin_plans.len(),
+            out.cp_plans.len(),
+        );
         let ep = format!("{base}/CINdetails[{e}]");
-        let referral_date = date(&cd.text_of("CINreferralDate"));
+        let referral_date = date(
+            report,
+            &child_id,
+            &format!("{ep}/CINreferralDate"),
+            &cd.text_of("CINreferralDate"),
+        );
         let closure_reason = cd.text_of("ReasonForClosure");
 
         // The referral.
@@ -365,9 +440,19 @@ pub fn child_records(la: &str, index: usize, child: &Node, report: &mut Report) 
                 pb::Assessment {
                     la_code: la.to_owned(),
                     child_id: child_id.clone(),
-                    start_date: date(&node.text_of("AssessmentActualStartDate")),
+                    start_date: date(
+                        report,
+                        &child_id,
+                        &format!("{ap}/AssessmentActualStartDate"),
+                        &node.text_of("AssessmentActualStartDate"),
+                    ),
                     referral_date: referral_date.clone(),
-                    authorisation_date: date(&node.text_of("AssessmentAuthorisationDate")),
+                    authorisation_date: date(
+                        report,
+                        &child_id,
+                        &format!("{ap}/AssessmentAuthorisationDate"),
+                        &node.text_of("AssessmentAuthorisationDate"),
+                    ),
                     factors,
                     outcome: 0,
                     closure_reason: closure_reason.clone(),
@@ -395,8 +480,18 @@ pub fn child_records(la: &str, index: usize, child: &Node, report: &mut Report) 
                     false
                 }
             };
-            let start = date(&node.text_of("S47ActualStartDate"));
-            let icpc_date = date(&node.text_of("DateOfInitialCPC"));
+            let start = date(
+                report,
+                &child_id,
+                &format!("{sp}/S47ActualStartDate"),
+                &node.text_of("S47ActualStartDate"),
+            );
+            let icpc_date = date(
+                report,
+                &child_id,
+                &format!("{sp}/DateOfInitialCPC"),
+                &node.text_of("DateOfInitialCPC"),
+            );
             s47_starts.push((start.clone(), icpc_date.clone()));
             let mut o = common(&sp);
             o.fields
@@ -413,7 +508,12 @@ pub fn child_records(la: &str, index: usize, child: &Node, report: &mut Report) 
                     child_id: child_id.clone(),
                     start_date: start,
                     referral_date: referral_date.clone(),
-                    icpc_target_date: date(&node.text_of("InitialCPCtarget")),
+                    icpc_target_date: date(
+                        report,
+                        &child_id,
+                        &format!("{sp}/InitialCPCtarget"),
+                        &node.text_of("InitialCPCtarget"),
+                    ),
                     icpc_date,
                     icpc_not_required,
                 },
@@ -433,8 +533,18 @@ pub fn child_records(la: &str, index: usize, child: &Node, report: &mut Report) 
                 ppb::CinPlan {
                     la_code: la.to_owned(),
                     child_id: child_id.clone(),
-                    start_date: date(&node.text_of("CINPlanStartDate")),
-                    end_date: date(&node.text_of("CINPlanEndDate")),
+                    start_date: date(
+                        report,
+                        &child_id,
+                        &format!("{pp}/CINPlanStartDate"),
+                        &node.text_of("CINPlanStartDate"),
+                    ),
+                    end_date: date(
+                        report,
+                        &child_id,
+                        &format!("{pp}/CINPlanEndDate"),
+                        &node.text_of("CINPlanEndDate"),
+                    ),
                 },
                 o,
             ));
@@ -477,15 +587,30 @@ pub fn child_records(la: &str, index: usize, child: &Node, report: &mut Report) 
                         format!("review_dates[{}]", review_dates.len()),
                         format!("{pp}/Reviews/CPPreviewDate[{r}]"),
                     ));
-                    review_dates.push(date(&review.text));
+                    review_dates.push(date(
+                        report,
+                        &child_id,
+                        &format!("{pp}/Reviews/CPPreviewDate[{r}]"),
+                        &review.text,
+                    ));
                 }
             }
             out.cp_plans.push((
                 ppb::CpPlan {
                     la_code: la.to_owned(),
                     child_id: child_id.clone(),
-                    start_date: date(&node.text_of("CPPstartDate")),
-                    end_date: date(&node.text_of("CPPendDate")),
+                    start_date: date(
+                        report,
+                        &child_id,
+                        &format!("{pp}/CPPstartDate"),
+                        &node.text_of("CPPstartDate"),
+                    ),
+                    end_date: date(
+                        report,
+                        &child_id,
+                        &format!("{pp}/CPPendDate"),
+                        &node.text_of("CPPendDate"),
+                    ),
                     initial_category: node.text_of("InitialCategoryOfAbuse"),
                     latest_category: node.text_of("LatestCategoryOfAbuse"),
                     previous_plans,
@@ -497,7 +622,12 @@ pub fn child_records(la: &str, index: usize, child: &Node, report: &mut Report) 
 
         // The episode's own ICPC date. The enquiry that led to it is the episode's enquiry naming
         // the same date, else its latest enquiry started on or before it (docs/measures.md).
-        let icpc = date(&cd.text_of("DateOfInitialCPC"));
+        let icpc = date(
+            report,
+            &child_id,
+            &format!("{ep}/DateOfInitialCPC"),
+            &cd.text_of("DateOfInitialCPC"),
+        );
         if !icpc.is_empty() {
             let same = s47_starts
                 .iter()
@@ -526,11 +656,92 @@ pub fn child_records(la: &str, index: usize, child: &Node, report: &mut Report) 
                 o,
             ));
         }
+        // Plausibility: the episode's work starts on or after its referral. Said, never refused.
+        if parse_date(&referral_date).is_some() {
+            let mut starts: Vec<(&str, &str, &Origin)> = Vec::new();
+            for (a, o) in &out.assessments[seen.0..] {
+                starts.push(("assessment", &a.start_date, o));
+            }
+            for (x, o) in &out.s47s[seen.1..] {
+                starts.push(("section 47 enquiry", &x.start_date, o));
+            }
+            for (x, o) in &out.cin_plans[seen.2..] {
+                starts.push(("CIN plan", &x.start_date, o));
+            }
+            for (x, o) in &out.cp_plans[seen.3..] {
+                starts.push(("CP plan", &x.start_date, o));
+            }
+            let early: Vec<(String, String)> = starts
+                .into_iter()
+                .filter(|(_, d, _)| parse_date(d).is_some() && **d < *referral_date)
+                .map(|(what, d, o)| {
+                    (
+                        o.location.clone(),
+                        format!(
+                            "the {what} starts {d}, before the episode's referral ({referral_date})"
+                        ),
+                    )
+                })
+                .collect();
+            for (at, why) in early {
+                report.warn("plausibility", &child_id, at, why);
+            }
+        }
     }
     out
 }
 
-/// Imports one CIN census file into the front door and child protection services.
+/// The header's plausibility: a census's reference date is 31 March of its year.
+pub(super) fn check_header(file: &str, h: &Header, report: &mut Report) {
+    let year = h.year.as_deref().and_then(|y| y.trim().parse::<i32>().ok());
+    let reference = h.reference_date.as_deref().and_then(parse_date);
+    let at = format!("{file}: Message/Header/CollectionDetails");
+    if let Some(r) = reference {
+        use chrono::Datelike;
+        if (r.month(), r.day()) != (3, 31) {
+            report.warn(
+                "census",
+                "-",
+                &at,
+                format!("ReferenceDate {r} is not 31 March: a CIN census counts to 31 March"),
+            );
+        }
+        if let Some(y) = year
+            && r.year() != y
+        {
+            report.warn(
+                "census",
+                "-",
+                &at,
+                format!("ReferenceDate {r} is not in the census Year {y} (expected {y}-03-31)"),
+            );
+        }
+    }
+}
+
+/// What the first pass over a census found: its header, and that the file is whole.
+struct Checked {
+    header: Option<Header>,
+    charset: Charset,
+}
+
+/// The first pass: the whole file is parsed (cheaply: each child is dropped as it closes) so that
+/// a file cut short, nested too deep or holding an oversized run is refused before a record is
+/// sent; the header is kept.
+fn check_file(path: &Path) -> anyhow::Result<Checked> {
+    let mut header = None;
+    let charset = read(path, |item, _| {
+        if let Item::Header(h) = item {
+            header.get_or_insert(h);
+        }
+        Ok(())
+    })?;
+    Ok(Checked { header, charset })
+}
+
+/// Imports one CIN census file into the front door and child protection services. The file is
+/// checked whole first (docs/formats.md, "Files"): one that is not well-formed is refused and
+/// nothing of it sent. `--la` must agree with the header's LEA when the header has one.
 pub async fn import(
     client: &mut CinClients,
     path: &Path,
@@ -540,16 +751,72 @@ pub async fn import(
     if let Some(la) = la_flag {
         LaCode::parse(la).map_err(|e| anyhow::anyhow!("--la: {e}"))?;
     }
+    let file = path.display().to_string();
+    if !path.is_file() {
+        anyhow::bail!("{file}: no such file");
+    }
+    let checked = match check_file(path) {
+        Ok(c) => c,
+        Err(e) => {
+            report.refuse_file(&file, format!("{e:#}"));
+            return Ok(());
+        }
+    };
+    if let Some(w) = checked.charset.warning(&file) {
+        report.warn("file", "-", &file, w);
+    }
+    let lea = checked
+        .header
+        .as_ref()
+        .and_then(|h| h.lea.clone())
+        .map(|l| l.trim().to_owned());
+    let la = match (lea.as_deref(), la_flag) {
+        (Some(lea), Some(flag)) if lea != flag => {
+            report.refuse_file(
+                &file,
+                format!(
+                    "the header's LEA is {lea} and --la is {flag}: a census is filed under its own LA (give --la {lea}, or no --la)"
+                ),
+            );
+            return Ok(());
+        }
+        (_, Some(flag)) => flag.to_owned(),
+        (Some(lea), None) => match LaCode::parse(lea) {
+            Ok(code) => code.to_string(),
+            Err(e) => {
+                report.refuse_file(&file, format!("Message/Header/Source/LEA: {e}; give --la"));
+                return Ok(());
+            }
+        },
+        (None, None) => {
+            report.refuse_file(
+                &file,
+                if checked.header.is_some() {
+                    "the header has no LEA; give --la"
+                } else {
+                    "the file has no Header; give --la"
+                },
+            );
+            return Ok(());
+        }
+    };
+    if let Some(h) = &checked.header {
+        check_header(&file, h, report);
+        report.notes.push(format!(
+            "{file}: CIN census {} (reference date {}), filed under LA {la}",
+            h.year.as_deref().unwrap_or("year not stated"),
+            h.reference_date.as_deref().unwrap_or("not stated"),
+        ));
+    }
+
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let bar = ProgressBar::new(size);
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {percent}% {eta}").expect("valid template"),
     );
-    bar.set_message(format!("{}", path.display()));
+    bar.set_message(file.clone());
 
     // Children are collected from the synchronous XML reader and sent in batches between reads.
-    let mut la: Option<String> = la_flag.map(str::to_owned);
-    let mut header_seen = false;
     let mut stray: Vec<(String, String)> = Vec::new();
     let mut sender = Sender::default();
     let mut children = 0usize;
@@ -572,45 +839,27 @@ pub async fn import(
         let (item, pos) = match msg {
             Ok(x) => x,
             Err(e) => {
-                // Everything before the fault has been sent; report and stop.
+                // The file changed between the check and this pass: what was sent stays, and the
+                // rest is said to be missing.
                 bar.finish_and_clear();
-                sender.finish(client, report, la.as_deref()).await?;
-                report.notes.push(format!(
-                    "{}: {children} children read before the file became unreadable",
-                    path.display()
-                ));
-                return Err(e);
+                sender.finish(client, report, &la).await?;
+                report.refuse_file(
+                    &file,
+                    format!(
+                        "{e:#} (the file changed while it was imported: {children} children were sent before this)"
+                    ),
+                );
+                return Ok(());
             }
         };
         bar.set_position(pos);
         match item {
-            Item::Header(h) => {
-                header_seen = true;
-                if la.is_none() {
-                    match h.lea.as_deref().map(LaCode::parse) {
-                        Some(Ok(code)) => la = Some(code.to_string()),
-                        Some(Err(e)) => anyhow::bail!(
-                            "{}: Message/Header/Source/LEA: {e}; give --la",
-                            path.display()
-                        ),
-                        None => {
-                            anyhow::bail!("{}: the header has no LEA; give --la", path.display())
-                        }
-                    }
-                }
-                report.notes.push(format!(
-                    "{}: CIN census {} (reference date {}), filed under LA {}",
-                    path.display(),
-                    h.year.as_deref().unwrap_or("year not stated"),
-                    h.reference_date.as_deref().unwrap_or("not stated"),
-                    la.as_deref().unwrap_or("?"),
-                ));
-            }
+            Item::Header(_) => {}
             Item::Child(i, node) => {
                 children += 1;
                 sender.pending.push((i, node));
-                if la.is_some() && sender.pending.len() >= 256 {
-                    sender.send_pending(client, report, la.as_deref()).await?;
+                if sender.pending.len() >= 256 {
+                    sender.send_pending(client, report, &la).await?;
                 }
             }
             Item::Stray { path: p, text } => stray.push((p, text)),
@@ -618,29 +867,18 @@ pub async fn import(
     }
     reader.await?;
     bar.finish_and_clear();
-    if la.is_none() {
-        anyhow::bail!(
-            "{}: {} has no LEA; give --la",
-            path.display(),
-            if header_seen {
-                "the header"
-            } else {
-                "the file"
-            }
-        );
-    }
-    sender.finish(client, report, la.as_deref()).await?;
+    sender.finish(client, report, &la).await?;
     for (p, text) in stray {
         report.warn_stray("file", "-", &p, &text);
     }
+    report.finish_dates(&file, true);
     report
         .notes
-        .push(format!("{}: {children} children read", path.display()));
+        .push(format!("{file}: {children} children read"));
     Ok(())
 }
 
-/// Children read but not yet sent (the LA may not be known until the header), and the records
-/// made from them, batched per kind.
+/// Children read but not yet sent, and the records made from them, batched per kind.
 #[derive(Default)]
 struct Sender {
     pending: Vec<(usize, Node)>,
@@ -658,9 +896,8 @@ impl Sender {
         &mut self,
         c: &mut CinClients,
         report: &mut Report,
-        la: Option<&str>,
+        la: &str,
     ) -> anyhow::Result<()> {
-        let Some(la) = la else { return Ok(()) };
         for (i, node) in std::mem::take(&mut self.pending) {
             let recs = child_records(la, i, &node, report);
             for (r, o) in recs.referrals {
@@ -692,7 +929,7 @@ impl Sender {
         &mut self,
         c: &mut CinClients,
         report: &mut Report,
-        la: Option<&str>,
+        la: &str,
     ) -> anyhow::Result<()> {
         self.send_pending(c, report, la).await?;
         self.referrals.flush(&mut c.frontdoor, report).await?;
@@ -713,7 +950,8 @@ pub fn la_and_year(path: &Path) -> anyhow::Result<(String, Option<i32>)> {
             Err(anyhow::anyhow!("header read"))
         }
         _ => Ok(()),
-    });
+    })
+    .map(|_| ());
     let h = match (found, r) {
         (Some(h), _) => h,
         (None, Err(e)) => return Err(e),

@@ -52,7 +52,9 @@ pub fn ssda903_xml(data: &[u8]) -> (usize, Report) {
 /// header, episodes, social worker episodes, reviews, missing.
 pub fn ssda903_csv(data: &[u8]) -> (usize, Report) {
     let mut report = Report::default();
-    if let Ok(columns) = local::header_row("fuzz.csv", data) {
+    let delimiter =
+        super::input::sniff_delimiter(data.split(|b| *b == b'\n').next().unwrap_or(data));
+    if let Ok(columns) = local::header_row("fuzz.csv", data, delimiter) {
         let lower: Vec<String> = columns.iter().map(|c| c.to_ascii_lowercase()).collect();
         let _ = ssda903::recognise(&lower);
     }

@@ -6,9 +6,11 @@
 
 use std::{collections::HashMap, path::Path};
 
-use csc_core::{LaCode, parse_date};
+use csc_core::LaCode;
 use csc_proto::{frontdoor as pb, protection as ppb};
 
+use super::dates::{DateTally, is_not_midnight, read_date};
+use super::input::{self, quote};
 use super::{FrontDoorClient, Origin, Report, Uploader};
 
 /// A file's columns: name (lower case, BOM and spaces trimmed, or the documented name a known
@@ -30,19 +32,29 @@ impl Columns {
     }
 }
 
-/// A CSV file's header row as written, a UTF-8 BOM and surrounding spaces trimmed.
-pub(super) fn header_row(file: &str, data: impl std::io::Read) -> anyhow::Result<Vec<String>> {
+/// A CSV file's header row as written, a UTF-8 BOM and surrounding spaces trimmed; trailing
+/// blank columns (spreadsheets' `,,,`) dropped.
+pub(super) fn header_row(
+    file: &str,
+    data: impl std::io::Read,
+    delimiter: u8,
+) -> anyhow::Result<Vec<String>> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
+        .delimiter(delimiter)
         .trim(csv::Trim::All)
         .from_reader(data);
     let headers = reader
         .headers()
         .map_err(|e| anyhow::anyhow!("{file}: reading the header row: {e}"))?;
-    Ok(headers
+    let mut columns: Vec<String> = headers
         .iter()
         .map(|h| h.trim_start_matches('\u{feff}').trim().to_owned())
-        .collect())
+        .collect();
+    while columns.last().is_some_and(String::is_empty) {
+        columns.pop();
+    }
+    Ok(columns)
 }
 
 /// Reads a CSV file's header row. `aliases` maps another layout's column names to the documented
@@ -51,10 +63,11 @@ pub(super) fn header_row(file: &str, data: impl std::io::Read) -> anyhow::Result
 fn header_columns(
     file: &str,
     data: &[u8],
+    delimiter: u8,
     required: &[&str],
     aliases: &[(&str, &str)],
 ) -> anyhow::Result<Columns> {
-    let written = header_row(file, data)?;
+    let written = header_row(file, data, delimiter)?;
     let mut columns: HashMap<String, usize> = written
         .iter()
         .enumerate()
@@ -74,8 +87,12 @@ fn header_columns(
         .collect();
     if !missing.is_empty() {
         anyhow::bail!(
-            "{file}: the header row lacks column(s) {}; see docs/formats.md",
-            missing.join(", ")
+            "the header row lacks required column(s) {}: the table is refused, nothing in it was sent (columns in docs/formats.md)",
+            missing
+                .iter()
+                .map(|c| c.to_ascii_uppercase())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     Ok(Columns {
@@ -110,12 +127,14 @@ impl LineCounter<'_> {
     }
 }
 
-/// One row, with what went wrong in it so far.
+/// One row, with what went wrong in it so far, and what it warned about.
 pub struct Row<'a> {
     record: &'a csv::StringRecord,
     columns: &'a Columns,
     location: String,
     problems: Vec<(String, String)>,
+    warnings: Vec<(String, String)>,
+    dates: &'a mut DateTally,
 }
 
 impl Row<'_> {
@@ -137,39 +156,67 @@ impl Row<'_> {
         self.columns.index.contains_key(column)
     }
 
+    /// A warning about this row: the record is still sent.
+    pub(super) fn warn(&mut self, column: &str, why: impl Into<String>) {
+        let written = self.columns.written(column);
+        self.warnings
+            .push((format!("column {written}"), why.into()));
+    }
+
+    /// A date in any of the forms real exports write (docs/formats.md), as ISO; a refusal quotes
+    /// the text as the file has it.
     pub(super) fn date(&mut self, column: &str, required: bool) -> String {
+        self.read_date(column, required)
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    }
+
+    /// As [`Row::date`], the date itself.
+    pub(super) fn read_date(&mut self, column: &str, required: bool) -> Option<chrono::NaiveDate> {
         let v = self.get(column).to_owned();
         if v.is_empty() {
             if required {
                 self.fail(column, "required");
             }
-            return String::new();
+            return None;
         }
-        match parse_date(&v) {
-            Some(d) => d.to_string(),
+        match read_date(&v) {
+            Some(d) => {
+                let at = format!("{} column {}", self.location, self.columns.written(column));
+                self.dates.note(&d, &at, &v);
+                if is_not_midnight(&d) {
+                    self.warn(
+                        column,
+                        format!(
+                            "{} has a time of day on a date-only field: the date {} is kept, the time is not",
+                            quote(&v),
+                            d.date
+                        ),
+                    );
+                }
+                Some(d.date)
+            }
             None => {
                 self.fail(
                     column,
-                    format!("{v:?} is not a date (YYYY-MM-DD or DD/MM/YYYY)"),
+                    format!(
+                        "{} is not a date (YYYY-MM-DD, DD/MM/YYYY or DD/MM/YY, 1900-2099)",
+                        quote(&v)
+                    ),
                 );
-                String::new()
+                None
             }
         }
     }
 
-    pub(super) fn la(&mut self, flag: Option<&str>) -> String {
-        let v = self.get("la_code").to_owned();
-        match (v.is_empty(), flag) {
-            (true, Some(f)) => f.to_owned(),
-            (true, None) => {
-                self.fail("la_code", "missing: give a la_code column or --la");
+    /// The row's LA: `read_format` has resolved it from the file's LA column or `--la`.
+    pub(super) fn la(&mut self, la: Option<&str>) -> String {
+        match la {
+            Some(code) => code.to_owned(),
+            None => {
+                self.fail("la_code", "missing: give a la_code (or LA) column or --la");
                 String::new()
             }
-            (false, Some(f)) if f != v => {
-                self.fail("la_code", format!("{v:?} differs from --la {f}"));
-                String::new()
-            }
-            (false, _) => v,
         }
     }
 
@@ -181,7 +228,7 @@ impl Row<'_> {
                 let other = other.to_owned();
                 self.fail(
                     column,
-                    format!("{other:?} is not Y/N, yes/no, 1/0 or true/false"),
+                    format!("{} is not Y/N, yes/no, 1/0 or true/false", quote(&other)),
                 );
                 false
             }
@@ -205,7 +252,7 @@ impl Row<'_> {
                 names.dedup();
                 self.fail(
                     column,
-                    format!("{text:?} is not one of {}", names.join(", ")),
+                    format!("{} is not one of {}", quote(&text), names.join(", ")),
                 );
                 0
             }
@@ -234,7 +281,8 @@ impl Row<'_> {
                     self.fail(
                         column,
                         format!(
-                            "unknown agency {part:?}: expected police, health, education or other"
+                            "unknown agency {}: expected police, health, education or other",
+                            quote(part)
                         ),
                     );
                     continue;
@@ -263,11 +311,21 @@ impl Row<'_> {
                     (f.to_string(), format!("{} column {written}", self.location))
                 })
                 .collect(),
+            year: None,
         }
     }
 
-    /// Reports the row as one refused record if anything in it was wrong; true if so.
+    /// Reports the row's warnings, and the row as one refused record if anything in it was
+    /// wrong; true if so.
     fn report_problems(&self, kind: &'static str, child_id: &str, report: &mut Report) -> bool {
+        for (col, why) in &self.warnings {
+            report.warn(
+                kind,
+                child_id,
+                format!("{} {col}", self.location),
+                why.clone(),
+            );
+        }
         if self.problems.is_empty() {
             return false;
         }
@@ -288,17 +346,106 @@ pub(super) fn check_la_flag(la: Option<&str>) -> anyhow::Result<()> {
 }
 
 /// A CSV layout the importer reads: the columns it needs (with other layouts' names for them),
-/// and how one row becomes a record. Parsing is kept apart from sending, so that it can be
-/// fuzzed and tested without a service.
+/// the columns it reads when present, the standard columns it knows and does not use, and how
+/// one row becomes a record. Parsing is kept apart from sending, so that it can be fuzzed and
+/// tested without a service.
 pub struct Format<P> {
     pub required: &'static [&'static str],
+    /// Read when present; when absent, listed in the summary as "not in file".
+    pub optional: &'static [&'static str],
+    /// Standard columns of the layout that no measure uses: neither read nor listed as unknown.
+    pub ignored: &'static [&'static str],
     pub aliases: &'static [(&'static str, &'static str)],
     pub row: fn(&mut Row<'_>, Option<&str>) -> (P, Origin),
 }
 
+/// Columns any layout may carry when regional pipelines pool councils' files: the LA (a code or
+/// a name) and the return's year.
+const POOLED: &[&str] = &["la_code", "la", "year"];
+
+/// A CSV file that passed its checks (not a workbook, whole, no line over the limit), as UTF-8
+/// text with its delimiter.
+pub struct CsvText {
+    pub file: String,
+    pub text: String,
+    pub delimiter: u8,
+}
+
+impl CsvText {
+    /// Checks a file's bytes and decodes them (docs/formats.md, "Files"): an error is the reason
+    /// the file is refused whole. The encoding warning, if any, goes to `report`.
+    pub fn prepare(file: &str, data: Vec<u8>, report: &mut Report) -> anyhow::Result<Self> {
+        let head = &data[..data.len().min(4096)];
+        if let Some(m) = input::not_text(file, head, "a CSV file") {
+            anyhow::bail!(m);
+        }
+        let first = head
+            .iter()
+            .copied()
+            .find(|b| !b.is_ascii_whitespace() && !matches!(b, 0xEF | 0xBB | 0xBF));
+        if first == Some(b'<') {
+            anyhow::bail!(
+                "{file}: this is an XML file, not a CSV table (a CIN census is `csc import cin`; a 903 XML export is `csc import 903 FILE.xml`)"
+            );
+        }
+        let (text, charset) = input::decode(data);
+        if let Some(w) = charset.warning(file) {
+            report.warn("file", "-", file, w);
+        }
+        let shape = input::check_csv(file, text.as_bytes())?;
+        if shape.delimiter != b',' {
+            report.notes.push(format!(
+                "{file}: columns separated by {}",
+                if shape.delimiter == b'\t' {
+                    "tabs"
+                } else {
+                    "semicolons"
+                }
+            ));
+        }
+        Ok(Self {
+            file: file.to_owned(),
+            text,
+            delimiter: shape.delimiter,
+        })
+    }
+
+    /// The header's column names, lower-cased.
+    pub fn columns(&self) -> anyhow::Result<Vec<String>> {
+        Ok(
+            header_row(&self.file, self.text.as_bytes(), self.delimiter)?
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+        )
+    }
+}
+
+/// Reads a CSV file for import: its structure is checked as it streams from disk (so an
+/// oversized or cut file is refused before it is read whole), then it is read and decoded. The
+/// outer error is a failure to read the file at all; the inner one, the reason it is refused.
+pub fn read_csv_file(path: &Path, report: &mut Report) -> anyhow::Result<Result<CsvText, String>> {
+    let file = path.display().to_string();
+    let open = || std::fs::File::open(path).map_err(|e| anyhow::anyhow!("reading {file}: {e}"));
+    let mut head = Vec::with_capacity(4096);
+    std::io::Read::read_to_end(&mut std::io::Read::take(open()?, 4096), &mut head)?;
+    if let Some(m) = input::not_text(&file, &head, "a CSV file") {
+        return Ok(Err(m));
+    }
+    // UTF-16 is checked once decoded; every other encoding keeps ASCII's bytes.
+    let utf16 = input::bom(&head).is_some_and(|(e, _)| e != encoding_rs::UTF_8);
+    if !utf16 && let Err(e) = input::check_csv(&file, open()?) {
+        return Ok(Err(format!("{e:#}")));
+    }
+    let data = std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {file}: {e}"))?;
+    Ok(CsvText::prepare(&file, data, report).map_err(|e| format!("{e:#}")))
+}
+
 /// Reads every row of `data` (a CSV file named `file` in messages) with `format`: the records
-/// the rows make, and each unreadable row or field reported. Fails only on a header row that
-/// lacks a required column. `la` is the `--la` flag.
+/// the rows make, and each unreadable row or field reported. An error is the reason the whole
+/// file is refused (a workbook, cut short, a line over the limit, a required column missing, an
+/// LA flag that names none of the file's LAs): nothing of it is to be sent. `la` is the `--la`
+/// flag.
 pub fn read_format<P: super::Upload>(
     format: &Format<P>,
     file: &str,
@@ -306,10 +453,67 @@ pub fn read_format<P: super::Upload>(
     la: Option<&str>,
     report: &mut Report,
 ) -> anyhow::Result<Vec<(P, Origin)>> {
+    let text = CsvText::prepare(file, data.to_vec(), report)?;
+    read_text(format, &text, la, report)
+}
+
+/// As [`read_format`], from a file that passed its checks.
+pub fn read_text<P: super::Upload>(
+    format: &Format<P>,
+    csv_text: &CsvText,
+    la: Option<&str>,
+    report: &mut Report,
+) -> anyhow::Result<Vec<(P, Origin)>> {
     check_la_flag(la)?;
-    let columns = header_columns(file, data, format.required, format.aliases)?;
+    let file = csv_text.file.as_str();
+    let data = csv_text.text.as_bytes();
+    let columns = header_columns(
+        file,
+        data,
+        csv_text.delimiter,
+        format.required,
+        format.aliases,
+    )?;
+    let known = |c: &str| {
+        format.required.contains(&c)
+            || format.optional.contains(&c)
+            || format.ignored.contains(&c)
+            || POOLED.contains(&c)
+            || format.aliases.iter().any(|(a, o)| *a == c || *o == c)
+    };
+    let unknown: Vec<&str> = columns
+        .written
+        .iter()
+        .filter(|w| !w.is_empty() && !known(&w.to_ascii_lowercase()))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        report.notes.push(format!(
+            "{file}: column(s) {} not used by this importer; ignored",
+            unknown.join(", ")
+        ));
+    }
+    let absent: Vec<String> = format
+        .optional
+        .iter()
+        .filter(|c| !columns.index.contains_key(**c))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if !absent.is_empty() {
+        report.notes.push(format!(
+            "{file}: optional column(s) {} not in file",
+            absent.join(", ")
+        ));
+    }
+    let la_column = columns
+        .index
+        .get("la_code")
+        .or_else(|| columns.index.get("la"))
+        .copied();
+    let year_column = columns.index.get("year").copied();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
+        .delimiter(csv_text.delimiter)
         .trim(csv::Trim::All)
         .from_reader(data);
     let mut lines = LineCounter {
@@ -317,13 +521,16 @@ pub fn read_format<P: super::Upload>(
         byte: 0,
         line: 1,
     };
+    let mut dates = DateTally::default();
     let mut out = Vec::new();
     let mut rows = 0usize;
+    // Rows for other LAs than --la: left out, and counted.
+    let mut other_las: std::collections::BTreeMap<String, usize> = Default::default();
     for result in reader.records() {
-        rows += 1;
         let record = match result {
             Ok(r) => r,
             Err(e) => {
+                rows += 1;
                 let line = e
                     .position()
                     .map(|p| lines.line_at(p.byte() as usize))
@@ -337,6 +544,11 @@ pub fn read_format<P: super::Upload>(
                 continue;
             }
         };
+        // Blank lines and spreadsheets' trailing `,,,` rows are not records.
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        rows += 1;
         let line = record
             .position()
             .map(|p| lines.line_at(p.byte() as usize))
@@ -346,19 +558,83 @@ pub fn read_format<P: super::Upload>(
             columns: &columns,
             location: format!("{file} line {line}"),
             problems: vec![],
+            warnings: vec![],
+            dates: &mut dates,
         };
-        let (p, origin) = (format.row)(&mut row, la);
+        // The row's LA: its own column (a code or a name), else the flag.
+        let written = la_column.and_then(|i| record.get(i)).unwrap_or("");
+        let row_la = if written.is_empty() {
+            la.map(str::to_owned)
+        } else {
+            match LaCode::from_code_or_name(written) {
+                Some(code) => Some(code.to_string()),
+                None => {
+                    let column = if columns.index.contains_key("la_code") {
+                        "la_code"
+                    } else {
+                        "la"
+                    };
+                    row.fail(
+                        column,
+                        format!(
+                            "{} is neither a three-digit LA code nor an English LA's name",
+                            quote(written)
+                        ),
+                    );
+                    None
+                }
+            }
+        };
+        if let (Some(flag), Some(code)) = (la, row_la.as_deref())
+            && flag != code
+        {
+            *other_las.entry(code.to_owned()).or_default() += 1;
+            continue;
+        }
+        let year = match year_column.and_then(|i| record.get(i)).unwrap_or("") {
+            "" => None,
+            y => match y.parse::<i32>() {
+                Ok(y) if (2000..=2099).contains(&y) => Some(y),
+                _ => {
+                    row.fail("year", format!("{} is not a collection year", quote(y)));
+                    None
+                }
+            },
+        };
+        let (p, mut origin) = (format.row)(&mut row, row_la.as_deref());
+        origin.year = year;
         // A row the importer itself cannot read is reported here and not sent.
         if !row.report_problems(P::KIND, &origin.child_id, report) {
             out.push((p, origin));
         }
     }
+    if let Some(flag) = la
+        && !other_las.is_empty()
+    {
+        let held: Vec<String> = other_las
+            .iter()
+            .map(|(code, n)| format!("{code} ({n} rows)"))
+            .collect();
+        if rows == other_las.values().sum::<usize>() {
+            anyhow::bail!(
+                "the file's LA column names {}; --la {flag} names none of them: nothing was sent",
+                held.join(", ")
+            );
+        }
+        report.notes.push(format!(
+            "{file}: rows for other LAs left out (--la {flag} imports only its own): {}",
+            held.join(", ")
+        ));
+    }
+    report.dates = dates;
+    report.finish_dates(file, false);
     report.notes.push(format!("{file}: {rows} rows read"));
     Ok(out)
 }
 
 /// Reads the file at `path` with `format` and sends its records in batches; every record the
-/// importer or the service refuses is reported, and the rest land.
+/// importer or the service refuses is reported, and the rest land. A file refused whole is
+/// reported as such, and nothing of it is sent.
 pub(super) async fn import_format<P: super::Upload>(
     client: &mut P::Client,
     format: &Format<P>,
@@ -366,17 +642,40 @@ pub(super) async fn import_format<P: super::Upload>(
     la: Option<&str>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
+    check_la_flag(la)?;
     let file = path.display().to_string();
-    let data = std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {file}: {e}"))?;
-    let records = read_format(format, &file, &data, la, report)?;
-    drop(data);
+    let text = match read_csv_file(path, report)? {
+        Ok(t) => t,
+        Err(why) => {
+            report.refuse_file(file, why);
+            return Ok(());
+        }
+    };
+    let records = match read_text(format, &text, la, report) {
+        Ok(r) => r,
+        Err(e) => {
+            report.refuse_file(file, format!("{e:#}"));
+            return Ok(());
+        }
+    };
+    drop(text);
+    send_records(client, &file, records, report).await
+}
+
+/// Sends records read from `file` in batches, with a progress bar on a terminal.
+pub(super) async fn send_records<P: super::Upload>(
+    client: &mut P::Client,
+    file: &str,
+    records: Vec<(P, Origin)>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
     // Drawn on a terminal only; hidden when the output is a file or a pipe.
     let bar = indicatif::ProgressBar::new(records.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} {eta}")
             .expect("valid template"),
     );
-    bar.set_message(file);
+    bar.set_message(file.to_owned());
     let mut up = Uploader::<P>::default();
     for (i, (p, origin)) in records.into_iter().enumerate() {
         up.push(client, report, p, origin).await?;
@@ -466,6 +765,8 @@ pub(super) const CONTACTS: Format<pb::Contact> = Format {
         "source",
         "became_referral",
     ],
+    optional: &[],
+    ignored: &[],
     aliases: &[],
     row: contact_row,
 };
@@ -496,6 +797,8 @@ fn contact_row(row: &mut Row<'_>, la: Option<&str>) -> (pb::Contact, Origin) {
 
 pub(super) const STRATEGY: Format<pb::StrategyDiscussion> = Format {
     required: &["child_id", "discussion_date", "invited", "attended"],
+    optional: &[],
+    ignored: &[],
     aliases: &[],
     row: strategy_row,
 };
@@ -530,6 +833,15 @@ pub(super) const COSTS: Format<csc_proto::finance::Commitment> = Format {
         "start_date",
         "weekly_cost_pence",
     ],
+    optional: &[
+        "end_date",
+        "category_key",
+        "place",
+        "place_provider",
+        "provider_name",
+        "provider_urn",
+    ],
+    ignored: &[],
     aliases: &[],
     row: cost_row,
 };
@@ -571,6 +883,18 @@ fn cost_row(row: &mut Row<'_>, la: Option<&str>) -> (csc_proto::finance::Commitm
 
 pub(super) const MISSING: Format<ppb::MissingEpisode> = Format {
     required: &["child_id", "kind", "start_date"],
+    optional: &[
+        "absent_from",
+        "end_date",
+        "start_time",
+        "end_time",
+        "interview_offered_date",
+        "interview_outcome",
+        "interview_completed_date",
+        "interview_completed_time",
+    ],
+    // The 903 Missing table's own columns.
+    ignored: &["dob"],
     aliases: &[
         ("child", "child_id"),
         ("missing", "kind"),
@@ -655,6 +979,8 @@ pub(super) const FEEDBACK: Format<ppb::FeedbackResponse> = Format {
         "response_date",
         "rating",
     ],
+    optional: &["child_id"],
+    ignored: &[],
     aliases: &[],
     row: feedback_row,
 };
@@ -754,7 +1080,7 @@ mod tests {
         .unwrap_err();
         assert!(
             e.to_string()
-                .contains("lacks column(s) contact_date, became_referral"),
+                .contains("lacks required column(s) CONTACT_DATE, BECAME_REFERRAL"),
             "{e}"
         );
     }

@@ -4,9 +4,13 @@
 //! changes nothing.
 
 mod cin;
+pub mod dates;
 #[doc(hidden)]
 pub mod fuzz;
+pub mod input;
 mod local;
+#[cfg(test)]
+mod real_files;
 pub mod ssda903;
 
 pub use cin::{import as import_cin, la_and_year as cin_la_and_year};
@@ -27,6 +31,7 @@ use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
 use crate::ClientAddrs;
+use dates::DateTally;
 
 pub type FrontDoorClient = FrontDoorServiceClient<AuthChannel>;
 pub type FinanceClient = FinanceServiceClient<AuthChannel>;
@@ -180,13 +185,17 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             year,
             opts,
         } => {
-            let la = ssda903::la_flag(la.as_deref())?;
             let mut clients = ssda903::Clients903::connect(&opts.addrs).await?;
             let mut report = Report::default();
+            let mut las = std::collections::BTreeSet::new();
             for p in &paths {
-                ssda903::import(&mut clients, p, &la, year, &mut report).await?;
+                las.extend(
+                    ssda903::import(&mut clients, p, la.as_deref(), year, &mut report).await?,
+                );
             }
-            ssda903::history_warnings(&mut clients.placements, &la, &mut report).await?;
+            for la in &las {
+                ssda903::history_warnings(&mut clients.placements, la, &mut report).await?;
+            }
             (report, opts)
         }
         ImportCommand::Missing { file, la, opts } => {
@@ -218,7 +227,11 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
         report.write_csv(&path)?;
         crate::out(&format!("Report written to {}\n", path.display()));
     }
-    Ok(())
+    if report.is_clean() {
+        Ok(())
+    } else {
+        Err(Incomplete(report.headline()).into())
+    }
 }
 
 /// Imports a folder `csc generate` wrote, through every domain service; the LA it was filed
@@ -257,7 +270,14 @@ pub async fn import_generated(
     local::import_contacts(&mut fd, &dir.join("contacts.csv"), Some(&la), report).await?;
     local::import_strategy(&mut fd, &dir.join("strategy.csv"), Some(&la), report).await?;
     let mut clients903 = ssda903::Clients903::connect(addrs).await?;
-    ssda903::import(&mut clients903, &dir.join("ssda903"), &la, None, report).await?;
+    ssda903::import(
+        &mut clients903,
+        &dir.join("ssda903"),
+        Some(&la),
+        None,
+        report,
+    )
+    .await?;
     ssda903::history_warnings(&mut clients903.placements, &la, report).await?;
     let mut prot = connect_protection(&addrs.protection).await?;
     local::import_missing(&mut prot, &dir.join("missing.csv"), Some(&la), report).await?;
@@ -308,8 +328,18 @@ pub async fn connect_placements(addr: &str) -> anyhow::Result<PlacementsClient> 
     )
 }
 
-/// A gRPC error as a person should read it, with its field violations.
+/// A gRPC error as a person should read it, with its field violations; a broken connection is
+/// called a transport error, with its cause, not "Unknown".
 pub fn describe_status(s: Status) -> anyhow::Error {
+    if is_transport(&s) {
+        let mut msg = format!("transport error: {}", s.message());
+        let mut source = std::error::Error::source(&s);
+        while let Some(e) = source {
+            msg.push_str(&format!(": {e}"));
+            source = e.source();
+        }
+        return anyhow::anyhow!(msg);
+    }
     let mut msg = format!("{:?}: {}", s.code(), s.message());
     if let Some(br) = s.get_details_bad_request() {
         for v in br.field_violations {
@@ -327,6 +357,8 @@ pub struct Origin {
     pub child_id: String,
     pub location: String,
     pub fields: Vec<(String, String)>,
+    /// The return's collection year, where a pooled file's YEAR column gives it.
+    pub year: Option<i32>,
 }
 
 impl Origin {
@@ -365,13 +397,49 @@ pub struct Tally {
     pub rejected: u64,
 }
 
-/// What an import did: counts per record kind, every rejection and warning.
+/// What an import did: counts per record kind, every rejection and warning, every file refused
+/// whole.
 #[derive(Debug, Default)]
 pub struct Report {
     pub tallies: BTreeMap<&'static str, Tally>,
     pub rejected: Vec<Problem>,
     pub warnings: Vec<Problem>,
     pub notes: Vec<String>,
+    /// Files or tables refused whole (not well-formed, too large, a workbook, missing columns),
+    /// with why: none of their records was sent.
+    pub refused_files: Vec<(String, String)>,
+    /// What the dates of the file being read held besides plain dates (said by
+    /// [`Report::finish_dates`]).
+    pub dates: DateTally,
+}
+
+/// Exit status of an import that ran but did not land everything (README, "Exit status").
+pub const EXIT_REFUSALS: u8 = 3;
+
+/// An import that ran to its end with records or files refused: `csc` exits with
+/// [`EXIT_REFUSALS`] after printing the summary.
+#[derive(Debug)]
+pub struct Incomplete(pub String);
+
+impl std::fmt::Display for Incomplete {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Incomplete {}
+
+/// 3685 → "3,685".
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 impl Report {
@@ -411,6 +479,11 @@ impl Report {
         self.reject_record(kind, child_id, [(source.into(), reason.into())]);
     }
 
+    /// A file or table refused whole: nothing in it was sent.
+    pub fn refuse_file(&mut self, file: impl Into<String>, reason: impl Into<String>) {
+        self.refused_files.push((file.into(), reason.into()));
+    }
+
     /// Text found between XML elements (a stray word, perhaps a shifted value): ignored, said so.
     pub fn warn_stray(&mut self, kind: &'static str, child_id: &str, path: &str, text: &str) {
         let child_id = if child_id.is_empty() {
@@ -422,7 +495,10 @@ impl Report {
             kind,
             child_id,
             path,
-            format!("stray text {text:?} outside any element value; ignored"),
+            format!(
+                "stray text {} outside any element value; ignored",
+                input::quote(text)
+            ),
         );
     }
 
@@ -441,8 +517,83 @@ impl Report {
         });
     }
 
-    /// The notes, the counts, and how many records were refused and warned about (without
-    /// listing them: `render` does, and `--report FILE.csv` writes them).
+    /// Says, once for `file`, what its dates held besides plain dates: two-digit years (a
+    /// warning, with the pivot), and date-times at midnight (a warning in XML, where the schema
+    /// asks for dates; a note in CSV, where databases write them).
+    pub fn finish_dates(&mut self, file: &str, midnight_is_warning: bool) {
+        let t = std::mem::take(&mut self.dates);
+        if let Some((at, raw)) = t.first_two_digit {
+            self.warn(
+                "dates",
+                "-",
+                file,
+                format!(
+                    "{} date(s) written with a two-digit year were read with the pivot 00-69 = 2000-2069, 70-99 = 1970-1999 (first: {at}, {})",
+                    t.two_digit,
+                    input::quote(&raw)
+                ),
+            );
+        }
+        if let Some((at, raw)) = t.first_midnight {
+            let text = format!(
+                "{} date(s) written as a date-time at midnight were read as the date (first: {at}, {})",
+                t.midnight,
+                input::quote(&raw)
+            );
+            if midnight_is_warning {
+                self.warn("dates", "-", file, text);
+            } else {
+                self.notes.push(format!("{file}: {text}"));
+            }
+        }
+    }
+
+    /// Records refused, one count per record (a record with three problems counts once).
+    pub fn refused_records(&self) -> u64 {
+        self.tallies.values().map(|t| t.rejected).sum()
+    }
+
+    /// Everything was accepted or already held: no record and no file refused.
+    pub fn is_clean(&self) -> bool {
+        self.refused_records() == 0 && self.refused_files.is_empty()
+    }
+
+    /// The verdict in words: the summary's first line.
+    pub fn headline(&self) -> String {
+        let records: u64 = self.tallies.values().map(|t| t.received).sum();
+        let warnings = match self.warnings.len() {
+            0 => String::new(),
+            n => format!(", {} warning(s)", thousands(n as u64)),
+        };
+        if self.is_clean() {
+            return format!(
+                "Imported: all {} record(s) accepted or unchanged{warnings}.",
+                thousands(records)
+            );
+        }
+        let mut parts = Vec::new();
+        let refused = self.refused_records();
+        if refused > 0 {
+            parts.push(format!(
+                "{} record(s) of {} refused",
+                thousands(refused),
+                thousands(records)
+            ));
+        }
+        if !self.refused_files.is_empty() {
+            parts.push(format!(
+                "{} file(s) or table(s) refused whole",
+                self.refused_files.len()
+            ));
+        }
+        format!(
+            "Imported with refusals: {}{warnings}; see the lists below (or --report FILE.csv).",
+            parts.join(" and ")
+        )
+    }
+
+    /// The verdict, the notes, the counts, and how many records were refused and warned about
+    /// (without listing them: `render` does, and `--report FILE.csv` writes them).
     pub fn render_summary(&self) -> String {
         use std::fmt::Write as _;
         let mut out = self.render_counts();
@@ -458,6 +609,10 @@ impl Report {
     fn render_counts(&self) -> String {
         use std::fmt::Write as _;
         let mut out = String::new();
+        let _ = writeln!(out, "{}", self.headline());
+        for (file, why) in &self.refused_files {
+            let _ = writeln!(out, "REFUSED {file}: {why}");
+        }
         for n in &self.notes {
             let _ = writeln!(out, "{n}");
         }
@@ -506,12 +661,33 @@ impl Report {
         out
     }
 
+    /// Every refused file, refused record and warning, one a row. Every cell is made safe to open
+    /// in a spreadsheet (`csc_core::text::csv_cell`): ids and values come from the files imported.
     pub fn write_csv(&self, path: &std::path::Path) -> anyhow::Result<()> {
-        let mut w = csv::Writer::from_path(path)?;
+        self.write_csv_to(
+            std::fs::File::create(path)
+                .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?,
+        )
+    }
+
+    pub fn write_csv_to(&self, out: impl std::io::Write) -> anyhow::Result<()> {
+        use csc_core::text::csv_cell;
+        let mut w = csv::Writer::from_writer(out);
         w.write_record(["severity", "record", "child_id", "source", "reason"])?;
+        for (file, why) in &self.refused_files {
+            w.write_record(["refused file", "", "", &csv_cell(file), &csv_cell(why)])?;
+        }
         for (sev, list) in [("rejected", &self.rejected), ("warning", &self.warnings)] {
             for p in list {
-                w.write_record([sev, p.kind, &p.child_id, &p.source, &p.reason])?;
+                // "-" stands for no child in the summary; the sheet leaves the cell empty.
+                let child = if p.child_id == "-" { "" } else { &p.child_id };
+                w.write_record([
+                    sev,
+                    p.kind,
+                    &csv_cell(child),
+                    &csv_cell(&p.source),
+                    &csv_cell(&p.reason),
+                ])?;
             }
         }
         w.flush()?;
@@ -676,10 +852,6 @@ impl<P: Upload> Default for Uploader<P> {
 /// Deadline of one batch call: generous, since a busy PostgreSQL may take seconds.
 const BATCH_DEADLINE: Duration = Duration::from_secs(60);
 
-/// Transient failures are retried this many times, with the same request id (so a batch that did
-/// land before the connection dropped is not applied twice).
-const RETRIES: u32 = 5;
-
 impl<P: Upload> Uploader<P> {
     pub async fn push(
         &mut self,
@@ -746,27 +918,48 @@ impl<P: Upload> Uploader<P> {
     }
 }
 
+/// How long a batch is retried while its service is unavailable (a restart, a rolling upgrade,
+/// a full write queue) before the import gives up: two minutes.
+pub const RETRY_FOR: Duration = Duration::from_secs(120);
+/// The longest wait between two tries.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Codes worth another try with the same request id: the batch either did not land, or landed
+/// and its replay is answered "unchanged". A transport failure (the connection dropped mid-call)
+/// is one too.
+fn retryable(s: &Status) -> bool {
+    matches!(
+        s.code(),
+        Code::Unavailable | Code::ResourceExhausted | Code::Aborted | Code::DeadlineExceeded
+    ) || is_transport(s)
+}
+
+/// A status the client made from a broken connection, not one the service sent: tonic gives
+/// those code Unknown with the transport error as their source.
+fn is_transport(s: &Status) -> bool {
+    s.code() == Code::Unknown && std::error::Error::source(s).is_some()
+}
+
 async fn send_with_retry<P: Upload>(
     client: &mut P::Client,
     records: Vec<P>,
 ) -> Result<BatchUpsertResponse, Status> {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let mut delay = Duration::from_millis(200);
-    let mut attempt = 0;
+    let started = std::time::Instant::now();
+    let mut backoff = Duration::from_millis(200);
+    let mut attempt = 0u32;
     loop {
         match P::send(client, request_id.clone(), records.clone()).await {
             Ok(r) => return Ok(r.into_inner()),
-            Err(s)
-                if attempt < RETRIES
-                    && matches!(
-                        s.code(),
-                        Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted
-                    ) =>
-            {
+            Err(s) if retryable(&s) && started.elapsed() < RETRY_FOR => {
                 attempt += 1;
-                tracing::warn!(code = ?s.code(), attempt, "retrying batch of {}", P::KIND);
-                tokio::time::sleep(delay).await;
-                delay *= 2;
+                // Full jitter over the upper half, so that many importers do not retry in step.
+                // (A v4 uuid's random bits: no generator to seed for a few waits.)
+                let fraction = (uuid::Uuid::new_v4().as_u128() % 1024) as f64 / 1024.0;
+                let wait = backoff.mul_f64(0.5 + fraction / 2.0);
+                tracing::warn!(code = ?s.code(), attempt, ?wait, "retrying batch of {}", P::KIND);
+                tokio::time::sleep(wait).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
             Err(s) => return Err(s),
         }
@@ -848,6 +1041,7 @@ mod tests {
             child_id: "C1".into(),
             location: "Child[1]/CINdetails[1]/Assessments[1]".into(),
             fields: vec![("factors[1]".into(), "Child[1]/CINdetails[1]/Assessments[1]/FactorsIdentifiedAtAssessment/AssessmentFactors[2]".into())],
+            year: None,
         };
         assert!(
             origin

@@ -8,14 +8,16 @@
 //! Several years' returns imported in turn (oldest first) build one history: an episode is keyed
 //! by child and DECOM, and a later return that restates it replaces it.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use csc_core::LaCode;
+use chrono::NaiveDate;
+use csc_core::parse_date;
 use csc_proto::{common::ListRequest, placements as lpb, protection as ppb};
 
 use super::cin::{Item, Node, date, read_records};
-use super::local::{Format, Row, check_la_flag, header_row, import_format};
-use super::{Origin, PlacementsClient, ProtectionClient, Report, Uploader};
+use super::local::{CsvText, Format, Row, check_la_flag, read_csv_file, read_text, send_records};
+use super::{Origin, PlacementsClient, ProtectionClient, Report};
 use crate::ClientAddrs;
 
 /// The 903 tables, as recognised by their columns.
@@ -30,16 +32,18 @@ pub enum Table {
     Unused(&'static str),
 }
 
-/// Which table a CSV file is, from its header row (lower-cased column names).
+/// Which table a CSV file is, from its header row (lower-cased column names). A table is
+/// recognised by the columns only it has, so that one missing a required column (episodes
+/// without DEC or RNE, a header without DOB) is still named and then refused for what it lacks.
 pub fn recognise(columns: &[String]) -> Option<Table> {
     let has = |c: &str| columns.iter().any(|x| x == c);
-    Some(if has("decom") && has("rne") {
+    Some(if has("decom") {
         Table::Episodes
-    } else if has("sw_id") {
+    } else if has("sw_id") || has("sw_decom") {
         Table::SwEpisodes
-    } else if has("review") && has("review_code") {
+    } else if has("review") || has("review_code") {
         Table::Reviews
-    } else if has("mis_start") {
+    } else if has("mis_start") || (has("missing") && has("mis_end")) {
         Table::Missing
     } else if has("duc") {
         Table::Unused("UASC")
@@ -53,7 +57,14 @@ pub fn recognise(columns: &[String]) -> Option<Table> {
         Table::Unused("placed for adoption")
     } else if has("prev_perm") {
         Table::Unused("previous permanence")
-    } else if has("sex") && has("dob") {
+    } else if columns
+        .iter()
+        .any(|c| c.starts_with("dol") || c.contains("depriv"))
+    {
+        // 2025-26: deprivation of liberty orders. Recognised by a DOL… or "deprivation" column
+        // (docs/formats.md says why not by exact names).
+        Table::Unused("deprivation of liberty (2025-26)")
+    } else if has("sex") && (has("child") || has("dob")) {
         Table::Header
     } else {
         return None;
@@ -99,28 +110,121 @@ fn upper(row: &Row<'_>, column: &str) -> String {
     row.get(column).to_ascii_uppercase()
 }
 
-/// Imports a 903 return: a folder of CSV tables, one CSV table, or an XML file.
+/// One table's records, read and checked, grouped by the return year they came from (`None`
+/// where the file has no YEAR column), not yet sent.
+enum Records {
+    Header(BTreeMap<Option<i32>, Vec<(lpb::Child, Origin)>>),
+    Episodes(BTreeMap<Option<i32>, Vec<(lpb::Episode, Origin)>>),
+    SwEpisodes(BTreeMap<Option<i32>, Vec<(lpb::SocialWorkerAllocation, Origin)>>),
+    Reviews(BTreeMap<Option<i32>, Vec<(lpb::Review, Origin)>>),
+    Missing(BTreeMap<Option<i32>, Vec<(ppb::MissingEpisode, Origin)>>),
+}
+
+fn by_year<P>(records: Vec<(P, Origin)>) -> BTreeMap<Option<i32>, Vec<(P, Origin)>> {
+    let mut out: BTreeMap<Option<i32>, Vec<(P, Origin)>> = BTreeMap::new();
+    for (p, o) in records {
+        out.entry(o.year).or_default().push((p, o));
+    }
+    out
+}
+
+impl Records {
+    fn years(&self) -> BTreeSet<Option<i32>> {
+        match self {
+            Records::Header(m) => m.keys().copied().collect(),
+            Records::Episodes(m) => m.keys().copied().collect(),
+            Records::SwEpisodes(m) => m.keys().copied().collect(),
+            Records::Reviews(m) => m.keys().copied().collect(),
+            Records::Missing(m) => m.keys().copied().collect(),
+        }
+    }
+
+    fn las(&self) -> BTreeSet<String> {
+        fn of<P>(
+            m: &BTreeMap<Option<i32>, Vec<(P, Origin)>>,
+            la: fn(&P) -> &str,
+        ) -> BTreeSet<String> {
+            m.values()
+                .flatten()
+                .map(|(p, _)| la(p).to_owned())
+                .collect()
+        }
+        match self {
+            Records::Header(m) => of(m, |p| &p.la_code),
+            Records::Episodes(m) => of(m, |p| &p.la_code),
+            Records::SwEpisodes(m) => of(m, |p| &p.la_code),
+            Records::Reviews(m) => of(m, |p| &p.la_code),
+            Records::Missing(m) => of(m, |p| &p.la_code),
+        }
+    }
+
+    /// Sends the records of return year `year`, and forgets them.
+    async fn send_year(
+        &mut self,
+        clients: &mut Clients903,
+        file: &str,
+        year: Option<i32>,
+        report: &mut Report,
+    ) -> anyhow::Result<()> {
+        match self {
+            Records::Header(m) => {
+                if let Some(v) = m.remove(&year) {
+                    send_records(&mut clients.placements, file, v, report).await?;
+                }
+            }
+            Records::Episodes(m) => {
+                if let Some(v) = m.remove(&year) {
+                    send_records(&mut clients.placements, file, v, report).await?;
+                }
+            }
+            Records::SwEpisodes(m) => {
+                if let Some(v) = m.remove(&year) {
+                    send_records(&mut clients.placements, file, v, report).await?;
+                }
+            }
+            Records::Reviews(m) => {
+                if let Some(v) = m.remove(&year) {
+                    send_records(&mut clients.placements, file, v, report).await?;
+                }
+            }
+            Records::Missing(m) => {
+                if let Some(v) = m.remove(&year) {
+                    let client = clients.protection().await?;
+                    send_records(client, file, v, report).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Imports a 903 return: a folder of CSV tables, one CSV table, or an XML file. A table with a
+/// YEAR column (a pooled file) is imported year by year, oldest first, every table's rows of a
+/// year before the next year's, exactly as importing each year's folder in turn; a table with an
+/// LA column files each row under its own LA, and `--la` then only chooses which. The LAs the
+/// records were filed under are returned.
 pub async fn import(
     clients: &mut Clients903,
     path: &Path,
-    la: &str,
+    la: Option<&str>,
     year: Option<i32>,
     report: &mut Report,
-) -> anyhow::Result<()> {
-    check_la_flag(Some(la))?;
+) -> anyhow::Result<BTreeSet<String>> {
+    check_la_flag(la)?;
     if let Some(y) = year {
         report
             .notes
             .push(format!("{}: SSDA903 return {y}", path.display()));
     }
+    let mut tables: Vec<(Table, CsvText)> = Vec::new();
     if path.is_dir() {
-        let mut tables: Vec<(Table, PathBuf)> = Vec::new();
         let mut files: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_file())
             .collect();
         files.sort();
+        let refused_before = report.refused_files.len();
         for f in files {
             let is_csv = f.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
             if !is_csv {
@@ -129,69 +233,199 @@ pub async fn import(
                     .push(format!("{}: not a CSV file; skipped", f.display()));
                 continue;
             }
-            match recognise(&csv_columns(&f)?) {
-                Some(t) => tables.push((t, f)),
-                None => report.notes.push(format!(
-                    "{}: not a 903 table this importer knows (no CHILD with DECOM/RNE, SEX/DOB, REVIEW, SW_ID or MIS_START columns); skipped",
-                    f.display()
-                )),
+            if let Some(t) = recognised(&f, report)? {
+                tables.push(t);
             }
         }
-        // Headers before episodes, so that a child's header lands with or before its history.
-        tables.sort();
-        for (t, f) in tables {
-            import_table(clients, t, &f, la, report).await?;
+        if tables.is_empty() && report.refused_files.len() == refused_before {
+            report.refuse_file(
+                path.display().to_string(),
+                "no 903 table recognised in the folder (episodes have CHILD and DECOM; the header SEX and DOB; reviews REVIEW; social worker episodes SW_ID; missing MIS_START)",
+            );
         }
     } else if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("xml"))
     {
-        import_xml(clients, path, la, report).await?;
-    } else {
-        let t = recognise(&csv_columns(path)?).ok_or_else(|| {
-            anyhow::anyhow!("{}: not a 903 table this importer knows", path.display())
-        })?;
-        import_table(clients, t, path, la, report).await?;
+        return import_xml(clients, path, la, year, report).await;
+    } else if !path.exists() {
+        anyhow::bail!("{}: no such file or folder", path.display());
+    } else if let Some(t) = recognised(path, report)? {
+        tables.push(t);
     }
-    Ok(())
+    // Headers before episodes, so that a child's header lands with or before its history.
+    tables.sort_by_key(|(t, _)| *t);
+    let mut read: Vec<(String, Records)> = Vec::new();
+    for (t, text) in tables {
+        let file = text.file.clone();
+        let columns = text.columns()?;
+        if matches!(t, Table::Unused(_)) {
+        } else if la.is_none() && !columns.iter().any(|c| c == "la" || c == "la_code") {
+            report.refuse_file(
+                &file,
+                "a 903 table does not name its LA: give --la CODE (or pool files with an LA column)",
+            );
+            continue;
+        }
+        let r = match t {
+            Table::Header => {
+                read_text(&HEADER, &text, la, report).map(|r| Records::Header(by_year(r)))
+            }
+            Table::Episodes => {
+                read_text(&EPISODES, &text, la, report).map(|r| Records::Episodes(by_year(r)))
+            }
+            Table::SwEpisodes => {
+                read_text(&SW_EPISODES, &text, la, report).map(|r| Records::SwEpisodes(by_year(r)))
+            }
+            Table::Reviews => {
+                read_text(&REVIEWS, &text, la, report).map(|r| Records::Reviews(by_year(r)))
+            }
+            Table::Missing => read_text(&super::local::MISSING, &text, la, report)
+                .map(|r| Records::Missing(by_year(r))),
+            Table::Unused(name) => {
+                report.notes.push(format!(
+                    "{file}: the 903 {name} table; no measure uses it, skipped"
+                ));
+                continue;
+            }
+        };
+        match r {
+            Ok(r) => read.push((file, r)),
+            Err(e) => report.refuse_file(file, format!("{e:#}")),
+        }
+    }
+    send_return(clients, read, year, report).await
 }
 
-/// A CSV file's column names, lower-cased, BOM and spaces trimmed.
-fn csv_columns(path: &Path) -> anyhow::Result<Vec<String>> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-    let written = header_row(&path.display().to_string(), std::io::BufReader::new(file))?;
-    Ok(written.iter().map(|h| h.to_ascii_lowercase()).collect())
-}
-
-async fn import_table(
+/// Checks, then sends, a return's tables year by year; the LAs they were filed under.
+async fn send_return(
     clients: &mut Clients903,
-    table: Table,
-    path: &Path,
-    la: &str,
+    mut read: Vec<(String, Records)>,
+    year: Option<i32>,
     report: &mut Report,
-) -> anyhow::Result<()> {
-    let la = Some(la);
-    match table {
-        Table::Header => import_format(&mut clients.placements, &HEADER, path, la, report).await,
-        Table::Episodes => {
-            import_format(&mut clients.placements, &EPISODES, path, la, report).await
+) -> anyhow::Result<BTreeSet<String>> {
+    plausibility(&read, year, report);
+    let years: BTreeSet<Option<i32>> = read.iter().flat_map(|(_, r)| r.years()).collect();
+    let las: BTreeSet<String> = read.iter().flat_map(|(_, r)| r.las()).collect();
+    if years.iter().any(Option::is_some) {
+        let list: Vec<String> = years
+            .iter()
+            .map(|y| y.map_or("(no YEAR)".to_owned(), |y| y.to_string()))
+            .collect();
+        report.notes.push(format!(
+            "pooled 903 return: years {} imported oldest first; LAs {}",
+            list.join(", "),
+            las.iter().cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    for y in years {
+        for (file, r) in &mut read {
+            r.send_year(clients, file, y, report).await?;
         }
-        Table::SwEpisodes => {
-            import_format(&mut clients.placements, &SW_EPISODES, path, la, report).await
+    }
+    Ok(las)
+}
+
+/// A table file in a 903 folder (or given alone): read, checked and recognised; `None` (with a
+/// note or a refusal in the report) when it is not one to import.
+fn recognised(f: &Path, report: &mut Report) -> anyhow::Result<Option<(Table, CsvText)>> {
+    let text = match read_csv_file(f, report)? {
+        Ok(t) => t,
+        Err(why) => {
+            report.refuse_file(f.display().to_string(), why);
+            return Ok(None);
         }
-        Table::Reviews => import_format(&mut clients.placements, &REVIEWS, path, la, report).await,
-        Table::Missing => {
-            let client = clients.protection().await?;
-            super::local::import_missing(client, path, la, report).await
+    };
+    let columns = match text.columns() {
+        Ok(c) => c,
+        Err(e) => {
+            report.refuse_file(f.display().to_string(), format!("{e:#}"));
+            return Ok(None);
         }
-        Table::Unused(name) => {
-            report.notes.push(format!(
-                "{}: the 903 {name} table; no measure uses it, skipped",
-                path.display()
-            ));
-            Ok(())
+    };
+    match recognise(&columns) {
+        Some(t) => Ok(Some((t, text))),
+        None => {
+            report.refuse_file(
+                f.display().to_string(),
+                "not a 903 table this importer knows (episodes have CHILD and DECOM; the header SEX and DOB; reviews REVIEW; social worker episodes SW_ID; missing MIS_START)",
+            );
+            Ok(None)
         }
+    }
+}
+
+/// Placement codes that only some years' returns use (docs/formats.md): H5 and P2 until the
+/// 2023-24 return, K3 from 2023-24, Z1 until 2024-25, Z11–Z14 from 2025-26. `year` is the
+/// collection year as the files write it (2024 for 2023-24, ending 31 March 2024).
+pub fn place_in_year(place: &str, year: i32) -> bool {
+    match place {
+        "H5" | "P2" => year <= 2024,
+        "K3" => year >= 2024,
+        "Z1" => year <= 2025,
+        "Z11" | "Z12" | "Z13" | "Z14" => year >= 2026,
+        _ => true,
+    }
+}
+
+/// Warnings, never refusals: a date of birth after today, an episode starting before the child
+/// was born, a placement code outside the return year's list.
+fn plausibility(read: &[(String, Records)], year: Option<i32>, report: &mut Report) {
+    let today = chrono::Local::now().date_naive();
+    let mut births: HashMap<(String, String), NaiveDate> = HashMap::new();
+    let mut warnings = Vec::new();
+    for (_, r) in read {
+        if let Records::Header(m) = r {
+            for (c, o) in m.values().flatten() {
+                if let Some(dob) = parse_date(&c.date_of_birth) {
+                    if dob > today {
+                        warnings.push((
+                            c.child_id.clone(),
+                            o.location.clone(),
+                            format!("date of birth {dob} is in the future"),
+                        ));
+                    }
+                    births.insert((c.la_code.clone(), c.child_id.clone()), dob);
+                }
+            }
+        }
+    }
+    for (_, r) in read {
+        if let Records::Episodes(m) = r {
+            for (e, o) in m.values().flatten() {
+                if let (Some(decom), Some(dob)) = (
+                    parse_date(&e.decom),
+                    births.get(&(e.la_code.clone(), e.child_id.clone())),
+                ) && decom < *dob
+                {
+                    warnings.push((
+                        e.child_id.clone(),
+                        o.location.clone(),
+                        format!(
+                            "the episode starts {decom}, before the child's date of birth {dob}"
+                        ),
+                    ));
+                }
+                if let Some(y) = o.year.or(year)
+                    && !e.place.is_empty()
+                    && !place_in_year(&e.place, y)
+                {
+                    warnings.push((
+                        e.child_id.clone(),
+                        o.location.clone(),
+                        format!(
+                            "placement code {} is not in the {}-{} return's code list",
+                            e.place,
+                            y - 1,
+                            y % 100
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    for (child, at, why) in warnings {
+        report.warn("plausibility", &child, at, why);
     }
 }
 
@@ -256,6 +490,7 @@ pub(super) fn xml_child(la: &str, index: usize, node: &Node, report: &mut Report
             .map(|(f, p)| ((*f).to_owned(), p.clone()))
             .chain([("child_id".to_owned(), format!("{hp}/CHILDID"))])
             .collect(),
+        year: None,
     };
     let sex_text = header.text_of("SEX");
     match sex(&sex_text) {
@@ -265,7 +500,12 @@ pub(super) fn xml_child(la: &str, index: usize, node: &Node, report: &mut Report
                     la_code: la.to_owned(),
                     child_id: child_id.clone(),
                     sex: s as i32,
-                    date_of_birth: date(&header.text_of("DOB")),
+                    date_of_birth: date(
+                        report,
+                        &child_id,
+                        &format!("{hp}/DOB"),
+                        &header.text_of("DOB"),
+                    ),
                     ethnicity: header.text_of("ETHNIC").to_ascii_uppercase(),
                     upn: header.text_of("UPN").to_ascii_uppercase(),
                 },
@@ -292,7 +532,12 @@ pub(super) fn xml_child(la: &str, index: usize, node: &Node, report: &mut Report
             lpb::Review {
                 la_code: la.to_owned(),
                 child_id: child_id.clone(),
-                review_date: date(&r.text_of("REVIEW")),
+                review_date: date(
+                    report,
+                    &child_id,
+                    &format!("{rp}/REVIEW"),
+                    &r.text_of("REVIEW"),
+                ),
                 review_code: r.text_of("REVIEW_CODE").to_ascii_uppercase(),
             },
             origin(
@@ -315,10 +560,20 @@ pub(super) fn xml_child(la: &str, index: usize, node: &Node, report: &mut Report
             ppb::MissingEpisode {
                 la_code: la.to_owned(),
                 child_id: child_id.clone(),
-                start_date: date(&m.text_of("MIS_START")),
+                start_date: date(
+                    report,
+                    &child_id,
+                    &format!("{mp}/MIS_START"),
+                    &m.text_of("MIS_START"),
+                ),
                 kind,
                 absent_from: ppb::AbsentFrom::Care as i32,
-                end_date: date(&m.text_of("MIS_END")),
+                end_date: date(
+                    report,
+                    &child_id,
+                    &format!("{mp}/MIS_END"),
+                    &m.text_of("MIS_END"),
+                ),
                 ..Default::default()
             },
             origin(
@@ -350,13 +605,13 @@ pub(super) fn xml_child(la: &str, index: usize, node: &Node, report: &mut Report
             lpb::Episode {
                 la_code: la.to_owned(),
                 child_id: child_id.clone(),
-                decom: date(&el("DECOM")),
+                decom: date(report, &child_id, &format!("{ep}/DECOM"), &el("DECOM")),
                 rne: el("RNE").to_ascii_uppercase(),
                 legal_status: el("LS").to_ascii_uppercase(),
                 cin: el("CIN").to_ascii_uppercase(),
                 place: el("PL").to_ascii_uppercase(),
                 place_provider: el("PLACE_PROVIDER").to_ascii_uppercase(),
-                dec: date(&el("DEC")),
+                dec: date(report, &child_id, &format!("{ep}/DEC"), &el("DEC")),
                 rec: el("REC").to_ascii_uppercase(),
                 reason_place_change: el("REASON_PLACE_CHANGE").to_ascii_uppercase(),
                 home_post: el("HOME_POST"),
@@ -372,35 +627,43 @@ pub(super) fn xml_child(la: &str, index: usize, node: &Node, report: &mut Report
 async fn import_xml(
     clients: &mut Clients903,
     path: &Path,
-    la: &str,
+    la: Option<&str>,
+    year: Option<i32>,
     report: &mut Report,
-) -> anyhow::Result<()> {
-    // The export is read whole into children first (a 903 is tens of megabytes at most), then
-    // sent: headers, episodes, reviews, then missing episodes.
+) -> anyhow::Result<BTreeSet<String>> {
+    let file = path.display().to_string();
+    let Some(la) = la else {
+        report.refuse_file(
+            &file,
+            "a 903 XML export does not name its LA: give --la CODE",
+        );
+        return Ok(BTreeSet::new());
+    };
+    // The export is read whole into children first (a 903 is tens of megabytes at most), so
+    // that a file cut short is refused before anything is sent; then headers, episodes, reviews
+    // and missing episodes are sent.
     let mut children: Vec<(usize, Node)> = Vec::new();
     let mut stray = Vec::new();
-    read_records(path, "EXPSSDA903", "CHILD", |item, _| {
+    let charset = match read_records(path, "EXPSSDA903", "CHILD", |item, _| {
         match item {
             Item::Child(i, n) => children.push((i, n)),
             Item::Stray { path, text } => stray.push((path, text)),
             Item::Header(_) => {}
         }
         Ok(())
-    })?;
-    let mut headers = Uploader::<lpb::Child>::default();
-    let mut episodes = Uploader::<lpb::Episode>::default();
-    let mut reviews = Uploader::<lpb::Review>::default();
-    let mut missing = Vec::new();
+    }) {
+        Ok(c) => c,
+        Err(e) => {
+            report.refuse_file(&file, format!("{e:#}"));
+            return Ok(BTreeSet::new());
+        }
+    };
+    if let Some(w) = charset.warning(&file) {
+        report.warn("file", "-", &file, w);
+    }
+    let (mut headers, mut episodes, mut reviews, mut missing) = (vec![], vec![], vec![], vec![]);
     let n = children.len();
-    // Drawn on a terminal only.
-    let bar = indicatif::ProgressBar::new(n as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} children {eta}")
-            .expect("valid template"),
-    );
-    bar.set_message(path.display().to_string());
     for (i, node) in children {
-        bar.inc(1);
         let recs = xml_child(la, i, &node, report);
         let child_id = node
             .child("HEADER")
@@ -409,36 +672,23 @@ async fn import_xml(
         for (path, text) in &node.stray {
             report.warn_stray("child", &child_id, path, text);
         }
-        if let Some((c, o)) = recs.child {
-            headers.push(&mut clients.placements, report, c, o).await?;
-        }
-        for (e, o) in recs.episodes {
-            episodes.push(&mut clients.placements, report, e, o).await?;
-        }
-        for (r, o) in recs.reviews {
-            reviews.push(&mut clients.placements, report, r, o).await?;
-        }
+        headers.extend(recs.child);
+        episodes.extend(recs.episodes);
+        reviews.extend(recs.reviews);
         missing.extend(recs.missing);
-    }
-    bar.finish_and_clear();
-    headers.flush(&mut clients.placements, report).await?;
-    episodes.flush(&mut clients.placements, report).await?;
-    reviews.flush(&mut clients.placements, report).await?;
-    if !missing.is_empty() {
-        let client = clients.protection().await?;
-        let mut up = Uploader::<ppb::MissingEpisode>::default();
-        for (m, o) in missing {
-            up.push(client, report, m, o).await?;
-        }
-        up.flush(client, report).await?;
     }
     for (p, text) in stray {
         report.warn_stray("file", "-", &p, &text);
     }
-    report
-        .notes
-        .push(format!("{}: {n} children read", path.display()));
-    Ok(())
+    report.finish_dates(&file, true);
+    report.notes.push(format!("{file}: {n} children read"));
+    let read = vec![
+        (file.clone(), Records::Header(by_year(headers))),
+        (file.clone(), Records::Episodes(by_year(episodes))),
+        (file.clone(), Records::Reviews(by_year(reviews))),
+        (file, Records::Missing(by_year(missing))),
+    ];
+    send_return(clients, read, year, report).await
 }
 
 /// Adds the LA's care-history warnings (gaps, overlaps, periods of care not starting with RNE S)
@@ -480,17 +730,10 @@ pub async fn history_warnings(
     }
 }
 
-/// The LA for a 903 import: the flag (a 903 does not name its LA).
-pub fn la_flag(la: Option<&str>) -> anyhow::Result<String> {
-    let la =
-        la.ok_or_else(|| anyhow::anyhow!("a 903 return does not name its LA: give --la CODE"))?;
-    Ok(LaCode::parse(la)
-        .map_err(|e| anyhow::anyhow!("--la: {e}"))?
-        .to_string())
-}
-
 pub(super) const HEADER: Format<lpb::Child> = Format {
     required: &["child", "sex", "dob"],
+    optional: &["ethnic", "upn"],
+    ignored: &["mother", "mc_dob"],
     aliases: &[],
     row: child_header_row,
 };
@@ -527,7 +770,18 @@ fn child_header_row(row: &mut Row<'_>, la: Option<&str>) -> (lpb::Child, Origin)
 }
 
 pub(super) const EPISODES: Format<lpb::Episode> = Format {
-    required: &["child", "decom", "rne", "ls", "place"],
+    required: &[
+        "child",
+        "decom",
+        "rne",
+        "ls",
+        "place",
+        "place_provider",
+        "dec",
+        "rec",
+    ],
+    optional: &["cin", "reason_place_change", "home_post", "pl_post", "urn"],
+    ignored: &[],
     aliases: &[],
     row: episode_row,
 };
@@ -556,6 +810,8 @@ fn episode_row(row: &mut Row<'_>, la: Option<&str>) -> (lpb::Episode, Origin) {
 
 pub(super) const SW_EPISODES: Format<lpb::SocialWorkerAllocation> = Format {
     required: &["child", "sw_id", "sw_decom"],
+    optional: &["sw_dec", "sw_reason"],
+    ignored: &["dob"],
     aliases: &[],
     row: sw_row,
 };
@@ -585,6 +841,8 @@ fn sw_row(row: &mut Row<'_>, la: Option<&str>) -> (lpb::SocialWorkerAllocation, 
 
 pub(super) const REVIEWS: Format<lpb::Review> = Format {
     required: &["child", "review"],
+    optional: &["review_code"],
+    ignored: &["dob"],
     aliases: &[],
     row: review_row,
 };
