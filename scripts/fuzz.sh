@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 
 TARGETS=(cin_xml ssda903_xml ssda903_csv local_csv period)
 
+# A fresh machine has only the stable toolchain: install nightly (minimal profile) for cargo-fuzz.
 if ! cargo +nightly --version >/dev/null 2>&1; then
-  echo "fuzz: the nightly toolchain is required (rustup toolchain install nightly)" >&2
-  exit 1
+  echo "fuzz: installing the nightly toolchain (rustup toolchain install nightly --profile minimal)"
+  rustup toolchain install nightly --profile minimal
 fi
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   cargo install --locked cargo-fuzz --version 0.13.2

@@ -36,6 +36,8 @@ scripts/check-deploy.sh
 if ! cargo deny --version >/dev/null 2>&1; then
   cargo install --locked cargo-deny --version 0.20.2
 fi
+# Every platform's crates in the local cache first: on a fresh CARGO_HOME `--offline` alone fails.
+cargo fetch --locked
 cargo deny --offline check licenses bans sources
 cargo test --workspace --locked
 cargo build -p csc --locked

@@ -86,7 +86,7 @@ async fn cin_sample_reports_each_invalid_value_keeps_valid_records_and_reimports
         assert_eq!(plan.previous_plans, Some(10));
         assert_eq!(plan.review_dates, ["2023-02-15"]);
 
-        // --la overrides the header.
+        // --la that disagrees with the header's LEA refuses the file: nothing lands under 885.
         let mut third = Report::default();
         import_cin(
             &mut c,
@@ -96,6 +96,13 @@ async fn cin_sample_reports_each_invalid_value_keeps_valid_records_and_reimports
         )
         .await
         .unwrap();
+        assert_eq!(third.refused_files.len(), 1, "{:?}", third.refused_files);
+        assert!(
+            third.refused_files[0]
+                .1
+                .contains("LEA is 201 and --la is 885")
+        );
+        assert!(!third.is_clean());
         let in_885 = c
             .frontdoor
             .list_referrals(cpb::ListRequest {
@@ -105,7 +112,7 @@ async fn cin_sample_reports_each_invalid_value_keeps_valid_records_and_reimports
             .await
             .unwrap()
             .into_inner();
-        assert_eq!(in_885.records.len(), 1);
+        assert_eq!(in_885.records.len(), 0);
         s.stop().await;
     }
 }
@@ -257,7 +264,8 @@ async fn contacts_and_strategy_csv_report_bad_rows_by_line_and_column_and_land_t
         import_strategy(&mut c, &strategy, Some("885"), &mut r)
             .await
             .unwrap();
-        assert_eq!(tally(&r, "strategy discussions"), (4, 2, 0, 2));
+        // The 886 row is another LA's: --la 885 leaves it out, and the summary says so.
+        assert_eq!(tally(&r, "strategy discussions"), (3, 2, 0, 1));
         assert!(
             r.rejected
                 .iter()
@@ -265,10 +273,11 @@ async fn contacts_and_strategy_csv_report_bad_rows_by_line_and_column_and_land_t
                     && p.reason.contains("fire brigade"))
         );
         assert!(
-            r.rejected
+            r.notes
                 .iter()
-                .any(|p| p.source.ends_with("line 5 column la_code")
-                    && p.reason.contains("differs from --la"))
+                .any(|n| n.contains("rows for other LAs left out") && n.contains("886 (1 rows)")),
+            "{:?}",
+            r.notes
         );
 
         let doc = csc::measures::fetch_frontdoor(&s.addr, "885", "2018-19-Q1")

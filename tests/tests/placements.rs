@@ -158,9 +158,15 @@ async fn the_903_sample_folder_reports_its_invalid_rows_and_loads_the_rest() {
         let s = Suite::start(&b).await;
         let mut clients = s.clients().await;
         let mut report = Report::default();
-        ssda903::import(&mut clients, &sample("ssda903"), "885", None, &mut report)
-            .await
-            .unwrap();
+        ssda903::import(
+            &mut clients,
+            &sample("ssda903"),
+            Some("885"),
+            None,
+            &mut report,
+        )
+        .await
+        .unwrap();
         assert_eq!(tally(&report, "children"), (2675, 2675, 0, 0), "{}", b.name);
         assert_eq!(tally(&report, "episodes"), (5050, 5050, 0, 0));
         assert_eq!(tally(&report, "missing episodes"), (43, 43, 0, 0));
@@ -192,9 +198,15 @@ async fn the_903_sample_folder_reports_its_invalid_rows_and_loads_the_rest() {
 
         // Re-importing changes nothing.
         let mut again = Report::default();
-        ssda903::import(&mut clients, &sample("ssda903"), "885", None, &mut again)
-            .await
-            .unwrap();
+        ssda903::import(
+            &mut clients,
+            &sample("ssda903"),
+            Some("885"),
+            None,
+            &mut again,
+        )
+        .await
+        .unwrap();
         assert_eq!(tally(&again, "episodes"), (5050, 0, 5050, 0));
 
         // Looked after at the end of 2017-18, against a naive count of the episodes table.
@@ -273,13 +285,19 @@ async fn the_csv_and_xml_forms_of_a_return_give_the_same_measures() {
         let s = Suite::start(&b).await;
         let mut clients = s.clients().await;
         let mut from_xml = Report::default();
-        ssda903::import(&mut clients, &xml, "885", Some(2018), &mut from_xml)
+        ssda903::import(&mut clients, &xml, Some("885"), Some(2018), &mut from_xml)
             .await
             .unwrap();
         let mut from_csv = Report::default();
-        ssda903::import(&mut clients, dir.path(), "886", Some(2018), &mut from_csv)
-            .await
-            .unwrap();
+        ssda903::import(
+            &mut clients,
+            dir.path(),
+            Some("886"),
+            Some(2018),
+            &mut from_csv,
+        )
+        .await
+        .unwrap();
         for kind in ["children", "episodes", "CLA reviews"] {
             assert_eq!(
                 tally(&from_xml, kind),
@@ -359,7 +377,7 @@ async fn several_years_imported_in_turn_build_one_history_and_measures_match_the
         ssda903::import(
             &mut clients,
             &sample("ssda903-series/2017"),
-            "885",
+            Some("885"),
             Some(2017),
             &mut first,
         )
@@ -384,7 +402,7 @@ async fn several_years_imported_in_turn_build_one_history_and_measures_match_the
             ssda903::import(
                 &mut clients,
                 &sample(&format!("ssda903-series/{y}")),
-                "885",
+                Some("885"),
                 y.parse().ok(),
                 &mut report,
             )
@@ -518,9 +536,15 @@ async fn what_real_903_files_contain_is_tolerated_and_bad_rows_are_named() {
         let s = Suite::start(&b).await;
         let mut clients = s.clients().await;
         let mut report = Report::default();
-        ssda903::import(&mut clients, dir.path(), "885", Some(2025), &mut report)
-            .await
-            .unwrap();
+        ssda903::import(
+            &mut clients,
+            dir.path(),
+            Some("885"),
+            Some(2025),
+            &mut report,
+        )
+        .await
+        .unwrap();
         assert_eq!(tally(&report, "children"), (3, 2, 0, 1), "{}", b.name);
         assert_eq!(tally(&report, "episodes"), (6, 4, 0, 2));
         assert_row_refused(&report, 4, "SEX", "\"X\"");
