@@ -89,6 +89,15 @@ pub fn read(
     read_records(path, "Children", "Child", on_item)
 }
 
+/// As [`read`], in an encoding already found (the import's second pass, or a header read).
+fn read_as(
+    path: &Path,
+    charset: Charset,
+    on_item: impl FnMut(Item, u64) -> anyhow::Result<()>,
+) -> anyhow::Result<Charset> {
+    read_records_as(path, Some(charset), "Children", "Child", on_item)
+}
+
 /// Streams an XML file of records, calling `on_item` for each `element` directly under a
 /// `parent` (as [`Item::Child`], with its 1-based position), for a CIN census `Header`, and for
 /// stray text. The 903 XML is read with this too (`EXPSSDA903`, `CHILD`). The file's encoding is
@@ -100,6 +109,17 @@ pub fn read_records(
     element: &str,
     on_item: impl FnMut(Item, u64) -> anyhow::Result<()>,
 ) -> anyhow::Result<Charset> {
+    read_records_as(path, None, parent, element, on_item)
+}
+
+/// As [`read_records`]; `charset` skips the pass that finds the encoding when it is known.
+fn read_records_as(
+    path: &Path,
+    charset: Option<Charset>,
+    parent: &str,
+    element: &str,
+    on_item: impl FnMut(Item, u64) -> anyhow::Result<()>,
+) -> anyhow::Result<Charset> {
     let name = path.display().to_string();
     let open = || File::open(path).map_err(|e| anyhow::anyhow!("opening {name}: {e}"));
     let mut head = Vec::with_capacity(4096);
@@ -107,7 +127,10 @@ pub fn read_records(
     if let Some(m) = input::not_text(&name, &head, "an XML file") {
         anyhow::bail!(m);
     }
-    let charset = input::detect_charset(open()?)?;
+    let charset = match charset {
+        Some(c) => c,
+        None => input::detect_charset(open()?)?,
+    };
     let text = input::utf8_reader(open()?, charset);
     read_records_from(BufReader::new(text), &name, parent, element, on_item)?;
     Ok(charset)
@@ -824,9 +847,10 @@ pub async fn import(
     // Read in slices of children so that memory stays bounded on very large files.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<anyhow::Result<(Item, u64)>>(256);
     let reader_path = path.to_owned();
+    let charset = checked.charset;
     let reader = tokio::task::spawn_blocking(move || {
         let tx2 = tx.clone();
-        let r = read(&reader_path, |item, pos| {
+        let r = read_as(&reader_path, charset, |item, pos| {
             tx2.blocking_send(Ok((item, pos)))
                 .map_err(|_| anyhow::anyhow!("import cancelled"))
         });
@@ -944,7 +968,18 @@ impl Sender {
 /// The LA code (header LEA) and census year of a CIN census file, read from its header only.
 pub fn la_and_year(path: &Path) -> anyhow::Result<(String, Option<i32>)> {
     let mut found = None;
-    let r = read(path, |item, _| match item {
+    // The header's fields are ASCII: read as UTF-8 (or UTF-16 by its BOM), without the pass over
+    // the whole file that finds a Windows-1252 one.
+    let mut head = [0u8; 4];
+    let n = std::io::Read::read(
+        &mut File::open(path).map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?,
+        &mut head,
+    )?;
+    let charset = match encoding_rs::Encoding::for_bom(&head[..n]) {
+        Some((enc, _)) if enc != encoding_rs::UTF_8 => Charset::Utf16(enc),
+        _ => Charset::Utf8,
+    };
+    let r = read_as(path, charset, |item, _| match item {
         Item::Header(h) => {
             found = Some(h);
             Err(anyhow::anyhow!("header read"))

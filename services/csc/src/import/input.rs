@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, Read};
 
-use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
+use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 
 /// The longest physical line, or quoted field, a CSV file may hold: 1 MiB (a real row is a few
 /// hundred bytes).
@@ -80,11 +80,6 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-/// The byte-order mark at the start of `head`, and its length.
-pub fn bom(head: &[u8]) -> Option<(&'static Encoding, usize)> {
-    Encoding::for_bom(head)
-}
-
 /// Where a UTF-8 check stands after some bytes: the line it is on, and a sequence cut by the
 /// end of a chunk.
 #[derive(Debug, Default)]
@@ -107,10 +102,16 @@ impl Utf8Scan {
         if self.first_bad_line.is_some() {
             return;
         }
-        let mut data = std::mem::take(&mut self.carry);
-        data.extend_from_slice(chunk);
-        match std::str::from_utf8(&data) {
-            Ok(_) => self.line += count_lines(&data),
+        // Only a sequence cut by the last chunk's end is copied, to be finished by this one.
+        let joined;
+        let data: &[u8] = if self.carry.is_empty() {
+            chunk
+        } else {
+            joined = [std::mem::take(&mut self.carry).as_slice(), chunk].concat();
+            &joined
+        };
+        match std::str::from_utf8(data) {
+            Ok(_) => self.line += count_lines(data),
             Err(e) => {
                 let (good, after) = data.split_at(e.valid_up_to());
                 self.line += count_lines(good);
@@ -142,20 +143,16 @@ fn count_lines(b: &[u8]) -> u64 {
 
 /// Decodes a whole file's bytes to text as [`Charset`] says: UTF-8 (BOM dropped) without a copy,
 /// UTF-16 by its BOM, else Windows-1252.
-pub fn decode(bytes: Vec<u8>) -> (String, Charset) {
-    if let Some((enc, len)) = bom(&bytes) {
-        if enc == UTF_8 {
-            return match String::from_utf8(bytes[len..].to_vec()) {
-                Ok(s) => (s, Charset::Utf8),
-                Err(e) => {
-                    let line = 1 + count_lines(&bytes[..len + e.utf8_error().valid_up_to()]);
-                    let (text, _) = WINDOWS_1252.decode_without_bom_handling(&bytes[len..]);
-                    (text.into_owned(), Charset::Windows1252 { first_line: line })
-                }
-            };
+pub fn decode(mut bytes: Vec<u8>) -> (String, Charset) {
+    match Encoding::for_bom(&bytes) {
+        Some((enc, len)) if enc != UTF_8 => {
+            let (text, _) = enc.decode_without_bom_handling(&bytes[len..]);
+            return (text.into_owned(), Charset::Utf16(enc));
         }
-        let (text, _) = enc.decode_without_bom_handling(&bytes[len..]);
-        return (text.into_owned(), Charset::Utf16(enc));
+        Some((_, len)) => {
+            bytes.drain(..len);
+        }
+        None => {}
     }
     match String::from_utf8(bytes) {
         Ok(s) => (s, Charset::Utf8),
@@ -377,13 +374,9 @@ pub fn detect_charset(mut input: impl Read) -> std::io::Result<Charset> {
         let mut chunk = &buf[..n];
         if first {
             first = false;
-            if let Some((enc, len)) = bom(chunk) {
+            if let Some((enc, len)) = Encoding::for_bom(chunk) {
                 if enc != UTF_8 {
-                    return Ok(Charset::Utf16(if enc == UTF_16LE {
-                        UTF_16LE
-                    } else {
-                        UTF_16BE
-                    }));
+                    return Ok(Charset::Utf16(enc));
                 }
                 chunk = &chunk[len..];
             }
@@ -408,6 +401,7 @@ pub fn quote(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use encoding_rs::UTF_16LE;
 
     #[test]
     fn workbooks_and_archives_are_named() {

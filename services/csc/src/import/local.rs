@@ -166,19 +166,12 @@ impl Row<'_> {
     /// A date in any of the forms real exports write (docs/formats.md), as ISO; a refusal quotes
     /// the text as the file has it.
     pub(super) fn date(&mut self, column: &str, required: bool) -> String {
-        self.read_date(column, required)
-            .map(|d| d.to_string())
-            .unwrap_or_default()
-    }
-
-    /// As [`Row::date`], the date itself.
-    pub(super) fn read_date(&mut self, column: &str, required: bool) -> Option<chrono::NaiveDate> {
         let v = self.get(column).to_owned();
         if v.is_empty() {
             if required {
                 self.fail(column, "required");
             }
-            return None;
+            return String::new();
         }
         match read_date(&v) {
             Some(d) => {
@@ -194,7 +187,7 @@ impl Row<'_> {
                         ),
                     );
                 }
-                Some(d.date)
+                d.date.to_string()
             }
             None => {
                 self.fail(
@@ -204,7 +197,7 @@ impl Row<'_> {
                         quote(&v)
                     ),
                 );
-                None
+                String::new()
             }
         }
     }
@@ -379,6 +372,18 @@ impl CsvText {
         if let Some(m) = input::not_text(file, head, "a CSV file") {
             anyhow::bail!(m);
         }
+        Self::decode(file, data, None, report)
+    }
+
+    /// Decodes bytes already named as text; `shape` is the structure check when it was made on
+    /// the bytes as they streamed from disk, else it is made here on the decoded text.
+    fn decode(
+        file: &str,
+        data: Vec<u8>,
+        shape: Option<input::CsvShape>,
+        report: &mut Report,
+    ) -> anyhow::Result<Self> {
+        let head = &data[..data.len().min(4096)];
         let first = head
             .iter()
             .copied()
@@ -392,7 +397,10 @@ impl CsvText {
         if let Some(w) = charset.warning(file) {
             report.warn("file", "-", file, w);
         }
-        let shape = input::check_csv(file, text.as_bytes())?;
+        let shape = match shape {
+            Some(s) => s,
+            None => input::check_csv(file, text.as_bytes())?,
+        };
         if shape.delimiter != b',' {
             report.notes.push(format!(
                 "{file}: columns separated by {}",
@@ -432,13 +440,19 @@ pub fn read_csv_file(path: &Path, report: &mut Report) -> anyhow::Result<Result<
     if let Some(m) = input::not_text(&file, &head, "a CSV file") {
         return Ok(Err(m));
     }
-    // UTF-16 is checked once decoded; every other encoding keeps ASCII's bytes.
-    let utf16 = input::bom(&head).is_some_and(|(e, _)| e != encoding_rs::UTF_8);
-    if !utf16 && let Err(e) = input::check_csv(&file, open()?) {
-        return Ok(Err(format!("{e:#}")));
-    }
+    // UTF-16 is checked once decoded; every other encoding keeps ASCII's bytes, so the check
+    // runs on the file as it streams and is not made again.
+    let utf16 = encoding_rs::Encoding::for_bom(&head).is_some_and(|(e, _)| e != encoding_rs::UTF_8);
+    let shape = if utf16 {
+        None
+    } else {
+        match input::check_csv(&file, open()?) {
+            Ok(shape) => Some(shape),
+            Err(e) => return Ok(Err(format!("{e:#}"))),
+        }
+    };
     let data = std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {file}: {e}"))?;
-    Ok(CsvText::prepare(&file, data, report).map_err(|e| format!("{e:#}")))
+    Ok(CsvText::decode(&file, data, shape, report).map_err(|e| format!("{e:#}")))
 }
 
 /// Reads every row of `data` (a CSV file named `file` in messages) with `format`: the records

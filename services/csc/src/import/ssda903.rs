@@ -110,52 +110,61 @@ fn upper(row: &Row<'_>, column: &str) -> String {
     row.get(column).to_ascii_uppercase()
 }
 
-/// One table's records, read and checked, grouped by the return year they came from (`None`
-/// where the file has no YEAR column), not yet sent.
+/// Records of one kind grouped by the return year they came from (`None` where the file has no
+/// YEAR column).
+type ByYear<P> = BTreeMap<Option<i32>, Vec<(P, Origin)>>;
+
+/// One table's records, read and checked, not yet sent.
 enum Records {
-    Header(BTreeMap<Option<i32>, Vec<(lpb::Child, Origin)>>),
-    Episodes(BTreeMap<Option<i32>, Vec<(lpb::Episode, Origin)>>),
-    SwEpisodes(BTreeMap<Option<i32>, Vec<(lpb::SocialWorkerAllocation, Origin)>>),
-    Reviews(BTreeMap<Option<i32>, Vec<(lpb::Review, Origin)>>),
-    Missing(BTreeMap<Option<i32>, Vec<(ppb::MissingEpisode, Origin)>>),
+    Header(ByYear<lpb::Child>),
+    Episodes(ByYear<lpb::Episode>),
+    SwEpisodes(ByYear<lpb::SocialWorkerAllocation>),
+    Reviews(ByYear<lpb::Review>),
+    Missing(ByYear<ppb::MissingEpisode>),
 }
 
-fn by_year<P>(records: Vec<(P, Origin)>) -> BTreeMap<Option<i32>, Vec<(P, Origin)>> {
-    let mut out: BTreeMap<Option<i32>, Vec<(P, Origin)>> = BTreeMap::new();
+/// `$body` for whichever kind `$records` holds, with `$m` bound to its records by year.
+macro_rules! each_kind {
+    ($records:expr, $m:ident => $body:expr) => {
+        match $records {
+            Records::Header($m) => $body,
+            Records::Episodes($m) => $body,
+            Records::SwEpisodes($m) => $body,
+            Records::Reviews($m) => $body,
+            Records::Missing($m) => $body,
+        }
+    };
+}
+
+fn by_year<P>(records: Vec<(P, Origin)>) -> ByYear<P> {
+    let mut out: ByYear<P> = BTreeMap::new();
     for (p, o) in records {
         out.entry(o.year).or_default().push((p, o));
     }
     out
 }
 
+/// Sends the records of return year `year` in `m`, and forgets them.
+async fn send_year_of<P: super::Upload>(
+    client: &mut P::Client,
+    m: &mut ByYear<P>,
+    year: Option<i32>,
+    file: &str,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    match m.remove(&year) {
+        Some(v) => send_records(client, file, v, report).await,
+        None => Ok(()),
+    }
+}
+
 impl Records {
     fn years(&self) -> BTreeSet<Option<i32>> {
-        match self {
-            Records::Header(m) => m.keys().copied().collect(),
-            Records::Episodes(m) => m.keys().copied().collect(),
-            Records::SwEpisodes(m) => m.keys().copied().collect(),
-            Records::Reviews(m) => m.keys().copied().collect(),
-            Records::Missing(m) => m.keys().copied().collect(),
-        }
+        each_kind!(self, m => m.keys().copied().collect())
     }
 
     fn las(&self) -> BTreeSet<String> {
-        fn of<P>(
-            m: &BTreeMap<Option<i32>, Vec<(P, Origin)>>,
-            la: fn(&P) -> &str,
-        ) -> BTreeSet<String> {
-            m.values()
-                .flatten()
-                .map(|(p, _)| la(p).to_owned())
-                .collect()
-        }
-        match self {
-            Records::Header(m) => of(m, |p| &p.la_code),
-            Records::Episodes(m) => of(m, |p| &p.la_code),
-            Records::SwEpisodes(m) => of(m, |p| &p.la_code),
-            Records::Reviews(m) => of(m, |p| &p.la_code),
-            Records::Missing(m) => of(m, |p| &p.la_code),
-        }
+        each_kind!(self, m => m.values().flatten().map(|(p, _)| p.la_code.clone()).collect())
     }
 
     /// Sends the records of return year `year`, and forgets them.
@@ -166,35 +175,18 @@ impl Records {
         year: Option<i32>,
         report: &mut Report,
     ) -> anyhow::Result<()> {
+        let placements = &mut clients.placements;
         match self {
-            Records::Header(m) => {
-                if let Some(v) = m.remove(&year) {
-                    send_records(&mut clients.placements, file, v, report).await?;
-                }
+            Records::Header(m) => send_year_of(placements, m, year, file, report).await,
+            Records::Episodes(m) => send_year_of(placements, m, year, file, report).await,
+            Records::SwEpisodes(m) => send_year_of(placements, m, year, file, report).await,
+            Records::Reviews(m) => send_year_of(placements, m, year, file, report).await,
+            // Child protection is connected to only when there are missing episodes to send.
+            Records::Missing(m) if m.contains_key(&year) => {
+                send_year_of(clients.protection().await?, m, year, file, report).await
             }
-            Records::Episodes(m) => {
-                if let Some(v) = m.remove(&year) {
-                    send_records(&mut clients.placements, file, v, report).await?;
-                }
-            }
-            Records::SwEpisodes(m) => {
-                if let Some(v) = m.remove(&year) {
-                    send_records(&mut clients.placements, file, v, report).await?;
-                }
-            }
-            Records::Reviews(m) => {
-                if let Some(v) = m.remove(&year) {
-                    send_records(&mut clients.placements, file, v, report).await?;
-                }
-            }
-            Records::Missing(m) => {
-                if let Some(v) = m.remove(&year) {
-                    let client = clients.protection().await?;
-                    send_records(client, file, v, report).await?;
-                }
-            }
+            Records::Missing(_) => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -233,7 +225,7 @@ pub async fn import(
                     .push(format!("{}: not a CSV file; skipped", f.display()));
                 continue;
             }
-            if let Some(t) = recognised(&f, report)? {
+            if let Some(t) = recognised(&f, la, report)? {
                 tables.push(t);
             }
         }
@@ -250,7 +242,7 @@ pub async fn import(
         return import_xml(clients, path, la, year, report).await;
     } else if !path.exists() {
         anyhow::bail!("{}: no such file or folder", path.display());
-    } else if let Some(t) = recognised(path, report)? {
+    } else if let Some(t) = recognised(path, la, report)? {
         tables.push(t);
     }
     // Headers before episodes, so that a child's header lands with or before its history.
@@ -258,15 +250,6 @@ pub async fn import(
     let mut read: Vec<(String, Records)> = Vec::new();
     for (t, text) in tables {
         let file = text.file.clone();
-        let columns = text.columns()?;
-        if matches!(t, Table::Unused(_)) {
-        } else if la.is_none() && !columns.iter().any(|c| c == "la" || c == "la_code") {
-            report.refuse_file(
-                &file,
-                "a 903 table does not name its LA: give --la CODE (or pool files with an LA column)",
-            );
-            continue;
-        }
         let r = match t {
             Table::Header => {
                 read_text(&HEADER, &text, la, report).map(|r| Records::Header(by_year(r)))
@@ -282,12 +265,8 @@ pub async fn import(
             }
             Table::Missing => read_text(&super::local::MISSING, &text, la, report)
                 .map(|r| Records::Missing(by_year(r))),
-            Table::Unused(name) => {
-                report.notes.push(format!(
-                    "{file}: the 903 {name} table; no measure uses it, skipped"
-                ));
-                continue;
-            }
+            // Said in a note when recognised.
+            Table::Unused(_) => continue,
         };
         match r {
             Ok(r) => read.push((file, r)),
@@ -327,8 +306,13 @@ async fn send_return(
 }
 
 /// A table file in a 903 folder (or given alone): read, checked and recognised; `None` (with a
-/// note or a refusal in the report) when it is not one to import.
-fn recognised(f: &Path, report: &mut Report) -> anyhow::Result<Option<(Table, CsvText)>> {
+/// refusal in the report) when it is not one to import, such as a table that names no LA when
+/// `--la` (`la`) is not given either. A table no measure uses is said in a note here.
+fn recognised(
+    f: &Path,
+    la: Option<&str>,
+    report: &mut Report,
+) -> anyhow::Result<Option<(Table, CsvText)>> {
     let text = match read_csv_file(f, report)? {
         Ok(t) => t,
         Err(why) => {
@@ -344,6 +328,21 @@ fn recognised(f: &Path, report: &mut Report) -> anyhow::Result<Option<(Table, Cs
         }
     };
     match recognise(&columns) {
+        // Recognised (so the folder is a 903 return), said, and not read.
+        Some(Table::Unused(name)) => {
+            report.notes.push(format!(
+                "{}: the 903 {name} table; no measure uses it, skipped",
+                f.display()
+            ));
+            Ok(Some((Table::Unused(name), text)))
+        }
+        Some(_) if la.is_none() && !columns.iter().any(|c| c == "la" || c == "la_code") => {
+            report.refuse_file(
+                f.display().to_string(),
+                "a 903 table does not name its LA: give --la CODE (or pool files with an LA column)",
+            );
+            Ok(None)
+        }
         Some(t) => Ok(Some((t, text))),
         None => {
             report.refuse_file(
