@@ -1,5 +1,14 @@
-//! Statutory code lists of the CIN census (DfE schemas 2017–2026). A code valid in any year's
-//! schema is accepted, so older returns import unchanged.
+//! Statutory code lists of the CIN census (DfE schemas 2017–2026) and the SSDA903 return. A code
+//! valid in any year's list is accepted, so older returns import unchanged; the `*_in_year`
+//! functions say whether it is in one return year's list, for the importers' plausibility warnings.
+//!
+//! A return year is its collection year as the files write it: 2024 is the 2023-24 return (the
+//! CIN census `Year`, the schema `CIN_schema_2024.xsd`, the 903 return to 31 March 2024).
+
+/// A return year as people write it: 2024 → "2023-24".
+pub fn return_year_label(year: i32) -> String {
+    format!("{}-{:02}", year - 1, year.rem_euclid(100))
+}
 
 /// The source groups of `frontdoor.referrals_by_source`, in the report's row order:
 /// (row key, label, CIN census ReferralSource codes).
@@ -26,6 +35,12 @@ pub fn referral_source_group(code: &str) -> Option<usize> {
     REFERRAL_SOURCE_GROUPS
         .iter()
         .position(|(_, _, codes)| codes.contains(&code))
+}
+
+/// Whether a ReferralSource code is in the `year` census's list: 5D (a referral from within the LA's
+/// own children's social care) is in the schemas from 2023, not in 2022's.
+pub fn referral_source_in_year(code: &str, year: i32) -> bool {
+    referral_source_group(code).is_some() && (code != "5D" || year >= 2023)
 }
 
 /// CIN census AssessmentFactors codes with their short descriptions, in the schema's order.
@@ -109,6 +124,12 @@ pub fn is_closure_reason(code: &str) -> bool {
     CLOSURE_REASONS.iter().any(|(c, _)| *c == code)
 }
 
+/// Whether a ReasonForClosure code is in the `year` census's list: RC9 (closed after assessment,
+/// referred to early help) is in the schemas from 2023, not in 2022's.
+pub fn closure_reason_in_year(code: &str, year: i32) -> bool {
+    is_closure_reason(code) && (code != "RC9" || year >= 2023)
+}
+
 /// RC8 and RC9: the case closed after assessment and the child was found not to be in need of
 /// children's social care services (no further action, or early help).
 pub fn closure_means_nfa(code: &str) -> bool {
@@ -134,7 +155,7 @@ pub fn parse_yes_no(text: &str) -> Option<bool> {
 }
 
 /// SSDA903 placement types (PLACE), every code used in the returns 2017–2027: H5 and P2 until
-/// 2024, K3 from 2024, Z1 until 2025 and Z11–Z14 after.
+/// 2024, K3 from 2024, Z1 until 2025 and Z11–Z14 after (see [`placement_type_in_year`]).
 pub const PLACEMENT_TYPES: &[(&str, &str)] = &[
     (
         "A3",
@@ -212,14 +233,27 @@ pub const PLACEMENT_TYPES: &[(&str, &str)] = &[
         "Foster placement with other foster carer, not long term or FFA",
     ),
     ("Z1", "Other placements"),
-    ("Z11", "Other placements (code Z11, from 2025)"),
-    ("Z12", "Other placements (code Z12, from 2025)"),
-    ("Z13", "Other placements (code Z13, from 2025)"),
-    ("Z14", "Other placements (code Z14, from 2025)"),
+    ("Z11", "Other placements (code Z11, from 2025-26)"),
+    ("Z12", "Other placements (code Z12, from 2025-26)"),
+    ("Z13", "Other placements (code Z13, from 2025-26)"),
+    ("Z14", "Other placements (code Z14, from 2025-26)"),
 ];
 
 pub fn is_placement_type(code: &str) -> bool {
     PLACEMENT_TYPES.iter().any(|(c, _)| *c == code)
+}
+
+/// Whether a PLACE code is in the `year` return's list: H5 and P2 until 2023-24 (the year K3,
+/// supported accommodation, arrived), Z1 until 2024-25 and Z11–Z14 from 2025-26.
+pub fn placement_type_in_year(place: &str, year: i32) -> bool {
+    is_placement_type(place)
+        && match place {
+            "H5" | "P2" => year <= 2024,
+            "K3" => year >= 2024,
+            "Z1" => year <= 2025,
+            "Z11" | "Z12" | "Z13" | "Z14" => year >= 2026,
+            _ => true,
+        }
 }
 
 /// SSDA903 placement providers (PLACE_PROVIDER).

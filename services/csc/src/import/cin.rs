@@ -338,7 +338,15 @@ pub struct ChildRecords {
     pub cp_plans: Vec<(ppb::CpPlan, Origin)>,
 }
 
-pub fn child_records(la: &str, index: usize, child: &Node, report: &mut Report) -> ChildRecords {
+/// `year` is the census `Year`, when the header gives it: codes outside that year's lists are
+/// warned about (docs/formats.md).
+pub fn child_records(
+    la: &str,
+    year: Option<i32>,
+    index: usize,
+    child: &Node,
+    report: &mut Report,
+) -> ChildRecords {
     let mut out = ChildRecords {
         referrals: vec![],
         assessments: vec![],
@@ -391,6 +399,34 @@ pub fn child_records(la: &str, index: usize, child: &Node, report: &mut Report) 
             &cd.text_of("CINreferralDate"),
         );
         let closure_reason = cd.text_of("ReasonForClosure");
+        let source = cd.text_of("ReferralSource");
+        if let Some(y) = year {
+            let outside = [
+                (
+                    "ReferralSource",
+                    &source,
+                    codes::referral_source_group(&source).is_some()
+                        && !codes::referral_source_in_year(&source, y),
+                ),
+                (
+                    "ReasonForClosure",
+                    &closure_reason,
+                    codes::is_closure_reason(&closure_reason)
+                        && !codes::closure_reason_in_year(&closure_reason, y),
+                ),
+            ];
+            for (element, code, _) in outside.iter().filter(|o| o.2) {
+                report.warn(
+                    "plausibility",
+                    &child_id,
+                    format!("{ep}/{element}"),
+                    format!(
+                        "{element} {code} is not in the {} census's code list",
+                        codes::return_year_label(y)
+                    ),
+                );
+            }
+        }
 
         // The referral.
         let nfa_text = cd.text_of("ReferralNFA");
@@ -426,7 +462,7 @@ pub fn child_records(la: &str, index: usize, child: &Node, report: &mut Report) 
                     la_code: la.to_owned(),
                     child_id: child_id.clone(),
                     referral_date: referral_date.clone(),
-                    source: cd.text_of("ReferralSource"),
+                    source,
                     nfa,
                 },
                 o,
@@ -841,7 +877,14 @@ pub async fn import(
 
     // Children are collected from the synchronous XML reader and sent in batches between reads.
     let mut stray: Vec<(String, String)> = Vec::new();
-    let mut sender = Sender::default();
+    let mut sender = Sender {
+        year: checked
+            .header
+            .as_ref()
+            .and_then(|h| h.year.as_deref())
+            .and_then(|y| y.trim().parse().ok()),
+        ..Sender::default()
+    };
     let mut children = 0usize;
 
     // Read in slices of children so that memory stays bounded on very large files.
@@ -905,6 +948,8 @@ pub async fn import(
 /// Children read but not yet sent, and the records made from them, batched per kind.
 #[derive(Default)]
 struct Sender {
+    /// The census `Year`, for the code lists.
+    year: Option<i32>,
     pending: Vec<(usize, Node)>,
     referrals: Uploader<pb::Referral>,
     assessments: Uploader<pb::Assessment>,
@@ -923,7 +968,7 @@ impl Sender {
         la: &str,
     ) -> anyhow::Result<()> {
         for (i, node) in std::mem::take(&mut self.pending) {
-            let recs = child_records(la, i, &node, report);
+            let recs = child_records(la, self.year, i, &node, report);
             for (r, o) in recs.referrals {
                 self.referrals.push(&mut c.frontdoor, report, r, o).await?;
             }
@@ -1061,7 +1106,7 @@ mod tests {
     fn maps_a_child_to_front_door_records_with_their_element_paths() {
         let (_, c, _) = parse(XML);
         let mut report = Report::default();
-        let r = child_records("201", 1, &c[0].1, &mut report);
+        let r = child_records("201", Some(2024), 1, &c[0].1, &mut report);
         assert_eq!(r.referrals.len(), 1);
         assert!(r.referrals[0].0.nfa);
         let (a, o) = &r.assessments[0];
@@ -1083,7 +1128,7 @@ mod tests {
 
         assert_eq!(report.warnings.len(), 1);
         assert_eq!(report.warnings[0].child_id, "C1");
-        let r2 = child_records("201", 2, &c[1].1, &mut report);
+        let r2 = child_records("201", Some(2024), 2, &c[1].1, &mut report);
         assert!(r2.referrals.is_empty());
         assert_eq!(report.rejected.len(), 1);
         assert!(
@@ -1111,7 +1156,7 @@ mod tests {
             </CINdetails></Child></Children></Message>"#;
         let (_, c, _) = parse(xml);
         let mut report = Report::default();
-        let r = child_records("885", 1, &c[0].1, &mut report);
+        let r = child_records("885", Some(2024), 1, &c[0].1, &mut report);
         assert_eq!(r.cin_plans.len(), 1);
         assert_eq!(r.cin_plans[0].0.start_date, "2018-02-03");
         assert_eq!(r.cin_plans[0].0.end_date, "");

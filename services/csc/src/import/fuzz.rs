@@ -21,7 +21,7 @@ pub fn cin_xml(data: &[u8]) -> (usize, Report) {
                 let _ = h.lea.as_deref().map(LaCode::parse);
             }
             Item::Child(i, node) => {
-                let _ = cin::child_records("885", i, &node, &mut report);
+                let _ = cin::child_records("885", Some(2022), i, &node, &mut report);
                 made += 1;
             }
             Item::Stray { .. } => {}

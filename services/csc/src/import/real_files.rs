@@ -188,13 +188,15 @@ fn the_2025_26_deprivation_of_liberty_table_is_recognised_and_skipped() {
 
 #[test]
 fn placement_codes_outside_their_years_are_known() {
-    assert!(ssda903::place_in_year("H5", 2024));
-    assert!(!ssda903::place_in_year("H5", 2025));
-    assert!(ssda903::place_in_year("K3", 2024));
-    assert!(!ssda903::place_in_year("K3", 2023));
-    assert!(!ssda903::place_in_year("Z11", 2025));
-    assert!(ssda903::place_in_year("Z11", 2026));
-    assert!(ssda903::place_in_year("U1", 2017));
+    use csc_core::codes::placement_type_in_year as in_year;
+    assert!(in_year("H5", 2024));
+    assert!(!in_year("H5", 2025));
+    assert!(in_year("K3", 2024));
+    assert!(!in_year("K3", 2023));
+    assert!(!in_year("Z11", 2025));
+    assert!(in_year("Z11", 2026));
+    assert!(in_year("U1", 2017));
+    assert!(!in_year("Q9", 2024), "not a placement code in any year");
 }
 
 #[test]
@@ -329,7 +331,7 @@ fn cin_date_times_at_midnight_are_read_with_one_warning_per_file() {
     })
     .unwrap();
     let mut r = Report::default();
-    let recs = cin::child_records("885", 1, &nodes[0].1, &mut r);
+    let recs = cin::child_records("885", None, 1, &nodes[0].1, &mut r);
     assert_eq!(recs.referrals[0].0.referral_date, "2023-04-03");
     assert_eq!(recs.assessments[0].0.start_date, "2023-04-04");
     r.finish_dates("c.xml", true);
@@ -367,4 +369,94 @@ fn a_census_whose_reference_date_is_not_31_march_of_its_year_is_warned_about() {
     assert_eq!(reasons.len(), 2, "{reasons:?}");
     assert!(reasons[0].contains("is not 31 March"));
     assert!(reasons[1].contains("not in the census Year 2024"));
+}
+
+/// The enumeration `type_name` of a CIN census schema, read from the DfE's XSD.
+fn xsd_codes(year: i32, type_name: &str) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "../../../shared/spec/cin-census-xsd/CIN_schema_{year}.xsd"
+    ));
+    let xsd = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let start = xsd
+        .find(&format!("<xs:simpleType name=\"{type_name}\""))
+        .unwrap_or_else(|| panic!("{type_name} in {}", path.display()));
+    let body = &xsd[start..start + xsd[start..].find("</xs:simpleType>").unwrap()];
+    body.split("<xs:enumeration value=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+#[test]
+fn cin_code_lists_by_year_are_the_schemas_lists() {
+    use csc_core::codes;
+    for year in 2022..=2026 {
+        let sources = xsd_codes(year, "referralsourcetype");
+        let reasons = xsd_codes(year, "reasonforclosuretype");
+        assert!(sources.len() >= 21 && reasons.len() >= 8, "{year}");
+        for (_, _, group) in codes::REFERRAL_SOURCE_GROUPS {
+            for code in group.iter() {
+                assert_eq!(
+                    codes::referral_source_in_year(code, year),
+                    sources.iter().any(|s| s == code),
+                    "ReferralSource {code} in {year}"
+                );
+            }
+        }
+        for code in &sources {
+            assert!(
+                codes::referral_source_group(code).is_some(),
+                "{code} {year}"
+            );
+        }
+        for (code, _) in codes::CLOSURE_REASONS {
+            assert_eq!(
+                codes::closure_reason_in_year(code, year),
+                reasons.iter().any(|s| s == code),
+                "ReasonForClosure {code} in {year}"
+            );
+        }
+        for code in xsd_codes(year, "assessmentfactorstype") {
+            assert!(codes::is_assessment_factor(&code), "{code} {year}");
+        }
+    }
+}
+
+#[test]
+fn a_cin_code_outside_its_census_year_is_warned_about_and_kept() {
+    let xml = br#"<Message><Children><Child><ChildIdentifiers><LAchildID>C1</LAchildID></ChildIdentifiers>
+        <CINdetails><CINreferralDate>2021-06-03</CINreferralDate><ReferralSource>5D</ReferralSource><ReferralNFA>0</ReferralNFA>
+        <Assessments><AssessmentActualStartDate>2021-06-04</AssessmentActualStartDate></Assessments>
+        <ReasonForClosure>RC9</ReasonForClosure><CINclosureDate>2021-07-01</CINclosureDate>
+        </CINdetails></Child></Children></Message>"#;
+    let mut nodes = Vec::new();
+    cin::read_records_from(&xml[..], "c.xml", "Children", "Child", |item, _| {
+        if let Item::Child(i, n) = item {
+            nodes.push((i, n));
+        }
+        Ok(())
+    })
+    .unwrap();
+    let warned = |year: Option<i32>| {
+        let mut r = Report::default();
+        let recs = cin::child_records("885", year, 1, &nodes[0].1, &mut r);
+        assert_eq!(recs.referrals.len(), 1, "the record is kept");
+        assert_eq!(recs.referrals[0].0.source, "5D");
+        assert_eq!(recs.assessments.len(), 1);
+        r.warnings
+            .into_iter()
+            .filter(|w| w.kind == "plausibility")
+            .map(|w| (w.source, w.reason))
+            .collect::<Vec<_>>()
+    };
+    let w = warned(Some(2022));
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w[0].0.ends_with("CINdetails[1]/ReferralSource"), "{w:?}");
+    assert_eq!(
+        w[0].1,
+        "ReferralSource 5D is not in the 2021-22 census's code list"
+    );
+    assert!(w[1].0.ends_with("CINdetails[1]/ReasonForClosure"), "{w:?}");
+    assert!(warned(Some(2023)).is_empty());
+    assert!(warned(None).is_empty(), "no year, no list to hold it to");
 }

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use csc_core::parse_date;
+use csc_core::{codes, parse_date};
 use csc_proto::{common::ListRequest, placements as lpb, protection as ppb};
 
 use super::cin::{Item, Node, date, read_records};
@@ -354,19 +354,6 @@ fn recognised(
     }
 }
 
-/// Placement codes that only some years' returns use (docs/formats.md): H5 and P2 until the
-/// 2023-24 return, K3 from 2023-24, Z1 until 2024-25, Z11–Z14 from 2025-26. `year` is the
-/// collection year as the files write it (2024 for 2023-24, ending 31 March 2024).
-pub fn place_in_year(place: &str, year: i32) -> bool {
-    match place {
-        "H5" | "P2" => year <= 2024,
-        "K3" => year >= 2024,
-        "Z1" => year <= 2025,
-        "Z11" | "Z12" | "Z13" | "Z14" => year >= 2026,
-        _ => true,
-    }
-}
-
 /// Warnings, never refusals: a date of birth after today, an episode starting before the child
 /// was born, a placement code outside the return year's list.
 fn plausibility(read: &[(String, Records)], year: Option<i32>, report: &mut Report) {
@@ -406,17 +393,16 @@ fn plausibility(read: &[(String, Records)], year: Option<i32>, report: &mut Repo
                     ));
                 }
                 if let Some(y) = o.year.or(year)
-                    && !e.place.is_empty()
-                    && !place_in_year(&e.place, y)
+                    && codes::is_placement_type(&e.place)
+                    && !codes::placement_type_in_year(&e.place, y)
                 {
                     warnings.push((
                         e.child_id.clone(),
                         o.location.clone(),
                         format!(
-                            "placement code {} is not in the {}-{} return's code list",
+                            "placement code {} is not in the {} return's code list",
                             e.place,
-                            y - 1,
-                            y % 100
+                            codes::return_year_label(y)
                         ),
                     ));
                 }
