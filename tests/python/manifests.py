@@ -229,12 +229,17 @@ class Cluster:
             self.pods[dep_name] = pod
         return pod
 
-    def run_job(self, obj, timeout=120):
-        """Runs a Job's (or a CronJob's) container to completion; returns its output."""
+    def run_job(self, obj, timeout=120, expect=0, args=None, env=None):
+        """Runs a Job's (or a CronJob's) container to completion, asserting its exit status is
+        `expect`; returns its output. `args` replaces the container's arguments and `env` adds to
+        its environment (the same pod, asked something else)."""
         [container] = pod_spec(obj)["containers"]
-        argv, env = self.command(obj, container)
-        r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
-        assert r.returncode == 0, f"{obj['kind']}/{obj['metadata']['name']} failed: {r.stdout}\n{r.stderr}"
+        argv, job_env = self.command(obj, container)
+        if args is not None:
+            argv = argv[:1] + list(args)
+        job_env.update(env or {})
+        r = subprocess.run(argv, env=job_env, capture_output=True, text=True, timeout=timeout)
+        assert r.returncode == expect, f"{obj['kind']}/{obj['metadata']['name']} exited {r.returncode}, not {expect}: {r.stdout}\n{r.stderr}"
         return r.stdout + r.stderr
 
     def stop(self):

@@ -194,8 +194,11 @@ def test_the_quarterly_cronjob_report_is_one_trace_across_the_services(prod, col
     for pod in prod.pods.values():
         pod.wait_for("readinessProbe", SERVING)
     cron = prod.one("CronJob", "quarterly-report")
-    out = prod.run_job(cron)
+    # The databases are empty: the report is written, every section says it has no data, and the
+    # Job fails (exit 4) so that the quarter's run is seen to have failed.
+    out = prod.run_job(cron, expect=4)
     assert "written to" in out, out
+    assert "no data" in out, out
 
     spans_of = collector[0]
     deadline = time.time() + 30
@@ -224,6 +227,41 @@ def test_the_quarterly_cronjob_report_is_one_trace_across_the_services(prod, col
         parent = by_id.get(s["parent"])
         assert parent is not None and parent["service"] == "csc-aggregator", s
         assert parent["name"].endswith("/ComputeMeasures"), parent
+
+
+def test_the_cronjob_succeeds_on_complete_data_and_fails_visibly_with_a_service_down(prod, tmp_path):
+    for job in migrate_jobs(prod).values():
+        prod.run_job(job)
+    for pod in prod.pods.values():
+        pod.wait_for("readinessProbe", SERVING)
+    cron = prod.one("CronJob", "quarterly-report")
+    la = prod.la
+    scopes = ("frontdoor:write", "protection:write", "placements:write", "finance:write", "report:read")
+    token = tmp_path / "writer-token"
+    token.write_text(issue(prod.keys, prod.issuer, la, *scopes, sub="pytest-import"))
+    as_writer = {"CSC_TOKEN_FILE": str(token)}
+    generated = tmp_path / "generated"
+    # An LA's last four years to the end of the latest complete quarter, as the Job asks for.
+    prod.run_job(cron, args=["generate", "--la", la, "--scale", "20000", "--out", str(generated)])
+    prod.run_job(cron, args=["import", "generated", str(generated)], env=as_writer, timeout=600)
+
+    report = tmp_path / "report.html"
+    out = prod.run_job(cron, args=["report", "--period", "latest", "--out", str(report)])
+    assert "written to" in out and "not ok" not in out, out
+    assert "data-status" not in report.read_text(), "every section ok"
+
+    finance = prod.pods["finance"]
+    finance.stop()
+    try:
+        out = prod.run_job(cron, expect=4)
+        assert "Placement Costs (unavailable)" in out, out
+        # Publication is refused outright: nothing is kept as published.
+        out = prod.run_job(cron, expect=4, args=["report", "--period", "latest", "--publish", "--allow-partial", "--out", str(report)])
+        assert "cannot be published" in out and "sections/costs" in out, out
+        listed = prod.run_job(cron, args=["report", "list", "--la", la, "--published"], env=as_writer)
+        assert "0 report(s)" in listed, listed
+    finally:
+        prod.start("finance").wait_for("readinessProbe", SERVING)
 
 
 def test_sigterm_under_load_finishes_in_flight_calls_and_turns_not_ready_first(prod):

@@ -183,6 +183,7 @@ async fn generate(
             la_code: LA.into(),
             period: period.into(),
             publish,
+            allow_partial: false,
             format: pb::Format::Json as i32,
             requested_by: "e2e".into(),
         })

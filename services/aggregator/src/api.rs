@@ -84,10 +84,11 @@ impl Reporting {
         la: &str,
         period: &Period,
         publish: bool,
+        allow_partial: bool,
         requested_by: &str,
-    ) -> ServiceResult<Report> {
+    ) -> Result<Report, Status> {
         let periods = report::trend_periods(period);
-        let (measures, unavailable) = self
+        let fetched = self
             .upstreams
             .fetch_all(la, &periods, report::needed(period, &periods))
             .await;
@@ -105,8 +106,9 @@ impl Reporting {
             la_code: la.to_owned(),
             period: *period,
             periods,
-            measures,
-            unavailable,
+            measures: fetched.measures,
+            unavailable: fetched.unavailable,
+            held: fetched.held,
             populations,
             reference: &reference,
             commentary,
@@ -115,6 +117,7 @@ impl Reporting {
             requested_by: requested_by.to_owned(),
         });
         if publish {
+            publishable(&report, allow_partial)?;
             report.publish();
         }
         let document = serde_json::to_string(&report)
@@ -137,15 +140,64 @@ impl Reporting {
     }
 }
 
-/// The rendering a request asks for (unspecified: JSON).
-pub fn format_from(f: i32) -> Format {
-    match pb::Format::try_from(f).unwrap_or(pb::Format::Unspecified) {
-        pb::Format::Html => Format::Html,
-        pb::Format::Markdown => Format::Markdown,
-        pb::Format::Xlsx => Format::Xlsx,
-        pb::Format::Csv => Format::Csv,
-        pb::Format::Json | pb::Format::Unspecified => Format::Json,
+/// A published report must be complete: a section `unavailable` or `no_data` refuses publication,
+/// and a `partial` one unless `allow_partial`. FAILED_PRECONDITION names each section.
+pub fn publishable(report: &Report, allow_partial: bool) -> Result<(), Status> {
+    let mut details = tonic_types::ErrorDetails::new();
+    let mut blocking = Vec::new();
+    for s in &report.sections {
+        let blocks = match s.status.as_str() {
+            "ok" => false,
+            "partial" => !allow_partial,
+            _ => true,
+        };
+        if blocks {
+            let why = s.notes.first().cloned().unwrap_or_default();
+            details.add_precondition_failure_violation(
+                s.status.to_uppercase(),
+                format!("sections/{}", s.id),
+                format!("{} is {}: {why}", s.title, s.status),
+            );
+            blocking.push(format!("{} ({})", s.id, s.status));
+        }
     }
+    if blocking.is_empty() {
+        return Ok(());
+    }
+    use tonic_types::StatusExt as _;
+    Err(Status::with_error_details(
+        tonic::Code::FailedPrecondition,
+        format!(
+            "the report cannot be published: {}{}",
+            blocking.join(", "),
+            if allow_partial {
+                ""
+            } else {
+                " (a partial section needs allow_partial; no_data and unavailable never publish)"
+            }
+        ),
+        details,
+    ))
+}
+
+/// The rendering a request asks for (unspecified: JSON). A value the API does not define is
+/// refused, never read as the default.
+pub fn format_from(f: i32) -> Result<Format, Error> {
+    Ok(match pb::Format::try_from(f) {
+        Ok(pb::Format::Html) => Format::Html,
+        Ok(pb::Format::Markdown) => Format::Markdown,
+        Ok(pb::Format::Xlsx) => Format::Xlsx,
+        Ok(pb::Format::Csv) => Format::Csv,
+        Ok(pb::Format::Json | pb::Format::Unspecified) => Format::Json,
+        Err(_) => {
+            return Err(Error::invalid(
+                "format",
+                format!(
+                    "{f} is not a report format (FORMAT_JSON = 1, FORMAT_HTML = 2, FORMAT_MARKDOWN = 3, FORMAT_XLSX = 4, FORMAT_CSV = 5)"
+                ),
+            ));
+        }
+    })
 }
 
 /// The wire name of a rendering.
@@ -204,7 +256,11 @@ fn la_and_period(la: &str, period: &str) -> Result<(LaCode, Period), Error> {
         .map_err(|e| v.add("period", e.to_string()))
         .ok();
     match (la, period) {
-        (Some(la), Some(p)) => Ok((la, p)),
+        (Some(la), Some(p)) => {
+            la.check_period(p.start(), p.end())
+                .map_err(|e| Error::invalid("la_code", e))?;
+            Ok((la, p))
+        }
         _ => Err(Error::Invalid(v)),
     }
 }
@@ -227,6 +283,7 @@ impl pb::reporting_service_server::ReportingService for Reporting {
         req: Request<pb::GenerateReportRequest>,
     ) -> Result<Response<pb::ReportDocument>, Status> {
         let r = req.into_inner();
+        let format = format_from(r.format)?;
         let (la, period) = la_and_period(&r.la_code, &r.period)?;
         let mut v = Violations::new();
         check_len(&mut v, "requested_by", &r.requested_by, MAX_NAME_CHARS);
@@ -240,13 +297,9 @@ impl pb::reporting_service_server::ReportingService for Reporting {
             r.requested_by.trim().to_owned()
         };
         let report = self
-            .generate(&la.to_string(), &period, r.publish, &who)
+            .generate(&la.to_string(), &period, r.publish, r.allow_partial, &who)
             .await?;
-        Ok(Response::new(document(
-            &report,
-            format_from(r.format),
-            true,
-        )?))
+        Ok(Response::new(document(&report, format, true)?))
     }
 
     async fn get_report(
@@ -254,15 +307,12 @@ impl pb::reporting_service_server::ReportingService for Reporting {
         req: Request<pb::GetReportRequest>,
     ) -> Result<Response<pb::ReportDocument>, Status> {
         let r = req.into_inner();
+        let format = format_from(r.format)?;
         let model = store::get_report(&self.db, &r.report_id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("no report {:?}", r.report_id)))?;
         let report = load_report(model)?;
-        Ok(Response::new(document(
-            &report,
-            format_from(r.format),
-            true,
-        )?))
+        Ok(Response::new(document(&report, format, true)?))
     }
 
     async fn list_reports(

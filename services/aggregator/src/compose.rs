@@ -3,11 +3,14 @@
 //! UNAVAILABLE. A service that does not answer for the report's own period is reported as
 //! unavailable; the report still comes out without it.
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, future::Future, time::Duration};
+
+use chrono::NaiveDate;
 
 use csc_core::{Measure, Period};
 use csc_proto::{
-    common::ComputeMeasuresRequest, finance::finance_service_client::FinanceServiceClient,
+    common::{ComputeMeasuresRequest, Coverage, GetCoverageRequest},
+    finance::finance_service_client::FinanceServiceClient,
     frontdoor::front_door_service_client::FrontDoorServiceClient,
     placements::placements_service_client::PlacementsServiceClient,
     protection::protection_service_client::ProtectionServiceClient,
@@ -16,6 +19,7 @@ use csc_runtime::convert::measure_from_proto;
 use tonic::{Code, Status, transport::Channel};
 use tracing::Instrument as _;
 
+use crate::domain::coverage::{Held, ImportHeld, KindHeld};
 use crate::domain::report::{PeriodMeasures, Upstream};
 
 /// How the aggregator calls the domain services.
@@ -119,6 +123,36 @@ impl Upstreams {
             .collect())
     }
 
+    /// What one service holds for the LA (its `GetCoverage`).
+    async fn coverage_once(&self, service: Upstream, la: &str) -> Result<Held, Status> {
+        let channel = self
+            .channels
+            .get(&service)
+            .cloned()
+            .ok_or_else(|| Status::unavailable("no address configured"))?;
+        let mut req = tonic::Request::new(GetCoverageRequest {
+            la_code: la.to_owned(),
+        });
+        req.set_timeout(self.config.deadline);
+        csc_runtime::telemetry::inject(req.metadata_mut());
+        csc_runtime::auth::relay(req.metadata_mut());
+        let resp = match service {
+            Upstream::Frontdoor => FrontDoorServiceClient::new(channel).get_coverage(req).await,
+            Upstream::Protection => {
+                ProtectionServiceClient::new(channel)
+                    .get_coverage(req)
+                    .await
+            }
+            Upstream::Placements => {
+                PlacementsServiceClient::new(channel)
+                    .get_coverage(req)
+                    .await
+            }
+            Upstream::Finance => FinanceServiceClient::new(channel).get_coverage(req).await,
+        }?;
+        Ok(held_from_proto(resp.into_inner()))
+    }
+
     /// One service's measures for one period, retrying UNAVAILABLE with a growing pause.
     pub async fn compute(
         &self,
@@ -126,18 +160,40 @@ impl Upstreams {
         la: &str,
         period: &Period,
     ) -> Result<Vec<Measure>, String> {
+        self.retrying(service, "ComputeMeasures", &period.id(), || {
+            self.call_once(service, la, period)
+        })
+        .await
+    }
+
+    /// What one service holds for the LA, retrying UNAVAILABLE like [`Upstreams::compute`].
+    pub async fn coverage(&self, service: Upstream, la: &str) -> Result<Held, String> {
+        self.retrying(service, "GetCoverage", "", || {
+            self.coverage_once(service, la)
+        })
+        .await
+    }
+
+    /// `call`, retried on UNAVAILABLE with a growing pause; the last error as a reason.
+    async fn retrying<T, F: Future<Output = Result<T, Status>>>(
+        &self,
+        service: Upstream,
+        method: &str,
+        period: &str,
+        call: impl Fn() -> F,
+    ) -> Result<T, String> {
         let mut pause = Duration::from_millis(100);
         let mut attempt = 1;
         loop {
             // A client span per attempt, carried to the service as its trace context.
             let span = tracing::info_span!(
-                "compute_measures",
-                otel.name = %format!("{}/ComputeMeasures", service.name()),
+                "upstream_call",
+                otel.name = %format!("{}/{method}", service.name()),
                 otel.kind = "client",
-                period = %period.id(),
+                period,
                 attempt,
             );
-            match self.call_once(service, la, period).instrument(span).await {
+            match call().instrument(span).await {
                 Ok(ms) => return Ok(ms),
                 Err(s) if s.code() == Code::Unavailable && attempt < self.config.attempts => {
                     tracing::debug!(service = service.name(), attempt, error = %s.message(), "retrying");
@@ -154,13 +210,13 @@ impl Upstreams {
 
     /// The services' measures for the periods `wanted` asks for (aligned with `periods`); the
     /// services that did not answer for `periods`'s last (the report's own period), with the
-    /// reason.
+    /// reason; and what each service that answered holds for the LA.
     pub async fn fetch_all(
         &self,
         la: &str,
         periods: &[Period],
         wanted: impl Fn(Upstream, usize) -> bool,
-    ) -> (Vec<PeriodMeasures>, HashMap<Upstream, String>) {
+    ) -> Fetched {
         let wanted = &wanted;
         let calls = Upstream::ALL.iter().flat_map(|&service| {
             periods
@@ -169,7 +225,12 @@ impl Upstreams {
                 .filter(move |(i, _)| wanted(service, *i))
                 .map(move |(i, p)| async move { (service, i, self.compute(service, la, p).await) })
         });
-        let results = futures::future::join_all(calls).await;
+        let coverage = futures::future::join_all(
+            Upstream::ALL
+                .iter()
+                .map(|&service| async move { (service, self.coverage(service, la).await) }),
+        );
+        let (results, coverage) = futures::join!(futures::future::join_all(calls), coverage);
         let mut measures = vec![PeriodMeasures::default(); periods.len()];
         let mut unavailable = HashMap::new();
         let last = periods.len() - 1;
@@ -192,7 +253,62 @@ impl Upstreams {
                 m.by_service.remove(s);
             }
         }
-        (measures, unavailable)
+        let mut held = HashMap::new();
+        for (service, c) in coverage {
+            match c {
+                Ok(h) => {
+                    held.insert(service, h);
+                }
+                Err(reason) if !unavailable.contains_key(&service) => {
+                    tracing::warn!(service = service.name(), %reason, "no coverage from the service");
+                }
+                Err(_) => {}
+            }
+        }
+        Fetched {
+            measures,
+            unavailable,
+            held,
+        }
+    }
+}
+
+/// What [`Upstreams::fetch_all`] brings back.
+#[derive(Debug, Default)]
+pub struct Fetched {
+    pub measures: Vec<PeriodMeasures>,
+    pub unavailable: HashMap<Upstream, String>,
+    pub held: HashMap<Upstream, Held>,
+}
+
+/// A `GetCoverage` answer as the report reads it; dates that do not parse are left out.
+pub fn held_from_proto(c: Coverage) -> Held {
+    let date = |s: &str| s.parse::<NaiveDate>().ok();
+    Held {
+        kinds: c
+            .kinds
+            .into_iter()
+            .map(|k| KindHeld {
+                earliest: date(&k.earliest),
+                latest: date(&k.latest),
+                kind: k.kind,
+                records: k.records,
+            })
+            .collect(),
+        imports: c
+            .imports
+            .into_iter()
+            .map(|i| ImportHeld {
+                return_year: (i.return_year != 0).then_some(i.return_year),
+                covers_from: date(&i.covers_from),
+                covers_to: date(&i.covers_to),
+                source: i.source,
+                file: i.file,
+                imported_at: i.imported_at,
+                accepted: i.accepted,
+                refused: i.refused,
+            })
+            .collect(),
     }
 }
 
@@ -234,12 +350,16 @@ mod tests {
     async fn a_service_that_does_not_answer_makes_only_its_sections_unavailable() {
         let addr = closed_addr().await;
         let periods = crate::domain::report::trend_periods(&"2018-19-Q1".parse().unwrap());
-        let (measures, unavailable) = upstreams(&addr, 1)
+        let f = upstreams(&addr, 1)
             .fetch_all("885", &periods, |_, _| true)
             .await;
         // Only finance is configured: it is unavailable, and no period has measures from it.
-        assert_eq!(unavailable.len(), 4, "{unavailable:?}");
-        assert!(unavailable[&Upstream::Finance].starts_with("Unavailable"));
-        assert!(measures.iter().all(|m| m.by_service.is_empty()));
+        assert_eq!(f.unavailable.len(), 4, "{:?}", f.unavailable);
+        assert!(f.unavailable[&Upstream::Finance].starts_with("Unavailable"));
+        assert!(f.measures.iter().all(|m| m.by_service.is_empty()));
+        assert!(
+            f.held.is_empty(),
+            "no coverage from a service that does not answer"
+        );
     }
 }

@@ -125,6 +125,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 la_code: la.clone(),
                 period: period.id(),
                 publish: false,
+                allow_partial: false,
                 format: pb::Format::Json as i32,
                 requested_by: "csc demo".into(),
             })
@@ -156,6 +157,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 la_code: la.clone(),
                 period: period.id(),
                 publish: true,
+                allow_partial: false,
                 format: pb::Format::Html as i32,
                 requested_by: "csc demo".into(),
             })

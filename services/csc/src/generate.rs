@@ -1403,10 +1403,15 @@ fn write_cin(
     for fy in first_fy..=last_fy {
         let year = Period::year(fy);
         let census_year = fy + 1;
+        // Made after the year ends, as a census is; the year holding --until is an in-year
+        // extract, made the day after it, so it says it holds nothing later (docs/coverage.md).
+        let made = NaiveDate::from_ymd_opt(census_year, 5, 1)
+            .expect("valid date")
+            .min(cfg.until + chrono::Days::new(1));
         let mut xml = String::with_capacity(1 << 20);
         let _ = write!(
             xml,
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Message>\n<Header>\n<CollectionDetails><Collection>CIN</Collection><Year>{census_year}</Year><ReferenceDate>{census_year}-03-31</ReferenceDate></CollectionDetails>\n<Source><SourceLevel>L</SourceLevel><LEA>{}</LEA><SoftwareCode>csc generate</SoftwareCode><Release>synthetic</Release><SerialNo>1</SerialNo><DateTime>{census_year}-05-01T09:00:00</DateTime></Source>\n</Header>\n<Children>\n",
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Message>\n<Header>\n<CollectionDetails><Collection>CIN</Collection><Year>{census_year}</Year><ReferenceDate>{census_year}-03-31</ReferenceDate></CollectionDetails>\n<Source><SourceLevel>L</SourceLevel><LEA>{}</LEA><SoftwareCode>csc generate</SoftwareCode><Release>synthetic</Release><SerialNo>1</SerialNo><DateTime>{made}T09:00:00</DateTime></Source>\n</Header>\n<Children>\n",
             cfg.la
         );
         let mut n = 0usize;

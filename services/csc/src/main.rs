@@ -3,7 +3,8 @@
 
 use clap::{Parser, Subcommand};
 use csc::{
-    ClientAddrs, bench, demo, generate, import, measures, report, security, serve, serve::Service,
+    ClientAddrs, bench, coverage, demo, generate, import, measures, report, security, serve,
+    serve::Service,
 };
 use csc_runtime::config::DatabaseArgs;
 
@@ -61,6 +62,9 @@ enum Command {
         #[command(flatten)]
         addrs: ClientAddrs,
     },
+    /// What each service holds for an LA: records per kind with their dates, and the files
+    /// imported (the data every report of the LA rests on).
+    Coverage(coverage::CoverageArgs),
     /// Compose the quarterly performance analysis for an LA and period (or fetch one kept
     /// earlier) as HTML, Markdown, JSON, XLSX or CSV.
     Report(report::ReportArgs),
@@ -121,6 +125,11 @@ fn main() -> std::process::ExitCode {
             eprintln!("csc import: {e}");
             std::process::ExitCode::from(import::EXIT_REFUSALS)
         }
+        // A report written with sections that are not ok: which ones was said.
+        Err(e) if e.downcast_ref::<report::Incomplete>().is_some() => {
+            eprintln!("csc report: {e}");
+            std::process::ExitCode::from(report::EXIT_INCOMPLETE)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
@@ -173,6 +182,7 @@ fn run() -> anyhow::Result<()> {
                 addrs,
             } => measures::print(service, addrs.of(service), &la, &period, format).await,
             Command::Report(args) => report::report(args).await,
+            Command::Coverage(args) => coverage::run(args).await,
             Command::Commentary { what } => report::commentary(what).await,
             Command::Population { what } => report::population(what).await,
             Command::Reference { what } => report::reference(what).await,

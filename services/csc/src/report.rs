@@ -40,8 +40,28 @@ impl From<FormatArg> for Format {
 
 pub use csc_aggregator::api::format_to as format_to_proto;
 
+/// Exit status of `csc report` when the report came out but a section is not `ok` (README,
+/// "Exit status"); `--allow-partial` makes it 0.
+pub const EXIT_INCOMPLETE: u8 = 4;
+
+/// A report that was written, with sections that are not `ok`: `csc` exits with
+/// [`EXIT_INCOMPLETE`] after saying which.
+#[derive(Debug)]
+pub struct Incomplete(pub String);
+
+impl std::fmt::Display for Incomplete {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Incomplete {}
+
 #[derive(clap::Args, Clone)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct ReportArgs {
+    #[command(subcommand)]
+    pub what: Option<ReportCommand>,
     /// DfE three-digit LA code.
     #[arg(long, env = "CSC_LA", required_unless_present = "id")]
     pub la: Option<String>,
@@ -49,18 +69,21 @@ pub struct ReportArgs {
     /// CronJob asks for).
     #[arg(long, required_unless_present = "id")]
     pub period: Option<String>,
-    /// Render a report kept earlier instead of generating one (any --la, e.g. CSC_LA from the
-    /// environment, is then not used).
+    /// Render a report kept earlier instead of generating one (as `csc report get ID`; any --la,
+    /// e.g. CSC_LA from the environment, is then not used).
     #[arg(long, conflicts_with_all = ["period", "publish"])]
     pub id: Option<String>,
-    #[arg(long, value_enum, default_value_t = FormatArg::Html)]
-    pub format: FormatArg,
-    /// Apply the suppression rules of published output (counts 1-5 shown as c).
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Apply the suppression rules of published output (counts 1-5 shown as c) and keep the
+    /// report as published. Refused when a section is unavailable or has no data, and when one is
+    /// partial unless --allow-partial.
     #[arg(long)]
     pub publish: bool,
-    /// Write here (default: standard output; XLSX needs a file).
+    /// Accept sections that are not `ok` (partial, no data, unavailable): exit 0 with them listed,
+    /// and publish a report with partial sections.
     #[arg(long)]
-    pub out: Option<PathBuf>,
+    pub allow_partial: bool,
     /// Who is asking, kept with the report (default: $USER).
     #[arg(long, env = "CSC_REQUESTED_BY")]
     pub requested_by: Option<String>,
@@ -68,22 +91,144 @@ pub struct ReportArgs {
     pub addrs: crate::ClientAddrs,
 }
 
-pub async fn report(args: ReportArgs) -> anyhow::Result<()> {
-    let format: Format = args.format.into();
-    if format == Format::Xlsx && args.out.is_none() {
-        anyhow::bail!("an XLSX report is a file: give --out FILE.xlsx");
-    }
-    let mut client = connect(&args.addrs.aggregator).await?;
-    let doc = match &args.id {
-        Some(id) => {
-            client
-                .get_report(pb::GetReportRequest {
-                    report_id: id.clone(),
-                    format: format_to_proto(format) as i32,
-                })
-                .await
+/// Where a report goes and in which format.
+#[derive(clap::Args, Clone)]
+pub struct OutputArgs {
+    /// html, md, json, xlsx or csv (default: from --out's extension, else html).
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Write here (default: standard output; XLSX needs a file). Its extension sets the format
+    /// when --format is not given.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    /// The format to render: `--format`, else `--out`'s extension, else HTML. A `--format` the
+    /// extension contradicts, an extension that is no format, XLSX to standard output and an
+    /// output folder that does not exist are errors, said before anything is asked of a service.
+    pub fn resolve(&self) -> anyhow::Result<Format> {
+        let from_ext = match &self.out {
+            Some(path) => {
+                let ext = path
+                    .extension()
+                    .map(|e| e.to_string_lossy().to_ascii_lowercase());
+                let f = match ext.as_deref() {
+                    Some("html" | "htm") => Some(FormatArg::Html),
+                    Some("md" | "markdown") => Some(FormatArg::Md),
+                    Some("json") => Some(FormatArg::Json),
+                    Some("xlsx") => Some(FormatArg::Xlsx),
+                    Some("csv") => Some(FormatArg::Csv),
+                    Some(other) if self.format.is_none() => anyhow::bail!(
+                        "--out {}: .{other} is not a report format; use .html, .md, .json, .xlsx or .csv, or give --format",
+                        path.display()
+                    ),
+                    _ => None,
+                };
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+                    && !dir.is_dir()
+                {
+                    anyhow::bail!(
+                        "--out {}: the folder {} does not exist",
+                        path.display(),
+                        dir.display()
+                    );
+                }
+                f
+            }
+            None => None,
+        };
+        let format = match (self.format, from_ext) {
+            (Some(f), Some(e)) if Format::from(f) != Format::from(e) => anyhow::bail!(
+                "--format {} but --out {} is a .{} file: give one, or make them agree",
+                format_name(f),
+                self.out
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                format_name(e)
+            ),
+            (Some(f), _) | (None, Some(f)) => f,
+            (None, None) => FormatArg::Html,
+        };
+        let format: Format = format.into();
+        if format == Format::Xlsx && self.out.is_none() {
+            anyhow::bail!("an XLSX report is a file: give --out FILE.xlsx");
         }
+        Ok(format)
+    }
+
+    /// Writes the rendered report, or prints it.
+    fn write(&self, content: &[u8]) -> anyhow::Result<()> {
+        match &self.out {
+            Some(path) => std::fs::write(path, content)
+                .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display())),
+            None => {
+                crate::out(&String::from_utf8_lossy(content));
+                Ok(())
+            }
+        }
+    }
+}
+
+fn format_name(f: FormatArg) -> &'static str {
+    match f {
+        FormatArg::Html => "html",
+        FormatArg::Md => "md",
+        FormatArg::Json => "json",
+        FormatArg::Xlsx => "xlsx",
+        FormatArg::Csv => "csv",
+    }
+}
+
+#[derive(clap::Subcommand, Clone)]
+pub enum ReportCommand {
+    /// The reports kept for an LA, newest first: id, period, when, who, published.
+    List {
+        #[arg(long, env = "CSC_LA")]
+        la: String,
+        /// Only this period's ("2026-27-Q2").
+        #[arg(long)]
+        period: Option<String>,
+        /// Only published reports.
+        #[arg(long)]
+        published: bool,
+        #[command(flatten)]
+        addrs: crate::ClientAddrs,
+    },
+    /// A kept report, rendered from the data it was generated with.
+    Get {
+        /// The report id (`csc report list`).
+        id: String,
+        #[command(flatten)]
+        output: OutputArgs,
+        #[command(flatten)]
+        addrs: crate::ClientAddrs,
+    },
+}
+
+pub async fn report(args: ReportArgs) -> anyhow::Result<()> {
+    match args.what {
+        Some(ReportCommand::List {
+            la,
+            period,
+            published,
+            addrs,
+        }) => return list(&la, period.as_deref(), published, &addrs).await,
+        Some(ReportCommand::Get { id, output, addrs }) => {
+            let format = output.resolve()?;
+            let doc = get(&addrs, &id, format).await?;
+            output.write(&doc.content)?;
+            say_written(&doc, &output);
+            return Ok(());
+        }
+        None => {}
+    }
+    let format = args.output.resolve()?;
+    let doc = match &args.id {
+        Some(id) => get(&args.addrs, id, format).await?,
         None => {
+            let mut client = connect(&args.addrs.aggregator).await?;
             client
                 .generate_report(pb::GenerateReportRequest {
                     la_code: args.la.clone().unwrap_or_default(),
@@ -95,37 +240,120 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<()> {
                         p => p.unwrap_or_default().to_owned(),
                     },
                     publish: args.publish,
+                    allow_partial: args.allow_partial,
                     format: format_to_proto(format) as i32,
                     requested_by: requested_by(args.requested_by.as_deref()),
                 })
                 .await
+                .map_err(|s| {
+                    // Publication refused because a section is not complete: the report's own
+                    // exit status, with each section named.
+                    if s.code() == tonic::Code::FailedPrecondition && args.publish {
+                        anyhow::Error::new(Incomplete(format!("{:#}", describe_status(s))))
+                    } else {
+                        describe_status(s)
+                    }
+                })?
+                .into_inner()
         }
+    };
+    args.output.write(&doc.content)?;
+    say_written(&doc, &args.output);
+    let short: Vec<String> = doc
+        .sections
+        .iter()
+        .filter(|s| s.status != "ok")
+        .map(|s| format!("{} ({})", s.title, s.status.replace('_', " ")))
+        .collect();
+    if short.is_empty() {
+        return Ok(());
     }
-    .map_err(describe_status)?
-    .into_inner();
-    match &args.out {
-        Some(path) => {
-            std::fs::write(path, &doc.content)?;
-            let unavailable: Vec<&str> = doc
-                .sections
-                .iter()
-                .filter(|s| s.status != "ok")
-                .map(|s| s.title.as_str())
-                .collect();
-            eprintln!(
-                "report {} ({} {}{}) written to {}",
-                doc.report_id,
-                doc.la_code,
-                doc.period.as_ref().map(|p| p.id.as_str()).unwrap_or(""),
-                if doc.published { ", published" } else { "" },
-                path.display()
-            );
-            if !unavailable.is_empty() {
-                eprintln!("unavailable sections: {}", unavailable.join(", "));
-            }
+    let what = format!(
+        "sections not ok: {} (the report says why in each)",
+        short.join(", ")
+    );
+    if args.allow_partial || args.id.is_some() {
+        eprintln!("{what}");
+        Ok(())
+    } else {
+        Err(Incomplete(format!("{what}; --allow-partial accepts them")).into())
+    }
+}
+
+async fn get(
+    addrs: &crate::ClientAddrs,
+    id: &str,
+    format: Format,
+) -> anyhow::Result<pb::ReportDocument> {
+    let mut client = connect(&addrs.aggregator).await?;
+    Ok(client
+        .get_report(pb::GetReportRequest {
+            report_id: id.to_owned(),
+            format: format_to_proto(format) as i32,
+        })
+        .await
+        .map_err(describe_status)?
+        .into_inner())
+}
+
+/// On standard error, where a report written to a file went.
+fn say_written(doc: &pb::ReportDocument, output: &OutputArgs) {
+    if let Some(path) = &output.out {
+        eprintln!(
+            "report {} ({} {}{}) written to {}",
+            doc.report_id,
+            doc.la_code,
+            doc.period.as_ref().map(|p| p.id.as_str()).unwrap_or(""),
+            if doc.published { ", published" } else { "" },
+            path.display()
+        );
+    }
+}
+
+/// `csc report list`: every page of `ListReports`.
+async fn list(
+    la: &str,
+    period: Option<&str>,
+    published_only: bool,
+    addrs: &crate::ClientAddrs,
+) -> anyhow::Result<()> {
+    let mut client = connect(&addrs.aggregator).await?;
+    let mut token = String::new();
+    let mut rows = Vec::new();
+    loop {
+        let resp = client
+            .list_reports(pb::ListReportsRequest {
+                la_code: la.to_owned(),
+                period: period.unwrap_or_default().to_owned(),
+                page_size: 1000,
+                page_token: token,
+            })
+            .await
+            .map_err(describe_status)?
+            .into_inner();
+        rows.extend(
+            resp.reports
+                .into_iter()
+                .filter(|r| r.published || !published_only),
+        );
+        if resp.next_page_token.is_empty() {
+            break;
         }
-        None => crate::out(&String::from_utf8_lossy(&doc.content)),
+        token = resp.next_page_token;
     }
+    let mut out = String::from("report_id\tperiod\tgenerated_at\trequested_by\tpublished\n");
+    for r in &rows {
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\n",
+            r.report_id,
+            r.period.as_ref().map(|p| p.id.as_str()).unwrap_or(""),
+            r.generated_at,
+            csc_core::text::csv_cell(&r.requested_by),
+            if r.published { "yes" } else { "no" }
+        ));
+    }
+    crate::out(&out);
+    eprintln!("{} report(s)", rows.len());
     Ok(())
 }
 

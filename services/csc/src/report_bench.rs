@@ -81,6 +81,7 @@ pub async fn run(scale: &str, years: u32) -> anyhow::Result<()> {
                         la_code: "885".into(),
                         period: PERIOD.into(),
                         publish: false,
+                        allow_partial: false,
                         format: format as i32,
                         requested_by: "bench".into(),
                     })

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use csc_core::{FieldCheck, LaCode, Violations, codes};
 use csc_proto::{common as cpb, finance as pb};
-use csc_runtime::{Error, rpc};
+use csc_runtime::{Error, coverage, rpc};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tonic::{Request, Response, Status};
 
@@ -364,6 +364,14 @@ async fn check_commitments(
     v.into_result(()).map_err(Error::Invalid)
 }
 
+/// The record kinds `GetCoverage` reports, with their dates (docs/coverage.md).
+const KINDS: &[coverage::Kind] = &[coverage::Kind {
+    kind: "commitments",
+    table: "commitment",
+    start: "start_date",
+    latest: &["start_date", "end_date"],
+}];
+
 #[tonic::async_trait]
 impl pb::finance_service_server::FinanceService for Finance {
     async fn batch_upsert_categories(
@@ -517,6 +525,20 @@ impl pb::finance_service_server::FinanceService for Finance {
         req: Request<pb::CommitmentKey>,
     ) -> Result<Response<cpb::DeleteResponse>, Status> {
         rpc::delete::<Commitment>(&self.db, commitment_key(req.get_ref())).await
+    }
+
+    async fn get_coverage(
+        &self,
+        req: Request<cpb::GetCoverageRequest>,
+    ) -> Result<Response<cpb::Coverage>, Status> {
+        coverage::get_coverage_rpc(&self.db, req.get_ref(), KINDS).await
+    }
+
+    async fn record_import(
+        &self,
+        req: Request<cpb::RecordImportRequest>,
+    ) -> Result<Response<cpb::RecordImportResponse>, Status> {
+        coverage::record_import_rpc(&self.db, req.get_ref()).await
     }
 
     async fn compute_measures(

@@ -3,8 +3,8 @@
 
 use csc_core::{ChildDateKey, FieldCheck, Violations, codes};
 use csc_proto::{common as cpb, frontdoor as pb};
-use csc_runtime::Error;
 use csc_runtime::rpc::{self, child_date_key};
+use csc_runtime::{Error, coverage};
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
@@ -335,6 +335,46 @@ fn icpc_to(r: &Icpc) -> pb::Icpc {
     }
 }
 
+/// The record kinds `GetCoverage` reports, with their dates (docs/coverage.md).
+const KINDS: &[coverage::Kind] = &[
+    coverage::Kind {
+        kind: "contacts",
+        table: "contact",
+        start: "contact_date",
+        latest: &["contact_date"],
+    },
+    coverage::Kind {
+        kind: "referrals",
+        table: "referral",
+        start: "referral_date",
+        latest: &["referral_date"],
+    },
+    coverage::Kind {
+        kind: "assessments",
+        table: "assessment",
+        start: "start_date",
+        latest: &["start_date", "authorisation_date"],
+    },
+    coverage::Kind {
+        kind: "section47_enquiries",
+        table: "section47_enquiry",
+        start: "start_date",
+        latest: &["start_date", "icpc_date"],
+    },
+    coverage::Kind {
+        kind: "strategy_discussions",
+        table: "strategy_discussion",
+        start: "discussion_date",
+        latest: &["discussion_date"],
+    },
+    coverage::Kind {
+        kind: "icpcs",
+        table: "icpc",
+        start: "icpc_date",
+        latest: &["icpc_date"],
+    },
+];
+
 #[tonic::async_trait]
 impl pb::front_door_service_server::FrontDoorService for FrontDoor {
     csc_runtime::record_rpcs!(
@@ -427,6 +467,20 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         pb::Icpc,
         icpc_to
     );
+
+    async fn get_coverage(
+        &self,
+        req: Request<cpb::GetCoverageRequest>,
+    ) -> Result<Response<cpb::Coverage>, Status> {
+        coverage::get_coverage_rpc(&self.db, req.get_ref(), KINDS).await
+    }
+
+    async fn record_import(
+        &self,
+        req: Request<cpb::RecordImportRequest>,
+    ) -> Result<Response<cpb::RecordImportResponse>, Status> {
+        coverage::record_import_rpc(&self.db, req.get_ref()).await
+    }
 
     async fn compute_measures(
         &self,

@@ -18,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(csc_runtime::idempotency::CreateRequestLog),
             Box::new(m0001_initial::Migration),
             Box::new(csc_runtime::audit::CreateAuditLog),
+            Box::new(csc_runtime::coverage::CreateImportLog),
         ]
     }
 }

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use csc_core::{ChildDateKey, FieldCheck, Violations, codes};
 use csc_proto::{common as cpb, placements as pb};
 use csc_runtime::rpc::{self, child_date_key};
-use csc_runtime::{Error, paging};
+use csc_runtime::{Error, coverage, paging};
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
@@ -314,6 +314,28 @@ fn history_to(key: &ChildKey, h: &History<'_>) -> pb::CareHistory {
     }
 }
 
+/// The record kinds `GetCoverage` reports, with their dates (docs/coverage.md).
+const KINDS: &[coverage::Kind] = &[
+    coverage::Kind {
+        kind: "episodes",
+        table: "episode",
+        start: "decom",
+        latest: &["decom", "dec"],
+    },
+    coverage::Kind {
+        kind: "social_worker_allocations",
+        table: "sw_allocation",
+        start: "start_date",
+        latest: &["start_date", "end_date"],
+    },
+    coverage::Kind {
+        kind: "reviews",
+        table: "cla_review",
+        start: "review_date",
+        latest: &["review_date"],
+    },
+];
+
 #[tonic::async_trait]
 impl pb::placements_service_server::PlacementsService for Placements {
     csc_runtime::record_rpcs!(
@@ -413,6 +435,20 @@ impl pb::placements_service_server::PlacementsService for Placements {
             warnings,
             next_page_token,
         }))
+    }
+
+    async fn get_coverage(
+        &self,
+        req: Request<cpb::GetCoverageRequest>,
+    ) -> Result<Response<cpb::Coverage>, Status> {
+        coverage::get_coverage_rpc(&self.db, req.get_ref(), KINDS).await
+    }
+
+    async fn record_import(
+        &self,
+        req: Request<cpb::RecordImportRequest>,
+    ) -> Result<Response<cpb::RecordImportResponse>, Status> {
+        coverage::record_import_rpc(&self.db, req.get_ref()).await
     }
 
     async fn compute_measures(

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use csc_core::{ChildDateKey, FieldCheck, LaCode, Violations, codes, format_time};
 use csc_proto::{common as cpb, protection as pb};
 use csc_runtime::rpc::{self, child_date_key};
-use csc_runtime::{Error, store::Indexed};
+use csc_runtime::{Error, coverage, store::Indexed};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tonic::{Request, Response, Status};
 
@@ -497,6 +497,34 @@ async fn merge_reviews(
     v.into_result(()).map_err(Error::Invalid)
 }
 
+/// The record kinds `GetCoverage` reports, with their dates (docs/coverage.md).
+const KINDS: &[coverage::Kind] = &[
+    coverage::Kind {
+        kind: "cin_plans",
+        table: "cin_plan",
+        start: "start_date",
+        latest: &["start_date", "end_date"],
+    },
+    coverage::Kind {
+        kind: "cp_plans",
+        table: "cp_plan",
+        start: "start_date",
+        latest: &["start_date", "end_date"],
+    },
+    coverage::Kind {
+        kind: "missing_episodes",
+        table: "missing_episode",
+        start: "start_date",
+        latest: &["start_date", "end_date"],
+    },
+    coverage::Kind {
+        kind: "feedback",
+        table: "feedback",
+        start: "response_date",
+        latest: &["response_date"],
+    },
+];
+
 #[tonic::async_trait]
 impl pb::protection_service_server::ProtectionService for Protection {
     csc_runtime::record_rpcs!(
@@ -598,6 +626,20 @@ impl pb::protection_service_server::ProtectionService for Protection {
                 })
                 .collect(),
         }))
+    }
+
+    async fn get_coverage(
+        &self,
+        req: Request<cpb::GetCoverageRequest>,
+    ) -> Result<Response<cpb::Coverage>, Status> {
+        coverage::get_coverage_rpc(&self.db, req.get_ref(), KINDS).await
+    }
+
+    async fn record_import(
+        &self,
+        req: Request<cpb::RecordImportRequest>,
+    ) -> Result<Response<cpb::RecordImportResponse>, Status> {
+        coverage::record_import_rpc(&self.db, req.get_ref()).await
     }
 
     async fn compute_measures(

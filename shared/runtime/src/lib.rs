@@ -8,6 +8,7 @@ pub mod auth;
 pub mod client;
 pub mod config;
 pub mod convert;
+pub mod coverage;
 pub mod db;
 pub mod error;
 pub mod idempotency;

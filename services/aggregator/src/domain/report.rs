@@ -8,6 +8,7 @@ use csc_core::{Measure, Period, Unit, measure::Num, suppression};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use super::coverage::{self, DataView, Held, Standing};
 use super::reference::{Benchmarks, PopulationUsed, Reference};
 
 /// The domain services a report is composed from.
@@ -310,8 +311,13 @@ impl ReportMeasure {
 pub struct Section {
     pub id: String,
     pub title: String,
-    /// "ok", or "unavailable" when its service could not be reached.
+    /// "ok"; "partial" when the data held does not cover the whole period or a look-back of its
+    /// measures; "no_data" when nothing is held for the period; "unavailable" when its service
+    /// could not be reached (docs/coverage.md).
     pub status: String,
+    /// What the figures rest on: the records and imports its service holds for the LA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataView>,
     pub commentary: Option<String>,
     /// What a reader must know about the figures (a measure left out, a population estimate).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -531,6 +537,9 @@ pub struct ComposeInput<'a> {
     pub measures: Vec<PeriodMeasures>,
     /// A service that did not answer for the report's own period, with the reason.
     pub unavailable: HashMap<Upstream, String>,
+    /// What each service holds for the LA (its `GetCoverage`); a service missing here did not
+    /// say.
+    pub held: HashMap<Upstream, Held>,
     /// The population each period's rates use.
     pub populations: Vec<Option<PopulationUsed>>,
     pub reference: &'a Reference,
@@ -576,9 +585,19 @@ pub fn compose(input: ComposeInput<'_>) -> Report {
     let previous = idx_of(&input.period.previous());
     let year_earlier = idx_of(&input.period.year_earlier());
 
+    // A service holding nothing for a period contributes nothing to it: not zeros, and not to
+    // the figures composed from several services (rates, the share of open cases).
+    let mut measures = input.measures.clone();
+    for (p, pm) in input.periods.iter().zip(&mut measures) {
+        pm.by_service.retain(|service, _| {
+            input.held.get(service).is_none_or(|h| {
+                h.window(&[])
+                    .is_some_and(|(from, to)| from <= p.end() && to >= p.start())
+            })
+        });
+    }
     // Every measure of every period, as the report shows it, by id.
-    let per_period: Vec<HashMap<String, ReportMeasure>> = input
-        .measures
+    let per_period: Vec<HashMap<String, ReportMeasure>> = measures
         .iter()
         .zip(&input.populations)
         .map(|(pm, pop)| {
@@ -603,6 +622,7 @@ pub fn compose(input: ComposeInput<'_>) -> Report {
             id: def.id.into(),
             title: def.title.into(),
             status: "ok".into(),
+            data: None,
             commentary: input.commentary.get(def.id).cloned(),
             notes: Vec::new(),
             measures: Vec::new(),
@@ -616,6 +636,54 @@ pub fn compose(input: ComposeInput<'_>) -> Report {
             sections.push(section);
             continue;
         }
+        let held = input.held.get(&def.service);
+        let mut hidden = Vec::new();
+        match held {
+            None => {
+                section.status = "partial".into();
+                section.notes.push(format!(
+                    "The {} service did not say what data it holds: whether the figures cover \
+                     the whole period cannot be checked.",
+                    def.service.name()
+                ));
+            }
+            Some(h) => {
+                section.data = Some(DataView::of(def.id, def.service.name(), h));
+                let labels: Vec<(&str, &str)> = def
+                    .measures
+                    .iter()
+                    .map(|id| {
+                        let label = per_period[current]
+                            .get(*id)
+                            .map_or(*id, |m| m.label.as_str());
+                        (*id, label)
+                    })
+                    .collect();
+                let a = coverage::assess(
+                    def.id,
+                    def.service.name(),
+                    &labels,
+                    h,
+                    &input.la_code,
+                    &input.period,
+                );
+                section.status = a.standing.as_str().into();
+                section.notes.extend(a.notes);
+                if a.standing == Standing::NoData {
+                    sections.push(section);
+                    continue;
+                }
+                hidden = a.hidden;
+            }
+        }
+        // A trend figure only for a period the data held covers.
+        let kinds = coverage::section_kinds(def.id);
+        let covered: Vec<bool> = input
+            .periods
+            .iter()
+            .enumerate()
+            .map(|(i, p)| i == current || held.is_none_or(|h| h.covers(kinds, p)))
+            .collect();
         // The catalogue's order, then anything else the service returns for this section's
         // service that no section names (a measure added since), in the service's order.
         let mut ids: Vec<String> = def.measures.iter().map(|s| s.to_string()).collect();
@@ -633,11 +701,14 @@ pub fn compose(input: ComposeInput<'_>) -> Report {
             }
         }
         for id in ids {
+            if hidden.contains(&id) {
+                continue;
+            }
             let Some(m) = per_period[current].get(&id) else {
                 if id == "protection.cin_share_of_open_cases" {
                     section.notes.push(
-                        "The share of open cases needs the looked-after children service, \
-                         which could not be reached."
+                        "The share of open cases needs the looked-after children service's \
+                         figures, which are not available (see that section)."
                             .into(),
                     );
                 }
@@ -651,7 +722,7 @@ pub fn compose(input: ComposeInput<'_>) -> Report {
                 ));
             }
             let at = |i: Option<usize>| {
-                i.and_then(|i| {
+                i.filter(|i| covered[*i]).and_then(|i| {
                     per_period[i]
                         .get(&id)
                         .map(|x| snapshot(&input.periods[i], x))
@@ -661,6 +732,7 @@ pub fn compose(input: ComposeInput<'_>) -> Report {
             m.year_earlier = at(year_earlier);
             // A series only where every period is there: a trend with holes misleads.
             let series: Vec<Snapshot> = (0..n)
+                .filter(|i| covered[*i])
                 .filter_map(|i| {
                     per_period[i].get(&id).map(|x| Snapshot {
                         rows: Vec::new(),
@@ -801,6 +873,7 @@ mod tests {
                 id: "frontdoor".into(),
                 title: String::new(),
                 status: "ok".into(),
+                data: None,
                 commentary: None,
                 notes: vec![],
                 measures: vec![to_report(&m), to_report(&r), to_report(&c)],

@@ -262,8 +262,13 @@ pub fn render(report: &Report) -> String {
             esc(&s.id),
             esc(&s.title)
         );
-        if s.status != "ok" {
-            out.push_str(r#"<p class="unavailable">This section is unavailable: its service could not be reached when the report was generated.</p>"#);
+        if let Some(t) = super::standing_text(&s.status) {
+            let _ = write!(
+                out,
+                r#"<p class="unavailable" data-status="{}">{}</p>"#,
+                esc(&s.status),
+                esc(t)
+            );
         }
         if let Some(c) = &s.commentary {
             out.push_str(r#"<div class="commentary">"#);
@@ -274,6 +279,9 @@ pub fn render(report: &Report) -> String {
         }
         for n in &s.notes {
             let _ = write!(out, r#"<p class="note">{}</p>"#, esc(n));
+        }
+        if let Some(d) = super::data_text(s) {
+            let _ = write!(out, r#"<p class="note data">{}</p>"#, esc(&d));
         }
         let heads: Vec<&ReportMeasure> = s.measures.iter().filter(|m| has_headline(m)).collect();
         if !heads.is_empty() {

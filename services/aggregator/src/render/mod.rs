@@ -50,6 +50,56 @@ impl Format {
     ];
 }
 
+/// What a reader must know first about a section that is not `ok` (its notes say why).
+pub(crate) fn standing_text(status: &str) -> Option<&'static str> {
+    match status {
+        "ok" => None,
+        "partial" => Some(
+            "Partial data: what is held does not cover the whole period or a look-back its measures need; the notes say what is short, and the figures count only what is held.",
+        ),
+        "no_data" => Some(
+            "No data: nothing is held for this period, so no figures are shown (none is zero).",
+        ),
+        _ => Some(
+            "This section is unavailable: its service could not be reached when the report was generated.",
+        ),
+    }
+}
+
+/// What a section's figures rest on, in one line: the span of the data held and the records and
+/// imports behind it.
+pub(crate) fn data_text(s: &crate::domain::report::Section) -> Option<String> {
+    let d = s.data.as_ref()?;
+    let span = match (d.from, d.to) {
+        (Some(f), Some(t)) => format!("data held from {f} to {t}"),
+        _ => "no data held".to_owned(),
+    };
+    let records: Vec<String> = d
+        .records
+        .iter()
+        .map(|(k, n)| format!("{} {}", number(*n as f64), k.replace('_', " ")))
+        .collect();
+    let last = d.imports.first().map(|i| {
+        format!(
+            "; last import {} ({}), {} import(s) in all",
+            i.imported_at,
+            i.file,
+            d.imports.len()
+        )
+    });
+    let refused = if d.refused > 0 {
+        format!("; {} record(s) refused at import", number(d.refused as f64))
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "Rests on: {span} ({} service: {}){}{refused}.",
+        d.service,
+        records.join(", "),
+        last.unwrap_or_else(|| "; no imports recorded".into())
+    ))
+}
+
 /// The report in `format`.
 pub fn render(report: &Report, format: Format) -> anyhow::Result<Vec<u8>> {
     Ok(match format {

@@ -12,6 +12,7 @@ use crate::domain::report::{Cells, Report, ReportMeasure, Snapshot};
 /// One line of the flat report.
 pub(crate) struct Line<'a> {
     pub section: &'a str,
+    pub status: &'a str,
     pub measure: &'a ReportMeasure,
     pub row: Option<(&'a str, &'a str)>,
     pub cells: &'a Cells,
@@ -39,6 +40,7 @@ pub(crate) fn lines(report: &Report) -> Vec<Line<'_>> {
             if has_headline(m) || m.rows.is_empty() {
                 out.push(Line {
                     section: &s.id,
+                    status: &s.status,
                     measure: m,
                     row: None,
                     cells: &m.cells,
@@ -49,6 +51,7 @@ pub(crate) fn lines(report: &Report) -> Vec<Line<'_>> {
             for r in &m.rows {
                 out.push(Line {
                     section: &s.id,
+                    status: &s.status,
                     measure: m,
                     row: Some((&r.key, &r.label)),
                     cells: &r.cells,
@@ -61,8 +64,9 @@ pub(crate) fn lines(report: &Report) -> Vec<Line<'_>> {
     out
 }
 
-const COLUMNS: [&str; 18] = [
+const COLUMNS: [&str; 19] = [
     "section",
+    "section_status",
     "measure_id",
     "measure",
     "unit",
@@ -97,12 +101,13 @@ fn num(v: Option<f64>) -> Option<Value> {
     v.map(|x| serde_json::json!(x))
 }
 
-/// The 18 columns of a line, as JSON values (`None` = empty).
+/// The 19 columns of a line, as JSON values (`None` = empty).
 fn fields(l: &Line<'_>) -> Vec<Option<Value>> {
     let text = |s: &str| Some(Value::String(s.to_owned()));
     let b = l.measure.benchmarks.as_ref().filter(|_| l.row.is_none());
     vec![
         text(l.section),
+        text(l.status),
         text(&l.measure.id),
         text(&l.measure.label),
         text(&l.measure.unit),
@@ -126,8 +131,23 @@ fn fields(l: &Line<'_>) -> Vec<Option<Value>> {
 pub fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(COLUMNS)?;
-    for l in lines(report) {
-        w.write_record(fields(&l).iter().map(raw))?;
+    let all = lines(report);
+    for s in &report.sections {
+        // A section with no figures still has its line: its status, and why, in `measure`.
+        if s.measures.is_empty() {
+            let why = s.notes.first().map(String::as_str).unwrap_or_default();
+            let mut rec = vec![
+                raw(&Some(Value::String(s.id.clone()))),
+                raw(&Some(Value::String(s.status.clone()))),
+                String::new(),
+                raw(&Some(Value::String(why.to_owned()))),
+            ];
+            rec.resize(COLUMNS.len(), String::new());
+            w.write_record(rec)?;
+        }
+        for l in all.iter().filter(|l| l.section == s.id) {
+            w.write_record(fields(l).iter().map(raw))?;
+        }
     }
     Ok(w.into_inner()?)
 }
@@ -183,6 +203,14 @@ pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
         ws.write_string_with_format(0, 0, &s.title, &bold)?;
         ws.write_string(1, 0, format!("status: {}", s.status))?;
         let mut row = 2u32;
+        if let Some(t) = super::standing_text(&s.status) {
+            ws.write_string(row, 0, t)?;
+            row += 1;
+        }
+        if let Some(d) = super::data_text(s) {
+            ws.write_string(row, 0, d)?;
+            row += 1;
+        }
         if let Some(c) = &s.commentary {
             ws.write_string(row, 0, c)?;
             row += 1;
@@ -192,12 +220,12 @@ pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
             row += 1;
         }
         row += 1;
-        for (c, h) in COLUMNS.iter().skip(1).enumerate() {
+        for (c, h) in COLUMNS.iter().skip(2).enumerate() {
             ws.write_string_with_format(row, c as u16, *h, &bold)?;
         }
         for l in all.iter().filter(|l| l.section == s.id) {
             row += 1;
-            for (c, v) in fields(l).into_iter().skip(1).enumerate() {
+            for (c, v) in fields(l).into_iter().skip(2).enumerate() {
                 match v {
                     Some(Value::Number(n)) => {
                         ws.write_number(row, c as u16, n.as_f64().unwrap_or(0.0))?;
@@ -393,14 +421,17 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(out, "`z`: no value (nothing to divide by).\n");
     for s in &report.sections {
         let _ = writeln!(out, "## Analysis - {}\n", s.title);
-        if s.status != "ok" {
-            let _ = writeln!(out, "**This section is unavailable.**\n");
+        if let Some(t) = super::standing_text(&s.status) {
+            let _ = writeln!(out, "**{}** {t}\n", s.status.replace('_', " "));
         }
         if let Some(c) = &s.commentary {
             let _ = writeln!(out, "{c}\n");
         }
         for n in &s.notes {
             let _ = writeln!(out, "> {n}\n");
+        }
+        if let Some(d) = super::data_text(s) {
+            let _ = writeln!(out, "_{d}_\n");
         }
         let heads: Vec<&ReportMeasure> = s.measures.iter().filter(|m| has_headline(m)).collect();
         if !heads.is_empty() {

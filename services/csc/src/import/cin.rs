@@ -10,6 +10,8 @@
 
 use std::{fs::File, io::BufReader, path::Path};
 
+use chrono::NaiveDate;
+
 use csc_core::{LaCode, codes, parse_date};
 use csc_proto::{frontdoor as pb, protection as ppb};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -56,6 +58,37 @@ pub struct Header {
     pub lea: Option<String>,
     pub year: Option<String>,
     pub reference_date: Option<String>,
+    /// When the file was made (`Source/DateTime`).
+    pub made: Option<String>,
+}
+
+impl Header {
+    /// The days the census covers: its year from 1 April, to its reference date, but never past
+    /// the day the file was made or today (an in-year extract holds nothing later).
+    pub fn covers(&self, today: NaiveDate) -> super::record::FileCovers {
+        let year = self
+            .year
+            .as_deref()
+            .and_then(|y| y.trim().parse::<i32>().ok());
+        let Some(y) = year else {
+            return Default::default();
+        };
+        let mut c = super::record::FileCovers::years(y, y);
+        if let Some(r) = self.reference_date.as_deref().and_then(parse_date) {
+            c.to = Some(r);
+        }
+        let made = self
+            .made
+            .as_deref()
+            .and_then(|m| parse_date(m.get(..10).unwrap_or(m)));
+        c.to = [c.to, made, Some(today)].into_iter().flatten().min();
+        if let (Some(f), Some(t)) = (c.from, c.to)
+            && t < f
+        {
+            c.from = Some(t);
+        }
+        c
+    }
 }
 
 /// Everything read from one file: header, then each child with its position in the file.
@@ -271,6 +304,9 @@ pub fn read_records_from(
                             year: details.map(|d| d.text_of("Year")).filter(|s| !s.is_empty()),
                             reference_date: details
                                 .map(|d| d.text_of("ReferenceDate"))
+                                .filter(|s| !s.is_empty()),
+                            made: source
+                                .map(|s| s.text_of("DateTime"))
                                 .filter(|s| !s.is_empty()),
                         }),
                         pos,
@@ -829,7 +865,22 @@ pub async fn import(
         .as_ref()
         .and_then(|h| h.lea.clone())
         .map(|l| l.trim().to_owned());
+    // A header LEA that is no English LA code (test files, sample generators) cannot be the
+    // file's LA: --la then says it, with a warning.
+    let lea_known = lea.as_deref().map(|l| LaCode::parse(l).is_ok());
     let la = match (lea.as_deref(), la_flag) {
+        (Some(lea), Some(flag)) if lea != flag && lea_known == Some(false) => {
+            report.warn(
+                "file",
+                "-",
+                format!("{file}: Message/Header/Source/LEA"),
+                format!(
+                    "the header's LEA {} is not an English LA code; the census is filed under --la {flag}",
+                    input::quote(lea)
+                ),
+            );
+            flag.to_owned()
+        }
         (Some(lea), Some(flag)) if lea != flag => {
             report.refuse_file(
                 &file,
@@ -861,6 +912,7 @@ pub async fn import(
     };
     if let Some(h) = &checked.header {
         check_header(&file, h, report);
+        report.covers = h.covers(chrono::Local::now().date_naive());
         report.notes.push(format!(
             "{file}: CIN census {} (reference date {}), filed under LA {la}",
             h.year.as_deref().unwrap_or("year not stated"),

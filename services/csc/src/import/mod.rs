@@ -11,6 +11,7 @@ pub mod input;
 mod local;
 #[cfg(test)]
 mod real_files;
+pub mod record;
 pub mod ssda903;
 
 pub use cin::{import as import_cin, la_and_year as cin_la_and_year};
@@ -163,20 +164,26 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             let mut clients = CinClients::connect(&opts.addrs).await?;
             let mut report = Report::default();
             for f in &files {
+                let before = report.begin_file();
                 cin::import(&mut clients, f, la.as_deref(), &mut report).await?;
+                record::record_file(&opts.addrs, "cin_census", f, before, &mut report).await;
             }
             (report, opts)
         }
         ImportCommand::Contacts { file, la, opts } => {
             let mut client = connect(&opts.addrs.frontdoor).await?;
             let mut report = Report::default();
+            let before = report.begin_file();
             local::import_contacts(&mut client, &file, la.as_deref(), &mut report).await?;
+            record::record_file(&opts.addrs, "contacts", &file, before, &mut report).await;
             (report, opts)
         }
         ImportCommand::Strategy { file, la, opts } => {
             let mut client = connect(&opts.addrs.frontdoor).await?;
             let mut report = Report::default();
+            let before = report.begin_file();
             local::import_strategy(&mut client, &file, la.as_deref(), &mut report).await?;
+            record::record_file(&opts.addrs, "strategy", &file, before, &mut report).await;
             (report, opts)
         }
         ImportCommand::Ssda903 {
@@ -189,9 +196,11 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             let mut report = Report::default();
             let mut las = std::collections::BTreeSet::new();
             for p in &paths {
+                let before = report.begin_file();
                 las.extend(
                     ssda903::import(&mut clients, p, la.as_deref(), year, &mut report).await?,
                 );
+                record::record_file(&opts.addrs, "ssda903", p, before, &mut report).await;
             }
             for la in &las {
                 ssda903::history_warnings(&mut clients.placements, la, &mut report).await?;
@@ -201,19 +210,25 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
         ImportCommand::Missing { file, la, opts } => {
             let mut client = connect_protection(&opts.addrs.protection).await?;
             let mut report = Report::default();
+            let before = report.begin_file();
             local::import_missing(&mut client, &file, la.as_deref(), &mut report).await?;
+            record::record_file(&opts.addrs, "missing", &file, before, &mut report).await;
             (report, opts)
         }
         ImportCommand::Feedback { file, la, opts } => {
             let mut client = connect_protection(&opts.addrs.protection).await?;
             let mut report = Report::default();
+            let before = report.begin_file();
             local::import_feedback(&mut client, &file, la.as_deref(), &mut report).await?;
+            record::record_file(&opts.addrs, "feedback", &file, before, &mut report).await;
             (report, opts)
         }
         ImportCommand::Costs { file, la, opts } => {
             let mut client = connect_finance(&opts.addrs.finance).await?;
             let mut report = Report::default();
+            let before = report.begin_file();
             local::import_costs(&mut client, &file, la.as_deref(), &mut report).await?;
+            record::record_file(&opts.addrs, "costs", &file, before, &mut report).await;
             (report, opts)
         }
         ImportCommand::Generated(args) => {
@@ -264,26 +279,39 @@ pub async fn import_generated(
     };
     let mut clients = CinClients::connect(addrs).await?;
     for f in &censuses {
+        let before = report.begin_file();
         cin::import(&mut clients, f, Some(&la), report).await?;
+        record::record_file(addrs, "cin_census", f, before, report).await;
     }
     let mut fd = connect(&addrs.frontdoor).await?;
-    local::import_contacts(&mut fd, &dir.join("contacts.csv"), Some(&la), report).await?;
-    local::import_strategy(&mut fd, &dir.join("strategy.csv"), Some(&la), report).await?;
+    let path = dir.join("contacts.csv");
+    let before = report.begin_file();
+    local::import_contacts(&mut fd, &path, Some(&la), report).await?;
+    record::record_file(addrs, "contacts", &path, before, report).await;
+    let path = dir.join("strategy.csv");
+    let before = report.begin_file();
+    local::import_strategy(&mut fd, &path, Some(&la), report).await?;
+    record::record_file(addrs, "strategy", &path, before, report).await;
     let mut clients903 = ssda903::Clients903::connect(addrs).await?;
-    ssda903::import(
-        &mut clients903,
-        &dir.join("ssda903"),
-        Some(&la),
-        None,
-        report,
-    )
-    .await?;
+    let path = dir.join("ssda903");
+    let before = report.begin_file();
+    ssda903::import(&mut clients903, &path, Some(&la), None, report).await?;
+    record::record_file(addrs, "ssda903", &path, before, report).await;
     ssda903::history_warnings(&mut clients903.placements, &la, report).await?;
     let mut prot = connect_protection(&addrs.protection).await?;
-    local::import_missing(&mut prot, &dir.join("missing.csv"), Some(&la), report).await?;
-    local::import_feedback(&mut prot, &dir.join("feedback.csv"), Some(&la), report).await?;
+    let path = dir.join("missing.csv");
+    let before = report.begin_file();
+    local::import_missing(&mut prot, &path, Some(&la), report).await?;
+    record::record_file(addrs, "missing", &path, before, report).await;
+    let path = dir.join("feedback.csv");
+    let before = report.begin_file();
+    local::import_feedback(&mut prot, &path, Some(&la), report).await?;
+    record::record_file(addrs, "feedback", &path, before, report).await;
     let mut fin = connect_finance(&addrs.finance).await?;
-    local::import_costs(&mut fin, &dir.join("costs.csv"), Some(&la), report).await?;
+    let path = dir.join("costs.csv");
+    let before = report.begin_file();
+    local::import_costs(&mut fin, &path, Some(&la), report).await?;
+    record::record_file(addrs, "costs", &path, before, report).await;
     Ok(la)
 }
 
@@ -328,7 +356,8 @@ pub async fn connect_placements(addr: &str) -> anyhow::Result<PlacementsClient> 
     )
 }
 
-/// A gRPC error as a person should read it, with its field violations; a broken connection is
+/// A gRPC error as a person should read it, with its field violations and failed preconditions;
+/// a broken connection is
 /// called a transport error, with its cause, not "Unknown".
 pub fn describe_status(s: Status) -> anyhow::Error {
     if is_transport(&s) {
@@ -344,6 +373,11 @@ pub fn describe_status(s: Status) -> anyhow::Error {
     if let Some(br) = s.get_details_bad_request() {
         for v in br.field_violations {
             msg.push_str(&format!("\n  {}: {}", v.field, v.description));
+        }
+    }
+    if let Some(pf) = s.get_details_precondition_failure() {
+        for v in pf.violations {
+            msg.push_str(&format!("\n  {}: {}", v.subject, v.description));
         }
     }
     anyhow::anyhow!(msg)
@@ -411,6 +445,10 @@ pub struct Report {
     /// What the dates of the file being read held besides plain dates (said by
     /// [`Report::finish_dates`]).
     pub dates: DateTally,
+    /// The LAs of the records sent since the file began ([`Report::begin_file`]).
+    pub las_sent: std::collections::BTreeSet<String>,
+    /// The days the file being read covers, where it says (`record`).
+    pub covers: record::FileCovers,
 }
 
 /// Exit status of an import that ran but did not land everything (README, "Exit status").
@@ -699,6 +737,8 @@ impl Report {
 pub trait Upload: prost::Message + Clone + Send + Sync + 'static {
     type Client: Send;
     const KIND: &'static str;
+    /// The record's LA.
+    fn la(&self) -> &str;
     fn send(
         client: &mut Self::Client,
         request_id: String,
@@ -711,6 +751,9 @@ macro_rules! upload {
         impl Upload for $pkg::$t {
             type Client = $client;
             const KIND: &'static str = $kind;
+            fn la(&self) -> &str {
+                &self.la_code
+            }
             fn send(
                 client: &mut $client,
                 request_id: String,
@@ -860,6 +903,9 @@ impl<P: Upload> Uploader<P> {
         record: P,
         origin: Origin,
     ) -> anyhow::Result<()> {
+        if !report.las_sent.contains(record.la()) {
+            report.las_sent.insert(record.la().to_owned());
+        }
         self.buf.push((record, origin));
         if self.buf.len() >= BATCH {
             self.flush(client, report).await?;

@@ -360,6 +360,7 @@ fn a_census_whose_reference_date_is_not_31_march_of_its_year_is_warned_about() {
         lea: Some("885".into()),
         year: Some(year.into()),
         reference_date: Some(date.into()),
+        made: None,
     };
     cin::check_header("c.xml", &h("2024", "2024-03-31"), &mut r);
     assert!(r.warnings.is_empty());

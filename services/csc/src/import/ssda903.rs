@@ -286,6 +286,13 @@ async fn send_return(
     plausibility(&read, year, report);
     let years: BTreeSet<Option<i32>> = read.iter().flat_map(|(_, r)| r.years()).collect();
     let las: BTreeSet<String> = read.iter().flat_map(|(_, r)| r.las()).collect();
+    // The days the return covers: its year(s), never past today.
+    let known: BTreeSet<i32> = years.iter().flatten().copied().chain(year).collect();
+    if let (Some(first), Some(last)) = (known.first(), known.last()) {
+        let mut c = super::record::FileCovers::years(*first, *last);
+        c.to = c.to.min(Some(chrono::Local::now().date_naive()));
+        report.covers = c;
+    }
     if years.iter().any(Option::is_some) {
         let list: Vec<String> = years
             .iter()

@@ -33,8 +33,9 @@ pub fn is_public(path: &str) -> bool {
 /// it describes the API, never data.
 ///
 /// - `<service>:read` / `<service>:write`: a domain service's records (get and list / batch
-///   upsert and delete).
-/// - `measures:read`: any service's `ComputeMeasures`, the aggregate figures of an LA.
+///   upsert, delete, and recording an import).
+/// - `measures:read`: any service's `ComputeMeasures` and `GetCoverage`, the aggregate figures of
+///   an LA and what they rest on.
 /// - `report:read`: kept reports, commentary, population and reference tables.
 /// - `report:write`: analysts' commentary.
 /// - `report:publish`: generating a report (which the aggregator keeps, and may publish with
@@ -143,6 +144,14 @@ pub const TABLE: &[(&str, &[&str])] = &[
         &["measures:read"],
     ),
     (
+        "/csc.frontdoor.v1.FrontDoorService/GetCoverage",
+        &["measures:read"],
+    ),
+    (
+        "/csc.frontdoor.v1.FrontDoorService/RecordImport",
+        &["frontdoor:write"],
+    ),
+    (
         "/csc.protection.v1.ProtectionService/BatchUpsertCinPlans",
         &["protection:write"],
     ),
@@ -213,6 +222,14 @@ pub const TABLE: &[(&str, &[&str])] = &[
     (
         "/csc.protection.v1.ProtectionService/ComputeMeasures",
         &["measures:read"],
+    ),
+    (
+        "/csc.protection.v1.ProtectionService/GetCoverage",
+        &["measures:read"],
+    ),
+    (
+        "/csc.protection.v1.ProtectionService/RecordImport",
+        &["protection:write"],
     ),
     (
         "/csc.placements.v1.PlacementsService/BatchUpsertChildren",
@@ -291,6 +308,14 @@ pub const TABLE: &[(&str, &[&str])] = &[
         &["measures:read"],
     ),
     (
+        "/csc.placements.v1.PlacementsService/GetCoverage",
+        &["measures:read"],
+    ),
+    (
+        "/csc.placements.v1.PlacementsService/RecordImport",
+        &["placements:write"],
+    ),
+    (
         "/csc.finance.v1.FinanceService/BatchUpsertCategories",
         &["finance:write"],
     ),
@@ -341,6 +366,14 @@ pub const TABLE: &[(&str, &[&str])] = &[
     (
         "/csc.finance.v1.FinanceService/ComputeMeasures",
         &["measures:read"],
+    ),
+    (
+        "/csc.finance.v1.FinanceService/GetCoverage",
+        &["measures:read"],
+    ),
+    (
+        "/csc.finance.v1.FinanceService/RecordImport",
+        &["finance:write"],
     ),
     (
         "/csc.reporting.v1.ReportingService/GenerateReport",
