@@ -146,8 +146,20 @@ async fn measures_of_the_synthetic_census_match_an_independent_count() {
         let mut c = s.clients().await;
         let file = sample("cin/fake_CIN_data.xml");
         let mut report = Report::default();
-        import_cin(&mut c, &file, None, &mut report).await.unwrap();
+        // Its header's LEA, 975, is no English LA: the file is filed under --la, with a warning.
+        let mut refused = Report::default();
+        import_cin(&mut c, &file, None, &mut refused).await.unwrap();
+        assert!(refused.refused_files[0].1.contains("unknown LA code \"975\""));
+        import_cin(&mut c, &file, Some("885"), &mut report)
+            .await
+            .unwrap();
         assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        assert!(
+            report
+                .warnings
+                .iter()
+                .any(|w| w.reason.contains("LEA \"975\" is not an English LA code"))
+        );
         let naive = naive_referrals(&std::fs::read_to_string(&file).unwrap());
         assert_eq!(tally(&report, "referrals").1 as usize, naive.len());
 
@@ -158,7 +170,7 @@ async fn measures_of_the_synthetic_census_match_an_independent_count() {
             "2019-20",
             "2017-18-Q3",
         ] {
-            let doc = csc::measures::fetch_frontdoor(&s.frontdoor.addr, "975", period)
+            let doc = csc::measures::fetch_frontdoor(&s.frontdoor.addr, "885", period)
                 .await
                 .unwrap();
             let p: csc_core::Period = period.parse().unwrap();

@@ -315,14 +315,19 @@ async fn files_cut_short_or_missing_required_columns_land_nothing() {
             "{:?}",
             r.refused_files
         );
-        assert_eq!(referrals_held(&mut c, "975").await, 0);
+        assert_eq!(referrals_held(&mut c, "885").await, 0);
         // The whole file lands.
         let mut r = Report::default();
-        import_cin(&mut c, &sample("cin/fake_CIN_data.xml"), None, &mut r)
-            .await
-            .unwrap();
+        import_cin(
+            &mut c,
+            &sample("cin/fake_CIN_data.xml"),
+            Some("885"),
+            &mut r,
+        )
+        .await
+        .unwrap();
         assert!(r.refused_files.is_empty());
-        assert!(referrals_held(&mut c, "975").await > 0);
+        assert!(referrals_held(&mut c, "885").await > 0);
 
         // A contacts CSV whose last line is cut inside a quoted field.
         let contacts = dir.path().join("contacts.csv");

@@ -106,10 +106,10 @@ pub fn claims(args: &IssueArgs, issuer: &str) -> anyhow::Result<Claims> {
     }
     scope.dedup();
     for la in &args.la {
-        anyhow::ensure!(
-            la == "*" || csc_core::LaCode::parse(la).is_ok(),
-            "--la {la:?}: a DfE three-digit LA code, or \"*\" for every LA"
-        );
+        if la != "*" {
+            csc_core::LaCode::parse(la)
+                .map_err(|e| anyhow::anyhow!("--la {la:?}: {e} (or \"*\" for every LA)"))?;
+        }
     }
     let now = token::now();
     Ok(Claims {

@@ -4,23 +4,70 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// A DfE three-digit LA code (`885` Worcestershire). Any three digits are accepted, since
-/// synthetic and test LAs use codes outside the published list; [`LaCode::name`] knows the
-/// published ones.
+/// A DfE three-digit LA code (`885` Worcestershire), one of the English LAs in the DfE's tables
+/// ([`LOCAL_AUTHORITIES`]), codes retired by reorganisations included: records of their years keep
+/// their code. [`LaCode::check_period`] says whether a code was in use in a period.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct LaCode([u8; 3]);
 
 impl LaCode {
+    /// A code of the DfE's list; anything else is refused, naming the nearest codes.
     pub fn parse(text: &str) -> Result<Self, String> {
         let b = text.as_bytes();
-        if b.len() == 3 && b.iter().all(u8::is_ascii_digit) {
-            Ok(Self([b[0], b[1], b[2]]))
-        } else {
-            Err(format!(
+        if !(b.len() == 3 && b.iter().all(u8::is_ascii_digit)) {
+            return Err(format!(
                 "malformed LA code {text:?}: expected three digits, e.g. \"885\""
-            ))
+            ));
         }
+        let code = Self([b[0], b[1], b[2]]);
+        if code.name().is_none() {
+            return Err(format!(
+                "unknown LA code \"{text}\": not an English LA in the DfE's list; nearest: {}",
+                nearest(text)
+            ));
+        }
+        Ok(code)
+    }
+
+    /// Whether the LA existed during `[start, end]`: a code retired by a reorganisation serves
+    /// the periods before it, and a code it created those after (see [`REORGANISATIONS`]).
+    pub fn check_period(
+        &self,
+        start: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+    ) -> Result<(), String> {
+        for r in REORGANISATIONS {
+            let on = chrono::NaiveDate::parse_from_str(r.on, "%Y-%m-%d").expect("valid date");
+            let name = |c: &str| {
+                format!(
+                    "{c} {}",
+                    Self::parse(c).ok().and_then(|l| l.name()).unwrap_or("")
+                )
+            };
+            let list = |codes: &[&str]| {
+                codes
+                    .iter()
+                    .map(|c| name(c))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            };
+            if r.retired.contains(&self.as_str()) && start >= on {
+                return Err(format!(
+                    "{} was replaced on {on} by {}: a period from {start} is theirs",
+                    name(self.as_str()),
+                    list(r.created)
+                ));
+            }
+            if r.created.contains(&self.as_str()) && end < on {
+                return Err(format!(
+                    "{} began on {on} (before it: {}): a period to {end} is theirs",
+                    name(self.as_str()),
+                    list(r.retired)
+                ));
+            }
+        }
+        Ok(())
     }
 
     pub fn as_str(&self) -> &str {
@@ -66,6 +113,45 @@ impl LaCode {
             .and_then(|(c, _, _)| Self::parse(c).ok())
     }
 }
+
+/// The three listed codes numerically nearest to `text` (three digits), with their names.
+fn nearest(text: &str) -> String {
+    let n: i32 = text.parse().unwrap_or(0);
+    let mut all: Vec<&(&str, &str, &str)> = LOCAL_AUTHORITIES.iter().collect();
+    all.sort_by_key(|(c, _, _)| ((c.parse::<i32>().unwrap_or(0) - n).abs(), *c));
+    all.iter()
+        .take(3)
+        .map(|(c, name, _)| format!("{c} {name}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A reorganisation of English LAs that changed their codes: the codes retired the day before
+/// `on`, and the codes created on it. (North Yorkshire, 2023, and Somerset, 2023, and
+/// Buckinghamshire, 2020, kept their county codes.)
+pub struct Reorganisation {
+    pub on: &'static str,
+    pub retired: &'static [&'static str],
+    pub created: &'static [&'static str],
+}
+
+pub const REORGANISATIONS: &[Reorganisation] = &[
+    Reorganisation {
+        on: "2019-04-01",
+        retired: &["835", "836", "837"],
+        created: &["838", "839"],
+    },
+    Reorganisation {
+        on: "2021-04-01",
+        retired: &["928"],
+        created: &["940", "941"],
+    },
+    Reorganisation {
+        on: "2023-04-01",
+        retired: &["909"],
+        created: &["942", "943"],
+    },
+];
 
 /// A name with case, punctuation and "&"/"and" differences taken out.
 fn name_key(name: &str) -> String {
@@ -287,12 +373,95 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accepts_three_digits_and_knows_published_names() {
+    fn accepts_the_listed_codes_and_names_the_nearest_for_others() {
         let c = LaCode::parse("885").unwrap();
         assert_eq!(c.as_str(), "885");
         assert_eq!(c.name(), Some("Worcestershire"));
         assert_eq!(c.region(), Some("West Midlands"));
-        assert_eq!(LaCode::parse("975").unwrap().name(), None);
+        let e = LaCode::parse("999").unwrap_err();
+        assert!(e.starts_with("unknown LA code \"999\""), "{e}");
+        assert!(
+            e.ends_with(
+                "nearest: 943 Westmorland and Furness, 942 Cumberland, 941 West Northamptonshire"
+            ),
+            "{e}"
+        );
+        let e = LaCode::parse("884")
+            .map(|_| ())
+            .and(LaCode::parse("888").map(|_| ()));
+        assert!(e.is_ok(), "Herefordshire and Lancashire");
+        assert!(
+            LaCode::parse("100")
+                .unwrap_err()
+                .contains("nearest: 201 City of London")
+        );
+        // The reorganised LAs, old codes and new.
+        for code in [
+            "835", "836", "837", "838", "839", "928", "940", "941", "909", "942", "943", "815",
+            "933",
+        ] {
+            assert!(LaCode::parse(code).is_ok(), "{code}");
+        }
+    }
+
+    #[test]
+    fn reorganised_codes_serve_their_own_years() {
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let la = |c: &str| LaCode::parse(c).unwrap();
+        // Northamptonshire to 31 March 2021, its successors from 1 April 2021.
+        assert!(
+            la("928")
+                .check_period(d("2020-04-01"), d("2021-03-31"))
+                .is_ok()
+        );
+        let e = la("928")
+            .check_period(d("2021-04-01"), d("2021-06-30"))
+            .unwrap_err();
+        assert!(e.contains("928 Northamptonshire was replaced on 2021-04-01 by 940 North Northamptonshire and 941 West Northamptonshire"), "{e}");
+        assert!(
+            la("940")
+                .check_period(d("2021-04-01"), d("2021-06-30"))
+                .is_ok()
+        );
+        let e = la("941")
+            .check_period(d("2020-04-01"), d("2020-06-30"))
+            .unwrap_err();
+        assert!(
+            e.contains("began on 2021-04-01 (before it: 928 Northamptonshire)"),
+            "{e}"
+        );
+        // Cumbria's 2023 split; Dorset, Bournemouth and Poole's of 2019.
+        assert!(
+            la("909")
+                .check_period(d("2023-04-01"), d("2023-06-30"))
+                .is_err()
+        );
+        assert!(
+            la("943")
+                .check_period(d("2023-04-01"), d("2023-06-30"))
+                .is_ok()
+        );
+        assert!(
+            la("837")
+                .check_period(d("2018-04-01"), d("2019-03-31"))
+                .is_ok()
+        );
+        assert!(
+            la("839")
+                .check_period(d("2018-04-01"), d("2019-03-31"))
+                .is_err()
+        );
+        // Codes that did not change are good for any period.
+        assert!(
+            la("815")
+                .check_period(d("2015-04-01"), d("2026-03-31"))
+                .is_ok()
+        );
+        assert!(
+            la("933")
+                .check_period(d("2024-04-01"), d("2024-06-30"))
+                .is_ok()
+        );
     }
 
     #[test]

@@ -213,7 +213,13 @@ pub fn measures_request(
         .map_err(|e| v.add("period", e.to_string()))
         .ok();
     match (la, period) {
-        (Some(la), Some(period)) => Ok((la, period)),
+        (Some(la), Some(period)) => {
+            // A code retired by a reorganisation serves the periods before it; its successors
+            // those after.
+            la.check_period(period.start(), period.end())
+                .map_err(|e| Error::invalid("la_code", e))?;
+            Ok((la, period))
+        }
         _ => Err(Error::Invalid(v).into()),
     }
 }
