@@ -203,8 +203,9 @@ def test_a_report_is_composed_with_the_callers_own_token_and_kept_for_its_la_onl
     gen = by_path(methods, "/csc.reporting.v1.ReportingService/GenerateReport")
     code, doc = call(gen, token(suite, ["report:publish", "measures:read"], sub="cronjob"))
     assert code == grpc.StatusCode.OK
-    # Each service answered the aggregator's relayed call: no section is unavailable.
-    assert doc.sections and all(s.status == "ok" for s in doc.sections), [(s.id, s.status) for s in doc.sections]
+    # Each service answered the aggregator's relayed calls: no section is unavailable; each says
+    # it holds nothing yet for the LA (no_data).
+    assert doc.sections and all(s.status == "no_data" for s in doc.sections), [(s.id, s.status) for s in doc.sections]
     assert doc.requested_by == "cronjob", "the token's subject is who asked"
 
     get = by_path(methods, "/csc.reporting.v1.ReportingService/GetReport")

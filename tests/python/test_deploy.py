@@ -236,7 +236,7 @@ def test_the_cronjob_succeeds_on_complete_data_and_fails_visibly_with_a_service_
         pod.wait_for("readinessProbe", SERVING)
     cron = prod.one("CronJob", "quarterly-report")
     la = prod.la
-    scopes = ("frontdoor:write", "protection:write", "placements:write", "finance:write", "report:read")
+    scopes = tuple(f"{s}:{rw}" for s in ("frontdoor", "protection", "placements", "finance") for rw in ("read", "write")) + ("report:read",)
     token = tmp_path / "writer-token"
     token.write_text(issue(prod.keys, prod.issuer, la, *scopes, sub="pytest-import"))
     as_writer = {"CSC_TOKEN_FILE": str(token)}

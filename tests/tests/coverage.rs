@@ -284,6 +284,15 @@ async fn nothing_held_is_no_data_in_every_format_and_the_report_command_exits_4(
                     let md = String::from_utf8(content).unwrap();
                     assert!(!md.contains('|'), "no tables");
                     assert_eq!(md.matches("**no data**").count(), 7);
+                    // The front matter says what the report rests on, service by service.
+                    for service in ["frontdoor", "protection", "placements", "finance"] {
+                        assert!(
+                            md.contains(&format!(
+                                "- {service}: no records held; no imports recorded"
+                            )),
+                            "{service}: {md}"
+                        );
+                    }
                 }
                 pb::Format::Csv => {
                     let text = String::from_utf8(content).unwrap();
@@ -332,6 +341,37 @@ async fn nothing_held_is_no_data_in_every_format_and_the_report_command_exits_4(
         md.starts_with("# "),
         "written, as Markdown from the extension"
     );
+    // A kept report again, by its id, in another format.
+    let kept = csc::report::connect(&suite.addrs.aggregator)
+        .await
+        .unwrap()
+        .list_reports(pb::ListReportsRequest {
+            la_code: LA.into(),
+            period: PERIOD.into(),
+            page_size: 1,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .reports
+        .remove(0);
+    csc::report::report(csc::report::ReportArgs {
+        what: Some(csc::report::ReportCommand::Get {
+            id: kept.report_id.clone(),
+            output: csc::report::OutputArgs {
+                format: None,
+                out: Some(out.path().join("kept.json")),
+            },
+            addrs: suite.addrs.clone(),
+        }),
+        ..args.clone()
+    })
+    .await
+    .unwrap();
+    let again: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("kept.json")).unwrap()).unwrap();
+    assert_eq!(again["report_id"], kept.report_id.as_str());
     // --allow-partial accepts it.
     csc::report::report(csc::report::ReportArgs {
         allow_partial: true,

@@ -149,7 +149,11 @@ async fn measures_of_the_synthetic_census_match_an_independent_count() {
         // Its header's LEA, 975, is no English LA: the file is filed under --la, with a warning.
         let mut refused = Report::default();
         import_cin(&mut c, &file, None, &mut refused).await.unwrap();
-        assert!(refused.refused_files[0].1.contains("unknown LA code \"975\""));
+        assert!(
+            refused.refused_files[0]
+                .1
+                .contains("unknown LA code \"975\"")
+        );
         import_cin(&mut c, &file, Some("885"), &mut report)
             .await
             .unwrap();

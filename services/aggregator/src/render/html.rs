@@ -245,6 +245,11 @@ pub fn render(report: &Report) -> String {
     } else {
         r#"<p class="meta">Internal: real numbers, not for publication. <strong>z</strong>: no value (nothing to divide by).</p>"#
     });
+    out.push_str(r#"<section class="data"><h2>The data this report rests on</h2><ul>"#);
+    for line in super::front_matter(report) {
+        let _ = write!(out, "<li>{}</li>", esc(&line));
+    }
+    out.push_str("</ul></section>");
     out.push_str("</header><nav><h2>Contents</h2><ol>");
     for s in &report.sections {
         let _ = write!(

@@ -100,6 +100,64 @@ pub(crate) fn data_text(s: &crate::domain::report::Section) -> Option<String> {
     ))
 }
 
+/// The report's front matter: what it rests on, one line per domain service, in section order —
+/// the span of the data held, the imports (the latest named) and the records they refused, or why
+/// there is nothing to say.
+pub(crate) fn front_matter(report: &Report) -> Vec<String> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for s in &report.sections {
+        let service = match &s.data {
+            Some(d) => d.service.as_str(),
+            None => service_of_section(&s.id),
+        };
+        if seen.contains(&service) {
+            continue;
+        }
+        seen.push(service);
+        let line = match &s.data {
+            None if s.status == "unavailable" => "not reached when the report was generated".into(),
+            None => "did not say what data it holds".into(),
+            Some(d) => {
+                let held: i64 = d.records.values().sum();
+                let span = match (d.from, d.to) {
+                    _ if held == 0 => "no records held".to_owned(),
+                    (Some(f), Some(t)) => format!("data from {f} to {t}"),
+                    _ => format!(
+                        "{} records, none of this report's kinds",
+                        number(held as f64)
+                    ),
+                };
+                let imports = match d.imports.first() {
+                    Some(last) => format!(
+                        "; {} import(s), the latest {} ({})",
+                        d.imports.len(),
+                        last.imported_at,
+                        last.file
+                    ),
+                    None => "; no imports recorded".to_owned(),
+                };
+                let refused = if d.refused > 0 {
+                    format!("; {} record(s) refused at import", number(d.refused as f64))
+                } else {
+                    String::new()
+                };
+                format!("{span}{imports}{refused}")
+            }
+        };
+        out.push(format!("{service}: {line}"));
+    }
+    out
+}
+
+/// The domain service a section's figures come from.
+fn service_of_section(id: &str) -> &'static str {
+    crate::domain::report::SECTIONS
+        .iter()
+        .find(|d| d.id == id)
+        .map_or("", |d| d.service.name())
+}
+
 /// The report in `format`.
 pub fn render(report: &Report, format: Format) -> anyhow::Result<Vec<u8>> {
     Ok(match format {

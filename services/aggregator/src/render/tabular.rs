@@ -194,6 +194,12 @@ pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
         about.write_string_with_format(i as u32 + 2, 0, *k, &bold)?;
         about.write_string(i as u32 + 2, 1, v)?;
     }
+    let mut row = facts.len() as u32 + 3;
+    about.write_string_with_format(row, 0, "Data", &bold)?;
+    for line in super::front_matter(report) {
+        about.write_string(row, 1, line)?;
+        row += 1;
+    }
     about.set_column_width(0, 16)?;
     about.set_column_width(1, 60)?;
     let all = lines(report);
@@ -419,6 +425,11 @@ pub fn markdown(report: &Report) -> String {
         }
     );
     let _ = writeln!(out, "`z`: no value (nothing to divide by).\n");
+    let _ = writeln!(out, "**The data this report rests on**\n");
+    for line in super::front_matter(report) {
+        let _ = writeln!(out, "- {line}");
+    }
+    out.push('\n');
     for s in &report.sections {
         let _ = writeln!(out, "## Analysis - {}\n", s.title);
         if let Some(t) = super::standing_text(&s.status) {
