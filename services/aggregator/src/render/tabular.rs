@@ -194,11 +194,10 @@ pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
         about.write_string_with_format(i as u32 + 2, 0, *k, &bold)?;
         about.write_string(i as u32 + 2, 1, v)?;
     }
-    let mut row = facts.len() as u32 + 3;
-    about.write_string_with_format(row, 0, "Data", &bold)?;
-    for line in super::front_matter(report) {
+    let first = facts.len() as u32 + 3;
+    about.write_string_with_format(first, 0, "Data", &bold)?;
+    for (row, line) in (first..).zip(super::front_matter(report)) {
         about.write_string(row, 1, line)?;
-        row += 1;
     }
     about.set_column_width(0, 16)?;
     about.set_column_width(1, 60)?;
