@@ -30,6 +30,17 @@ impl LaCode {
         Ok(code)
     }
 
+    /// Three digits, whether or not the DfE lists them: for records already held, which stay
+    /// readable whatever the list says (input goes through [`LaCode::parse`]).
+    pub fn parse_held(text: &str) -> Result<Self, String> {
+        let b = text.as_bytes();
+        if b.len() == 3 && b.iter().all(u8::is_ascii_digit) {
+            Ok(Self([b[0], b[1], b[2]]))
+        } else {
+            Err(format!("malformed LA code {text:?}: expected three digits"))
+        }
+    }
+
     /// Whether the LA existed during `[start, end]`: a code retired by a reorganisation serves
     /// the periods before it, and a code it created those after (see [`REORGANISATIONS`]).
     pub fn check_period(

@@ -39,7 +39,7 @@ pub trait StoredRecord: Sized + Send + Sync + 'static {
 
 /// An LA code read back from a table (an invalid one there is our fault, not the caller's).
 pub fn stored_la(code: &str) -> Result<LaCode, Error> {
-    LaCode::parse(code).map_err(|e| Error::Internal(format!("stored record: {e}")))
+    LaCode::parse_held(code).map_err(|e| Error::Internal(format!("stored record: {e}")))
 }
 
 /// Bound parameters per INSERT statement: under SQLite's limit of 32,766 (PostgreSQL's is

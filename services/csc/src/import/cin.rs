@@ -115,6 +115,7 @@ fn resolve_entity(name: &[u8]) -> Option<&'static str> {
 
 /// Streams a CIN census file, calling `on_item` for the header and for each child; the file's
 /// encoding.
+#[cfg(test)]
 pub fn read(
     path: &Path,
     on_item: impl FnMut(Item, u64) -> anyhow::Result<()>,
@@ -296,21 +297,7 @@ pub fn read_records_from(
                 if node.name == element && parent_name == Some(parent) {
                     on_item(Item::Child(child_count, node), pos)?;
                 } else if node.name == "Header" {
-                    let source = node.child("Source");
-                    let details = node.child("CollectionDetails");
-                    on_item(
-                        Item::Header(Header {
-                            lea: source.map(|s| s.text_of("LEA")).filter(|s| !s.is_empty()),
-                            year: details.map(|d| d.text_of("Year")).filter(|s| !s.is_empty()),
-                            reference_date: details
-                                .map(|d| d.text_of("ReferenceDate"))
-                                .filter(|s| !s.is_empty()),
-                            made: source
-                                .map(|s| s.text_of("DateTime"))
-                                .filter(|s| !s.is_empty()),
-                        }),
-                        pos,
-                    )?;
+                    on_item(Item::Header(header_of(&node)), pos)?;
                 } else if let Some(top) = stack.last_mut() {
                     top.children.push(node);
                 }
@@ -824,14 +811,168 @@ struct Checked {
 /// a file cut short, nested too deep or holding an oversized run is refused before a record is
 /// sent; the header is kept.
 fn check_file(path: &Path) -> anyhow::Result<Checked> {
-    let mut header = None;
-    let charset = read(path, |item, _| {
-        if let Item::Header(h) = item {
-            header.get_or_insert(h);
-        }
-        Ok(())
-    })?;
+    let name = path.display().to_string();
+    let open = || File::open(path).map_err(|e| anyhow::anyhow!("opening {name}: {e}"));
+    let mut head = Vec::with_capacity(4096);
+    std::io::Read::read_to_end(&mut std::io::Read::take(open()?, 4096), &mut head)?;
+    if let Some(m) = input::not_text(&name, &head, "an XML file") {
+        anyhow::bail!(m);
+    }
+    let charset = input::detect_charset(open()?)?;
+    let text = input::utf8_reader(open()?, charset);
+    let header = scan(BufReader::new(text), &name)?;
     Ok(Checked { header, charset })
+}
+
+/// The first pass's reading: events, not a tree of each child. It fails exactly where
+/// [`read_records_from`] would, with the same message (malformed XML, an element left open at
+/// the end, nesting over [`MAX_XML_DEPTH`], a run over [`MAX_XML_RUN_BYTES`] or an element's text
+/// over it), and finds the same first `Header` — only a `Header`'s elements are built — at a
+/// fraction of the cost (docs/performance.md). The fuzz target holds the two readings together.
+pub fn scan(input: impl std::io::BufRead, name: &str) -> anyhow::Result<Option<Header>> {
+    let mut reader = Reader::from_reader(BufReader::new(input::BoundedRuns::new(input)));
+    reader.config_mut().trim_text(true);
+    let mut buf = Vec::new();
+    let mut root: Option<String> = None;
+    // Per open element: its name (buffers reused as the depth goes up and down) and the length
+    // of its text so far.
+    let mut names: Vec<String> = Vec::new();
+    let mut lens: Vec<usize> = Vec::new();
+    // The elements of a Header being read, outermost first.
+    let mut tree: Vec<Node> = Vec::new();
+    let mut header: Option<Header> = None;
+    loop {
+        let pos = reader.buffer_position();
+        let event = reader.read_event_into(&mut buf).map_err(|e| {
+            anyhow::anyhow!(
+                "{name}: malformed XML at byte {}: {e}; nothing was imported",
+                reader.error_position()
+            )
+        })?;
+        match event {
+            Event::Start(e) => {
+                if lens.len() >= MAX_XML_DEPTH {
+                    anyhow::bail!(
+                        "{name}: elements nest deeper than {MAX_XML_DEPTH} at byte {pos}: not a file this importer reads (the limit is in docs/formats.md); nothing was imported",
+                    );
+                }
+                let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if root.is_none() {
+                    root = Some(local.clone());
+                }
+                if !tree.is_empty() || local == "Header" {
+                    tree.push(Node {
+                        name: local.clone(),
+                        ..Default::default()
+                    });
+                }
+                match names.get_mut(lens.len()) {
+                    Some(n) => {
+                        n.clear();
+                        n.push_str(&local);
+                    }
+                    None => names.push(local),
+                }
+                lens.push(0);
+            }
+            Event::Empty(e) => {
+                if let Some(top) = tree.last_mut() {
+                    top.children.push(Node {
+                        name: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(),
+                        ..Default::default()
+                    });
+                }
+            }
+            // Text outside every element is not read (as the full reading).
+            Event::Text(t) if !lens.is_empty() => {
+                let text = t
+                    .decode()
+                    .map_err(|e| anyhow::anyhow!("{name}: bad text at byte {pos}: {e}"))?;
+                if let Some(len) = lens.last_mut() {
+                    *len += text.len();
+                    if *len > MAX_XML_RUN_BYTES {
+                        anyhow::bail!(
+                            "{name}: the text of <{}> is longer than {MAX_XML_RUN_BYTES} bytes (the limit is in docs/formats.md); nothing was imported",
+                            names[lens.len() - 1]
+                        );
+                    }
+                }
+                if let Some(top) = tree.last_mut() {
+                    top.text.push_str(&text);
+                }
+            }
+            Event::CData(t) => {
+                let text = String::from_utf8_lossy(&t);
+                if let Some(len) = lens.last_mut() {
+                    *len += text.len();
+                }
+                if let Some(top) = tree.last_mut() {
+                    top.text.push_str(&text);
+                }
+            }
+            Event::GeneralRef(r) => {
+                let c = match resolve_entity(r.as_ref()) {
+                    Some(s) => Some(s.to_owned()),
+                    None => r.resolve_char_ref().ok().flatten().map(String::from),
+                };
+                if let Some(c) = c {
+                    if let Some(len) = lens.last_mut() {
+                        *len += c.len();
+                    }
+                    if let Some(top) = tree.last_mut() {
+                        top.text.push_str(&c);
+                    }
+                }
+            }
+            Event::End(_) => {
+                if lens.pop().is_none() {
+                    continue;
+                }
+                // As the full reading: a Header is handed over (the first kept), a Child under
+                // Children too, anything else joins its parent.
+                if let Some(node) = tree.pop() {
+                    let parent = tree.last().map(|n| n.name.as_str());
+                    if node.name == "Child" && parent == Some("Children") {
+                    } else if node.name == "Header" {
+                        header.get_or_insert_with(|| header_of(&node));
+                    } else if let Some(top) = tree.last_mut() {
+                        top.children.push(node);
+                    }
+                }
+            }
+            Event::Eof => {
+                if !lens.is_empty() {
+                    anyhow::bail!(
+                        "{name}: the file ends before </{}>: it was cut short; nothing was imported",
+                        names[0]
+                    );
+                }
+                if root.is_none() {
+                    anyhow::bail!("{name}: no XML element in the file; nothing was imported");
+                }
+                break;
+            }
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(header)
+}
+
+/// The header fields of a `Header` element.
+fn header_of(node: &Node) -> Header {
+    let source = node.child("Source");
+    let details = node.child("CollectionDetails");
+    Header {
+        lea: source.map(|s| s.text_of("LEA")).filter(|s| !s.is_empty()),
+        year: details.map(|d| d.text_of("Year")).filter(|s| !s.is_empty()),
+        reference_date: details
+            .map(|d| d.text_of("ReferenceDate"))
+            .filter(|s| !s.is_empty()),
+        made: source
+            .map(|s| s.text_of("DateTime"))
+            .filter(|s| !s.is_empty()),
+    }
 }
 
 /// Imports one CIN census file into the front door and child protection services. The file is

@@ -11,14 +11,21 @@ use super::{
     local, ssda903,
 };
 
-/// A CIN census XML file: the header's LEA, and every `<Child>` as its records.
+/// A CIN census XML file: the header's LEA, and every `<Child>` as its records. The import's
+/// cheap first pass ([`cin::scan`]) must refuse exactly the files the full reading refuses, with
+/// the same message, and find the same header: a file it passed must never fail half-sent.
 pub fn cin_xml(data: &[u8]) -> (usize, Report) {
     let mut report = Report::default();
     let mut made = 0;
-    let _ = cin::read_records_from(data, "fuzz.xml", "Children", "Child", |item, _| {
+    let scanned = cin::scan(data, "fuzz.xml");
+    let mut first_header = None;
+    let full = cin::read_records_from(data, "fuzz.xml", "Children", "Child", |item, _| {
         match item {
             Item::Header(h) => {
                 let _ = h.lea.as_deref().map(LaCode::parse);
+                if first_header.is_none() {
+                    first_header = Some(format!("{h:?}"));
+                }
             }
             Item::Child(i, node) => {
                 let _ = cin::child_records("885", Some(2022), i, &node, &mut report);
@@ -28,6 +35,15 @@ pub fn cin_xml(data: &[u8]) -> (usize, Report) {
         }
         Ok(())
     });
+    match (&scanned, &full) {
+        (Ok(h), Ok(())) => assert_eq!(
+            h.as_ref().map(|h| format!("{h:?}")),
+            first_header,
+            "the first pass finds the header the full reading finds"
+        ),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "the same refusal"),
+        (a, b) => panic!("first pass {a:?} but full reading {b:?}"),
+    }
     (made, report)
 }
 

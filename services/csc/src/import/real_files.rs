@@ -461,3 +461,36 @@ fn a_cin_code_outside_its_census_year_is_warned_about_and_kept() {
     assert!(warned(Some(2023)).is_empty());
     assert!(warned(None).is_empty(), "no year, no list to hold it to");
 }
+
+/// The import's cheap first pass (`cin::scan`) refuses exactly what the full reading refuses and
+/// finds the same header: on the edges the fuzzer found and the ones it could (the fuzz entry
+/// point asserts the agreement and panics otherwise).
+#[test]
+fn the_first_pass_agrees_with_the_full_reading() {
+    let long = "x".repeat(super::input::MAX_XML_RUN_BYTES / 2 + 10);
+    let cases: Vec<Vec<u8>> = vec![
+        // An undecodable byte before the root: outside every element, read by neither.
+        b"\xbd<Message><Header><Source><LEA>201</LEA></Source></Header></Message>".to_vec(),
+        // An undecodable byte inside an element: refused by both, at the same byte.
+        b"<Message><Header><Source><LEA>2\xbd1</LEA></Source></Header></Message>".to_vec(),
+        // The LEA written with a character reference; the first of two Sources.
+        b"<Message><Header><Source><LEA>8&#56;5</LEA></Source><Source><LEA>201</LEA></Source></Header></Message>".to_vec(),
+        // A Header inside a Header: the inner one closes first.
+        b"<Message><Header><Header><Source><LEA>301</LEA></Source></Header><Source><LEA>201</LEA></Source></Header></Message>".to_vec(),
+        // Text split by a comment, together over the limit.
+        format!("<Message><Header><Source><LEA>{long}<!-- -->{long}</LEA></Source></Header></Message>").into_bytes(),
+        // Cut short; no element at all.
+        b"<Message><Header><Source><LEA>201</LEA>".to_vec(),
+        b"   ".to_vec(),
+    ];
+    for data in cases {
+        super::fuzz::cin_xml(&data);
+    }
+    let header = |data: &[u8]| cin::scan(data, "c.xml").unwrap().unwrap();
+    assert_eq!(
+        header(b"<Message><Header><Source><LEA>8&#56;5</LEA></Source></Header></Message>")
+            .lea
+            .as_deref(),
+        Some("885")
+    );
+}
