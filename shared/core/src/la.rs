@@ -85,20 +85,22 @@ impl LaCode {
         std::str::from_utf8(&self.0).expect("ASCII digits")
     }
 
+    /// The LA's row of [`LOCAL_AUTHORITIES`] (sorted by code: every record's LA is looked up).
+    fn entry(&self) -> Option<&'static (&'static str, &'static str, &'static str)> {
+        LOCAL_AUTHORITIES
+            .binary_search_by(|(c, _, _)| (*c).cmp(self.as_str()))
+            .ok()
+            .map(|i| &LOCAL_AUTHORITIES[i])
+    }
+
     /// The LA's name, for codes in the DfE's published tables 2012–2025.
     pub fn name(&self) -> Option<&'static str> {
-        LOCAL_AUTHORITIES
-            .iter()
-            .find(|(c, _, _)| *c == self.as_str())
-            .map(|(_, n, _)| *n)
+        self.entry().map(|(_, n, _)| *n)
     }
 
     /// The LA's region as the DfE tables name it ("West Midlands", "Inner London", ...).
     pub fn region(&self) -> Option<&'static str> {
-        LOCAL_AUTHORITIES
-            .iter()
-            .find(|(c, _, _)| *c == self.as_str())
-            .map(|(_, _, r)| *r)
+        self.entry().map(|(_, _, r)| *r)
     }
 }
 
@@ -413,6 +415,11 @@ mod tests {
         ] {
             assert!(LaCode::parse(code).is_ok(), "{code}");
         }
+    }
+
+    #[test]
+    fn the_list_is_sorted_by_code_for_its_binary_search() {
+        assert!(LOCAL_AUTHORITIES.windows(2).all(|w| w[0].0 < w[1].0));
     }
 
     #[test]

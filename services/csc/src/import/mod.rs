@@ -163,10 +163,11 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
         ImportCommand::Cin { files, la, opts } => {
             let mut clients = CinClients::connect(&opts.addrs).await?;
             let mut report = Report::default();
+            let mut rec = record::Recorder::new(&opts.addrs);
             for f in &files {
                 let before = report.begin_file();
                 cin::import(&mut clients, f, la.as_deref(), &mut report).await?;
-                record::record_file(&opts.addrs, "cin_census", f, before, &mut report).await;
+                rec.record("cin_census", f, before, &mut report).await;
             }
             (report, opts)
         }
@@ -175,7 +176,9 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             let mut report = Report::default();
             let before = report.begin_file();
             local::import_contacts(&mut client, &file, la.as_deref(), &mut report).await?;
-            record::record_file(&opts.addrs, "contacts", &file, before, &mut report).await;
+            record::Recorder::new(&opts.addrs)
+                .record("contacts", &file, before, &mut report)
+                .await;
             (report, opts)
         }
         ImportCommand::Strategy { file, la, opts } => {
@@ -183,7 +186,9 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             let mut report = Report::default();
             let before = report.begin_file();
             local::import_strategy(&mut client, &file, la.as_deref(), &mut report).await?;
-            record::record_file(&opts.addrs, "strategy", &file, before, &mut report).await;
+            record::Recorder::new(&opts.addrs)
+                .record("strategy", &file, before, &mut report)
+                .await;
             (report, opts)
         }
         ImportCommand::Ssda903 {
@@ -195,12 +200,13 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             let mut clients = ssda903::Clients903::connect(&opts.addrs).await?;
             let mut report = Report::default();
             let mut las = std::collections::BTreeSet::new();
+            let mut rec = record::Recorder::new(&opts.addrs);
             for p in &paths {
                 let before = report.begin_file();
                 las.extend(
                     ssda903::import(&mut clients, p, la.as_deref(), year, &mut report).await?,
                 );
-                record::record_file(&opts.addrs, "ssda903", p, before, &mut report).await;
+                rec.record("ssda903", p, before, &mut report).await;
             }
             for la in &las {
                 ssda903::history_warnings(&mut clients.placements, la, &mut report).await?;
@@ -212,7 +218,9 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             let mut report = Report::default();
             let before = report.begin_file();
             local::import_missing(&mut client, &file, la.as_deref(), &mut report).await?;
-            record::record_file(&opts.addrs, "missing", &file, before, &mut report).await;
+            record::Recorder::new(&opts.addrs)
+                .record("missing", &file, before, &mut report)
+                .await;
             (report, opts)
         }
         ImportCommand::Feedback { file, la, opts } => {
@@ -220,7 +228,9 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             let mut report = Report::default();
             let before = report.begin_file();
             local::import_feedback(&mut client, &file, la.as_deref(), &mut report).await?;
-            record::record_file(&opts.addrs, "feedback", &file, before, &mut report).await;
+            record::Recorder::new(&opts.addrs)
+                .record("feedback", &file, before, &mut report)
+                .await;
             (report, opts)
         }
         ImportCommand::Costs { file, la, opts } => {
@@ -228,7 +238,9 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             let mut report = Report::default();
             let before = report.begin_file();
             local::import_costs(&mut client, &file, la.as_deref(), &mut report).await?;
-            record::record_file(&opts.addrs, "costs", &file, before, &mut report).await;
+            record::Recorder::new(&opts.addrs)
+                .record("costs", &file, before, &mut report)
+                .await;
             (report, opts)
         }
         ImportCommand::Generated(args) => {
@@ -278,40 +290,41 @@ pub async fn import_generated(
         }
     };
     let mut clients = CinClients::connect(addrs).await?;
+    let mut rec = record::Recorder::new(addrs);
     for f in &censuses {
         let before = report.begin_file();
         cin::import(&mut clients, f, Some(&la), report).await?;
-        record::record_file(addrs, "cin_census", f, before, report).await;
+        rec.record("cin_census", f, before, report).await;
     }
     let mut fd = connect(&addrs.frontdoor).await?;
     let path = dir.join("contacts.csv");
     let before = report.begin_file();
     local::import_contacts(&mut fd, &path, Some(&la), report).await?;
-    record::record_file(addrs, "contacts", &path, before, report).await;
+    rec.record("contacts", &path, before, report).await;
     let path = dir.join("strategy.csv");
     let before = report.begin_file();
     local::import_strategy(&mut fd, &path, Some(&la), report).await?;
-    record::record_file(addrs, "strategy", &path, before, report).await;
+    rec.record("strategy", &path, before, report).await;
     let mut clients903 = ssda903::Clients903::connect(addrs).await?;
     let path = dir.join("ssda903");
     let before = report.begin_file();
     ssda903::import(&mut clients903, &path, Some(&la), None, report).await?;
-    record::record_file(addrs, "ssda903", &path, before, report).await;
+    rec.record("ssda903", &path, before, report).await;
     ssda903::history_warnings(&mut clients903.placements, &la, report).await?;
     let mut prot = connect_protection(&addrs.protection).await?;
     let path = dir.join("missing.csv");
     let before = report.begin_file();
     local::import_missing(&mut prot, &path, Some(&la), report).await?;
-    record::record_file(addrs, "missing", &path, before, report).await;
+    rec.record("missing", &path, before, report).await;
     let path = dir.join("feedback.csv");
     let before = report.begin_file();
     local::import_feedback(&mut prot, &path, Some(&la), report).await?;
-    record::record_file(addrs, "feedback", &path, before, report).await;
+    rec.record("feedback", &path, before, report).await;
     let mut fin = connect_finance(&addrs.finance).await?;
     let path = dir.join("costs.csv");
     let before = report.begin_file();
     local::import_costs(&mut fin, &path, Some(&la), report).await?;
-    record::record_file(addrs, "costs", &path, before, report).await;
+    rec.record("costs", &path, before, report).await;
     Ok(la)
 }
 

@@ -70,91 +70,124 @@ impl Report {
     }
 }
 
-/// Records `path`'s import (as `source`) in every service that took records from it, for each LA
-/// it sent records of. A service that cannot record it is a warning in the report, not a failure:
-/// the records themselves landed.
-pub async fn record_file(
-    addrs: &ClientAddrs,
-    source: &str,
-    path: &Path,
-    before: Before,
-    report: &mut Report,
-) {
-    let mut per_service: BTreeMap<Service, (i64, i64)> = BTreeMap::new();
-    for (kind, t) in &report.tallies {
-        let was = before.0.get(kind).copied().unwrap_or_default();
-        let accepted = (t.accepted + t.unchanged).saturating_sub(was.accepted + was.unchanged);
-        let refused = t.rejected.saturating_sub(was.rejected);
-        if accepted + refused == 0 {
-            continue;
-        }
-        if let Some(s) = service_of(kind) {
-            let e = per_service.entry(s).or_default();
-            e.0 += accepted as i64;
-            e.1 += refused as i64;
+/// Records imports, over one connection per service for the whole command (connected when first
+/// needed).
+pub struct Recorder<'a> {
+    addrs: &'a ClientAddrs,
+    frontdoor: Option<super::FrontDoorClient>,
+    protection: Option<super::ProtectionClient>,
+    placements: Option<super::PlacementsClient>,
+    finance: Option<super::FinanceClient>,
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(addrs: &'a ClientAddrs) -> Self {
+        Self {
+            addrs,
+            frontdoor: None,
+            protection: None,
+            placements: None,
+            finance: None,
         }
     }
-    let las: BTreeSet<String> = report.las_sent.clone();
-    let file = path
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string());
-    let covers = report.covers;
-    for (service, (accepted, refused)) in per_service {
-        for la in &las {
-            let req = RecordImportRequest {
-                la_code: la.clone(),
-                import: Some(ImportedSource {
-                    source: source.to_owned(),
-                    file: file.clone(),
-                    return_year: covers.return_year.unwrap_or(0),
-                    covers_from: covers.from.map(|d| d.to_string()).unwrap_or_default(),
-                    covers_to: covers.to.map(|d| d.to_string()).unwrap_or_default(),
-                    imported_at: String::new(),
-                    accepted,
-                    refused,
-                }),
-            };
-            if let Err(e) = send(addrs, service, req).await {
-                report.warn(
-                    "file",
-                    "-",
-                    path.display().to_string(),
-                    format!(
-                        "the records landed, but the {service:?} service did not record the import for LA {la} (`csc coverage` will not list it): {e:#}"
-                    ),
-                );
+
+    /// Records `path`'s import (as `source`) in every service that took records from it, for
+    /// each LA it sent records of. A service that cannot record it is a warning in the report,
+    /// not a failure: the records themselves landed.
+    pub async fn record(&mut self, source: &str, path: &Path, before: Before, report: &mut Report) {
+        let mut per_service: BTreeMap<Service, (i64, i64)> = BTreeMap::new();
+        for (kind, t) in &report.tallies {
+            let was = before.0.get(kind).copied().unwrap_or_default();
+            let accepted = (t.accepted + t.unchanged).saturating_sub(was.accepted + was.unchanged);
+            let refused = t.rejected.saturating_sub(was.rejected);
+            if accepted + refused == 0 {
+                continue;
+            }
+            if let Some(s) = service_of(kind) {
+                let e = per_service.entry(s).or_default();
+                e.0 += accepted as i64;
+                e.1 += refused as i64;
+            }
+        }
+        let las: BTreeSet<String> = report.las_sent.clone();
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        let covers = report.covers;
+        for (service, (accepted, refused)) in per_service {
+            for la in &las {
+                let req = RecordImportRequest {
+                    la_code: la.clone(),
+                    import: Some(ImportedSource {
+                        source: source.to_owned(),
+                        file: file.clone(),
+                        return_year: covers.return_year.unwrap_or(0),
+                        covers_from: covers.from.map(|d| d.to_string()).unwrap_or_default(),
+                        covers_to: covers.to.map(|d| d.to_string()).unwrap_or_default(),
+                        imported_at: String::new(),
+                        accepted,
+                        refused,
+                    }),
+                };
+                if let Err(e) = self.send(service, req).await {
+                    report.warn(
+                        "file",
+                        "-",
+                        path.display().to_string(),
+                        format!(
+                            "the records landed, but the {service:?} service did not record the import for LA {la} (`csc coverage` will not list it): {e:#}"
+                        ),
+                    );
+                }
             }
         }
     }
-}
 
-async fn send(
-    addrs: &ClientAddrs,
-    service: Service,
-    req: RecordImportRequest,
-) -> anyhow::Result<()> {
-    let r = match service {
-        Service::FrontDoor => super::connect(&addrs.frontdoor)
-            .await?
-            .record_import(req)
-            .await
-            .map(|_| ()),
-        Service::Protection => super::connect_protection(&addrs.protection)
-            .await?
-            .record_import(req)
-            .await
-            .map(|_| ()),
-        Service::Placements => super::connect_placements(&addrs.placements)
-            .await?
-            .record_import(req)
-            .await
-            .map(|_| ()),
-        Service::Finance => super::connect_finance(&addrs.finance)
-            .await?
-            .record_import(req)
-            .await
-            .map(|_| ()),
-    };
-    r.map_err(super::describe_status)
+    async fn send(&mut self, service: Service, req: RecordImportRequest) -> anyhow::Result<()> {
+        let a = self.addrs;
+        let r = match service {
+            Service::FrontDoor => {
+                if self.frontdoor.is_none() {
+                    self.frontdoor = Some(super::connect(&a.frontdoor).await?);
+                }
+                self.frontdoor
+                    .as_mut()
+                    .expect("connected")
+                    .record_import(req)
+                    .await
+            }
+            Service::Protection => {
+                if self.protection.is_none() {
+                    self.protection = Some(super::connect_protection(&a.protection).await?);
+                }
+                self.protection
+                    .as_mut()
+                    .expect("connected")
+                    .record_import(req)
+                    .await
+            }
+            Service::Placements => {
+                if self.placements.is_none() {
+                    self.placements = Some(super::connect_placements(&a.placements).await?);
+                }
+                self.placements
+                    .as_mut()
+                    .expect("connected")
+                    .record_import(req)
+                    .await
+            }
+            Service::Finance => {
+                if self.finance.is_none() {
+                    self.finance = Some(super::connect_finance(&a.finance).await?);
+                }
+                self.finance
+                    .as_mut()
+                    .expect("connected")
+                    .record_import(req)
+                    .await
+            }
+        };
+        r.map(|_| ()).map_err(super::describe_status)
+    }
 }
