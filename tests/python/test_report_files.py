@@ -154,3 +154,66 @@ def test_html_is_self_contained_and_its_charts_draw_in_chromium(demo, tmp_path):
     undrawn = pixels(png2, CHART_BLUE)
     assert undrawn == 0
     assert drawn > 20_000, f"only {drawn} chart pixels drawn"
+
+
+def test_a_report_on_nothing_held_has_no_figure_in_any_file(tmp_path):
+    """An empty suite's report, as `csc report` writes each file: every section no_data, the JSON
+    valid against the schema, and not one number in the workbook's section sheets or the CSV, so
+    no zero stands in for data that is not there; `csc report` exits 4 without --allow-partial."""
+    import openpyxl
+    import jsonschema
+    from conftest import free_port
+
+    ports = {s: f"127.0.0.1:{free_port()}" for s in ("frontdoor", "protection", "placements", "finance", "aggregator")}
+    addr_flags = [a for s, addr in ports.items() for a in (f"--{s}", addr)]
+    env = dict(os.environ, CSC_DATA_DIR=str(tmp_path / "data"))
+    log = open(tmp_path / "serve.log", "w")
+    proc = subprocess.Popen([csc_binary(), "serve", "all", "--data-dir", str(tmp_path / "data"), *addr_flags], stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        for _ in range(300):
+            ok = subprocess.run([csc_binary(), "health", "--addr", ports["aggregator"]], capture_output=True, env=env)
+            if ok.returncode == 0:
+                break
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            subprocess.run(["sleep", "0.1"])
+
+        def report(out, *extra):
+            return subprocess.run(
+                [csc_binary(), "report", "--la", "885", "--period", PERIOD, "--out", str(tmp_path / out), *extra, *addr_flags],
+                capture_output=True, text=True, env=env, timeout=120,
+            )
+
+        # The aggregator loads its reference tables after it starts serving: UNAVAILABLE until then.
+        for _ in range(300):
+            r = report("r.json")
+            if "Unavailable" not in r.stderr:
+                break
+            subprocess.run(["sleep", "0.1"])
+        assert r.returncode == 4, r.stdout + r.stderr
+        assert "Family Front Door (no data)" in r.stderr
+        for out in ("r.xlsx", "r.csv"):
+            r = report(out, "--allow-partial")
+            assert r.returncode == 0, r.stdout + r.stderr
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+    doc = json.loads((tmp_path / "r.json").read_text())
+    schema = json.loads((ROOT / "docs" / "report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(doc)
+    assert {s["status"] for s in doc["sections"]} == {"no_data"}
+    assert all(s["data"]["records"] and not any(s["data"]["records"].values()) for s in doc["sections"])
+
+    wb = openpyxl.load_workbook(tmp_path / "r.xlsx", read_only=True)
+    for sheet in wb.sheetnames[1:]:
+        cells = [v for row in wb[sheet].iter_rows(values_only=True) for v in row if v is not None]
+        assert "status: no_data" in cells, sheet
+        numbers = [v for v in cells if isinstance(v, (int, float))]
+        assert numbers == [], f"{sheet}: {numbers}"
+
+    with open(tmp_path / "r.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(doc["sections"])
+    for row in rows:
+        assert row["section_status"] == "no_data" and row["measure_id"] == "" and row["value"] == ""
