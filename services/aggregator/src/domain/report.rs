@@ -841,6 +841,101 @@ mod tests {
         );
     }
 
+    /// Trend points only for periods the data covers; nothing composed from a service that holds
+    /// nothing; the section's status and `data` from its service's coverage.
+    #[test]
+    fn compose_shows_only_what_the_data_held_covers() {
+        use super::super::coverage::{ImportHeld, KindHeld};
+        let period: Period = "2026-27-Q2".parse().unwrap();
+        let periods = trend_periods(&period);
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        // Child protection held from 2025-04-01 (one census), to the period's end.
+        let held_cp = Held {
+            kinds: vec![
+                KindHeld {
+                    kind: "cp_plans".into(),
+                    records: 500,
+                    earliest: Some(d("2020-01-01")),
+                    latest: Some(d("2026-09-29")),
+                },
+                KindHeld {
+                    kind: "cin_plans".into(),
+                    records: 600,
+                    earliest: Some(d("2020-01-01")),
+                    latest: Some(d("2026-09-29")),
+                },
+            ],
+            imports: vec![ImportHeld {
+                file: "CIN_Census_2026.xml".into(),
+                covers_from: Some(d("2025-04-01")),
+                covers_to: Some(d("2026-10-01")),
+                ..Default::default()
+            }],
+        };
+        let measures: Vec<PeriodMeasures> = periods
+            .iter()
+            .map(|_| {
+                pm(
+                    vec![
+                        Measure::count("protection.cp_children_at_end", "CP children", 500),
+                        Measure::count("protection.cin_plans_open_at_end", "CIN", 640),
+                    ],
+                    // The placements service answers, with zeros: but it holds nothing.
+                    vec![Measure::count("placements.cla_at_end", "CLA", 0)],
+                )
+            })
+            .collect();
+        let reference = Reference::build(&super::super::reference::shipped_texts()).unwrap();
+        let held: HashMap<Upstream, Held> = [
+            (Upstream::Protection, held_cp),
+            (Upstream::Placements, Held::default()),
+        ]
+        .into_iter()
+        .collect();
+        let report = compose(ComposeInput {
+            la_code: "885".into(),
+            period,
+            periods: periods.clone(),
+            measures,
+            unavailable: HashMap::new(),
+            held,
+            populations: vec![pop(117_046); periods.len()],
+            reference: &reference,
+            commentary: HashMap::new(),
+            generated_at: String::new(),
+            report_id: String::new(),
+            requested_by: String::new(),
+        });
+        let section = |id: &str| report.sections.iter().find(|s| s.id == id).unwrap();
+        let cp = section("child_protection");
+        // 2 years of repeat-plan history are not held: partial, but the figures are shown.
+        assert_eq!(cp.status, "partial");
+        let children = cp
+            .measures
+            .iter()
+            .find(|m| m.id == "protection.cp_children_at_end")
+            .unwrap();
+        // The year-earlier quarter (2025-26 Q2) is inside the data; no 8-quarter series is.
+        assert!(children.year_earlier.is_some() && children.previous.is_some());
+        assert!(
+            children.series.is_empty(),
+            "the series reaches before 2025-04-01"
+        );
+        assert_eq!(cp.data.as_ref().unwrap().from, Some(d("2025-04-01")));
+        // Nothing held by placements: no data, and no share of open cases made with its zero.
+        let la = section("looked_after");
+        assert_eq!(la.status, "no_data");
+        assert!(la.measures.is_empty());
+        let cin = section("children_in_need");
+        assert!(
+            cin.measures
+                .iter()
+                .all(|m| m.id != "protection.cin_share_of_open_cases")
+        );
+        // Services that did not say what they hold are partial, never ok.
+        assert_eq!(section("frontdoor").status, "partial");
+    }
+
     fn measure_json(m: &ReportMeasure) -> Value {
         serde_json::to_value(m).unwrap()
     }
