@@ -139,6 +139,18 @@ async fn coverage_counts_and_spans_what_each_service_holds_and_reimports_replace
         .map(|s| &s[..10])
         .collect();
     for b in csc_e2e::backends().await {
+        if b.name == "postgres" {
+            // A council's PostgreSQL may write dates its own way: coverage dates stay ISO.
+            use sea_orm::ConnectionTrait;
+            csc_runtime::db::connect(&b.url)
+                .await
+                .unwrap()
+                .execute_unprepared(
+                    "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET datestyle = %L', current_database(), 'SQL, DMY'); END $$",
+                )
+                .await
+                .unwrap();
+        }
         let suite = csc_e2e::Suite::start(&b).await;
         let mut fd = csc::import::connect(&suite.addrs.frontdoor).await.unwrap();
         let empty = fd

@@ -97,13 +97,14 @@ pub async fn coverage(
         ..Default::default()
     };
     for k in kinds {
-        // Dates are read as text, the same on both databases (PostgreSQL's ISO date style).
-        let mut select = format!(
-            "SELECT COUNT(*) AS n, CAST(MIN({s}) AS TEXT) AS earliest",
-            s = k.start
-        );
+        // Dates are read as YYYY-MM-DD text on both databases, whatever PostgreSQL's DateStyle.
+        let text = |agg: &str, c: &str| match backend {
+            DbBackend::Postgres => format!("to_char({agg}({c}), 'YYYY-MM-DD')"),
+            _ => format!("{agg}({c})"),
+        };
+        let mut select = format!("SELECT COUNT(*) AS n, {} AS earliest", text("MIN", k.start));
         for (i, c) in k.latest.iter().enumerate() {
-            select.push_str(&format!(", CAST(MAX({c}) AS TEXT) AS latest{i}"));
+            select.push_str(&format!(", {} AS latest{i}", text("MAX", c)));
         }
         let sql = format!(
             "{select} FROM {t} WHERE la_code = {p}",
