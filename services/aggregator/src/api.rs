@@ -54,11 +54,11 @@ impl Reporting {
     }
 
     async fn reference(&self) -> ServiceResult<Arc<Reference>> {
-        self.reference
-            .read()
-            .await
-            .clone()
-            .ok_or_else(|| Error::Unavailable("the reference tables are not loaded yet".into()))
+        self.reference.read().await.clone().ok_or_else(|| {
+            Error::NotReady(
+                "the aggregator is still loading its reference tables; retry in a moment".into(),
+            )
+        })
     }
 
     /// The population a period's rates use: an operator's override, else the ONS estimate for

@@ -228,33 +228,36 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<()> {
     let doc = match &args.id {
         Some(id) => get(&args.addrs, id, format).await?,
         None => {
-            let mut client = connect(&args.addrs.aggregator).await?;
-            client
-                .generate_report(pb::GenerateReportRequest {
-                    la_code: args.la.clone().unwrap_or_default(),
-                    period: match args.period.as_deref() {
-                        Some("latest") => crate::generate::latest_complete_quarter(
-                            chrono::Utc::now().date_naive(),
-                        )
-                        .id(),
-                        p => p.unwrap_or_default().to_owned(),
-                    },
-                    publish: args.publish,
-                    allow_partial: args.allow_partial,
-                    format: format_to_proto(format) as i32,
-                    requested_by: requested_by(args.requested_by.as_deref()),
-                })
-                .await
-                .map_err(|s| {
-                    // Publication refused because a section is not complete: the report's own
-                    // exit status, with each section named.
-                    if s.code() == tonic::Code::FailedPrecondition && args.publish {
-                        anyhow::Error::new(Incomplete(format!("{:#}", describe_status(s))))
-                    } else {
-                        describe_status(s)
+            let client = connect(&args.addrs.aggregator).await?;
+            let req = pb::GenerateReportRequest {
+                la_code: args.la.clone().unwrap_or_default(),
+                period: match args.period.as_deref() {
+                    Some("latest") => {
+                        crate::generate::latest_complete_quarter(chrono::Utc::now().date_naive())
+                            .id()
                     }
-                })?
-                .into_inner()
+                    p => p.unwrap_or_default().to_owned(),
+                },
+                publish: args.publish,
+                allow_partial: args.allow_partial,
+                format: format_to_proto(format) as i32,
+                requested_by: requested_by(args.requested_by.as_deref()),
+            };
+            retrying(|| {
+                let (mut c, r) = (client.clone(), req.clone());
+                async move { c.generate_report(r).await }
+            })
+            .await
+            .map_err(|s| {
+                // Publication refused because a section is not complete: the report's own
+                // exit status, with each section named.
+                if s.code() == tonic::Code::FailedPrecondition && args.publish {
+                    anyhow::Error::new(Incomplete(format!("{:#}", describe_status(s))))
+                } else {
+                    describe_status(s)
+                }
+            })?
+            .into_inner()
         }
     };
     args.output.write(&doc.content)?;
@@ -285,15 +288,48 @@ async fn get(
     id: &str,
     format: Format,
 ) -> anyhow::Result<pb::ReportDocument> {
-    let mut client = connect(&addrs.aggregator).await?;
-    Ok(client
-        .get_report(pb::GetReportRequest {
-            report_id: id.to_owned(),
-            format: format_to_proto(format) as i32,
-        })
-        .await
-        .map_err(describe_status)?
-        .into_inner())
+    let client = connect(&addrs.aggregator).await?;
+    let req = pb::GetReportRequest {
+        report_id: id.to_owned(),
+        format: format_to_proto(format) as i32,
+    };
+    Ok(retrying(|| {
+        let (mut c, r) = (client.clone(), req.clone());
+        async move { c.get_report(r).await }
+    })
+    .await
+    .map_err(describe_status)?
+    .into_inner())
+}
+
+/// How long `csc report` waits out an aggregator that is not ready (starting, restarting, its
+/// database busy) before giving up.
+const RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// `call`, again while it answers a retryable code (UNAVAILABLE, ABORTED, RESOURCE_EXHAUSTED, a
+/// dropped connection), waiting as the answer's RetryInfo asks (else 200 ms, doubling), for at
+/// most [`RETRY_FOR`]. Safe for every reporting call: a refused call kept nothing.
+async fn retrying<T, F>(mut call: impl FnMut() -> F) -> Result<T, tonic::Status>
+where
+    F: std::future::Future<Output = Result<T, tonic::Status>>,
+{
+    use tonic_types::StatusExt as _;
+    let started = std::time::Instant::now();
+    let mut wait = std::time::Duration::from_millis(200);
+    loop {
+        match call().await {
+            Err(s) if crate::import::retryable(&s) && started.elapsed() < RETRY_FOR => {
+                let asked = s
+                    .get_details_retry_info()
+                    .and_then(|r| r.retry_delay)
+                    .unwrap_or(wait);
+                tracing::warn!(code = ?s.code(), message = s.message(), "retrying the report call");
+                tokio::time::sleep(asked).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(5));
+            }
+            r => return r,
+        }
+    }
 }
 
 /// On standard error, where a report written to a file went.

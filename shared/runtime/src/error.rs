@@ -18,6 +18,18 @@ pub enum Error {
     /// A dependency (the database) is not reachable right now; callers may retry.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The database is busy with other writes (SQLite's lock held past the busy timeout): the
+    /// call changed nothing and may be retried at once (→ UNAVAILABLE with RetryInfo).
+    #[error("busy: {0}")]
+    Busy(String),
+    /// PostgreSQL aborted the transaction for a conflicting one (serialization failure,
+    /// deadlock, lock timeout): it changed nothing and may be retried (→ ABORTED with RetryInfo).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The service is up but not ready to answer this yet (e.g. its reference tables are still
+    /// loading): the message is for the caller (→ UNAVAILABLE with RetryInfo).
+    #[error("not ready: {0}")]
+    NotReady(String),
     /// A fault of ours: logged in full, reported to the caller without internals.
     #[error("internal error: {0}")]
     Internal(String),
@@ -46,9 +58,50 @@ impl From<sea_orm::DbErr> for Error {
             sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
                 Error::Unavailable(e.to_string())
             }
-            _ => Error::Internal(e.to_string()),
+            _ => match contention(&e) {
+                Some(Contention::Busy) => Error::Busy(e.to_string()),
+                Some(Contention::Conflict) => Error::Conflict(e.to_string()),
+                None => Error::Internal(e.to_string()),
+            },
         }
     }
+}
+
+/// A database error that another writer caused, and that a retry can get past.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contention {
+    /// SQLite: SQLITE_BUSY (5) or SQLITE_LOCKED (6), with any extended code.
+    Busy,
+    /// PostgreSQL: serialization_failure (40001), deadlock_detected (40P01),
+    /// lock_not_available (55P03).
+    Conflict,
+}
+
+/// Whether `e` is contention rather than a fault, from the database's own error code.
+pub fn contention(e: &sea_orm::DbErr) -> Option<Contention> {
+    use sea_orm::{DbErr, RuntimeErr};
+    let (DbErr::Exec(RuntimeErr::SqlxError(x)) | DbErr::Query(RuntimeErr::SqlxError(x))) = e else {
+        return None;
+    };
+    let db = x.as_database_error()?;
+    let code = db.code()?;
+    match code.as_ref() {
+        "40001" | "40P01" | "55P03" => Some(Contention::Conflict),
+        // SQLite's primary result code is the low byte of the extended one.
+        c => match c.parse::<i32>() {
+            Ok(n) if matches!(n & 0xff, 5 | 6) => Some(Contention::Busy),
+            _ => None,
+        },
+    }
+}
+
+/// How long a caller is asked to wait before retrying contention.
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_millis(200);
+
+fn retry_status(code: Code, message: &str, after: std::time::Duration) -> Status {
+    let mut details = ErrorDetails::new();
+    details.set_retry_info(Some(after));
+    Status::with_error_details(code, message, details)
 }
 
 /// Field violations sent in one error, and the length of each description.
@@ -101,6 +154,27 @@ impl From<Error> for Status {
                 tracing::warn!(error = %m, "dependency unavailable");
                 Status::unavailable("the service's database is not reachable; retry later")
             }
+            Error::Busy(m) => {
+                tracing::warn!(error = %m, "database busy");
+                retry_status(
+                    Code::Unavailable,
+                    "the service's database is busy with other writes; nothing was changed, retry",
+                    RETRY_AFTER,
+                )
+            }
+            Error::Conflict(m) => {
+                tracing::warn!(error = %m, "transaction conflict");
+                retry_status(
+                    Code::Aborted,
+                    "the write conflicted with another and was rolled back; nothing was changed, retry",
+                    RETRY_AFTER,
+                )
+            }
+            Error::NotReady(m) => retry_status(
+                Code::Unavailable,
+                &truncate(&m, MAX_DESCRIPTION),
+                std::time::Duration::from_secs(1),
+            ),
             Error::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 Status::internal("internal error (logged on the server)")
@@ -112,6 +186,105 @@ impl From<Error> for Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A second writer on a SQLite file whose lock another transaction holds: BUSY, retryable,
+    /// never INTERNAL.
+    #[tokio::test]
+    async fn a_locked_sqlite_database_is_unavailable_with_retry_advice() {
+        use sea_orm::{
+            ConnectionTrait, SqlxSqliteConnector, TransactionTrait,
+            sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions},
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let opts = SqliteConnectOptions::new()
+            .filename(dir.path().join("t.db"))
+            .create_if_missing(true)
+            .busy_timeout(std::time::Duration::ZERO);
+        let pool = |o: SqliteConnectOptions| async move {
+            SqlxSqliteConnector::from_sqlx_sqlite_pool(
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(o)
+                    .await
+                    .unwrap(),
+            )
+        };
+        let (a, b) = (pool(opts.clone()).await, pool(opts).await);
+        a.execute_unprepared("CREATE TABLE t (x INTEGER)")
+            .await
+            .unwrap();
+        let holding = a
+            .begin_with_options(sea_orm::TransactionOptions {
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        holding
+            .execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+        let e = b
+            .execute_unprepared("INSERT INTO t VALUES (2)")
+            .await
+            .unwrap_err();
+        assert_eq!(contention(&e), Some(Contention::Busy), "{e}");
+        let status = Status::from(Error::from(e));
+        assert_eq!(status.code(), Code::Unavailable);
+        let retry = status.get_details_retry_info().expect("RetryInfo");
+        assert_eq!(retry.retry_delay, Some(RETRY_AFTER));
+        holding.rollback().await.unwrap();
+        // Any other database error stays INTERNAL.
+        let e = b
+            .execute_unprepared("INSERT INTO nowhere VALUES (1)")
+            .await
+            .unwrap_err();
+        assert_eq!(contention(&e), None);
+        assert_eq!(Status::from(Error::from(e)).code(), Code::Internal);
+    }
+
+    /// PostgreSQL's lock timeout (55P03), as a second writer meets a row another holds: ABORTED,
+    /// retryable. (CI sets CSC_TEST_POSTGRES_URL; on a machine without it, SQLite's case stands.)
+    #[tokio::test]
+    async fn a_postgres_lock_conflict_is_aborted_with_retry_advice() {
+        use sea_orm::{ConnectionTrait, TransactionTrait};
+        let Ok(url) = std::env::var("CSC_TEST_POSTGRES_URL") else {
+            assert!(std::env::var_os("CI").is_none(), "CI must test PostgreSQL");
+            return;
+        };
+        let a = crate::db::connect(&url).await.unwrap();
+        let b = crate::db::connect(&url).await.unwrap();
+        let table = format!("contention_{}", std::process::id());
+        a.execute_unprepared(&format!("CREATE TABLE {table} (x INTEGER PRIMARY KEY)"))
+            .await
+            .unwrap();
+        a.execute_unprepared(&format!("INSERT INTO {table} VALUES (1)"))
+            .await
+            .unwrap();
+        let holding = a.begin().await.unwrap();
+        holding
+            .execute_unprepared(&format!("UPDATE {table} SET x = 1 WHERE x = 1"))
+            .await
+            .unwrap();
+        let other = b.begin().await.unwrap();
+        other
+            .execute_unprepared("SET LOCAL lock_timeout = '50ms'")
+            .await
+            .unwrap();
+        let e = other
+            .execute_unprepared(&format!("UPDATE {table} SET x = 1 WHERE x = 1"))
+            .await
+            .unwrap_err();
+        assert_eq!(contention(&e), Some(Contention::Conflict), "{e}");
+        let status = Status::from(Error::from(e));
+        assert_eq!(status.code(), Code::Aborted);
+        assert!(status.get_details_retry_info().is_some());
+        other.rollback().await.unwrap();
+        holding.rollback().await.unwrap();
+        a.execute_unprepared(&format!("DROP TABLE {table}"))
+            .await
+            .unwrap();
+    }
 
     #[test]
     fn a_thousand_violations_fit_in_the_trailers() {

@@ -986,7 +986,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Codes worth another try with the same request id: the batch either did not land, or landed
 /// and its replay is answered "unchanged". A transport failure (the connection dropped mid-call)
 /// is one too.
-fn retryable(s: &Status) -> bool {
+pub(crate) fn retryable(s: &Status) -> bool {
     matches!(
         s.code(),
         Code::Unavailable | Code::ResourceExhausted | Code::Aborted | Code::DeadlineExceeded
