@@ -152,8 +152,28 @@ CASES = {
     "alg none": (lambda s, m: unsigned(s), UNAUTHENTICATED, lambda m: True),
     "missing scope": (lambda s, m: token(s, [x for x in s.scopes if x not in m.scopes]), PERMISSION_DENIED, lambda m: True),
     "another LA": (lambda s, m: token(s, s.scopes, las=(OTHER_LA,)), PERMISSION_DENIED, lambda m: m.names_la),
-    "regional caller": (lambda s, m: token(s, s.scopes, regional=True), PERMISSION_DENIED, lambda m: m.child_level),
+    # A regional caller reads measures and reports only: no child-level method, and no method
+    # that writes or deletes records (DeleteContact and DeleteFeedback included).
+    "regional caller": (lambda s, m: token(s, s.scopes, regional=True), PERMISSION_DENIED, lambda m: m.child_level or writes(m)),
 }
+
+
+def writes(m):
+    name = m.path.rsplit("/", 1)[1]
+    return name.startswith(("BatchUpsert", "Delete")) or name == "RecordImport"
+
+
+def test_every_delete_of_a_childs_record_is_child_level(methods):
+    """`csc token scopes` marks a Delete child-level when its key names a child's record, though
+    the key itself (a contact's id, a feedback response's) holds no child_id."""
+    by_path = {m.path: m for m in methods}
+    for path in (
+        "/csc.frontdoor.v1.FrontDoorService/DeleteContact",
+        "/csc.protection.v1.ProtectionService/DeleteFeedback",
+        "/csc.frontdoor.v1.FrontDoorService/DeleteReferral",
+    ):
+        assert by_path[path].child_level, path
+    assert not by_path["/csc.finance.v1.FinanceService/DeleteCategory"].child_level
 
 
 @pytest.mark.parametrize("case", list(CASES))

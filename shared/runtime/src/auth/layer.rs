@@ -37,6 +37,9 @@ struct Method {
     input: MessageDescriptor,
     output: MessageDescriptor,
     child_level: bool,
+    /// Writes or deletes records (BatchUpsert*, Delete*, RecordImport): closed to regional
+    /// callers whatever it carries.
+    writes: bool,
 }
 
 /// Everything the layer needs: how tokens are checked, the API's methods, and where the audit
@@ -75,6 +78,11 @@ fn is_child_level(input: &MessageDescriptor, output: &MessageDescriptor) -> bool
         || carries(output, "child_id", &mut HashSet::new())
 }
 
+/// A method that writes or deletes records, by the API's naming (AIP-style verbs).
+fn writes(name: &str) -> bool {
+    name.starts_with("BatchUpsert") || name.starts_with("Delete") || name == "RecordImport"
+}
+
 impl Guard {
     /// A guard for the services `services` (their full gRPC names) of the suite's API; `audit`
     /// is the server's database, whose migrations include [`audit::CreateAuditLog`], wherever
@@ -87,12 +95,22 @@ impl Guard {
             .services()
             .filter(|s| services.contains(&s.full_name()))
         {
+            // A key that names a child's record (its Get answers a record with a child_id) makes
+            // every method taking that key child-level: a Delete whose key holds no child_id
+            // (a contact's id, a feedback response's) still removes a child's record.
+            let child_keys: HashSet<String> = s
+                .methods()
+                .filter(|m| is_child_level(&m.input(), &m.output()))
+                .map(|m| m.input().full_name().to_owned())
+                .collect();
             for m in s.methods() {
                 let (input, output) = (m.input(), m.output());
                 methods.insert(
                     format!("/{}/{}", s.full_name(), m.name()),
                     Method {
-                        child_level: is_child_level(&input, &output),
+                        child_level: is_child_level(&input, &output)
+                            || child_keys.contains(input.full_name()),
+                        writes: writes(m.name()),
                         input,
                         output,
                     },
@@ -118,6 +136,14 @@ impl Guard {
     /// Whether `path` is a child-level method (audited, closed to regional callers).
     pub fn is_child_level(&self, path: &str) -> bool {
         self.methods.get(path).is_some_and(|m| m.child_level)
+    }
+
+    /// Whether a regional caller is refused `path`: every child-level method, and every method
+    /// that writes or deletes records.
+    pub fn closed_to_regional(&self, path: &str) -> bool {
+        self.methods
+            .get(path)
+            .is_none_or(|m| m.child_level || m.writes)
     }
 }
 
@@ -383,9 +409,9 @@ where
     };
 
     if let Some(c) = &caller.claims {
-        let denied = if c.regional && method.child_level {
+        let denied = if c.regional && (method.child_level || method.writes) {
             Some(
-                "a regional caller may read measures and reports, not child-level records"
+                "a regional caller may read measures and reports, not child-level records, and may not write or delete records"
                     .to_owned(),
             )
         } else {
@@ -491,6 +517,9 @@ mod tests {
             "/csc.frontdoor.v1.FrontDoorService/BatchUpsertContacts",
             "/csc.placements.v1.PlacementsService/GetCareHistory",
             "/csc.protection.v1.ProtectionService/DeleteCpPlan",
+            // Keys that hold no child_id, of records that belong to a child.
+            "/csc.frontdoor.v1.FrontDoorService/DeleteContact",
+            "/csc.protection.v1.ProtectionService/DeleteFeedback",
         ] {
             assert!(g.is_child_level(p), "{p}");
         }
@@ -502,6 +531,41 @@ mod tests {
         ] {
             assert!(!g.is_child_level(p), "{p}");
         }
+    }
+
+    /// No method that writes or deletes records is open to a regional caller, and every Delete of
+    /// a record that a Get answers with a child_id is child-level (audited). Fails for any Delete
+    /// added without that.
+    #[test]
+    fn every_write_and_delete_is_closed_to_regional_callers() {
+        let g = guard();
+        let mut deletes = 0;
+        for (path, m) in &g.methods {
+            let name = path.rsplit('/').next().unwrap();
+            if writes(name) {
+                assert!(g.closed_to_regional(path), "{path}");
+            }
+            if name.starts_with("Delete") {
+                deletes += 1;
+                let get = path.replace("/Delete", "/Get");
+                if let Some(getter) = g.methods.get(&get)
+                    && carries(&getter.output, "child_id", &mut HashSet::new())
+                {
+                    assert!(m.child_level, "{path} deletes a child's record");
+                }
+            }
+        }
+        assert!(deletes >= 17, "{deletes} Delete methods");
+        for open in [
+            "/csc.frontdoor.v1.FrontDoorService/ComputeMeasures",
+            "/csc.frontdoor.v1.FrontDoorService/GetCoverage",
+            "/csc.reporting.v1.ReportingService/GenerateReport",
+        ] {
+            assert!(!g.closed_to_regional(open), "{open}");
+        }
+        // Finance's catalogue is no child's: its deletes are not child-level, still closed.
+        let cat = "/csc.finance.v1.FinanceService/DeleteCategory";
+        assert!(!g.is_child_level(cat) && g.closed_to_regional(cat));
     }
 
     /// The LA check rests on every LA-bound message naming its LA `la_code`: a method whose
