@@ -275,3 +275,16 @@ def test_a_reader_of_885_gets_only_885s_records_and_the_audit_log_shows_the_read
     assert reads and reads[-1]["outcome"] == "OK" and reads[-1]["la_codes"] == LA, trail
     attempt = audit(suite, "R886A", OTHER_LA)
     assert any(e["subject"] == "reader-885" and e["method"].endswith("/GetReferral") and e["outcome"] == "PermissionDenied" for e in attempt), attempt
+
+
+def test_a_refusal_does_not_echo_a_megabyte_of_input(suite, methods):
+    """A 1 MB la_code is refused with a message that quotes 64 characters and its length: the
+    client sees PERMISSION_DENIED, not a trailer too large to read."""
+    m = by_path(methods, "/csc.frontdoor.v1.FrontDoorService/ComputeMeasures")
+    huge = "9" * (1 << 20)
+    rpc = channel(m.addr).unary_unary(m.path, request_serializer=lambda x: x.SerializeToString(), response_deserializer=m.output.FromString)
+    req = m.input(la_code=huge, period="2018-19")
+    with pytest.raises(grpc.RpcError) as e:
+        rpc(req, metadata=[("authorization", f"Bearer {token(suite, m.scopes)}")], timeout=30)
+    assert e.value.code() == PERMISSION_DENIED, e.value
+    assert len(e.value.details()) < 512 and "(1048576 bytes)" in e.value.details(), e.value.details()[:200]

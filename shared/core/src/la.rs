@@ -17,7 +17,8 @@ impl LaCode {
         let b = text.as_bytes();
         if !(b.len() == 3 && b.iter().all(u8::is_ascii_digit)) {
             return Err(format!(
-                "malformed LA code {text:?}: expected three digits, e.g. \"885\""
+                "malformed LA code {}: expected three digits, e.g. \"885\"",
+                crate::text::quote(text)
             ));
         }
         let code = Self([b[0], b[1], b[2]]);
@@ -37,7 +38,10 @@ impl LaCode {
         if b.len() == 3 && b.iter().all(u8::is_ascii_digit) {
             Ok(Self([b[0], b[1], b[2]]))
         } else {
-            Err(format!("malformed LA code {text:?}: expected three digits"))
+            Err(format!(
+                "malformed LA code {}: expected three digits",
+                crate::text::quote(text)
+            ))
         }
     }
 

@@ -10,8 +10,9 @@ use crate::dates::sub_months;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "malformed period {0:?}: expected a financial year like \"2018-19\" or a quarter like \"2018-19-Q1\""
+    "malformed period {0}: expected a financial year like \"2018-19\" or a quarter like \"2018-19-Q1\""
 )]
+/// The text refused, quoted and bounded ([`crate::text::quote`]).
 pub struct PeriodError(pub String);
 
 /// A reporting period `P = [start, end]`, both dates inclusive.
@@ -131,7 +132,7 @@ impl FromStr for Period {
     type Err = PeriodError;
 
     fn from_str(s: &str) -> Result<Self, PeriodError> {
-        let err = || PeriodError(s.to_owned());
+        let err = || PeriodError(crate::text::quote(s));
         let b = s.as_bytes();
         // ASCII first: the slices below are by byte, and a multi-byte character across one of
         // their ends would panic (found by the `period` fuzz target: "2018-1Ñ91").

@@ -2,6 +2,18 @@
 
 use std::borrow::Cow;
 
+/// Input quoted back in a message (an error, a log field): its first 64 characters, and how long
+/// it was when there is more, so that no refusal repeats a megabyte of what it refused.
+pub fn quote(text: &str) -> String {
+    const KEEP: usize = 64;
+    if text.len() <= KEEP || text.chars().count() <= KEEP {
+        format!("{text:?}")
+    } else {
+        let head: String = text.chars().take(KEEP).collect();
+        format!("{head:?}… ({} bytes)", text.len())
+    }
+}
+
 /// The longest cell the suite writes to a CSV file (Excel's own cell limit is 32,767 characters).
 pub const MAX_CSV_CELL_CHARS: usize = 32_000;
 
@@ -70,5 +82,13 @@ mod tests {
         let c = csv_cell(&long);
         assert!(c.ends_with(&format!("… (cut: {} bytes)", long.len())));
         assert!(c.chars().count() < MAX_CSV_CELL_CHARS + 40);
+    }
+
+    #[test]
+    fn quotes_are_bounded() {
+        assert_eq!(quote("885"), "\"885\"");
+        let long = "9".repeat(1 << 20);
+        let q = quote(&long);
+        assert!(q.len() < 100 && q.ends_with("… (1048576 bytes)"), "{q}");
     }
 }

@@ -145,7 +145,13 @@ impl<'a> FieldCheck<'a> {
                 None
             }
             _ => {
-                self.fail(field, format!("malformed date {t:?}: expected YYYY-MM-DD"));
+                self.fail(
+                    field,
+                    format!(
+                        "malformed date {}: expected YYYY-MM-DD",
+                        crate::text::quote(t)
+                    ),
+                );
                 None
             }
         }
@@ -163,7 +169,10 @@ impl<'a> FieldCheck<'a> {
             None => {
                 self.fail(
                     field,
-                    format!("malformed time {t:?}: expected HH:MM (24-hour)"),
+                    format!(
+                        "malformed time {}: expected HH:MM (24-hour)",
+                        crate::text::quote(t)
+                    ),
                 );
                 None
             }
@@ -211,7 +220,7 @@ impl<'a> FieldCheck<'a> {
         } else if known(t) {
             Some(Some(t.to_owned()))
         } else {
-            self.fail(field, format!("unknown {what} {t:?}"));
+            self.fail(field, format!("unknown {what} {}", crate::text::quote(t)));
             None
         }
     }

@@ -230,7 +230,10 @@ pub async fn record_import(
         if !text.is_empty() {
             match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
                 Ok(d) => dates[slot] = Some(d),
-                Err(_) => v.add(field, format!("{text:?} is not a date (YYYY-MM-DD)")),
+                Err(_) => v.add(
+                    field,
+                    format!("{} is not a date (YYYY-MM-DD)", csc_core::text::quote(text)),
+                ),
             }
         }
     }

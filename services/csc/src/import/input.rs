@@ -388,15 +388,7 @@ pub fn detect_charset(mut input: impl Read) -> std::io::Result<Charset> {
 
 /// Text quoted from a file into a message: the first 64 characters, and how long it was when
 /// there is more (a refusal never repeats a megabyte of input).
-pub fn quote(text: &str) -> String {
-    const KEEP: usize = 64;
-    if text.chars().count() <= KEEP {
-        format!("{text:?}")
-    } else {
-        let head: String = text.chars().take(KEEP).collect();
-        format!("{head:?}… ({} bytes)", text.len())
-    }
-}
+pub use csc_core::text::quote;
 
 #[cfg(test)]
 mod tests {

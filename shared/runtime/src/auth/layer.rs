@@ -419,7 +419,7 @@ where
                 .las
                 .iter()
                 .find(|la| !c.may_touch(la))
-                .map(|la| format!("the token does not grant LA {la}"))
+                .map(|la| format!("the token does not grant LA {}", csc_core::text::quote(la)))
         };
         if let Some(why) = denied {
             tracing::warn!(method = %path, sub = %c.sub, reason = %why, "refused");
