@@ -283,6 +283,39 @@ pub(crate) fn is_suppressed(v: &Option<Value>) -> bool {
 mod tests {
     use super::*;
 
+    /// Markdown renders user text as text: no tag, script, link or image survives from
+    /// commentary, notes, labels or category names.
+    #[test]
+    fn markdown_neutralises_hostile_text() {
+        let report: Report = serde_json::from_value(serde_json::json!({
+            "la_code": "885",
+            "period": { "id": "2026-27-Q2", "start": "2026-07-01", "end": "2026-09-30" },
+            "generated_at": "", "published": false, "report_id": "", "requested_by": "",
+            "sections": [{
+                "id": "costs", "title": "Placement Costs", "status": "ok",
+                "commentary": "<script>alert(1)</script>\n\n[click](javascript:alert(2))",
+                "notes": ["![x](http://evil.example/x.png) from file <b>f.csv</b>"],
+                "measures": [{
+                    "id": "finance.weekly_cost_by_category", "label": "<img src=x onerror=alert(3)>",
+                    "unit": "count",
+                    "rows": [{ "key": "k", "label": "[a](javascript:alert(4)) | cell", "value": 3 }]
+                }]
+            }]
+        }))
+        .unwrap();
+        let md = String::from_utf8(render(&report, Format::Markdown).unwrap()).unwrap();
+        for bad in ["<script", "<img", "<b>"] {
+            assert!(!md.contains(bad), "{bad} in:\n{md}");
+        }
+        // Every `](` a link or an image would need has its bracket escaped.
+        for (at, _) in md.match_indices("](") {
+            assert_eq!(&md[at - 1..at], "\\", "an unescaped link at {at}:\n{md}");
+        }
+        assert!(md.contains("\\!\\[x\\]("), "{md}");
+        assert!(md.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{md}");
+        assert!(md.contains("\\[a\\](javascript:alert(4)) \\| cell"), "{md}");
+    }
+
     #[test]
     fn numbers_read_as_a_council_report_prints_them() {
         assert_eq!(number(1690.0), "1,690");

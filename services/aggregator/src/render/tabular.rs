@@ -312,7 +312,28 @@ pub(crate) fn breakdown(m: &ReportMeasure) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    md_text(s).replace('\n', " ")
+}
+
+/// Text from a user or a file (commentary, notes, labels, category and file names) as Markdown
+/// that renders as that text: HTML's `&`, `<` and `>` as entities, so no tag or script survives a
+/// Markdown-to-HTML viewer, and the characters that make links, images, code, emphasis, headings
+/// or table cells escaped with a backslash. Line breaks are kept.
+pub(crate) fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '!' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn md_table(out: &mut String, headers: &[String], rows: &[Vec<String>]) {
@@ -426,22 +447,22 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(out, "`z`: no value (nothing to divide by).\n");
     let _ = writeln!(out, "**The data this report rests on**\n");
     for line in super::front_matter(report) {
-        let _ = writeln!(out, "- {line}");
+        let _ = writeln!(out, "- {}", md_escape(&line));
     }
     out.push('\n');
     for s in &report.sections {
-        let _ = writeln!(out, "## Analysis - {}\n", s.title);
+        let _ = writeln!(out, "## Analysis - {}\n", md_escape(&s.title));
         if let Some(t) = super::standing_text(&s.status) {
             let _ = writeln!(out, "**{}** {t}\n", s.status.replace('_', " "));
         }
         if let Some(c) = &s.commentary {
-            let _ = writeln!(out, "{c}\n");
+            let _ = writeln!(out, "{}\n", md_text(c));
         }
         for n in &s.notes {
-            let _ = writeln!(out, "> {n}\n");
+            let _ = writeln!(out, "> {}\n", md_escape(n));
         }
         if let Some(d) = super::data_text(s) {
-            let _ = writeln!(out, "_{d}_\n");
+            let _ = writeln!(out, "_{}_\n", md_escape(&d));
         }
         let heads: Vec<&ReportMeasure> = s.measures.iter().filter(|m| has_headline(m)).collect();
         if !heads.is_empty() {
@@ -449,7 +470,7 @@ pub fn markdown(report: &Report) -> String {
             md_table(&mut out, &h, &r);
         }
         for m in s.measures.iter().filter(|m| !m.rows.is_empty()) {
-            let _ = writeln!(out, "### {}\n", m.label);
+            let _ = writeln!(out, "### {}\n", md_escape(&m.label));
             let (mut h, r) = breakdown(m);
             h[0] = m.label.clone();
             md_table(&mut out, &h, &r);
