@@ -468,19 +468,7 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         icpc_to
     );
 
-    async fn get_coverage(
-        &self,
-        req: Request<cpb::GetCoverageRequest>,
-    ) -> Result<Response<cpb::Coverage>, Status> {
-        coverage::get_coverage_rpc(&self.db, req.get_ref(), KINDS).await
-    }
-
-    async fn record_import(
-        &self,
-        req: Request<cpb::RecordImportRequest>,
-    ) -> Result<Response<cpb::RecordImportResponse>, Status> {
-        coverage::record_import_rpc(&self.db, req.get_ref()).await
-    }
+    csc_runtime::coverage_rpcs!(KINDS);
 
     async fn compute_measures(
         &self,

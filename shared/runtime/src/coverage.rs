@@ -29,7 +29,7 @@ impl MigrationName for CreateImportLog {
     }
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum ImportLog {
     Table,
     LaCode,
@@ -42,6 +42,21 @@ enum ImportLog {
     Accepted,
     Refused,
 }
+
+/// The log's key (an import of the same file again replaces its row), and what it records.
+const KEY: [ImportLog; 4] = [
+    ImportLog::LaCode,
+    ImportLog::Source,
+    ImportLog::File,
+    ImportLog::ReturnYear,
+];
+const RECORDED: [ImportLog; 5] = [
+    ImportLog::CoversFrom,
+    ImportLog::CoversTo,
+    ImportLog::ImportedAt,
+    ImportLog::Accepted,
+    ImportLog::Refused,
+];
 
 #[async_trait::async_trait]
 impl MigrationTrait for CreateImportLog {
@@ -134,16 +149,7 @@ pub async fn coverage(
         });
     }
     let q = Query::select()
-        .columns([
-            ImportLog::Source,
-            ImportLog::File,
-            ImportLog::ReturnYear,
-            ImportLog::CoversFrom,
-            ImportLog::CoversTo,
-            ImportLog::ImportedAt,
-            ImportLog::Accepted,
-            ImportLog::Refused,
-        ])
+        .columns(KEY[1..].iter().chain(&RECORDED).copied())
         .from(ImportLog::Table)
         .and_where(Expr::col(ImportLog::LaCode).eq(la.as_str()))
         .order_by(ImportLog::ImportedAt, Order::Desc)
@@ -258,17 +264,7 @@ pub async fn record_import(
     let opt = |d: Option<NaiveDate>| d.map(|d| d.to_string());
     let insert = Query::insert()
         .into_table(ImportLog::Table)
-        .columns([
-            ImportLog::LaCode,
-            ImportLog::Source,
-            ImportLog::File,
-            ImportLog::ReturnYear,
-            ImportLog::CoversFrom,
-            ImportLog::CoversTo,
-            ImportLog::ImportedAt,
-            ImportLog::Accepted,
-            ImportLog::Refused,
-        ])
+        .columns(KEY.iter().chain(&RECORDED).copied())
         .values_panic([
             la.as_str().into(),
             i.source.trim().into(),
@@ -282,22 +278,7 @@ pub async fn record_import(
             i.accepted.into(),
             i.refused.into(),
         ])
-        .on_conflict(
-            OnConflict::columns([
-                ImportLog::LaCode,
-                ImportLog::Source,
-                ImportLog::File,
-                ImportLog::ReturnYear,
-            ])
-            .update_columns([
-                ImportLog::CoversFrom,
-                ImportLog::CoversTo,
-                ImportLog::ImportedAt,
-                ImportLog::Accepted,
-                ImportLog::Refused,
-            ])
-            .to_owned(),
-        )
+        .on_conflict(OnConflict::columns(KEY).update_columns(RECORDED).to_owned())
         .to_owned();
     db.execute(&insert).await?;
     Ok(())
@@ -320,4 +301,37 @@ pub async fn record_import_rpc(
 ) -> Result<tonic::Response<cpb::RecordImportResponse>, tonic::Status> {
     record_import(db, req).await?;
     Ok(tonic::Response::new(cpb::RecordImportResponse {}))
+}
+
+/// `GetCoverage` and `RecordImport` of a service's trait impl (every domain service has both),
+/// for its record `$kinds`; the service type needs a `db` field. Written out as
+/// [`crate::record_rpcs!`] writes its methods, for use inside an `#[async_trait]` impl.
+#[macro_export]
+macro_rules! coverage_rpcs {
+    ($kinds:expr) => {
+        fn get_coverage<'a, 'b>(
+            &'a self,
+            req: tonic::Request<$crate::csc_proto::common::GetCoverageRequest>,
+        ) -> $crate::rpc::Reply<'b, $crate::csc_proto::common::Coverage>
+        where
+            'a: 'b,
+            Self: 'b,
+        {
+            Box::pin(async move {
+                $crate::coverage::get_coverage_rpc(&self.db, req.get_ref(), $kinds).await
+            })
+        }
+        fn record_import<'a, 'b>(
+            &'a self,
+            req: tonic::Request<$crate::csc_proto::common::RecordImportRequest>,
+        ) -> $crate::rpc::Reply<'b, $crate::csc_proto::common::RecordImportResponse>
+        where
+            'a: 'b,
+            Self: 'b,
+        {
+            Box::pin(
+                async move { $crate::coverage::record_import_rpc(&self.db, req.get_ref()).await },
+            )
+        }
+    };
 }
