@@ -5,6 +5,7 @@ use std::{collections::HashMap, sync::Arc};
 use csc_core::{LaCode, Period, Violations};
 use csc_proto::{common as cpb, reporting as pb};
 use csc_runtime::error::{Error, Result as ServiceResult};
+use csc_runtime::rpc::la_and_period;
 use sea_orm::DatabaseConnection;
 use tokio::sync::RwLock;
 use tonic::{Request, Response, Status};
@@ -246,23 +247,6 @@ fn document(
             })
             .collect(),
     })
-}
-
-fn la_and_period(la: &str, period: &str) -> Result<(LaCode, Period), Error> {
-    let mut v = Violations::new();
-    let la = LaCode::parse(la).map_err(|e| v.add("la_code", e)).ok();
-    let period = period
-        .parse::<Period>()
-        .map_err(|e| v.add("period", e.to_string()))
-        .ok();
-    match (la, period) {
-        (Some(la), Some(p)) => {
-            la.check_period(p.start(), p.end())
-                .map_err(|e| Error::invalid("la_code", e))?;
-            Ok((la, p))
-        }
-        _ => Err(Error::Invalid(v)),
-    }
 }
 
 fn check_len(v: &mut Violations, field: &str, text: &str, max: usize) {

@@ -203,24 +203,26 @@ pub fn la_id_key(la_code: &str, id_field: &str, id: &str) -> Result<(LaCode, Str
 pub fn measures_request(
     req: &cpb::ComputeMeasuresRequest,
 ) -> Result<(LaCode, csc_core::Period), Status> {
+    Ok(la_and_period(&req.la_code, &req.period)?)
+}
+
+/// An LA and a period a request names (`la_code`, `period`), each problem its own violation;
+/// and the LA in use in the period: a code retired by a reorganisation serves the periods before
+/// it, its successors those after.
+pub fn la_and_period(la: &str, period: &str) -> Result<(LaCode, csc_core::Period), Error> {
     let mut v = Violations::new();
-    let la = LaCode::parse(&req.la_code)
-        .map_err(|e| v.add("la_code", e))
-        .ok();
-    let period = req
-        .period
+    let la = LaCode::parse(la).map_err(|e| v.add("la_code", e)).ok();
+    let period = period
         .parse::<csc_core::Period>()
         .map_err(|e| v.add("period", e.to_string()))
         .ok();
     match (la, period) {
         (Some(la), Some(period)) => {
-            // A code retired by a reorganisation serves the periods before it; its successors
-            // those after.
             la.check_period(period.start(), period.end())
                 .map_err(|e| Error::invalid("la_code", e))?;
             Ok((la, period))
         }
-        _ => Err(Error::Invalid(v).into()),
+        _ => Err(Error::Invalid(v)),
     }
 }
 
