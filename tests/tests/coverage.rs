@@ -342,10 +342,13 @@ async fn nothing_held_is_no_data_in_every_format_and_the_report_command_exits_4(
     };
     let e = csc::report::report(args.clone()).await.unwrap_err();
     let incomplete = e
-        .downcast_ref::<csc::report::Incomplete>()
+        .downcast_ref::<csc::Incomplete>()
         .expect("the report's own exit status");
+    assert_eq!(incomplete.exit, csc::report::EXIT_INCOMPLETE);
     assert!(
-        incomplete.0.contains("Looked After Children (no data)"),
+        incomplete
+            .message
+            .contains("Looked After Children (no data)"),
         "{incomplete}"
     );
     let md = std::fs::read_to_string(out.path().join("r.md")).unwrap();

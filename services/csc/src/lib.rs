@@ -14,6 +14,25 @@ pub mod serve;
 
 use std::path::PathBuf;
 
+/// A command that ran to its end without getting everything through (an import with refusals,
+/// a report with sections not `ok`): it has said what, and `csc` exits with `exit` (README,
+/// "Exit status").
+#[derive(Debug)]
+pub struct Incomplete {
+    /// The command, for the line `csc` prints: "import", "report".
+    pub command: &'static str,
+    pub exit: u8,
+    pub message: String,
+}
+
+impl std::fmt::Display for Incomplete {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Incomplete {}
+
 use csc_runtime::config::{
     AGGREGATOR_ADDR, FINANCE_ADDR, FRONTDOOR_ADDR, PLACEMENTS_ADDR, PROTECTION_ADDR,
 };

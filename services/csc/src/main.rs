@@ -120,15 +120,11 @@ fn main() -> std::process::ExitCode {
     // An operator gets the error and its causes on one line each, not a backtrace.
     match run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        // An import that ran to its end but refused records or files: its summary is printed.
-        Err(e) if e.downcast_ref::<import::Incomplete>().is_some() => {
-            eprintln!("csc import: {e}");
-            std::process::ExitCode::from(import::EXIT_REFUSALS)
-        }
-        // A report written with sections that are not ok: which ones was said.
-        Err(e) if e.downcast_ref::<report::Incomplete>().is_some() => {
-            eprintln!("csc report: {e}");
-            std::process::ExitCode::from(report::EXIT_INCOMPLETE)
+        // An import that refused records or files, a report with sections not ok: it ran to its
+        // end and said what; its own exit status (README, "Exit status").
+        Err(ref e) if let Some(i) = e.downcast_ref::<csc::Incomplete>() => {
+            eprintln!("csc {}: {}", i.command, i.message);
+            std::process::ExitCode::from(i.exit)
         }
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -44,18 +44,15 @@ pub use csc_aggregator::api::format_to as format_to_proto;
 /// "Exit status"); `--allow-partial` makes it 0.
 pub const EXIT_INCOMPLETE: u8 = 4;
 
-/// A report that was written, with sections that are not `ok`: `csc` exits with
-/// [`EXIT_INCOMPLETE`] after saying which.
-#[derive(Debug)]
-pub struct Incomplete(pub String);
-
-impl std::fmt::Display for Incomplete {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+/// A report that was written with sections that are not `ok`, or a publication refused because
+/// of one: `csc` exits with [`EXIT_INCOMPLETE`] after saying which.
+fn incomplete(message: String) -> crate::Incomplete {
+    crate::Incomplete {
+        command: "report",
+        exit: EXIT_INCOMPLETE,
+        message,
     }
 }
-
-impl std::error::Error for Incomplete {}
 
 #[derive(clap::Args, Clone)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -252,7 +249,7 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<()> {
                 // Publication refused because a section is not complete: the report's own
                 // exit status, with each section named.
                 if s.code() == tonic::Code::FailedPrecondition && args.publish {
-                    anyhow::Error::new(Incomplete(format!("{:#}", describe_status(s))))
+                    anyhow::Error::new(incomplete(format!("{:#}", describe_status(s))))
                 } else {
                     describe_status(s)
                 }
@@ -279,7 +276,7 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<()> {
         eprintln!("{what}");
         Ok(())
     } else {
-        Err(Incomplete(format!("{what}; --allow-partial accepts them")).into())
+        Err(incomplete(format!("{what}; --allow-partial accepts them")).into())
     }
 }
 

@@ -154,6 +154,18 @@ fn read_records_as(
     element: &str,
     on_item: impl FnMut(Item, u64) -> anyhow::Result<()>,
 ) -> anyhow::Result<Charset> {
+    let (name, text, charset) = open_xml(path, charset)?;
+    read_records_from(text, &name, parent, element, on_item)?;
+    Ok(charset)
+}
+
+/// An XML file opened for reading as UTF-8: its name, the text, and its encoding (found first
+/// unless `charset` gives it: UTF-8, UTF-16 by its BOM, else Windows-1252). A workbook, an archive
+/// or another binary is named and refused.
+fn open_xml(
+    path: &Path,
+    charset: Option<Charset>,
+) -> anyhow::Result<(String, impl std::io::BufRead, Charset)> {
     let name = path.display().to_string();
     let open = || File::open(path).map_err(|e| anyhow::anyhow!("opening {name}: {e}"));
     let mut head = Vec::with_capacity(4096);
@@ -165,9 +177,8 @@ fn read_records_as(
         Some(c) => c,
         None => input::detect_charset(open()?)?,
     };
-    let text = input::utf8_reader(open()?, charset);
-    read_records_from(BufReader::new(text), &name, parent, element, on_item)?;
-    Ok(charset)
+    let text = BufReader::new(input::utf8_reader(open()?, charset));
+    Ok((name, text, charset))
 }
 
 /// As [`read_records`], from any reader (the fuzz targets hand it bytes); `name` names it in
@@ -811,16 +822,8 @@ struct Checked {
 /// a file cut short, nested too deep or holding an oversized run is refused before a record is
 /// sent; the header is kept.
 fn check_file(path: &Path) -> anyhow::Result<Checked> {
-    let name = path.display().to_string();
-    let open = || File::open(path).map_err(|e| anyhow::anyhow!("opening {name}: {e}"));
-    let mut head = Vec::with_capacity(4096);
-    std::io::Read::read_to_end(&mut std::io::Read::take(open()?, 4096), &mut head)?;
-    if let Some(m) = input::not_text(&name, &head, "an XML file") {
-        anyhow::bail!(m);
-    }
-    let charset = input::detect_charset(open()?)?;
-    let text = input::utf8_reader(open()?, charset);
-    let header = scan(BufReader::new(text), &name)?;
+    let (name, text, charset) = open_xml(path, None)?;
+    let header = scan(text, &name)?;
     Ok(Checked { header, charset })
 }
 

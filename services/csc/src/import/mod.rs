@@ -158,6 +158,17 @@ pub struct ImportOpts {
     pub report: Option<PathBuf>,
 }
 
+/// Imports one file with `$import` (a future that reports into `$report`), then records it in
+/// the services that took its records, as `$source` (`record::Recorder`); the import's value.
+macro_rules! recorded {
+    ($rec:expr, $report:expr, $source:literal, $path:expr, $import:expr) => {{
+        let before = $report.begin_file();
+        let value = $import.await?;
+        $rec.record($source, $path, before, $report).await;
+        value
+    }};
+}
+
 pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
     let (report, opts) = match cmd {
         ImportCommand::Cin { files, la, opts } => {
@@ -165,30 +176,34 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             let mut report = Report::default();
             let mut rec = record::Recorder::new(&opts.addrs);
             for f in &files {
-                let before = report.begin_file();
-                cin::import(&mut clients, f, la.as_deref(), &mut report).await?;
-                rec.record("cin_census", f, before, &mut report).await;
+                recorded!(rec, &mut report, "cin_census", f, {
+                    cin::import(&mut clients, f, la.as_deref(), &mut report)
+                });
             }
             (report, opts)
         }
         ImportCommand::Contacts { file, la, opts } => {
             let mut client = connect(&opts.addrs.frontdoor).await?;
             let mut report = Report::default();
-            let before = report.begin_file();
-            local::import_contacts(&mut client, &file, la.as_deref(), &mut report).await?;
-            record::Recorder::new(&opts.addrs)
-                .record("contacts", &file, before, &mut report)
-                .await;
+            recorded!(
+                record::Recorder::new(&opts.addrs),
+                &mut report,
+                "contacts",
+                &file,
+                local::import_contacts(&mut client, &file, la.as_deref(), &mut report)
+            );
             (report, opts)
         }
         ImportCommand::Strategy { file, la, opts } => {
             let mut client = connect(&opts.addrs.frontdoor).await?;
             let mut report = Report::default();
-            let before = report.begin_file();
-            local::import_strategy(&mut client, &file, la.as_deref(), &mut report).await?;
-            record::Recorder::new(&opts.addrs)
-                .record("strategy", &file, before, &mut report)
-                .await;
+            recorded!(
+                record::Recorder::new(&opts.addrs),
+                &mut report,
+                "strategy",
+                &file,
+                local::import_strategy(&mut client, &file, la.as_deref(), &mut report)
+            );
             (report, opts)
         }
         ImportCommand::Ssda903 {
@@ -202,11 +217,9 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             let mut las = std::collections::BTreeSet::new();
             let mut rec = record::Recorder::new(&opts.addrs);
             for p in &paths {
-                let before = report.begin_file();
-                las.extend(
-                    ssda903::import(&mut clients, p, la.as_deref(), year, &mut report).await?,
-                );
-                rec.record("ssda903", p, before, &mut report).await;
+                las.extend(recorded!(rec, &mut report, "ssda903", p, {
+                    ssda903::import(&mut clients, p, la.as_deref(), year, &mut report)
+                }));
             }
             for la in &las {
                 ssda903::history_warnings(&mut clients.placements, la, &mut report).await?;
@@ -216,31 +229,37 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
         ImportCommand::Missing { file, la, opts } => {
             let mut client = connect_protection(&opts.addrs.protection).await?;
             let mut report = Report::default();
-            let before = report.begin_file();
-            local::import_missing(&mut client, &file, la.as_deref(), &mut report).await?;
-            record::Recorder::new(&opts.addrs)
-                .record("missing", &file, before, &mut report)
-                .await;
+            recorded!(
+                record::Recorder::new(&opts.addrs),
+                &mut report,
+                "missing",
+                &file,
+                local::import_missing(&mut client, &file, la.as_deref(), &mut report)
+            );
             (report, opts)
         }
         ImportCommand::Feedback { file, la, opts } => {
             let mut client = connect_protection(&opts.addrs.protection).await?;
             let mut report = Report::default();
-            let before = report.begin_file();
-            local::import_feedback(&mut client, &file, la.as_deref(), &mut report).await?;
-            record::Recorder::new(&opts.addrs)
-                .record("feedback", &file, before, &mut report)
-                .await;
+            recorded!(
+                record::Recorder::new(&opts.addrs),
+                &mut report,
+                "feedback",
+                &file,
+                local::import_feedback(&mut client, &file, la.as_deref(), &mut report)
+            );
             (report, opts)
         }
         ImportCommand::Costs { file, la, opts } => {
             let mut client = connect_finance(&opts.addrs.finance).await?;
             let mut report = Report::default();
-            let before = report.begin_file();
-            local::import_costs(&mut client, &file, la.as_deref(), &mut report).await?;
-            record::Recorder::new(&opts.addrs)
-                .record("costs", &file, before, &mut report)
-                .await;
+            recorded!(
+                record::Recorder::new(&opts.addrs),
+                &mut report,
+                "costs",
+                &file,
+                local::import_costs(&mut client, &file, la.as_deref(), &mut report)
+            );
             (report, opts)
         }
         ImportCommand::Generated(args) => {
@@ -257,7 +276,7 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
     if report.is_clean() {
         Ok(())
     } else {
-        Err(Incomplete(report.headline()).into())
+        Err(incomplete(report.headline()).into())
     }
 }
 
@@ -292,39 +311,63 @@ pub async fn import_generated(
     let mut clients = CinClients::connect(addrs).await?;
     let mut rec = record::Recorder::new(addrs);
     for f in &censuses {
-        let before = report.begin_file();
-        cin::import(&mut clients, f, Some(&la), report).await?;
-        rec.record("cin_census", f, before, report).await;
+        recorded!(rec, report, "cin_census", f, {
+            cin::import(&mut clients, f, Some(&la), report)
+        });
     }
     let mut fd = connect(&addrs.frontdoor).await?;
     let path = dir.join("contacts.csv");
-    let before = report.begin_file();
-    local::import_contacts(&mut fd, &path, Some(&la), report).await?;
-    rec.record("contacts", &path, before, report).await;
+    recorded!(
+        rec,
+        report,
+        "contacts",
+        &path,
+        local::import_contacts(&mut fd, &path, Some(&la), report)
+    );
     let path = dir.join("strategy.csv");
-    let before = report.begin_file();
-    local::import_strategy(&mut fd, &path, Some(&la), report).await?;
-    rec.record("strategy", &path, before, report).await;
+    recorded!(
+        rec,
+        report,
+        "strategy",
+        &path,
+        local::import_strategy(&mut fd, &path, Some(&la), report)
+    );
     let mut clients903 = ssda903::Clients903::connect(addrs).await?;
     let path = dir.join("ssda903");
-    let before = report.begin_file();
-    ssda903::import(&mut clients903, &path, Some(&la), None, report).await?;
-    rec.record("ssda903", &path, before, report).await;
+    recorded!(
+        rec,
+        report,
+        "ssda903",
+        &path,
+        ssda903::import(&mut clients903, &path, Some(&la), None, report)
+    );
     ssda903::history_warnings(&mut clients903.placements, &la, report).await?;
     let mut prot = connect_protection(&addrs.protection).await?;
     let path = dir.join("missing.csv");
-    let before = report.begin_file();
-    local::import_missing(&mut prot, &path, Some(&la), report).await?;
-    rec.record("missing", &path, before, report).await;
+    recorded!(
+        rec,
+        report,
+        "missing",
+        &path,
+        local::import_missing(&mut prot, &path, Some(&la), report)
+    );
     let path = dir.join("feedback.csv");
-    let before = report.begin_file();
-    local::import_feedback(&mut prot, &path, Some(&la), report).await?;
-    rec.record("feedback", &path, before, report).await;
+    recorded!(
+        rec,
+        report,
+        "feedback",
+        &path,
+        local::import_feedback(&mut prot, &path, Some(&la), report)
+    );
     let mut fin = connect_finance(&addrs.finance).await?;
     let path = dir.join("costs.csv");
-    let before = report.begin_file();
-    local::import_costs(&mut fin, &path, Some(&la), report).await?;
-    rec.record("costs", &path, before, report).await;
+    recorded!(
+        rec,
+        report,
+        "costs",
+        &path,
+        local::import_costs(&mut fin, &path, Some(&la), report)
+    );
     Ok(la)
 }
 
@@ -469,16 +512,13 @@ pub const EXIT_REFUSALS: u8 = 3;
 
 /// An import that ran to its end with records or files refused: `csc` exits with
 /// [`EXIT_REFUSALS`] after printing the summary.
-#[derive(Debug)]
-pub struct Incomplete(pub String);
-
-impl std::fmt::Display for Incomplete {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+fn incomplete(summary: String) -> crate::Incomplete {
+    crate::Incomplete {
+        command: "import",
+        exit: EXIT_REFUSALS,
+        message: summary,
     }
 }
-
-impl std::error::Error for Incomplete {}
 
 /// 3685 → "3,685".
 fn thousands(n: u64) -> String {
