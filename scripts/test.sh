@@ -7,6 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# One full run, not an edit loop: an incremental cache would only add gigabytes to the build's
+# footprint (a CI machine's disk filled once). The disk is shown before and after for that reason.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+df -h . | tail -n 1 | awk '{print "disk before the run: " $4 " free of " $2}'
+
 # Python packages for the stock-client tests, in a virtual environment of the project's own.
 if [ ! -x target/py/bin/python ]; then
   python3 -m venv target/py
@@ -44,3 +49,5 @@ cargo build -p csc --locked
 CSC_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/csc" target/py/bin/python -m pytest -q tests/python
 # The import readers' fuzz targets build on nightly and pass over their seeds (docs/security.md).
 scripts/fuzz.sh smoke
+df -h . | tail -n 1 | awk '{print "disk after the run: " $4 " free of " $2}'
+du -sh target fuzz/target 2>/dev/null || true
