@@ -11,6 +11,7 @@ import base64
 import collections
 import contextlib
 import json
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -288,3 +289,29 @@ def test_a_refusal_does_not_echo_a_megabyte_of_input(suite, methods):
         rpc(req, metadata=[("authorization", f"Bearer {token(suite, m.scopes)}")], timeout=30)
     assert e.value.code() == PERMISSION_DENIED, e.value
     assert len(e.value.details()) < 512 and "(1048576 bytes)" in e.value.details(), e.value.details()[:200]
+
+
+def grpc_code_name(code):
+    """A gRPC code as the audit log spells it (`NotFound`, `PermissionDenied`, `OK`)."""
+    return "OK" if code == grpc.StatusCode.OK else "".join(w.capitalize() for w in code.name.split("_"))
+
+
+def test_every_delete_admitted_or_refused_leaves_its_audit_row(suite, methods):
+    """Each Delete of every service, by a caller it admits and by a regional caller it refuses,
+    is in that service's audit log with who, what and the outcome."""
+    deletes = [m for m in methods if m.path.rsplit("/", 1)[1].startswith("Delete")]
+    assert len(deletes) >= 17, [m.path for m in deletes]
+    service_of = {addr: service for service, addr in suite.addrs.items()}
+    missing = []
+    for m in deletes:
+        sub = "deleter-" + uuid.uuid4().hex[:8]
+        code, _ = call(m, token(suite, m.scopes, sub=sub))
+        assert code not in (UNAUTHENTICATED, PERMISSION_DENIED), (m.path, code)
+        refused, _ = call(m, token(suite, m.scopes, sub=sub + "-regional", regional=True))
+        assert refused == PERMISSION_DENIED, (m.path, refused)
+        with sqlite3.connect(f"{suite.dir}/{service_of[m.addr]}.db") as db:
+            rows = set(db.execute("SELECT subject, outcome FROM audit_event WHERE method = ? AND subject LIKE ?", (m.path, sub + "%")))
+        expected = {(sub, grpc_code_name(code)), (sub + "-regional", "PermissionDenied")}
+        if rows != expected:
+            missing.append(f"{m.path}: {sorted(rows)} (expected {sorted(expected)})")
+    assert not missing, "; ".join(missing)

@@ -261,3 +261,115 @@ async fn the_audit_log_refuses_updates_deletes_and_truncation_on_every_backend()
         assert_eq!(trail[0].subject, "reader");
     }
 }
+
+/// The rows of `sql`'s first column, as text.
+async fn texts(db: &sea_orm::DatabaseConnection, sql: &str) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, Statement};
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect()
+}
+
+/// Every write that commits has its audit row in the same transaction, under the batch's
+/// request id (so every request-log entry has one); a replay is audited; a refused batch is
+/// audited with its outcome and leaves no request-log entry; a delete by a key that names no
+/// child (a contact's id) still names the child whose record it removed. Both backends.
+#[tokio::test]
+async fn every_write_commits_with_its_audit_row_and_a_delete_names_its_child() {
+    use csc_proto::frontdoor as pb;
+    for b in csc_e2e::backends().await {
+        let server = csc_e2e::start_frontdoor(&b.url).await;
+        let mut c = server.client().await;
+        let contact = |id: &str, child: &str| pb::Contact {
+            la_code: "885".into(),
+            contact_id: id.into(),
+            child_id: child.into(),
+            contact_date: "2025-04-01".into(),
+            source: "6".into(),
+            became_referral: false,
+        };
+        let batch = pb::BatchUpsertContactsRequest {
+            request_id: "batch-1".into(),
+            records: vec![contact("K1", "C1"), contact("K2", "C2")],
+        };
+        c.batch_upsert_contacts(batch.clone()).await.unwrap();
+        c.batch_upsert_contacts(batch).await.unwrap(); // a replay
+        let bad = c
+            .batch_upsert_contacts(pb::BatchUpsertContactsRequest {
+                request_id: "batch-2".into(),
+                records: vec![pb::Contact {
+                    contact_date: "not a date".into(),
+                    ..contact("K3", "C3")
+                }],
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(bad.code(), tonic::Code::InvalidArgument);
+        c.delete_contact(pb::ContactKey {
+            la_code: "885".into(),
+            contact_id: "K2".into(),
+        })
+        .await
+        .unwrap();
+        let missing = c
+            .delete_contact(pb::ContactKey {
+                la_code: "885".into(),
+                contact_id: "K9".into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(missing.code(), tonic::Code::NotFound);
+        server.stop().await;
+
+        let db = csc_runtime::db::connect(&b.url).await.unwrap();
+        let events = texts(
+            &db,
+            "SELECT method || ' ' || request_id || ' ' || outcome || ' ' || CAST(children AS TEXT) \
+             FROM audit_event ORDER BY id",
+        )
+        .await;
+        let m = "/csc.frontdoor.v1.FrontDoorService/";
+        assert_eq!(
+            events,
+            [
+                format!("{m}BatchUpsertContacts batch-1 OK 2"),
+                format!("{m}BatchUpsertContacts batch-1 OK 2"),
+                format!("{m}BatchUpsertContacts batch-2 InvalidArgument 1"),
+                format!("{m}DeleteContact  OK 1"),
+                format!("{m}DeleteContact  NotFound 0"),
+            ],
+            "{}",
+            b.name
+        );
+        let unaudited = texts(
+            &db,
+            "SELECT request_id FROM request_log r WHERE NOT EXISTS (SELECT 1 FROM audit_event a \
+             WHERE a.request_id = r.request_id AND a.outcome = 'OK')",
+        )
+        .await;
+        assert!(unaudited.is_empty(), "{}: {unaudited:?}", b.name);
+        assert_eq!(
+            texts(&db, "SELECT request_id FROM request_log").await,
+            ["batch-1"],
+            "{}: a refused batch leaves no request-log entry",
+            b.name
+        );
+        let trail = csc_runtime::audit::for_child(&db, "885", "C2")
+            .await
+            .unwrap();
+        let methods: Vec<&str> = trail.iter().map(|e| e.method.as_str()).collect();
+        assert_eq!(
+            methods,
+            [
+                format!("{m}BatchUpsertContacts"),
+                format!("{m}BatchUpsertContacts"),
+                format!("{m}DeleteContact"),
+            ],
+            "{}: the delete by contact id names child C2",
+            b.name
+        );
+    }
+}

@@ -7,6 +7,11 @@
 //! append-only (an UPDATE or DELETE aborts), so a retention purge is a deliberate act of the
 //! database owner (docs/security.md), not something a service or a caller can do.
 
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait,
     sea_query::{ColumnDef, Expr, Order, Query, Table},
@@ -138,9 +143,28 @@ pub struct Event {
 /// Children per insert statement: 3 parameters each, well inside both databases' limits.
 const CHILD_ROWS_PER_INSERT: usize = 1_000;
 
-/// Appends `event` to the log, in one transaction.
+/// Appends `event` to the log, in one transaction: for calls that wrote nothing (reads, and
+/// writes that were refused or failed). A write that commits records its entry in its own
+/// transaction instead ([`in_transaction`]).
 pub async fn record(db: &DatabaseConnection, event: &Event) -> Result<(), DbErr> {
     let txn = db.begin().await?;
+    insert(&txn, event, &event.request_id, &event.outcome, &[]).await?;
+    txn.commit().await
+}
+
+/// Inserts `event` with `request_id`, `outcome` and the children in `extra` besides its own.
+async fn insert(
+    conn: &impl ConnectionTrait,
+    event: &Event,
+    request_id: &str,
+    outcome: &str,
+    extra: &[(String, String)],
+) -> Result<(), DbErr> {
+    let children: Vec<&(String, String)> = event
+        .children
+        .iter()
+        .chain(extra.iter().filter(|c| !event.children.contains(c)))
+        .collect();
     let insert = Query::insert()
         .into_table(AuditEvent::Table)
         .columns([
@@ -159,18 +183,18 @@ pub async fn record(db: &DatabaseConnection, event: &Event) -> Result<(), DbErr>
             event.subject.clone().into(),
             event.method.clone().into(),
             event.la_codes.join(",").into(),
-            event.request_id.clone().into(),
-            event.outcome.clone().into(),
-            (event.children.len() as i64).into(),
+            request_id.into(),
+            outcome.into(),
+            (children.len() as i64).into(),
         ])
         .returning_col(AuditEvent::Id)
         .to_owned();
-    let row = txn
+    let row = conn
         .query_one(&insert)
         .await?
         .ok_or_else(|| DbErr::Custom("the audit insert returned no id".into()))?;
     let id: i64 = row.try_get("", "id")?;
-    for chunk in event.children.chunks(CHILD_ROWS_PER_INSERT) {
+    for chunk in children.chunks(CHILD_ROWS_PER_INSERT) {
         let mut q = Query::insert();
         q.into_table(AuditChild::Table).columns([
             AuditChild::LaCode,
@@ -180,9 +204,76 @@ pub async fn record(db: &DatabaseConnection, event: &Event) -> Result<(), DbErr>
         for (la, child) in chunk {
             q.values_panic([la.clone().into(), child.clone().into(), id.into()]);
         }
-        txn.execute(&q).await?;
+        conn.execute(&q).await?;
     }
-    txn.commit().await
+    Ok(())
+}
+
+/// A write call's audit entry, waiting for the write's transaction: the auth layer sets it for
+/// the call ([`scope`]), the store appends it inside the transaction that writes the records
+/// ([`in_transaction`]), so that a committed write always has its audit row and an audit row of
+/// a successful write always has its data, whatever happens to the process in between.
+#[derive(Debug)]
+pub struct Pending {
+    event: Event,
+    committed: AtomicBool,
+}
+
+impl Pending {
+    pub fn new(event: Event) -> Arc<Self> {
+        Arc::new(Pending {
+            event,
+            committed: AtomicBool::new(false),
+        })
+    }
+
+    /// Whether a transaction of the call committed with this entry in it.
+    pub fn committed(&self) -> bool {
+        self.committed.load(Ordering::Acquire)
+    }
+}
+
+tokio::task_local! {
+    static PENDING: Arc<Pending>;
+}
+
+/// Runs `call` with `pending` as the entry its writes append.
+pub async fn scope<F: std::future::Future>(pending: Arc<Pending>, call: F) -> F::Output {
+    PENDING.scope(pending, call).await
+}
+
+/// Proof that a transaction holds the call's audit entry; [`Receipt::committed`] after the commit.
+#[derive(Debug)]
+#[must_use = "call committed() once the transaction has committed"]
+pub struct Receipt(Option<Arc<Pending>>);
+
+impl Receipt {
+    pub fn committed(self) {
+        if let Some(p) = self.0 {
+            p.committed.store(true, Ordering::Release);
+        }
+    }
+}
+
+/// Inside a write transaction, before its commit: appends the call's audit entry with outcome
+/// `OK`, under `request_id` when one is given (the batch's, as the request log holds it) and with
+/// the children in `touched` besides those the request named (a deleted record's child, when
+/// the key named none). Outside a call (no [`scope`]) it appends nothing.
+pub async fn in_transaction(
+    txn: &impl ConnectionTrait,
+    request_id: &str,
+    touched: &[(String, String)],
+) -> Result<Receipt, DbErr> {
+    let Ok(pending) = PENDING.try_with(Arc::clone) else {
+        return Ok(Receipt(None));
+    };
+    let id = if request_id.is_empty() {
+        pending.event.request_id.as_str()
+    } else {
+        request_id
+    };
+    insert(txn, &pending.event, id, "OK", touched).await?;
+    Ok(Receipt(Some(pending)))
 }
 
 /// One line of a child's audit trail.

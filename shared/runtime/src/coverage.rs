@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use csc_core::LaCode;
 use csc_proto::common as cpb;
 use sea_orm::{
-    ConnectionTrait, DbBackend, Statement,
+    ConnectionTrait, DatabaseConnection, DbBackend, Statement,
     sea_query::{Expr, OnConflict, Order, Query},
 };
 use sea_orm_migration::prelude::*;
@@ -194,7 +194,7 @@ pub fn request_la(req: &cpb::GetCoverageRequest) -> Result<LaCode, Error> {
 
 /// Checks and records one import; the same LA, source, file and return year replace the entry.
 pub async fn record_import(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     req: &cpb::RecordImportRequest,
 ) -> Result<(), Error> {
     let mut v = Violations::new();
@@ -280,7 +280,11 @@ pub async fn record_import(
         ])
         .on_conflict(OnConflict::columns(KEY).update_columns(RECORDED).to_owned())
         .to_owned();
-    db.execute(&insert).await?;
+    let txn = crate::db::begin_write(db).await?;
+    txn.execute(&insert).await?;
+    let receipt = crate::audit::in_transaction(&txn, "", &[]).await?;
+    txn.commit().await?;
+    receipt.committed();
     Ok(())
 }
 
@@ -296,7 +300,7 @@ pub async fn get_coverage_rpc(
 
 /// A whole `RecordImport` call.
 pub async fn record_import_rpc(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     req: &cpb::RecordImportRequest,
 ) -> Result<tonic::Response<cpb::RecordImportResponse>, tonic::Status> {
     record_import(db, req).await?;

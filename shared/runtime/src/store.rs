@@ -9,18 +9,18 @@ use chrono::NaiveDate;
 use csc_core::{ChildDateKey, LaCode, Violations};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityName, EntityTrait, IdenStatic, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
+    DatabaseTransaction, EntityName, EntityTrait, IdenStatic, IntoActiveModel, ModelTrait,
+    QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, OnConflict},
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::{Error, idempotency};
+use crate::{Error, audit, idempotency};
 
 /// A record kind the store can keep.
 pub trait StoredRecord: Sized + Send + Sync + 'static {
     type Entity: EntityTrait<Model = Self::Model> + Default;
-    type Model: IntoActiveModel<Self::Active> + Send + Sync;
+    type Model: IntoActiveModel<Self::Active> + ModelTrait<Entity = Self::Entity> + Send + Sync;
     type Active: ActiveModelTrait<Entity = Self::Entity> + Send;
     type Key: Serialize + DeserializeOwned + Clone + Eq + std::hash::Hash + Send + Sync;
 
@@ -154,8 +154,13 @@ pub async fn batch_upsert_checked<R: StoredRecord>(
 ) -> Result<BatchOutcome, Error> {
     let txn = crate::db::begin_write(db).await?;
     if let Some(previous) = idempotency::lookup(&txn, request_id, method, digest).await? {
-        return serde_json::from_str(&previous)
-            .map_err(|e| Error::Internal(format!("stored response: {e}")));
+        let outcome = serde_json::from_str(&previous)
+            .map_err(|e| Error::Internal(format!("stored response: {e}")))?;
+        // A replay writes no records, but it is a call: its audit row commits with it.
+        let receipt = audit::in_transaction(&txn, request_id, &[]).await?;
+        txn.commit().await?;
+        receipt.committed();
+        return Ok(outcome);
     }
     check(&txn, &mut records).await?;
     let records: Vec<R> = records.into_iter().map(|(_, r)| r).collect();
@@ -167,7 +172,9 @@ pub async fn batch_upsert_checked<R: StoredRecord>(
     };
     let response = serde_json::to_string(&outcome).expect("serialisable");
     idempotency::record(&txn, request_id, method, digest, &response).await?;
+    let receipt = audit::in_transaction(&txn, request_id, &[]).await?;
     txn.commit().await?;
+    receipt.committed();
     Ok(outcome)
 }
 
@@ -183,15 +190,42 @@ pub async fn get<R: StoredRecord>(
         .transpose()
 }
 
-pub async fn delete<R: StoredRecord>(
-    db: &impl ConnectionTrait,
-    key: &R::Key,
-) -> Result<bool, Error> {
-    let res = R::Entity::delete_many()
+/// Deletes the record with `key`, and appends the call's audit entry (naming the record's child,
+/// which a key such as a contact's id does not) in the same transaction.
+pub async fn delete<R: StoredRecord>(db: &DatabaseConnection, key: &R::Key) -> Result<bool, Error> {
+    let txn = crate::db::begin_write(db).await?;
+    let found: Vec<<R::Entity as EntityTrait>::Model> = R::Entity::find()
         .filter(R::key_filter(key))
-        .exec(db)
+        .all(&txn)
         .await?;
-    Ok(res.rows_affected > 0)
+    let touched: Vec<(String, String)> = found
+        .iter()
+        .map(|m| {
+            (
+                text_of(ModelTrait::get(m, R::la_column())),
+                text_of(ModelTrait::get(m, R::child_column())),
+            )
+        })
+        .collect();
+    if touched.is_empty() {
+        return Ok(false);
+    }
+    R::Entity::delete_many()
+        .filter(R::key_filter(key))
+        .exec(&txn)
+        .await?;
+    let receipt = audit::in_transaction(&txn, "", &touched).await?;
+    txn.commit().await?;
+    receipt.committed();
+    Ok(true)
+}
+
+/// A text column's value as text (empty when NULL).
+fn text_of(v: sea_orm::Value) -> String {
+    match v {
+        sea_orm::Value::String(Some(s)) => s,
+        _ => String::new(),
+    }
 }
 
 /// One page of an LA's records (optionally one child's) in key order, after `after`; with the key

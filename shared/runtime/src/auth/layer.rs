@@ -10,7 +10,10 @@
 //! - a *child-level* method (one whose request or response carries a `child_id`) is refused to a
 //!   regional caller, and every such call, admitted or refused, is appended to the service's
 //!   audit log with the children it named or returned. A call whose audit entry cannot be
-//!   written returns no data.
+//!   written returns no data;
+//! - every method that writes or deletes records is closed to regional callers and audited, and
+//!   a write that commits has its audit entry in the same transaction as its records
+//!   ([`audit::in_transaction`]): no committed write without its row, no row without its write.
 
 use std::{
     collections::{BTreeSet, HashMap, HashSet},
@@ -423,7 +426,7 @@ where
         };
         if let Some(why) = denied {
             tracing::warn!(method = %path, sub = %c.sub, reason = %why, "refused");
-            if method.child_level {
+            if method.child_level || method.writes {
                 event.la_codes = asked.las.iter().cloned().collect();
                 event.children = asked.children.iter().cloned().collect();
                 event.outcome = code_name(Code::PermissionDenied);
@@ -436,9 +439,21 @@ where
     }
 
     // The call itself, with the caller known to the handler (the aggregator relays the token).
+    // A write appends its audit entry inside the transaction that commits its records.
     let claims = caller.claims.clone();
     let req = http::Request::from_parts(parts, Body::new(Full::new(bytes)));
-    let resp = super::CALLER.scope(caller, inner.call(req)).await?;
+    let pending = method.writes.then(|| {
+        let mut e = event.clone();
+        e.la_codes = asked.las.iter().cloned().collect();
+        e.children = asked.children.iter().cloned().collect();
+        audit::Pending::new(e)
+    });
+    let call = super::CALLER.scope(caller, inner.call(req));
+    let resp = match &pending {
+        Some(p) => audit::scope(p.clone(), call).await?,
+        None => call.await?,
+    };
+    let audited = pending.as_ref().is_some_and(|p| p.committed());
 
     // What it got back.
     let (rparts, rbody) = resp.into_parts();
@@ -474,7 +489,10 @@ where
     } else {
         code
     });
-    if method.child_level
+    // Reads are audited before any data is returned; writes that committed already are; a write
+    // that was refused or failed (nothing committed) is audited here with its outcome.
+    if (method.child_level || method.writes)
+        && !audited
         && let Err(s) = write_audit(&guard, &event).await
     {
         return Ok(refuse(s));
