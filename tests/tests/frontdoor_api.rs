@@ -45,6 +45,8 @@ async fn an_invalid_record_refuses_the_whole_batch_naming_record_and_field() {
                     referral("885", "C3", "2018-02-30", "6"),
                     referral("885", "", "2018-04-01", "6"),
                     referral("88", "C5", "2018-04-01", "6"),
+                    referral("885", "=1+2", "2018-04-01", "6"),
+                    referral("885", "<b>C7</b>", "2018-04-01", "6"),
                 ],
             ))
             .await
@@ -62,12 +64,22 @@ async fn an_invalid_record_refuses_the_whole_batch_naming_record_and_field() {
                 "records[1].source",
                 "records[2].referral_date",
                 "records[3].child_id",
-                "records[4].la_code"
+                "records[4].la_code",
+                "records[5].child_id",
+                "records[6].child_id"
             ],
             "{}",
             b.name
         );
         assert!(br.field_violations[0].description.contains("3Z"));
+        // Identifiers are constrained at the edge: a formula or markup is never stored.
+        assert!(
+            br.field_violations[4]
+                .description
+                .starts_with("\"=1+2\" is not an identifier"),
+            "{}",
+            br.field_violations[4].description
+        );
         // Nothing of the batch was applied, not even the valid first record.
         let listed = c.list_referrals(list("885")).await.unwrap().into_inner();
         assert!(listed.records.is_empty(), "{}", b.name);

@@ -238,7 +238,8 @@ pub async fn run_with(
     let (routes, ready, db) = service.routes(url, migrations, addrs, server).await?;
     // The domain services keep an audit log of child-level calls; the aggregator has none.
     let audit = (service != Service::Aggregator).then_some(db);
-    let guard = csc_runtime::auth::Guard::new(mode, audit, &[service.grpc_name()]);
+    let guard = csc_runtime::auth::Guard::new(mode, audit, &[service.grpc_name()])
+        .with_admission(server.admission());
     csc_runtime::serve(
         listener,
         &[service.grpc_name()],

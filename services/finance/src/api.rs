@@ -120,7 +120,7 @@ fn mapping_from(p: &pb::CategoryMapping, prefix: &str) -> Result<CategoryMapping
 fn commitment_from(p: &pb::Commitment, prefix: &str) -> Result<Commitment, Violations> {
     let mut c = FieldCheck::new(prefix);
     let la_code = c.la_code("la_code", &p.la_code);
-    let child_id = c.text("child_id", &p.child_id, true, 64);
+    let child_id = c.id("child_id", &p.child_id);
     let placement_start = c.date("placement_start", &p.placement_start).map(Some);
     let start_date = c.date("start_date", &p.start_date).map(Some);
     let end_date = c.optional_date("end_date", &p.end_date);
@@ -174,7 +174,7 @@ fn commitment_from(p: &pb::Commitment, prefix: &str) -> Result<Commitment, Viola
     let r = (|| {
         Some(Commitment {
             la_code: la_code?,
-            child_id: child_id??,
+            child_id: child_id?,
             placement_start: placement_start??,
             start_date: start_date??,
             end_date: end_date?,
@@ -221,13 +221,13 @@ fn mapping_key(p: &pb::CategoryMappingKey) -> Result<CategoryMappingKey, Error> 
 fn commitment_key(p: &pb::CommitmentKey) -> Result<CommitmentKey, Error> {
     let mut c = FieldCheck::new("");
     let la_code = c.la_code("la_code", &p.la_code);
-    let child_id = c.text("child_id", &p.child_id, true, 64);
+    let child_id = c.id("child_id", &p.child_id);
     let placement_start = c.date("placement_start", &p.placement_start).map(Some);
     let start_date = c.date("start_date", &p.start_date).map(Some);
     Ok(c.done((|| {
         Some(CommitmentKey {
             la_code: la_code?,
-            child_id: child_id??,
+            child_id: child_id?,
             placement_start: placement_start??,
             start_date: start_date??,
         })

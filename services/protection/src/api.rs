@@ -340,12 +340,7 @@ fn feedback_from(p: &pb::FeedbackResponse, prefix: &str) -> Result<Feedback, Vio
             None
         }
     };
-    let child_id = c.text(
-        "child_id",
-        &p.child_id,
-        false,
-        csc_core::validation::MAX_ID_LEN,
-    );
+    let child_id = c.optional_id("child_id", &p.child_id, false);
     let r = (|| {
         Some(Feedback {
             la_code: la_code?,

@@ -73,10 +73,27 @@ pub struct FieldCheck<'a> {
     pub violations: Violations,
 }
 
-/// Dates outside this range are typing errors, not history.
 /// Longest identifier accepted (child ids, contact ids): longer is almost certainly not an id.
 pub const MAX_ID_LEN: usize = 64;
 
+/// What an identifier may be (child, contact, social worker, feedback response ids), as a regular
+/// expression for the documentation: wide enough for every CMS id seen in statutory returns
+/// (`DfEX0000001`, `9212044`, `9212044.0` as Excel stores it, `LA/123-4`), and nothing that a
+/// spreadsheet, a shell or a page would read as anything but text (`=1+2`, `<b>`, spaces).
+pub const ID_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,63}$";
+
+/// Whether `s` matches [`ID_PATTERN`].
+pub fn is_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= MAX_ID_LEN
+        && b[0].is_ascii_alphanumeric()
+        && b[1..]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-' | b'/'))
+}
+
+/// Dates outside this range are typing errors, not history.
 const EARLIEST: (i32, u32, u32) = (1900, 1, 1);
 const LATEST: (i32, u32, u32) = (2099, 12, 31);
 
@@ -105,20 +122,43 @@ impl<'a> FieldCheck<'a> {
         LaCode::parse(v).map_err(|e| self.fail(field, e)).ok()
     }
 
+    /// A required identifier ([`ID_PATTERN`]), trimmed.
     pub fn id(&mut self, field: &str, v: &str) -> Option<String> {
+        self.optional_id(field, v, true).flatten()
+    }
+
+    /// An identifier ([`ID_PATTERN`]), trimmed: `Some(None)` when empty and not required, `None`
+    /// when invalid (reported).
+    pub fn optional_id(&mut self, field: &str, v: &str, required: bool) -> Option<Option<String>> {
         let t = v.trim();
         if t.is_empty() {
-            self.fail(field, "required");
-            None
-        } else if t.len() > MAX_ID_LEN {
-            self.fail(field, format!("longer than {MAX_ID_LEN} characters"));
-            None
-        } else if t.chars().any(char::is_control) {
-            self.fail(field, "contains control characters");
-            None
-        } else {
-            Some(t.to_owned())
+            if required {
+                self.fail(field, "required");
+                return None;
+            }
+            return Some(None);
         }
+        if t.len() > MAX_ID_LEN {
+            self.fail(
+                field,
+                format!(
+                    "{} is longer than {MAX_ID_LEN} characters",
+                    crate::text::quote(t)
+                ),
+            );
+            return None;
+        }
+        if !is_id(t) {
+            self.fail(
+                field,
+                format!(
+                    "{} is not an identifier: letters, digits and _ . - / only, starting with a letter or digit",
+                    crate::text::quote(t)
+                ),
+            );
+            return None;
+        }
+        Some(Some(t.to_owned()))
     }
 
     /// An ISO 8601 date (`2018-04-01`), required.
@@ -266,6 +306,51 @@ impl<'a> FieldCheck<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Ids of every shape seen in statutory returns pass; anything a spreadsheet, a page or a
+    /// shell would read as more than text is refused, naming what was sent.
+    #[test]
+    fn identifiers_match_the_documented_pattern_at_its_edges() {
+        let longest = format!("A{}", "9".repeat(MAX_ID_LEN - 1));
+        for ok in [
+            "C1",
+            "DfEX0000001",
+            "9212044",
+            "9212044.0",
+            "LA/123-4",
+            "a_b",
+            "0",
+            &longest,
+        ] {
+            assert!(is_id(ok), "{ok}");
+            assert_eq!(FieldCheck::new("").id("child_id", ok).as_deref(), Some(ok));
+        }
+        let too_long = format!("{longest}9");
+        for bad in [
+            "=1+2", "+44", "-1", "@x", "_a", ".a", "/etc", "a b", "<b>", "C1;", "Ä1", "a\tb", "'1",
+            &too_long,
+        ] {
+            assert!(!is_id(bad), "{bad}");
+            let mut c = FieldCheck::new("records[0]");
+            assert_eq!(c.id("child_id", bad), None, "{bad}");
+            let v = &c.violations.0[0];
+            assert_eq!(v.field, "records[0].child_id");
+            assert!(
+                v.description.starts_with(&crate::text::quote(bad)),
+                "{bad}: {}",
+                v.description
+            );
+        }
+        assert_eq!(
+            FieldCheck::new("").id("child_id", "  C1 ").as_deref(),
+            Some("C1")
+        );
+        assert_eq!(
+            FieldCheck::new("").optional_id("child_id", " ", false),
+            Some(None)
+        );
+        assert_eq!(FieldCheck::new("").optional_id("child_id", " ", true), None);
+    }
 
     #[test]
     fn field_check_names_each_problem_under_its_prefix() {

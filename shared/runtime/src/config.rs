@@ -61,6 +61,14 @@ pub struct ServerArgs {
     /// The aggregator's attempts at a call that a domain service answers UNAVAILABLE.
     #[arg(long, env = "CSC_UPSTREAM_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
     pub upstream_attempts: u32,
+    /// Calls of the API a server runs at once; beyond it a call is answered RESOURCE_EXHAUSTED
+    /// with retry advice at once (health checks are never refused).
+    #[arg(long, env = "CSC_MAX_CONCURRENT_CALLS", default_value_t = 256)]
+    pub max_concurrent_calls: usize,
+    /// MiB of request bodies a server holds at once (at least one largest message, 16 MiB);
+    /// beyond it a call is answered RESOURCE_EXHAUSTED with retry advice (docs/security.md).
+    #[arg(long, env = "CSC_MAX_INFLIGHT_REQUEST_MIB", default_value_t = 64)]
+    pub max_inflight_request_mib: usize,
     #[command(flatten)]
     pub auth: AuthArgs,
     #[command(flatten)]
@@ -185,6 +193,8 @@ impl Default for ServerArgs {
             metrics_listen: None,
             upstream_deadline_secs: 30,
             upstream_attempts: 3,
+            max_concurrent_calls: 256,
+            max_inflight_request_mib: 64,
             auth: AuthArgs::default(),
             tls: TlsArgs::default(),
         }
@@ -192,6 +202,14 @@ impl Default for ServerArgs {
 }
 
 impl ServerArgs {
+    /// The server's load-shedding budget.
+    pub fn admission(&self) -> crate::admission::Admission {
+        crate::admission::Admission::new(
+            self.max_concurrent_calls,
+            self.max_inflight_request_mib.saturating_mul(1 << 20),
+        )
+    }
+
     pub fn max_connection_age(&self) -> Duration {
         Duration::from_secs(self.max_connection_age_secs)
     }

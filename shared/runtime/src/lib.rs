@@ -3,6 +3,7 @@
 //! paging tokens, the idempotency log for `request_id`, and the server itself (health, reflection,
 //! the auth hook, graceful shutdown).
 
+pub mod admission;
 pub mod audit;
 pub mod auth;
 pub mod client;
@@ -31,3 +32,14 @@ pub const MAX_BATCH: usize = 5_000;
 /// Largest gRPC message a server decodes. A full batch of the largest front-door record is well
 /// under 2 MiB; 16 MiB leaves room without letting one call hold unbounded memory.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Request headers a server admits, counted as HTTP/2 counts them (name + value + 32 bytes each):
+/// a bearer token with many LAs fits several times over. Larger headers, up to
+/// [`MAX_HEADER_LIST_BYTES`], are refused by the auth layer with RESOURCE_EXHAUSTED for that call
+/// alone (docs/security.md).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// The HTTP/2 `SETTINGS_MAX_HEADER_LIST_SIZE` every server advertises: headers up to this size are
+/// read and reach the auth layer's clean refusal; beyond it the HTTP/2 library answers HTTP 431
+/// (which gRPC clients report as UNKNOWN), and far beyond it ends the connection.
+pub const MAX_HEADER_LIST_BYTES: u32 = 256 * 1024;

@@ -52,6 +52,11 @@ pub fn rows_written(method: &str, received: u64, written: u64, unchanged: u64) {
 }
 
 /// Records a batch refused as a whole (invalid records, or a rule against stored data).
+/// A call shed for load (RESOURCE_EXHAUSTED with RetryInfo, `crate::admission`).
+pub fn shed() {
+    metrics::counter!("csc_calls_shed_total").increment(1);
+}
+
 pub fn batch_refused(method: &str) {
     metrics::counter!("csc_batches_refused_total", "method" => method.to_owned()).increment(1);
 }

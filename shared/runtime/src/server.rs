@@ -134,6 +134,7 @@ pub async fn serve(
         .max_connection_age(args.max_connection_age())
         .timeout(Duration::from_secs(args.request_timeout_secs))
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_max_header_list_size(crate::MAX_HEADER_LIST_BYTES)
         // One span per call, named by its method and joined to the caller's trace (W3C
         // `traceparent`), for logs and traces.
         .trace_fn(crate::telemetry::server_span)

@@ -25,7 +25,7 @@ use std::{
 };
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited, StreamBody};
+use http_body_util::{BodyExt, Full, StreamBody};
 use prost_reflect::{
     DescriptorPool, DynamicMessage, Kind, MessageDescriptor, ReflectMessage, Value,
 };
@@ -33,7 +33,7 @@ use sea_orm::DatabaseConnection;
 use tonic::{Code, Status, body::Body, codegen::http};
 
 use super::{Caller, Mode, scopes};
-use crate::audit;
+use crate::{admission::Admission, audit};
 
 /// What the layer knows of one method of the API.
 struct Method {
@@ -51,6 +51,7 @@ pub struct Guard {
     mode: Mode,
     methods: HashMap<String, Method>,
     audit: Option<DatabaseConnection>,
+    admission: Admission,
 }
 
 impl std::fmt::Debug for Guard {
@@ -124,7 +125,14 @@ impl Guard {
             mode,
             methods,
             audit,
+            admission: crate::config::ServerArgs::default().admission(),
         }
+    }
+
+    /// The same guard with the server's own load-shedding budget.
+    pub fn with_admission(mut self, admission: Admission) -> Self {
+        self.admission = admission;
+        self
     }
 
     /// A guard over every service of the API (what `csc token scopes` describes).
@@ -314,6 +322,18 @@ where
     S: tower::Service<http::Request<Body>, Response = http::Response<Body>>,
 {
     let path = req.uri().path().to_owned();
+    let header_bytes: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 32)
+        .sum();
+    if header_bytes > crate::MAX_HEADER_BYTES {
+        tracing::warn!(method = %csc_core::text::quote(&path), header_bytes, "refused: headers too large");
+        return Ok(refuse(Status::resource_exhausted(format!(
+            "the request's headers total {header_bytes} bytes, over this server's limit of {} bytes",
+            crate::MAX_HEADER_BYTES
+        ))));
+    }
     if scopes::is_public(&path) {
         return inner.call(req).await;
     }
@@ -371,18 +391,21 @@ where
         ))));
     };
 
+    // Within the server's budget of calls and request bytes, or shed at once.
+    let mut ticket = match guard.admission.admit() {
+        Ok(t) => t,
+        Err(s) => return Ok(refuse(s)),
+    };
+
     // What it asks for.
     let (parts, body) = req.into_parts();
-    let bytes = match Limited::new(body, crate::MAX_MESSAGE_BYTES + 5)
-        .collect()
+    let bytes = match guard
+        .admission
+        .read(&mut ticket, body, crate::MAX_MESSAGE_BYTES + 5)
         .await
     {
-        Ok(c) => c.to_bytes(),
-        Err(e) => {
-            return Ok(refuse(Status::resource_exhausted(format!(
-                "the request could not be read: {e}"
-            ))));
-        }
+        Ok(b) => b,
+        Err(s) => return Ok(refuse(s)),
     };
     let request = match decode(&method.input, &bytes) {
         Ok(m) => m,
