@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(cin_xml ssda903_xml ssda903_csv local_csv period)
+TARGETS=(cin_xml ssda903_xml ssda903_csv local_csv period auth_request)
 
 # A fresh machine has only the stable toolchain: install nightly (minimal profile) for cargo-fuzz.
 if ! cargo +nightly --version >/dev/null 2>&1; then

@@ -23,10 +23,7 @@ pub const MAX_CSV_CELL_CHARS: usize = 32_000;
 /// numbers. Cells longer than [`MAX_CSV_CELL_CHARS`] are cut, saying how long they were.
 /// Every CSV file the suite writes goes through this.
 pub fn csv_cell(text: &str) -> Cow<'_, str> {
-    let risky = matches!(
-        text.as_bytes().first(),
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-    ) && !is_plain_number(text);
+    let risky = spreadsheet_risky(text);
     let long = text.len() > MAX_CSV_CELL_CHARS && text.chars().count() > MAX_CSV_CELL_CHARS;
     if !risky && !long {
         return Cow::Borrowed(text);
@@ -42,6 +39,38 @@ pub fn csv_cell(text: &str) -> Cow<'_, str> {
         out.push_str(text);
     }
     Cow::Owned(out)
+}
+
+/// Whether a spreadsheet could read `text` as a formula (OWASP's CSV-injection rule): it begins
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return and is not a plain number. CSV cells get a
+/// `'` ([`csv_cell`]); XLSX cells get Excel's own quote prefix (the aggregator's `text_cell`).
+pub fn spreadsheet_risky(text: &str) -> bool {
+    matches!(
+        text.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    ) && !is_plain_number(text)
+}
+
+/// Text from a user or a file (commentary, notes, labels, category and file names) as Markdown
+/// that renders as that text: HTML's `&`, `<` and `>` as entities, so no tag or script survives a
+/// Markdown-to-HTML viewer, and the characters that make links, images, code, emphasis, headings
+/// or table cells escaped with a backslash. Line breaks are kept. Every Markdown file the suite
+/// writes puts user text through this; HTML is written with maud, which escapes by construction.
+pub fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '!' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `-12`, `+3`, `-0.5`: a number as a spreadsheet reads it, nothing else.

@@ -2,13 +2,16 @@
 //! with the analysts' commentary, accessible tables (captions, header cells with scope) and
 //! inline SVG charts. No scripts and no fetches: it opens from a file, offline, and prints.
 
-use std::fmt::Write as _;
+//!
+//! Every piece of text reaches the page through maud, which escapes it: markup comes only from the
+//! templates below, so no label, commentary or file name can become markup (docs/security.md).
 
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::Value;
 
 use super::{
     cell, has_headline, is_suppressed, number,
-    svg::{self, Bar, Series, esc},
+    svg::{self, Bar, Series},
     tabular::{breakdown, summary},
 };
 use crate::domain::report::{Report, ReportMeasure, Section};
@@ -32,32 +35,26 @@ nav ol{columns:2;font-size:.95rem}
 @media print{nav{display:none}body{margin:0;max-width:none}h2{break-after:avoid}table,figure{break-inside:avoid}a{color:inherit;text-decoration:none}}
 "#;
 
-fn table(out: &mut String, caption: &str, headers: &[String], rows: &[Vec<String>]) {
-    let _ = write!(out, "<table><caption>{}</caption><thead><tr>", esc(caption));
-    for h in headers {
-        let _ = write!(out, r#"<th scope="col">{}</th>"#, esc(h));
-    }
-    out.push_str("</tr></thead><tbody>");
-    for r in rows {
-        out.push_str("<tr>");
-        for (i, c) in r.iter().enumerate() {
-            if i == 0 {
-                let _ = write!(out, r#"<th scope="row">{}</th>"#, esc(c));
-            } else {
-                let _ = write!(out, "<td>{}</td>", esc(c));
+fn table(caption: &str, headers: &[String], rows: &[Vec<String>]) -> Markup {
+    html! {
+        table {
+            caption { (caption) }
+            thead { tr { @for h in headers { th scope="col" { (h) } } } }
+            tbody {
+                @for r in rows {
+                    tr {
+                        @for (i, c) in r.iter().enumerate() {
+                            @if i == 0 { th scope="row" { (c) } } @else { td { (c) } }
+                        }
+                    }
+                }
             }
         }
-        out.push_str("</tr>");
     }
-    out.push_str("</tbody></table>");
 }
 
-fn figure(out: &mut String, svg: String, caption: &str) {
-    let _ = write!(
-        out,
-        "<figure>{svg}<figcaption>{}</figcaption></figure>",
-        esc(caption)
-    );
+fn figure(svg: Markup, caption: &str) -> Markup {
+    html! { figure { (svg) figcaption { (caption) } } }
 }
 
 fn num(v: &Option<Value>) -> Option<f64> {
@@ -100,16 +97,16 @@ fn share_text(r: &crate::domain::report::ReportRow) -> (Option<f64>, String) {
 }
 
 /// The charts a reader would rather look at than read, by section.
-fn charts(out: &mut String, report: &Report, s: &Section) {
+fn charts(report: &Report, s: &Section) -> Vec<Markup> {
+    let mut out = Vec::new();
     let m = |id: &str| s.measures.iter().find(|m| m.id == id);
     match s.id.as_str() {
         "frontdoor" => {
             if let Some(m) = m("frontdoor.referrals_by_source") {
-                figure(
-                    out,
+                out.push(figure(
                     svg::hbar("Referrals by source", &bars(m, share_text)),
                     "Referrals in the period by source of referral: number (% of all referrals).",
-                );
+                ));
             }
         }
         "child_protection" => {
@@ -138,15 +135,14 @@ fn charts(out: &mut String, report: &Report, s: &Section) {
                         }
                     }
                 }
-                figure(
-                    out,
+                out.push(figure(
                     svg::line(
                         "Children on a CP plan per 10,000 children, last 8 quarters",
                         &x,
                         &series,
                     ),
                     "Rate per 10,000 children aged 0–17 at each quarter end; dashed: the latest published England, statistical-neighbour median and region rates (31 March).",
-                );
+                ));
             }
         }
         "looked_after" => {
@@ -157,42 +153,38 @@ fn charts(out: &mut String, report: &Report, s: &Section) {
                     values: m.series.iter().map(|p| num(&p.cells.value)).collect(),
                     dashed: false,
                 }];
-                figure(
-                    out,
+                out.push(figure(
                     svg::line(
                         "Children looked after at each quarter end, last 8 quarters",
                         &x,
                         &series,
                     ),
                     "Children looked after on the last day of each period.",
-                );
+                ));
             }
             if let Some(m) = m("placements.moves_by_end_reason") {
-                figure(
-                    out,
+                out.push(figure(
                     svg::hbar("Placement moves by end reason", &bars(m, share_text)),
                     "Moves in the last 12 months of children with 3 or more placements, by the reason the placement ended.",
-                );
+                ));
             }
             if let Some(m) = m("placements.social_workers_per_child") {
-                figure(
-                    out,
+                out.push(figure(
                     svg::vbar(
                         "Children looked after by number of social workers",
                         &bars(m, share_text),
                     ),
                     "Distinct social workers allocated since the period of care started, at most the last 2 years.",
-                );
+                ));
             }
             if let Some(m) = m("placements.duration_at_exit") {
-                figure(
-                    out,
+                out.push(figure(
                     svg::vbar(
                         "Duration of care at exit, last 12 months",
                         &bars(m, share_text),
                     ),
                     "Periods of care that ended in the 12 months to the end of the period, by length.",
-                );
+                ));
             }
         }
         "costs" => {
@@ -208,15 +200,15 @@ fn charts(out: &mut String, report: &Report, s: &Section) {
                     };
                     (num(&r.cells.value), text)
                 });
-                figure(
-                    out,
+                out.push(figure(
                     svg::hbar("Average weekly unit cost by placement type", &b),
                     "Mean weekly cost of the placements active at the end of the period (number of placements).",
-                );
+                ));
             }
         }
         _ => {}
     }
+    out
 }
 
 pub fn render(report: &Report) -> String {
@@ -228,82 +220,97 @@ pub fn render(report: &Report) -> String {
         "{name}: quarterly performance analysis {}",
         report.period.id
     );
-    let mut out = String::with_capacity(64 * 1024);
-    let _ = write!(
-        out,
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>{t}</title><style>{STYLE}</style></head><body><header><h1>{t}</h1><p class="meta">LA {la} · {start} to {end} · generated {gen} · report <code>{id}</code> · requested by {who}</p>"#,
-        t = esc(&title),
-        la = esc(&report.la_code),
-        start = esc(&report.period.start),
-        end = esc(&report.period.end),
-        gen = esc(&report.generated_at),
-        id = esc(&report.report_id),
-        who = esc(&report.requested_by),
-    );
-    out.push_str(if report.published {
-        r#"<p class="published">Published figures: counts of 1 to 5, and figures computed from them, are shown as <strong>c</strong>.</p>"#
-    } else {
-        r#"<p class="meta">Internal: real numbers, not for publication. <strong>z</strong>: no value (nothing to divide by).</p>"#
-    });
-    out.push_str(r#"<section class="data"><h2>The data this report rests on</h2><ul>"#);
-    for line in super::front_matter(report) {
-        let _ = write!(out, "<li>{}</li>", esc(&line));
-    }
-    out.push_str("</ul></section>");
-    out.push_str("</header><nav><h2>Contents</h2><ol>");
-    for s in &report.sections {
-        let _ = write!(
-            out,
-            r##"<li><a href="#{}">{}</a></li>"##,
-            esc(&s.id),
-            esc(&s.title)
-        );
-    }
-    out.push_str("</ol></nav><main>");
-    for s in &report.sections {
-        let _ = write!(
-            out,
-            r#"<section id="{}"><h2>Analysis - {}</h2>"#,
-            esc(&s.id),
-            esc(&s.title)
-        );
-        if let Some(t) = super::standing_text(&s.status) {
-            let _ = write!(
-                out,
-                r#"<p class="unavailable" data-status="{}">{}</p>"#,
-                esc(&s.status),
-                esc(t)
-            );
-        }
-        if let Some(c) = &s.commentary {
-            out.push_str(r#"<div class="commentary">"#);
-            for para in c.split("\n\n").filter(|p| !p.trim().is_empty()) {
-                let _ = write!(out, "<p>{}</p>", esc(para.trim()).replace('\n', "<br>"));
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                title { (title) }
+                // The stylesheet is the constant above, not text from anywhere else.
+                style { (PreEscaped(STYLE)) }
             }
-            out.push_str("</div>");
-        }
-        for n in &s.notes {
-            let _ = write!(out, r#"<p class="note">{}</p>"#, esc(n));
-        }
-        if let Some(d) = super::data_text(s) {
-            let _ = write!(out, r#"<p class="note data">{}</p>"#, esc(&d));
-        }
-        let heads: Vec<&ReportMeasure> = s.measures.iter().filter(|m| has_headline(m)).collect();
-        if !heads.is_empty() {
-            let (h, r) = summary(report, &heads);
-            table(&mut out, &format!("{}: headline measures", s.title), &h, &r);
-            if heads.iter().any(|m| m.benchmarks.is_some()) {
-                out.push_str(r#"<p class="note">England, region and statistical neighbours (the median of the LA's 10 DfE neighbours): the latest figures the DfE has published, for the year to 31 March shown.</p>"#);
+            body {
+                header {
+                    h1 { (title) }
+                    p class="meta" {
+                        "LA " (report.la_code) " · " (report.period.start) " to " (report.period.end)
+                        " · generated " (report.generated_at) " · report " code { (report.report_id) }
+                        " · requested by " (report.requested_by)
+                    }
+                    @if report.published {
+                        p class="published" {
+                            "Published figures: counts of 1 to 5, and figures computed from them, are shown as "
+                            strong { "c" } "."
+                        }
+                    } @else {
+                        p class="meta" {
+                            "Internal: real numbers, not for publication. " strong { "z" }
+                            ": no value (nothing to divide by)."
+                        }
+                    }
+                    section class="data" {
+                        h2 { "The data this report rests on" }
+                        ul { @for line in super::front_matter(report) { li { (line) } } }
+                    }
+                }
+                nav {
+                    h2 { "Contents" }
+                    ol { @for s in &report.sections { li { a href=(format!("#{}", s.id)) { (s.title) } } } }
+                }
+                main {
+                    @for s in &report.sections { (section(report, s)) }
+                }
             }
         }
-        charts(&mut out, report, s);
-        for m in s.measures.iter().filter(|m| !m.rows.is_empty()) {
-            let (mut h, r) = breakdown(m);
-            h[0] = "".into();
-            table(&mut out, &m.label, &h, &r);
-        }
-        out.push_str("</section>");
-    }
-    out.push_str("</main></body></html>\n");
+    };
+    let mut out = page.into_string();
+    out.push('\n');
     out
+}
+
+fn section(report: &Report, s: &Section) -> Markup {
+    let heads: Vec<&ReportMeasure> = s.measures.iter().filter(|m| has_headline(m)).collect();
+    html! {
+        section id=(s.id) {
+            h2 { "Analysis - " (s.title) }
+            @if let Some(t) = super::standing_text(&s.status) {
+                p class="unavailable" data-status=(s.status) { (t) }
+            }
+            @if let Some(c) = &s.commentary {
+                div class="commentary" {
+                    @for para in c.split("\n\n").filter(|p| !p.trim().is_empty()) {
+                        p {
+                            @for (i, l) in para.trim().split('\n').enumerate() {
+                                @if i > 0 { br; }
+                                (l)
+                            }
+                        }
+                    }
+                }
+            }
+            @for n in &s.notes { p class="note" { (n) } }
+            @if let Some(d) = super::data_text(s) { p class="note data" { (d) } }
+            @if !heads.is_empty() {
+                @let (h, r) = summary(report, &heads);
+                (table(&format!("{}: headline measures", s.title), &h, &r))
+                @if heads.iter().any(|m| m.benchmarks.is_some()) {
+                    p class="note" {
+                        "England, region and statistical neighbours (the median of the LA's 10 DfE neighbours): the latest figures the DfE has published, for the year to 31 March shown."
+                    }
+                }
+            }
+            @for f in charts(report, s) { (f) }
+            @for m in s.measures.iter().filter(|m| !m.rows.is_empty()) {
+                (breakdown_table(m))
+            }
+        }
+    }
+}
+
+/// A breakdown's table, its first header cell left blank (the rows' own names are headers).
+fn breakdown_table(m: &ReportMeasure) -> Markup {
+    let (mut h, r) = breakdown(m);
+    h[0] = String::new();
+    table(&m.label, &h, &r)
 }

@@ -316,6 +316,229 @@ mod tests {
         assert!(md.contains("\\[a\\](javascript:alert(4)) \\| cell"), "{md}");
     }
 
+    /// Hostile text, one kind per field: formulas, markup breaking out of an attribute, script,
+    /// Markdown links and images, and characters that mean something to each format.
+    const HOSTILE: [&str; 8] = [
+        "=cmd|' /C calc'!A0",
+        "\"><img src=x onerror=alert(1)>",
+        "<script>alert(2)</script>",
+        "[click](javascript:alert(3))",
+        "+SUM(1)*2",
+        "@evil & ![x](http://evil.example/x.png)",
+        "-2+3 | `code` *em* # h",
+        "\t=HYPERLINK(\"http://evil\")",
+    ];
+
+    /// A report whose every free-text field holds hostile text.
+    fn hostile_report() -> Report {
+        let h = |i: usize| HOSTILE[i % HOSTILE.len()];
+        serde_json::from_value(serde_json::json!({
+            "la_code": "885", "la_name": h(0),
+            "period": { "id": "2026-27-Q2", "start": "2026-07-01", "end": "2026-09-30" },
+            "generated_at": "2026-10-01T00:00:00Z", "published": false,
+            "report_id": "r1", "requested_by": h(1),
+            "sections": [{
+                "id": "costs", "title": h(2), "status": "partial",
+                "data": {
+                    "service": "finance", "from": "2026-07-01", "to": "2026-09-30",
+                    "records": { "commitments": 3 },
+                    "imports": [{ "source": "costs", "file": h(3), "imported_at": "2026-10-01T00:00:00Z",
+                                  "accepted": 3, "refused": 1 }],
+                    "refused": 1
+                },
+                "commentary": format!("{}\n\n{}", h(4), h(5)),
+                "notes": [h(6), h(7)],
+                "measures": [{
+                    "id": "finance.weekly_cost_by_category", "label": h(1), "unit": "count",
+                    "value": 3,
+                    "rows": [
+                        { "key": "a", "label": h(0), "value": 1 },
+                        { "key": "b", "label": h(2), "value": 2 },
+                        { "key": "c", "label": h(3), "value": -3 }
+                    ]
+                }]
+            }]
+        }))
+        .unwrap()
+    }
+
+    /// The tag names the HTML report is made of: anything else came from text.
+    const TAGS: &[&str] = &[
+        "html",
+        "head",
+        "meta",
+        "title",
+        "style",
+        "body",
+        "header",
+        "h1",
+        "h2",
+        "h3",
+        "p",
+        "code",
+        "strong",
+        "section",
+        "ul",
+        "li",
+        "nav",
+        "ol",
+        "a",
+        "main",
+        "div",
+        "br",
+        "table",
+        "caption",
+        "thead",
+        "tr",
+        "th",
+        "tbody",
+        "td",
+        "figure",
+        "figcaption",
+        "svg",
+        "desc",
+        "text",
+        "rect",
+        "line",
+        "polyline",
+        "circle",
+    ];
+
+    fn xml_text(s: &str) -> String {
+        s.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&")
+    }
+
+    /// Each string cell of a workbook: its text and whether it carries Excel's quote prefix.
+    fn xlsx_strings(bytes: &[u8]) -> Vec<(String, bool)> {
+        use std::io::Read;
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut read = |name: &str| {
+            let mut s = String::new();
+            zip.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+            s
+        };
+        let shared: Vec<String> = read("xl/sharedStrings.xml")
+            .split("<si>")
+            .skip(1)
+            .map(|si| {
+                let t = &si[si.find("<t").unwrap()..];
+                let t = &t[t.find('>').unwrap() + 1..t.find("</t>").unwrap()];
+                xml_text(t)
+            })
+            .collect();
+        let styles = read("xl/styles.xml");
+        let xfs = &styles[styles.find("<cellXfs").unwrap()..styles.find("</cellXfs>").unwrap()];
+        let quoted: Vec<bool> = xfs
+            .split("<xf ")
+            .skip(1)
+            .map(|x| x.split('>').next().unwrap().contains("quotePrefix=\"1\""))
+            .collect();
+        let names: Vec<String> = zip
+            .file_names()
+            .filter_map(Result::ok)
+            .filter(|n| n.starts_with("xl/worksheets/sheet"))
+            .map(|n| n.into_owned())
+            .collect();
+        let mut out = Vec::new();
+        for n in names {
+            let mut sheet = String::new();
+            zip.by_name(&n).unwrap().read_to_string(&mut sheet).unwrap();
+            for c in sheet.split("<c ").skip(1) {
+                let head = c.split('>').next().unwrap();
+                if !head.contains("t=\"s\"") {
+                    continue;
+                }
+                let style = head
+                    .split("s=\"")
+                    .nth(1)
+                    .map(|x| x.split('"').next().unwrap().parse::<usize>().unwrap())
+                    .unwrap_or(0);
+                let v = &c[c.find("<v>").unwrap() + 3..c.find("</v>").unwrap()];
+                out.push((shared[v.parse::<usize>().unwrap()].clone(), quoted[style]));
+            }
+        }
+        out
+    }
+
+    /// Every free-text field holding hostile text, rendered in all five formats: no markup from
+    /// text in HTML or Markdown, no link or image in Markdown, no cell a spreadsheet would run as
+    /// a formula in CSV or XLSX, and the JSON carries the text exactly.
+    #[test]
+    fn every_format_neutralises_hostile_text_in_every_free_text_field() {
+        let report = hostile_report();
+        let out = |f| render(&report, f).unwrap();
+
+        let html = String::from_utf8(out(Format::Html)).unwrap();
+        for (at, _) in html.match_indices('<') {
+            let name: String = html[at + 1..]
+                .trim_start_matches('/')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '!')
+                .collect();
+            assert!(
+                name == "!DOCTYPE" || TAGS.contains(&name.as_str()),
+                "<{name} from text in the HTML: …{}…",
+                &html[at.saturating_sub(40)..(at + 60).min(html.len())]
+            );
+        }
+        for (at, _) in html.match_indices("href=\"") {
+            assert_eq!(&html[at + 6..at + 7], "#", "a link out of the page at {at}");
+        }
+        assert!(html.contains("&lt;script&gt;alert(2)&lt;/script&gt;"));
+        assert!(html.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
+
+        let md = String::from_utf8(out(Format::Markdown)).unwrap();
+        assert!(!md.contains('<'), "markup in the Markdown:\n{md}");
+        for (at, _) in md.match_indices("](") {
+            assert_eq!(&md[at - 1..at], "\\", "an unescaped link at {at}:\n{md}");
+        }
+        assert!(md.contains("&lt;script&gt;"), "{md}");
+
+        let csv = out(Format::Csv);
+        let mut cells = 0;
+        for rec in csv::Reader::from_reader(csv.as_slice()).records() {
+            for c in rec.unwrap().iter() {
+                cells += 1;
+                assert!(
+                    !csc_core::text::spreadsheet_risky(c),
+                    "a formula in the CSV: {c:?}"
+                );
+            }
+        }
+        assert!(cells > 20);
+        let csv_text = String::from_utf8(csv).unwrap();
+        assert!(csv_text.contains("'=cmd|"), "{csv_text}");
+
+        let strings = xlsx_strings(&out(Format::Xlsx));
+        let risky: Vec<_> = strings
+            .iter()
+            .filter(|(t, _)| csc_core::text::spreadsheet_risky(t))
+            .collect();
+        assert!(risky.len() >= 4, "{strings:?}");
+        for (t, quoted) in risky {
+            assert!(
+                quoted,
+                "a formula-like cell without the quote prefix: {t:?}"
+            );
+        }
+        assert!(
+            strings
+                .iter()
+                .all(|(t, q)| *q || !csc_core::text::spreadsheet_risky(t)),
+            "{strings:?}"
+        );
+
+        let json: Report = serde_json::from_slice(&out(Format::Json)).unwrap();
+        assert_eq!(
+            json, report,
+            "JSON carries text exactly; its readers escape it"
+        );
+    }
+
     #[test]
     fn numbers_read_as_a_council_report_prints_them() {
         assert_eq!(number(1690.0), "1,690");

@@ -2,19 +2,12 @@
 //! its own (no scripts, no fetches) and prints as it shows. Each chart has a title and a text
 //! description for screen readers; the same figures are in a table beside it.
 
-use std::fmt::Write as _;
+use maud::{Markup, html};
 
 /// The Government Statistical Service's accessible chart palette: dark blue, orange, turquoise,
 /// dark pink. The page's own furniture uses none of them.
 pub(crate) const BLUE: &str = "#12436d";
 const COLOURS: [&str; 4] = [BLUE, "#f46a25", "#28a197", "#801650"];
-
-pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// One bar: its label, its length (`None` when the figure is suppressed or missing), and the
 /// text written at its end.
@@ -24,13 +17,22 @@ pub(crate) struct Bar {
     pub text: String,
 }
 
-fn open(out: &mut String, w: u32, h: u32, title: &str, desc: &str) {
-    let _ = write!(
-        out,
-        r#"<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{t}"><title>{t}</title><desc>{d}</desc>"#,
-        t = esc(title),
-        d = esc(desc)
-    );
+/// A coordinate as the charts write it.
+fn c(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+/// The chart's frame: its title and description (for screen readers), then `body`. Every text
+/// goes through maud, which escapes it: a label cannot become markup.
+fn chart(w: u32, h: u32, title: &str, desc: &str, body: Markup) -> Markup {
+    html! {
+        svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {w} {h}"))
+            width=(w) height=(h) role="img" aria-label=(title) {
+            title { (title) }
+            desc { (desc) }
+            (body)
+        }
+    }
 }
 
 /// Every bar's label and figure, for screen readers.
@@ -42,7 +44,7 @@ fn describe(bars: &[Bar]) -> String {
 }
 
 /// Horizontal bars, one per row: for long labels (sources of referral, end reasons, costs).
-pub(crate) fn hbar(title: &str, bars: &[Bar]) -> String {
+pub(crate) fn hbar(title: &str, bars: &[Bar]) -> Markup {
     let (label_w, bar_w, row_h, top) = (370.0, 290.0, 22.0, 8.0);
     let max = bars
         .iter()
@@ -50,38 +52,27 @@ pub(crate) fn hbar(title: &str, bars: &[Bar]) -> String {
         .fold(0.0f64, f64::max)
         .max(f64::MIN_POSITIVE);
     let h = top * 2.0 + row_h * bars.len() as f64;
-    let mut out = String::new();
-    let desc = describe(bars);
-    open(&mut out, 760, h as u32, title, &desc);
-    for (i, b) in bars.iter().enumerate() {
-        let y = top + row_h * i as f64;
-        // Long labels are cut to fit; the table beside the chart and its description hold them
-        // in full.
-        let label = if b.label.chars().count() > 58 {
-            format!("{}…", b.label.chars().take(57).collect::<String>())
-        } else {
-            b.label.clone()
-        };
-        let len = b.value.map(|v| (v / max * bar_w).max(0.0)).unwrap_or(0.0);
-        let _ = write!(
-            out,
-            r#"<text x="{lx}" y="{ty}" text-anchor="end" font-size="12">{label}</text><rect x="{bx}" y="{ry}" width="{len:.1}" height="{bh}" fill="{BLUE}"/><text x="{vx:.1}" y="{ty}" font-size="12">{text}</text>"#,
-            lx = label_w - 6.0,
-            ty = y + 15.0,
-            label = esc(&label),
-            bx = label_w,
-            ry = y + 3.0,
-            bh = row_h - 6.0,
-            vx = label_w + len + 4.0,
-            text = esc(&b.text),
-        );
-    }
-    out.push_str("</svg>");
-    out
+    let body = html! {
+        @for (i, b) in bars.iter().enumerate() {
+            @let y = top + row_h * i as f64;
+            // Long labels are cut to fit; the table beside the chart and its description hold
+            // them in full.
+            @let label = if b.label.chars().count() > 58 {
+                format!("{}…", b.label.chars().take(57).collect::<String>())
+            } else {
+                b.label.clone()
+            };
+            @let len = b.value.map(|v| (v / max * bar_w).max(0.0)).unwrap_or(0.0);
+            text x=(label_w - 6.0) y=(y + 15.0) text-anchor="end" font-size="12" { (label) }
+            rect x=(label_w) y=(y + 3.0) width=(c(len)) height=(row_h - 6.0) fill=(BLUE) {}
+            text x=(c(label_w + len + 4.0)) y=(y + 15.0) font-size="12" { (b.text) }
+        }
+    };
+    chart(760, h as u32, title, &describe(bars), body)
 }
 
 /// Vertical bars: for bands (number of social workers, duration of care).
-pub(crate) fn vbar(title: &str, bars: &[Bar]) -> String {
+pub(crate) fn vbar(title: &str, bars: &[Bar]) -> Markup {
     let (w, h, left, bottom, top) = (680.0, 240.0, 20.0, 36.0, 20.0);
     let max = bars
         .iter()
@@ -90,27 +81,16 @@ pub(crate) fn vbar(title: &str, bars: &[Bar]) -> String {
         .max(f64::MIN_POSITIVE);
     let slot = (w - 2.0 * left) / bars.len().max(1) as f64;
     let plot_h = h - bottom - top;
-    let mut out = String::new();
-    let desc = describe(bars);
-    open(&mut out, w as u32, h as u32, title, &desc);
-    for (i, b) in bars.iter().enumerate() {
-        let x = left + slot * i as f64;
-        let bh = b.value.map(|v| v / max * plot_h).unwrap_or(0.0);
-        let _ = write!(
-            out,
-            r#"<rect x="{rx:.1}" y="{ry:.1}" width="{rw:.1}" height="{bh:.1}" fill="{BLUE}"/><text x="{cx:.1}" y="{vy:.1}" text-anchor="middle" font-size="12">{text}</text><text x="{cx:.1}" y="{ly:.1}" text-anchor="middle" font-size="12">{label}</text>"#,
-            rx = x + slot * 0.15,
-            ry = top + plot_h - bh,
-            rw = slot * 0.7,
-            cx = x + slot / 2.0,
-            vy = top + plot_h - bh - 4.0,
-            ly = h - bottom + 16.0,
-            text = esc(&b.text),
-            label = esc(&b.label),
-        );
-    }
-    out.push_str("</svg>");
-    out
+    let body = html! {
+        @for (i, b) in bars.iter().enumerate() {
+            @let x = left + slot * i as f64;
+            @let bh = b.value.map(|v| v / max * plot_h).unwrap_or(0.0);
+            rect x=(c(x + slot * 0.15)) y=(c(top + plot_h - bh)) width=(c(slot * 0.7)) height=(c(bh)) fill=(BLUE) {}
+            text x=(c(x + slot / 2.0)) y=(c(top + plot_h - bh - 4.0)) text-anchor="middle" font-size="12" { (b.text) }
+            text x=(c(x + slot / 2.0)) y=(c(h - bottom + 16.0)) text-anchor="middle" font-size="12" { (b.label) }
+        }
+    };
+    chart(w as u32, h as u32, title, &describe(bars), body)
 }
 
 /// One line of a line chart; a benchmark is drawn dashed.
@@ -121,7 +101,7 @@ pub(crate) struct Series {
 }
 
 /// Lines over periods (the last 8 quarters), with a legend.
-pub(crate) fn line(title: &str, x: &[String], series: &[Series]) -> String {
+pub(crate) fn line(title: &str, x: &[String], series: &[Series]) -> Markup {
     let (w, h, left, right, top, bottom) = (680.0, 280.0, 56.0, 20.0, 36.0, 40.0);
     let max = series
         .iter()
@@ -136,7 +116,6 @@ pub(crate) fn line(title: &str, x: &[String], series: &[Series]) -> String {
     let plot_h = h - top - bottom;
     let px = |i: usize| left + plot_w * (i as f64 + 0.5) / x.len().max(1) as f64;
     let py = |v: f64| top + plot_h - v / ymax * plot_h;
-    let mut out = String::new();
     let desc = series
         .iter()
         .map(|s| {
@@ -151,69 +130,39 @@ pub(crate) fn line(title: &str, x: &[String], series: &[Series]) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ");
-    open(&mut out, w as u32, h as u32, title, &desc);
-    // Axes and gridlines at quarters of the range.
-    for k in 0..=4 {
-        let v = ymax * k as f64 / 4.0;
-        let y = py(v);
-        let _ = write!(
-            out,
-            r##"<line x1="{left}" x2="{x2}" y1="{y:.1}" y2="{y:.1}" stroke="#b1b4b6" stroke-width="0.5"/><text x="{tx}" y="{ty:.1}" text-anchor="end" font-size="11">{label}</text>"##,
-            x2 = w - right,
-            tx = left - 4.0,
-            ty = y + 4.0,
-            label = super::number((v * 10.0).round() / 10.0),
-        );
-    }
-    for (i, p) in x.iter().enumerate() {
-        let _ = write!(
-            out,
-            r#"<text x="{:.1}" y="{}" text-anchor="middle" font-size="11">{}</text>"#,
-            px(i),
-            h - bottom + 16.0,
-            esc(p)
-        );
-    }
-    for (si, s) in series.iter().enumerate() {
-        let colour = COLOURS[si % COLOURS.len()];
-        let dash = if s.dashed {
-            r#" stroke-dasharray="6 4""#
-        } else {
-            ""
-        };
-        let pts: Vec<(f64, f64)> = s
-            .values
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| v.map(|v| (px(i), py(v))))
-            .collect();
-        if pts.len() > 1 {
-            let points: Vec<String> = pts.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
-            let _ = write!(
-                out,
-                r#"<polyline fill="none" stroke="{colour}" stroke-width="2.5"{dash} points="{}"/>"#,
-                points.join(" ")
-            );
+    let body = html! {
+        // Axes and gridlines at quarters of the range.
+        @for k in 0..=4 {
+            @let v = ymax * k as f64 / 4.0;
+            @let y = py(v);
+            line x1=(left) x2=(w - right) y1=(c(y)) y2=(c(y)) stroke="#b1b4b6" stroke-width="0.5" {}
+            text x=(left - 4.0) y=(c(y + 4.0)) text-anchor="end" font-size="11" { (super::number((v * 10.0).round() / 10.0)) }
         }
-        if !s.dashed {
-            for (cx, cy) in &pts {
-                let _ = write!(
-                    out,
-                    r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="3.5" fill="{colour}"/>"#
-                );
+        @for (i, p) in x.iter().enumerate() {
+            text x=(c(px(i))) y=(h - bottom + 16.0) text-anchor="middle" font-size="11" { (p) }
+        }
+        @for (si, s) in series.iter().enumerate() {
+            @let colour = COLOURS[si % COLOURS.len()];
+            @let pts: Vec<(f64, f64)> = s.values.iter().enumerate()
+                .filter_map(|(i, v)| v.map(|v| (px(i), py(v))))
+                .collect();
+            @if pts.len() > 1 {
+                @let points = pts.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ");
+                polyline fill="none" stroke=(colour) stroke-width="2.5"
+                    stroke-dasharray=[s.dashed.then_some("6 4")] points=(points) {}
             }
+            @if !s.dashed {
+                @for (cx, cy) in &pts {
+                    circle cx=(c(*cx)) cy=(c(*cy)) r="3.5" fill=(colour) {}
+                }
+            }
+            // Legend along the top.
+            @let lx = left + 150.0 * si as f64;
+            rect x=(lx) y="8" width="14" height="4" fill=(colour) {}
+            text x=(lx + 18.0) y="14" font-size="12" { (s.name) }
         }
-        // Legend along the top.
-        let lx = left + 150.0 * si as f64;
-        let _ = write!(
-            out,
-            r#"<rect x="{lx}" y="8" width="14" height="4" fill="{colour}"/><text x="{tx}" y="14" font-size="12">{name}</text>"#,
-            tx = lx + 18.0,
-            name = esc(&s.name)
-        );
-    }
-    out.push_str("</svg>");
-    out
+    };
+    chart(w as u32, h as u32, title, &desc, body)
 }
 
 /// 1, 2 or 5 times a power of ten, at least `v`.
@@ -245,7 +194,7 @@ mod tests {
                 text: "c".into(),
             },
         ];
-        let s = hbar("Referrals by source", &bars);
+        let s = hbar("Referrals by source", &bars).into_string();
         assert!(s.starts_with("<svg") && s.ends_with("</svg>"));
         assert!(s.contains("<title>Referrals by source</title>"));
         assert!(s.contains("Police: 1,690 (37%)"));
@@ -259,7 +208,8 @@ mod tests {
                 values: vec![Some(40.0), Some(44.5)],
                 dashed: false,
             }],
-        );
+        )
+        .into_string();
         assert!(l.contains("<polyline"));
         assert_eq!(nice_ceiling(48.9), 50.0);
         assert_eq!(nice_ceiling(880.0), 1000.0);

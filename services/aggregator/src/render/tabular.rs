@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use rust_xlsxwriter::{Format as XFormat, Workbook};
+use csc_core::text::{md_text, spreadsheet_risky};
+use rust_xlsxwriter::{Format as XFormat, Workbook, Worksheet, XlsxError};
 use serde_json::Value;
 
 use super::{cell, has_headline, headline, pounds, shown};
@@ -161,6 +162,37 @@ fn sheet_name(title: &str) -> String {
         .collect()
 }
 
+/// The one way text enters the workbook: a cell that a spreadsheet could read as a formula
+/// (`=`, `+`, `-`, `@`, tab, CR; `csc_core::text::spreadsheet_risky`) gets Excel's quote prefix,
+/// so it stays text when edited or saved as CSV, and over-long text is cut as in CSV.
+fn text_cell(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    text: &str,
+    format: Option<&XFormat>,
+) -> Result<(), XlsxError> {
+    let cut = if text.chars().count() > csc_core::text::MAX_CSV_CELL_CHARS {
+        std::borrow::Cow::Owned(format!(
+            "{}… (cut: {} bytes)",
+            text.chars()
+                .take(csc_core::text::MAX_CSV_CELL_CHARS)
+                .collect::<String>(),
+            text.len()
+        ))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
+    let base = format.cloned().unwrap_or_default();
+    let format = if spreadsheet_risky(text) {
+        base.set_quote_prefix()
+    } else {
+        base
+    };
+    ws.write_string_with_format(row, col, cut.as_ref(), &format)?;
+    Ok(())
+}
+
 pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
     let mut wb = Workbook::new();
     let bold = XFormat::new().set_bold();
@@ -172,7 +204,7 @@ pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
         report.la_code,
         report.period.id
     );
-    about.write_string_with_format(0, 0, &title, &bold)?;
+    text_cell(about, 0, 0, &title, Some(&bold))?;
     let facts = [
         ("LA code", report.la_code.clone()),
         ("Period", report.period.id.clone()),
@@ -191,13 +223,13 @@ pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
         ),
     ];
     for (i, (k, v)) in facts.iter().enumerate() {
-        about.write_string_with_format(i as u32 + 2, 0, *k, &bold)?;
-        about.write_string(i as u32 + 2, 1, v)?;
+        text_cell(about, i as u32 + 2, 0, k, Some(&bold))?;
+        text_cell(about, i as u32 + 2, 1, v, None)?;
     }
     let first = facts.len() as u32 + 3;
-    about.write_string_with_format(first, 0, "Data", &bold)?;
+    text_cell(about, first, 0, "Data", Some(&bold))?;
     for (row, line) in (first..).zip(super::front_matter(report)) {
-        about.write_string(row, 1, line)?;
+        text_cell(about, row, 1, &line, None)?;
     }
     about.set_column_width(0, 16)?;
     about.set_column_width(1, 60)?;
@@ -205,28 +237,28 @@ pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
     for s in &report.sections {
         let ws = wb.add_worksheet();
         ws.set_name(sheet_name(&s.title))?;
-        ws.write_string_with_format(0, 0, &s.title, &bold)?;
-        ws.write_string(1, 0, format!("status: {}", s.status))?;
+        text_cell(ws, 0, 0, &s.title, Some(&bold))?;
+        text_cell(ws, 1, 0, &format!("status: {}", s.status), None)?;
         let mut row = 2u32;
         if let Some(t) = super::standing_text(&s.status) {
-            ws.write_string(row, 0, t)?;
+            text_cell(ws, row, 0, t, None)?;
             row += 1;
         }
         if let Some(d) = super::data_text(s) {
-            ws.write_string(row, 0, d)?;
+            text_cell(ws, row, 0, &d, None)?;
             row += 1;
         }
         if let Some(c) = &s.commentary {
-            ws.write_string(row, 0, c)?;
+            text_cell(ws, row, 0, c, None)?;
             row += 1;
         }
         for n in &s.notes {
-            ws.write_string(row, 0, n)?;
+            text_cell(ws, row, 0, n, None)?;
             row += 1;
         }
         row += 1;
         for (c, h) in COLUMNS.iter().skip(2).enumerate() {
-            ws.write_string_with_format(row, c as u16, *h, &bold)?;
+            text_cell(ws, row, c as u16, h, Some(&bold))?;
         }
         for l in all.iter().filter(|l| l.section == s.id) {
             row += 1;
@@ -236,10 +268,10 @@ pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
                         ws.write_number(row, c as u16, n.as_f64().unwrap_or(0.0))?;
                     }
                     Some(Value::String(t)) => {
-                        ws.write_string(row, c as u16, t)?;
+                        text_cell(ws, row, c as u16, &t, None)?;
                     }
                     Some(Value::Null) => {
-                        ws.write_string(row, c as u16, "z")?;
+                        text_cell(ws, row, c as u16, "z", None)?;
                     }
                     _ => {}
                 }
@@ -313,27 +345,6 @@ pub(crate) fn breakdown(m: &ReportMeasure) -> (Vec<String>, Vec<Vec<String>>) {
 
 fn md_escape(s: &str) -> String {
     md_text(s).replace('\n', " ")
-}
-
-/// Text from a user or a file (commentary, notes, labels, category and file names) as Markdown
-/// that renders as that text: HTML's `&`, `<` and `>` as entities, so no tag or script survives a
-/// Markdown-to-HTML viewer, and the characters that make links, images, code, emphasis, headings
-/// or table cells escaped with a backslash. Line breaks are kept.
-pub(crate) fn md_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '!' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn md_table(out: &mut String, headers: &[String], rows: &[Vec<String>]) {
@@ -427,17 +438,18 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(
         out,
         "# {} — quarterly performance analysis, {}\n",
-        report.la_name.as_deref().unwrap_or(&report.la_code),
+        md_escape(report.la_name.as_deref().unwrap_or(&report.la_code)),
         report.period.id
     );
     let _ = writeln!(
         out,
-        "LA {} · {} to {} · generated {} · report {}{}\n",
-        report.la_code,
-        report.period.start,
-        report.period.end,
-        report.generated_at,
-        report.report_id,
+        "LA {} · {} to {} · generated {} · report {} · requested by {}{}\n",
+        md_escape(&report.la_code),
+        md_escape(&report.period.start),
+        md_escape(&report.period.end),
+        md_escape(&report.generated_at),
+        md_escape(&report.report_id),
+        md_escape(&report.requested_by),
         if report.published {
             " · **published: counts of 1 to 5 are shown as c**"
         } else {

@@ -144,6 +144,30 @@ impl Guard {
         Guard::new(mode, None, &names)
     }
 
+    /// Every method path of the API this guard knows, sorted.
+    pub fn paths(&self) -> Vec<&str> {
+        let mut p: Vec<&str> = self.methods.keys().map(String::as_str).collect();
+        p.sort_unstable();
+        p
+    }
+
+    /// What the layer reads off a unary request body (gRPC framing included) to `path`: the LAs
+    /// and the (LA, child) pairs it names, or the status it refuses the body with. The fuzz
+    /// target `auth_request` drives it with any bytes.
+    pub fn examine(&self, path: &str, body: &[u8]) -> Result<Examined, Status> {
+        let method = self
+            .methods
+            .get(path)
+            .ok_or_else(|| Status::unimplemented("not served here"))?;
+        let request = decode(&method.input, body)?;
+        let mut named = Named::default();
+        walk(&request, None, &mut named);
+        Ok(Examined {
+            las: named.las,
+            children: named.children,
+        })
+    }
+
     /// Whether `path` is a child-level method (audited, closed to regional callers).
     pub fn is_child_level(&self, path: &str) -> bool {
         self.methods.get(path).is_some_and(|m| m.child_level)
@@ -214,6 +238,13 @@ fn bearer(headers: &http::HeaderMap) -> Option<&str> {
     let v = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// What [`Guard::examine`] read off a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Examined {
+    pub las: BTreeSet<String>,
+    pub children: BTreeSet<(String, String)>,
 }
 
 /// What a message names: LAs, children (with their LA), and the batch's `request_id`.
