@@ -77,20 +77,20 @@ pub struct FieldCheck<'a> {
 pub const MAX_ID_LEN: usize = 64;
 
 /// What an identifier may be (child, contact, social worker, feedback response ids), as a regular
-/// expression for the documentation: wide enough for every CMS id seen in statutory returns
-/// (`DfEX0000001`, `9212044`, `9212044.0` as Excel stores it, `LA/123-4`), and nothing that a
-/// spreadsheet, a shell or a page would read as anything but text (`=1+2`, `<b>`, spaces).
-pub const ID_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,63}$";
+/// expression for the documentation: letters and digits (any script: a Windows-1252 export may
+/// carry `Renée`), then also `_ . - /`, at most [`MAX_ID_LEN`] bytes. Wide enough for every CMS id
+/// seen in statutory returns (`DfEX0000001`, `9212044`, `9212044.0` as Excel stores it,
+/// `LA/123-4`), and nothing that a spreadsheet, a shell or a page would read as anything but text
+/// (`=1+2`, `<b>`, quotes, spaces, control characters).
+pub const ID_PATTERN: &str = r"^[\p{L}\p{N}][\p{L}\p{N}_.\-/]*$ (at most 64 bytes)";
 
 /// Whether `s` matches [`ID_PATTERN`].
 pub fn is_id(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b.len() <= MAX_ID_LEN
-        && b[0].is_ascii_alphanumeric()
-        && b[1..]
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-' | b'/'))
+    let mut chars = s.chars();
+    !s.is_empty()
+        && s.len() <= MAX_ID_LEN
+        && chars.next().is_some_and(char::is_alphanumeric)
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '/'))
 }
 
 /// Dates outside this range are typing errors, not history.
@@ -315,6 +315,8 @@ mod tests {
         for ok in [
             "C1",
             "DfEX0000001",
+            "Renée",
+            "Ä1",
             "9212044",
             "9212044.0",
             "LA/123-4",
@@ -327,7 +329,21 @@ mod tests {
         }
         let too_long = format!("{longest}9");
         for bad in [
-            "=1+2", "+44", "-1", "@x", "_a", ".a", "/etc", "a b", "<b>", "C1;", "Ä1", "a\tb", "'1",
+            "=1+2",
+            "+44",
+            "-1",
+            "@x",
+            "_a",
+            ".a",
+            "/etc",
+            "a b",
+            "<b>",
+            "C1;",
+            "＝1",
+            "a\tb",
+            "'1",
+            "\"C1\"",
+            "a\u{200b}b",
             &too_long,
         ] {
             assert!(!is_id(bad), "{bad}");
