@@ -49,18 +49,26 @@ def test_calls_beyond_the_budget_are_shed_with_retry_advice_and_land_when_retrie
 
     def send(i):
         req = contacts(req_cls, f"shed-{i}", 5000, f"S{i}-")
-        for attempt in range(60):
+        # Retried as the importers do, for up to two minutes (a slow machine runs 2 at a time).
+        deadline = time.time() + 120
+        attempt = 0
+        while time.time() < deadline:
+            attempt += 1
             try:
                 upsert(req, timeout=60)
                 with lock:
                     outcomes.append(("OK", attempt))
                 return
             except grpc.RpcError as e:
-                assert e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, (e.code(), e.details())
+                if e.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
+                    with lock:
+                        outcomes.append((f"{e.code()}: {e.details()}", attempt))
+                    return
                 with lock:
                     delays.append(retry_delay(e))
                 time.sleep(0.1)
-        outcomes.append(("gave up", 60))
+        with lock:
+            outcomes.append(("gave up", attempt))
 
     threads = [threading.Thread(target=send, args=(i,)) for i in range(12)]
     for t in threads:
