@@ -23,22 +23,22 @@ pub const MAX_CSV_CELL_CHARS: usize = 32_000;
 /// numbers. Cells longer than [`MAX_CSV_CELL_CHARS`] are cut, saying how long they were.
 /// Every CSV file the suite writes goes through this.
 pub fn csv_cell(text: &str) -> Cow<'_, str> {
-    let risky = spreadsheet_risky(text);
-    let long = text.len() > MAX_CSV_CELL_CHARS && text.chars().count() > MAX_CSV_CELL_CHARS;
-    if !risky && !long {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len().min(MAX_CSV_CELL_CHARS + 32) + 1);
-    if risky {
-        out.push('\'');
-    }
-    if long {
-        out.extend(text.chars().take(MAX_CSV_CELL_CHARS));
-        out.push_str(&format!("… (cut: {} bytes)", text.len()));
+    let cut = cut_cell(text);
+    if spreadsheet_risky(text) {
+        Cow::Owned(format!("'{cut}"))
     } else {
-        out.push_str(text);
+        cut
     }
-    Cow::Owned(out)
+}
+
+/// A cell's text cut to [`MAX_CSV_CELL_CHARS`], saying how long it was (CSV and XLSX alike).
+pub fn cut_cell(text: &str) -> Cow<'_, str> {
+    if text.len() > MAX_CSV_CELL_CHARS && text.chars().count() > MAX_CSV_CELL_CHARS {
+        let head: String = text.chars().take(MAX_CSV_CELL_CHARS).collect();
+        Cow::Owned(format!("{head}… (cut: {} bytes)", text.len()))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// Whether a spreadsheet could read `text` as a formula (OWASP's CSV-injection rule): it begins

@@ -11,7 +11,6 @@ use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Code, Status, body::Body};
-use tonic_types::{ErrorDetails, StatusExt};
 
 /// How long a shed caller is asked to wait.
 pub const RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -34,9 +33,7 @@ pub struct Ticket {
 
 fn shed(why: String) -> Status {
     crate::metrics::shed();
-    let mut details = ErrorDetails::new();
-    details.set_retry_info(Some(RETRY_AFTER));
-    Status::with_error_details(Code::ResourceExhausted, why, details)
+    crate::error::retry_status(Code::ResourceExhausted, &why, RETRY_AFTER)
 }
 
 impl Admission {
@@ -107,6 +104,8 @@ impl Admission {
 
 #[cfg(test)]
 mod tests {
+    use tonic_types::StatusExt;
+
     use super::*;
 
     fn body(chunks: &[usize]) -> Body {

@@ -13,7 +13,7 @@ use std::sync::{
 };
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
     sea_query::{ColumnDef, Expr, Order, Query, Table},
 };
 use sea_orm_migration::prelude::*;
@@ -145,7 +145,7 @@ const CHILD_ROWS_PER_INSERT: usize = 1_000;
 
 /// Appends `event` to the log, in one transaction: for calls that wrote nothing (reads, and
 /// writes that were refused or failed). A write that commits records its entry in its own
-/// transaction instead ([`in_transaction`]).
+/// transaction instead ([`commit`]).
 pub async fn record(db: &DatabaseConnection, event: &Event) -> Result<(), DbErr> {
     let txn = db.begin().await?;
     insert(&txn, event, &event.request_id, &event.outcome, &[]).await?;
@@ -211,7 +211,7 @@ async fn insert(
 
 /// A write call's audit entry, waiting for the write's transaction: the auth layer sets it for
 /// the call ([`scope`]), the store appends it inside the transaction that writes the records
-/// ([`in_transaction`]), so that a committed write always has its audit row and an audit row of
+/// ([`commit`]), so that a committed write always has its audit row and an audit row of
 /// a successful write always has its data, whatever happens to the process in between.
 #[derive(Debug)]
 pub struct Pending {
@@ -242,38 +242,31 @@ pub async fn scope<F: std::future::Future>(pending: Arc<Pending>, call: F) -> F:
     PENDING.scope(pending, call).await
 }
 
-/// Proof that a transaction holds the call's audit entry; [`Receipt::committed`] after the commit.
-#[derive(Debug)]
-#[must_use = "call committed() once the transaction has committed"]
-pub struct Receipt(Option<Arc<Pending>>);
-
-impl Receipt {
-    pub fn committed(self) {
-        if let Some(p) = self.0 {
-            p.committed.store(true, Ordering::Release);
-        }
-    }
-}
-
-/// Inside a write transaction, before its commit: appends the call's audit entry with outcome
-/// `OK`, under `request_id` when one is given (the batch's, as the request log holds it) and with
-/// the children in `touched` besides those the request named (a deleted record's child, when
-/// the key named none). Outside a call (no [`scope`]) it appends nothing.
-pub async fn in_transaction(
-    txn: &impl ConnectionTrait,
+/// Commits a write transaction with the call's audit entry in it: appended just before the
+/// commit with outcome `OK`, under `request_id` when one is given (the batch's, as the request
+/// log holds it) and with the children in `touched` besides those the request named (a deleted
+/// record's child, when the key named none); once the commit succeeds the call is marked
+/// audited, so the auth layer does not write its entry again. Outside a call (no [`scope`]) it
+/// only commits.
+pub async fn commit(
+    txn: DatabaseTransaction,
     request_id: &str,
     touched: &[(String, String)],
-) -> Result<Receipt, DbErr> {
-    let Ok(pending) = PENDING.try_with(Arc::clone) else {
-        return Ok(Receipt(None));
-    };
-    let id = if request_id.is_empty() {
-        pending.event.request_id.as_str()
-    } else {
-        request_id
-    };
-    insert(txn, &pending.event, id, "OK", touched).await?;
-    Ok(Receipt(Some(pending)))
+) -> Result<(), DbErr> {
+    let pending = PENDING.try_with(Arc::clone).ok();
+    if let Some(p) = &pending {
+        let id = if request_id.is_empty() {
+            p.event.request_id.as_str()
+        } else {
+            request_id
+        };
+        insert(&txn, &p.event, id, "OK", touched).await?;
+    }
+    txn.commit().await?;
+    if let Some(p) = pending {
+        p.committed.store(true, Ordering::Release);
+    }
+    Ok(())
 }
 
 /// One line of a child's audit trail.

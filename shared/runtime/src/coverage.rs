@@ -282,9 +282,7 @@ pub async fn record_import(
         .to_owned();
     let txn = crate::db::begin_write(db).await?;
     txn.execute(&insert).await?;
-    let receipt = crate::audit::in_transaction(&txn, "", &[]).await?;
-    txn.commit().await?;
-    receipt.committed();
+    crate::audit::commit(txn, "", &[]).await?;
     Ok(())
 }
 

@@ -98,7 +98,8 @@ pub fn contention(e: &sea_orm::DbErr) -> Option<Contention> {
 /// How long a caller is asked to wait before retrying contention.
 const RETRY_AFTER: std::time::Duration = std::time::Duration::from_millis(200);
 
-fn retry_status(code: Code, message: &str, after: std::time::Duration) -> Status {
+/// A status with a `RetryInfo` asking the caller to wait `after` before retrying.
+pub(crate) fn retry_status(code: Code, message: &str, after: std::time::Duration) -> Status {
     let mut details = ErrorDetails::new();
     details.set_retry_info(Some(after));
     Status::with_error_details(code, message, details)

@@ -157,9 +157,7 @@ pub async fn batch_upsert_checked<R: StoredRecord>(
         let outcome = serde_json::from_str(&previous)
             .map_err(|e| Error::Internal(format!("stored response: {e}")))?;
         // A replay writes no records, but it is a call: its audit row commits with it.
-        let receipt = audit::in_transaction(&txn, request_id, &[]).await?;
-        txn.commit().await?;
-        receipt.committed();
+        audit::commit(txn, request_id, &[]).await?;
         return Ok(outcome);
     }
     check(&txn, &mut records).await?;
@@ -172,9 +170,7 @@ pub async fn batch_upsert_checked<R: StoredRecord>(
     };
     let response = serde_json::to_string(&outcome).expect("serialisable");
     idempotency::record(&txn, request_id, method, digest, &response).await?;
-    let receipt = audit::in_transaction(&txn, request_id, &[]).await?;
-    txn.commit().await?;
-    receipt.committed();
+    audit::commit(txn, request_id, &[]).await?;
     Ok(outcome)
 }
 
@@ -214,9 +210,7 @@ pub async fn delete<R: StoredRecord>(db: &DatabaseConnection, key: &R::Key) -> R
         .filter(R::key_filter(key))
         .exec(&txn)
         .await?;
-    let receipt = audit::in_transaction(&txn, "", &touched).await?;
-    txn.commit().await?;
-    receipt.committed();
+    audit::commit(txn, "", &touched).await?;
     Ok(true)
 }
 

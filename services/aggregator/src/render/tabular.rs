@@ -172,17 +172,7 @@ fn text_cell(
     text: &str,
     format: Option<&XFormat>,
 ) -> Result<(), XlsxError> {
-    let cut = if text.chars().count() > csc_core::text::MAX_CSV_CELL_CHARS {
-        std::borrow::Cow::Owned(format!(
-            "{}… (cut: {} bytes)",
-            text.chars()
-                .take(csc_core::text::MAX_CSV_CELL_CHARS)
-                .collect::<String>(),
-            text.len()
-        ))
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    };
+    let cut = csc_core::text::cut_cell(text);
     let base = format.cloned().unwrap_or_default();
     let format = if spreadsheet_risky(text) {
         base.set_quote_prefix()

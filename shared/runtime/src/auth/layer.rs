@@ -13,7 +13,7 @@
 //!   written returns no data;
 //! - every method that writes or deletes records is closed to regional callers and audited, and
 //!   a write that commits has its audit entry in the same transaction as its records
-//!   ([`audit::in_transaction`]): no committed write without its row, no row without its write.
+//!   ([`audit::commit`]): no committed write without its row, no row without its write.
 
 use std::{
     collections::{BTreeSet, HashMap, HashSet},
@@ -462,7 +462,10 @@ where
             .chars()
             .take(crate::rpc::MAX_REQUEST_ID_LEN)
             .collect(),
-        ..Default::default()
+        // What the request names; after the call, what the answer named is added.
+        la_codes: asked.las.iter().cloned().collect(),
+        children: asked.children.iter().cloned().collect(),
+        outcome: String::new(),
     };
 
     if let Some(c) = &caller.claims {
@@ -481,8 +484,6 @@ where
         if let Some(why) = denied {
             tracing::warn!(method = %path, sub = %c.sub, reason = %why, "refused");
             if method.child_level || method.writes {
-                event.la_codes = asked.las.iter().cloned().collect();
-                event.children = asked.children.iter().cloned().collect();
                 event.outcome = code_name(Code::PermissionDenied);
                 if let Err(s) = write_audit(&guard, &event).await {
                     return Ok(refuse(s));
@@ -496,12 +497,7 @@ where
     // A write appends its audit entry inside the transaction that commits its records.
     let claims = caller.claims.clone();
     let req = http::Request::from_parts(parts, Body::new(Full::new(bytes)));
-    let pending = method.writes.then(|| {
-        let mut e = event.clone();
-        e.la_codes = asked.las.iter().cloned().collect();
-        e.children = asked.children.iter().cloned().collect();
-        audit::Pending::new(e)
-    });
+    let pending = method.writes.then(|| audit::Pending::new(event.clone()));
     let call = super::CALLER.scope(caller, inner.call(req));
     let resp = match &pending {
         Some(p) => audit::scope(p.clone(), call).await?,
