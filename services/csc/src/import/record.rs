@@ -146,47 +146,28 @@ impl<'a> Recorder<'a> {
 
     async fn send(&mut self, service: Service, req: RecordImportRequest) -> anyhow::Result<()> {
         let a = self.addrs;
+        // Each service's client, connected on first use and kept for the command's later files.
+        macro_rules! record_with {
+            ($client:ident, $connect:path, $addr:expr) => {{
+                if self.$client.is_none() {
+                    self.$client = Some($connect($addr).await?);
+                }
+                self.$client
+                    .as_mut()
+                    .expect("connected")
+                    .record_import(req)
+                    .await
+            }};
+        }
         let r = match service {
-            Service::FrontDoor => {
-                if self.frontdoor.is_none() {
-                    self.frontdoor = Some(super::connect(&a.frontdoor).await?);
-                }
-                self.frontdoor
-                    .as_mut()
-                    .expect("connected")
-                    .record_import(req)
-                    .await
-            }
+            Service::FrontDoor => record_with!(frontdoor, super::connect, &a.frontdoor),
             Service::Protection => {
-                if self.protection.is_none() {
-                    self.protection = Some(super::connect_protection(&a.protection).await?);
-                }
-                self.protection
-                    .as_mut()
-                    .expect("connected")
-                    .record_import(req)
-                    .await
+                record_with!(protection, super::connect_protection, &a.protection)
             }
             Service::Placements => {
-                if self.placements.is_none() {
-                    self.placements = Some(super::connect_placements(&a.placements).await?);
-                }
-                self.placements
-                    .as_mut()
-                    .expect("connected")
-                    .record_import(req)
-                    .await
+                record_with!(placements, super::connect_placements, &a.placements)
             }
-            Service::Finance => {
-                if self.finance.is_none() {
-                    self.finance = Some(super::connect_finance(&a.finance).await?);
-                }
-                self.finance
-                    .as_mut()
-                    .expect("connected")
-                    .record_import(req)
-                    .await
-            }
+            Service::Finance => record_with!(finance, super::connect_finance, &a.finance),
         };
         r.map(|_| ()).map_err(super::describe_status)
     }
