@@ -159,9 +159,7 @@ impl Guard {
             .methods
             .get(path)
             .ok_or_else(|| Status::unimplemented("not served here"))?;
-        let request = decode(&method.input, body)?;
-        let mut named = Named::default();
-        walk(&request, None, &mut named);
+        let named = named(&decode(&method.input, body)?);
         Ok(Examined {
             las: named.las,
             children: named.children,
@@ -260,6 +258,13 @@ fn string_field(m: &DynamicMessage, name: &str) -> Option<String> {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
         _ => None,
     }
+}
+
+/// The LAs and children a whole message names.
+fn named(m: &DynamicMessage) -> Named {
+    let mut n = Named::default();
+    walk(m, None, &mut n);
+    n
 }
 
 fn walk(m: &DynamicMessage, la: Option<&str>, named: &mut Named) {
@@ -442,8 +447,7 @@ where
         Ok(m) => m,
         Err(s) => return Ok(refuse(s)),
     };
-    let mut asked = Named::default();
-    walk(&request, None, &mut asked);
+    let asked = named(&request);
     let request_id = parts
         .headers
         .get("x-request-id")
@@ -520,7 +524,7 @@ where
     let mut returned = Named::default();
     if code == Code::Ok && !data.is_empty() {
         match decode(&method.output, &data) {
-            Ok(m) => walk(&m, None, &mut returned),
+            Ok(m) => returned = named(&m),
             Err(e) => {
                 tracing::error!(method = %path, error = %e, "a response did not decode");
                 return Ok(refuse(Status::internal(
@@ -683,8 +687,7 @@ mod tests {
         framed.extend_from_slice(&(msg.len() as u32).to_be_bytes());
         framed.extend_from_slice(&msg);
         let m = decode(&desc, &framed).unwrap();
-        let mut named = Named::default();
-        walk(&m, None, &mut named);
+        let named = named(&m);
         assert_eq!(named.las.iter().collect::<Vec<_>>(), ["885", "886"]);
         assert_eq!(
             named.children.into_iter().collect::<Vec<_>>(),
