@@ -338,6 +338,7 @@ async fn every_record_kind_round_trips() {
         };
         c.batch_upsert_assessments(pb::BatchUpsertAssessmentsRequest {
             request_id: String::new(),
+            keep_stored: false,
             records: vec![a.clone()],
         })
         .await
@@ -360,6 +361,7 @@ async fn every_record_kind_round_trips() {
         };
         c.batch_upsert_section47_enquiries(pb::BatchUpsertSection47EnquiriesRequest {
             request_id: String::new(),
+            keep_stored: false,
             records: vec![s47.clone()],
         })
         .await

@@ -193,6 +193,7 @@ async fn service_measures_equal_the_definitions_over_all_records() {
         .unwrap();
         c.batch_upsert_assessments(pb::BatchUpsertAssessmentsRequest {
             request_id: rid(),
+            keep_stored: false,
             records: data
                 .assessments
                 .iter()
@@ -216,6 +217,7 @@ async fn service_measures_equal_the_definitions_over_all_records() {
         .unwrap();
         c.batch_upsert_section47_enquiries(pb::BatchUpsertSection47EnquiriesRequest {
             request_id: rid(),
+            keep_stored: false,
             records: data
                 .s47s
                 .iter()

@@ -35,6 +35,7 @@ fn plans_req(id: &str, records: Vec<pb::CpPlan>) -> pb::BatchUpsertCpPlansReques
         request_id: id.into(),
         records,
         replace_reviews: false,
+        keep_stored: false,
     }
 }
 
@@ -99,6 +100,7 @@ async fn bad_plans_are_refused_whole_with_field_violations() {
         let err = c
             .batch_upsert_cin_plans(pb::BatchUpsertCinPlansRequest {
                 request_id: String::new(),
+                keep_stored: false,
                 records: vec![pb::CinPlan {
                     la_code: "885".into(),
                     child_id: "C1".into(),
@@ -333,6 +335,7 @@ async fn review_dates_accumulate_across_censuses_unless_replaced() {
             request_id: String::new(),
             records: vec![p],
             replace_reviews: true,
+            keep_stored: false,
         })
         .await
         .unwrap();
@@ -610,6 +613,7 @@ async fn service_measures_equal_the_definitions_over_all_records() {
         .unwrap();
         c.batch_upsert_cin_plans(pb::BatchUpsertCinPlansRequest {
             request_id: String::new(),
+            keep_stored: false,
             records: data
                 .cin_plans
                 .iter()

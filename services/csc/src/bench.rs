@@ -383,7 +383,7 @@ where
                 let Some(batch) = queue.lock().await.next() else {
                     break;
                 };
-                written += P::send(&mut client, uuid::Uuid::new_v4().to_string(), batch)
+                written += P::send(&mut client, uuid::Uuid::new_v4().to_string(), batch, false)
                     .await?
                     .into_inner()
                     .written;

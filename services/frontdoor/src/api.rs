@@ -408,6 +408,7 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         referral_to
     );
     csc_runtime::record_rpcs!(
+        keep_stored;
         batch_upsert_assessments,
         pb::BatchUpsertAssessmentsRequest,
         "BatchUpsertAssessments",
@@ -423,6 +424,7 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         assessment_to
     );
     csc_runtime::record_rpcs!(
+        keep_stored;
         batch_upsert_section47_enquiries,
         pb::BatchUpsertSection47EnquiriesRequest,
         "BatchUpsertSection47Enquiries",

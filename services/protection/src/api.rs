@@ -523,6 +523,7 @@ const KINDS: &[coverage::Kind] = &[
 #[tonic::async_trait]
 impl pb::protection_service_server::ProtectionService for Protection {
     csc_runtime::record_rpcs!(
+        keep_stored;
         batch_upsert_cin_plans,
         pb::BatchUpsertCinPlansRequest,
         "BatchUpsertCinPlans",
@@ -543,7 +544,7 @@ impl pb::protection_service_server::ProtectionService for Protection {
         req: Request<pb::BatchUpsertCpPlansRequest>,
     ) -> Result<Response<cpb::BatchUpsertResponse>, Status> {
         let r = req.get_ref();
-        let replace = r.replace_reviews;
+        let (replace, keep) = (r.replace_reviews, r.keep_stored);
         rpc::upsert_checked(
             &self.db,
             "BatchUpsertCpPlans",
@@ -551,7 +552,12 @@ impl pb::protection_service_server::ProtectionService for Protection {
             &r.request_id,
             &r.records,
             cp_plan_from,
-            async move |txn, batch| merge_reviews(txn, batch, replace).await,
+            async move |txn, batch| {
+                if keep {
+                    csc_runtime::store::keep_stored(txn, batch).await?;
+                }
+                merge_reviews(txn, batch, replace).await
+            },
         )
         .await
     }

@@ -42,6 +42,39 @@ where
     .await
 }
 
+/// Validates and writes a batch; with `keep` (the request's `keep_stored`), each record's empty
+/// fields keep what is stored for it ([`store::KeepStored`]).
+pub async fn upsert_keeping<P, R, M>(
+    db: &DatabaseConnection,
+    method: &str,
+    request: &M,
+    request_id: &str,
+    records: &[P],
+    convert: Convert<P, R>,
+    keep: bool,
+) -> Result<Response<cpb::BatchUpsertResponse>, Status>
+where
+    R: store::KeepStored + PartialEq,
+    M: Message,
+{
+    upsert_checked(
+        db,
+        method,
+        request,
+        request_id,
+        records,
+        convert,
+        async move |txn, batch| {
+            if keep {
+                store::keep_stored(txn, batch).await
+            } else {
+                Ok(())
+            }
+        },
+    )
+    .await
+}
+
 /// Validates every record of a batch (all problems reported together, nothing applied if any),
 /// drops identical repeats, runs `check` inside the write transaction (for rules that need stored
 /// data), then upserts the batch atomically; a replayed `request_id` returns the first response.
@@ -278,9 +311,33 @@ pub type Reply<'a, T> =
 /// key, `to` a stored record back to the wire; the service type needs a `db` field.
 #[macro_export]
 macro_rules! record_rpcs {
-    ($upsert:ident, $upsert_req:ty, $method:literal, $from:path,
-     $get:ident, $list:ident, $pbm:ident :: $list_resp:ident, $delete:ident,
-     $key:ty, $key_fn:path, $rec:ty, $proto:ty, $to:path) => {
+    // A batch request with `keep_stored` (`rpc::upsert_keeping`).
+    (keep_stored; $upsert:ident, $upsert_req:ty, $method:literal, $from:path, $($rest:tt)*) => {
+        fn $upsert<'a, 'b>(
+            &'a self,
+            req: tonic::Request<$upsert_req>,
+        ) -> $crate::rpc::Reply<'b, $crate::csc_proto::common::BatchUpsertResponse>
+        where
+            'a: 'b,
+            Self: 'b,
+        {
+            Box::pin(async move {
+                let r = req.get_ref();
+                $crate::rpc::upsert_keeping(
+                    &self.db,
+                    $method,
+                    r,
+                    &r.request_id,
+                    &r.records,
+                    $from,
+                    r.keep_stored,
+                )
+                .await
+            })
+        }
+        $crate::record_rpcs!(@read $($rest)*);
+    };
+    ($upsert:ident, $upsert_req:ty, $method:literal, $from:path, $($rest:tt)*) => {
         fn $upsert<'a, 'b>(
             &'a self,
             req: tonic::Request<$upsert_req>,
@@ -294,6 +351,10 @@ macro_rules! record_rpcs {
                 $crate::rpc::upsert(&self.db, $method, r, &r.request_id, &r.records, $from).await
             })
         }
+        $crate::record_rpcs!(@read $($rest)*);
+    };
+    (@read $get:ident, $list:ident, $pbm:ident :: $list_resp:ident, $delete:ident,
+     $key:ty, $key_fn:path, $rec:ty, $proto:ty, $to:path) => {
         fn $get<'a, 'b>(&'a self, req: tonic::Request<$key>) -> $crate::rpc::Reply<'b, $proto>
         where
             'a: 'b,

@@ -302,3 +302,47 @@ pub fn after_child_date<C: ColumnTrait>(child: C, date: C, k: &ChildDateKey) -> 
 pub fn between<C: ColumnTrait>(col: C, from: NaiveDate, to: NaiveDate) -> Condition {
     Condition::all().add(col.gte(from)).add(col.lte(to))
 }
+
+/// A record kind that a source holding less than another may update without erasing what the
+/// other stored (the `keep_stored` flag of a batch: Ofsted Annex A beside the CIN census).
+pub trait KeepStored: StoredRecord {
+    /// The record's LA and child, to find its stored version.
+    fn la_child(&self) -> (LaCode, &str);
+    /// Fills what this record leaves empty from its stored version.
+    fn keep_stored(&mut self, stored: &Self);
+}
+
+/// Children per query when loading the stored versions of a batch (an `IN` list, well inside
+/// both databases' limits).
+const CHILDREN_PER_QUERY: usize = crate::MAX_BATCH;
+
+/// Fills each record of `batch` from its stored version, where one is held ([`KeepStored`]).
+/// Runs inside the write transaction, so what it reads is what the write replaces.
+pub async fn keep_stored<R: KeepStored>(
+    db: &impl ConnectionTrait,
+    batch: &mut Indexed<R>,
+) -> Result<(), Error> {
+    let mut children: HashMap<LaCode, Vec<String>> = HashMap::new();
+    for (_, r) in batch.iter() {
+        let (la, child) = r.la_child();
+        children.entry(la).or_default().push(child.to_owned());
+    }
+    let mut held: HashMap<R::Key, R> = HashMap::new();
+    for (la, mut ids) in children {
+        ids.sort_unstable();
+        ids.dedup();
+        for chunk in ids.chunks(CHILDREN_PER_QUERY) {
+            let cond =
+                Condition::all().add(R::child_column().is_in(chunk.iter().map(String::as_str)));
+            for r in load::<R>(db, la, cond).await? {
+                held.insert(r.key(), r);
+            }
+        }
+    }
+    for (_, r) in batch.iter_mut() {
+        if let Some(stored) = held.get(&r.key()) {
+            r.keep_stored(stored);
+        }
+    }
+    Ok(())
+}

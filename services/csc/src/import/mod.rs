@@ -3,6 +3,7 @@
 //! path or line and column) and why; every valid record lands; importing the same file again
 //! changes nothing.
 
+pub mod annex_a;
 mod cin;
 pub mod dates;
 #[doc(hidden)]
@@ -70,6 +71,20 @@ pub enum ImportCommand {
         /// LA code to file the records under (default: the header's LEA).
         #[arg(long)]
         la: Option<String>,
+        #[command(flatten)]
+        opts: ImportOpts,
+    },
+    /// An Ofsted Annex A (ILACS) workbook, or a folder of its lists as CSV files: contacts,
+    /// referrals, assessments, S47 enquiries and ICPCs go to the front door service; CP plans to
+    /// child protection. Records the CIN census also holds are updated, never duplicated, and
+    /// nothing only the census holds is erased (docs/formats.md).
+    #[command(name = "annex-a")]
+    AnnexA {
+        /// An .xlsx workbook, or a folder of per-list CSV files.
+        path: PathBuf,
+        /// LA code to file the records under (Annex A does not name its LA).
+        #[arg(long)]
+        la: String,
         #[command(flatten)]
         opts: ImportOpts,
     },
@@ -180,6 +195,18 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
                     cin::import(&mut clients, f, la.as_deref(), &mut report)
                 });
             }
+            (report, opts)
+        }
+        ImportCommand::AnnexA { path, la, opts } => {
+            let mut clients = CinClients::connect(&opts.addrs).await?;
+            let mut report = Report::default();
+            recorded!(
+                record::Recorder::new(&opts.addrs),
+                &mut report,
+                "annex_a",
+                &path,
+                annex_a::import(&mut clients, &path, &la, &mut report)
+            );
             (report, opts)
         }
         ImportCommand::Contacts { file, la, opts } => {
@@ -324,6 +351,19 @@ pub async fn import_generated(
         &path,
         local::import_contacts(&mut fd, &path, Some(&la), report)
     );
+    // The Annex A workbook's last 12 months: the same referrals, assessments, enquiries and plans
+    // as the censuses (updated, never doubled) and the same contacts as the contacts file.
+    let path = dir.join("annex_a.xlsx");
+    if path.exists() {
+        recorded!(rec, report, "annex_a", &path, {
+            annex_a::import(&mut clients, &path, &la, report)
+        });
+    } else {
+        report.notes.push(format!(
+            "{}: not in the folder (written by `csc generate` since Annex A import); skipped",
+            path.display()
+        ));
+    }
     let path = dir.join("strategy.csv");
     recorded!(
         rec,
@@ -792,15 +832,18 @@ pub trait Upload: prost::Message + Clone + Send + Sync + 'static {
     const KIND: &'static str;
     /// The record's LA.
     fn la(&self) -> &str;
+    /// Sends a batch; `keep_stored` (for kinds whose request has it) keeps stored values in the
+    /// fields the records leave empty.
     fn send(
         client: &mut Self::Client,
         request_id: String,
         records: Vec<Self>,
+        keep_stored: bool,
     ) -> impl Future<Output = Result<tonic::Response<BatchUpsertResponse>, Status>> + Send;
 }
 
 macro_rules! upload {
-    ($client:ty, $pkg:ident :: $t:ident, $kind:literal, $req:ident, $method:ident) => {
+    ($client:ty, $pkg:ident :: $t:ident, $kind:literal, $req:ident, $method:ident $(, $keep:ident)?) => {
         impl Upload for $pkg::$t {
             type Client = $client;
             const KIND: &'static str = $kind;
@@ -811,15 +854,20 @@ macro_rules! upload {
                 client: &mut $client,
                 request_id: String,
                 records: Vec<Self>,
+                keep_stored: bool,
             ) -> impl Future<Output = Result<tonic::Response<BatchUpsertResponse>, Status>> + Send
             {
-                // Options beyond the id and the records (replace_reviews) keep their defaults.
-                #[allow(clippy::needless_update)]
-                let mut req = tonic::Request::new($pkg::$req {
+                // Options beyond the id, the records and keep_stored (replace_reviews) keep their
+                // defaults.
+                #[allow(clippy::needless_update, unused_mut)]
+                let mut msg = $pkg::$req {
                     request_id,
                     records,
                     ..Default::default()
-                });
+                };
+                $(msg.$keep = keep_stored;)?
+                let _ = keep_stored;
+                let mut req = tonic::Request::new(msg);
                 req.set_timeout(BATCH_DEADLINE);
                 client.$method(req)
             }
@@ -845,14 +893,16 @@ upload!(
     pb::Assessment,
     "assessments",
     BatchUpsertAssessmentsRequest,
-    batch_upsert_assessments
+    batch_upsert_assessments,
+    keep_stored
 );
 upload!(
     FrontDoorClient,
     pb::Section47Enquiry,
     "section 47 enquiries",
     BatchUpsertSection47EnquiriesRequest,
-    batch_upsert_section47_enquiries
+    batch_upsert_section47_enquiries,
+    keep_stored
 );
 upload!(
     FrontDoorClient,
@@ -873,14 +923,16 @@ upload!(
     ppb::CinPlan,
     "CIN plans",
     BatchUpsertCinPlansRequest,
-    batch_upsert_cin_plans
+    batch_upsert_cin_plans,
+    keep_stored
 );
 upload!(
     ProtectionClient,
     ppb::CpPlan,
     "CP plans",
     BatchUpsertCpPlansRequest,
-    batch_upsert_cp_plans
+    batch_upsert_cp_plans,
+    keep_stored
 );
 upload!(
     ProtectionClient,
@@ -935,12 +987,16 @@ upload!(
 /// Buffers one kind of record and sends it in batches.
 pub struct Uploader<P: Upload> {
     buf: Vec<(P, Origin)>,
+    /// Sent with each batch: fields the records leave empty keep their stored values (a source
+    /// that holds less than another, such as Annex A beside the CIN census).
+    pub keep_stored: bool,
 }
 
 impl<P: Upload> Default for Uploader<P> {
     fn default() -> Self {
         Self {
             buf: Vec::with_capacity(BATCH),
+            keep_stored: false,
         }
     }
 }
@@ -976,7 +1032,7 @@ impl<P: Upload> Uploader<P> {
         let mut pending = std::mem::take(&mut self.buf);
         while !pending.is_empty() {
             let records: Vec<P> = pending.iter().map(|(r, _)| r.clone()).collect();
-            match send_with_retry::<P>(client, records).await {
+            match send_with_retry::<P>(client, records, self.keep_stored).await {
                 Ok(resp) => {
                     let t = report.tallies.entry(P::KIND).or_default();
                     t.received += resp.received as u64;
@@ -1042,13 +1098,14 @@ fn is_transport(s: &Status) -> bool {
 async fn send_with_retry<P: Upload>(
     client: &mut P::Client,
     records: Vec<P>,
+    keep_stored: bool,
 ) -> Result<BatchUpsertResponse, Status> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let started = std::time::Instant::now();
     let mut backoff = Duration::from_millis(200);
     let mut attempt = 0u32;
     loop {
-        match P::send(client, request_id.clone(), records.clone()).await {
+        match P::send(client, request_id.clone(), records.clone(), keep_stored).await {
             Ok(r) => return Ok(r.into_inner()),
             Err(s) if retryable(&s) && started.elapsed() < RETRY_FOR => {
                 attempt += 1;

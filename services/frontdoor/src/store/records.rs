@@ -1,8 +1,10 @@
 //! How each record kind maps to its table: key and value columns, and model ↔ domain conversion.
 
+use csc_core::LaCode;
 use csc_runtime::Error;
 use csc_runtime::store::{
-    StoredRecord, after_date_child as child_date_after, child_date_filter, stored_la as la,
+    KeepStored, StoredRecord, after_date_child as child_date_after, child_date_filter,
+    stored_la as la,
 };
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition};
 
@@ -373,5 +375,41 @@ impl StoredRecord for Icpc {
             icpc_date: m.icpc_date,
             s47_start_date: m.s47_start_date,
         })
+    }
+}
+
+/// An assessment from a source that holds less than the CIN census (Annex A) keeps the stored
+/// factors, outcome, closure reason and authorisation where it has none, and the stored referral
+/// date always: the census links an assessment to its referral; Annex A's link is inferred.
+impl KeepStored for Assessment {
+    fn la_child(&self) -> (LaCode, &str) {
+        (self.la_code, &self.child_id)
+    }
+    fn keep_stored(&mut self, stored: &Self) {
+        self.referral_date = stored.referral_date;
+        self.authorisation_date = self.authorisation_date.or(stored.authorisation_date);
+        if self.factors.is_empty() {
+            self.factors = stored.factors.clone();
+        }
+        if self.outcome == AssessmentOutcome::Unspecified {
+            self.outcome = stored.outcome;
+        }
+        if self.closure_reason.is_none() {
+            self.closure_reason = stored.closure_reason.clone();
+        }
+    }
+}
+
+/// A section 47 enquiry keeps the stored referral, ICPC target and ICPC dates where it has none,
+/// and "ICPC not required" once stored.
+impl KeepStored for Section47Enquiry {
+    fn la_child(&self) -> (LaCode, &str) {
+        (self.la_code, &self.child_id)
+    }
+    fn keep_stored(&mut self, stored: &Self) {
+        self.referral_date = self.referral_date.or(stored.referral_date);
+        self.icpc_target_date = self.icpc_target_date.or(stored.icpc_target_date);
+        self.icpc_date = self.icpc_date.or(stored.icpc_date);
+        self.icpc_not_required |= stored.icpc_not_required;
     }
 }

@@ -1,9 +1,12 @@
 //! How each record kind maps to its table: key and value columns, and model ↔ domain conversion.
 
 use chrono::NaiveTime;
+use csc_core::LaCode;
 use csc_core::{format_time, parse_time};
 use csc_runtime::Error;
-use csc_runtime::store::{StoredRecord, after_child_date, child_date_filter, stored_la as la};
+use csc_runtime::store::{
+    KeepStored, StoredRecord, after_child_date, child_date_filter, stored_la as la,
+};
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition};
 
 use super::entities::*;
@@ -285,5 +288,30 @@ impl StoredRecord for Feedback {
             rating: stored("rating", &m.rating, Rating::from_key)?,
             child_id: m.child_id,
         })
+    }
+}
+
+/// A CIN plan keeps its stored end date where the batch has none.
+impl KeepStored for CinPlan {
+    fn la_child(&self) -> (LaCode, &str) {
+        (self.la_code, &self.child_id)
+    }
+    fn keep_stored(&mut self, stored: &Self) {
+        self.end_date = self.end_date.or(stored.end_date);
+    }
+}
+
+/// A CP plan keeps its stored end date, latest category and number of previous plans where the
+/// batch has none (its reviews are merged unless `replace_reviews`).
+impl KeepStored for CpPlan {
+    fn la_child(&self) -> (LaCode, &str) {
+        (self.la_code, &self.child_id)
+    }
+    fn keep_stored(&mut self, stored: &Self) {
+        self.end_date = self.end_date.or(stored.end_date);
+        if self.latest_category.is_none() {
+            self.latest_category = stored.latest_category.clone();
+        }
+        self.previous_plans = self.previous_plans.or(stored.previous_plans);
     }
 }

@@ -1,7 +1,7 @@
 //! `csc generate`: a synthetic LA (or several), written as the files the importers read: CIN
 //! census XML (one per census year), an SSDA903 return as CSV tables, and the local CSV formats
 //! (contacts, strategy discussions, missing episodes with return interviews, service-user
-//! feedback, placement costs). No real person is in them: every id, date and code is drawn from
+//! feedback, placement costs), and an Ofsted Annex A workbook of the last 12 months. No real person is in them: every id, date and code is drawn from
 //! a seeded generator, so the same arguments write the same files.
 //!
 //! Calibrated to the model report for a county of ~120,000 children: ~4,700 referrals a year
@@ -18,6 +18,8 @@ use chrono::{Datelike, Duration, NaiveDate};
 use csc_core::{Period, workdays::is_working_day};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+mod annex_a;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct GenerateArgs {
@@ -832,7 +834,9 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
     }
     let first_day = start.to_string();
     contacts.retain(|c| c[2] >= first_day);
-    contacts.sort_by(|a, b| (&a[2], &a[0]).cmp(&(&b[2], &b[0])));
+    contacts.sort_by(|a, b| (&a[2], &a[1], &a[0]).cmp(&(&b[2], &b[1], &b[0])));
+    link_contacts(&mut contacts, &children);
+    let annex_contacts = contacts.clone();
     w.csv(
         "contacts.csv",
         "contacts",
@@ -853,6 +857,7 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
         strategy,
     )?;
     write_cin(&mut w, cfg, &children, start, first_fy)?;
+    annex_a::write(&mut w, cfg, &children, &annex_contacts)?;
 
     // --- Looked-after children: periods of care, placements, social workers. ---------------
     let care_start = Period::year(first_fy - 9).start();
@@ -1389,6 +1394,28 @@ fn write_costs(
         ],
         rows,
     )
+}
+
+/// Gives each contact the id an Annex A import gives it (`import::annex_a::contact_id`: the
+/// child, the day and its number that day, in file order) and says it became a referral by the
+/// rule that import applies (a referral of the child on its day or up to
+/// `CONTACT_TO_REFERRAL_DAYS` after), so that the contacts file and the Annex A's List 1 are the
+/// same records.
+fn link_contacts(contacts: &mut [Vec<String>], children: &BTreeMap<String, CinChild>) {
+    use crate::import::annex_a::{CONTACT_TO_REFERRAL_DAYS, contact_id};
+    let mut nth: HashMap<(String, String), usize> = HashMap::new();
+    for c in contacts.iter_mut() {
+        let d: NaiveDate = c[2].parse().expect("written as a date");
+        let n = nth.entry((c[1].clone(), c[2].clone())).or_default();
+        *n += 1;
+        c[0] = contact_id(&c[1], d, *n);
+        let referred = children.get(&c[1]).is_some_and(|ch| {
+            ch.episodes.iter().any(|e| {
+                e.referral >= d && e.referral <= d + Duration::days(CONTACT_TO_REFERRAL_DAYS)
+            })
+        });
+        c[4] = if referred { "Y" } else { "N" }.to_owned();
+    }
 }
 
 fn write_cin(

@@ -1,0 +1,1621 @@
+//! `csc import annex-a`: the child-level lists a council keeps for Ofsted (ILACS Annex A), from a
+//! workbook or a folder of per-list CSV files (docs/formats.md, "Ofsted Annex A").
+//!
+//! A list is recognised by its columns, or else by its sheet or file name (councils rename
+//! sheets and keep the columns); its header row may sit below a title block. Lists 1 (contacts),
+//! 3 (referrals), 4 (assessments), 5 (section 47 enquiries and ICPCs) and 7 (CP plans) feed the
+//! front door and child protection services; the others are recognised and said to be skipped,
+//! with why. The records share their natural keys with the CIN census's, and are sent with
+//! `keep_stored`, so an Annex A import next to a census import updates, never duplicates, and
+//! never erases what only the census holds.
+
+pub mod values;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use chrono::{Duration, NaiveDate};
+use csc_proto::{frontdoor as pb, protection as ppb};
+
+use super::input::quote;
+use super::local::{CsvText, read_csv_file};
+use super::{CinClients, Origin, Report, Upload, Uploader};
+use values::Cell;
+
+/// The Annex A lists (Ofsted's numbering, the same in every layout since 2017).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum List {
+    Contacts = 1,
+    EarlyHelp = 2,
+    Referrals = 3,
+    Assessments = 4,
+    Section47 = 5,
+    ChildrenInNeed = 6,
+    ChildProtection = 7,
+    LookedAfter = 8,
+    CareLeavers = 9,
+    Adoption = 10,
+    Adopters = 11,
+}
+
+impl List {
+    const ALL: [List; 11] = [
+        List::Contacts,
+        List::EarlyHelp,
+        List::Referrals,
+        List::Assessments,
+        List::Section47,
+        List::ChildrenInNeed,
+        List::ChildProtection,
+        List::LookedAfter,
+        List::CareLeavers,
+        List::Adoption,
+        List::Adopters,
+    ];
+
+    pub fn number(self) -> u8 {
+        self as u8
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            List::Contacts => "contacts",
+            List::EarlyHelp => "early help assessments",
+            List::Referrals => "referrals",
+            List::Assessments => "assessments",
+            List::Section47 => "section 47 enquiries and ICPCs",
+            List::ChildrenInNeed => "children in need",
+            List::ChildProtection => "child protection plans",
+            List::LookedAfter => "children looked after",
+            List::CareLeavers => "care leavers",
+            List::Adoption => "adoption",
+            List::Adopters => "adopters",
+        }
+    }
+
+    /// Why a list is read but not imported (docs/formats.md says more).
+    fn skipped_because(self) -> Option<&'static str> {
+        Some(match self {
+            List::EarlyHelp => "early help is not among the measures (MEASURES.md); not imported",
+            List::ChildrenInNeed => {
+                "its CIN start and closure dates are the referral episode's, not the CIN plan's that the measures count; the plans come from the CIN census"
+            }
+            List::LookedAfter => {
+                "children looked after come from the SSDA903 return, whose episodes this list would contradict (it holds only the latest legal status and placement count)"
+            }
+            List::CareLeavers | List::Adoption | List::Adopters => {
+                "no measure uses this list; not imported"
+            }
+            _ => return None,
+        })
+    }
+
+    /// A list named by a sheet or file name: `List 3`, `list_3`, `L3 Referrals`, or a name such
+    /// as `Referrals`.
+    fn from_name(name: &str) -> Option<List> {
+        let w = words(name);
+        let compact = w.replace(' ', "");
+        for prefix in ["list", "l"] {
+            if let Some(rest) = compact.strip_prefix(prefix) {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                if let Ok(n) = digits.parse::<u8>() {
+                    return List::ALL.into_iter().find(|l| l.number() == n);
+                }
+            }
+        }
+        let names: &[(&str, List)] = &[
+            ("contact", List::Contacts),
+            ("early help", List::EarlyHelp),
+            ("referral", List::Referrals),
+            ("assessment", List::Assessments),
+            ("section 47", List::Section47),
+            ("s47", List::Section47),
+            ("child protection", List::ChildProtection),
+            ("children in need", List::ChildrenInNeed),
+            ("looked after", List::LookedAfter),
+            ("care leaver", List::CareLeavers),
+            ("adopter", List::Adopters),
+            ("adoption", List::Adoption),
+        ];
+        let w = format!(" {w}");
+        names
+            .iter()
+            .find(|(n, _)| w.contains(&format!(" {n}")))
+            .map(|(_, l)| *l)
+    }
+}
+
+/// A column the importer reads: its name in messages, and the words a header must hold (each at
+/// the start of a word, in any order) for one of its names across the layouts.
+struct Field {
+    name: &'static str,
+    headers: &'static [&'static [&'static str]],
+}
+
+const CHILD: Field = Field {
+    name: "Child Unique ID",
+    headers: &[&["child", "id"], &["unique", "id"], &["childid"]],
+};
+const CONTACT_DATE: Field = Field {
+    name: "Date of Contact",
+    headers: &[&["date", "contact"]],
+};
+const CONTACT_SOURCE: Field = Field {
+    name: "Contact Source",
+    headers: &[&["contact", "source"], &["source"]],
+};
+const REFERRAL_DATE: Field = Field {
+    name: "Date of referral",
+    headers: &[&["date", "referral"]],
+};
+const REFERRAL_SOURCE: Field = Field {
+    name: "Referral Source",
+    headers: &[&["referral", "source"], &["source"]],
+};
+const REFERRAL_NFA: Field = Field {
+    name: "Referral NFA?",
+    headers: &[&["nfa"], &["no", "further", "action"]],
+};
+const ASSESSMENT_START: Field = Field {
+    name: "Assessment start date",
+    headers: &[&["assessment", "start"], &["start", "date"]],
+};
+const ASSESSMENT_AUTHORISED: Field = Field {
+    name: "Assessment date of authorisation",
+    headers: &[&["authoris"], &["authoriz"], &["assessment", "completed"]],
+};
+const ASSESSMENT_NEED: Field = Field {
+    name: "Was the child assessed as requiring LA children's social care support?",
+    headers: &[&["assessed", "requiring"], &["requiring", "support"]],
+};
+const S47_START: Field = Field {
+    name: "Section 47 Enquiry Start Date",
+    headers: &[
+        &["section", "47", "start"],
+        &["s47", "start"],
+        &["enquiry", "start"],
+    ],
+};
+const ICPC_UNNECESSARY: Field = Field {
+    name: "Was an Initial Child Protection Conference deemed unnecessary?",
+    headers: &[&["unnecessary"], &["not", "required"]],
+};
+const ICPC_DATE: Field = Field {
+    name: "Date of Initial Child Protection Conference",
+    headers: &[
+        &["date", "initial", "child", "protection", "conference"],
+        &["date", "icpc"],
+        &["icpc", "date"],
+    ],
+};
+const CP_START: Field = Field {
+    name: "Child Protection Plan Start Date",
+    headers: &[&["plan", "start"]],
+};
+const CP_END: Field = Field {
+    name: "Child Protection Plan End Date",
+    headers: &[&["plan", "end"]],
+};
+const CP_INITIAL: Field = Field {
+    name: "Initial Category of Abuse",
+    headers: &[&["initial", "category"]],
+};
+const CP_LATEST: Field = Field {
+    name: "Latest Category of Abuse",
+    headers: &[&["latest", "category"]],
+};
+const CP_REVIEW: Field = Field {
+    name: "Date of latest review conference",
+    headers: &[&["review", "conference"], &["latest", "review"]],
+};
+const CP_PREVIOUS: Field = Field {
+    name: "Number of Previous Child Protection Plans",
+    headers: &[&["number", "previous"]],
+};
+
+/// The columns that only a list has, to know it by (checked in this order: the later lists
+/// carry dates that earlier signatures would also match).
+const SIGNATURES: &[(List, &[&[&str]])] = &[
+    (List::Adopters, &[&["adopter"]]),
+    (
+        List::Adoption,
+        &[&["placed", "for", "adoption"], &["adoption", "order"]],
+    ),
+    (
+        List::CareLeavers,
+        &[&["pathway", "plan"], &["care", "leaver"], &["in", "touch"]],
+    ),
+    (
+        List::LookedAfter,
+        &[
+            &["started", "looked", "after"],
+            &["ceased", "looked", "after"],
+        ],
+    ),
+    (List::ChildProtection, &[&["protection", "plan", "start"]]),
+    (
+        List::ChildrenInNeed,
+        &[&["cin", "start"], &["primary", "need"], &["cin", "closure"]],
+    ),
+    (List::Section47, &[&["section", "47"], &["s47"]]),
+    (
+        List::EarlyHelp,
+        &[&["organisation", "completing"], &["early", "help"]],
+    ),
+    (
+        List::Assessments,
+        &[&["authoris"], &["authoriz"], &["continuous", "assessment"]],
+    ),
+    (List::Referrals, &[&["date", "referral"]]),
+    (List::Contacts, &[&["date", "contact"]]),
+];
+
+/// Lower-case words, punctuation as spaces.
+fn words(t: &str) -> String {
+    t.chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                ' '
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A header holds every word of one alternative, each at the start of one of its words.
+fn header_is(header: &str, alternatives: &[&[&str]]) -> bool {
+    let w = format!(" {}", words(header));
+    alternatives
+        .iter()
+        .any(|alt| alt.iter().all(|needle| w.contains(&format!(" {needle}"))))
+}
+
+/// Rows searched for the header row, below a title block.
+const HEADER_SEARCH_ROWS: usize = 30;
+
+/// A sheet or CSV file as read: its name, and each row with its number in the sheet (1-based).
+pub struct Table {
+    /// The workbook or CSV file it was read from, as given.
+    pub file: String,
+    /// The sheet's name, or the CSV file's name.
+    pub name: String,
+    /// The workbook's sheet (`List 3!G14` in messages), or a CSV file (`file line 14 column …`).
+    pub is_sheet: bool,
+    pub rows: Vec<(u32, Vec<Cell>)>,
+    /// First column's index in the sheet (0 = A), for cell references.
+    pub first_col: u32,
+}
+
+impl Table {
+    /// The table in notes and refusals: `annex_a.xlsx sheet List 3`, or the CSV file.
+    pub fn label(&self) -> String {
+        if self.is_sheet {
+            format!("{} sheet {}", self.file, self.name)
+        } else {
+            self.file.clone()
+        }
+    }
+}
+
+/// A table with its list and header found.
+struct Found<'a> {
+    table: &'a Table,
+    list: List,
+    /// Index into `table.rows` of the header row.
+    header_at: usize,
+    headers: Vec<String>,
+}
+
+impl Found<'_> {
+    fn column(&self, f: &Field) -> Option<usize> {
+        self.headers.iter().position(|h| header_is(h, f.headers))
+    }
+
+    /// `List 3!G14 (Date of referral)`, or `file.csv line 14 column Date of referral`.
+    fn at(&self, row: u32, col: usize) -> String {
+        let header = self.headers.get(col).map(String::as_str).unwrap_or("");
+        if self.table.is_sheet {
+            format!(
+                "{}!{}{row} ({header})",
+                self.table.name,
+                column_letters(self.table.first_col + col as u32)
+            )
+        } else {
+            format!("{} line {row} column {header}", self.table.name)
+        }
+    }
+}
+
+/// 0 → A, 25 → Z, 26 → AA.
+fn column_letters(mut n: u32) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (n % 26) as u8);
+        if n < 26 {
+            break;
+        }
+        n = n / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ASCII")
+}
+
+/// Finds a table's header row (the first of its first rows with a child id column and another
+/// column) and its list (by its columns, else by its name).
+fn recognise(table: &Table) -> Result<Found<'_>, String> {
+    let by_name = List::from_name(&table.name);
+    for (i, (_, cells)) in table.rows.iter().take(HEADER_SEARCH_ROWS).enumerate() {
+        let headers: Vec<String> = cells.iter().map(Cell::text).collect();
+        let named = headers.iter().filter(|h| !h.is_empty()).count();
+        if named < 2 || !headers.iter().any(|h| header_is(h, CHILD.headers)) {
+            continue;
+        }
+        let by_columns = SIGNATURES
+            .iter()
+            .find(|(_, sig)| headers.iter().any(|h| header_is(h, sig)))
+            .map(|(l, _)| *l);
+        let Some(list) = by_columns.or(by_name) else {
+            return Err(format!(
+                "a header row at row {} names a child id, but no column says which Annex A list this is, nor does its name",
+                cells_row(table, i)
+            ));
+        };
+        let mut headers = headers;
+        while headers.last().is_some_and(String::is_empty) {
+            headers.pop();
+        }
+        return Ok(Found {
+            table,
+            list,
+            header_at: i,
+            headers,
+        });
+    }
+    Err(match by_name {
+        Some(l) => format!(
+            "named like List {} ({}) but no header row with a Child Unique ID column in its first {HEADER_SEARCH_ROWS} rows",
+            l.number(),
+            l.name()
+        ),
+        None => "no Annex A list (no header row with a Child Unique ID column)".to_owned(),
+    })
+}
+
+fn cells_row(table: &Table, i: usize) -> u32 {
+    table.rows.get(i).map_or(0, |(r, _)| *r)
+}
+
+/// What an Annex A workbook (or folder) holds, read and checked, ready to send.
+#[derive(Default)]
+pub struct Parsed {
+    pub contacts: Vec<(pb::Contact, Origin)>,
+    pub referrals: Vec<(pb::Referral, Origin)>,
+    pub assessments: Vec<(pb::Assessment, Origin)>,
+    pub s47s: Vec<(pb::Section47Enquiry, Origin)>,
+    pub icpcs: Vec<(pb::Icpc, Origin)>,
+    pub cp_plans: Vec<(ppb::CpPlan, Origin)>,
+    /// The earliest and latest dates the lists read hold.
+    pub span: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// A contact became a referral when the same child was referred (List 3) on its day or within
+/// this many days after (docs/formats.md: Annex A does not link the two).
+pub const CONTACT_TO_REFERRAL_DAYS: i64 = 7;
+
+/// The id a contact from Annex A is stored under (Annex A has none): the child and the day, and
+/// for a child's second and later contacts that day, their number (`C123/20240501/2`). A
+/// re-import of the same list gives the same ids.
+pub fn contact_id(child: &str, date: NaiveDate, nth: usize) -> String {
+    let day = date.format("%Y%m%d");
+    if nth <= 1 {
+        format!("{child}/{day}")
+    } else {
+        format!("{child}/{day}/{nth}")
+    }
+}
+
+/// One row being read: the values taken so far, its problems and warnings.
+struct RowRead<'a, 'b> {
+    found: &'a Found<'b>,
+    row: u32,
+    cells: &'a [Cell],
+    problems: Vec<(String, String)>,
+    warnings: Vec<(String, String)>,
+    fields: Vec<(String, String)>,
+}
+
+impl RowRead<'_, '_> {
+    fn cell(&self, col: Option<usize>) -> &Cell {
+        static EMPTY: Cell = Cell::Empty;
+        col.and_then(|c| self.cells.get(c)).unwrap_or(&EMPTY)
+    }
+
+    fn at(&self, col: Option<usize>, f: &Field) -> String {
+        match col {
+            Some(c) => self.found.at(self.row, c),
+            None => format!("{} row {} ({})", self.found.table.name, self.row, f.name),
+        }
+    }
+
+    /// Remembers where an API field was read from, to name it if the service refuses it.
+    fn from(&mut self, api_field: &str, col: Option<usize>, f: &Field) {
+        let at = self.at(col, f);
+        self.fields.push((api_field.to_owned(), at));
+    }
+
+    fn fail(&mut self, col: Option<usize>, f: &Field, why: impl Into<String>) {
+        let at = self.at(col, f);
+        self.problems.push((at, why.into()));
+    }
+
+    fn date(&mut self, col: Option<usize>, f: &Field, required: bool) -> Option<NaiveDate> {
+        let cell = self.cell(col).clone();
+        match values::date(&cell) {
+            Ok(Some(d)) => {
+                if d.time_of_day {
+                    let at = self.at(col, f);
+                    self.warnings.push((
+                        at,
+                        format!(
+                            "{} has a time of day on a date-only field: the date {} is kept, the time is not",
+                            quote(&cell.text()),
+                            d.date
+                        ),
+                    ));
+                }
+                Some(d.date)
+            }
+            Ok(None) => {
+                if required {
+                    self.fail(col, f, "required");
+                }
+                None
+            }
+            Err(why) => {
+                self.fail(col, f, why);
+                None
+            }
+        }
+    }
+
+    fn yes_no(&mut self, col: Option<usize>, f: &Field) -> Option<bool> {
+        match values::yes_no(self.cell(col)) {
+            Ok(v) => v,
+            Err(why) => {
+                self.fail(col, f, why);
+                None
+            }
+        }
+    }
+}
+
+/// Reads every recognised list of `tables` into records, reporting each unreadable row with its
+/// cell and each table refused or skipped. `la` is the LA the records are filed under.
+pub fn parse(tables: &[Table], la: &str, report: &mut Report) -> Parsed {
+    let mut by_list: BTreeMap<List, Vec<Found<'_>>> = BTreeMap::new();
+    for t in tables {
+        if t.rows
+            .iter()
+            .all(|(_, cells)| cells.iter().all(Cell::is_empty))
+        {
+            report.notes.push(format!("{}: empty; skipped", t.label()));
+            continue;
+        }
+        match recognise(t) {
+            Ok(f) => by_list.entry(f.list).or_default().push(f),
+            Err(why) => {
+                if List::from_name(&t.name).is_some() {
+                    report.refuse_file(t.label(), why);
+                } else {
+                    report.notes.push(format!("{}: {why}; skipped", t.label()));
+                }
+            }
+        }
+    }
+    let mut out = Parsed::default();
+    // Referrals first: contacts and assessments are linked to them.
+    for list in [
+        List::Referrals,
+        List::Contacts,
+        List::Assessments,
+        List::Section47,
+        List::ChildProtection,
+    ] {
+        for f in by_list.remove(&list).unwrap_or_default() {
+            read_list(&f, la, &mut out, report);
+        }
+    }
+    for (list, found) in by_list {
+        for f in found {
+            let rows = data_rows(&f).count();
+            report.notes.push(format!(
+                "{}: Annex A List {} ({}), {rows} row(s): {}",
+                f.table.label(),
+                list.number(),
+                list.name(),
+                list.skipped_because().unwrap_or("not imported")
+            ));
+        }
+    }
+    link_contacts(&mut out);
+    out
+}
+
+/// The rows below the header that hold anything.
+fn data_rows<'a>(f: &'a Found<'_>) -> impl Iterator<Item = &'a (u32, Vec<Cell>)> {
+    f.table.rows[f.header_at + 1..]
+        .iter()
+        .filter(|(_, cells)| !cells.iter().all(Cell::is_empty))
+}
+
+/// The fields of each list the importer needs: a table without one is refused whole.
+fn required(list: List) -> &'static [&'static Field] {
+    match list {
+        List::Contacts => &[&CHILD, &CONTACT_DATE, &CONTACT_SOURCE],
+        List::Referrals => &[&CHILD, &REFERRAL_DATE, &REFERRAL_SOURCE, &REFERRAL_NFA],
+        List::Assessments => &[&CHILD, &ASSESSMENT_START, &ASSESSMENT_AUTHORISED],
+        List::Section47 => &[&CHILD, &S47_START, &ICPC_DATE],
+        List::ChildProtection => &[&CHILD, &CP_START, &CP_END, &CP_INITIAL],
+        _ => &[&CHILD],
+    }
+}
+
+/// Columns read when present, listed as "not in file" when not.
+fn optional(list: List) -> &'static [&'static Field] {
+    match list {
+        List::Assessments => &[&ASSESSMENT_NEED],
+        List::Section47 => &[&ICPC_UNNECESSARY],
+        List::ChildProtection => &[&CP_LATEST, &CP_REVIEW, &CP_PREVIOUS],
+        _ => &[],
+    }
+}
+
+fn read_list(f: &Found<'_>, la: &str, out: &mut Parsed, report: &mut Report) {
+    let missing: Vec<&str> = required(f.list)
+        .iter()
+        .filter(|field| f.column(field).is_none())
+        .map(|field| field.name)
+        .collect();
+    if !missing.is_empty() {
+        report.refuse_file(
+            f.table.label(),
+            format!(
+                "Annex A List {} ({}) without the column(s) {}: none of its rows was sent",
+                f.list.number(),
+                f.list.name(),
+                missing.join(", ")
+            ),
+        );
+        return;
+    }
+    let absent: Vec<&str> = optional(f.list)
+        .iter()
+        .filter(|field| f.column(field).is_none())
+        .map(|field| field.name)
+        .collect();
+    if !absent.is_empty() {
+        report.notes.push(format!(
+            "{}: not in file: {}",
+            f.table.label(),
+            absent.join(", ")
+        ));
+    }
+    let mut rows = 0usize;
+    for (row, cells) in data_rows(f) {
+        rows += 1;
+        let mut r = RowRead {
+            found: f,
+            row: *row,
+            cells,
+            problems: Vec::new(),
+            warnings: Vec::new(),
+            fields: Vec::new(),
+        };
+        let child_col = f.column(&CHILD);
+        let child_id = values::child_id(r.cell(child_col));
+        if child_id.is_empty() {
+            r.fail(child_col, &CHILD, "required");
+        }
+        r.from("child_id", child_col, &CHILD);
+        let kind = match f.list {
+            List::Contacts => read_contact(&mut r, la, &child_id, out),
+            List::Referrals => read_referral(&mut r, la, &child_id, out),
+            List::Assessments => read_assessment(&mut r, la, &child_id, out),
+            List::Section47 => read_s47(&mut r, la, &child_id, out),
+            List::ChildProtection => read_cp_plan(&mut r, la, &child_id, out),
+            _ => unreachable!("only the imported lists are read"),
+        };
+        for (at, why) in r.warnings {
+            report.warn(kind, &child_id, at, why);
+        }
+        if !r.problems.is_empty() {
+            report.reject_record(kind, &child_id, r.problems);
+        }
+    }
+    report.notes.push(format!(
+        "{}: Annex A List {} ({}), header on row {}, {rows} row(s) read",
+        f.table.label(),
+        f.list.number(),
+        f.list.name(),
+        cells_row(f.table, f.header_at)
+    ));
+}
+
+fn span(out: &mut Parsed, d: Option<NaiveDate>) {
+    if let Some(d) = d {
+        out.span = Some(match out.span {
+            None => (d, d),
+            Some((a, b)) => (a.min(d), b.max(d)),
+        });
+    }
+}
+
+fn origin(r: &RowRead<'_, '_>, child_id: &str) -> Origin {
+    Origin {
+        child_id: child_id.to_owned(),
+        location: format!("{} row {}", r.found.table.name, r.row),
+        fields: r.fields.clone(),
+        year: None,
+    }
+}
+
+fn iso(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+fn source_of(r: &mut RowRead<'_, '_>, f: &Field) -> String {
+    let col = r.found.column(f);
+    r.from("source", col, f);
+    let text = r.cell(col).text();
+    if text.is_empty() {
+        r.fail(col, f, "required");
+        return String::new();
+    }
+    match values::source(&text) {
+        Some(c) => c.to_owned(),
+        None => {
+            r.fail(
+                col,
+                f,
+                format!(
+                    "{} is no contact or referral source (a CIN census code such as 6 or 2A, Ofsted's dropdown such as \"q) 6: Police\", or its label)",
+                    quote(&text)
+                ),
+            );
+            String::new()
+        }
+    }
+}
+
+fn read_contact(
+    r: &mut RowRead<'_, '_>,
+    la: &str,
+    child_id: &str,
+    out: &mut Parsed,
+) -> &'static str {
+    let col = r.found.column(&CONTACT_DATE);
+    r.from("contact_date", col, &CONTACT_DATE);
+    let date = r.date(col, &CONTACT_DATE, true);
+    let source = source_of(r, &CONTACT_SOURCE);
+    if r.problems.is_empty()
+        && let Some(d) = date
+    {
+        span(out, date);
+        let o = origin(r, child_id);
+        out.contacts.push((
+            pb::Contact {
+                la_code: la.to_owned(),
+                // Numbered once every contact is read (`link_contacts`).
+                contact_id: String::new(),
+                child_id: child_id.to_owned(),
+                contact_date: d.to_string(),
+                source,
+                became_referral: false,
+            },
+            o,
+        ));
+    }
+    <pb::Contact as Upload>::KIND
+}
+
+fn read_referral(
+    r: &mut RowRead<'_, '_>,
+    la: &str,
+    child_id: &str,
+    out: &mut Parsed,
+) -> &'static str {
+    let col = r.found.column(&REFERRAL_DATE);
+    r.from("referral_date", col, &REFERRAL_DATE);
+    let date = r.date(col, &REFERRAL_DATE, true);
+    let source = source_of(r, &REFERRAL_SOURCE);
+    let col = r.found.column(&REFERRAL_NFA);
+    r.from("nfa", col, &REFERRAL_NFA);
+    let nfa = r.yes_no(col, &REFERRAL_NFA);
+    if nfa.is_none() && r.cell(col).is_empty() {
+        r.fail(col, &REFERRAL_NFA, "required");
+    }
+    if r.problems.is_empty() {
+        span(out, date);
+        let o = origin(r, child_id);
+        out.referrals.push((
+            pb::Referral {
+                la_code: la.to_owned(),
+                child_id: child_id.to_owned(),
+                referral_date: iso(date),
+                source,
+                nfa: nfa.unwrap_or(false),
+            },
+            o,
+        ));
+    }
+    <pb::Referral as Upload>::KIND
+}
+
+/// The latest List 3 referral of `child` on or before `d`.
+fn referral_before(
+    referrals: &[(pb::Referral, Origin)],
+    child: &str,
+    d: NaiveDate,
+) -> Option<String> {
+    let d = d.to_string();
+    referrals
+        .iter()
+        .filter(|(r, _)| r.child_id == child && r.referral_date <= d)
+        .map(|(r, _)| r.referral_date.clone())
+        .max()
+}
+
+fn read_assessment(
+    r: &mut RowRead<'_, '_>,
+    la: &str,
+    child_id: &str,
+    out: &mut Parsed,
+) -> &'static str {
+    let col = r.found.column(&ASSESSMENT_START);
+    r.from("start_date", col, &ASSESSMENT_START);
+    let start = r.date(col, &ASSESSMENT_START, true);
+    let col = r.found.column(&ASSESSMENT_AUTHORISED);
+    r.from("authorisation_date", col, &ASSESSMENT_AUTHORISED);
+    let authorised = r.date(col, &ASSESSMENT_AUTHORISED, false);
+    let col = r.found.column(&ASSESSMENT_NEED);
+    r.from("outcome", col, &ASSESSMENT_NEED);
+    let outcome = match r.yes_no(col, &ASSESSMENT_NEED) {
+        Some(true) => pb::AssessmentOutcome::FurtherAction,
+        Some(false) => pb::AssessmentOutcome::Nfa,
+        None => pb::AssessmentOutcome::Unspecified,
+    };
+    if r.problems.is_empty()
+        && let Some(start) = start
+    {
+        span(out, Some(start));
+        span(out, authorised);
+        let referral = match referral_before(&out.referrals, child_id, start) {
+            Some(d) => d,
+            None => {
+                r.warnings.push((
+                    format!("{} row {}", r.found.table.name, r.row),
+                    "no List 3 referral of this child on or before the assessment's start: its start date stands for the referral date (a census import's referral date is kept)".to_owned(),
+                ));
+                start.to_string()
+            }
+        };
+        let o = origin(r, child_id);
+        out.assessments.push((
+            pb::Assessment {
+                la_code: la.to_owned(),
+                child_id: child_id.to_owned(),
+                start_date: start.to_string(),
+                referral_date: referral,
+                authorisation_date: iso(authorised),
+                factors: Vec::new(),
+                outcome: outcome as i32,
+                closure_reason: String::new(),
+            },
+            o,
+        ));
+    }
+    <pb::Assessment as Upload>::KIND
+}
+
+fn read_s47(r: &mut RowRead<'_, '_>, la: &str, child_id: &str, out: &mut Parsed) -> &'static str {
+    let col = r.found.column(&S47_START);
+    r.from("start_date", col, &S47_START);
+    let start = r.date(col, &S47_START, true);
+    let col = r.found.column(&ICPC_DATE);
+    r.from("icpc_date", col, &ICPC_DATE);
+    let icpc = r.date(col, &ICPC_DATE, false);
+    let col = r.found.column(&ICPC_UNNECESSARY);
+    r.from("icpc_not_required", col, &ICPC_UNNECESSARY);
+    let not_required = r.yes_no(col, &ICPC_UNNECESSARY).unwrap_or(false);
+    if r.problems.is_empty()
+        && let Some(start) = start
+    {
+        span(out, Some(start));
+        span(out, icpc);
+        let o = origin(r, child_id);
+        let referral = referral_before(&out.referrals, child_id, start).unwrap_or_default();
+        out.s47s.push((
+            pb::Section47Enquiry {
+                la_code: la.to_owned(),
+                child_id: child_id.to_owned(),
+                start_date: start.to_string(),
+                referral_date: referral,
+                icpc_target_date: String::new(),
+                icpc_date: iso(icpc),
+                icpc_not_required: not_required,
+            },
+            o.clone(),
+        ));
+        if let Some(icpc) = icpc {
+            out.icpcs.push((
+                pb::Icpc {
+                    la_code: la.to_owned(),
+                    child_id: child_id.to_owned(),
+                    icpc_date: icpc.to_string(),
+                    s47_start_date: start.to_string(),
+                },
+                o,
+            ));
+        }
+    }
+    <pb::Section47Enquiry as Upload>::KIND
+}
+
+fn read_cp_plan(
+    r: &mut RowRead<'_, '_>,
+    la: &str,
+    child_id: &str,
+    out: &mut Parsed,
+) -> &'static str {
+    let col = r.found.column(&CP_START);
+    r.from("start_date", col, &CP_START);
+    let start = r.date(col, &CP_START, true);
+    let col = r.found.column(&CP_END);
+    r.from("end_date", col, &CP_END);
+    let end = r.date(col, &CP_END, false);
+    let category = |r: &mut RowRead<'_, '_>, f: &Field, api: &str, required: bool| {
+        let col = r.found.column(f);
+        r.from(api, col, f);
+        let text = r.cell(col).text();
+        if text.is_empty() {
+            if required {
+                r.fail(col, f, "required");
+            }
+            return String::new();
+        }
+        match values::category(&text) {
+            Some(c) => c.to_owned(),
+            None => {
+                r.fail(
+                    col,
+                    f,
+                    format!(
+                        "{} is no category of abuse (a) Neglect, b) Physical abuse, c) Sexual abuse, d) Emotional abuse, e) Multiple, or NEG, PHY, SAB, EMO, MUL)",
+                        quote(&text)
+                    ),
+                );
+                String::new()
+            }
+        }
+    };
+    let initial = category(r, &CP_INITIAL, "initial_category", true);
+    let latest = category(r, &CP_LATEST, "latest_category", false);
+    let col = r.found.column(&CP_REVIEW);
+    r.from("review_dates", col, &CP_REVIEW);
+    let review = r.date(col, &CP_REVIEW, false);
+    let col = r.found.column(&CP_PREVIOUS);
+    r.from("previous_plans", col, &CP_PREVIOUS);
+    let previous = match r.cell(col) {
+        Cell::Empty => None,
+        c => {
+            let t = c.text();
+            match t.parse::<i32>() {
+                Ok(n) if n >= 0 => Some(n),
+                _ if t.is_empty() => None,
+                _ => {
+                    r.fail(
+                        col,
+                        &CP_PREVIOUS,
+                        format!("{} is not a whole number", quote(&t)),
+                    );
+                    None
+                }
+            }
+        }
+    };
+    if r.problems.is_empty() {
+        span(out, start);
+        span(out, end);
+        span(out, review);
+        let o = origin(r, child_id);
+        out.cp_plans.push((
+            ppb::CpPlan {
+                la_code: la.to_owned(),
+                child_id: child_id.to_owned(),
+                start_date: iso(start),
+                end_date: iso(end),
+                initial_category: initial,
+                latest_category: latest,
+                previous_plans: previous,
+                review_dates: review.map(|d| d.to_string()).into_iter().collect(),
+            },
+            o,
+        ));
+    }
+    <ppb::CpPlan as Upload>::KIND
+}
+
+/// Numbers the contacts (`contact_id`) and says which became referrals: a List 3 referral of the
+/// same child on the contact's day or up to [`CONTACT_TO_REFERRAL_DAYS`] after it.
+fn link_contacts(out: &mut Parsed) {
+    let mut referred: HashMap<&str, Vec<NaiveDate>> = HashMap::new();
+    for (r, _) in &out.referrals {
+        if let Ok(d) = r.referral_date.parse::<NaiveDate>() {
+            referred.entry(r.child_id.as_str()).or_default().push(d);
+        }
+    }
+    let mut nth: HashMap<(String, String), usize> = HashMap::new();
+    for (c, _) in &mut out.contacts {
+        let d: NaiveDate = c.contact_date.parse().expect("read as a date");
+        let n = nth
+            .entry((c.child_id.clone(), c.contact_date.clone()))
+            .or_default();
+        *n += 1;
+        c.contact_id = contact_id(&c.child_id, d, *n);
+        c.became_referral = referred.get(c.child_id.as_str()).is_some_and(|ds| {
+            ds.iter()
+                .any(|r| *r >= d && *r <= d + Duration::days(CONTACT_TO_REFERRAL_DAYS))
+        });
+    }
+}
+
+/// Reads an Annex A workbook (`.xlsx`, `.xlsm`, `.xls`, `.ods`), one CSV list, or a folder of
+/// CSV lists into tables. `Err` is why the path is refused whole.
+pub fn read_tables(path: &Path, report: &mut Report) -> anyhow::Result<Result<Vec<Table>, String>> {
+    if path.is_dir() {
+        let mut files: Vec<_> = std::fs::read_dir(path)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        files.sort();
+        let mut tables = Vec::new();
+        for f in files {
+            match f
+                .extension()
+                .and_then(|x| x.to_str())
+                .map(str::to_ascii_lowercase)
+            {
+                Some(x) if x == "csv" => match read_csv_file(&f, report)? {
+                    Ok(text) => tables.push(csv_table(&text)?),
+                    Err(why) => report.refuse_file(f.display().to_string(), why),
+                },
+                Some(x) if matches!(x.as_str(), "xlsx" | "xlsm" | "xls" | "ods") => {
+                    match read_workbook(&f, report)? {
+                        Ok(t) => tables.extend(t),
+                        Err(why) => report.refuse_file(f.display().to_string(), why),
+                    }
+                }
+                _ => report.notes.push(format!(
+                    "{}: not a CSV list or a workbook; skipped",
+                    f.display()
+                )),
+            }
+        }
+        return Ok(Ok(tables));
+    }
+    let ext = path
+        .extension()
+        .and_then(|x| x.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if ext == "csv" {
+        return Ok(match read_csv_file(path, report)? {
+            Ok(text) => Ok(vec![csv_table(&text)?]),
+            Err(why) => Err(why),
+        });
+    }
+    read_workbook(path, report)
+}
+
+/// A CSV list as a table of text cells, rows numbered as the file's lines.
+fn csv_table(text: &CsvText) -> anyhow::Result<Table> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(text.delimiter)
+        .from_reader(text.text.as_bytes());
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| anyhow::anyhow!("{}: {e}", text.file))?;
+        let line = rec.position().map_or(0, |p| p.line()) as u32;
+        rows.push((
+            line,
+            rec.iter()
+                .map(|v| {
+                    let v = v.trim_start_matches('\u{feff}').trim();
+                    if v.is_empty() {
+                        Cell::Empty
+                    } else {
+                        Cell::Text(v.to_owned())
+                    }
+                })
+                .collect(),
+        ));
+    }
+    let name = Path::new(&text.file)
+        .file_name()
+        .map_or(text.file.clone(), |n| n.to_string_lossy().into_owned());
+    Ok(Table {
+        file: text.file.clone(),
+        name,
+        is_sheet: false,
+        rows,
+        first_col: 0,
+    })
+}
+
+/// Largest workbook read (a workbook is read whole; Annex A for a large county is a few MB).
+pub const MAX_WORKBOOK_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Every sheet of a workbook as a table. Formula cells give their saved value; a formula whose
+/// value was never saved is a warning (the cell reads as empty).
+fn read_workbook(path: &Path, report: &mut Report) -> anyhow::Result<Result<Vec<Table>, String>> {
+    use calamine::{Data, Reader};
+    let file = path.display().to_string();
+    let size = std::fs::metadata(path)
+        .map_err(|e| anyhow::anyhow!("reading {file}: {e}"))?
+        .len();
+    if size > MAX_WORKBOOK_BYTES {
+        return Ok(Err(format!(
+            "{size} bytes: larger than the {} MiB a workbook may be",
+            MAX_WORKBOOK_BYTES >> 20
+        )));
+    }
+    let mut book = match calamine::open_workbook_auto(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return Ok(Err(format!(
+                "not a workbook calamine can read ({e}); an Annex A is an .xlsx workbook or a folder of CSV lists"
+            )));
+        }
+    };
+    let mut tables = Vec::new();
+    for name in book.sheet_names() {
+        let range = match book.worksheet_range(&name) {
+            Ok(r) => r,
+            Err(e) => {
+                report.refuse_file(format!("{file} sheet {name}"), format!("unreadable: {e}"));
+                continue;
+            }
+        };
+        let Some((row0, col0)) = range.start() else {
+            tables.push(Table {
+                file: file.clone(),
+                name: name.clone(),
+                is_sheet: true,
+                rows: Vec::new(),
+                first_col: 0,
+            });
+            continue;
+        };
+        // Formulas, by their cell, to tell an unsaved formula from an empty cell.
+        let formulas: HashMap<(u32, u32), String> = match book.worksheet_formula(&name) {
+            Ok(f) => {
+                let (fr, fc) = f.start().unwrap_or((0, 0));
+                f.cells()
+                    .filter(|(_, _, t)| !t.is_empty())
+                    .map(|(r, c, t)| ((fr + r as u32, fc + c as u32), t.clone()))
+                    .collect()
+            }
+            Err(_) => HashMap::new(),
+        };
+        let mut rows = Vec::with_capacity(range.height());
+        for (i, row) in range.rows().enumerate() {
+            let r = row0 + i as u32;
+            let cells = row
+                .iter()
+                .enumerate()
+                .map(|(j, d)| {
+                    let c = col0 + j as u32;
+                    let cell = match d {
+                        Data::Empty => Cell::Empty,
+                        Data::String(s) => Cell::Text(s.trim().to_owned()),
+                        Data::Int(n) => Cell::Number(*n as f64),
+                        Data::Float(f) => Cell::Number(*f),
+                        Data::Bool(b) => Cell::Bool(*b),
+                        Data::DateTime(dt) => match dt.as_datetime() {
+                            Some(t) if dt.is_datetime() => {
+                                Cell::Date(t.date(), t.time() != chrono::NaiveTime::MIN)
+                            }
+                            _ => Cell::Number(dt.as_f64()),
+                        },
+                        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+                        Data::Error(e) => Cell::Error(format!("#{e:?}")),
+                    };
+                    if cell.is_empty()
+                        && let Some(f) = formulas.get(&(r, c))
+                    {
+                        report.warn(
+                            "file",
+                            "-",
+                            format!("{file} {name}!{}{}", column_letters(c), r + 1),
+                            format!(
+                                "the formula ={f} has no saved value (the workbook was saved without calculating it); read as empty"
+                            ),
+                        );
+                    }
+                    cell
+                })
+                .collect();
+            rows.push((r + 1, cells));
+        }
+        tables.push(Table {
+            file: file.clone(),
+            name,
+            is_sheet: true,
+            rows,
+            first_col: col0,
+        });
+    }
+    Ok(Ok(tables))
+}
+
+/// Imports an Annex A workbook or folder into the front door and child protection services,
+/// under `la` (Annex A does not name its LA).
+pub async fn import(
+    clients: &mut CinClients,
+    path: &Path,
+    la: &str,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    super::local::check_la_flag(Some(la))?;
+    let file = path.display().to_string();
+    let tables = match read_tables(path, report)? {
+        Ok(t) => t,
+        Err(why) => {
+            report.refuse_file(file, why);
+            return Ok(());
+        }
+    };
+    let parsed = parse(&tables, la, report);
+    drop(tables);
+    if let Some((from, to)) = parsed.span {
+        report.covers = super::record::FileCovers {
+            return_year: None,
+            from: Some(from),
+            to: Some(to),
+        };
+    }
+    let Parsed {
+        contacts,
+        referrals,
+        assessments,
+        s47s,
+        icpcs,
+        cp_plans,
+        span: _,
+    } = parsed;
+    send(&mut clients.frontdoor, contacts, false, report).await?;
+    send(&mut clients.frontdoor, referrals, false, report).await?;
+    send(&mut clients.frontdoor, assessments, true, report).await?;
+    send(&mut clients.frontdoor, s47s, true, report).await?;
+    send(&mut clients.frontdoor, icpcs, false, report).await?;
+    send(&mut clients.protection, cp_plans, true, report).await?;
+    Ok(())
+}
+
+async fn send<P: Upload>(
+    client: &mut P::Client,
+    records: Vec<(P, Origin)>,
+    keep_stored: bool,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let mut up = Uploader::<P> {
+        keep_stored,
+        ..Default::default()
+    };
+    for (p, o) in records {
+        up.push(client, report, p, o).await?;
+    }
+    up.flush(client, report).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+
+    /// A cell of a test workbook.
+    enum W {
+        S(&'static str),
+        N(f64),
+        D(u16, u8, u8),
+        /// A formula and the value saved with it ("" = none saved).
+        F(&'static str, &'static str),
+        E,
+    }
+    use W::*;
+
+    /// Writes a workbook of (sheet name, rows) and reads it as the importer does.
+    fn read(sheets: Vec<(&str, Vec<Vec<W>>)>) -> (Parsed, Report) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("annex_a.xlsx");
+        let mut book = Workbook::new();
+        let date = Format::new().set_num_format("dd/mm/yyyy");
+        for (name, rows) in sheets {
+            let ws = book.add_worksheet();
+            ws.set_name(name).unwrap();
+            for (r, row) in rows.iter().enumerate() {
+                for (c, v) in row.iter().enumerate() {
+                    let (r, c) = (r as u32, c as u16);
+                    match v {
+                        S(s) => {
+                            ws.write_string(r, c, *s).unwrap();
+                        }
+                        N(n) => {
+                            ws.write_number(r, c, *n).unwrap();
+                        }
+                        D(y, m, d) => {
+                            let dt = ExcelDateTime::from_ymd(*y, *m, *d).unwrap();
+                            ws.write_date_with_format(r, c, &dt, &date).unwrap();
+                        }
+                        F(f, v) => {
+                            ws.write_formula(r, c, *f).unwrap();
+                            ws.set_formula_result(r, c, *v);
+                        }
+                        E => {}
+                    }
+                }
+            }
+        }
+        book.save(&path).unwrap();
+        let mut report = Report::default();
+        let tables = read_tables(&path, &mut report).unwrap().unwrap();
+        let parsed = parse(&tables, "885", &mut report);
+        (parsed, report)
+    }
+
+    fn title() -> Vec<W> {
+        vec![S("Annex A: children's social care lists"), E, E]
+    }
+
+    #[test]
+    fn a_2017_layout_with_renamed_sheets_bare_codes_float_ids_and_a_title_block() {
+        let (p, report) = read(vec![
+            (
+                "Contacts received",
+                vec![
+                    title(),
+                    vec![],
+                    vec![
+                        S("Child Unique ID"),
+                        S("Gender"),
+                        S("Date of Contact"),
+                        S("Contact Source"),
+                    ],
+                    vec![N(9_212_044.0), S("Male"), D(2024, 5, 1), S("6")],
+                    vec![S("C2"), S("Female"), S("03/05/2024"), S("Schools")],
+                    vec![S("C2"), S("Female"), S("03/05/2024"), S("q) 6: Police")],
+                    vec![],
+                ],
+            ),
+            (
+                "Sheet7",
+                vec![
+                    vec![
+                        S("Child Unique ID"),
+                        S("Date of referral"),
+                        S("Referral Source"),
+                        S("Referral NFA?"),
+                    ],
+                    vec![S("9212044.0"), D(2024, 5, 6), S("6"), S("N")],
+                ],
+            ),
+            (
+                "List 4",
+                vec![
+                    vec![
+                        S("Child Unique ID"),
+                        S("Assessment start date"),
+                        S("Assessment authorisation date"),
+                    ],
+                    vec![N(9_212_044.0), D(2024, 5, 7), N(45_457.0)],
+                ],
+            ),
+            (
+                "List 2",
+                vec![vec![
+                    S("Child Unique ID"),
+                    S("Assessment start date"),
+                    S("Organisation completing assessment"),
+                ]],
+            ),
+        ]);
+        assert!(
+            report.refused_files.is_empty(),
+            "{:?}",
+            report.refused_files
+        );
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        let ids: Vec<(&str, &str, bool)> = p
+            .contacts
+            .iter()
+            .map(|(c, _)| (c.contact_id.as_str(), c.source.as_str(), c.became_referral))
+            .collect();
+        // The float id is the whole number; a child's second contact of a day is numbered; the
+        // contact five days before the child's referral became it.
+        assert_eq!(
+            ids,
+            [
+                ("9212044/20240501", "6", true),
+                ("C2/20240503", "2A", false),
+                ("C2/20240503/2", "6", false)
+            ]
+        );
+        assert_eq!(p.referrals[0].0.child_id, "9212044");
+        let a = &p.assessments[0].0;
+        // 45457 is 14 June 2024; the referral is List 3's; no outcome column in 2017.
+        assert_eq!(
+            (
+                a.referral_date.as_str(),
+                a.authorisation_date.as_str(),
+                a.outcome
+            ),
+            ("2024-05-06", "2024-06-14", 0)
+        );
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.contains("sheet List 4: not in file: Was the child assessed")),
+            "{:?}",
+            report.notes
+        );
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.contains("List 2 (early help assessments), 0 row(s)")),
+            "{:?}",
+            report.notes
+        );
+    }
+
+    #[test]
+    fn a_2024_layout_with_dropdown_values_and_formulas() {
+        let (p, report) = read(vec![
+            (
+                "List 4",
+                vec![
+                    title(),
+                    vec![
+                        S("Child Unique ID"),
+                        S("Does the Child have a Disability"),
+                        S("Continuous Assessment Start Date"),
+                        S("Child Seen During Continuous Assessment"),
+                        S("Continuous Assessment Date of Authorisation"),
+                        S("Was the child assessed as requiring LA children's social care support?"),
+                    ],
+                    vec![
+                        S("A1"),
+                        S("b) No"),
+                        D(2024, 4, 2),
+                        S("a) Yes"),
+                        D(2024, 5, 1),
+                        S("b) No"),
+                    ],
+                    vec![
+                        S("A2"),
+                        S("b) No"),
+                        D(2024, 4, 3),
+                        S("a) Yes"),
+                        E,
+                        F("=\"a) Yes\"", "a) Yes"),
+                    ],
+                    vec![
+                        S("A3"),
+                        S("b) No"),
+                        D(2024, 4, 4),
+                        S("a) Yes"),
+                        E,
+                        F("=B9", ""),
+                    ],
+                ],
+            ),
+            (
+                "List 5",
+                vec![
+                    vec![
+                        S("Child Unique ID"),
+                        S("Strategy discussion initiating Section 47 Enquiry Start Date"),
+                        S("Was an Initial Child Protection Conference deemed unnecessary?"),
+                        S("Date of Initial Child Protection Conference"),
+                        S(
+                            "Did the Initial Child Protection Conference Result in a Child Protection Plan",
+                        ),
+                        S("Number of ICPCs in the last 12 months"),
+                    ],
+                    vec![
+                        S("A1"),
+                        D(2024, 4, 10),
+                        S("b) No"),
+                        D(2024, 4, 24),
+                        S("a) Yes"),
+                        N(1.0),
+                    ],
+                    vec![S("A2"), D(2024, 4, 11), S("a) Yes"), E, E, N(0.0)],
+                ],
+            ),
+            (
+                "List 7",
+                vec![
+                    vec![
+                        S("Child Unique ID"),
+                        S("Child Protection Plan Start Date"),
+                        S("Initial Category of Abuse"),
+                        S("Latest Category of Abuse"),
+                        S("Date of the Last Statutory Visit"),
+                        S("Date of latest review conference"),
+                        S("Child Protection Plan End Date"),
+                        S("Number of Previous Child Protection Plans"),
+                    ],
+                    vec![
+                        S("A1"),
+                        D(2024, 4, 24),
+                        S("a) Neglect"),
+                        S("d) Emotional abuse"),
+                        D(2024, 6, 1),
+                        D(2024, 7, 10),
+                        E,
+                        N(1.0),
+                    ],
+                ],
+            ),
+        ]);
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        let outcomes: Vec<i32> = p.assessments.iter().map(|(a, _)| a.outcome).collect();
+        use pb::AssessmentOutcome as O;
+        assert_eq!(
+            outcomes,
+            [
+                O::Nfa as i32,
+                O::FurtherAction as i32,
+                O::Unspecified as i32
+            ]
+        );
+        // The formula saved without its value is said, naming its cell.
+        assert!(
+            report
+                .warnings
+                .iter()
+                .any(|w| w.source.ends_with("List 4!F5") && w.reason.contains("=B9")),
+            "{:?}",
+            report.warnings
+        );
+        let s47: Vec<(&str, bool)> = p
+            .s47s
+            .iter()
+            .map(|(s, _)| (s.icpc_date.as_str(), s.icpc_not_required))
+            .collect();
+        assert_eq!(s47, [("2024-04-24", false), ("", true)]);
+        assert_eq!(p.icpcs.len(), 1);
+        assert_eq!(p.icpcs[0].0.s47_start_date, "2024-04-10");
+        let cp = &p.cp_plans[0].0;
+        assert_eq!(
+            (
+                cp.initial_category.as_str(),
+                cp.latest_category.as_str(),
+                cp.review_dates.clone(),
+                cp.previous_plans,
+                cp.end_date.as_str()
+            ),
+            ("NEG", "EMO", vec!["2024-07-10".to_owned()], Some(1), "")
+        );
+    }
+
+    #[test]
+    fn bad_values_are_refused_by_cell_and_a_list_without_its_columns_whole() {
+        let (p, report) = read(vec![
+            (
+                "List 3",
+                vec![
+                    vec![
+                        S("Child Unique ID"),
+                        S("Gender"),
+                        S("Date of referral"),
+                        S("Referral Source"),
+                        S("Referral NFA?"),
+                    ],
+                    vec![
+                        S("R1"),
+                        S("a) Male"),
+                        S("31/02/2024"),
+                        S("carrier pigeon"),
+                        S("b) No"),
+                    ],
+                    vec![E, S("a) Male"), D(2024, 5, 1), S("6"), S("perhaps")],
+                    vec![S("R3"), S("a) Male"), D(2024, 5, 1), S("6"), S("a) Yes")],
+                ],
+            ),
+            (
+                "List 1",
+                vec![
+                    vec![S("Child Unique ID"), S("Contact Source")],
+                    vec![S("C1"), S("6")],
+                ],
+            ),
+        ]);
+        // Only the good row of List 3 is a record.
+        assert_eq!(p.referrals.len(), 1);
+        assert!(p.referrals[0].0.nfa);
+        let refused: Vec<(&str, &str)> = report
+            .rejected
+            .iter()
+            .map(|r| (r.source.as_str(), r.reason.as_str()))
+            .collect();
+        assert!(
+            refused.contains(&(
+                "List 3!C2 (Date of referral)",
+                "\"31/02/2024\" is not a date (a date cell, DD/MM/YYYY, YYYY-MM-DD or DD/MM/YY)"
+            )),
+            "{refused:?}"
+        );
+        assert!(
+            refused
+                .iter()
+                .any(|(at, why)| *at == "List 3!D2 (Referral Source)"
+                    && why.contains("\"carrier pigeon\""))
+        );
+        assert!(refused.contains(&("List 3!A3 (Child Unique ID)", "required")));
+        assert!(
+            refused
+                .iter()
+                .any(|(at, why)| *at == "List 3!E3 (Referral NFA?)" && why.contains("\"perhaps\""))
+        );
+        assert_eq!(report.tallies["referrals"].rejected, 2);
+        // List 1 lacks its date column: refused whole, named.
+        assert!(
+            report
+                .refused_files
+                .iter()
+                .any(|(t, why)| t.ends_with("sheet List 1") && why.contains("Date of Contact")),
+            "{:?}",
+            report.refused_files
+        );
+        assert!(p.contacts.is_empty());
+    }
+
+    #[test]
+    fn a_folder_of_csv_lists_is_read_like_the_workbook() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("list_1_contacts.csv"),
+            "Annex A List 1\n\nChild Unique ID,Date of Contact,Contact Source\n9212044.0,01/05/2024,a) 1A: Individual\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "not a list").unwrap();
+        let mut report = Report::default();
+        let tables = read_tables(dir.path(), &mut report).unwrap().unwrap();
+        let p = parse(&tables, "885", &mut report);
+        assert_eq!(p.contacts.len(), 1);
+        assert_eq!(p.contacts[0].0.child_id, "9212044");
+        assert_eq!(p.contacts[0].0.source, "1A");
+        assert!(report.notes.iter().any(|n| n.contains("notes.txt")));
+    }
+
+    #[test]
+    fn lists_are_known_by_name_when_columns_do_not_say() {
+        assert_eq!(List::from_name("List 3"), Some(List::Referrals));
+        assert_eq!(List::from_name("list_11"), Some(List::Adopters));
+        assert_eq!(List::from_name("L7 CP"), Some(List::ChildProtection));
+        assert_eq!(List::from_name("Care leavers"), Some(List::CareLeavers));
+        assert_eq!(List::from_name("Lookups"), None);
+        assert_eq!(List::from_name("LA details"), None);
+        assert_eq!(column_letters(0), "A");
+        assert_eq!(column_letters(26), "AA");
+        assert_eq!(column_letters(27), "AB");
+    }
+}
