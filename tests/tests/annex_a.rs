@@ -185,7 +185,10 @@ fn list1_rows(path: &std::path::Path, from: NaiveDate, to: NaiveDate) -> usize {
     let range = book.worksheet_range("List 1").unwrap();
     let header = range
         .rows()
-        .position(|r| r.iter().any(|c| *c == Data::String("Date of Contact".into())))
+        .position(|r| {
+            r.iter()
+                .any(|c| *c == Data::String("Date of Contact".into()))
+        })
         .unwrap();
     let col = range
         .rows()

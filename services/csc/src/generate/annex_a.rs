@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
-use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
 use super::{CinChild, Config, Writer};
 use crate::import::annex_a::values::{CATEGORIES, SOURCES};
@@ -138,8 +138,10 @@ pub(super) fn write(
                 row.push(Value::Text("Front door".into()));
                 referrals.push(row);
             }
+            // The assessments of the referrals in List 3 (an Annex A may also hold assessments
+            // of earlier referrals; the importer then infers their referral, with a warning).
             if let Some((start, auth, _)) = &e.assessment
-                && (in_window(*start) || auth.is_some_and(in_window))
+                && in_window(e.referral)
             {
                 // Not in need: the episode closed with RC8 or RC9 (as the census says).
                 let nfa = auth.is_some()
@@ -241,6 +243,10 @@ pub(super) fn write(
     });
 
     let mut book = Workbook::new();
+    // Dated as its records, not by the clock: the same arguments write the same bytes.
+    let made =
+        ExcelDateTime::from_ymd(until.year() as u16, until.month() as u8, until.day() as u8)?;
+    book.set_properties(&DocProperties::new().set_creation_datetime(&made));
     let date = Format::new().set_num_format("dd/mm/yyyy");
     let bold = Format::new().set_bold();
     let mut n = 0;

@@ -400,6 +400,8 @@ pub struct Parsed {
     pub cp_plans: Vec<(ppb::CpPlan, Origin)>,
     /// The earliest and latest dates the lists read hold.
     pub span: Option<(NaiveDate, NaiveDate)>,
+    /// Assessments of the list being read with no List 3 referral on or before their start.
+    unlinked: Vec<String>,
 }
 
 /// A contact became a referral when the same child was referred (List 3) on its day or within
@@ -636,6 +638,18 @@ fn read_list(f: &Found<'_>, la: &str, out: &mut Parsed, report: &mut Report) {
             report.reject_record(kind, &child_id, r.problems);
         }
     }
+    if let Some(first) = out.unlinked.first() {
+        report.warn(
+            <pb::Assessment as Upload>::KIND,
+            "-",
+            f.table.label(),
+            format!(
+                "{} assessment(s) have no List 3 referral of their child on or before their start (first: {first}): the start date stands for the referral date, and a referral date already held from the CIN census is kept",
+                out.unlinked.len()
+            ),
+        );
+        out.unlinked.clear();
+    }
     report.notes.push(format!(
         "{}: Annex A List {} ({}), header on row {}, {rows} row(s) read",
         f.table.label(),
@@ -796,10 +810,9 @@ fn read_assessment(
         let referral = match referral_before(&out.referrals, child_id, start) {
             Some(d) => d,
             None => {
-                r.warnings.push((
-                    format!("{} row {}", r.found.table.name, r.row),
-                    "no List 3 referral of this child on or before the assessment's start: its start date stands for the referral date (a census import's referral date is kept)".to_owned(),
-                ));
+                // Said once per list (`read_list`), with the first such row.
+                out.unlinked
+                    .push(format!("{} row {}", r.found.table.name, r.row));
                 start.to_string()
             }
         };
@@ -1197,6 +1210,7 @@ pub async fn import(
         icpcs,
         cp_plans,
         span: _,
+        unlinked: _,
     } = parsed;
     send(&mut clients.frontdoor, contacts, false, report).await?;
     send(&mut clients.frontdoor, referrals, false, report).await?;
@@ -1495,6 +1509,19 @@ mod tests {
             "{:?}",
             report.warnings
         );
+        // No List 3: the three assessments' referral is inferred, said once for the list.
+        let unlinked: Vec<&str> = report
+            .warnings
+            .iter()
+            .filter(|w| w.reason.contains("no List 3 referral"))
+            .map(|w| w.reason.as_str())
+            .collect();
+        assert_eq!(unlinked.len(), 1, "{unlinked:?}");
+        assert!(
+            unlinked[0].starts_with("3 assessment(s)")
+                && unlinked[0].contains("(first: List 4 row 3)")
+        );
+        assert_eq!(p.assessments[0].0.referral_date, "2024-04-02");
         let s47: Vec<(&str, bool)> = p
             .s47s
             .iter()
