@@ -172,30 +172,34 @@ fn without_contacts(f: &[(String, String, Option<f64>)]) -> Vec<(String, String,
     f.iter()
         .filter(|(_, id, _)| {
             !id.starts_with("frontdoor.contacts")
+                && !id.starts_with("frontdoor.early_help_assessments")
                 && !id.starts_with("frontdoor.nfa_children_previous_contact")
         })
         .cloned()
         .collect()
 }
 
-/// The List 1 rows dated in `[from, to]`, counted straight from the workbook.
-fn list1_rows(path: &std::path::Path, from: NaiveDate, to: NaiveDate) -> usize {
+/// The rows of a list whose `column` is dated in `[from, to]`, counted straight from the workbook.
+fn rows_dated(
+    path: &std::path::Path,
+    sheet: &str,
+    column: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> usize {
     use calamine::{Data, Reader};
     let mut book = calamine::open_workbook_auto(path).unwrap();
-    let range = book.worksheet_range("List 1").unwrap();
+    let range = book.worksheet_range(sheet).unwrap();
     let header = range
         .rows()
-        .position(|r| {
-            r.iter()
-                .any(|c| *c == Data::String("Date of Contact".into()))
-        })
+        .position(|r| r.iter().any(|c| *c == Data::String(column.into())))
         .unwrap();
     let col = range
         .rows()
         .nth(header)
         .unwrap()
         .iter()
-        .position(|c| *c == Data::String("Date of Contact".into()))
+        .position(|c| *c == Data::String(column.into()))
         .unwrap();
     range
         .rows()
@@ -309,10 +313,25 @@ async fn census_and_annex_a_in_either_order_give_the_census_figures_plus_contact
                     .unwrap();
                 assert_eq!(
                     held as usize,
-                    list1_rows(&workbook, p.start(), p.end()),
+                    rows_dated(&workbook, "List 1", "Date of Contact", p.start(), p.end()),
                     "{name} {q} on {}",
                     b.name
                 );
+                // Early help assessments (List 2) started in the quarter, likewise.
+                let early_help = f
+                    .iter()
+                    .find(|(per, id, _)| per == q && id == "frontdoor.early_help_assessments")
+                    .and_then(|(_, _, v)| *v)
+                    .unwrap();
+                let listed = rows_dated(
+                    &workbook,
+                    "List 2",
+                    "Assessment start date",
+                    p.start(),
+                    p.end(),
+                );
+                assert!(listed > 0, "{q}: the generated List 2 has rows");
+                assert_eq!(early_help as usize, listed, "{name} {q} on {}", b.name);
             }
         }
     }

@@ -6,8 +6,8 @@ use chrono::{Days, NaiveDate};
 use csc_core::{LaCode, Period};
 use csc_e2e::{backends, start_frontdoor};
 use csc_frontdoor::domain::{
-    self, Agency, Assessment, AssessmentOutcome, Contact, FrontDoorData, Icpc, Referral,
-    Section47Enquiry, StrategyDiscussion,
+    self, Agency, Assessment, AssessmentOutcome, Contact, EarlyHelpAssessment, FrontDoorData, Icpc,
+    Referral, Section47Enquiry, StrategyDiscussion,
 };
 use csc_proto::{common as cpb, frontdoor as pb};
 use csc_runtime::convert::measure_from_proto;
@@ -106,6 +106,16 @@ fn dataset() -> FrontDoorData {
                 });
             }
         }
+        for _ in 0..rng.below(3) {
+            let start = day(&mut rng);
+            d.early_help.push(EarlyHelpAssessment {
+                la_code: la,
+                child_id: child.clone(),
+                start_date: start,
+                completion_date: (rng.below(2) == 0).then(|| start + Days::new(rng.below(60))),
+                organisation: (rng.below(2) == 0).then(|| "School".to_owned()),
+            });
+        }
         for k in 0..rng.below(8) {
             d.contacts.push(Contact {
                 la_code: la,
@@ -130,6 +140,10 @@ fn dataset() -> FrontDoorData {
         .sort_by(|a, b| (&a.child_id, a.discussion_date).cmp(&(&b.child_id, b.discussion_date)));
     d.strategy_discussions
         .dedup_by(|a, b| a.child_id == b.child_id && a.discussion_date == b.discussion_date);
+    d.early_help
+        .sort_by(|a, b| (&a.child_id, a.start_date).cmp(&(&b.child_id, b.start_date)));
+    d.early_help
+        .dedup_by(|a, b| a.child_id == b.child_id && a.start_date == b.start_date);
     d.icpcs
         .sort_by(|a, b| (&a.child_id, a.icpc_date).cmp(&(&b.child_id, b.icpc_date)));
     d.icpcs
@@ -260,6 +274,23 @@ async fn service_measures_equal_the_definitions_over_all_records() {
                     child_id: x.child_id.clone(),
                     icpc_date: x.icpc_date.to_string(),
                     s47_start_date: s(x.s47_start_date),
+                })
+                .collect(),
+        })
+        .await
+        .unwrap();
+
+        c.batch_upsert_early_help_assessments(pb::BatchUpsertEarlyHelpAssessmentsRequest {
+            request_id: rid(),
+            records: data
+                .early_help
+                .iter()
+                .map(|x| pb::EarlyHelpAssessment {
+                    la_code: x.la_code.to_string(),
+                    child_id: x.child_id.clone(),
+                    start_date: x.start_date.to_string(),
+                    completion_date: s(x.completion_date),
+                    organisation: x.organisation.clone().unwrap_or_default(),
                 })
                 .collect(),
         })

@@ -9,8 +9,8 @@ use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use crate::domain::{
-    self, Agency, Assessment, AssessmentOutcome, Contact, ContactKey, Icpc, Referral,
-    Section47Enquiry, StrategyDiscussion, referral_source,
+    self, Agency, Assessment, AssessmentOutcome, Contact, ContactKey, EarlyHelpAssessment, Icpc,
+    Referral, Section47Enquiry, StrategyDiscussion, referral_source,
 };
 use crate::store;
 
@@ -218,6 +218,56 @@ fn icpc_from(p: &pb::Icpc, prefix: &str) -> Result<Icpc, Violations> {
     c.done(r)
 }
 
+/// Longest organisation name kept for an early help assessment.
+const MAX_ORGANISATION_CHARS: usize = 200;
+
+fn early_help_from(
+    p: &pb::EarlyHelpAssessment,
+    prefix: &str,
+) -> Result<EarlyHelpAssessment, Violations> {
+    let mut c = FieldCheck::new(prefix);
+    let la_code = c.la_code("la_code", &p.la_code);
+    let child_id = c.id("child_id", &p.child_id);
+    let start_date = c.date("start_date", &p.start_date);
+    let completion_date = c.optional_date("completion_date", &p.completion_date);
+    c.not_before(
+        "completion_date",
+        completion_date.flatten(),
+        start_date,
+        "assessment's start date",
+    );
+    let organisation = c.text(
+        "organisation",
+        &p.organisation,
+        false,
+        MAX_ORGANISATION_CHARS,
+    );
+    let r = (|| {
+        Some(EarlyHelpAssessment {
+            la_code: la_code?,
+            child_id: child_id?,
+            start_date: start_date?,
+            completion_date: completion_date?,
+            organisation: organisation?,
+        })
+    })();
+    c.done(r)
+}
+
+fn early_help_key(k: &pb::EarlyHelpAssessmentKey) -> Result<ChildDateKey, Error> {
+    child_date_key(&k.la_code, &k.child_id, "start_date", &k.start_date)
+}
+
+fn early_help_to(r: &EarlyHelpAssessment) -> pb::EarlyHelpAssessment {
+    pb::EarlyHelpAssessment {
+        la_code: r.la_code.to_string(),
+        child_id: r.child_id.clone(),
+        start_date: r.start_date.to_string(),
+        completion_date: date_str(r.completion_date),
+        organisation: r.organisation.clone().unwrap_or_default(),
+    }
+}
+
 fn contact_key(p: &pb::ContactKey) -> Result<ContactKey, Error> {
     let (la_code, contact_id) = rpc::la_id_key(&p.la_code, "contact_id", &p.contact_id)?;
     Ok(ContactKey {
@@ -368,6 +418,12 @@ const KINDS: &[coverage::Kind] = &[
         latest: &["discussion_date"],
     },
     coverage::Kind {
+        kind: "early_help_assessments",
+        table: "early_help_assessment",
+        start: "start_date",
+        latest: &["start_date", "completion_date"],
+    },
+    coverage::Kind {
         kind: "icpcs",
         table: "icpc",
         start: "icpc_date",
@@ -468,6 +524,22 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         Icpc,
         pb::Icpc,
         icpc_to
+    );
+
+    csc_runtime::record_rpcs!(
+        batch_upsert_early_help_assessments,
+        pb::BatchUpsertEarlyHelpAssessmentsRequest,
+        "BatchUpsertEarlyHelpAssessments",
+        early_help_from,
+        get_early_help_assessment,
+        list_early_help_assessments,
+        pb::ListEarlyHelpAssessmentsResponse,
+        delete_early_help_assessment,
+        pb::EarlyHelpAssessmentKey,
+        early_help_key,
+        EarlyHelpAssessment,
+        pb::EarlyHelpAssessment,
+        early_help_to
     );
 
     csc_runtime::coverage_rpcs!(KINDS);

@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_initial::Migration),
             Box::new(csc_runtime::audit::CreateAuditLog),
             Box::new(csc_runtime::coverage::CreateImportLog),
+            Box::new(m0002_early_help::Migration),
         ]
     }
 }
@@ -142,6 +143,44 @@ mod m0001_initial {
             let mut tables = TABLES;
             tables.reverse();
             drop_tables(m, &tables).await
+        }
+    }
+}
+
+/// Early help assessments (Ofsted Annex A List 2).
+mod m0002_early_help {
+    use csc_runtime::schema::{create_keyed_table, date, drop_tables, opt_date, opt_text, text};
+
+    use super::*;
+
+    pub struct Migration;
+
+    impl MigrationName for Migration {
+        fn name(&self) -> &str {
+            "m20261128_000001_frontdoor_early_help"
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for Migration {
+        async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+            create_keyed_table(
+                m,
+                "early_help_assessment",
+                vec![
+                    text("la_code"),
+                    text("child_id"),
+                    date("start_date"),
+                    opt_date("completion_date"),
+                    opt_text("organisation"),
+                ],
+                &["la_code", "start_date", "child_id"],
+            )
+            .await
+        }
+
+        async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+            drop_tables(m, &["early_help_assessment"]).await
         }
     }
 }

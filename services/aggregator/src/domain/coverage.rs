@@ -80,6 +80,15 @@ impl Held {
         Some((from, to.max(from)))
     }
 
+    /// The earliest event held of one kind, where any is held.
+    pub fn earliest(&self, kind: &str) -> Option<NaiveDate> {
+        self.kinds
+            .iter()
+            .filter(|k| k.kind == kind && k.records > 0)
+            .filter_map(|k| k.earliest)
+            .min()
+    }
+
     /// Whether the data held for `kinds` covers all of `p` (within [`GRACE_DAYS`] of its end).
     pub fn covers(&self, kinds: &[&str], p: &Period) -> bool {
         self.window(kinds)
@@ -122,6 +131,7 @@ pub fn section_kinds(section: &str) -> &'static [&'static str] {
 pub fn measure_kind(measure: &str) -> Option<&'static str> {
     Some(match measure {
         "frontdoor.contacts" | "frontdoor.nfa_children_previous_contact" => "contacts",
+        "frontdoor.early_help_assessments" => "early_help_assessments",
         "frontdoor.strategy_discussions" | "frontdoor.strategy_attendance" => {
             "strategy_discussions"
         }
@@ -133,6 +143,12 @@ pub fn measure_kind(measure: &str) -> Option<&'static str> {
         }
         _ => return None,
     })
+}
+
+/// Figures the suite adds to MEASURES.md's from a source a council may not keep (early help
+/// assessments, from Ofsted Annex A List 2): their absence leaves the section whole.
+pub fn supplementary(measure: &str) -> bool {
+    matches!(measure, "frontdoor.early_help_assessments")
 }
 
 /// The first day a measure reads for period `p`, where it looks back before the period
@@ -245,7 +261,11 @@ pub fn assess(
         if let Some(kind) = measure_kind(id)
             && held.records(kind) == 0
         {
-            out.standing = Standing::Partial;
+            // A figure beyond MEASURES.md from an optional source (early help, from Annex A):
+            // not shown, and said, but the section's own figures are whole without it.
+            if !supplementary(id) {
+                out.standing = Standing::Partial;
+            }
             out.hidden.push((*id).to_owned());
             out.notes.push(format!(
                 "No {} are held for LA {la}: {label} is not shown.",
@@ -495,6 +515,35 @@ mod tests {
         assert_eq!(a.standing, Standing::Partial);
         assert_eq!(a.hidden, ["frontdoor.contacts"]);
         assert!(a.notes[0].contains("No contacts are held for LA 885: Contacts is not shown"));
+    }
+
+    #[test]
+    fn early_help_not_held_is_hidden_and_said_but_leaves_the_section_whole() {
+        let held = Held {
+            kinds: vec![
+                kind("referrals", 900, "2019-04-01", "2026-09-29"),
+                kind("contacts", 500, "2019-04-01", "2026-09-29"),
+            ],
+            imports: vec![],
+        };
+        let measures: &[(&str, &str)] = &[
+            ("frontdoor.referrals", "Referrals"),
+            (
+                "frontdoor.early_help_assessments",
+                "Early help assessments started",
+            ),
+        ];
+        let a = assess(
+            "frontdoor",
+            "front door",
+            measures,
+            &held,
+            "885",
+            &q("2026-27-Q2"),
+        );
+        assert_eq!(a.standing, Standing::Ok, "{:?}", a.notes);
+        assert_eq!(a.hidden, ["frontdoor.early_help_assessments"]);
+        assert!(a.notes[0].contains("No early help assessments are held for LA 885"));
     }
 
     #[test]

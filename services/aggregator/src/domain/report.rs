@@ -54,6 +54,7 @@ pub const SECTIONS: &[SectionDef] = &[
         service: Upstream::Frontdoor,
         measures: &[
             "frontdoor.contacts",
+            "frontdoor.early_help_assessments",
             "frontdoor.referrals",
             "frontdoor.referrals_by_source",
             "frontdoor.rereferrals_12m",
@@ -721,8 +722,17 @@ pub fn compose(input: ComposeInput<'_>) -> Report {
                     input.la_code, m.label
                 ));
             }
+            // A figure from an optional source that keeps only recent months (early help, from
+            // Annex A) trends only over the periods its own records reach back to.
+            let own_from = held
+                .filter(|_| coverage::supplementary(&id))
+                .and_then(|h| coverage::measure_kind(&id).and_then(|k| h.earliest(k)));
+            let covered = |i: usize| {
+                covered[i]
+                    && (i == current || own_from.is_none_or(|f| f <= input.periods[i].start()))
+            };
             let at = |i: Option<usize>| {
-                i.filter(|i| covered[*i]).and_then(|i| {
+                i.filter(|i| covered(*i)).and_then(|i| {
                     per_period[i]
                         .get(&id)
                         .map(|x| snapshot(&input.periods[i], x))
@@ -732,7 +742,7 @@ pub fn compose(input: ComposeInput<'_>) -> Report {
             m.year_earlier = at(year_earlier);
             // A series only where every period is there: a trend with holes misleads.
             let series: Vec<Snapshot> = (0..n)
-                .filter(|i| covered[*i])
+                .filter(|i| covered(*i))
                 .filter_map(|i| {
                     per_period[i].get(&id).map(|x| Snapshot {
                         rows: Vec::new(),
@@ -934,6 +944,91 @@ mod tests {
         );
         // Services that did not say what they hold are partial, never ok.
         assert_eq!(section("frontdoor").status, "partial");
+    }
+
+    #[test]
+    fn early_help_trends_only_over_the_months_annex_a_holds() {
+        use super::super::coverage::{ImportHeld, KindHeld};
+        let period: Period = "2026-27-Q2".parse().unwrap();
+        let periods = trend_periods(&period);
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        let kind = |k: &str, from: &str| KindHeld {
+            kind: k.into(),
+            records: 100,
+            earliest: Some(d(from)),
+            latest: Some(d("2026-09-29")),
+        };
+        // Four years of censuses; an Annex A whose List 2 starts in October 2025.
+        let held_fd = Held {
+            kinds: vec![
+                kind("referrals", "2022-04-01"),
+                kind("assessments", "2022-04-01"),
+                kind("contacts", "2022-04-01"),
+                kind("early_help_assessments", "2025-10-02"),
+            ],
+            imports: vec![ImportHeld {
+                file: "CIN_Census_2023.xml".into(),
+                covers_from: Some(d("2022-04-01")),
+                covers_to: Some(d("2026-10-01")),
+                ..Default::default()
+            }],
+        };
+        let measures: Vec<PeriodMeasures> = periods
+            .iter()
+            .map(|_| {
+                pm(
+                    vec![Measure::count("protection.cp_children_at_end", "CP", 5)],
+                    vec![],
+                )
+            })
+            .collect();
+        let measures: Vec<PeriodMeasures> = measures
+            .into_iter()
+            .map(|mut pm| {
+                pm.by_service.insert(
+                    Upstream::Frontdoor,
+                    vec![
+                        Measure::count("frontdoor.referrals", "Referrals", 40),
+                        Measure::count(
+                            "frontdoor.early_help_assessments",
+                            "Early help assessments started",
+                            3,
+                        ),
+                    ],
+                );
+                pm
+            })
+            .collect();
+        let reference = Reference::build(&super::super::reference::shipped_texts()).unwrap();
+        let held: HashMap<Upstream, Held> = [(Upstream::Frontdoor, held_fd)].into_iter().collect();
+        let report = compose(ComposeInput {
+            la_code: "885".into(),
+            period,
+            periods: periods.clone(),
+            measures,
+            unavailable: HashMap::new(),
+            held,
+            populations: vec![pop(117_046); periods.len()],
+            reference: &reference,
+            commentary: HashMap::new(),
+            generated_at: String::new(),
+            report_id: String::new(),
+            requested_by: String::new(),
+        });
+        let fd = report
+            .sections
+            .iter()
+            .find(|s| s.id == "frontdoor")
+            .unwrap();
+        let m = |id: &str| fd.measures.iter().find(|m| m.id == id).unwrap();
+        let referrals = m("frontdoor.referrals");
+        assert!(referrals.year_earlier.is_some() && referrals.series.len() == periods.len());
+        // The previous quarter (2026-27 Q1) is inside List 2's months; the year-earlier quarter
+        // (2025-26 Q2) is not, so its figure is not a confident zero but absent, as is the series.
+        let eh = m("frontdoor.early_help_assessments");
+        assert!(eh.previous.is_some());
+        assert!(eh.year_earlier.is_none());
+        assert!(eh.series.is_empty());
     }
 
     fn measure_json(m: &ReportMeasure) -> Value {

@@ -1,7 +1,8 @@
 //! The synthetic county's Ofsted Annex A workbook (`annex_a.xlsx`): the last 12 months of
 //! contacts, referrals, assessments, section 47 enquiries and child protection plans of the same
-//! children as its CIN censuses and contacts file, written as councils keep it (a title block
-//! above each header row, Ofsted's dropdown values, dates as Excel dates, an empty List 2).
+//! children as its CIN censuses and contacts file, and the early help assessments of the children
+//! whose cases closed with a referral to early help (RC9), written as councils keep it (a title
+//! block above each header row, Ofsted's dropdown values, dates as Excel dates).
 
 use std::collections::BTreeMap;
 
@@ -116,6 +117,36 @@ pub(super) fn write(
         columns: &["Date of Contact", "Contact Source"],
         rows,
     });
+    // List 2: an early help assessment for each child whose case closed after assessment with a
+    // referral to early help (RC9), started within a fortnight of the closure.
+    let mut early_help = Vec::new();
+    for (id, child) in children {
+        for e in &child.episodes {
+            let Some((closed, "RC9")) = e.closure else {
+                continue;
+            };
+            let h = id.bytes().fold(u64::from(closed.ordinal()), |h, b| {
+                h.wrapping_mul(31).wrapping_add(u64::from(b))
+            });
+            let start = closed + chrono::Days::new(h % 14);
+            if !in_window(start) {
+                continue;
+            }
+            let done = start + chrono::Days::new(20 + h % 40);
+            let mut row = child_cells(id, Some(child), start);
+            row.push(Value::Date(start));
+            row.push(if done <= until {
+                Value::Date(done)
+            } else {
+                Value::Empty
+            });
+            row.push(Value::Text(
+                ["Early Help Team", "School", "Health visiting", "Family hub"][(h % 4) as usize]
+                    .to_owned(),
+            ));
+            early_help.push(row);
+        }
+    }
     sheets.push(Sheet {
         name: "List 2",
         title: "List 2: Early help assessments",
@@ -124,7 +155,7 @@ pub(super) fn write(
             "Assessment completion date",
             "Organisation completing assessment",
         ],
-        rows: Vec::new(),
+        rows: early_help,
     });
 
     let (mut referrals, mut assessments, mut s47s, mut plans) = (vec![], vec![], vec![], vec![]);

@@ -883,6 +883,13 @@ upload!(
 );
 upload!(
     FrontDoorClient,
+    pb::EarlyHelpAssessment,
+    "early help assessments",
+    BatchUpsertEarlyHelpAssessmentsRequest,
+    batch_upsert_early_help_assessments
+);
+upload!(
+    FrontDoorClient,
     pb::Referral,
     "referrals",
     BatchUpsertReferralsRequest,

@@ -43,6 +43,7 @@ enum Service {
 fn service_of(kind: &str) -> Option<Service> {
     Some(match kind {
         "contacts"
+        | "early help assessments"
         | "referrals"
         | "assessments"
         | "section 47 enquiries"

@@ -8,7 +8,8 @@ use chrono::NaiveDate;
 use csc_core::{Measure, MeasureRow, Period, Unit, codes, sub_months, working_days_between};
 
 use super::records::{
-    Agency, Assessment, Contact, Icpc, Referral, Section47Enquiry, StrategyDiscussion,
+    Agency, Assessment, Contact, EarlyHelpAssessment, Icpc, Referral, Section47Enquiry,
+    StrategyDiscussion,
 };
 
 /// One LA's records, as many as the measures of a period need (more is harmless: every measure
@@ -21,6 +22,7 @@ pub struct FrontDoorData {
     pub s47s: Vec<Section47Enquiry>,
     pub strategy_discussions: Vec<StrategyDiscussion>,
     pub icpcs: Vec<Icpc>,
+    pub early_help: Vec<EarlyHelpAssessment>,
 }
 
 /// Assessments completed within this many working days are on time.
@@ -84,6 +86,16 @@ pub fn compute(period: &Period, data: &FrontDoorData) -> Vec<Measure> {
         data.contacts
             .iter()
             .filter(|c| in_p(c.contact_date))
+            .count() as i64,
+    ));
+
+    // Early help assessments (Ofsted Annex A List 2; the suite's, not MEASURES.md's).
+    out.push(Measure::count(
+        "frontdoor.early_help_assessments",
+        "Early help assessments started",
+        data.early_help
+            .iter()
+            .filter(|e| in_p(e.start_date))
             .count() as i64,
     ));
 
@@ -401,6 +413,7 @@ mod tests {
             ids,
             [
                 "frontdoor.contacts",
+                "frontdoor.early_help_assessments",
                 "frontdoor.referrals",
                 "frontdoor.referrals_by_source",
                 "frontdoor.rereferrals_12m",

@@ -143,6 +143,16 @@ pub struct Icpc {
     pub s47_start_date: Option<NaiveDate>,
 }
 
+/// An early help assessment (Ofsted Annex A List 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlyHelpAssessment {
+    pub la_code: LaCode,
+    pub child_id: String,
+    pub start_date: NaiveDate,
+    pub completion_date: Option<NaiveDate>,
+    pub organisation: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,3 +235,4 @@ child_date_key!(Assessment, start_date);
 child_date_key!(Section47Enquiry, start_date);
 child_date_key!(StrategyDiscussion, discussion_date);
 child_date_key!(Icpc, icpc_date);
+child_date_key!(EarlyHelpAssessment, start_date);

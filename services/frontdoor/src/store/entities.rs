@@ -138,3 +138,25 @@ pub mod icpc {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod early_help_assessment {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "early_help_assessment")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub la_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub start_date: Date,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub child_id: String,
+        pub completion_date: Option<Date>,
+        pub organisation: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

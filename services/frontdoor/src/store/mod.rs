@@ -109,5 +109,11 @@ pub async fn load_for_period(
         )
         .await?,
         icpcs: load(db, la, between(icpc::Column::IcpcDate, start, end)).await?,
+        early_help: load(
+            db,
+            la,
+            between(early_help_assessment::Column::StartDate, start, end),
+        )
+        .await?,
     })
 }

@@ -10,8 +10,8 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, Condition};
 
 use super::entities::*;
 use crate::domain::{
-    Agency, Assessment, AssessmentOutcome, ChildDateKey, Contact, ContactKey, Icpc, Referral,
-    Section47Enquiry, StrategyDiscussion,
+    Agency, Assessment, AssessmentOutcome, ChildDateKey, Contact, ContactKey, EarlyHelpAssessment,
+    Icpc, Referral, Section47Enquiry, StrategyDiscussion,
 };
 
 fn join(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
@@ -411,5 +411,59 @@ impl KeepStored for Section47Enquiry {
         self.icpc_target_date = self.icpc_target_date.or(stored.icpc_target_date);
         self.icpc_date = self.icpc_date.or(stored.icpc_date);
         self.icpc_not_required |= stored.icpc_not_required;
+    }
+}
+
+impl StoredRecord for EarlyHelpAssessment {
+    type Entity = early_help_assessment::Entity;
+    type Model = early_help_assessment::Model;
+    type Active = early_help_assessment::ActiveModel;
+    type Key = ChildDateKey;
+
+    fn key_columns() -> Vec<early_help_assessment::Column> {
+        use early_help_assessment::Column::*;
+        vec![LaCode, StartDate, ChildId]
+    }
+    fn value_columns() -> Vec<early_help_assessment::Column> {
+        use early_help_assessment::Column::*;
+        vec![CompletionDate, Organisation]
+    }
+    fn la_column() -> early_help_assessment::Column {
+        early_help_assessment::Column::LaCode
+    }
+    fn child_column() -> early_help_assessment::Column {
+        early_help_assessment::Column::ChildId
+    }
+    fn key(&self) -> ChildDateKey {
+        EarlyHelpAssessment::key(self)
+    }
+    fn key_filter(k: &ChildDateKey) -> Condition {
+        use early_help_assessment::Column::*;
+        child_date_filter(LaCode, ChildId, StartDate, k)
+    }
+    fn after(k: &ChildDateKey) -> Condition {
+        child_date_after(
+            early_help_assessment::Column::ChildId,
+            early_help_assessment::Column::StartDate,
+            k,
+        )
+    }
+    fn to_active(&self) -> early_help_assessment::ActiveModel {
+        early_help_assessment::ActiveModel {
+            la_code: Set(self.la_code.to_string()),
+            child_id: Set(self.child_id.clone()),
+            start_date: Set(self.start_date),
+            completion_date: Set(self.completion_date),
+            organisation: Set(self.organisation.clone()),
+        }
+    }
+    fn from_model(m: early_help_assessment::Model) -> Result<Self, Error> {
+        Ok(EarlyHelpAssessment {
+            la_code: la(&m.la_code)?,
+            child_id: m.child_id,
+            start_date: m.start_date,
+            completion_date: m.completion_date,
+            organisation: m.organisation,
+        })
     }
 }

@@ -140,6 +140,22 @@ pub const TABLE: &[(&str, &[&str])] = &[
         &["frontdoor:write"],
     ),
     (
+        "/csc.frontdoor.v1.FrontDoorService/BatchUpsertEarlyHelpAssessments",
+        &["frontdoor:write"],
+    ),
+    (
+        "/csc.frontdoor.v1.FrontDoorService/GetEarlyHelpAssessment",
+        &["frontdoor:read"],
+    ),
+    (
+        "/csc.frontdoor.v1.FrontDoorService/ListEarlyHelpAssessments",
+        &["frontdoor:read"],
+    ),
+    (
+        "/csc.frontdoor.v1.FrontDoorService/DeleteEarlyHelpAssessment",
+        &["frontdoor:write"],
+    ),
+    (
         "/csc.frontdoor.v1.FrontDoorService/ComputeMeasures",
         &["measures:read"],
     ),

@@ -3,9 +3,9 @@
 //!
 //! A list is recognised by its columns, or else by its sheet or file name (councils rename
 //! sheets and keep the columns); its header row may sit below a title block. Lists 1 (contacts),
-//! 3 (referrals), 4 (assessments), 5 (section 47 enquiries and ICPCs) and 7 (CP plans) feed the
-//! front door and child protection services; the others are recognised and said to be skipped,
-//! with why. The records share their natural keys with the CIN census's, and are sent with
+//! 2 (early help assessments), 3 (referrals), 4 (assessments), 5 (section 47 enquiries and
+//! ICPCs) and 7 (CP plans) feed the front door and child protection services; the others are
+//! recognised and said to be skipped, with why. The records share their natural keys with the CIN census's, and are sent with
 //! `keep_stored`, so an Annex A import next to a census import updates, never duplicates, and
 //! never erases what only the census holds.
 
@@ -76,7 +76,6 @@ impl List {
     /// Why a list is read but not imported (docs/formats.md says more).
     fn skipped_because(self) -> Option<&'static str> {
         Some(match self {
-            List::EarlyHelp => "early help is not among the measures (MEASURES.md); not imported",
             List::ChildrenInNeed => {
                 "its CIN start and closure dates are the referral episode's, not the CIN plan's that the measures count; the plans come from the CIN census"
             }
@@ -143,6 +142,18 @@ const CONTACT_DATE: Field = Field {
 const CONTACT_SOURCE: Field = Field {
     name: "Contact Source",
     headers: &[&["contact", "source"], &["source"]],
+};
+const EH_START: Field = Field {
+    name: "Assessment start date",
+    headers: &[&["assessment", "start"], &["start", "date"]],
+};
+const EH_COMPLETED: Field = Field {
+    name: "Assessment completion date",
+    headers: &[&["completion"], &["date", "completed"]],
+};
+const EH_ORGANISATION: Field = Field {
+    name: "Organisation completing assessment",
+    headers: &[&["organisation"], &["organization"]],
 };
 const REFERRAL_DATE: Field = Field {
     name: "Date of referral",
@@ -398,6 +409,7 @@ pub struct Parsed {
     pub s47s: Vec<(pb::Section47Enquiry, Origin)>,
     pub icpcs: Vec<(pb::Icpc, Origin)>,
     pub cp_plans: Vec<(ppb::CpPlan, Origin)>,
+    pub early_help: Vec<(pb::EarlyHelpAssessment, Origin)>,
     /// The earliest and latest dates the lists read hold.
     pub span: Option<(NaiveDate, NaiveDate)>,
     /// Assessments of the list being read with no List 3 referral on or before their start.
@@ -523,6 +535,7 @@ pub fn parse(tables: &[Table], la: &str, report: &mut Report) -> Parsed {
     for list in [
         List::Referrals,
         List::Contacts,
+        List::EarlyHelp,
         List::Assessments,
         List::Section47,
         List::ChildProtection,
@@ -558,6 +571,7 @@ fn data_rows<'a>(f: &'a Found<'_>) -> impl Iterator<Item = &'a (u32, Vec<Cell>)>
 fn required(list: List) -> &'static [&'static Field] {
     match list {
         List::Contacts => &[&CHILD, &CONTACT_DATE, &CONTACT_SOURCE],
+        List::EarlyHelp => &[&CHILD, &EH_START],
         List::Referrals => &[&CHILD, &REFERRAL_DATE, &REFERRAL_SOURCE, &REFERRAL_NFA],
         List::Assessments => &[&CHILD, &ASSESSMENT_START, &ASSESSMENT_AUTHORISED],
         List::Section47 => &[&CHILD, &S47_START, &ICPC_DATE],
@@ -569,6 +583,7 @@ fn required(list: List) -> &'static [&'static Field] {
 /// Columns read when present, listed as "not in file" when not.
 fn optional(list: List) -> &'static [&'static Field] {
     match list {
+        List::EarlyHelp => &[&EH_COMPLETED, &EH_ORGANISATION],
         List::Assessments => &[&ASSESSMENT_NEED],
         List::Section47 => &[&ICPC_UNNECESSARY],
         List::ChildProtection => &[&CP_LATEST, &CP_REVIEW, &CP_PREVIOUS],
@@ -625,6 +640,7 @@ fn read_list(f: &Found<'_>, la: &str, out: &mut Parsed, report: &mut Report) {
         r.from("child_id", child_col, &CHILD);
         let kind = match f.list {
             List::Contacts => read_contact(&mut r, la, &child_id, out),
+            List::EarlyHelp => read_early_help(&mut r, la, &child_id, out),
             List::Referrals => read_referral(&mut r, la, &child_id, out),
             List::Assessments => read_assessment(&mut r, la, &child_id, out),
             List::Section47 => read_s47(&mut r, la, &child_id, out),
@@ -734,6 +750,41 @@ fn read_contact(
         ));
     }
     <pb::Contact as Upload>::KIND
+}
+
+fn read_early_help(
+    r: &mut RowRead<'_, '_>,
+    la: &str,
+    child_id: &str,
+    out: &mut Parsed,
+) -> &'static str {
+    let col = r.found.column(&EH_START);
+    r.from("start_date", col, &EH_START);
+    let start = r.date(col, &EH_START, true);
+    let col = r.found.column(&EH_COMPLETED);
+    r.from("completion_date", col, &EH_COMPLETED);
+    let completed = r.date(col, &EH_COMPLETED, false);
+    let col = r.found.column(&EH_ORGANISATION);
+    r.from("organisation", col, &EH_ORGANISATION);
+    let organisation = r.cell(col).text();
+    if r.problems.is_empty()
+        && let Some(start) = start
+    {
+        span(out, Some(start));
+        span(out, completed);
+        let o = origin(r, child_id);
+        out.early_help.push((
+            pb::EarlyHelpAssessment {
+                la_code: la.to_owned(),
+                child_id: child_id.to_owned(),
+                start_date: start.to_string(),
+                completion_date: iso(completed),
+                organisation,
+            },
+            o,
+        ));
+    }
+    <pb::EarlyHelpAssessment as Upload>::KIND
 }
 
 fn read_referral(
@@ -1209,10 +1260,12 @@ pub async fn import(
         s47s,
         icpcs,
         cp_plans,
+        early_help,
         span: _,
         unlinked: _,
     } = parsed;
     send(&mut clients.frontdoor, contacts, false, report).await?;
+    send(&mut clients.frontdoor, early_help, false, report).await?;
     send(&mut clients.frontdoor, referrals, false, report).await?;
     send(&mut clients.frontdoor, assessments, true, report).await?;
     send(&mut clients.frontdoor, s47s, true, report).await?;
@@ -1341,12 +1394,16 @@ mod tests {
             ),
             (
                 "List 2",
-                vec![vec![
-                    S("Child Unique ID"),
-                    S("Assessment start date"),
-                    S("Organisation completing assessment"),
-                ]],
+                vec![
+                    vec![
+                        S("Child Unique ID"),
+                        S("Assessment start date"),
+                        S("Organisation completing assessment"),
+                    ],
+                    vec![S("C2"), S("20/05/2024"), S("School")],
+                ],
             ),
+            ("List 6", vec![]),
         ]);
         assert!(
             report.refused_files.is_empty(),
@@ -1370,6 +1427,25 @@ mod tests {
             ]
         );
         assert_eq!(p.referrals[0].0.child_id, "9212044");
+        // List 2 without its completion column: the early help assessment is still read.
+        let eh = &p.early_help[0].0;
+        assert_eq!(
+            (
+                eh.child_id.as_str(),
+                eh.start_date.as_str(),
+                eh.completion_date.as_str(),
+                eh.organisation.as_str()
+            ),
+            ("C2", "2024-05-20", "", "School")
+        );
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.contains("sheet List 2: not in file: Assessment completion date")),
+            "{:?}",
+            report.notes
+        );
         let a = &p.assessments[0].0;
         // 45457 is 14 June 2024; the referral is List 3's; no outcome column in 2017.
         assert_eq!(
@@ -1392,7 +1468,7 @@ mod tests {
             report
                 .notes
                 .iter()
-                .any(|n| n.contains("List 2 (early help assessments), 0 row(s)")),
+                .any(|n| n.contains("sheet List 6: empty; skipped")),
             "{:?}",
             report.notes
         );
