@@ -118,6 +118,58 @@ def test_the_report_csv_is_safe_to_open_in_a_spreadsheet(frontdoor, files):
     assert "'=1+2" in cells
 
 
+def test_an_annex_a_workbook_written_by_openpyxl_lands_and_its_bad_cell_is_named(frontdoor, protection, files):
+    """An Annex A as another tool writes it (openpyxl: inline strings, datetimes, formulas saved
+    without a value), with renamed sheets and a title block: its good rows land, its bad cell is
+    named by sheet and cell, the formula without a value is said, the exit status is 3, and the
+    same workbook again changes nothing."""
+    import datetime
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    contacts = wb.active
+    contacts.title = "Contacts received"
+    contacts.append(["Annex A - synthetic council"])
+    contacts.append([])
+    contacts.append(["Child Unique ID", "Gender", "Date of Contact", "Contact Source"])
+    contacts.append([9212044.0, "a) Male", datetime.datetime(2025, 5, 1), "q) 6: Police"])
+    contacts.append(["C2", "b) Female", "02/05/2025", "Schools"])
+    referrals = wb.create_sheet("Sheet3")
+    referrals.append(["Child Unique ID", "Date of referral", "Referral Source", "Referral NFA?"])
+    referrals.append([9212044, datetime.date(2025, 5, 2), "6", "b) No"])
+    referrals.append(["C3", "31/02/2025", "6", "b) No"])
+    assessments = wb.create_sheet("List 4")
+    assessments.append(
+        [
+            "Child Unique ID",
+            "Continuous Assessment Start Date",
+            "Continuous Assessment Date of Authorisation",
+            "Was the child assessed as requiring LA children's social care support?",
+        ]
+    )
+    assessments.append(["9212044", datetime.date(2025, 5, 3), datetime.date(2025, 6, 2), "=IF(1,\"a) Yes\")"])
+    path = files / "annex_a.xlsx"
+    wb.save(path)
+
+    argv = ["annex-a", str(path), "--la", "885", "--protection", protection]
+    code, out, err = run_import(argv, frontdoor)
+    assert code == 3, out + err
+    assert out.splitlines()[0].startswith("Imported with refusals: 1 record(s) of 5 refused"), out
+    assert "Sheet3!B3 (Date of referral)" in out and '"31/02/2025" is not a date' in out, out
+    assert "List 4!D2" in out and "has no saved value" in out, out
+    tallies = {l.split()[0]: l.split()[1:] for l in out.splitlines() if l.startswith(("contacts ", "referrals ", "assessments "))}
+    assert tallies["contacts"] == ["2", "2", "0", "0"], out
+    assert tallies["referrals"] == ["2", "1", "0", "1"], out
+    assert tallies["assessments"] == ["1", "1", "0", "0"], out
+
+    code, out, _ = run_import(argv, frontdoor)
+    assert code == 3, out
+    tallies = {l.split()[0]: l.split()[1:] for l in out.splitlines() if l.startswith(("contacts ", "referrals "))}
+    assert tallies["contacts"] == ["2", "0", "2", "0"], out
+    assert tallies["referrals"] == ["2", "0", "1", "1"], out
+
+
 def test_a_200_mb_one_line_csv_is_refused_in_bounded_memory(frontdoor, files):
     huge = files / "huge.csv"
     with huge.open("wb") as f:

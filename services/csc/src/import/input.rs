@@ -69,7 +69,7 @@ pub fn not_text(file: &str, head: &[u8], expected: &str) -> Option<String> {
         return None;
     };
     let advice = if kind.contains("Excel") {
-        "save each sheet as CSV UTF-8 (File > Save As) and import those"
+        "save each sheet as CSV UTF-8 (File > Save As) and import those (an Ofsted Annex A workbook is read as it is: `csc import annex-a FILE --la CODE`)"
     } else {
         "extract the files and import those"
     };

@@ -683,6 +683,18 @@ pub(super) async fn send_records<P: super::Upload>(
     records: Vec<(P, Origin)>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
+    send_records_keeping(client, file, records, false, report).await
+}
+
+/// As [`send_records`]; with `keep_stored`, fields the records leave empty keep their stored
+/// values (`Uploader::keep_stored`).
+pub(super) async fn send_records_keeping<P: super::Upload>(
+    client: &mut P::Client,
+    file: &str,
+    records: Vec<(P, Origin)>,
+    keep_stored: bool,
+    report: &mut Report,
+) -> anyhow::Result<()> {
     // Drawn on a terminal only; hidden when the output is a file or a pipe.
     let bar = indicatif::ProgressBar::new(records.len() as u64);
     bar.set_style(
@@ -690,7 +702,10 @@ pub(super) async fn send_records<P: super::Upload>(
             .expect("valid template"),
     );
     bar.set_message(file.to_owned());
-    let mut up = Uploader::<P>::default();
+    let mut up = Uploader::<P> {
+        keep_stored,
+        ..Default::default()
+    };
     for (i, (p, origin)) in records.into_iter().enumerate() {
         up.push(client, report, p, origin).await?;
         if i % 1024 == 0 {

@@ -89,16 +89,6 @@ pub fn compute(period: &Period, data: &FrontDoorData) -> Vec<Measure> {
             .count() as i64,
     ));
 
-    // Early help assessments (Ofsted Annex A List 2; the suite's, not MEASURES.md's).
-    out.push(Measure::count(
-        "frontdoor.early_help_assessments",
-        "Early help assessments started",
-        data.early_help
-            .iter()
-            .filter(|e| in_p(e.start_date))
-            .count() as i64,
-    ));
-
     // Referrals, by source, repeated within 12 months, NFA.
     let referrals: Vec<&Referral> = data
         .referrals
@@ -317,6 +307,17 @@ pub fn compute(period: &Period, data: &FrontDoorData) -> Vec<Measure> {
         factor_rows,
     ));
 
+    // Early help assessments (Ofsted Annex A List 2): the suite's, not MEASURES.md's, so after
+    // all of those (the report prints it after contacts).
+    out.push(Measure::count(
+        "frontdoor.early_help_assessments",
+        "Early help assessments started",
+        data.early_help
+            .iter()
+            .filter(|e| in_p(e.start_date))
+            .count() as i64,
+    ));
+
     out
 }
 
@@ -413,7 +414,6 @@ mod tests {
             ids,
             [
                 "frontdoor.contacts",
-                "frontdoor.early_help_assessments",
                 "frontdoor.referrals",
                 "frontdoor.referrals_by_source",
                 "frontdoor.rereferrals_12m",
@@ -429,6 +429,7 @@ mod tests {
                 "frontdoor.strategy_attendance",
                 "frontdoor.icpc_within_15wd",
                 "frontdoor.assessment_factors",
+                "frontdoor.early_help_assessments",
             ]
         );
         // Empty denominators give no value, not 0%.

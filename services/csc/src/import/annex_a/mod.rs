@@ -19,7 +19,7 @@ use csc_proto::{frontdoor as pb, protection as ppb};
 
 use super::input::quote;
 use super::local::{CsvText, read_csv_file};
-use super::{CinClients, Origin, Report, Upload, Uploader};
+use super::{CinClients, Origin, Report, Upload};
 use values::Cell;
 
 /// The Annex A lists (Ofsted's numbering, the same in every layout since 2017).
@@ -1264,30 +1264,16 @@ pub async fn import(
         span: _,
         unlinked: _,
     } = parsed;
-    send(&mut clients.frontdoor, contacts, false, report).await?;
-    send(&mut clients.frontdoor, early_help, false, report).await?;
-    send(&mut clients.frontdoor, referrals, false, report).await?;
-    send(&mut clients.frontdoor, assessments, true, report).await?;
-    send(&mut clients.frontdoor, s47s, true, report).await?;
-    send(&mut clients.frontdoor, icpcs, false, report).await?;
-    send(&mut clients.protection, cp_plans, true, report).await?;
+    use super::local::send_records_keeping as send;
+    let fd = &mut clients.frontdoor;
+    send(fd, &file, contacts, false, report).await?;
+    send(fd, &file, early_help, false, report).await?;
+    send(fd, &file, referrals, false, report).await?;
+    send(fd, &file, assessments, true, report).await?;
+    send(fd, &file, s47s, true, report).await?;
+    send(fd, &file, icpcs, false, report).await?;
+    send(&mut clients.protection, &file, cp_plans, true, report).await?;
     Ok(())
-}
-
-async fn send<P: Upload>(
-    client: &mut P::Client,
-    records: Vec<(P, Origin)>,
-    keep_stored: bool,
-    report: &mut Report,
-) -> anyhow::Result<()> {
-    let mut up = Uploader::<P> {
-        keep_stored,
-        ..Default::default()
-    };
-    for (p, o) in records {
-        up.push(client, report, p, o).await?;
-    }
-    up.flush(client, report).await
 }
 
 #[cfg(test)]
