@@ -1123,6 +1123,37 @@ fn csv_table(text: &CsvText) -> anyhow::Result<Table> {
 
 /// Largest workbook read (a workbook is read whole; Annex A for a large county is a few MB).
 pub const MAX_WORKBOOK_BYTES: u64 = 256 * 1024 * 1024;
+/// Largest part of an .xlsx once decompressed (a sheet's XML), and all its parts together: a
+/// county's List 1 is tens of MB; a workbook declaring more is refused before it is opened, so a
+/// decompression bomb cannot exhaust memory.
+pub const MAX_PART_BYTES: u64 = 512 * 1024 * 1024;
+pub const MAX_UNZIPPED_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// An .xlsx (a zip) whose parts declare more than `max_part` bytes each or `max_total` together:
+/// why it is refused. Other files pass (calamine names what it cannot read).
+fn check_unzipped_size(path: &Path, max_part: u64, max_total: u64) -> Option<String> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).ok()?;
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let part = zip.by_index_raw(i).ok()?;
+        let size = part.size();
+        if size > max_part {
+            return Some(format!(
+                "its part {} unzips to {size} bytes, more than the {} MiB a part may be: not an Annex A a council keeps (a decompression bomb?)",
+                part.name().unwrap_or_default(),
+                max_part >> 20
+            ));
+        }
+        total = total.saturating_add(size);
+    }
+    (total > max_total).then(|| {
+        format!(
+            "it unzips to {total} bytes, more than the {} MiB a workbook may be",
+            max_total >> 20
+        )
+    })
+}
 
 /// Every sheet of a workbook as a table. Formula cells give their saved value; a formula whose
 /// value was never saved is a warning (the cell reads as empty).
@@ -1137,6 +1168,9 @@ fn read_workbook(path: &Path, report: &mut Report) -> anyhow::Result<Result<Vec<
             "{size} bytes: larger than the {} MiB a workbook may be",
             MAX_WORKBOOK_BYTES >> 20
         )));
+    }
+    if let Some(why) = check_unzipped_size(path, MAX_PART_BYTES, MAX_UNZIPPED_BYTES) {
+        return Ok(Err(why));
     }
     let mut book = match calamine::open_workbook_auto(path) {
         Ok(b) => b,
@@ -1693,6 +1727,32 @@ mod tests {
         assert_eq!(p.contacts[0].0.child_id, "9212044");
         assert_eq!(p.contacts[0].0.source, "1A");
         assert!(report.notes.iter().any(|n| n.contains("notes.txt")));
+    }
+
+    #[test]
+    fn a_workbook_that_unzips_past_the_limits_is_refused_before_it_is_opened() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.xlsx");
+        let mut z = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        z.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..3 {
+            z.write_all(&zeros).unwrap();
+        }
+        z.finish().unwrap();
+        // 3 MiB of zeros compress to a few KiB; with limits of 2 MiB a part and 8 MiB in all:
+        let why = check_unzipped_size(&path, 2 << 20, 8 << 20).unwrap();
+        assert!(
+            why.contains("xl/worksheets/sheet1.xml unzips to 3145728 bytes"),
+            "{why}"
+        );
+        let why = check_unzipped_size(&path, 4 << 20, 2 << 20).unwrap();
+        assert!(why.contains("it unzips to 3145728 bytes"), "{why}");
+        assert_eq!(check_unzipped_size(&path, 4 << 20, 8 << 20), None);
+        assert!(std::fs::metadata(&path).unwrap().len() < 64 * 1024);
     }
 
     #[test]
