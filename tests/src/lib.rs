@@ -263,3 +263,24 @@ impl Suite {
         }
     }
 }
+
+/// The measures a service computed for `period`, each value and each row's value, as
+/// (period, `id` or `id/row`, value) triples: for comparing two imports figure by figure.
+pub fn figures(
+    period: &str,
+    measures: &[csc_proto::common::Measure],
+) -> Vec<(String, String, Option<f64>)> {
+    let mut out = Vec::new();
+    for m in measures {
+        let m = csc_runtime::convert::measure_from_proto(m);
+        out.push((period.to_owned(), m.id.clone(), m.value.map(|v| v.as_f64())));
+        for r in &m.rows {
+            out.push((
+                period.to_owned(),
+                format!("{}/{}", m.id, r.key),
+                r.value.map(|v| v.as_f64()),
+            ));
+        }
+    }
+    out
+}

@@ -152,23 +152,13 @@ async fn figures(
                 .into_inner()
                 .measures,
         );
-        for m in measures {
-            let m = csc_runtime::convert::measure_from_proto(&m);
-            out.push((q.clone(), m.id.clone(), m.value.map(|v| v.as_f64())));
-            for r in &m.rows {
-                out.push((
-                    q.clone(),
-                    format!("{}/{}", m.id, r.key),
-                    r.value.map(|v| v.as_f64()),
-                ));
-            }
-        }
+        out.extend(csc_e2e::figures(q, &measures));
     }
     out
 }
 
-/// The figures that do not rest on contacts (the census holds none).
-fn without_contacts(f: &[(String, String, Option<f64>)]) -> Vec<(String, String, Option<f64>)> {
+/// The figures the census holds: not those resting on contacts or early help (Annex A only).
+fn census_figures(f: &[(String, String, Option<f64>)]) -> Vec<(String, String, Option<f64>)> {
     f.iter()
         .filter(|(_, id, _)| {
             !id.starts_with("frontdoor.contacts")
@@ -284,14 +274,14 @@ async fn census_and_annex_a_in_either_order_give_the_census_figures_plus_contact
             fd.stop().await;
             prot.stop().await;
         }
-        let census = without_contacts(&runs[0].1);
+        let census = census_figures(&runs[0].1);
         assert!(
             census
                 .iter()
                 .any(|(_, id, v)| id == "frontdoor.referrals" && v.unwrap_or(0.0) > 0.0)
         );
         for (name, f) in &runs[1..] {
-            let f2 = without_contacts(f);
+            let f2 = census_figures(f);
             let differ: Vec<_> = f2
                 .iter()
                 .zip(&census)

@@ -65,18 +65,7 @@ async fn placements_figures(
                 .unwrap()
                 .into_inner()
                 .measures;
-            for m in measures {
-                let m = csc_runtime::convert::measure_from_proto(&m);
-                let value = m.value.map(|v| v.as_f64());
-                out.push((period.clone(), m.id.clone(), value));
-                for r in &m.rows {
-                    out.push((
-                        period.clone(),
-                        format!("{}/{}", m.id, r.key),
-                        r.value.map(|v| v.as_f64()),
-                    ));
-                }
-            }
+            out.extend(csc_e2e::figures(&period, &measures));
         }
     }
     out

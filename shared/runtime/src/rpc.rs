@@ -308,36 +308,18 @@ pub type Reply<'a, T> =
 /// ```
 ///
 /// `upsert_from` converts a wire record (see [`upsert`]), `key_fn` a wire key into the record's
-/// key, `to` a stored record back to the wire; the service type needs a `db` field.
+/// key, `to` a stored record back to the wire; the service type needs a `db` field. Prefixed
+/// `keep_stored;`, the batch request's `keep_stored` flag is honoured ([`upsert_keeping`]; the
+/// record kind implements `store::KeepStored`).
 #[macro_export]
 macro_rules! record_rpcs {
-    // A batch request with `keep_stored` (`rpc::upsert_keeping`).
-    (keep_stored; $upsert:ident, $upsert_req:ty, $method:literal, $from:path, $($rest:tt)*) => {
-        fn $upsert<'a, 'b>(
-            &'a self,
-            req: tonic::Request<$upsert_req>,
-        ) -> $crate::rpc::Reply<'b, $crate::csc_proto::common::BatchUpsertResponse>
-        where
-            'a: 'b,
-            Self: 'b,
-        {
-            Box::pin(async move {
-                let r = req.get_ref();
-                $crate::rpc::upsert_keeping(
-                    &self.db,
-                    $method,
-                    r,
-                    &r.request_id,
-                    &r.records,
-                    $from,
-                    r.keep_stored,
-                )
-                .await
-            })
-        }
-        $crate::record_rpcs!(@read $($rest)*);
+    // The write: `rpc::upsert`, or `rpc::upsert_keeping` with the request's `keep_stored`.
+    (@write [] $r:ident ($($arg:expr),*)) => { $crate::rpc::upsert($($arg),*) };
+    (@write [keep_stored] $r:ident ($($arg:expr),*)) => {
+        $crate::rpc::upsert_keeping($($arg),*, $r.keep_stored)
     };
-    ($upsert:ident, $upsert_req:ty, $method:literal, $from:path, $($rest:tt)*) => {
+    (@upsert [$($keep:ident)?] $upsert:ident, $upsert_req:ty, $method:literal, $from:path,
+     $($rest:tt)*) => {
         fn $upsert<'a, 'b>(
             &'a self,
             req: tonic::Request<$upsert_req>,
@@ -348,7 +330,9 @@ macro_rules! record_rpcs {
         {
             Box::pin(async move {
                 let r = req.get_ref();
-                $crate::rpc::upsert(&self.db, $method, r, &r.request_id, &r.records, $from).await
+                $crate::record_rpcs!(@write [$($keep)?] r
+                    (&self.db, $method, r, &r.request_id, &r.records, $from))
+                .await
             })
         }
         $crate::record_rpcs!(@read $($rest)*);
@@ -394,4 +378,7 @@ macro_rules! record_rpcs {
             )
         }
     };
+    // A batch request with `keep_stored` (`rpc::upsert_keeping`).
+    (keep_stored; $($rest:tt)*) => { $crate::record_rpcs!(@upsert [keep_stored] $($rest)*); };
+    ($($rest:tt)*) => { $crate::record_rpcs!(@upsert [] $($rest)*); };
 }

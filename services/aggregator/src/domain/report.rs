@@ -853,6 +853,30 @@ mod tests {
 
     /// Trend points only for periods the data covers; nothing composed from a service that holds
     /// nothing; the section's status and `data` from its service's coverage.
+    /// The report of LA 885 for `period` from these measures and what is held.
+    fn compose_held(
+        period: Period,
+        periods: &[Period],
+        measures: Vec<PeriodMeasures>,
+        held: HashMap<Upstream, Held>,
+        reference: &Reference,
+    ) -> Report {
+        compose(ComposeInput {
+            la_code: "885".into(),
+            period,
+            periods: periods.to_vec(),
+            measures,
+            unavailable: HashMap::new(),
+            held,
+            populations: vec![pop(117_046); periods.len()],
+            reference,
+            commentary: HashMap::new(),
+            generated_at: String::new(),
+            report_id: String::new(),
+            requested_by: String::new(),
+        })
+    }
+
     #[test]
     fn compose_shows_only_what_the_data_held_covers() {
         use super::super::coverage::{ImportHeld, KindHeld};
@@ -902,20 +926,7 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let report = compose(ComposeInput {
-            la_code: "885".into(),
-            period,
-            periods: periods.clone(),
-            measures,
-            unavailable: HashMap::new(),
-            held,
-            populations: vec![pop(117_046); periods.len()],
-            reference: &reference,
-            commentary: HashMap::new(),
-            generated_at: String::new(),
-            report_id: String::new(),
-            requested_by: String::new(),
-        });
+        let report = compose_held(period, &periods, measures, held, &reference);
         let section = |id: &str| report.sections.iter().find(|s| s.id == id).unwrap();
         let cp = section("child_protection");
         // 2 years of repeat-plan history are not held: partial, but the figures are shown.
@@ -976,15 +987,7 @@ mod tests {
         let measures: Vec<PeriodMeasures> = periods
             .iter()
             .map(|_| {
-                pm(
-                    vec![Measure::count("protection.cp_children_at_end", "CP", 5)],
-                    vec![],
-                )
-            })
-            .collect();
-        let measures: Vec<PeriodMeasures> = measures
-            .into_iter()
-            .map(|mut pm| {
+                let mut pm = pm(vec![], vec![]);
                 pm.by_service.insert(
                     Upstream::Frontdoor,
                     vec![
@@ -1001,20 +1004,7 @@ mod tests {
             .collect();
         let reference = Reference::build(&super::super::reference::shipped_texts()).unwrap();
         let held: HashMap<Upstream, Held> = [(Upstream::Frontdoor, held_fd)].into_iter().collect();
-        let report = compose(ComposeInput {
-            la_code: "885".into(),
-            period,
-            periods: periods.clone(),
-            measures,
-            unavailable: HashMap::new(),
-            held,
-            populations: vec![pop(117_046); periods.len()],
-            reference: &reference,
-            commentary: HashMap::new(),
-            generated_at: String::new(),
-            report_id: String::new(),
-            requested_by: String::new(),
-        });
+        let report = compose_held(period, &periods, measures, held, &reference);
         let fd = report
             .sections
             .iter()

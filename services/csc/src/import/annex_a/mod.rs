@@ -20,7 +20,7 @@ use csc_proto::{frontdoor as pb, protection as ppb};
 use super::input::quote;
 use super::local::{CsvText, read_csv_file};
 use super::{CinClients, Origin, Report, Upload};
-use values::Cell;
+use values::{Cell, words};
 
 /// The Annex A lists (Ofsted's numbering, the same in every layout since 2017).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -261,22 +261,6 @@ const SIGNATURES: &[(List, &[&[&str]])] = &[
     (List::Contacts, &[&["date", "contact"]]),
 ];
 
-/// Lower-case words, punctuation as spaces.
-fn words(t: &str) -> String {
-    t.chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                ' '
-            }
-        })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// A header holds every word of one alternative, each at the start of one of its words.
 fn header_is(header: &str, alternatives: &[&[&str]]) -> bool {
     let w = format!(" {}", words(header));
@@ -466,6 +450,19 @@ impl RowRead<'_, '_> {
         self.problems.push((at, why.into()));
     }
 
+    /// The column of `f`, remembered as where API field `api` comes from.
+    fn field(&mut self, api: &str, f: &Field) -> Option<usize> {
+        let col = self.found.column(f);
+        self.from(api, col, f);
+        col
+    }
+
+    /// The date in column `f`, the source of API field `api`.
+    fn date_of(&mut self, api: &str, f: &Field, required: bool) -> Option<NaiveDate> {
+        let col = self.field(api, f);
+        self.date(col, f, required)
+    }
+
     fn date(&mut self, col: Option<usize>, f: &Field, required: bool) -> Option<NaiveDate> {
         let cell = self.cell(col).clone();
         match values::date(&cell) {
@@ -632,12 +629,11 @@ fn read_list(f: &Found<'_>, la: &str, out: &mut Parsed, report: &mut Report) {
             warnings: Vec::new(),
             fields: Vec::new(),
         };
-        let child_col = f.column(&CHILD);
+        let child_col = r.field("child_id", &CHILD);
         let child_id = values::child_id(r.cell(child_col));
         if child_id.is_empty() {
             r.fail(child_col, &CHILD, "required");
         }
-        r.from("child_id", child_col, &CHILD);
         let kind = match f.list {
             List::Contacts => read_contact(&mut r, la, &child_id, out),
             List::EarlyHelp => read_early_help(&mut r, la, &child_id, out),
@@ -698,8 +694,7 @@ fn iso(d: Option<NaiveDate>) -> String {
 }
 
 fn source_of(r: &mut RowRead<'_, '_>, f: &Field) -> String {
-    let col = r.found.column(f);
-    r.from("source", col, f);
+    let col = r.field("source", f);
     let text = r.cell(col).text();
     if text.is_empty() {
         r.fail(col, f, "required");
@@ -727,9 +722,7 @@ fn read_contact(
     child_id: &str,
     out: &mut Parsed,
 ) -> &'static str {
-    let col = r.found.column(&CONTACT_DATE);
-    r.from("contact_date", col, &CONTACT_DATE);
-    let date = r.date(col, &CONTACT_DATE, true);
+    let date = r.date_of("contact_date", &CONTACT_DATE, true);
     let source = source_of(r, &CONTACT_SOURCE);
     if r.problems.is_empty()
         && let Some(d) = date
@@ -758,14 +751,9 @@ fn read_early_help(
     child_id: &str,
     out: &mut Parsed,
 ) -> &'static str {
-    let col = r.found.column(&EH_START);
-    r.from("start_date", col, &EH_START);
-    let start = r.date(col, &EH_START, true);
-    let col = r.found.column(&EH_COMPLETED);
-    r.from("completion_date", col, &EH_COMPLETED);
-    let completed = r.date(col, &EH_COMPLETED, false);
-    let col = r.found.column(&EH_ORGANISATION);
-    r.from("organisation", col, &EH_ORGANISATION);
+    let start = r.date_of("start_date", &EH_START, true);
+    let completed = r.date_of("completion_date", &EH_COMPLETED, false);
+    let col = r.field("organisation", &EH_ORGANISATION);
     let organisation = r.cell(col).text();
     if r.problems.is_empty()
         && let Some(start) = start
@@ -793,12 +781,9 @@ fn read_referral(
     child_id: &str,
     out: &mut Parsed,
 ) -> &'static str {
-    let col = r.found.column(&REFERRAL_DATE);
-    r.from("referral_date", col, &REFERRAL_DATE);
-    let date = r.date(col, &REFERRAL_DATE, true);
+    let date = r.date_of("referral_date", &REFERRAL_DATE, true);
     let source = source_of(r, &REFERRAL_SOURCE);
-    let col = r.found.column(&REFERRAL_NFA);
-    r.from("nfa", col, &REFERRAL_NFA);
+    let col = r.field("nfa", &REFERRAL_NFA);
     let nfa = r.yes_no(col, &REFERRAL_NFA);
     if nfa.is_none() && r.cell(col).is_empty() {
         r.fail(col, &REFERRAL_NFA, "required");
@@ -840,14 +825,9 @@ fn read_assessment(
     child_id: &str,
     out: &mut Parsed,
 ) -> &'static str {
-    let col = r.found.column(&ASSESSMENT_START);
-    r.from("start_date", col, &ASSESSMENT_START);
-    let start = r.date(col, &ASSESSMENT_START, true);
-    let col = r.found.column(&ASSESSMENT_AUTHORISED);
-    r.from("authorisation_date", col, &ASSESSMENT_AUTHORISED);
-    let authorised = r.date(col, &ASSESSMENT_AUTHORISED, false);
-    let col = r.found.column(&ASSESSMENT_NEED);
-    r.from("outcome", col, &ASSESSMENT_NEED);
+    let start = r.date_of("start_date", &ASSESSMENT_START, true);
+    let authorised = r.date_of("authorisation_date", &ASSESSMENT_AUTHORISED, false);
+    let col = r.field("outcome", &ASSESSMENT_NEED);
     let outcome = match r.yes_no(col, &ASSESSMENT_NEED) {
         Some(true) => pb::AssessmentOutcome::FurtherAction,
         Some(false) => pb::AssessmentOutcome::Nfa,
@@ -886,14 +866,9 @@ fn read_assessment(
 }
 
 fn read_s47(r: &mut RowRead<'_, '_>, la: &str, child_id: &str, out: &mut Parsed) -> &'static str {
-    let col = r.found.column(&S47_START);
-    r.from("start_date", col, &S47_START);
-    let start = r.date(col, &S47_START, true);
-    let col = r.found.column(&ICPC_DATE);
-    r.from("icpc_date", col, &ICPC_DATE);
-    let icpc = r.date(col, &ICPC_DATE, false);
-    let col = r.found.column(&ICPC_UNNECESSARY);
-    r.from("icpc_not_required", col, &ICPC_UNNECESSARY);
+    let start = r.date_of("start_date", &S47_START, true);
+    let icpc = r.date_of("icpc_date", &ICPC_DATE, false);
+    let col = r.field("icpc_not_required", &ICPC_UNNECESSARY);
     let not_required = r.yes_no(col, &ICPC_UNNECESSARY).unwrap_or(false);
     if r.problems.is_empty()
         && let Some(start) = start
@@ -935,15 +910,10 @@ fn read_cp_plan(
     child_id: &str,
     out: &mut Parsed,
 ) -> &'static str {
-    let col = r.found.column(&CP_START);
-    r.from("start_date", col, &CP_START);
-    let start = r.date(col, &CP_START, true);
-    let col = r.found.column(&CP_END);
-    r.from("end_date", col, &CP_END);
-    let end = r.date(col, &CP_END, false);
+    let start = r.date_of("start_date", &CP_START, true);
+    let end = r.date_of("end_date", &CP_END, false);
     let category = |r: &mut RowRead<'_, '_>, f: &Field, api: &str, required: bool| {
-        let col = r.found.column(f);
-        r.from(api, col, f);
+        let col = r.field(api, f);
         let text = r.cell(col).text();
         if text.is_empty() {
             if required {
@@ -968,11 +938,8 @@ fn read_cp_plan(
     };
     let initial = category(r, &CP_INITIAL, "initial_category", true);
     let latest = category(r, &CP_LATEST, "latest_category", false);
-    let col = r.found.column(&CP_REVIEW);
-    r.from("review_dates", col, &CP_REVIEW);
-    let review = r.date(col, &CP_REVIEW, false);
-    let col = r.found.column(&CP_PREVIOUS);
-    r.from("previous_plans", col, &CP_PREVIOUS);
+    let review = r.date_of("review_dates", &CP_REVIEW, false);
+    let col = r.field("previous_plans", &CP_PREVIOUS);
     let previous = match r.cell(col) {
         Cell::Empty => None,
         c => {

@@ -155,8 +155,8 @@ fn leading_code(t: &str) -> String {
     t[..end].trim().to_ascii_uppercase()
 }
 
-/// Lower-case words of a label, punctuation as spaces.
-fn words(t: &str) -> String {
+/// Lower-case words of a label or header, punctuation as spaces.
+pub(super) fn words(t: &str) -> String {
     t.chars()
         .map(|c| {
             if c.is_alphanumeric() {
