@@ -394,8 +394,12 @@ pub struct Parsed {
     pub icpcs: Vec<(pb::Icpc, Origin)>,
     pub cp_plans: Vec<(ppb::CpPlan, Origin)>,
     pub early_help: Vec<(pb::EarlyHelpAssessment, Origin)>,
-    /// The earliest and latest dates the lists read hold.
-    pub span: Option<(NaiveDate, NaiveDate)>,
+    /// The first day the lists cover: their earliest contact, early help assessment or referral
+    /// (the lists of events in the inspection's months; an assessment, enquiry or plan in them
+    /// may have started before, and does not say the lists reach back to its start).
+    pub from: Option<NaiveDate>,
+    /// The latest date the lists hold.
+    pub to: Option<NaiveDate>,
     /// Assessments of the list being read with no List 3 referral on or before their start.
     unlinked: Vec<String>,
 }
@@ -671,12 +675,14 @@ fn read_list(f: &Found<'_>, la: &str, out: &mut Parsed, report: &mut Report) {
     ));
 }
 
-fn span(out: &mut Parsed, d: Option<NaiveDate>) {
+/// A date the lists hold; `event` when it is an event a list holds every one of in its months
+/// (a contact, an early help assessment, a referral), so that it marks where they begin.
+fn span(out: &mut Parsed, d: Option<NaiveDate>, event: bool) {
     if let Some(d) = d {
-        out.span = Some(match out.span {
-            None => (d, d),
-            Some((a, b)) => (a.min(d), b.max(d)),
-        });
+        out.to = Some(out.to.map_or(d, |t| t.max(d)));
+        if event {
+            out.from = Some(out.from.map_or(d, |f| f.min(d)));
+        }
     }
 }
 
@@ -727,7 +733,7 @@ fn read_contact(
     if r.problems.is_empty()
         && let Some(d) = date
     {
-        span(out, date);
+        span(out, date, true);
         let o = origin(r, child_id);
         out.contacts.push((
             pb::Contact {
@@ -758,8 +764,8 @@ fn read_early_help(
     if r.problems.is_empty()
         && let Some(start) = start
     {
-        span(out, Some(start));
-        span(out, completed);
+        span(out, Some(start), true);
+        span(out, completed, false);
         let o = origin(r, child_id);
         out.early_help.push((
             pb::EarlyHelpAssessment {
@@ -789,7 +795,7 @@ fn read_referral(
         r.fail(col, &REFERRAL_NFA, "required");
     }
     if r.problems.is_empty() {
-        span(out, date);
+        span(out, date, true);
         let o = origin(r, child_id);
         out.referrals.push((
             pb::Referral {
@@ -836,8 +842,8 @@ fn read_assessment(
     if r.problems.is_empty()
         && let Some(start) = start
     {
-        span(out, Some(start));
-        span(out, authorised);
+        span(out, Some(start), false);
+        span(out, authorised, false);
         let referral = match referral_before(&out.referrals, child_id, start) {
             Some(d) => d,
             None => {
@@ -873,8 +879,8 @@ fn read_s47(r: &mut RowRead<'_, '_>, la: &str, child_id: &str, out: &mut Parsed)
     if r.problems.is_empty()
         && let Some(start) = start
     {
-        span(out, Some(start));
-        span(out, icpc);
+        span(out, Some(start), false);
+        span(out, icpc, false);
         let o = origin(r, child_id);
         let referral = referral_before(&out.referrals, child_id, start).unwrap_or_default();
         out.s47s.push((
@@ -959,9 +965,9 @@ fn read_cp_plan(
         }
     };
     if r.problems.is_empty() {
-        span(out, start);
-        span(out, end);
-        span(out, review);
+        span(out, start, false);
+        span(out, end, false);
+        span(out, review, false);
         let o = origin(r, child_id);
         out.cp_plans.push((
             ppb::CpPlan {
@@ -1247,13 +1253,11 @@ pub async fn import(
     };
     let parsed = parse(&tables, la, report);
     drop(tables);
-    if let Some((from, to)) = parsed.span {
-        report.covers = super::record::FileCovers {
-            return_year: None,
-            from: Some(from),
-            to: Some(to),
-        };
-    }
+    report.covers = super::record::FileCovers {
+        return_year: None,
+        from: parsed.from,
+        to: parsed.to,
+    };
     let Parsed {
         contacts,
         referrals,
@@ -1262,7 +1266,8 @@ pub async fn import(
         icpcs,
         cp_plans,
         early_help,
-        span: _,
+        from: _,
+        to: _,
         unlinked: _,
     } = parsed;
     use super::local::send_records_keeping as send;
@@ -1414,6 +1419,9 @@ mod tests {
             ]
         );
         assert_eq!(p.referrals[0].0.child_id, "9212044");
+        // The lists begin at their first contact or referral; the latest date is the assessment's.
+        let d = |s: &str| s.parse::<NaiveDate>().ok();
+        assert_eq!((p.from, p.to), (d("2024-05-01"), d("2024-06-14")));
         // List 2 without its completion column: the early help assessment is still read.
         let eh = &p.early_help[0].0;
         assert_eq!(
@@ -1592,6 +1600,8 @@ mod tests {
             .collect();
         assert_eq!(s47, [("2024-04-24", false), ("", true)]);
         assert_eq!(p.icpcs.len(), 1);
+        // No contacts or referrals: where the lists begin is not known (a plan's start is not it).
+        assert_eq!(p.from, None);
         assert_eq!(p.icpcs[0].0.s47_start_date, "2024-04-10");
         let cp = &p.cp_plans[0].0;
         assert_eq!(
