@@ -1,5 +1,6 @@
 //! The synthetic county's Ofsted Annex A workbook (`annex_a.xlsx`): the last 12 months of
-//! contacts, referrals, assessments, section 47 enquiries and child protection plans of the same
+//! contacts, referrals, assessments, section 47 enquiries, CIN episodes and child protection plans
+//! of the same
 //! children as its CIN censuses and contacts file, and the early help assessments of the children
 //! whose cases closed with a referral to early help (RC9), written as councils keep it (a title
 //! block above each header row, Ofsted's dropdown values, dates as Excel dates).
@@ -159,8 +160,25 @@ pub(super) fn write(
     });
 
     let (mut referrals, mut assessments, mut s47s, mut plans) = (vec![], vec![], vec![], vec![]);
+    let mut in_need = Vec::new();
     for (id, child) in children {
         for e in &child.episodes {
+            // List 6: every episode open at some time in the 12 months.
+            if e.referral <= until && e.closure.is_none_or(|(d, _)| d >= from) {
+                let mut row = child_cells(id, Some(child), e.referral);
+                row.push(Value::Text("b) No".into()));
+                row.push(Value::Date(e.referral));
+                row.push(Value::Text("N1 - Abuse or neglect".into()));
+                row.push(e.closure.map_or(Value::Empty, |(d, _)| Value::Date(d)));
+                row.push(e.closure.map_or(Value::Empty, |(_, r)| {
+                    let label = csc_core::codes::CLOSURE_REASONS
+                        .iter()
+                        .find(|(c, _)| *c == r)
+                        .map_or("", |(_, l)| l);
+                    Value::Text(format!("{r} - {label}"))
+                }));
+                in_need.push(row);
+            }
             if in_window(e.referral) {
                 let mut row = child_cells(id, Some(child), e.referral);
                 row.push(Value::Date(e.referral));
@@ -257,6 +275,18 @@ pub(super) fn write(
             "Did the Initial Child Protection Conference Result in a Child Protection Plan",
         ],
         rows: s47s,
+    });
+    sheets.push(Sheet {
+        name: "List 6",
+        title: "List 6: Children in need",
+        columns: &[
+            "Does the Child have a Disability",
+            "CIN Start Date",
+            "Primary Need Code",
+            "CIN Closure Date",
+            "Reason for Closure",
+        ],
+        rows: in_need,
     });
     sheets.push(Sheet {
         name: "List 7",

@@ -3,11 +3,12 @@
 //!
 //! A list is recognised by its columns, or else by its sheet or file name (councils rename
 //! sheets and keep the columns); its header row may sit below a title block. Lists 1 (contacts),
-//! 2 (early help assessments), 3 (referrals), 4 (assessments), 5 (section 47 enquiries and
-//! ICPCs) and 7 (CP plans) feed the front door and child protection services; the others are
-//! recognised and said to be skipped, with why. The records share their natural keys with the CIN census's, and are sent with
-//! `keep_stored`, so an Annex A import next to a census import updates, never duplicates, and
-//! never erases what only the census holds.
+//! 2 (early help assessments), 3 (referrals), 4 (assessments, with their closure reasons from
+//! List 6's episodes), 5 (section 47 enquiries and ICPCs) and 7 (CP plans) feed the front door
+//! and child protection services; the others are recognised and said to be skipped, with why.
+//! The records share their natural keys with the CIN census's, and are sent with `keep_stored`,
+//! so an Annex A import next to a census import updates, never duplicates, and never erases
+//! what only the census holds.
 
 pub mod values;
 
@@ -76,9 +77,6 @@ impl List {
     /// Why a list is read but not imported (docs/formats.md says more).
     fn skipped_because(self) -> Option<&'static str> {
         Some(match self {
-            List::ChildrenInNeed => {
-                "its CIN start and closure dates are the referral episode's, not the CIN plan's that the measures count; the plans come from the CIN census"
-            }
             List::LookedAfter => {
                 "children looked after come from the SSDA903 return, whose episodes this list would contradict (it holds only the latest legal status and placement count)"
             }
@@ -154,6 +152,18 @@ const EH_COMPLETED: Field = Field {
 const EH_ORGANISATION: Field = Field {
     name: "Organisation completing assessment",
     headers: &[&["organisation"], &["organization"]],
+};
+const CIN_START: Field = Field {
+    name: "CIN Start Date",
+    headers: &[&["cin", "start"]],
+};
+const CIN_CLOSED: Field = Field {
+    name: "CIN Closure Date",
+    headers: &[&["cin", "closure"], &["closure", "date"]],
+};
+const CIN_REASON: Field = Field {
+    name: "Reason for Closure",
+    headers: &[&["reason", "closure"]],
 };
 const REFERRAL_DATE: Field = Field {
     name: "Date of referral",
@@ -394,6 +404,8 @@ pub struct Parsed {
     pub icpcs: Vec<(pb::Icpc, Origin)>,
     pub cp_plans: Vec<(ppb::CpPlan, Origin)>,
     pub early_help: Vec<(pb::EarlyHelpAssessment, Origin)>,
+    /// List 6's episodes: (child, CIN start = referral date) → reason for closure.
+    episodes: HashMap<(String, String), String>,
     /// The first day the lists cover: their earliest contact, early help assessment or referral
     /// (the lists of events in the inspection's months; an assessment, enquiry or plan in them
     /// may have started before, and does not say the lists reach back to its start).
@@ -537,6 +549,7 @@ pub fn parse(tables: &[Table], la: &str, report: &mut Report) -> Parsed {
         List::Referrals,
         List::Contacts,
         List::EarlyHelp,
+        List::ChildrenInNeed,
         List::Assessments,
         List::Section47,
         List::ChildProtection,
@@ -558,6 +571,7 @@ pub fn parse(tables: &[Table], la: &str, report: &mut Report) -> Parsed {
         }
     }
     link_contacts(&mut out);
+    close_episodes(&mut out);
     out
 }
 
@@ -573,6 +587,7 @@ fn required(list: List) -> &'static [&'static Field] {
     match list {
         List::Contacts => &[&CHILD, &CONTACT_DATE, &CONTACT_SOURCE],
         List::EarlyHelp => &[&CHILD, &EH_START],
+        List::ChildrenInNeed => &[&CHILD, &CIN_START],
         List::Referrals => &[&CHILD, &REFERRAL_DATE, &REFERRAL_SOURCE, &REFERRAL_NFA],
         List::Assessments => &[&CHILD, &ASSESSMENT_START, &ASSESSMENT_AUTHORISED],
         List::Section47 => &[&CHILD, &S47_START, &ICPC_DATE],
@@ -585,6 +600,7 @@ fn required(list: List) -> &'static [&'static Field] {
 fn optional(list: List) -> &'static [&'static Field] {
     match list {
         List::EarlyHelp => &[&EH_COMPLETED, &EH_ORGANISATION],
+        List::ChildrenInNeed => &[&CIN_CLOSED, &CIN_REASON],
         List::Assessments => &[&ASSESSMENT_NEED],
         List::Section47 => &[&ICPC_UNNECESSARY],
         List::ChildProtection => &[&CP_LATEST, &CP_REVIEW, &CP_PREVIOUS],
@@ -641,6 +657,7 @@ fn read_list(f: &Found<'_>, la: &str, out: &mut Parsed, report: &mut Report) {
         let kind = match f.list {
             List::Contacts => read_contact(&mut r, la, &child_id, out),
             List::EarlyHelp => read_early_help(&mut r, la, &child_id, out),
+            List::ChildrenInNeed => read_cin_episode(&mut r, &child_id, out),
             List::Referrals => read_referral(&mut r, la, &child_id, out),
             List::Assessments => read_assessment(&mut r, la, &child_id, out),
             List::Section47 => read_s47(&mut r, la, &child_id, out),
@@ -650,7 +667,12 @@ fn read_list(f: &Found<'_>, la: &str, out: &mut Parsed, report: &mut Report) {
         for (at, why) in r.warnings {
             report.warn(kind, &child_id, at, why);
         }
-        if !r.problems.is_empty() {
+        if f.list == List::ChildrenInNeed {
+            // List 6 makes no record of its own: a row it cannot read is not used, and said.
+            for (at, why) in r.problems {
+                report.warn(kind, &child_id, at, format!("{why}; the row is not used"));
+            }
+        } else if !r.problems.is_empty() {
             report.reject_record(kind, &child_id, r.problems);
         }
     }
@@ -660,7 +682,7 @@ fn read_list(f: &Found<'_>, la: &str, out: &mut Parsed, report: &mut Report) {
             "-",
             f.table.label(),
             format!(
-                "{} assessment(s) have no List 3 referral of their child on or before their start (first: {first}): the start date stands for the referral date, and a referral date already held from the CIN census is kept",
+                "{} assessment(s) have no List 3 referral or List 6 episode of their child starting on or before their start (first: {first}): the start date stands for the referral date, and a referral date already held from the CIN census is kept",
                 out.unlinked.len()
             ),
         );
@@ -781,6 +803,59 @@ fn read_early_help(
     <pb::EarlyHelpAssessment as Upload>::KIND
 }
 
+/// A List 6 row: a CIN episode (its start is the referral's date), whose reason for closure the
+/// assessment of that referral carries, as the CIN census puts it (`close_episodes`).
+fn read_cin_episode(r: &mut RowRead<'_, '_>, child_id: &str, out: &mut Parsed) -> &'static str {
+    let start = r.date_of("referral_date", &CIN_START, true);
+    let closed = r.date_of("closure_date", &CIN_CLOSED, false);
+    let col = r.field("closure_reason", &CIN_REASON);
+    let text = r.cell(col).text();
+    let reason = if text.is_empty() {
+        None
+    } else {
+        match values::closure_reason(&text) {
+            Some(c) => Some(c),
+            None => {
+                r.fail(
+                    col,
+                    &CIN_REASON,
+                    format!(
+                        "{} is no reason for closure (RC1-RC9, as \"RC8 - Case closed after assessment, no further action\")",
+                        quote(&text)
+                    ),
+                );
+                None
+            }
+        }
+    };
+    if r.problems.is_empty()
+        && let (Some(start), Some(reason)) = (start, reason)
+    {
+        span(out, closed, false);
+        out.episodes
+            .insert((child_id.to_owned(), start.to_string()), reason.to_owned());
+    }
+    "CIN episodes (List 6)"
+}
+
+/// Gives each assessment without a closure reason that of its referral's episode in List 6 (the
+/// child's episode starting on the assessment's referral date), as the CIN census does.
+fn close_episodes(out: &mut Parsed) {
+    for (a, o) in &mut out.assessments {
+        if a.closure_reason.is_empty()
+            && let Some(reason) = out
+                .episodes
+                .get(&(a.child_id.clone(), a.referral_date.clone()))
+        {
+            a.closure_reason = reason.clone();
+            o.fields.push((
+                "closure_reason".into(),
+                "List 6 (Reason for Closure)".into(),
+            ));
+        }
+    }
+}
+
 fn read_referral(
     r: &mut RowRead<'_, '_>,
     la: &str,
@@ -811,18 +886,22 @@ fn read_referral(
     <pb::Referral as Upload>::KIND
 }
 
-/// The latest List 3 referral of `child` on or before `d`.
-fn referral_before(
-    referrals: &[(pb::Referral, Origin)],
-    child: &str,
-    d: NaiveDate,
-) -> Option<String> {
+/// The latest referral of `child` on or before `d`: a List 3 referral, or the start of a List 6
+/// CIN episode (its CIN start date is its referral's date; List 6 keeps cases open since before
+/// List 3's months).
+fn referral_before(out: &Parsed, child: &str, d: NaiveDate) -> Option<String> {
     let d = d.to_string();
-    referrals
+    let listed = out
+        .referrals
         .iter()
-        .filter(|(r, _)| r.child_id == child && r.referral_date <= d)
-        .map(|(r, _)| r.referral_date.clone())
-        .max()
+        .filter(|(r, _)| r.child_id == child)
+        .map(|(r, _)| &r.referral_date);
+    let episodes = out
+        .episodes
+        .keys()
+        .filter(|(c, _)| c == child)
+        .map(|(_, start)| start);
+    listed.chain(episodes).filter(|r| **r <= d).max().cloned()
 }
 
 fn read_assessment(
@@ -844,7 +923,7 @@ fn read_assessment(
     {
         span(out, Some(start), false);
         span(out, authorised, false);
-        let referral = match referral_before(&out.referrals, child_id, start) {
+        let referral = match referral_before(out, child_id, start) {
             Some(d) => d,
             None => {
                 // Said once per list (`read_list`), with the first such row.
@@ -882,7 +961,7 @@ fn read_s47(r: &mut RowRead<'_, '_>, la: &str, child_id: &str, out: &mut Parsed)
         span(out, Some(start), false);
         span(out, icpc, false);
         let o = origin(r, child_id);
-        let referral = referral_before(&out.referrals, child_id, start).unwrap_or_default();
+        let referral = referral_before(out, child_id, start).unwrap_or_default();
         out.s47s.push((
             pb::Section47Enquiry {
                 la_code: la.to_owned(),
@@ -1266,6 +1345,7 @@ pub async fn import(
         icpcs,
         cp_plans,
         early_help,
+        episodes: _,
         from: _,
         to: _,
         unlinked: _,
@@ -1535,6 +1615,35 @@ mod tests {
                 ],
             ),
             (
+                "List 6",
+                vec![
+                    vec![
+                        S("Child Unique ID"),
+                        S("CIN Start Date"),
+                        S("Primary Need Code"),
+                        S("CIN Closure Date"),
+                        S("Reason for Closure"),
+                        S("Case Status"),
+                    ],
+                    vec![
+                        S("A1"),
+                        D(2024, 3, 28),
+                        S("N1 - Abuse or neglect"),
+                        D(2024, 5, 1),
+                        S("RC8 - Case closed after assessment, no further action"),
+                        S("e) Closed episode"),
+                    ],
+                    vec![
+                        S("A2"),
+                        D(2024, 4, 1),
+                        S("N4"),
+                        E,
+                        S("RC99"),
+                        S("d) Open assessment"),
+                    ],
+                ],
+            ),
+            (
                 "List 7",
                 vec![
                     vec![
@@ -1589,10 +1698,26 @@ mod tests {
             .collect();
         assert_eq!(unlinked.len(), 1, "{unlinked:?}");
         assert!(
-            unlinked[0].starts_with("3 assessment(s)")
-                && unlinked[0].contains("(first: List 4 row 3)")
+            unlinked[0].starts_with("2 assessment(s)")
+                && unlinked[0].contains("(first: List 4 row 4)")
         );
-        assert_eq!(p.assessments[0].0.referral_date, "2024-04-02");
+        // A1's referral is its List 6 episode's start, whose reason for closure it carries, as in
+        // the census; A2's episode has a reason no list has, said and not used.
+        let a1 = &p.assessments[0].0;
+        assert_eq!(
+            (a1.referral_date.as_str(), a1.closure_reason.as_str()),
+            ("2024-03-28", "RC8")
+        );
+        assert_eq!(p.assessments[1].0.closure_reason, "");
+        assert!(
+            report
+                .warnings
+                .iter()
+                .any(|w| w.source == "List 6!E3 (Reason for Closure)"
+                    && w.reason.contains("\"RC99\" is no reason for closure")
+                    && w.reason.ends_with("the row is not used"))
+        );
+        assert!(report.rejected.is_empty());
         let s47: Vec<(&str, bool)> = p
             .s47s
             .iter()

@@ -255,6 +255,16 @@ pub fn yes_no(cell: &Cell) -> Result<Option<bool>, String> {
     }
 }
 
+/// A CIN reason for closure as its CIN census code: `RC8 - Case closed after assessment, no
+/// further action`, `RC8`, `rc8`.
+pub fn closure_reason(text: &str) -> Option<&'static str> {
+    let code = leading_code(without_letter(text));
+    csc_core::codes::CLOSURE_REASONS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(c, _)| *c)
+}
+
 /// Categories of abuse: CIN census code, Ofsted's dropdown letter, label words.
 pub const CATEGORIES: &[(&str, &str, &[&str])] = &[
     ("NEG", "a", &["neglect"]),
