@@ -8,7 +8,7 @@ use csc::import::{Report, annex_a, import_cin};
 use csc_e2e::{Backend, backends, start};
 use csc_proto::{common as cpb, frontdoor as pb, protection as ppb};
 
-async fn suite(b: &Backend, name: &str) -> (csc_e2e::Running, csc_e2e::Running) {
+async fn suite(b: &Backend, name: &str) -> (csc_e2e::Running, csc_e2e::Running, csc_e2e::Running) {
     let fd = start(
         csc::serve::Service::Frontdoor,
         &b.another(&format!("{name}_frontdoor")).await,
@@ -19,13 +19,18 @@ async fn suite(b: &Backend, name: &str) -> (csc_e2e::Running, csc_e2e::Running) 
         &b.another(&format!("{name}_protection")).await,
     )
     .await;
-    (fd, prot)
+    let cla = start(
+        csc::serve::Service::Placements,
+        &b.another(&format!("{name}_placements")).await,
+    )
+    .await;
+    (fd, prot, cla)
 }
 
 #[tokio::test]
 async fn keep_stored_fills_only_what_the_batch_leaves_empty() {
     for b in backends().await {
-        let (fd, prot) = suite(&b, "keep").await;
+        let (fd, prot, cla) = suite(&b, "keep").await;
         let mut c = fd.client().await;
         let census = pb::Assessment {
             la_code: "885".into(),
@@ -121,8 +126,30 @@ async fn keep_stored_fills_only_what_the_batch_leaves_empty() {
             .unwrap()
             .into_inner();
         assert_eq!((r.written, r.unchanged), (0, 1), "{}", b.name);
+
+        // A CLA review with its date only (List 8) keeps the 903's review code.
+        let mut l = csc::import::connect_placements(&cla.addr).await.unwrap();
+        let review =
+            |code: &str, keep_stored: bool| csc_proto::placements::BatchUpsertReviewsRequest {
+                request_id: uuid::Uuid::new_v4().to_string(),
+                records: vec![csc_proto::placements::Review {
+                    la_code: "885".into(),
+                    child_id: "C1".into(),
+                    review_date: "2024-10-01".into(),
+                    review_code: code.into(),
+                }],
+                keep_stored,
+            };
+        l.batch_upsert_reviews(review("PN1", false)).await.unwrap();
+        let r = l
+            .batch_upsert_reviews(review("", true))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!((r.written, r.unchanged), (0, 1), "{}", b.name);
         fd.stop().await;
         prot.stop().await;
+        cla.stop().await;
     }
 }
 
@@ -234,19 +261,33 @@ async fn census_and_annex_a_in_either_order_give_the_census_figures_plus_contact
             ("census_then_annex", false, true, true),
             ("annex_then_census", true, true, true),
         ] {
-            let (fd, prot) = suite(&b, name).await;
+            let (fd, prot, cla) = suite(&b, name).await;
             let mut c = csc::import::CinClients {
                 frontdoor: fd.client().await,
                 protection: prot.protection().await,
             };
             let mut report = Report::default();
             let annex_a = async |c: &mut csc::import::CinClients, report: &mut Report| {
-                annex_a::import(c, &workbook, "885", report).await.unwrap();
+                annex_a::import(
+                    c,
+                    annex_a::Placements::Addr(&cla.addr),
+                    &workbook,
+                    "885",
+                    report,
+                )
+                .await
+                .unwrap();
                 // Sending the same Annex A again changes nothing.
                 let mut again = Report::default();
-                annex_a::import(c, &workbook, "885", &mut again)
-                    .await
-                    .unwrap();
+                annex_a::import(
+                    c,
+                    annex_a::Placements::Addr(&cla.addr),
+                    &workbook,
+                    "885",
+                    &mut again,
+                )
+                .await
+                .unwrap();
                 for (kind, t) in &again.tallies {
                     assert_eq!(t.accepted, 0, "{name} {kind} on {}", b.name);
                 }
@@ -273,6 +314,7 @@ async fn census_and_annex_a_in_either_order_give_the_census_figures_plus_contact
             runs.push((name, figures(&mut c, &quarters).await));
             fd.stop().await;
             prot.stop().await;
+            cla.stop().await;
         }
         let census = census_figures(&runs[0].1);
         assert!(

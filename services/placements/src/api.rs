@@ -11,7 +11,8 @@ use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use crate::domain::{
-    self, Child, ChildKey, ClaReview, Episode, History, Sex, SwAllocation, SwAllocationKey, Warning,
+    self, CareSummary, Child, ChildKey, ClaReview, Episode, History, Sex, SwAllocation,
+    SwAllocationKey, Warning,
 };
 use crate::store;
 
@@ -193,6 +194,70 @@ fn episode_key(k: &pb::EpisodeKey) -> Result<ChildDateKey, Error> {
     child_date_key(&k.la_code, &k.child_id, "decom", &k.decom)
 }
 
+fn care_summary_from(p: &pb::CareSummary, prefix: &str) -> Result<CareSummary, Violations> {
+    let mut c = FieldCheck::new(prefix);
+    let la_code = c.la_code("la_code", &p.la_code);
+    let child_id = c.id("child_id", &p.child_id);
+    let care_start_date = c.date("care_start_date", &p.care_start_date);
+    let legal_status = c.code(
+        "legal_status",
+        &p.legal_status.trim().to_ascii_uppercase(),
+        codes::is_legal_status,
+        "903 legal status (LS)",
+    );
+    let legal_status_start_date =
+        c.optional_date("legal_status_start_date", &p.legal_status_start_date);
+    let last_visit_date = c.optional_date("last_visit_date", &p.last_visit_date);
+    let ceased_date = c.optional_date("ceased_date", &p.ceased_date);
+    c.not_before(
+        "ceased_date",
+        ceased_date.flatten(),
+        care_start_date,
+        "date care started",
+    );
+    let reason_ceased = c.code(
+        "reason_ceased",
+        &p.reason_ceased.trim().to_ascii_uppercase(),
+        codes::is_reason_episode_ceased,
+        "903 reason episode ceased (REC: X1 or an E code)",
+    );
+    let r = (|| {
+        Some(CareSummary {
+            la_code: la_code?,
+            child_id: child_id?,
+            care_start_date: care_start_date?,
+            legal_status: legal_status?,
+            legal_status_start_date: legal_status_start_date?,
+            last_visit_date: last_visit_date?,
+            ceased_date: ceased_date?,
+            reason_ceased: reason_ceased?,
+        })
+    })();
+    c.done(r)
+}
+
+fn care_summary_key(k: &pb::CareSummaryKey) -> Result<ChildDateKey, Error> {
+    child_date_key(
+        &k.la_code,
+        &k.child_id,
+        "care_start_date",
+        &k.care_start_date,
+    )
+}
+
+fn care_summary_to(r: &CareSummary) -> pb::CareSummary {
+    pb::CareSummary {
+        la_code: r.la_code.to_string(),
+        child_id: r.child_id.clone(),
+        care_start_date: r.care_start_date.to_string(),
+        legal_status: text(&r.legal_status),
+        legal_status_start_date: date_str(r.legal_status_start_date),
+        last_visit_date: date_str(r.last_visit_date),
+        ceased_date: date_str(r.ceased_date),
+        reason_ceased: text(&r.reason_ceased),
+    }
+}
+
 fn review_key(k: &pb::ReviewKey) -> Result<ChildDateKey, Error> {
     child_date_key(&k.la_code, &k.child_id, "review_date", &k.review_date)
 }
@@ -329,6 +394,12 @@ const KINDS: &[coverage::Kind] = &[
         latest: &["start_date", "end_date"],
     },
     coverage::Kind {
+        kind: "care_summaries",
+        table: "care_summary",
+        start: "care_start_date",
+        latest: &["care_start_date", "last_visit_date", "ceased_date"],
+    },
+    coverage::Kind {
         kind: "reviews",
         table: "cla_review",
         start: "review_date",
@@ -384,6 +455,22 @@ impl pb::placements_service_server::PlacementsService for Placements {
         allocation_to
     );
     csc_runtime::record_rpcs!(
+        batch_upsert_care_summaries,
+        pb::BatchUpsertCareSummariesRequest,
+        "BatchUpsertCareSummaries",
+        care_summary_from,
+        get_care_summary,
+        list_care_summaries,
+        pb::ListCareSummariesResponse,
+        delete_care_summary,
+        pb::CareSummaryKey,
+        care_summary_key,
+        CareSummary,
+        pb::CareSummary,
+        care_summary_to
+    );
+    csc_runtime::record_rpcs!(
+        keep_stored;
         batch_upsert_reviews,
         pb::BatchUpsertReviewsRequest,
         "BatchUpsertReviews",

@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_initial::Migration),
             Box::new(csc_runtime::audit::CreateAuditLog),
             Box::new(csc_runtime::coverage::CreateImportLog),
+            Box::new(m0002_care_summary::Migration),
         ]
     }
 }
@@ -106,6 +107,47 @@ mod m0001_initial {
             let mut tables = TABLES;
             tables.reverse();
             drop_tables(m, &tables).await
+        }
+    }
+}
+
+/// Care summaries (Ofsted Annex A List 8), beside the 903 episodes.
+mod m0002_care_summary {
+    use csc_runtime::schema::{create_keyed_table, date, drop_tables, opt_date, opt_text, text};
+
+    use super::*;
+
+    pub struct Migration;
+
+    impl MigrationName for Migration {
+        fn name(&self) -> &str {
+            "m20261128_000002_placements_care_summary"
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for Migration {
+        async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+            create_keyed_table(
+                m,
+                "care_summary",
+                vec![
+                    text("la_code"),
+                    text("child_id"),
+                    date("care_start_date"),
+                    opt_text("legal_status"),
+                    opt_date("legal_status_start_date"),
+                    opt_date("last_visit_date"),
+                    opt_date("ceased_date"),
+                    opt_text("reason_ceased"),
+                ],
+                &["la_code", "child_id", "care_start_date"],
+            )
+            .await
+        }
+
+        async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+            drop_tables(m, &["care_summary"]).await
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The synthetic county's Ofsted Annex A workbook (`annex_a.xlsx`): the last 12 months of
-//! contacts, referrals, assessments, section 47 enquiries, CIN episodes and child protection plans
-//! of the same
+//! contacts, referrals, assessments, section 47 enquiries, CIN episodes, child protection plans
+//! and children looked after of the same
 //! children as its CIN censuses and contacts file, and the early help assessments of the children
 //! whose cases closed with a referral to early help (RC9), written as councils keep it (a title
 //! block above each header row, Ofsted's dropdown values, dates as Excel dates).
@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
-use super::{CinChild, Config, Writer};
+use super::{CareChild, CinChild, Config, Writer};
 use crate::import::annex_a::values::{CATEGORIES, SOURCES};
 
 /// Columns every child-level list starts with.
@@ -90,6 +90,7 @@ pub(super) fn write(
     w: &mut Writer,
     cfg: &Config,
     children: &BTreeMap<String, CinChild>,
+    care: &[CareChild],
     contacts: &[Vec<String>],
 ) -> anyhow::Result<()> {
     let until = cfg.until;
@@ -301,6 +302,56 @@ pub(super) fn write(
             "Number of Previous Child Protection Plans",
         ],
         rows: plans,
+    });
+
+    // List 8: every child looked after at some time in the 12 months, as their 903 episodes say.
+    let mut looked_after = Vec::new();
+    for c in care {
+        if c.start > until || c.end.is_some_and(|e| e < from) {
+            continue;
+        }
+        let held: Vec<_> = c.episodes.iter().filter(|e| e.decom <= until).collect();
+        let Some(last) = held.last() else { continue };
+        let status_from = held
+            .iter()
+            .rev()
+            .take_while(|e| e.ls == last.ls)
+            .last()
+            .map_or(last.decom, |e| e.decom);
+        let ceased = c.end.filter(|e| *e <= until);
+        let sex = if c.sex == 1 { "a) Male" } else { "b) Female" };
+        let mut row = vec![
+            Value::Text(c.id.clone()),
+            Value::Text(sex.to_owned()),
+            Value::Text("a) WBRI".to_owned()),
+            Value::Date(c.dob),
+            Value::Number(f64::from(until.years_since(c.dob).unwrap_or(0))),
+        ];
+        let label = csc_core::codes::LEGAL_STATUSES
+            .iter()
+            .find(|(code, _)| *code == last.ls)
+            .map_or("", |(_, l)| l);
+        row.push(Value::Date(c.start));
+        row.push(Value::Date(status_from));
+        row.push(Value::Text(format!("{}: {label}", last.ls)));
+        row.push(ceased.map_or(Value::Empty, Value::Date));
+        row.push(match (ceased, last.rec) {
+            (Some(_), Some(rec)) => Value::Text(rec.to_owned()),
+            _ => Value::Empty,
+        });
+        looked_after.push(row);
+    }
+    sheets.push(Sheet {
+        name: "List 8",
+        title: "List 8: Children looked after",
+        columns: &[
+            "Date Started to be Looked After",
+            "Start date of current legal status",
+            "Child's Legal Status",
+            "Date Ceased to be Looked After",
+            "Reason Ceased to be Looked After",
+        ],
+        rows: looked_after,
     });
 
     let mut book = Workbook::new();

@@ -857,7 +857,6 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
         strategy,
     )?;
     write_cin(&mut w, cfg, &children, start, first_fy)?;
-    annex_a::write(&mut w, cfg, &children, &annex_contacts)?;
 
     // --- Looked-after children: periods of care, placements, social workers. ---------------
     let care_start = Period::year(first_fy - 9).start();
@@ -876,6 +875,7 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
     // Only what a return covering the files' years holds: periods open on or after the start.
     care.retain(|c| c.end.is_none_or(|e| e >= start));
     write_903(&mut w, &care)?;
+    annex_a::write(&mut w, cfg, &children, &care, &annex_contacts)?;
     write_costs(&mut w, &mut g, &care, start, until)?;
 
     // --- Missing episodes (from home and from care) and return interviews. -----------------

@@ -199,13 +199,14 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
         }
         ImportCommand::AnnexA { path, la, opts } => {
             let mut clients = CinClients::connect(&opts.addrs).await?;
+            let placements = annex_a::Placements::Addr(&opts.addrs.placements);
             let mut report = Report::default();
             recorded!(
                 record::Recorder::new(&opts.addrs),
                 &mut report,
                 "annex_a",
                 &path,
-                annex_a::import(&mut clients, &path, &la, &mut report)
+                annex_a::import(&mut clients, placements, &path, &la, &mut report)
             );
             (report, opts)
         }
@@ -355,8 +356,9 @@ pub async fn import_generated(
     // as the censuses (updated, never doubled) and the same contacts as the contacts file.
     let path = dir.join("annex_a.xlsx");
     if path.exists() {
+        let placements = annex_a::Placements::Addr(&addrs.placements);
         recorded!(rec, report, "annex_a", &path, {
-            annex_a::import(&mut clients, &path, &la, report)
+            annex_a::import(&mut clients, placements, &path, &la, report)
         });
     } else {
         report.notes.push(format!(
@@ -957,6 +959,13 @@ upload!(
 );
 upload!(
     PlacementsClient,
+    lpb::CareSummary,
+    "care summaries",
+    BatchUpsertCareSummariesRequest,
+    batch_upsert_care_summaries
+);
+upload!(
+    PlacementsClient,
     lpb::Child,
     "children",
     BatchUpsertChildrenRequest,
@@ -981,7 +990,8 @@ upload!(
     lpb::Review,
     "CLA reviews",
     BatchUpsertReviewsRequest,
-    batch_upsert_reviews
+    batch_upsert_reviews,
+    keep_stored
 );
 upload!(
     FinanceClient,

@@ -17,6 +17,9 @@ pub struct FileCovers {
     pub return_year: Option<i32>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// `from` does not say where the looked-after children service's data begins: Annex A's
+    /// List 8 adds summaries beside the 903's episodes, and its months are not the 903's.
+    pub from_not_for_placements: bool,
 }
 
 impl FileCovers {
@@ -26,6 +29,7 @@ impl FileCovers {
             return_year: Some(last),
             from: NaiveDate::from_ymd_opt(first - 1, 4, 1),
             to: NaiveDate::from_ymd_opt(last, 3, 31),
+            from_not_for_placements: false,
         }
     }
 }
@@ -50,9 +54,11 @@ fn service_of(kind: &str) -> Option<Service> {
         | "strategy discussions"
         | "ICPCs" => Service::FrontDoor,
         "CIN plans" | "CP plans" | "missing episodes" | "feedback responses" => Service::Protection,
-        "children" | "episodes" | "social worker allocations" | "CLA reviews" => {
-            Service::Placements
-        }
+        "children"
+        | "episodes"
+        | "social worker allocations"
+        | "CLA reviews"
+        | "care summaries" => Service::Placements,
         "commitments" => Service::Finance,
         _ => return None,
     })
@@ -117,6 +123,10 @@ impl<'a> Recorder<'a> {
             .unwrap_or_else(|| path.display().to_string());
         let covers = report.covers;
         for (service, (accepted, refused)) in per_service {
+            let from = match service {
+                Service::Placements if covers.from_not_for_placements => None,
+                _ => covers.from,
+            };
             for la in &las {
                 let req = RecordImportRequest {
                     la_code: la.clone(),
@@ -124,7 +134,7 @@ impl<'a> Recorder<'a> {
                         source: source.to_owned(),
                         file: file.clone(),
                         return_year: covers.return_year.unwrap_or(0),
-                        covers_from: covers.from.map(|d| d.to_string()).unwrap_or_default(),
+                        covers_from: from.map(|d| d.to_string()).unwrap_or_default(),
                         covers_to: covers.to.map(|d| d.to_string()).unwrap_or_default(),
                         imported_at: String::new(),
                         accepted,

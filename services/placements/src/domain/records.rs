@@ -153,3 +153,26 @@ impl ClaReview {
         }
     }
 }
+
+/// A child looked after as Ofsted Annex A List 8 summarises them (kept beside the 903 episodes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CareSummary {
+    pub la_code: LaCode,
+    pub child_id: String,
+    pub care_start_date: NaiveDate,
+    pub legal_status: Option<String>,
+    pub legal_status_start_date: Option<NaiveDate>,
+    pub last_visit_date: Option<NaiveDate>,
+    pub ceased_date: Option<NaiveDate>,
+    pub reason_ceased: Option<String>,
+}
+
+impl CareSummary {
+    pub fn key(&self) -> ChildDateKey {
+        ChildDateKey {
+            la_code: self.la_code,
+            child_id: self.child_id.clone(),
+            date: self.care_start_date,
+        }
+    }
+}

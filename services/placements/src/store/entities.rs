@@ -98,3 +98,28 @@ pub mod cla_review {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod care_summary {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "care_summary")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub la_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub child_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub care_start_date: Date,
+        pub legal_status: Option<String>,
+        pub legal_status_start_date: Option<Date>,
+        pub last_visit_date: Option<Date>,
+        pub ceased_date: Option<Date>,
+        pub reason_ceased: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

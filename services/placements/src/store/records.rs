@@ -1,12 +1,16 @@
 //! How each record kind maps to its table: key and value columns, and model ↔ domain conversion.
 
+use csc_core::LaCode;
 use csc_runtime::Error;
-use csc_runtime::store::{StoredRecord, after_child_date, child_date_filter, stored_la as la};
+use csc_runtime::store::{
+    KeepStored, StoredRecord, after_child_date, child_date_filter, stored_la as la,
+};
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition};
 
 use super::entities::*;
 use crate::domain::{
-    Child, ChildDateKey, ChildKey, ClaReview, Episode, Sex, SwAllocation, SwAllocationKey,
+    CareSummary, Child, ChildDateKey, ChildKey, ClaReview, Episode, Sex, SwAllocation,
+    SwAllocationKey,
 };
 
 impl StoredRecord for Child {
@@ -260,6 +264,84 @@ impl StoredRecord for ClaReview {
             child_id: m.child_id,
             review_date: m.review_date,
             review_code: m.review_code,
+        })
+    }
+}
+
+/// A review from a source with its date only (Annex A List 8) keeps the stored review code.
+impl KeepStored for ClaReview {
+    fn la_child(&self) -> (LaCode, &str) {
+        (self.la_code, &self.child_id)
+    }
+    fn keep_stored(&mut self, stored: &Self) {
+        if self.review_code.is_none() {
+            self.review_code = stored.review_code.clone();
+        }
+    }
+}
+
+impl StoredRecord for CareSummary {
+    type Entity = care_summary::Entity;
+    type Model = care_summary::Model;
+    type Active = care_summary::ActiveModel;
+    type Key = ChildDateKey;
+
+    fn key_columns() -> Vec<care_summary::Column> {
+        use care_summary::Column::*;
+        vec![LaCode, ChildId, CareStartDate]
+    }
+    fn value_columns() -> Vec<care_summary::Column> {
+        use care_summary::Column::*;
+        vec![
+            LegalStatus,
+            LegalStatusStartDate,
+            LastVisitDate,
+            CeasedDate,
+            ReasonCeased,
+        ]
+    }
+    fn la_column() -> care_summary::Column {
+        care_summary::Column::LaCode
+    }
+    fn child_column() -> care_summary::Column {
+        care_summary::Column::ChildId
+    }
+    fn key(&self) -> ChildDateKey {
+        CareSummary::key(self)
+    }
+    fn key_filter(k: &ChildDateKey) -> Condition {
+        use care_summary::Column::*;
+        child_date_filter(LaCode, ChildId, CareStartDate, k)
+    }
+    fn after(k: &ChildDateKey) -> Condition {
+        after_child_date(
+            care_summary::Column::ChildId,
+            care_summary::Column::CareStartDate,
+            k,
+        )
+    }
+    fn to_active(&self) -> care_summary::ActiveModel {
+        care_summary::ActiveModel {
+            la_code: Set(self.la_code.to_string()),
+            child_id: Set(self.child_id.clone()),
+            care_start_date: Set(self.care_start_date),
+            legal_status: Set(self.legal_status.clone()),
+            legal_status_start_date: Set(self.legal_status_start_date),
+            last_visit_date: Set(self.last_visit_date),
+            ceased_date: Set(self.ceased_date),
+            reason_ceased: Set(self.reason_ceased.clone()),
+        }
+    }
+    fn from_model(m: care_summary::Model) -> Result<Self, Error> {
+        Ok(CareSummary {
+            la_code: la(&m.la_code)?,
+            child_id: m.child_id,
+            care_start_date: m.care_start_date,
+            legal_status: m.legal_status,
+            legal_status_start_date: m.legal_status_start_date,
+            last_visit_date: m.last_visit_date,
+            ceased_date: m.ceased_date,
+            reason_ceased: m.reason_ceased,
         })
     }
 }

@@ -296,6 +296,22 @@ pub const TABLE: &[(&str, &[&str])] = &[
         &["placements:write"],
     ),
     (
+        "/csc.placements.v1.PlacementsService/BatchUpsertCareSummaries",
+        &["placements:write"],
+    ),
+    (
+        "/csc.placements.v1.PlacementsService/GetCareSummary",
+        &["placements:read"],
+    ),
+    (
+        "/csc.placements.v1.PlacementsService/ListCareSummaries",
+        &["placements:read"],
+    ),
+    (
+        "/csc.placements.v1.PlacementsService/DeleteCareSummary",
+        &["placements:write"],
+    ),
+    (
         "/csc.placements.v1.PlacementsService/BatchUpsertReviews",
         &["placements:write"],
     ),

@@ -4,8 +4,9 @@
 //! A list is recognised by its columns, or else by its sheet or file name (councils rename
 //! sheets and keep the columns); its header row may sit below a title block. Lists 1 (contacts),
 //! 2 (early help assessments), 3 (referrals), 4 (assessments, with their closure reasons from
-//! List 6's episodes), 5 (section 47 enquiries and ICPCs) and 7 (CP plans) feed the front door
-//! and child protection services; the others are recognised and said to be skipped, with why.
+//! List 6's episodes), 5 (section 47 enquiries and ICPCs), 7 (CP plans) and 8 (care summaries
+//! and reviews) feed the front door, child protection and looked-after children services; Lists
+//! 9-11 are recognised and said to be skipped, with why.
 //! The records share their natural keys with the CIN census's, and are sent with `keep_stored`,
 //! so an Annex A import next to a census import updates, never duplicates, and never erases
 //! what only the census holds.
@@ -16,11 +17,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use chrono::{Duration, NaiveDate};
-use csc_proto::{frontdoor as pb, protection as ppb};
+use csc_proto::{frontdoor as pb, placements as lpb, protection as ppb};
 
 use super::input::quote;
 use super::local::{CsvText, read_csv_file};
-use super::{CinClients, Origin, Report, Upload};
+use super::{CinClients, Origin, PlacementsClient, Report, Upload};
 use values::{Cell, words};
 
 /// The Annex A lists (Ofsted's numbering, the same in every layout since 2017).
@@ -77,9 +78,6 @@ impl List {
     /// Why a list is read but not imported (docs/formats.md says more).
     fn skipped_because(self) -> Option<&'static str> {
         Some(match self {
-            List::LookedAfter => {
-                "children looked after come from the SSDA903 return, whose episodes this list would contradict (it holds only the latest legal status and placement count)"
-            }
             List::CareLeavers | List::Adoption | List::Adopters => {
                 "no measure uses this list; not imported"
             }
@@ -127,67 +125,119 @@ impl List {
 struct Field {
     name: &'static str,
     headers: &'static [&'static [&'static str]],
+    /// Words that rule a header out (`Reason Ceased to be Looked After` is not the date ceased).
+    unless: &'static [&'static str],
 }
 
 const CHILD: Field = Field {
     name: "Child Unique ID",
     headers: &[&["child", "id"], &["unique", "id"], &["childid"]],
+    unless: &[],
 };
 const CONTACT_DATE: Field = Field {
     name: "Date of Contact",
     headers: &[&["date", "contact"]],
+    unless: &[],
 };
 const CONTACT_SOURCE: Field = Field {
     name: "Contact Source",
     headers: &[&["contact", "source"], &["source"]],
+    unless: &[],
 };
 const EH_START: Field = Field {
     name: "Assessment start date",
     headers: &[&["assessment", "start"], &["start", "date"]],
+    unless: &[],
 };
 const EH_COMPLETED: Field = Field {
     name: "Assessment completion date",
     headers: &[&["completion"], &["date", "completed"]],
+    unless: &[],
 };
 const EH_ORGANISATION: Field = Field {
     name: "Organisation completing assessment",
     headers: &[&["organisation"], &["organization"]],
+    unless: &[],
 };
 const CIN_START: Field = Field {
     name: "CIN Start Date",
     headers: &[&["cin", "start"]],
+    unless: &[],
 };
 const CIN_CLOSED: Field = Field {
     name: "CIN Closure Date",
     headers: &[&["cin", "closure"], &["closure", "date"]],
+    unless: &[],
 };
 const CIN_REASON: Field = Field {
     name: "Reason for Closure",
     headers: &[&["reason", "closure"]],
+    unless: &[],
+};
+const CLA_START: Field = Field {
+    name: "Date Started to be Looked After",
+    headers: &[&["started", "looked", "after"], &["care", "start"]],
+    unless: &[],
+};
+const LEGAL_STATUS: Field = Field {
+    name: "Child's Legal Status",
+    headers: &[&["legal", "status"]],
+    unless: &["date"],
+};
+const LEGAL_STATUS_START: Field = Field {
+    name: "Start date of current legal status",
+    headers: &[&["date", "legal", "status"]],
+    unless: &[],
+};
+const LATEST_REVIEW: Field = Field {
+    name: "Date of Latest Statutory Review",
+    headers: &[&["latest", "review"], &["last", "review"]],
+    unless: &[],
+};
+const LAST_VISIT: Field = Field {
+    name: "Date of Last Social Work Visit",
+    headers: &[&["last", "social", "work", "visit"], &["last", "visit"]],
+    unless: &["iro"],
+};
+const CEASED: Field = Field {
+    name: "Date Ceased to be Looked After",
+    headers: &[&["ceased", "looked", "after"]],
+    unless: &["reason"],
+};
+const REASON_CEASED: Field = Field {
+    name: "Reason Ceased to be Looked After",
+    headers: &[&["reason", "ceased"]],
+    unless: &[],
 };
 const REFERRAL_DATE: Field = Field {
     name: "Date of referral",
     headers: &[&["date", "referral"]],
+    unless: &[],
 };
 const REFERRAL_SOURCE: Field = Field {
     name: "Referral Source",
     headers: &[&["referral", "source"], &["source"]],
+    unless: &[],
 };
 const REFERRAL_NFA: Field = Field {
     name: "Referral NFA?",
     headers: &[&["nfa"], &["no", "further", "action"]],
+    unless: &[],
 };
 const ASSESSMENT_START: Field = Field {
     name: "Assessment start date",
     headers: &[&["assessment", "start"], &["start", "date"]],
+    unless: &[],
 };
 const ASSESSMENT_AUTHORISED: Field = Field {
     name: "Assessment date of authorisation",
     headers: &[&["authoris"], &["authoriz"], &["assessment", "completed"]],
+    unless: &[],
 };
 const ASSESSMENT_NEED: Field = Field {
     name: "Was the child assessed as requiring LA children's social care support?",
     headers: &[&["assessed", "requiring"], &["requiring", "support"]],
+    unless: &[],
 };
 const S47_START: Field = Field {
     name: "Section 47 Enquiry Start Date",
@@ -196,10 +246,12 @@ const S47_START: Field = Field {
         &["s47", "start"],
         &["enquiry", "start"],
     ],
+    unless: &[],
 };
 const ICPC_UNNECESSARY: Field = Field {
     name: "Was an Initial Child Protection Conference deemed unnecessary?",
     headers: &[&["unnecessary"], &["not", "required"]],
+    unless: &[],
 };
 const ICPC_DATE: Field = Field {
     name: "Date of Initial Child Protection Conference",
@@ -208,30 +260,37 @@ const ICPC_DATE: Field = Field {
         &["date", "icpc"],
         &["icpc", "date"],
     ],
+    unless: &[],
 };
 const CP_START: Field = Field {
     name: "Child Protection Plan Start Date",
     headers: &[&["plan", "start"]],
+    unless: &[],
 };
 const CP_END: Field = Field {
     name: "Child Protection Plan End Date",
     headers: &[&["plan", "end"]],
+    unless: &[],
 };
 const CP_INITIAL: Field = Field {
     name: "Initial Category of Abuse",
     headers: &[&["initial", "category"]],
+    unless: &[],
 };
 const CP_LATEST: Field = Field {
     name: "Latest Category of Abuse",
     headers: &[&["latest", "category"]],
+    unless: &[],
 };
 const CP_REVIEW: Field = Field {
     name: "Date of latest review conference",
     headers: &[&["review", "conference"], &["latest", "review"]],
+    unless: &[],
 };
 const CP_PREVIOUS: Field = Field {
     name: "Number of Previous Child Protection Plans",
     headers: &[&["number", "previous"]],
+    unless: &[],
 };
 
 /// The columns that only a list has, to know it by (checked in this order: the later lists
@@ -317,7 +376,9 @@ struct Found<'a> {
 
 impl Found<'_> {
     fn column(&self, f: &Field) -> Option<usize> {
-        self.headers.iter().position(|h| header_is(h, f.headers))
+        self.headers.iter().position(|h| {
+            header_is(h, f.headers) && (f.unless.is_empty() || !header_is(h, &[f.unless]))
+        })
     }
 
     /// `List 3!G14 (Date of referral)`, or `file.csv line 14 column Date of referral`.
@@ -404,6 +465,8 @@ pub struct Parsed {
     pub icpcs: Vec<(pb::Icpc, Origin)>,
     pub cp_plans: Vec<(ppb::CpPlan, Origin)>,
     pub early_help: Vec<(pb::EarlyHelpAssessment, Origin)>,
+    pub care_summaries: Vec<(lpb::CareSummary, Origin)>,
+    pub reviews: Vec<(lpb::Review, Origin)>,
     /// List 6's episodes: (child, CIN start = referral date) → reason for closure.
     episodes: HashMap<(String, String), String>,
     /// The first day the lists cover: their earliest contact, early help assessment or referral
@@ -553,6 +616,7 @@ pub fn parse(tables: &[Table], la: &str, report: &mut Report) -> Parsed {
         List::Assessments,
         List::Section47,
         List::ChildProtection,
+        List::LookedAfter,
     ] {
         for f in by_list.remove(&list).unwrap_or_default() {
             read_list(&f, la, &mut out, report);
@@ -588,6 +652,7 @@ fn required(list: List) -> &'static [&'static Field] {
         List::Contacts => &[&CHILD, &CONTACT_DATE, &CONTACT_SOURCE],
         List::EarlyHelp => &[&CHILD, &EH_START],
         List::ChildrenInNeed => &[&CHILD, &CIN_START],
+        List::LookedAfter => &[&CHILD, &CLA_START],
         List::Referrals => &[&CHILD, &REFERRAL_DATE, &REFERRAL_SOURCE, &REFERRAL_NFA],
         List::Assessments => &[&CHILD, &ASSESSMENT_START, &ASSESSMENT_AUTHORISED],
         List::Section47 => &[&CHILD, &S47_START, &ICPC_DATE],
@@ -601,6 +666,14 @@ fn optional(list: List) -> &'static [&'static Field] {
     match list {
         List::EarlyHelp => &[&EH_COMPLETED, &EH_ORGANISATION],
         List::ChildrenInNeed => &[&CIN_CLOSED, &CIN_REASON],
+        List::LookedAfter => &[
+            &LEGAL_STATUS,
+            &LEGAL_STATUS_START,
+            &LATEST_REVIEW,
+            &LAST_VISIT,
+            &CEASED,
+            &REASON_CEASED,
+        ],
         List::Assessments => &[&ASSESSMENT_NEED],
         List::Section47 => &[&ICPC_UNNECESSARY],
         List::ChildProtection => &[&CP_LATEST, &CP_REVIEW, &CP_PREVIOUS],
@@ -662,6 +735,7 @@ fn read_list(f: &Found<'_>, la: &str, out: &mut Parsed, report: &mut Report) {
             List::Assessments => read_assessment(&mut r, la, &child_id, out),
             List::Section47 => read_s47(&mut r, la, &child_id, out),
             List::ChildProtection => read_cp_plan(&mut r, la, &child_id, out),
+            List::LookedAfter => read_looked_after(&mut r, la, &child_id, out),
             _ => unreachable!("only the imported lists are read"),
         };
         for (at, why) in r.warnings {
@@ -1065,6 +1139,91 @@ fn read_cp_plan(
     <ppb::CpPlan as Upload>::KIND
 }
 
+/// A code from a 903 list in a List 8 cell (`E1: Placement order`, `a) E11: Adopted - …`, `C2`),
+/// or a refusal naming the list.
+fn code_903(
+    r: &mut RowRead<'_, '_>,
+    api: &str,
+    f: &Field,
+    read: fn(&str) -> Option<String>,
+    what: &str,
+) -> String {
+    let col = r.field(api, f);
+    let text = r.cell(col).text();
+    if text.is_empty() {
+        return String::new();
+    }
+    match read(&text) {
+        Some(c) => c,
+        None => {
+            r.fail(col, f, format!("{} is no {what}", quote(&text)));
+            String::new()
+        }
+    }
+}
+
+/// A List 8 row: the child's care summary, and their latest statutory review as a CLA review
+/// (the 903's review of that date, if held, keeps its review code).
+fn read_looked_after(
+    r: &mut RowRead<'_, '_>,
+    la: &str,
+    child_id: &str,
+    out: &mut Parsed,
+) -> &'static str {
+    let start = r.date_of("care_start_date", &CLA_START, true);
+    let legal_status = code_903(
+        r,
+        "legal_status",
+        &LEGAL_STATUS,
+        values::legal_status,
+        "903 legal status (C1, C2, E1, V2, ... or Ofsted's `C2: FCO`)",
+    );
+    let status_start = r.date_of("legal_status_start_date", &LEGAL_STATUS_START, false);
+    let review = r.date_of("review_date", &LATEST_REVIEW, false);
+    let visit = r.date_of("last_visit_date", &LAST_VISIT, false);
+    let ceased = r.date_of("ceased_date", &CEASED, false);
+    let reason = code_903(
+        r,
+        "reason_ceased",
+        &REASON_CEASED,
+        values::reason_ceased,
+        "903 reason episode ceased (E11, E4A, ... or Ofsted's `a) E11: Adopted - …`)",
+    );
+    if r.problems.is_empty()
+        && let Some(start) = start
+    {
+        for d in [status_start, review, visit, ceased] {
+            span(out, d, false);
+        }
+        let o = origin(r, child_id);
+        if let Some(review) = review {
+            out.reviews.push((
+                lpb::Review {
+                    la_code: la.to_owned(),
+                    child_id: child_id.to_owned(),
+                    review_date: review.to_string(),
+                    review_code: String::new(),
+                },
+                o.clone(),
+            ));
+        }
+        out.care_summaries.push((
+            lpb::CareSummary {
+                la_code: la.to_owned(),
+                child_id: child_id.to_owned(),
+                care_start_date: start.to_string(),
+                legal_status,
+                legal_status_start_date: iso(status_start),
+                last_visit_date: iso(visit),
+                ceased_date: iso(ceased),
+                reason_ceased: reason,
+            },
+            o,
+        ));
+    }
+    <lpb::CareSummary as Upload>::KIND
+}
+
 /// Numbers the contacts (`contact_id`) and says which became referrals: a List 3 referral of the
 /// same child on the contact's day or up to [`CONTACT_TO_REFERRAL_DAYS`] after it.
 fn link_contacts(out: &mut Parsed) {
@@ -1315,8 +1474,16 @@ fn read_workbook(path: &Path, report: &mut Report) -> anyhow::Result<Result<Vec<
 
 /// Imports an Annex A workbook or folder into the front door and child protection services,
 /// under `la` (Annex A does not name its LA).
+/// The looked-after children service, for List 8: a client, or its address to connect to only
+/// when List 8 has something to send (an Annex A without one needs no such service).
+pub enum Placements<'a> {
+    Client(&'a mut PlacementsClient),
+    Addr(&'a str),
+}
+
 pub async fn import(
     clients: &mut CinClients,
+    placements: Placements<'_>,
     path: &Path,
     la: &str,
     report: &mut Report,
@@ -1336,6 +1503,7 @@ pub async fn import(
         return_year: None,
         from: parsed.from,
         to: parsed.to,
+        from_not_for_placements: true,
     };
     let Parsed {
         contacts,
@@ -1345,6 +1513,8 @@ pub async fn import(
         icpcs,
         cp_plans,
         early_help,
+        care_summaries,
+        reviews,
         episodes: _,
         from: _,
         to: _,
@@ -1359,6 +1529,19 @@ pub async fn import(
     send(fd, &file, s47s, true, report).await?;
     send(fd, &file, icpcs, false, report).await?;
     send(&mut clients.protection, &file, cp_plans, true, report).await?;
+    if care_summaries.is_empty() && reviews.is_empty() {
+        return Ok(());
+    }
+    let mut connected;
+    let placements = match placements {
+        Placements::Client(c) => c,
+        Placements::Addr(addr) => {
+            connected = super::connect_placements(addr).await?;
+            &mut connected
+        }
+    };
+    send(placements, &file, care_summaries, false, report).await?;
+    send(placements, &file, reviews, true, report).await?;
     Ok(())
 }
 
@@ -1644,6 +1827,37 @@ mod tests {
                 ],
             ),
             (
+                "List 8",
+                vec![
+                    vec![
+                        S("Child Unique ID"),
+                        S("Date Started to be Looked After"),
+                        S("Start date of current legal status"),
+                        S("Child's Legal Status"),
+                        S("Date of Latest Statutory Review"),
+                        S("Date of Last Social Work Visit"),
+                        S("Date of Last IRO Visit / Contact to the Child"),
+                        S("Date Ceased to be Looked After"),
+                        S("Reason Ceased to be Looked After"),
+                    ],
+                    vec![
+                        S("L1"),
+                        D(2023, 1, 9),
+                        D(2023, 6, 1),
+                        S("C2: FCO"),
+                        D(2024, 3, 1),
+                        D(2024, 4, 20),
+                        D(2024, 4, 25),
+                        D(2024, 5, 30),
+                        S(
+                            "f) E4B: Returned home to live with parents or relatives - not part of planning",
+                        ),
+                    ],
+                    vec![S("L2"), D(2024, 2, 1), E, S("Remanded"), E, E, E, E, E],
+                    vec![S("L3"), D(2024, 2, 1), E, S("Z9: Other"), E, E, E, E, E],
+                ],
+            ),
+            (
                 "List 7",
                 vec![
                     vec![
@@ -1669,7 +1883,8 @@ mod tests {
                 ],
             ),
         ]);
-        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        // The only refusal: List 8's unknown legal status (below).
+        assert_eq!(report.rejected.len(), 1, "{:?}", report.rejected);
         let outcomes: Vec<i32> = p.assessments.iter().map(|(a, _)| a.outcome).collect();
         use pb::AssessmentOutcome as O;
         assert_eq!(
@@ -1701,6 +1916,39 @@ mod tests {
             unlinked[0].starts_with("2 assessment(s)")
                 && unlinked[0].contains("(first: List 4 row 4)")
         );
+        // List 8: a care summary each (the IRO visit is not the social work visit, the reason
+        // ceased not the date), the latest review as a CLA review; a legal status no list has is
+        // refused by its cell.
+        let cla: Vec<_> = p
+            .care_summaries
+            .iter()
+            .map(|(c, _)| {
+                (
+                    c.child_id.as_str(),
+                    c.legal_status.as_str(),
+                    c.legal_status_start_date.as_str(),
+                    c.last_visit_date.as_str(),
+                    c.ceased_date.as_str(),
+                    c.reason_ceased.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            cla,
+            [
+                ("L1", "C2", "2023-06-01", "2024-04-20", "2024-05-30", "E4B"),
+                ("L2", "J1", "", "", "", "")
+            ]
+        );
+        assert_eq!(p.reviews.len(), 1);
+        assert_eq!(p.reviews[0].0.review_date, "2024-03-01");
+        assert!(
+            report
+                .rejected
+                .iter()
+                .any(|x| x.source == "List 8!D4 (Child's Legal Status)"
+                    && x.reason.contains("\"Z9: Other\" is no 903 legal status"))
+        );
         // A1's referral is its List 6 episode's start, whose reason for closure it carries, as in
         // the census; A2's episode has a reason no list has, said and not used.
         let a1 = &p.assessments[0].0;
@@ -1717,7 +1965,8 @@ mod tests {
                     && w.reason.contains("\"RC99\" is no reason for closure")
                     && w.reason.ends_with("the row is not used"))
         );
-        assert!(report.rejected.is_empty());
+        // List 6's bad row is a warning, not a refusal: the one refusal is List 8's.
+        assert!(report.rejected.iter().all(|x| x.kind == "care summaries"));
         let s47: Vec<(&str, bool)> = p
             .s47s
             .iter()

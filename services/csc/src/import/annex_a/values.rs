@@ -265,6 +265,42 @@ pub fn closure_reason(text: &str) -> Option<&'static str> {
         .map(|(c, _)| *c)
 }
 
+/// Legal statuses by the words of Ofsted's labels, for cells that give the label alone.
+const LEGAL_STATUS_LABELS: &[(&str, &str)] = &[
+    ("C1", "interim care"),
+    ("C2", "full care"),
+    ("D1", "freeing order"),
+    ("E1", "placement order"),
+    ("V2", "section 20"),
+    ("V2", "s20"),
+    ("L1", "police protection"),
+    ("L2", "emergency protection"),
+    ("L3", "child assessment order"),
+    ("J1", "remand"),
+    ("J2", "pace"),
+    ("J3", "youth rehabilitation"),
+];
+
+/// A 903 legal status: `C2: FCO`, `C2`, or a label such as `Interim care order`.
+pub fn legal_status(text: &str) -> Option<String> {
+    let rest = without_letter(text);
+    let code = leading_code(rest);
+    if csc_core::codes::is_legal_status(&code) {
+        return Some(code);
+    }
+    let w = format!(" {}", words(rest));
+    LEGAL_STATUS_LABELS
+        .iter()
+        .find(|(_, l)| w.contains(&format!(" {l}")))
+        .map(|(c, _)| (*c).to_owned())
+}
+
+/// A 903 reason episode ceased: `a) E11: Adopted - application unopposed`, `E11`, `e4a`.
+pub fn reason_ceased(text: &str) -> Option<String> {
+    let code = leading_code(without_letter(text));
+    csc_core::codes::is_reason_episode_ceased(&code).then_some(code)
+}
+
 /// Categories of abuse: CIN census code, Ofsted's dropdown letter, label words.
 pub const CATEGORIES: &[(&str, &str, &[&str])] = &[
     ("NEG", "a", &["neglect"]),
@@ -366,6 +402,34 @@ mod tests {
             assert_eq!(category(text), Some(code), "{text}");
         }
         assert_eq!(category("f) Something"), None);
+    }
+
+    #[test]
+    fn legal_statuses_and_reasons_ceased_as_ofsted_writes_them() {
+        for (text, code) in [
+            ("C2: FCO", "C2"),
+            ("E1: Placement order", "E1"),
+            ("v2", "V2"),
+            ("Interim care order", "C1"),
+            ("Accommodated under section 20", "V2"),
+        ] {
+            assert_eq!(legal_status(text).as_deref(), Some(code), "{text}");
+        }
+        assert_eq!(legal_status("Z9: Other"), None);
+        for (text, code) in [
+            ("a) E11: Adopted - application unopposed", "E11"),
+            ("f) E4B: Returned home", "E4B"),
+            ("E45", "E45"),
+            ("x1", "X1"),
+        ] {
+            assert_eq!(reason_ceased(text).as_deref(), Some(code), "{text}");
+        }
+        assert_eq!(reason_ceased("Adopted"), None);
+        assert_eq!(
+            closure_reason("RC8 - Case closed after assessment"),
+            Some("RC8")
+        );
+        assert_eq!(closure_reason("RC99"), None);
     }
 
     #[test]
