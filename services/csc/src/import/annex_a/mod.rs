@@ -19,6 +19,7 @@ use std::path::Path;
 use chrono::{Duration, NaiveDate};
 use csc_proto::{frontdoor as pb, placements as lpb, protection as ppb};
 
+use super::dates::DateTally;
 use super::input::quote;
 use super::local::{CsvText, read_csv_file};
 use super::{CinClients, Origin, PlacementsClient, Report, Upload};
@@ -503,6 +504,8 @@ struct RowRead<'a, 'b> {
     problems: Vec<(String, String)>,
     warnings: Vec<(String, String)>,
     fields: Vec<(String, String)>,
+    /// Text dates read with a two-digit year or a time, said once for the workbook.
+    dates: &'a mut DateTally,
 }
 
 impl RowRead<'_, '_> {
@@ -546,6 +549,10 @@ impl RowRead<'_, '_> {
         let cell = self.cell(col).clone();
         match values::date(&cell) {
             Ok(Some(d)) => {
+                if let Some(read) = &d.read {
+                    let at = self.at(col, f);
+                    self.dates.note(read, &at, &cell.text());
+                }
                 if d.time_of_day {
                     let at = self.at(col, f);
                     self.warnings.push((
@@ -712,6 +719,7 @@ fn read_list(f: &Found<'_>, la: &str, out: &mut Parsed, report: &mut Report) {
         ));
     }
     let mut rows = 0usize;
+    let mut dates = std::mem::take(&mut report.dates);
     for (row, cells) in data_rows(f) {
         rows += 1;
         let mut r = RowRead {
@@ -721,6 +729,7 @@ fn read_list(f: &Found<'_>, la: &str, out: &mut Parsed, report: &mut Report) {
             problems: Vec::new(),
             warnings: Vec::new(),
             fields: Vec::new(),
+            dates: &mut dates,
         };
         let child_col = r.field("child_id", &CHILD);
         let child_id = values::child_id(r.cell(child_col));
@@ -750,6 +759,7 @@ fn read_list(f: &Found<'_>, la: &str, out: &mut Parsed, report: &mut Report) {
             report.reject_record(kind, &child_id, r.problems);
         }
     }
+    report.dates = dates;
     if let Some(first) = out.unlinked.first() {
         report.warn(
             <pb::Assessment as Upload>::KIND,
@@ -1498,6 +1508,7 @@ pub async fn import(
         }
     };
     let parsed = parse(&tables, la, report);
+    report.finish_dates(&file, false);
     drop(tables);
     report.covers = super::record::FileCovers {
         return_year: None,
@@ -2067,15 +2078,27 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("list_1_contacts.csv"),
-            "Annex A List 1\n\nChild Unique ID,Date of Contact,Contact Source\n9212044.0,01/05/2024,a) 1A: Individual\n",
+            "Annex A List 1\n\nChild Unique ID,Date of Contact,Contact Source\n9212044.0,01/05/2024,a) 1A: Individual\nC2,02/05/24,6\n",
         )
         .unwrap();
         std::fs::write(dir.path().join("notes.txt"), "not a list").unwrap();
         let mut report = Report::default();
         let tables = read_tables(dir.path(), &mut report).unwrap().unwrap();
         let p = parse(&tables, "885", &mut report);
-        assert_eq!(p.contacts.len(), 1);
+        report.finish_dates("folder", false);
+        assert_eq!(p.contacts.len(), 2);
         assert_eq!(p.contacts[0].0.child_id, "9212044");
+        // A two-digit year is read with the pivot and said once, with the first cell.
+        assert_eq!(p.contacts[1].0.contact_date, "2024-05-02");
+        assert!(
+            report.warnings.iter().any(|w| w
+                .reason
+                .starts_with("1 date(s) written with a two-digit year")
+                && w.reason
+                    .contains("list_1_contacts.csv line 5 column Date of Contact")),
+            "{:?}",
+            report.warnings
+        );
         assert_eq!(p.contacts[0].0.source, "1A");
         assert!(report.notes.iter().any(|n| n.contains("notes.txt")));
     }
