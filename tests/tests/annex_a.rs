@@ -90,6 +90,56 @@ async fn keep_stored_fills_only_what_the_batch_leaves_empty() {
         let held = c.get_assessment(key).await.unwrap().into_inner();
         assert!(held.factors.is_empty() && held.closure_reason.is_empty());
 
+        // An S47 enquiry keeps the census's referral date and ICPC target; Annex A's ICPC lands.
+        let census_s47 = pb::Section47Enquiry {
+            la_code: "885".into(),
+            child_id: "C1".into(),
+            start_date: "2024-05-06".into(),
+            referral_date: "2024-04-30".into(),
+            icpc_target_date: "2024-05-28".into(),
+            icpc_date: String::new(),
+            icpc_not_required: false,
+        };
+        let s47 =
+            |keep_stored: bool, r: pb::Section47Enquiry| pb::BatchUpsertSection47EnquiriesRequest {
+                request_id: uuid::Uuid::new_v4().to_string(),
+                records: vec![r],
+                keep_stored,
+            };
+        c.batch_upsert_section47_enquiries(s47(false, census_s47.clone()))
+            .await
+            .unwrap();
+        c.batch_upsert_section47_enquiries(s47(
+            true,
+            pb::Section47Enquiry {
+                referral_date: "2024-05-02".into(),
+                icpc_target_date: String::new(),
+                icpc_date: "2024-05-20".into(),
+                ..census_s47.clone()
+            },
+        ))
+        .await
+        .unwrap();
+        let held = c
+            .get_section47_enquiry(pb::Section47EnquiryKey {
+                la_code: "885".into(),
+                child_id: "C1".into(),
+                start_date: "2024-05-06".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            (
+                held.referral_date.as_str(),
+                held.icpc_target_date.as_str(),
+                held.icpc_date.as_str()
+            ),
+            ("2024-04-30", "2024-05-28", "2024-05-20"),
+            "{}",
+            b.name
+        );
+
         // A CP plan keeps its stored end, latest category, previous plans and reviews.
         let mut p = prot.protection().await;
         let plan = ppb::CpPlan {

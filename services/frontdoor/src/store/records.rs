@@ -400,14 +400,15 @@ impl KeepStored for Assessment {
     }
 }
 
-/// A section 47 enquiry keeps the stored referral, ICPC target and ICPC dates where it has none,
-/// and "ICPC not required" once stored.
+/// A section 47 enquiry keeps the stored ICPC target and ICPC dates where it has none, "ICPC not
+/// required" once stored, and the stored referral date where one is held (as an assessment does:
+/// the census links the two; Annex A's link is inferred).
 impl KeepStored for Section47Enquiry {
     fn la_child(&self) -> (LaCode, &str) {
         (self.la_code, &self.child_id)
     }
     fn keep_stored(&mut self, stored: &Self) {
-        self.referral_date = self.referral_date.or(stored.referral_date);
+        self.referral_date = stored.referral_date.or(self.referral_date);
         self.icpc_target_date = self.icpc_target_date.or(stored.icpc_target_date);
         self.icpc_date = self.icpc_date.or(stored.icpc_date);
         self.icpc_not_required |= stored.icpc_not_required;
