@@ -318,26 +318,14 @@ async fn census_and_annex_a_in_either_order_give_the_census_figures_plus_contact
             };
             let mut report = Report::default();
             let annex_a = async |c: &mut csc::import::CinClients, report: &mut Report| {
-                annex_a::import(
-                    c,
-                    annex_a::Placements::Addr(&cla.addr),
-                    &workbook,
-                    "885",
-                    report,
-                )
-                .await
-                .unwrap();
+                annex_a::import(c, &cla.addr, &workbook, "885", report)
+                    .await
+                    .unwrap();
                 // Sending the same Annex A again changes nothing.
                 let mut again = Report::default();
-                annex_a::import(
-                    c,
-                    annex_a::Placements::Addr(&cla.addr),
-                    &workbook,
-                    "885",
-                    &mut again,
-                )
-                .await
-                .unwrap();
+                annex_a::import(c, &cla.addr, &workbook, "885", &mut again)
+                    .await
+                    .unwrap();
                 for (kind, t) in &again.tallies {
                     assert_eq!(t.accepted, 0, "{name} {kind} on {}", b.name);
                 }

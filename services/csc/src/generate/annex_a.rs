@@ -63,27 +63,30 @@ fn yes_no(v: bool) -> Value {
     Value::Text(if v { "a) Yes" } else { "b) No" }.to_owned())
 }
 
-/// The child columns: id, gender, ethnicity, date of birth and age on `on`.
-fn child_cells(id: &str, child: Option<&CinChild>, on: NaiveDate) -> Vec<Value> {
-    let (gender, dob) = match child {
-        Some(c) => (if c.sex == 1 { "a) Male" } else { "b) Female" }, c.dob),
-        None => ("c) Not stated/recorded", None),
+/// The child columns: id, gender, ethnicity, date of birth and age on `on`, for a child whose
+/// sex (1 male) and date of birth are known, where they are.
+fn child_cells(id: &str, known: Option<(u8, Option<NaiveDate>)>, on: NaiveDate) -> Vec<Value> {
+    let (gender, ethnicity, dob) = match known {
+        Some((sex, dob)) => (
+            if sex == 1 { "a) Male" } else { "b) Female" },
+            "a) WBRI",
+            dob,
+        ),
+        None => ("c) Not stated/recorded", "s) NOBT", None),
     };
     let age = dob.map(|d| on.years_since(d).unwrap_or(0));
     vec![
         Value::Text(id.to_owned()),
         Value::Text(gender.to_owned()),
-        Value::Text(
-            if child.is_some() {
-                "a) WBRI"
-            } else {
-                "s) NOBT"
-            }
-            .to_owned(),
-        ),
+        Value::Text(ethnicity.to_owned()),
         dob.map_or(Value::Empty, Value::Date),
         age.map_or(Value::Empty, |a| Value::Number(f64::from(a))),
     ]
+}
+
+/// A CIN child's sex and date of birth, for [`child_cells`].
+fn cin(child: &CinChild) -> Option<(u8, Option<NaiveDate>)> {
+    Some((child.sex, child.dob))
 }
 
 pub(super) fn write(
@@ -108,7 +111,7 @@ pub(super) fn write(
         if !in_window(d) {
             continue;
         }
-        let mut row = child_cells(&c[1], children.get(&c[1]), d);
+        let mut row = child_cells(&c[1], children.get(&c[1]).and_then(cin), d);
         row.push(Value::Date(d));
         row.push(Value::Text(dropdown_source(&c[3])));
         rows.push(row);
@@ -135,7 +138,7 @@ pub(super) fn write(
                 continue;
             }
             let done = start + chrono::Days::new(20 + h % 40);
-            let mut row = child_cells(id, Some(child), start);
+            let mut row = child_cells(id, cin(child), start);
             row.push(Value::Date(start));
             row.push(if done <= until {
                 Value::Date(done)
@@ -166,7 +169,7 @@ pub(super) fn write(
         for e in &child.episodes {
             // List 6: every episode open at some time in the 12 months.
             if e.referral <= until && e.closure.is_none_or(|(d, _)| d >= from) {
-                let mut row = child_cells(id, Some(child), e.referral);
+                let mut row = child_cells(id, cin(child), e.referral);
                 row.push(Value::Text("b) No".into()));
                 row.push(Value::Date(e.referral));
                 row.push(Value::Text("N1 - Abuse or neglect".into()));
@@ -181,7 +184,7 @@ pub(super) fn write(
                 in_need.push(row);
             }
             if in_window(e.referral) {
-                let mut row = child_cells(id, Some(child), e.referral);
+                let mut row = child_cells(id, cin(child), e.referral);
                 row.push(Value::Date(e.referral));
                 row.push(Value::Text(dropdown_source(e.source)));
                 row.push(yes_no(e.nfa));
@@ -197,7 +200,7 @@ pub(super) fn write(
                 let nfa = auth.is_some()
                     && e.closure
                         .is_some_and(|(_, r)| csc_core::codes::closure_means_nfa(r));
-                let mut row = child_cells(id, Some(child), *start);
+                let mut row = child_cells(id, cin(child), *start);
                 row.push(Value::Text("b) No".into()));
                 row.push(Value::Date(*start));
                 row.push(yes_no(true));
@@ -212,7 +215,7 @@ pub(super) fn write(
             if let Some((start, icpc)) = e.s47
                 && in_window(start)
             {
-                let mut row = child_cells(id, Some(child), start);
+                let mut row = child_cells(id, cin(child), start);
                 row.push(Value::Text("b) No".into()));
                 row.push(Value::Date(start));
                 row.push(yes_no(icpc.is_none()));
@@ -224,7 +227,7 @@ pub(super) fn write(
                 && cp.start <= until
                 && cp.end.is_none_or(|end| end >= from)
             {
-                let mut row = child_cells(id, Some(child), cp.start);
+                let mut row = child_cells(id, cin(child), cp.start);
                 row.push(Value::Text("b) No".into()));
                 row.push(Value::Date(cp.start));
                 row.push(Value::Text(dropdown_category(cp.initial)));
@@ -319,14 +322,7 @@ pub(super) fn write(
             .last()
             .map_or(last.decom, |e| e.decom);
         let ceased = c.end.filter(|e| *e <= until);
-        let sex = if c.sex == 1 { "a) Male" } else { "b) Female" };
-        let mut row = vec![
-            Value::Text(c.id.clone()),
-            Value::Text(sex.to_owned()),
-            Value::Text("a) WBRI".to_owned()),
-            Value::Date(c.dob),
-            Value::Number(f64::from(until.years_since(c.dob).unwrap_or(0))),
-        ];
+        let mut row = child_cells(&c.id, Some((c.sex, Some(c.dob))), until);
         let label = csc_core::codes::LEGAL_STATUSES
             .iter()
             .find(|(code, _)| *code == last.ls)

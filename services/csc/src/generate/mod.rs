@@ -1396,24 +1396,19 @@ fn write_costs(
     )
 }
 
-/// Gives each contact the id an Annex A import gives it (`import::annex_a::contact_id`: the
-/// child, the day and its number that day, in file order) and says it became a referral by the
-/// rule that import applies (a referral of the child on its day or up to
-/// `CONTACT_TO_REFERRAL_DAYS` after), so that the contacts file and the Annex A's List 1 are the
-/// same records.
+/// Gives each contact the id an Annex A import gives it (`import::annex_a::ContactIds`, in file
+/// order) and says it became a referral by the rule that import applies
+/// (`import::annex_a::became_referral`), so that the contacts file and the Annex A's List 1 are
+/// the same records.
 fn link_contacts(contacts: &mut [Vec<String>], children: &BTreeMap<String, CinChild>) {
-    use crate::import::annex_a::{CONTACT_TO_REFERRAL_DAYS, contact_id};
-    let mut nth: HashMap<(String, String), usize> = HashMap::new();
+    use crate::import::annex_a::{ContactIds, became_referral};
+    let mut ids = ContactIds::default();
     for c in contacts.iter_mut() {
         let d: NaiveDate = c[2].parse().expect("written as a date");
-        let n = nth.entry((c[1].clone(), c[2].clone())).or_default();
-        *n += 1;
-        c[0] = contact_id(&c[1], d, *n);
-        let referred = children.get(&c[1]).is_some_and(|ch| {
-            ch.episodes.iter().any(|e| {
-                e.referral >= d && e.referral <= d + Duration::days(CONTACT_TO_REFERRAL_DAYS)
-            })
-        });
+        c[0] = ids.next(&c[1], d);
+        let referred = children
+            .get(&c[1])
+            .is_some_and(|ch| became_referral(d, ch.episodes.iter().map(|e| e.referral)));
         c[4] = if referred { "Y" } else { "N" }.to_owned();
     }
 }

@@ -75,9 +75,11 @@ pub enum ImportCommand {
         opts: ImportOpts,
     },
     /// An Ofsted Annex A (ILACS) workbook, or a folder of its lists as CSV files: contacts,
-    /// referrals, assessments, S47 enquiries and ICPCs go to the front door service; CP plans to
-    /// child protection. Records the CIN census also holds are updated, never duplicated, and
-    /// nothing only the census holds is erased (docs/formats.md).
+    /// early help assessments, referrals, assessments (with List 6's closure reasons), S47
+    /// enquiries and ICPCs go to the front door service; CP plans to child protection; List 8's
+    /// care summaries and reviews to the looked-after children service. Records the CIN census
+    /// or 903 also holds are updated, never duplicated, and nothing only they hold is erased
+    /// (docs/formats.md).
     #[command(name = "annex-a")]
     AnnexA {
         /// An .xlsx workbook, or a folder of per-list CSV files.
@@ -199,14 +201,19 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
         }
         ImportCommand::AnnexA { path, la, opts } => {
             let mut clients = CinClients::connect(&opts.addrs).await?;
-            let placements = annex_a::Placements::Addr(&opts.addrs.placements);
             let mut report = Report::default();
             recorded!(
                 record::Recorder::new(&opts.addrs),
                 &mut report,
                 "annex_a",
                 &path,
-                annex_a::import(&mut clients, placements, &path, &la, &mut report)
+                annex_a::import(
+                    &mut clients,
+                    &opts.addrs.placements,
+                    &path,
+                    &la,
+                    &mut report
+                )
             );
             (report, opts)
         }
@@ -356,9 +363,8 @@ pub async fn import_generated(
     // as the censuses (updated, never doubled) and the same contacts as the contacts file.
     let path = dir.join("annex_a.xlsx");
     if path.exists() {
-        let placements = annex_a::Placements::Addr(&addrs.placements);
         recorded!(rec, report, "annex_a", &path, {
-            annex_a::import(&mut clients, placements, &path, &la, report)
+            annex_a::import(&mut clients, &addrs.placements, &path, &la, report)
         });
     } else {
         report.notes.push(format!(

@@ -22,8 +22,8 @@ use csc_proto::{frontdoor as pb, placements as lpb, protection as ppb};
 use super::dates::DateTally;
 use super::input::quote;
 use super::local::{CsvText, read_csv_file};
-use super::{CinClients, Origin, PlacementsClient, Report, Upload};
-use values::{Cell, words};
+use super::{CinClients, Origin, Report, Upload};
+use values::{Cell, words, words_begin};
 
 /// The Annex A lists (Ofsted's numbering, the same in every layout since 2017).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -74,16 +74,6 @@ impl List {
             List::Adoption => "adoption",
             List::Adopters => "adopters",
         }
-    }
-
-    /// Why a list is read but not imported (docs/formats.md says more).
-    fn skipped_because(self) -> Option<&'static str> {
-        Some(match self {
-            List::CareLeavers | List::Adoption | List::Adopters => {
-                "no measure uses this list; not imported"
-            }
-            _ => return None,
-        })
     }
 
     /// A list named by a sheet or file name: `List 3`, `list_3`, `L3 Referrals`, or a name such
@@ -333,10 +323,7 @@ const SIGNATURES: &[(List, &[&[&str]])] = &[
 
 /// A header holds every word of one alternative, each at the start of one of its words.
 fn header_is(header: &str, alternatives: &[&[&str]]) -> bool {
-    let w = format!(" {}", words(header));
-    alternatives
-        .iter()
-        .any(|alt| alt.iter().all(|needle| w.contains(&format!(" {needle}"))))
+    alternatives.iter().any(|alt| words_begin(header, alt))
 }
 
 /// Rows searched for the header row, below a title block.
@@ -484,15 +471,29 @@ pub struct Parsed {
 /// this many days after (docs/formats.md: Annex A does not link the two).
 pub const CONTACT_TO_REFERRAL_DAYS: i64 = 7;
 
-/// The id a contact from Annex A is stored under (Annex A has none): the child and the day, and
-/// for a child's second and later contacts that day, their number (`C123/20240501/2`). A
-/// re-import of the same list gives the same ids.
-pub fn contact_id(child: &str, date: NaiveDate, nth: usize) -> String {
-    let day = date.format("%Y%m%d");
-    if nth <= 1 {
-        format!("{child}/{day}")
-    } else {
-        format!("{child}/{day}/{nth}")
+/// Whether a contact on `contact` became a referral: one of the child's `referrals` is on its
+/// day or up to [`CONTACT_TO_REFERRAL_DAYS`] after it.
+pub fn became_referral(contact: NaiveDate, referrals: impl IntoIterator<Item = NaiveDate>) -> bool {
+    let last = contact + Duration::days(CONTACT_TO_REFERRAL_DAYS);
+    referrals.into_iter().any(|r| r >= contact && r <= last)
+}
+
+/// The ids contacts from Annex A are stored under (Annex A has none), given in list order: the
+/// child and the day, and for a child's second and later contacts that day, their number
+/// (`C123/20240501/2`). A re-import of the same list gives the same ids.
+#[derive(Default)]
+pub struct ContactIds(HashMap<(String, NaiveDate), usize>);
+
+impl ContactIds {
+    pub fn next(&mut self, child: &str, date: NaiveDate) -> String {
+        let n = self.0.entry((child.to_owned(), date)).or_default();
+        *n += 1;
+        let day = date.format("%Y%m%d");
+        if *n == 1 {
+            format!("{child}/{day}")
+        } else {
+            format!("{child}/{day}/{n}")
+        }
     }
 }
 
@@ -614,7 +615,8 @@ pub fn parse(tables: &[Table], la: &str, report: &mut Report) -> Parsed {
         }
     }
     let mut out = Parsed::default();
-    // Referrals first: contacts and assessments are linked to them.
+    // Referrals and List 6's episodes first: contacts and assessments are linked to them. The
+    // lists left after these (9-11) are noted, not imported.
     for list in [
         List::Referrals,
         List::Contacts,
@@ -633,11 +635,10 @@ pub fn parse(tables: &[Table], la: &str, report: &mut Report) -> Parsed {
         for f in found {
             let rows = data_rows(&f).count();
             report.notes.push(format!(
-                "{}: Annex A List {} ({}), {rows} row(s): {}",
+                "{}: Annex A List {} ({}), {rows} row(s): no measure uses this list; not imported",
                 f.table.label(),
                 list.number(),
                 list.name(),
-                list.skipped_because().unwrap_or("not imported")
             ));
         }
     }
@@ -1234,8 +1235,8 @@ fn read_looked_after(
     <lpb::CareSummary as Upload>::KIND
 }
 
-/// Numbers the contacts (`contact_id`) and says which became referrals: a List 3 referral of the
-/// same child on the contact's day or up to [`CONTACT_TO_REFERRAL_DAYS`] after it.
+/// Numbers the contacts ([`ContactIds`]) and says which became referrals ([`became_referral`],
+/// over List 3).
 fn link_contacts(out: &mut Parsed) {
     let mut referred: HashMap<&str, Vec<NaiveDate>> = HashMap::new();
     for (r, _) in &out.referrals {
@@ -1243,18 +1244,13 @@ fn link_contacts(out: &mut Parsed) {
             referred.entry(r.child_id.as_str()).or_default().push(d);
         }
     }
-    let mut nth: HashMap<(String, String), usize> = HashMap::new();
+    let mut ids = ContactIds::default();
     for (c, _) in &mut out.contacts {
         let d: NaiveDate = c.contact_date.parse().expect("read as a date");
-        let n = nth
-            .entry((c.child_id.clone(), c.contact_date.clone()))
-            .or_default();
-        *n += 1;
-        c.contact_id = contact_id(&c.child_id, d, *n);
-        c.became_referral = referred.get(c.child_id.as_str()).is_some_and(|ds| {
-            ds.iter()
-                .any(|r| *r >= d && *r <= d + Duration::days(CONTACT_TO_REFERRAL_DAYS))
-        });
+        c.contact_id = ids.next(&c.child_id, d);
+        c.became_referral = referred
+            .get(c.child_id.as_str())
+            .is_some_and(|ds| became_referral(d, ds.iter().copied()));
     }
 }
 
@@ -1482,18 +1478,13 @@ fn read_workbook(path: &Path, report: &mut Report) -> anyhow::Result<Result<Vec<
     Ok(Ok(tables))
 }
 
-/// Imports an Annex A workbook or folder into the front door and child protection services,
-/// under `la` (Annex A does not name its LA).
-/// The looked-after children service, for List 8: a client, or its address to connect to only
-/// when List 8 has something to send (an Annex A without one needs no such service).
-pub enum Placements<'a> {
-    Client(&'a mut PlacementsClient),
-    Addr(&'a str),
-}
-
+/// Imports an Annex A workbook or folder into the front door, child protection and (for List 8)
+/// looked-after children services, under `la` (Annex A does not name its LA). The looked-after
+/// children service, at `placements`, is connected only when List 8 has something to send: an
+/// Annex A without one needs no such service.
 pub async fn import(
     clients: &mut CinClients,
-    placements: Placements<'_>,
+    placements: &str,
     path: &Path,
     la: &str,
     report: &mut Report,
@@ -1543,14 +1534,7 @@ pub async fn import(
     if care_summaries.is_empty() && reviews.is_empty() {
         return Ok(());
     }
-    let mut connected;
-    let placements = match placements {
-        Placements::Client(c) => c,
-        Placements::Addr(addr) => {
-            connected = super::connect_placements(addr).await?;
-            &mut connected
-        }
-    };
+    let placements = &mut super::connect_placements(placements).await?;
     send(placements, &file, care_summaries, false, report).await?;
     send(placements, &file, reviews, true, report).await?;
     Ok(())

@@ -118,9 +118,9 @@ pub fn child_id(cell: &Cell) -> String {
     }
 }
 
-/// The part of a dropdown value after Ofsted's list letter: `q) 6: Police` → `6: Police`,
-/// `p1) 5D: LA services` → `5D: LA services`; other text unchanged.
-fn without_letter(t: &str) -> &str {
+/// A dropdown value split at Ofsted's list letter: `q) 6: Police` → (`q`, `6: Police`),
+/// `p1) 5D: LA services` → (`p1`, `5D: LA services`); other text has no letter.
+fn split_letter(t: &str) -> (Option<String>, &str) {
     let t = t.trim();
     if let Some(i) = t.find(')') {
         let head = &t[..i];
@@ -129,22 +129,22 @@ fn without_letter(t: &str) -> &str {
             && head.len() <= 3
             && chars.all(|c| c.is_ascii_digit())
         {
-            return t[i + 1..].trim();
+            return (Some(head.to_ascii_lowercase()), t[i + 1..].trim());
         }
     }
-    t
+    (None, t)
 }
 
-/// The list letter of a dropdown value (`q) 6: Police` → `q`), lower case.
-fn letter(t: &str) -> Option<String> {
-    let t = t.trim();
-    let i = t.find(')')?;
-    let head = &t[..i];
-    let mut chars = head.chars();
-    (chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && head.len() <= 3
-        && chars.all(|c| c.is_ascii_digit()))
-    .then(|| head.to_ascii_lowercase())
+/// The part of a dropdown value after Ofsted's list letter ([`split_letter`]).
+fn without_letter(t: &str) -> &str {
+    split_letter(t).1
+}
+
+/// Whether every needle begins a word of `text` (its [`words`]): "school" in "Schools", not in
+/// "preschool".
+pub(super) fn words_begin(text: &str, needles: &[&str]) -> bool {
+    let w = format!(" {}", words(text));
+    needles.iter().all(|n| w.contains(&format!(" {n}")))
 }
 
 /// The leading code of a value (`6: Police` → `6`, `N1 - Abuse or neglect` → `N1`,
@@ -217,21 +217,19 @@ pub const SOURCES: &[(&str, &str, &[&str])] = &[
 /// A contact or referral source as a CIN census code: the code written after the list letter
 /// (`q) 6: Police`), a bare code (`6`, `2a`), the letter alone (`q)`), or the label (`Police`).
 pub fn source(text: &str) -> Option<&'static str> {
-    let rest = without_letter(text);
+    let (letter, rest) = split_letter(text);
     let code = leading_code(rest);
     if let Some((c, _, _)) = SOURCES.iter().find(|(c, _, _)| *c == code) {
         return Some(c);
     }
     if rest.is_empty()
-        && let Some(l) = letter(text)
+        && let Some(l) = letter
     {
         return SOURCES.iter().find(|(_, x, _)| *x == l).map(|(c, _, _)| *c);
     }
-    // A label matches at the start of a word: "school" in "Schools", not in "preschool".
-    let w = format!(" {}", words(rest));
     SOURCES
         .iter()
-        .find(|(_, _, labels)| labels.iter().any(|l| w.contains(&format!(" {l}"))))
+        .find(|(_, _, labels)| labels.iter().any(|l| words_begin(rest, &[l])))
         .map(|(c, _, _)| *c)
 }
 
@@ -288,10 +286,9 @@ pub fn legal_status(text: &str) -> Option<String> {
     if csc_core::codes::is_legal_status(&code) {
         return Some(code);
     }
-    let w = format!(" {}", words(rest));
     LEGAL_STATUS_LABELS
         .iter()
-        .find(|(_, l)| w.contains(&format!(" {l}")))
+        .find(|(_, l)| words_begin(rest, &[l]))
         .map(|(c, _)| (*c).to_owned())
 }
 
@@ -312,7 +309,7 @@ pub const CATEGORIES: &[(&str, &str, &[&str])] = &[
 
 /// A category of abuse as a CIN census code: `a) Neglect`, `Neglect`, `NEG`, `a)`.
 pub fn category(text: &str) -> Option<&'static str> {
-    let rest = without_letter(text);
+    let (letter, rest) = split_letter(text);
     let code = leading_code(rest);
     if let Some((c, _, _)) = CATEGORIES.iter().find(|(c, _, _)| *c == code) {
         return Some(c);
@@ -324,7 +321,7 @@ pub fn category(text: &str) -> Option<&'static str> {
     {
         return Some(c);
     }
-    let l = letter(text)?;
+    let l = letter?;
     CATEGORIES
         .iter()
         .find(|(_, x, _)| *x == l)
