@@ -3,14 +3,14 @@
 //! converts back. The one rule needing stored data — review dates accumulate across writes — runs
 //! inside the write transaction.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use csc_core::{ChildDateKey, FieldCheck, LaCode, Violations, codes, format_time};
+use csc_core::{ChildDateKey, FieldCheck, Violations, codes, format_time};
 use csc_proto::{common as cpb, protection as pb};
 use csc_runtime::rpc::{self, child_date_key};
 use csc_runtime::{Error, coverage, store::Indexed};
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use crate::domain::{
@@ -448,44 +448,26 @@ fn feedback_to(r: &Feedback) -> pb::FeedbackResponse {
 
 // ---- rules needing stored data, run inside the write transaction --------------------------------
 
-/// Adds the review dates already held for each plan to the batch's, so that a census listing only
-/// its own year's reviews does not lose the earlier ones; then checks that no review held falls
-/// after a plan's (new) end date.
-async fn merge_reviews(
-    txn: &DatabaseTransaction,
+/// Adds the review dates already held for each plan (`held`, the plans' stored versions) to the
+/// batch's, so that a census listing only its own year's reviews does not lose the earlier ones;
+/// then checks that no review held falls after a plan's (new) end date.
+fn merge_reviews(
     batch: &mut Indexed<CpPlan>,
-    replace: bool,
+    held: &HashMap<ChildDateKey, CpPlan>,
 ) -> Result<(), Error> {
     let mut v = Violations::new();
-    if !replace {
-        let las: BTreeSet<LaCode> = batch.iter().map(|(_, p)| p.la_code).collect();
-        for la in las {
-            let mut children: Vec<&str> = batch
-                .iter()
-                .filter(|(_, p)| p.la_code == la)
-                .map(|(_, p)| p.child_id.as_str())
-                .collect();
-            children.sort_unstable();
-            children.dedup();
-            let stored = store::cp_plans_of_children(txn, la, &children).await?;
-            let held: HashMap<ChildDateKey, Vec<NaiveDate>> = stored
-                .into_iter()
-                .map(|p| (p.key(), p.review_dates))
-                .collect();
-            for (i, p) in batch.iter_mut().filter(|(_, p)| p.la_code == la) {
-                if let Some(reviews) = held.get(&p.key()) {
-                    p.add_reviews(reviews.iter().copied());
-                    if let (Some(end), Some(last)) = (p.end_date, p.review_dates.last())
-                        && *last > end
-                    {
-                        v.add(
-                            format!("records[{i}].end_date"),
-                            format!(
-                                "{end} is before the review held on {last}; if that review was recorded in error, resend the plan with replace_reviews"
-                            ),
-                        );
-                    }
-                }
+    for (i, p) in batch.iter_mut() {
+        if let Some(stored) = held.get(&p.key()) {
+            p.add_reviews(stored.review_dates.iter().copied());
+            if let (Some(end), Some(last)) = (p.end_date, p.review_dates.last())
+                && *last > end
+            {
+                v.add(
+                    format!("records[{i}].end_date"),
+                    format!(
+                        "{end} is before the review held on {last}; if that review was recorded in error, resend the plan with replace_reviews"
+                    ),
+                );
             }
         }
     }
@@ -553,10 +535,18 @@ impl pb::protection_service_server::ProtectionService for Protection {
             &r.records,
             cp_plan_from,
             async move |txn, batch| {
-                if keep {
-                    csc_runtime::store::keep_stored(txn, batch).await?;
+                // The plans' stored versions, read once for both uses.
+                if !keep && replace {
+                    return Ok(());
                 }
-                merge_reviews(txn, batch, replace).await
+                let held = csc_runtime::store::stored_for(txn, batch).await?;
+                if keep {
+                    csc_runtime::store::fill_from(batch, &held);
+                }
+                if replace {
+                    return Ok(());
+                }
+                merge_reviews(batch, &held)
             },
         )
         .await

@@ -312,9 +312,54 @@ pub trait KeepStored: StoredRecord {
     fn keep_stored(&mut self, stored: &Self);
 }
 
-/// Children per query when loading the stored versions of a batch (an `IN` list, well inside
-/// both databases' limits).
+/// Children per `IN (…)` list: a whole batch, well under every backend's bound-parameter limit.
 const CHILDREN_PER_QUERY: usize = crate::MAX_BATCH;
+
+/// Every stored record of these children of one LA.
+pub async fn of_children<R: StoredRecord>(
+    db: &impl ConnectionTrait,
+    la: LaCode,
+    children: &[&str],
+) -> Result<Vec<R>, Error> {
+    let mut out = Vec::new();
+    for chunk in children.chunks(CHILDREN_PER_QUERY) {
+        let cond = Condition::all().add(R::child_column().is_in(chunk.iter().copied()));
+        out.extend(load::<R>(db, la, cond).await?);
+    }
+    Ok(out)
+}
+
+/// The stored versions of a batch's records, by key: what the write would replace. Read inside
+/// the write transaction, so it is what the write replaces.
+pub async fn stored_for<R: KeepStored>(
+    db: &impl ConnectionTrait,
+    batch: &Indexed<R>,
+) -> Result<HashMap<R::Key, R>, Error> {
+    let mut children: HashMap<LaCode, Vec<&str>> = HashMap::new();
+    for (_, r) in batch.iter() {
+        let (la, child) = r.la_child();
+        children.entry(la).or_default().push(child);
+    }
+    let mut held = HashMap::new();
+    for (la, mut ids) in children {
+        ids.sort_unstable();
+        ids.dedup();
+        for r in of_children::<R>(db, la, &ids).await? {
+            held.insert(r.key(), r);
+        }
+    }
+    Ok(held)
+}
+
+/// Fills each record of `batch` from its stored version in `held`, where one is held
+/// ([`KeepStored`]).
+pub fn fill_from<R: KeepStored>(batch: &mut Indexed<R>, held: &HashMap<R::Key, R>) {
+    for (_, r) in batch.iter_mut() {
+        if let Some(stored) = held.get(&r.key()) {
+            r.keep_stored(stored);
+        }
+    }
+}
 
 /// Fills each record of `batch` from its stored version, where one is held ([`KeepStored`]).
 /// Runs inside the write transaction, so what it reads is what the write replaces.
@@ -322,27 +367,7 @@ pub async fn keep_stored<R: KeepStored>(
     db: &impl ConnectionTrait,
     batch: &mut Indexed<R>,
 ) -> Result<(), Error> {
-    let mut children: HashMap<LaCode, Vec<String>> = HashMap::new();
-    for (_, r) in batch.iter() {
-        let (la, child) = r.la_child();
-        children.entry(la).or_default().push(child.to_owned());
-    }
-    let mut held: HashMap<R::Key, R> = HashMap::new();
-    for (la, mut ids) in children {
-        ids.sort_unstable();
-        ids.dedup();
-        for chunk in ids.chunks(CHILDREN_PER_QUERY) {
-            let cond =
-                Condition::all().add(R::child_column().is_in(chunk.iter().map(String::as_str)));
-            for r in load::<R>(db, la, cond).await? {
-                held.insert(r.key(), r);
-            }
-        }
-    }
-    for (_, r) in batch.iter_mut() {
-        if let Some(stored) = held.get(&r.key()) {
-            r.keep_stored(stored);
-        }
-    }
+    let held = stored_for(db, batch).await?;
+    fill_from(batch, &held);
     Ok(())
 }

@@ -16,30 +16,6 @@ pub use csc_runtime::store::{
     BatchOutcome, StoredRecord, batch_upsert, dedupe_batch, delete, get, list,
 };
 
-/// Children per `IN (…)` list: a whole batch, well under every backend's bound-parameter limit.
-const CHILDREN_PER_QUERY: usize = csc_runtime::MAX_BATCH;
-
-/// Every stored CP plan of these children (for merging review dates on write).
-pub async fn cp_plans_of_children(
-    db: &impl ConnectionTrait,
-    la: LaCode,
-    children: &[&str],
-) -> Result<Vec<CpPlan>, Error> {
-    let mut out = Vec::new();
-    for chunk in children.chunks(CHILDREN_PER_QUERY) {
-        out.extend(
-            load::<CpPlan>(
-                db,
-                la,
-                Condition::all()
-                    .add(entities::cp_plan::Column::ChildId.is_in(chunk.iter().copied())),
-            )
-            .await?,
-        );
-    }
-    Ok(out)
-}
-
 /// Loads what the measures of `period` need: plans open at some time in the period or started in
 /// it, plus the earlier history of every child who started a CP plan in the period; CIN plans open
 /// at the end; missing episodes starting or ending in the period; the period's feedback. The four
