@@ -43,6 +43,16 @@ async fn demo_generates_imports_and_writes_the_report_in_every_format() {
     )
     .unwrap();
     assert!(json.sections.iter().all(|s| s.status == "ok"));
+    same_as_recorded(
+        "demo-report-885-2025-26-Q3.json",
+        &comparable_json(
+            &std::fs::read(dir.path().join("report/report-885-2025-26-Q3.json")).unwrap(),
+        ),
+    );
+    same_as_recorded(
+        "demo-report-885-2025-26-Q3.csv",
+        &std::fs::read_to_string(dir.path().join("report/report-885-2025-26-Q3.csv")).unwrap(),
+    );
     assert!(json.measure("frontdoor.referrals").is_some());
     let import_report = std::fs::read_to_string(dir.path().join("import-report.csv")).unwrap();
     assert_eq!(
@@ -84,4 +94,65 @@ async fn serve_all_runs_each_service_on_its_own_sqlite_file_and_stops_cleanly() 
         .expect("stops")
         .unwrap()
         .expect("clean stop");
+}
+
+/// The report's JSON without what differs between two runs of the same demo: its id, when it was
+/// generated, and when its data were imported (which also orders the imports listed).
+fn comparable_json(bytes: &[u8]) -> String {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::Array(imports)) = m.get_mut("imports") {
+                    imports.sort_by_key(|i| (i["source"].to_string(), i["file"].to_string()));
+                }
+                for k in [
+                    "report_id",
+                    "generated_at",
+                    "imported_at",
+                    "loaded_at",
+                    "last_import",
+                ] {
+                    if m.contains_key(k) {
+                        m.insert(k.into(), serde_json::Value::String("(varies)".into()));
+                    }
+                }
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    strip(&mut v);
+    serde_json::to_string_pretty(&v).unwrap() + "\n"
+}
+
+/// Compares a rendering with the one recorded in `tests/fixtures/recorded/` when the code was
+/// known to be right: a change that is meant to keep the report as it is (a refactor) must not
+/// move a figure, a label or a note. `CSC_RECORD=1` records it again after a change that is meant
+/// to change the report, for the diff to be read in review.
+fn same_as_recorded(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/recorded")
+        .join(name);
+    if std::env::var_os("CSC_RECORD").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (record it with CSC_RECORD=1)", path.display()));
+    if expected != actual {
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{name} differs from the recorded one from line {}:\n  recorded: {:?}\n  now:      {:?}",
+            line + 1,
+            expected.lines().nth(line),
+            actual.lines().nth(line)
+        );
+    }
 }
