@@ -64,10 +64,12 @@ def test_bad_plans_get_field_violations_and_nothing_is_applied(protection):
         measures_cls, measures = method(ch, "ComputeMeasures")
         resp = measures(measures_cls(la_code="885", period="2018-19-Q1"), timeout=10)
         by_id = {m.id: m for m in resp.measures}
-        assert by_id["protection.cp_started"].value == 1
-        assert by_id["protection.cp_children_at_end"].value == 1
+        # A count travels as a whole number in the `figure` oneof, never as a float to be guessed at.
+        assert by_id["protection.cp_started"].WhichOneof("figure") == "count"
+        assert by_id["protection.cp_started"].count == 1
+        assert by_id["protection.cp_children_at_end"].count == 1
         neglect = next(r for r in by_id["protection.cp_open_at_end"].rows if r.key == "NEG")
-        assert (neglect.value, neglect.percent) == (1, 100.0)
+        assert (neglect.count, neglect.percent) == (1, 100.0)
 
 
 def test_bad_episodes_get_field_violations(protection):

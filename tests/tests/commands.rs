@@ -42,7 +42,11 @@ async fn demo_generates_imports_and_writes_the_report_in_every_format() {
         &std::fs::read(dir.path().join("report/report-885-2025-26-Q3.json")).unwrap(),
     )
     .unwrap();
-    assert!(json.sections.iter().all(|s| s.status == "ok"));
+    assert!(
+        json.sections
+            .iter()
+            .all(|s| s.status == csc_aggregator::domain::sections::SectionStatus::Ok)
+    );
     same_as_recorded(
         "demo-report-885-2025-26-Q3.json",
         &comparable_json(

@@ -205,7 +205,10 @@ async fn concurrent_batches_all_land() {
             .await
             .unwrap()
             .into_inner();
-        assert_eq!(m.measures[1].value, Some(4000.0));
+        assert_eq!(
+            m.measures[1].figure,
+            Some(cpb::measure::Figure::Count(4000))
+        );
         s.stop().await;
     }
 }

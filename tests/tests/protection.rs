@@ -434,7 +434,7 @@ async fn missing_and_feedback_csv_report_bad_rows_and_land_good_ones() {
             .unwrap()
             .into_inner();
         let m = measure(&ms, "protection.missing_episodes");
-        assert_eq!(m.value, Some(3.0));
+        assert_eq!(m.figure, Some(cpb::measure::Figure::Count(3)));
         let ri = measure(&ms, "protection.return_interviews");
         let row = |k: &str| {
             let r = ri.rows.iter().find(|r| r.key == k).unwrap();
@@ -737,7 +737,7 @@ async fn the_903_missing_table_imports_as_episodes_from_care() {
                 && start >= NaiveDate::from_ymd_opt(2017, 4, 1).unwrap()
                 && start <= NaiveDate::from_ymd_opt(2018, 3, 31).unwrap()
         })
-        .count() as f64;
+        .count() as i64;
     let rows = text.lines().count() as u64 - 1;
     // The same layout with one bad start date, named by the file's own column.
     let dir = tempfile::tempdir().unwrap();
@@ -779,9 +779,12 @@ async fn the_903_missing_table_imports_as_episodes_from_care() {
             .unwrap()
             .into_inner();
         let m = measure(&ms, "protection.missing_episodes");
-        assert_eq!(m.value, Some(naive_m_2017_18));
+        assert_eq!(m.figure, Some(cpb::measure::Figure::Count(naive_m_2017_18)));
         let care = m.rows.iter().find(|r| r.key == "care").unwrap();
-        assert_eq!(care.value, Some(naive_m_2017_18));
+        assert_eq!(
+            care.figure,
+            Some(cpb::measure_row::Figure::Count(naive_m_2017_18))
+        );
 
         let mut again = Report::default();
         import_missing(&mut c, &bad, Some("885"), &mut again)

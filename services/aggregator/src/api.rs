@@ -11,13 +11,15 @@ use tokio::sync::RwLock;
 use tonic::{Request, Response, Status};
 
 use crate::{
-    compose::Upstreams,
     domain::{
+        compose::{self, ComposeInput},
         reference::{Area, PopulationSource, PopulationUsed, Reference, TABLES},
-        report::{self, ComposeInput, Report, SECTIONS},
+        report::Report,
+        sections::{SECTIONS, SectionStatus},
     },
     render::{self, Format},
     store,
+    upstream::Upstreams,
 };
 
 /// Commentary is prose for a printed page, not a document store.
@@ -88,10 +90,10 @@ impl Reporting {
         allow_partial: bool,
         requested_by: &str,
     ) -> Result<Report, Status> {
-        let periods = report::trend_periods(period);
+        let periods = compose::trend_periods(period);
         let fetched = self
             .upstreams
-            .fetch_all(la, &periods, report::needed(period, &periods))
+            .fetch_all(la, &periods, compose::needed(period, &periods))
             .await;
         let mut populations = Vec::with_capacity(periods.len());
         for p in &periods {
@@ -103,7 +105,7 @@ impl Reporting {
             .map(|c| (c.section, c.body))
             .collect();
         let reference = self.reference().await?;
-        let mut report = report::compose(ComposeInput {
+        let mut report = compose::compose(ComposeInput {
             la_code: la.to_owned(),
             period: *period,
             periods,
@@ -147,15 +149,15 @@ pub fn publishable(report: &Report, allow_partial: bool) -> Result<(), Status> {
     let mut details = tonic_types::ErrorDetails::new();
     let mut blocking = Vec::new();
     for s in &report.sections {
-        let blocks = match s.status.as_str() {
-            "ok" => false,
-            "partial" => !allow_partial,
-            _ => true,
+        let blocks = match s.status {
+            SectionStatus::Ok => false,
+            SectionStatus::Partial => !allow_partial,
+            SectionStatus::NoData | SectionStatus::Unavailable => true,
         };
         if blocks {
             let why = s.notes.first().cloned().unwrap_or_default();
             details.add_precondition_failure_violation(
-                s.status.to_uppercase(),
+                s.status.as_str().to_uppercase(),
                 format!("sections/{}", s.id),
                 format!("{} is {}: {why}", s.title, s.status),
             );
@@ -243,7 +245,7 @@ fn document(
             .map(|s| pb::SectionStatus {
                 id: s.id.clone(),
                 title: s.title.clone(),
-                status: s.status.clone(),
+                status: s.status.as_str().into(),
             })
             .collect(),
     })

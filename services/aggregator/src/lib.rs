@@ -8,16 +8,16 @@
 //! `store`, `migration`; plus `compose` (calling the services) and `render`.
 
 pub mod api;
-pub mod compose;
 pub mod domain;
 pub mod migration;
 pub mod render;
 pub mod store;
+pub mod upstream;
 
 pub use api::Reporting;
-pub use compose::{UpstreamConfig, Upstreams};
-pub use domain::report::{Report, Upstream};
+pub use domain::{report::Report, sections::Upstream};
 pub use migration::Migrator;
+pub use upstream::{UpstreamConfig, Upstreams};
 
 use csc_proto::reporting::reporting_service_server::ReportingServiceServer;
 use std::sync::Arc;

@@ -5,9 +5,9 @@
 use std::{path::PathBuf, time::Instant};
 
 use csc_aggregator::{Report, render::Format};
+use csc_core::Unit;
 use csc_proto::reporting as pb;
 use csc_runtime::{Shutdown, config::ServerArgs};
-use serde_json::Value;
 
 use crate::{generate, import, report, serve, serve::Service};
 
@@ -195,21 +195,21 @@ pub fn headlines(r: &Report) -> String {
         let Some(m) = r.measure(id) else {
             return "unavailable".into();
         };
-        let v = |x: &Option<Value>| csc_aggregator::render::cell(x);
-        match m.unit.as_str() {
-            "ratio" => format!(
+        use csc_aggregator::render::{cell, fig, pounds};
+        match m.unit {
+            Unit::Ratio => format!(
                 "{}% ({} of {})",
-                v(&m.cells.value),
-                v(&m.cells.numerator),
-                v(&m.cells.denominator)
+                cell(m.cells.value),
+                cell(fig(m.cells.numerator)),
+                cell(fig(m.cells.denominator))
             ),
-            "rate_per_10k" => format!(
+            Unit::RatePer10k => format!(
                 "{} per 10,000 ({} children)",
-                v(&m.cells.value),
-                v(&m.cells.numerator)
+                cell(m.cells.value),
+                cell(fig(m.cells.numerator))
             ),
-            "gbp" | "gbp_per_week" => format!("£{}", v(&m.cells.value)),
-            _ => v(&m.cells.value),
+            Unit::Gbp | Unit::GbpPerWeek => format!("£{}", pounds(m.cells.value)),
+            Unit::Count => cell(m.cells.value),
         }
     };
     let lines = [

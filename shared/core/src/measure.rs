@@ -1,9 +1,9 @@
 //! The shape of a measure, as MEASURES.md "The report as data" defines it, independent of the wire
 //! format: services compute these, the API carries them, the CLI and the aggregator render them.
 
-use serde::{Serialize, Serializer, ser::SerializeMap};
+use serde::{Deserialize, Deserializer, Serialize, Serializer, ser::SerializeMap};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
     Count,
@@ -13,6 +13,24 @@ pub enum Unit {
     RatePer10k,
     Gbp,
     GbpPerWeek,
+}
+
+impl Unit {
+    /// As MEASURES.md writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Count => "count",
+            Unit::Ratio => "ratio",
+            Unit::RatePer10k => "rate_per_10k",
+            Unit::Gbp => "gbp",
+            Unit::GbpPerWeek => "gbp_per_week",
+        }
+    }
+
+    /// An amount of money: figures in pence, shown in pounds.
+    pub fn is_money(self) -> bool {
+        matches!(self, Unit::Gbp | Unit::GbpPerWeek)
+    }
 }
 
 /// A number in a measure: whole for counts and money in pounds, one decimal for percentages and
@@ -52,6 +70,33 @@ impl Serialize for Num {
             Num::Pence(p) if p % 100 == 0 => s.serialize_i64(p / 100),
             Num::Pence(p) => s.serialize_f64(p as f64 / 100.0),
         }
+    }
+}
+
+/// A number read back from JSON as it was written: a whole number as [`Num::Int`], any other as
+/// [`Num::Dec`]. JSON writes money in pounds, so money comes back as pounds too: only the unit
+/// says it is money, and the reader that knows the unit makes it pence again.
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Num;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Num, E> {
+                Ok(Num::Int(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Num, E> {
+                i64::try_from(v)
+                    .map(Num::Int)
+                    .map_err(|_| E::custom(format!("{v} is too large a count")))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Num, E> {
+                Ok(Num::Dec(v))
+            }
+        }
+        d.deserialize_any(Visitor)
     }
 }
 

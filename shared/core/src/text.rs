@@ -1,4 +1,4 @@
-//! Text the suite writes for other programs to open.
+//! Text the suite writes for other programs to open, and numbers as people read them.
 
 use std::borrow::Cow;
 
@@ -84,6 +84,45 @@ fn is_plain_number(text: &str) -> bool {
         && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// Whole numbers with thousands separators; decimals to one place (two where a second is there:
+/// a figure is rounded where it is computed, not here).
+pub fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        let s = format!("{}", v.abs() as i64);
+        let mut out = String::new();
+        for (i, ch) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(ch);
+        }
+        if v < 0.0 { format!("-{out}") } else { out }
+    } else {
+        let s = format!("{v:.2}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        let int = number(int.parse::<f64>().unwrap_or(0.0));
+        if frac.is_empty() {
+            int
+        } else {
+            format!("{int}.{frac}")
+        }
+    }
+}
+
+/// An amount of money, exactly, from its pence, as a council prints it: whole pounds as `3,418`,
+/// pounds and pence as `17,188.20`.
+pub fn pounds(pence: i64) -> String {
+    let sign = if pence < 0 { "-" } else { "" };
+    let (whole, part) = (pence.unsigned_abs() / 100, pence.unsigned_abs() % 100);
+    let whole = number(whole as f64);
+    if part == 0 {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{part:02}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +158,16 @@ mod tests {
         let long = "9".repeat(1 << 20);
         let q = quote(&long);
         assert!(q.len() < 100 && q.ends_with("… (1048576 bytes)"), "{q}");
+    }
+
+    #[test]
+    fn numbers_and_money_read_as_a_council_report_prints_them() {
+        assert_eq!(number(1690.0), "1,690");
+        assert_eq!(number(-1234.0), "-1,234");
+        assert_eq!(number(12345.67), "12,345.67");
+        assert_eq!(pounds(1_718_820), "17,188.20");
+        assert_eq!(pounds(341_800), "3,418");
+        assert_eq!(pounds(5), "0.05");
+        assert_eq!(pounds(-150), "-1.50");
     }
 }

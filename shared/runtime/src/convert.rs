@@ -29,8 +29,11 @@ pub fn measure_to_proto(m: &Measure) -> pb::Measure {
         id: m.id.clone(),
         label: m.label.clone(),
         unit: unit_to_proto(m.unit) as i32,
-        value: wire_value(m.value),
-        pence: pence(m.value),
+        figure: m.value.map(|v| match v {
+            Num::Int(n) => pb::measure::Figure::Count(n),
+            Num::Dec(x) => pb::measure::Figure::Value(x),
+            Num::Pence(p) => pb::measure::Figure::Pence(p),
+        }),
         numerator: m.numerator,
         denominator: m.denominator,
         rows: m
@@ -39,8 +42,11 @@ pub fn measure_to_proto(m: &Measure) -> pb::Measure {
             .map(|r| pb::MeasureRow {
                 key: r.key.clone(),
                 label: r.label.clone(),
-                value: wire_value(r.value),
-                pence: pence(r.value),
+                figure: r.value.map(|v| match v {
+                    Num::Int(n) => pb::measure_row::Figure::Count(n),
+                    Num::Dec(x) => pb::measure_row::Figure::Value(x),
+                    Num::Pence(p) => pb::measure_row::Figure::Pence(p),
+                }),
                 numerator: r.numerator,
                 denominator: r.denominator,
                 percent: r.percent,
@@ -50,46 +56,17 @@ pub fn measure_to_proto(m: &Measure) -> pb::Measure {
     }
 }
 
-/// Money travels as exact pence, never as a floating-point `value`.
-fn wire_value(v: Option<Num>) -> Option<f64> {
-    match v {
-        Some(Num::Pence(_)) | None => None,
-        Some(n) => Some(n.as_f64()),
-    }
-}
-
-fn pence(v: Option<Num>) -> Option<i64> {
-    match v {
-        Some(Num::Pence(p)) => Some(p),
-        _ => None,
-    }
-}
-
-/// A wire value back to the domain: money from its pence; a count is whole unless it is a
-/// percentage or a rate.
-fn num(value: Option<f64>, pence: Option<i64>, is_ratio: bool, unit: Unit) -> Option<Num> {
-    if let Some(p) = pence {
-        return Some(Num::Pence(p));
-    }
-    value.map(|v| {
-        let whole = !is_ratio
-            && matches!(unit, Unit::Count | Unit::Gbp | Unit::GbpPerWeek)
-            && v.fract() == 0.0;
-        if whole {
-            Num::Int(v as i64)
-        } else {
-            Num::Dec(v)
-        }
-    })
-}
-
+/// The wire's measure in the domain's shape: each figure as the type it was sent as.
 pub fn measure_from_proto(m: &pb::Measure) -> Measure {
-    let unit = unit_from_proto(m.unit);
     Measure {
         id: m.id.clone(),
         label: m.label.clone(),
-        unit,
-        value: num(m.value, m.pence, m.numerator.is_some(), unit),
+        unit: unit_from_proto(m.unit),
+        value: m.figure.map(|f| match f {
+            pb::measure::Figure::Count(n) => Num::Int(n),
+            pb::measure::Figure::Value(x) => Num::Dec(x),
+            pb::measure::Figure::Pence(p) => Num::Pence(p),
+        }),
         numerator: m.numerator,
         denominator: m.denominator,
         rows: m
@@ -98,12 +75,55 @@ pub fn measure_from_proto(m: &pb::Measure) -> Measure {
             .map(|r| MeasureRow {
                 key: r.key.clone(),
                 label: r.label.clone(),
-                value: num(r.value, r.pence, r.numerator.is_some(), unit),
+                value: r.figure.map(|f| match f {
+                    pb::measure_row::Figure::Count(n) => Num::Int(n),
+                    pb::measure_row::Figure::Value(x) => Num::Dec(x),
+                    pb::measure_row::Figure::Pence(p) => Num::Pence(p),
+                }),
                 numerator: r.numerator,
                 denominator: r.denominator,
                 percent: r.percent,
                 is_share: r.share,
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_figure_comes_back_as_the_type_it_was_sent_as() {
+        let m = Measure {
+            rows: vec![
+                MeasureRow::share("a", "A", 3, 4),
+                MeasureRow::ratio("b", "B", 1, 0),
+                MeasureRow::money("c", "C", 123_456),
+                MeasureRow::mean("d", "D", None, 0, 0),
+                // A decimal that happens to be whole stays a decimal (nothing is guessed from
+                // the number), and a whole number is a count whatever the unit.
+                MeasureRow {
+                    value: Some(Num::Dec(12.0)),
+                    ..MeasureRow::count("e", "E", 0)
+                },
+            ],
+            ..Measure::mean("m", "M", Unit::GbpPerWeek, Some(78_950), 157_900, 2)
+        };
+        let back = measure_from_proto(&measure_to_proto(&m));
+        assert_eq!(back, m);
+        assert_eq!(back.rows[4].value, Some(Num::Dec(12.0)));
+        let rate = Measure {
+            unit: Unit::RatePer10k,
+            ..Measure::count("r", "R", 54)
+        };
+        assert_eq!(measure_from_proto(&measure_to_proto(&rate)), rate);
+        let wire = measure_to_proto(&m);
+        assert_eq!(wire.figure, Some(pb::measure::Figure::Pence(78_950)));
+        assert_eq!(
+            wire.rows[2].figure,
+            Some(pb::measure_row::Figure::Pence(123_456))
+        );
+        assert_eq!(wire.rows[3].figure, None, "a mean of nothing has no figure");
     }
 }

@@ -11,6 +11,8 @@ use chrono::{Days, NaiveDate};
 use csc_core::{Period, dates::sub_months};
 use serde::{Deserialize, Serialize};
 
+use super::sections::SectionStatus;
+
 /// Data held up to this many days before a period's end counts as reaching it: records do not
 /// arrive every day (weekends, bank holidays, a small LA's quiet week), and an import says the
 /// day its return ends.
@@ -179,28 +181,10 @@ pub fn lookback(measure: &str, p: &Period) -> Option<(NaiveDate, &'static str)> 
     })
 }
 
-/// A section's standing, as the report's JSON writes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Standing {
-    Ok,
-    Partial,
-    NoData,
-}
-
-impl Standing {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Standing::Ok => "ok",
-            Standing::Partial => "partial",
-            Standing::NoData => "no_data",
-        }
-    }
-}
-
 /// What a section may show for a period, and why not all of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assessed {
-    pub standing: Standing,
+    pub standing: SectionStatus,
     pub notes: Vec<String>,
     /// Measures not shown: a kind they need is not held.
     pub hidden: Vec<String>,
@@ -218,20 +202,20 @@ pub fn assess(
 ) -> Assessed {
     let kinds = section_kinds(section);
     let mut out = Assessed {
-        standing: Standing::Ok,
+        standing: SectionStatus::Ok,
         notes: Vec::new(),
         hidden: Vec::new(),
     };
     let names = kinds.join(" or ").replace('_', " ");
     let Some((from, to)) = held.window(kinds) else {
-        out.standing = Standing::NoData;
+        out.standing = SectionStatus::NoData;
         out.notes.push(format!(
             "The {service_label} service holds no {names} for LA {la}: no figures are shown."
         ));
         return out;
     };
     if to < p.start() || from > p.end() {
-        out.standing = Standing::NoData;
+        out.standing = SectionStatus::NoData;
         out.notes.push(format!(
             "The {service_label} service holds {names} from {from} to {to}, none in the period \
              {} to {}: no figures are shown.",
@@ -241,7 +225,7 @@ pub fn assess(
         return out;
     }
     if !reaches(to, p.end()) {
-        out.standing = Standing::Partial;
+        out.standing = SectionStatus::Partial;
         out.notes.push(format!(
             "Data held to {to} only; the period ends {}: the figures miss what happened after \
              {to}.",
@@ -249,7 +233,7 @@ pub fn assess(
         ));
     }
     if from > p.start() {
-        out.standing = Standing::Partial;
+        out.standing = SectionStatus::Partial;
         out.notes.push(format!(
             "Data held from {from} only; the period starts {}: the figures miss what happened \
              before {from}.",
@@ -264,7 +248,7 @@ pub fn assess(
             // A figure beyond MEASURES.md from an optional source (early help, from Annex A):
             // not shown, and said, but the section's own figures are whole without it.
             if !supplementary(id) {
-                out.standing = Standing::Partial;
+                out.standing = SectionStatus::Partial;
             }
             out.hidden.push((*id).to_owned());
             out.notes.push(format!(
@@ -280,7 +264,7 @@ pub fn assess(
         }
     }
     if !short.is_empty() {
-        out.standing = Standing::Partial;
+        out.standing = SectionStatus::Partial;
         out.notes.push(format!(
             "Data held from {from}: {}. Those figures count only what is held.",
             short.join("; ")
@@ -370,7 +354,7 @@ mod tests {
             "885",
             &q("2026-27-Q2"),
         );
-        assert_eq!(a.standing, Standing::NoData);
+        assert_eq!(a.standing, SectionStatus::NoData);
         assert!(a.notes[0].contains("holds no referrals or assessments for LA 885"));
         // A kind held with no records is nothing held.
         let held = Held {
@@ -391,7 +375,7 @@ mod tests {
         };
         for p in ["2030-31-Q1", "2026-27-Q2", "2021-22-Q4"] {
             let a = assess("frontdoor", "front door", FD, &held, "885", &q(p));
-            assert_eq!(a.standing, Standing::NoData, "{p}");
+            assert_eq!(a.standing, SectionStatus::NoData, "{p}");
         }
         // The last quarter of the data, ending within the grace: ok.
         let a = assess(
@@ -402,7 +386,7 @@ mod tests {
             "885",
             &q("2025-26-Q4"),
         );
-        assert_eq!(a.standing, Standing::Ok, "{:?}", a.notes);
+        assert_eq!(a.standing, SectionStatus::Ok, "{:?}", a.notes);
     }
 
     #[test]
@@ -422,7 +406,7 @@ mod tests {
             "885",
             &q("2026-27-Q1"),
         );
-        assert_eq!(a.standing, Standing::Partial);
+        assert_eq!(a.standing, SectionStatus::Partial);
         assert!(a.notes[0].starts_with("Data held to 2026-05-10 only; the period ends 2026-06-30"));
         // 14 days short of the end still reaches it; 15 does not.
         let at = |to: &str| {
@@ -443,8 +427,8 @@ mod tests {
             )
             .standing
         };
-        assert_eq!(at("2026-06-16"), Standing::Ok);
-        assert_eq!(at("2026-06-15"), Standing::Partial);
+        assert_eq!(at("2026-06-16"), SectionStatus::Ok);
+        assert_eq!(at("2026-06-15"), SectionStatus::Partial);
     }
 
     #[test]
@@ -472,7 +456,7 @@ mod tests {
             "885",
             &q("2025-26-Q2"),
         );
-        assert_eq!(a.standing, Standing::Partial);
+        assert_eq!(a.standing, SectionStatus::Partial);
         assert_eq!(a.notes.len(), 1, "{:?}", a.notes);
         assert!(
             a.notes[0].contains("Re-referrals needs 12 months before the period, from 2024-07-01"),
@@ -492,7 +476,7 @@ mod tests {
             "885",
             &q("2026-27-Q2"),
         );
-        assert_eq!(a.standing, Standing::Ok, "{:?}", a.notes);
+        assert_eq!(a.standing, SectionStatus::Ok, "{:?}", a.notes);
     }
 
     #[test]
@@ -512,7 +496,7 @@ mod tests {
             "885",
             &q("2026-27-Q2"),
         );
-        assert_eq!(a.standing, Standing::Partial);
+        assert_eq!(a.standing, SectionStatus::Partial);
         assert_eq!(a.hidden, ["frontdoor.contacts"]);
         assert!(a.notes[0].contains("No contacts are held for LA 885: Contacts is not shown"));
     }
@@ -541,7 +525,7 @@ mod tests {
             "885",
             &q("2026-27-Q2"),
         );
-        assert_eq!(a.standing, Standing::Ok, "{:?}", a.notes);
+        assert_eq!(a.standing, SectionStatus::Ok, "{:?}", a.notes);
         assert_eq!(a.hidden, ["frontdoor.early_help_assessments"]);
         assert!(a.notes[0].contains("No early help assessments are held for LA 885"));
     }
@@ -579,7 +563,7 @@ mod tests {
             "885",
             &q("2026-27-Q2"),
         );
-        assert_eq!(a.standing, Standing::Ok);
+        assert_eq!(a.standing, SectionStatus::Ok);
         assert!(
             a.notes[0].contains("refused 43 record(s) (a.xml, c.csv)"),
             "{:?}",

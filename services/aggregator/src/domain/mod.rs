@@ -1,6 +1,10 @@
-//! The aggregator's domain, with no I/O: reference data and benchmarks, and the report's
-//! composition and suppression.
+//! The aggregator's domain, with no I/O: the report's sections, cells and suppression, its
+//! composition from the services' measures, the coverage of the data held, and reference data
+//! and benchmarks.
 
+pub mod cells;
+pub mod compose;
 pub mod coverage;
 pub mod reference;
 pub mod report;
+pub mod sections;

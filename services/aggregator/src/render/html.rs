@@ -7,14 +7,16 @@
 //! templates below, so no label, commentary or file name can become markup (docs/security.md).
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
-use serde_json::Value;
 
 use super::{
-    cell, has_headline, is_suppressed, number,
+    cell, fig, has_headline, is_suppressed, num, number,
     svg::{self, Bar, Series},
     tabular::{breakdown, summary},
 };
-use crate::domain::report::{Report, ReportMeasure, Section};
+use crate::domain::{
+    cells::Cell,
+    report::{Report, ReportMeasure, ReportRow, Section},
+};
 
 const STYLE: &str = r#"
 body{font-family:"Helvetica Neue",Arial,sans-serif;color:#0b0c0c;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.4}
@@ -57,15 +59,8 @@ fn figure(svg: Markup, caption: &str) -> Markup {
     html! { figure { (svg) figcaption { (caption) } } }
 }
 
-fn num(v: &Option<Value>) -> Option<f64> {
-    v.as_ref().and_then(Value::as_f64)
-}
-
 /// Bars of a breakdown's rows (without its total row).
-fn bars(
-    m: &ReportMeasure,
-    value: impl Fn(&crate::domain::report::ReportRow) -> (Option<f64>, String),
-) -> Vec<Bar> {
+fn bars(m: &ReportMeasure, value: impl Fn(&ReportRow) -> (Option<f64>, String)) -> Vec<Bar> {
     m.rows
         .iter()
         .filter(|r| r.key != "total")
@@ -80,20 +75,16 @@ fn bars(
         .collect()
 }
 
-fn share_text(r: &crate::domain::report::ReportRow) -> (Option<f64>, String) {
-    let text = if is_suppressed(&r.cells.value) {
+fn share_text(r: &ReportRow) -> (Option<f64>, String) {
+    let text = if is_suppressed(r.cells.value) {
         "c".to_owned()
     } else {
-        match &r.cells.percent {
-            Some(Value::Number(p)) => format!(
-                "{} ({}%)",
-                cell(&r.cells.value),
-                number(p.as_f64().unwrap_or(0.0))
-            ),
-            _ => cell(&r.cells.value),
+        match r.cells.percent {
+            Some(Cell::Number(p)) => format!("{} ({}%)", cell(r.cells.value), number(p)),
+            _ => cell(r.cells.value),
         }
     };
-    (num(&r.cells.value), text)
+    (num(r.cells.value), text)
 }
 
 /// The charts a reader would rather look at than read, by section.
@@ -117,7 +108,7 @@ fn charts(report: &Report, s: &Section) -> Vec<Markup> {
                         .la_name
                         .clone()
                         .unwrap_or_else(|| report.la_code.clone()),
-                    values: m.series.iter().map(|p| num(&p.cells.value)).collect(),
+                    values: m.series.iter().map(|p| num(p.cells.value)).collect(),
                     dashed: false,
                 }];
                 if let Some(b) = &m.benchmarks {
@@ -150,7 +141,7 @@ fn charts(report: &Report, s: &Section) -> Vec<Markup> {
                 let x: Vec<String> = m.series.iter().map(|p| p.period.clone()).collect();
                 let series = [Series {
                     name: "Children looked after".into(),
-                    values: m.series.iter().map(|p| num(&p.cells.value)).collect(),
+                    values: m.series.iter().map(|p| num(p.cells.value)).collect(),
                     dashed: false,
                 }];
                 out.push(figure(
@@ -190,15 +181,15 @@ fn charts(report: &Report, s: &Section) -> Vec<Markup> {
         "costs" => {
             if let Some(m) = m("finance.unit_costs") {
                 let b = bars(m, |r| {
-                    let text = match &r.cells.value {
-                        Some(Value::Number(_)) => format!(
+                    let text = match r.cells.value {
+                        Some(Cell::Number(_)) => format!(
                             "£{} ({})",
-                            super::pounds(&r.cells.value),
-                            cell(&r.cells.denominator)
+                            super::pounds(r.cells.value),
+                            cell(fig(r.cells.denominator))
                         ),
-                        v => format!("{} ({})", cell(v), cell(&r.cells.denominator)),
+                        v => format!("{} ({})", cell(v), cell(fig(r.cells.denominator))),
                     };
-                    (num(&r.cells.value), text)
+                    (num(r.cells.value), text)
                 });
                 out.push(figure(
                     svg::hbar("Average weekly unit cost by placement type", &b),
@@ -274,8 +265,8 @@ fn section(report: &Report, s: &Section) -> Markup {
     html! {
         section id=(s.id) {
             h2 { "Analysis - " (s.title) }
-            @if let Some(t) = super::standing_text(&s.status) {
-                p class="unavailable" data-status=(s.status) { (t) }
+            @if let Some(t) = super::standing_text(s.status) {
+                p class="unavailable" data-status=(s.status.as_str()) { (t) }
             }
             @if let Some(c) = &s.commentary {
                 div class="commentary" {

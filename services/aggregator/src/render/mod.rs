@@ -7,9 +7,13 @@ mod html;
 mod svg;
 mod tabular;
 
-use serde_json::Value;
+use csc_core::{Unit, measure::Num};
 
-use crate::domain::report::{Cells, Report, ReportMeasure, SUPPRESSED};
+use crate::domain::{
+    cells::{Cell, Cells, SUPPRESSED},
+    report::{Report, ReportMeasure},
+    sections::SectionStatus,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -51,16 +55,16 @@ impl Format {
 }
 
 /// What a reader must know first about a section that is not `ok` (its notes say why).
-pub(crate) fn standing_text(status: &str) -> Option<&'static str> {
+pub(crate) fn standing_text(status: SectionStatus) -> Option<&'static str> {
     match status {
-        "ok" => None,
-        "partial" => Some(
+        SectionStatus::Ok => None,
+        SectionStatus::Partial => Some(
             "Partial data: what is held does not cover the whole period or a look-back its measures need; the notes say what is short, and the figures count only what is held.",
         ),
-        "no_data" => Some(
+        SectionStatus::NoData => Some(
             "No data: nothing is held for this period, so no figures are shown (none is zero).",
         ),
-        _ => Some(
+        SectionStatus::Unavailable => Some(
             "This section is unavailable: its service could not be reached when the report was generated.",
         ),
     }
@@ -116,7 +120,9 @@ pub(crate) fn front_matter(report: &Report) -> Vec<String> {
         }
         seen.push(service);
         let line = match &s.data {
-            None if s.status == "unavailable" => "not reached when the report was generated".into(),
+            None if s.status == SectionStatus::Unavailable => {
+                "not reached when the report was generated".into()
+            }
             None => "did not say what data it holds".into(),
             Some(d) => {
                 let held: i64 = d.records.values().sum();
@@ -152,7 +158,7 @@ pub(crate) fn front_matter(report: &Report) -> Vec<String> {
 
 /// The domain service a section's figures come from.
 fn service_of_section(id: &str) -> &'static str {
-    crate::domain::report::SECTIONS
+    crate::domain::sections::SECTIONS
         .iter()
         .find(|d| d.id == id)
         .map_or("", |d| d.service.name())
@@ -173,100 +179,75 @@ pub fn render(report: &Report, format: Format) -> anyhow::Result<Vec<u8>> {
     })
 }
 
-/// Whole numbers with thousands separators; decimals to one place.
-pub fn number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        let s = format!("{}", v.abs() as i64);
-        let mut out = String::new();
-        for (i, ch) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(ch);
-        }
-        if v < 0.0 { format!("-{out}") } else { out }
-    } else {
-        let s = format!("{v:.2}");
-        let s = s.trim_end_matches('0').trim_end_matches('.');
-        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-        let int = number(int.parse::<f64>().unwrap_or(0.0));
-        if frac.is_empty() {
-            int
-        } else {
-            format!("{int}.{frac}")
-        }
-    }
+pub use csc_core::text::number;
+
+/// Any of a report's figures (a count, a percentage, money in pence) as a renderer reads it.
+pub type Figure = Option<Cell<Num>>;
+
+/// A figure of any kind as a [`Figure`].
+pub fn fig<T>(c: Option<Cell<T>>) -> Figure
+where
+    Cell<Num>: From<Cell<T>>,
+{
+    c.map(Cell::from)
 }
 
-/// Pounds as a council prints them: whole pounds as `3,418`, pence as `17,188.20`.
-pub fn pounds(v: &Option<Value>) -> String {
-    match v {
-        Some(Value::Number(n)) => {
-            let x = n.as_f64().unwrap_or(0.0);
-            if x.fract() == 0.0 {
-                number(x)
-            } else {
-                let pence = (x * 100.0).round() as i64;
-                format!(
-                    "{}.{:02}",
-                    number((pence / 100) as f64),
-                    (pence % 100).abs()
-                )
-            }
-        }
+/// A figure's number, for charts: pounds for money.
+pub(crate) fn num(c: Figure) -> Option<f64> {
+    c?.number().map(Num::as_f64)
+}
+
+/// Money as a council prints it, exactly from its pence: `3,418`, `17,188.20`.
+pub fn pounds(c: Figure) -> String {
+    match c {
+        Some(Cell::Number(Num::Pence(p))) => csc_core::text::pounds(p),
         other => cell(other),
     }
 }
 
 /// One figure as text: a number, `z` (no value), `c` (suppressed), or empty (not there).
-pub fn cell(v: &Option<Value>) -> String {
-    match v {
+pub fn cell(c: Figure) -> String {
+    match c {
         None => String::new(),
-        Some(Value::Null) => "z".into(),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => number(n.as_f64().unwrap_or(0.0)),
-        Some(other) => other.to_string(),
+        Some(Cell::NoValue) => "z".into(),
+        Some(Cell::Suppressed) => SUPPRESSED.into(),
+        Some(Cell::Number(n)) => number(n.as_f64()),
     }
 }
 
-fn money(unit: &str) -> bool {
-    matches!(unit, "gbp" | "gbp_per_week")
-}
-
 /// A figure with its unit: `£3,418`, `16.5%`, `1,234`.
-pub(crate) fn shown(v: &Option<Value>, unit: &str, percent: bool) -> String {
-    let text = cell(v);
-    match v {
-        Some(Value::Number(_)) if money(unit) => format!("£{}", pounds(v)),
-        Some(Value::Number(_)) if percent => format!("{text}%"),
-        _ => text,
+pub(crate) fn shown(c: Figure, unit: Unit, percent: bool) -> String {
+    match c {
+        Some(Cell::Number(_)) if unit.is_money() => format!("£{}", pounds(c)),
+        Some(Cell::Number(_)) if percent => format!("{}%", cell(c)),
+        _ => cell(c),
     }
 }
 
 /// The headline of a set of figures: `16.5% (203 of 1,234)`, `42.7 per 10,000 (500 children)`,
 /// `£789 a week (232)`, `1,234`.
-pub(crate) fn headline(unit: &str, c: &Cells) -> String {
-    if money(unit) {
-        let v = shown(&c.value, unit, false);
-        return match &c.denominator {
-            Some(_) => format!("{v} (number: {})", cell(&c.denominator)),
+pub(crate) fn headline(unit: Unit, c: &Cells) -> String {
+    if unit.is_money() {
+        let v = shown(c.value, unit, false);
+        return match c.denominator {
+            Some(_) => format!("{v} (number: {})", cell(fig(c.denominator))),
             None => v,
         };
     }
     match unit {
-        "rate_per_10k" => format!(
+        Unit::RatePer10k => format!(
             "{} ({} of {})",
-            cell(&c.value),
-            cell(&c.numerator),
-            cell(&c.denominator)
+            cell(c.value),
+            cell(fig(c.numerator)),
+            cell(fig(c.denominator))
         ),
         _ if c.is_ratio() => format!(
             "{} ({} of {})",
-            shown(&c.value, unit, true),
-            cell(&c.numerator),
-            cell(&c.denominator)
+            shown(c.value, unit, true),
+            cell(fig(c.numerator)),
+            cell(fig(c.denominator))
         ),
-        _ => cell(&c.value),
+        _ => cell(c.value),
     }
 }
 
@@ -275,8 +256,8 @@ pub(crate) fn has_headline(m: &ReportMeasure) -> bool {
     m.cells.value.is_some() || m.cells.is_ratio()
 }
 
-pub(crate) fn is_suppressed(v: &Option<Value>) -> bool {
-    matches!(v, Some(Value::String(s)) if s == SUPPRESSED)
+pub(crate) fn is_suppressed(c: Figure) -> bool {
+    c.is_some_and(Cell::is_suppressed)
 }
 
 #[cfg(test)]
@@ -547,18 +528,25 @@ mod tests {
         assert_eq!(number(0.0), "0");
         assert_eq!(number(-1234.0), "-1,234");
         assert_eq!(number(12345.67), "12,345.67");
-        assert_eq!(cell(&Some(Value::Null)), "z");
-        assert_eq!(cell(&Some(Value::String("c".into()))), "c");
+        assert_eq!(cell(Some(Cell::NoValue)), "z");
+        assert_eq!(cell(Some(Cell::Suppressed)), "c");
         assert_eq!(
-            shown(&Some(serde_json::json!(3418)), "gbp_per_week", false),
+            shown(
+                Some(Cell::Number(Num::Pence(341_800))),
+                Unit::GbpPerWeek,
+                false
+            ),
             "£3,418"
         );
         assert_eq!(
-            shown(&Some(serde_json::json!(16.5)), "ratio", true),
+            shown(Some(Cell::Number(Num::Dec(16.5))), Unit::Ratio, true),
             "16.5%"
         );
-        assert_eq!(pounds(&Some(serde_json::json!(17188.2))), "17,188.20");
-        assert_eq!(pounds(&Some(serde_json::json!(3418))), "3,418");
-        assert_eq!(pounds(&Some(Value::Null)), "z");
+        assert_eq!(
+            pounds(Some(Cell::Number(Num::Pence(1_718_820)))),
+            "17,188.20"
+        );
+        assert_eq!(pounds(Some(Cell::Number(Num::Pence(341_800)))), "3,418");
+        assert_eq!(pounds(Some(Cell::NoValue)), "z");
     }
 }

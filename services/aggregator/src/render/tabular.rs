@@ -4,32 +4,36 @@
 use std::fmt::Write as _;
 
 use csc_core::text::{md_text, spreadsheet_risky};
+use csc_core::{Unit, measure::Num};
 use rust_xlsxwriter::{Format as XFormat, Workbook, Worksheet, XlsxError};
-use serde_json::Value;
 
-use super::{cell, has_headline, headline, pounds, shown};
-use crate::domain::report::{Cells, Report, ReportMeasure, Snapshot};
+use super::{Figure, cell, fig, has_headline, headline, pounds, shown};
+use crate::domain::{
+    cells::{Cell, Cells, SUPPRESSED},
+    report::{Report, ReportMeasure, Snapshot},
+    sections::SectionStatus,
+};
 
 /// One line of the flat report.
 pub(crate) struct Line<'a> {
     pub section: &'a str,
-    pub status: &'a str,
+    pub status: SectionStatus,
     pub measure: &'a ReportMeasure,
     pub row: Option<(&'a str, &'a str)>,
     pub cells: &'a Cells,
-    pub previous: Option<(&'a str, Option<Value>)>,
-    pub year_earlier: Option<(&'a str, Option<Value>)>,
+    pub previous: Option<(&'a str, Figure)>,
+    pub year_earlier: Option<(&'a str, Figure)>,
 }
 
-fn at<'a>(s: &'a Option<Snapshot>, row: Option<&str>) -> Option<(&'a str, Option<Value>)> {
+fn at<'a>(s: &'a Option<Snapshot>, row: Option<&str>) -> Option<(&'a str, Figure)> {
     let s = s.as_ref()?;
     let v = match row {
-        None => s.cells.value.clone(),
+        None => s.cells.value,
         Some(k) => s
             .rows
             .iter()
             .find(|r| r.key == k)
-            .and_then(|r| r.cells.value.clone()),
+            .and_then(|r| r.cells.value),
     };
     Some((s.period.as_str(), v))
 }
@@ -41,7 +45,7 @@ pub(crate) fn lines(report: &Report) -> Vec<Line<'_>> {
             if has_headline(m) || m.rows.is_empty() {
                 out.push(Line {
                     section: &s.id,
-                    status: &s.status,
+                    status: s.status,
                     measure: m,
                     row: None,
                     cells: &m.cells,
@@ -52,7 +56,7 @@ pub(crate) fn lines(report: &Report) -> Vec<Line<'_>> {
             for r in &m.rows {
                 out.push(Line {
                     section: &s.id,
-                    status: &s.status,
+                    status: s.status,
                     measure: m,
                     row: Some((&r.key, &r.label)),
                     cells: &r.cells,
@@ -87,45 +91,64 @@ const COLUMNS: [&str; 19] = [
     "statistical_neighbours",
 ];
 
-/// A figure for machines: the number as JSON writes it, `z`, `c`, or empty.
-fn raw(v: &Option<Value>) -> String {
-    match v {
-        None => String::new(),
-        Some(Value::Null) => "z".into(),
-        // Free text (labels, category names) is neutralised for spreadsheets; numbers are not.
-        Some(Value::String(s)) => csc_core::text::csv_cell(s).into_owned(),
-        Some(other) => other.to_string(),
+/// One field of a flat line.
+enum Field<'a> {
+    Empty,
+    Text(&'a str),
+    Figure(Cell<Num>),
+}
+
+impl<'a> Field<'a> {
+    fn figure(c: Figure) -> Self {
+        c.map_or(Field::Empty, Field::Figure)
+    }
+
+    fn text(t: Option<&'a str>) -> Self {
+        t.map_or(Field::Empty, Field::Text)
+    }
+
+    fn decimal(v: Option<f64>) -> Self {
+        Field::figure(v.map(|x| Cell::Number(Num::Dec(x))))
+    }
+
+    /// For machines: the number as JSON writes it (money in pounds), `z`, `c`, or empty; free
+    /// text (labels, category names) neutralised for spreadsheets.
+    fn raw(&self) -> String {
+        match self {
+            Field::Empty => String::new(),
+            Field::Text(t) => csc_core::text::csv_cell(t).into_owned(),
+            Field::Figure(Cell::NoValue) => "z".into(),
+            Field::Figure(Cell::Suppressed) => SUPPRESSED.into(),
+            Field::Figure(Cell::Number(n)) => {
+                serde_json::to_string(n).expect("a number serialises")
+            }
+        }
     }
 }
 
-fn num(v: Option<f64>) -> Option<Value> {
-    v.map(|x| serde_json::json!(x))
-}
-
-/// The 19 columns of a line, as JSON values (`None` = empty).
-fn fields(l: &Line<'_>) -> Vec<Option<Value>> {
-    let text = |s: &str| Some(Value::String(s.to_owned()));
+/// The 19 columns of a line.
+fn fields<'a>(l: &Line<'a>) -> Vec<Field<'a>> {
     let b = l.measure.benchmarks.as_ref().filter(|_| l.row.is_none());
     vec![
-        text(l.section),
-        text(l.status),
-        text(&l.measure.id),
-        text(&l.measure.label),
-        text(&l.measure.unit),
-        l.row.map(|r| Value::String(r.0.into())),
-        l.row.map(|r| Value::String(r.1.into())),
-        l.cells.numerator.clone(),
-        l.cells.denominator.clone(),
-        l.cells.value.clone(),
-        l.cells.percent.clone(),
-        l.previous.as_ref().map(|p| Value::String(p.0.into())),
-        l.previous.as_ref().and_then(|p| p.1.clone()),
-        l.year_earlier.as_ref().map(|p| Value::String(p.0.into())),
-        l.year_earlier.as_ref().and_then(|p| p.1.clone()),
-        b.map(|b| serde_json::json!(b.year)),
-        b.and_then(|b| num(b.england)),
-        b.and_then(|b| num(b.region)),
-        b.and_then(|b| num(b.statistical_neighbours)),
+        Field::Text(l.section),
+        Field::Text(l.status.as_str()),
+        Field::Text(&l.measure.id),
+        Field::Text(&l.measure.label),
+        Field::Text(l.measure.unit.as_str()),
+        Field::text(l.row.map(|r| r.0)),
+        Field::text(l.row.map(|r| r.1)),
+        Field::figure(fig(l.cells.numerator)),
+        Field::figure(fig(l.cells.denominator)),
+        Field::figure(l.cells.value),
+        Field::figure(fig(l.cells.percent)),
+        Field::text(l.previous.map(|p| p.0)),
+        Field::figure(l.previous.and_then(|p| p.1)),
+        Field::text(l.year_earlier.map(|p| p.0)),
+        Field::figure(l.year_earlier.and_then(|p| p.1)),
+        Field::figure(b.map(|b| Cell::Number(Num::Int(i64::from(b.year))))),
+        Field::decimal(b.and_then(|b| b.england)),
+        Field::decimal(b.and_then(|b| b.region)),
+        Field::decimal(b.and_then(|b| b.statistical_neighbours)),
     ]
 }
 
@@ -138,16 +161,16 @@ pub fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
         if s.measures.is_empty() {
             let why = s.notes.first().map(String::as_str).unwrap_or_default();
             let mut rec = vec![
-                raw(&Some(Value::String(s.id.clone()))),
-                raw(&Some(Value::String(s.status.clone()))),
+                Field::Text(&s.id).raw(),
+                Field::Text(s.status.as_str()).raw(),
                 String::new(),
-                raw(&Some(Value::String(why.to_owned()))),
+                Field::Text(why).raw(),
             ];
             rec.resize(COLUMNS.len(), String::new());
             w.write_record(rec)?;
         }
         for l in all.iter().filter(|l| l.section == s.id) {
-            w.write_record(fields(l).iter().map(raw))?;
+            w.write_record(fields(l).iter().map(Field::raw))?;
         }
     }
     Ok(w.into_inner()?)
@@ -230,7 +253,7 @@ pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
         text_cell(ws, 0, 0, &s.title, Some(&bold))?;
         text_cell(ws, 1, 0, &format!("status: {}", s.status), None)?;
         let mut row = 2u32;
-        if let Some(t) = super::standing_text(&s.status) {
+        if let Some(t) = super::standing_text(s.status) {
             text_cell(ws, row, 0, t, None)?;
             row += 1;
         }
@@ -254,16 +277,15 @@ pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
             row += 1;
             for (c, v) in fields(l).into_iter().skip(2).enumerate() {
                 match v {
-                    Some(Value::Number(n)) => {
-                        ws.write_number(row, c as u16, n.as_f64().unwrap_or(0.0))?;
+                    Field::Figure(Cell::Number(n)) => {
+                        ws.write_number(row, c as u16, n.as_f64())?;
                     }
-                    Some(Value::String(t)) => {
-                        text_cell(ws, row, c as u16, &t, None)?;
+                    Field::Text(t) => text_cell(ws, row, c as u16, t, None)?,
+                    Field::Figure(Cell::Suppressed) => {
+                        text_cell(ws, row, c as u16, SUPPRESSED, None)?;
                     }
-                    Some(Value::Null) => {
-                        text_cell(ws, row, c as u16, "z", None)?;
-                    }
-                    _ => {}
+                    Field::Figure(Cell::NoValue) => text_cell(ws, row, c as u16, "z", None)?,
+                    Field::Empty => {}
                 }
             }
         }
@@ -276,8 +298,7 @@ pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
 
 /// The columns of a breakdown's table, and each row's cells as text.
 pub(crate) fn breakdown(m: &ReportMeasure) -> (Vec<String>, Vec<Vec<String>>) {
-    let unit = m.unit.as_str();
-    let money = matches!(unit, "gbp" | "gbp_per_week");
+    let money = m.unit.is_money();
     let any_ratio = m.rows.iter().any(|r| r.cells.is_ratio());
     let any_percent = m.rows.iter().any(|r| r.cells.percent.is_some());
     let mut headers = vec![String::new()];
@@ -305,25 +326,29 @@ pub(crate) fn breakdown(m: &ReportMeasure) -> (Vec<String>, Vec<Vec<String>>) {
             let c = &r.cells;
             let mut v = vec![r.label.clone()];
             if money && any_ratio {
-                v.extend([pounds(&c.value), cell(&c.denominator)]);
+                v.extend([pounds(c.value), cell(fig(c.denominator))]);
             } else if money {
-                v.push(pounds(&c.value));
+                v.push(pounds(c.value));
             } else if any_ratio {
-                v.extend([cell(&c.numerator), cell(&c.denominator), cell(&c.value)]);
+                v.extend([
+                    cell(fig(c.numerator)),
+                    cell(fig(c.denominator)),
+                    cell(c.value),
+                ]);
             } else {
-                v.push(cell(&c.value));
+                v.push(cell(c.value));
                 if any_percent {
-                    v.push(cell(&c.percent));
+                    v.push(cell(fig(c.percent)));
                 }
             }
             if let Some(e) = earlier {
                 let then = e.rows.iter().find(|x| x.key == r.key).map(|x| &x.cells);
                 v.push(match then {
                     Some(t) if t.percent.is_some() && !money => {
-                        format!("{} ({}%)", cell(&t.value), cell(&t.percent))
+                        format!("{} ({}%)", cell(t.value), cell(fig(t.percent)))
                     }
-                    Some(t) if money => pounds(&t.value),
-                    Some(t) => cell(&t.value),
+                    Some(t) if money => pounds(t.value),
+                    Some(t) => cell(t.value),
                     None => String::new(),
                 });
             }
@@ -396,22 +421,22 @@ pub(crate) fn summary(
     let rows = measures
         .iter()
         .map(|m| {
-            let pct = m.unit == "ratio";
+            let pct = m.unit == Unit::Ratio;
             let b = m.benchmarks.as_ref();
             let bench = |v: Option<f64>| {
-                v.map(|x| shown(&Some(serde_json::json!(x)), &m.unit, pct))
+                v.map(|x| shown(Some(Cell::Number(Num::Dec(x))), m.unit, pct))
                     .unwrap_or_default()
             };
             vec![
                 m.label.clone(),
-                headline(&m.unit, &m.cells),
+                headline(m.unit, &m.cells),
                 m.previous
                     .as_ref()
-                    .map(|s| shown(&s.cells.value, &m.unit, pct))
+                    .map(|s| shown(s.cells.value, m.unit, pct))
                     .unwrap_or_default(),
                 m.year_earlier
                     .as_ref()
-                    .map(|s| shown(&s.cells.value, &m.unit, pct))
+                    .map(|s| shown(s.cells.value, m.unit, pct))
                     .unwrap_or_default(),
                 bench(b.and_then(|b| b.england)),
                 bench(b.and_then(|b| b.region)),
@@ -454,8 +479,8 @@ pub fn markdown(report: &Report) -> String {
     out.push('\n');
     for s in &report.sections {
         let _ = writeln!(out, "## Analysis - {}\n", md_escape(&s.title));
-        if let Some(t) = super::standing_text(&s.status) {
-            let _ = writeln!(out, "**{}** {t}\n", s.status.replace('_', " "));
+        if let Some(t) = super::standing_text(s.status) {
+            let _ = writeln!(out, "**{}** {t}\n", s.status.as_str().replace('_', " "));
         }
         if let Some(c) = &s.commentary {
             let _ = writeln!(out, "{}\n", md_text(c));

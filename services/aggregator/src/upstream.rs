@@ -20,7 +20,7 @@ use tonic::{Code, Status, transport::Channel};
 use tracing::Instrument as _;
 
 use crate::domain::coverage::{Held, ImportHeld, KindHeld};
-use crate::domain::report::{PeriodMeasures, Upstream};
+use crate::domain::{compose::PeriodMeasures, sections::Upstream};
 
 /// How the aggregator calls the domain services.
 #[derive(Debug, Clone)]
@@ -349,7 +349,7 @@ mod tests {
     #[tokio::test]
     async fn a_service_that_does_not_answer_makes_only_its_sections_unavailable() {
         let addr = closed_addr().await;
-        let periods = crate::domain::report::trend_periods(&"2018-19-Q1".parse().unwrap());
+        let periods = crate::domain::compose::trend_periods(&"2018-19-Q1".parse().unwrap());
         let f = upstreams(&addr, 1)
             .fetch_all("885", &periods, |_, _| true)
             .await;
