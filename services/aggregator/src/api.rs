@@ -1,174 +1,55 @@
-//! `csc.reporting.v1.ReportingService`: proto ↔ domain, nothing else.
-
-use std::{collections::HashMap, sync::Arc};
+//! `csc.reporting.v1.ReportingService`: proto ↔ domain, nothing else. Each method checks and
+//! converts its request, calls [`Reporting`] (`crate::service`), and converts the answer.
 
 use csc_core::{LaCode, Period, Violations};
 use csc_proto::{common as cpb, reporting as pb};
-use csc_runtime::error::{Error, Result as ServiceResult};
+use csc_runtime::error::Error;
 use csc_runtime::rpc::la_and_period;
-use sea_orm::DatabaseConnection;
-use tokio::sync::RwLock;
 use tonic::{Request, Response, Status};
 
 use crate::{
     domain::{
-        compose::{self, ComposeInput},
-        reference::{Area, PopulationSource, PopulationUsed, Reference, TABLES},
-        report::Report,
-        sections::{SECTIONS, SectionStatus},
+        report::{Report, Section},
+        sections::SECTIONS,
     },
     render::{self, Format},
-    store,
-    upstream::Upstreams,
+    service::{GenerateError, Reporting, TableInfo},
 };
 
 /// Commentary is prose for a printed page, not a document store.
 const MAX_COMMENTARY_CHARS: usize = 20_000;
 const MAX_NAME_CHARS: usize = 200;
 
-pub struct Reporting {
-    db: DatabaseConnection,
-    upstreams: Upstreams,
-    /// Parsed at the first readiness check that reaches the database ([`Self::load_reference`]).
-    reference: RwLock<Option<Arc<Reference>>>,
-}
-
-impl Reporting {
-    /// The service over a database it has not touched yet: nothing is read until
-    /// [`Self::load_reference`].
-    pub fn new(db: DatabaseConnection, upstreams: Upstreams) -> Self {
-        Reporting {
-            db,
-            upstreams,
-            reference: RwLock::new(None),
+impl From<GenerateError> for Status {
+    fn from(e: GenerateError) -> Self {
+        match e {
+            GenerateError::Failed(e) => e.into(),
+            GenerateError::NotPublishable {
+                sections,
+                allow_partial,
+            } => not_publishable(&sections, allow_partial),
         }
-    }
-
-    /// Loads the reference tables (the shipped release at first start) and parses them, unless
-    /// already done: the service's readiness check, once its migrations are applied.
-    pub async fn load_reference(&self) -> anyhow::Result<()> {
-        if self.reference.read().await.is_some() {
-            return Ok(());
-        }
-        let texts = store::ensure_reference(&self.db).await?;
-        let reference = Reference::build(&texts)?;
-        *self.reference.write().await = Some(Arc::new(reference));
-        Ok(())
-    }
-
-    async fn reference(&self) -> ServiceResult<Arc<Reference>> {
-        self.reference.read().await.clone().ok_or_else(|| {
-            Error::NotReady(
-                "the aggregator is still loading its reference tables; retry in a moment".into(),
-            )
-        })
-    }
-
-    /// The population a period's rates use: an operator's override, else the ONS estimate for
-    /// mid-(Y − 1) of the financial year ending 31 March Y, else the latest earlier estimate.
-    async fn population(&self, la: &str, period: &Period) -> ServiceResult<Option<PopulationUsed>> {
-        let year = period.financial_year();
-        if let Some(p) = store::population_override(&self.db, la, year).await? {
-            return Ok(Some(PopulationUsed {
-                year,
-                population: p,
-                source: PopulationSource::Override,
-            }));
-        }
-        Ok(self
-            .reference()
-            .await?
-            .ons_population(&Area::La(la.to_owned()), year))
-    }
-
-    /// Composes, keeps and returns the report.
-    pub async fn generate(
-        &self,
-        la: &str,
-        period: &Period,
-        publish: bool,
-        allow_partial: bool,
-        requested_by: &str,
-    ) -> Result<Report, Status> {
-        let periods = compose::trend_periods(period);
-        let fetched = self
-            .upstreams
-            .fetch_all(la, &periods, compose::needed(period, &periods))
-            .await;
-        let mut populations = Vec::with_capacity(periods.len());
-        for p in &periods {
-            populations.push(self.population(la, p).await?);
-        }
-        let commentary: HashMap<String, String> = store::commentary_for(&self.db, la, &period.id())
-            .await?
-            .into_iter()
-            .map(|c| (c.section, c.body))
-            .collect();
-        let reference = self.reference().await?;
-        let mut report = compose::compose(ComposeInput {
-            la_code: la.to_owned(),
-            period: *period,
-            periods,
-            measures: fetched.measures,
-            unavailable: fetched.unavailable,
-            held: fetched.held,
-            populations,
-            reference: &reference,
-            commentary,
-            generated_at: store::now(),
-            report_id: uuid::Uuid::new_v4().to_string(),
-            requested_by: requested_by.to_owned(),
-        });
-        if publish {
-            publishable(&report, allow_partial)?;
-            report.publish();
-        }
-        let document = serde_json::to_string(&report)
-            .map_err(|e| Error::Internal(format!("serialising the report: {e}")))?;
-        store::save_report(
-            &self.db,
-            store::entities::report::Model {
-                id: report.report_id.clone(),
-                la_code: la.to_owned(),
-                period_id: period.id(),
-                generated_at: report.generated_at.clone(),
-                requested_by: requested_by.to_owned(),
-                published: report.published,
-                document,
-            },
-        )
-        .await?;
-        tracing::info!(la, period = %period, report_id = %report.report_id, publish, requested_by, "report generated");
-        Ok(report)
     }
 }
 
-/// A published report must be complete: a section `unavailable` or `no_data` refuses publication,
-/// and a `partial` one unless `allow_partial`. FAILED_PRECONDITION names each section.
-pub fn publishable(report: &Report, allow_partial: bool) -> Result<(), Status> {
+/// A published report must be complete: FAILED_PRECONDITION naming each section that keeps it
+/// from being published, and why.
+fn not_publishable(sections: &[Section], allow_partial: bool) -> Status {
     let mut details = tonic_types::ErrorDetails::new();
-    let mut blocking = Vec::new();
-    for s in &report.sections {
-        let blocks = match s.status {
-            SectionStatus::Ok => false,
-            SectionStatus::Partial => !allow_partial,
-            SectionStatus::NoData | SectionStatus::Unavailable => true,
-        };
-        if blocks {
-            let why = s.notes.first().cloned().unwrap_or_default();
-            details.add_precondition_failure_violation(
-                s.status.as_str().to_uppercase(),
-                format!("sections/{}", s.id),
-                format!("{} is {}: {why}", s.title, s.status),
-            );
-            blocking.push(format!("{} ({})", s.id, s.status));
-        }
+    for s in sections {
+        let why = s.notes.first().cloned().unwrap_or_default();
+        details.add_precondition_failure_violation(
+            s.status.as_str().to_uppercase(),
+            format!("sections/{}", s.id),
+            format!("{} is {}: {why}", s.title, s.status),
+        );
     }
-    if blocking.is_empty() {
-        return Ok(());
-    }
+    let blocking: Vec<String> = sections
+        .iter()
+        .map(|s| format!("{} ({})", s.id, s.status))
+        .collect();
     use tonic_types::StatusExt as _;
-    Err(Status::with_error_details(
+    Status::with_error_details(
         tonic::Code::FailedPrecondition,
         format!(
             "the report cannot be published: {}{}",
@@ -180,7 +61,7 @@ pub fn publishable(report: &Report, allow_partial: bool) -> Result<(), Status> {
             }
         ),
         details,
-    ))
+    )
 }
 
 /// The rendering a request asks for (unspecified: JSON). A value the API does not define is
@@ -257,9 +138,23 @@ fn check_len(v: &mut Violations, field: &str, text: &str, max: usize) {
     }
 }
 
-fn load_report(model: store::entities::report::Model) -> Result<Report, Error> {
-    serde_json::from_str(&model.document)
-        .map_err(|e| Error::Internal(format!("report {} cannot be read: {e}", model.id)))
+fn period_to_proto(p: &Period) -> cpb::Period {
+    cpb::Period {
+        id: p.id(),
+        start: p.start().to_string(),
+        end: p.end().to_string(),
+    }
+}
+
+fn table_to_proto(t: TableInfo) -> pb::ReferenceTableInfo {
+    pb::ReferenceTableInfo {
+        table: t.table.into(),
+        source: t.source,
+        loaded_at: t.loaded_at,
+        rows: t.rows as i64,
+        latest_year: t.latest_year.unwrap_or(0),
+        description: t.description.into(),
+    }
 }
 
 #[tonic::async_trait]
@@ -294,10 +189,7 @@ impl pb::reporting_service_server::ReportingService for Reporting {
     ) -> Result<Response<pb::ReportDocument>, Status> {
         let r = req.into_inner();
         let format = format_from(r.format)?;
-        let model = store::get_report(&self.db, &r.report_id)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("no report {:?}", r.report_id)))?;
-        let report = load_report(model)?;
+        let report = self.report(&r.report_id).await?;
         Ok(Response::new(document(&report, format, true)?))
     }
 
@@ -315,26 +207,26 @@ impl pb::reporting_service_server::ReportingService for Reporting {
         let size = csc_runtime::paging::page_size(r.page_size)?;
         let offset = csc_runtime::paging::decode::<u64>(&r.page_token)?.unwrap_or(0);
         let period = (!r.period.is_empty()).then_some(r.period.as_str());
-        let rows = store::list_reports(&self.db, &la.to_string(), period, offset, size + 1).await?;
-        let more = rows.len() as u64 > size;
-        let reports = rows
+        let kept = self
+            .reports(&la.to_string(), period, offset, size + 1)
+            .await?;
+        let more = kept.len() as u64 > size;
+        let reports = kept
             .into_iter()
             .take(size as usize)
-            .map(|(id, period_id, generated_at, requested_by, published)| {
-                let p = period_id.parse::<Period>().ok();
-                pb::ReportDocument {
-                    report_id: id,
-                    la_code: la.to_string(),
-                    period: p.map(|p| cpb::Period {
-                        id: p.id(),
-                        start: p.start().to_string(),
-                        end: p.end().to_string(),
-                    }),
-                    generated_at,
-                    published,
-                    requested_by,
-                    ..Default::default()
-                }
+            .map(|k| pb::ReportDocument {
+                report_id: k.report_id,
+                la_code: la.to_string(),
+                period: k
+                    .period_id
+                    .parse::<Period>()
+                    .ok()
+                    .as_ref()
+                    .map(period_to_proto),
+                generated_at: k.generated_at,
+                published: k.published,
+                requested_by: k.requested_by,
+                ..Default::default()
             })
             .collect();
         Ok(Response::new(pb::ListReportsResponse {
@@ -369,20 +261,13 @@ impl pb::reporting_service_server::ReportingService for Reporting {
         if !v.is_empty() {
             return Err(Error::Invalid(v).into());
         }
-        let model = store::entities::commentary::Model {
-            la_code: la.to_string(),
-            period_id: period.id(),
-            section: c.section.clone(),
-            body: c.text.clone(),
-            author: c.author.clone(),
-            updated_at: store::now(),
-        };
-        let updated_at = model.updated_at.clone();
-        store::set_commentary(&self.db, model).await?;
+        let kept = self
+            .set_commentary(&la.to_string(), &period, &c.section, &c.text, &c.author)
+            .await?;
         Ok(Response::new(pb::Commentary {
             la_code: la.to_string(),
             period: period.id(),
-            updated_at,
+            updated_at: kept.updated_at,
             ..c
         }))
     }
@@ -393,7 +278,8 @@ impl pb::reporting_service_server::ReportingService for Reporting {
     ) -> Result<Response<pb::ListCommentaryResponse>, Status> {
         let r = req.into_inner();
         let (la, period) = la_and_period(&r.la_code, &r.period)?;
-        let commentary = store::commentary_for(&self.db, &la.to_string(), &period.id())
+        let commentary = self
+            .commentary(&la.to_string(), &period)
             .await?
             .into_iter()
             .map(|c| pb::Commentary {
@@ -435,8 +321,8 @@ impl pb::reporting_service_server::ReportingService for Reporting {
         let Some(la) = la.filter(|_| v.is_empty()) else {
             return Err(Error::Invalid(v).into());
         };
-        store::set_population(&self.db, &la.to_string(), r.year, r.population).await?;
-        tracing::info!(la = %la, year = r.year, population = r.population, "population override set");
+        self.set_population(&la.to_string(), r.year, r.population)
+            .await?;
         Ok(Response::new(pb::PopulationOverride {
             la_code: la.to_string(),
             ..r
@@ -473,26 +359,10 @@ impl pb::reporting_service_server::ReportingService for Reporting {
         let r = req.into_inner();
         let text = String::from_utf8(r.content)
             .map_err(|_| Error::invalid("content", "not UTF-8 text (a CSV file is expected)"))?;
-        Reference::check_table(&r.table, &text)
-            .map_err(|e| Error::invalid("content", e.to_string()))?;
-        let source = if r.source.trim().is_empty() {
-            "operator upload".to_owned()
-        } else {
-            r.source.clone()
-        };
-        store::put_reference(&self.db, &r.table, &source, &text).await?;
-        // Re-read every table, so the report uses the new release from the next call on.
-        let texts = store::ensure_reference(&self.db).await?;
-        let rebuilt = Reference::build(&texts).map_err(|e| Error::Internal(e.to_string()))?;
-        *self.reference.write().await = Some(Arc::new(rebuilt));
-        tracing::info!(table = r.table, source, "reference table loaded");
-        let infos = self.table_infos().await?;
-        Ok(Response::new(
-            infos
-                .into_iter()
-                .find(|t| t.table == r.table)
-                .ok_or_else(|| Error::Internal("the table just loaded is missing".into()))?,
-        ))
+        let info = self
+            .load_reference_table(&r.table, &r.source, &text)
+            .await?;
+        Ok(Response::new(table_to_proto(info)))
     }
 
     async fn list_reference_tables(
@@ -500,32 +370,12 @@ impl pb::reporting_service_server::ReportingService for Reporting {
         _req: Request<pb::ListReferenceTablesRequest>,
     ) -> Result<Response<pb::ListReferenceTablesResponse>, Status> {
         Ok(Response::new(pb::ListReferenceTablesResponse {
-            tables: self.table_infos().await?,
+            tables: self
+                .reference_tables()
+                .await?
+                .into_iter()
+                .map(table_to_proto)
+                .collect(),
         }))
-    }
-}
-
-impl Reporting {
-    async fn table_infos(&self) -> ServiceResult<Vec<pb::ReferenceTableInfo>> {
-        let sources = store::reference_sources(&self.db).await?;
-        let reference = self.reference().await?;
-        Ok(TABLES
-            .iter()
-            .map(|t| {
-                let (source, loaded_at) = sources
-                    .iter()
-                    .find(|(n, _, _)| n == t.name)
-                    .map(|(_, s, l)| (s.clone(), l.clone()))
-                    .unwrap_or_default();
-                pb::ReferenceTableInfo {
-                    table: t.name.into(),
-                    source,
-                    loaded_at,
-                    rows: reference.rows(t.name) as i64,
-                    latest_year: reference.latest_year(t.name).unwrap_or(0),
-                    description: t.description.into(),
-                }
-            })
-            .collect())
     }
 }

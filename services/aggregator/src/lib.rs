@@ -4,19 +4,21 @@
 //! commentary, keeps every report it generates, and renders it as HTML, Markdown, JSON, XLSX or
 //! CSV. It holds no child-level records.
 //!
-//! Rooms as in every service: `api`, `domain` (pure: reference data, composition, suppression),
-//! `store`, `migration`; plus `compose` (calling the services) and `render`.
+//! Rooms as in every service: `api` (proto ↔ domain), `service` (what each call does), `domain`
+//! (pure: sections, cells and suppression, composition, coverage, reference data), `store`,
+//! `migration`; plus `upstream` (calling the domain services) and `render`.
 
 pub mod api;
 pub mod domain;
 pub mod migration;
 pub mod render;
+pub mod service;
 pub mod store;
 pub mod upstream;
 
-pub use api::Reporting;
 pub use domain::{report::Report, sections::Upstream};
 pub use migration::Migrator;
+pub use service::Reporting;
 pub use upstream::{UpstreamConfig, Upstreams};
 
 use csc_proto::reporting::reporting_service_server::ReportingServiceServer;

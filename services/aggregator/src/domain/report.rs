@@ -134,6 +134,19 @@ impl Report {
         self.sections.iter().find(|s| s.id == id)
     }
 
+    /// The sections that keep the report from being published: a section `unavailable` or
+    /// `no_data` always, a `partial` one unless `allow_partial`.
+    pub fn blocking_publication(&self, allow_partial: bool) -> Vec<&Section> {
+        self.sections
+            .iter()
+            .filter(|s| match s.status {
+                SectionStatus::Ok => false,
+                SectionStatus::Partial => !allow_partial,
+                SectionStatus::NoData | SectionStatus::Unavailable => true,
+            })
+            .collect()
+    }
+
     /// Applies the suppression rules of published output to every figure of the report,
     /// its trends included. Benchmarks are published figures already and stay as they are.
     pub fn publish(&mut self) {
