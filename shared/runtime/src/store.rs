@@ -24,8 +24,20 @@ pub trait StoredRecord: Sized + Send + Sync + 'static {
     type Active: ActiveModelTrait<Entity = Self::Entity> + Send;
     type Key: Serialize + DeserializeOwned + Clone + Eq + std::hash::Hash + Send + Sync;
 
-    fn key_columns() -> Vec<<Self::Entity as EntityTrait>::Column>;
-    fn value_columns() -> Vec<<Self::Entity as EntityTrait>::Column>;
+    /// The key's columns, in the order records are listed: the entity's primary key, as
+    /// declared.
+    fn key_columns() -> Vec<<Self::Entity as EntityTrait>::Column> {
+        <<Self::Entity as EntityTrait>::PrimaryKey as sea_orm::Iterable>::iter()
+            .map(sea_orm::PrimaryKeyToColumn::into_column)
+            .collect()
+    }
+    /// Every other column: what an upsert compares and updates.
+    fn value_columns() -> Vec<<Self::Entity as EntityTrait>::Column> {
+        let keys: Vec<&str> = Self::key_columns().iter().map(|c| c.as_str()).collect();
+        <<Self::Entity as EntityTrait>::Column as sea_orm::Iterable>::iter()
+            .filter(|c| !keys.contains(&c.as_str()))
+            .collect()
+    }
     fn la_column() -> <Self::Entity as EntityTrait>::Column;
     fn child_column() -> <Self::Entity as EntityTrait>::Column;
     fn key(&self) -> Self::Key;

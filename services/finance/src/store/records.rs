@@ -14,13 +14,6 @@ impl StoredRecord for Category {
     type Active = category::ActiveModel;
     type Key = CategoryKey;
 
-    fn key_columns() -> Vec<category::Column> {
-        vec![category::Column::LaCode, category::Column::Key]
-    }
-    fn value_columns() -> Vec<category::Column> {
-        use category::Column::*;
-        vec![Name, GroupName, ParentKey]
-    }
     fn la_column() -> category::Column {
         category::Column::LaCode
     }
@@ -67,13 +60,6 @@ impl StoredRecord for CategoryMapping {
     type Active = category_mapping::ActiveModel;
     type Key = CategoryMappingKey;
 
-    fn key_columns() -> Vec<category_mapping::Column> {
-        use category_mapping::Column::*;
-        vec![LaCode, Place, PlaceProvider]
-    }
-    fn value_columns() -> Vec<category_mapping::Column> {
-        vec![category_mapping::Column::CategoryKey]
-    }
     fn la_column() -> category_mapping::Column {
         category_mapping::Column::LaCode
     }
@@ -123,22 +109,6 @@ impl StoredRecord for Commitment {
     type Active = commitment::ActiveModel;
     type Key = CommitmentKey;
 
-    fn key_columns() -> Vec<commitment::Column> {
-        use commitment::Column::*;
-        vec![LaCode, ChildId, PlacementStart, StartDate]
-    }
-    fn value_columns() -> Vec<commitment::Column> {
-        use commitment::Column::*;
-        vec![
-            EndDate,
-            WeeklyCostPence,
-            CategoryKey,
-            Place,
-            PlaceProvider,
-            ProviderName,
-            ProviderUrn,
-        ]
-    }
     fn la_column() -> commitment::Column {
         commitment::Column::LaCode
     }

@@ -1,4 +1,5 @@
-//! sea-orm entities: one table per record kind, keyed by the record's natural key.
+//! sea-orm entities: one table per record kind, keyed by the record's natural key. The key's
+//! fields are declared in the order records are listed (`StoredRecord::key_columns`).
 
 pub mod contact {
     use sea_orm::entity::prelude::*;
@@ -31,9 +32,9 @@ pub mod referral {
         #[sea_orm(primary_key, auto_increment = false)]
         pub la_code: String,
         #[sea_orm(primary_key, auto_increment = false)]
-        pub child_id: String,
-        #[sea_orm(primary_key, auto_increment = false)]
         pub referral_date: Date,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub child_id: String,
         pub source: String,
         pub nfa: bool,
     }
@@ -53,9 +54,9 @@ pub mod assessment {
         #[sea_orm(primary_key, auto_increment = false)]
         pub la_code: String,
         #[sea_orm(primary_key, auto_increment = false)]
-        pub child_id: String,
-        #[sea_orm(primary_key, auto_increment = false)]
         pub start_date: Date,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub child_id: String,
         pub referral_date: Date,
         pub authorisation_date: Option<Date>,
         /// Factor codes, comma-separated, in the order given.
@@ -80,9 +81,9 @@ pub mod section47_enquiry {
         #[sea_orm(primary_key, auto_increment = false)]
         pub la_code: String,
         #[sea_orm(primary_key, auto_increment = false)]
-        pub child_id: String,
-        #[sea_orm(primary_key, auto_increment = false)]
         pub start_date: Date,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub child_id: String,
         pub referral_date: Option<Date>,
         pub icpc_target_date: Option<Date>,
         pub icpc_date: Option<Date>,
@@ -104,9 +105,9 @@ pub mod strategy_discussion {
         #[sea_orm(primary_key, auto_increment = false)]
         pub la_code: String,
         #[sea_orm(primary_key, auto_increment = false)]
-        pub child_id: String,
-        #[sea_orm(primary_key, auto_increment = false)]
         pub discussion_date: Date,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub child_id: String,
         /// Agency keys ("police", "health", "education", "other"), comma-separated, sorted.
         pub invited: String,
         pub attended: String,
@@ -127,9 +128,9 @@ pub mod icpc {
         #[sea_orm(primary_key, auto_increment = false)]
         pub la_code: String,
         #[sea_orm(primary_key, auto_increment = false)]
-        pub child_id: String,
-        #[sea_orm(primary_key, auto_increment = false)]
         pub icpc_date: Date,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub child_id: String,
         pub s47_start_date: Option<Date>,
     }
 

@@ -38,13 +38,6 @@ impl StoredRecord for Contact {
     type Active = contact::ActiveModel;
     type Key = ContactKey;
 
-    fn key_columns() -> Vec<contact::Column> {
-        vec![contact::Column::LaCode, contact::Column::ContactId]
-    }
-    fn value_columns() -> Vec<contact::Column> {
-        use contact::Column::*;
-        vec![ChildId, ContactDate, Source, BecameReferral]
-    }
     fn la_column() -> contact::Column {
         contact::Column::LaCode
     }
@@ -90,13 +83,6 @@ impl StoredRecord for Referral {
     type Active = referral::ActiveModel;
     type Key = ChildDateKey;
 
-    fn key_columns() -> Vec<referral::Column> {
-        use referral::Column::*;
-        vec![LaCode, ReferralDate, ChildId]
-    }
-    fn value_columns() -> Vec<referral::Column> {
-        vec![referral::Column::Source, referral::Column::Nfa]
-    }
     fn la_column() -> referral::Column {
         referral::Column::LaCode
     }
@@ -147,20 +133,6 @@ impl StoredRecord for Assessment {
     type Active = assessment::ActiveModel;
     type Key = ChildDateKey;
 
-    fn key_columns() -> Vec<assessment::Column> {
-        use assessment::Column::*;
-        vec![LaCode, StartDate, ChildId]
-    }
-    fn value_columns() -> Vec<assessment::Column> {
-        use assessment::Column::*;
-        vec![
-            ReferralDate,
-            AuthorisationDate,
-            Factors,
-            Outcome,
-            ClosureReason,
-        ]
-    }
     fn la_column() -> assessment::Column {
         assessment::Column::LaCode
     }
@@ -223,14 +195,6 @@ impl StoredRecord for Section47Enquiry {
     type Active = section47_enquiry::ActiveModel;
     type Key = ChildDateKey;
 
-    fn key_columns() -> Vec<section47_enquiry::Column> {
-        use section47_enquiry::Column::*;
-        vec![LaCode, StartDate, ChildId]
-    }
-    fn value_columns() -> Vec<section47_enquiry::Column> {
-        use section47_enquiry::Column::*;
-        vec![ReferralDate, IcpcTargetDate, IcpcDate, IcpcNotRequired]
-    }
     fn la_column() -> section47_enquiry::Column {
         section47_enquiry::Column::LaCode
     }
@@ -281,16 +245,6 @@ impl StoredRecord for StrategyDiscussion {
     type Active = strategy_discussion::ActiveModel;
     type Key = ChildDateKey;
 
-    fn key_columns() -> Vec<strategy_discussion::Column> {
-        use strategy_discussion::Column::*;
-        vec![LaCode, DiscussionDate, ChildId]
-    }
-    fn value_columns() -> Vec<strategy_discussion::Column> {
-        vec![
-            strategy_discussion::Column::Invited,
-            strategy_discussion::Column::Attended,
-        ]
-    }
     fn la_column() -> strategy_discussion::Column {
         strategy_discussion::Column::LaCode
     }
@@ -337,13 +291,6 @@ impl StoredRecord for Icpc {
     type Active = icpc::ActiveModel;
     type Key = ChildDateKey;
 
-    fn key_columns() -> Vec<icpc::Column> {
-        use icpc::Column::*;
-        vec![LaCode, IcpcDate, ChildId]
-    }
-    fn value_columns() -> Vec<icpc::Column> {
-        vec![icpc::Column::S47StartDate]
-    }
     fn la_column() -> icpc::Column {
         icpc::Column::LaCode
     }
@@ -421,14 +368,6 @@ impl StoredRecord for EarlyHelpAssessment {
     type Active = early_help_assessment::ActiveModel;
     type Key = ChildDateKey;
 
-    fn key_columns() -> Vec<early_help_assessment::Column> {
-        use early_help_assessment::Column::*;
-        vec![LaCode, StartDate, ChildId]
-    }
-    fn value_columns() -> Vec<early_help_assessment::Column> {
-        use early_help_assessment::Column::*;
-        vec![CompletionDate, Organisation]
-    }
     fn la_column() -> early_help_assessment::Column {
         early_help_assessment::Column::LaCode
     }

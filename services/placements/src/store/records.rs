@@ -19,13 +19,6 @@ impl StoredRecord for Child {
     type Active = child::ActiveModel;
     type Key = ChildKey;
 
-    fn key_columns() -> Vec<child::Column> {
-        vec![child::Column::LaCode, child::Column::ChildId]
-    }
-    fn value_columns() -> Vec<child::Column> {
-        use child::Column::*;
-        vec![Sex, DateOfBirth, Ethnicity, Upn]
-    }
     fn la_column() -> child::Column {
         child::Column::LaCode
     }
@@ -72,26 +65,6 @@ impl StoredRecord for Episode {
     type Active = episode::ActiveModel;
     type Key = ChildDateKey;
 
-    fn key_columns() -> Vec<episode::Column> {
-        use episode::Column::*;
-        vec![LaCode, ChildId, Decom]
-    }
-    fn value_columns() -> Vec<episode::Column> {
-        use episode::Column::*;
-        vec![
-            Rne,
-            LegalStatus,
-            Cin,
-            Place,
-            PlaceProvider,
-            Dec,
-            Rec,
-            ReasonPlaceChange,
-            HomePost,
-            PlPost,
-            Urn,
-        ]
-    }
     fn la_column() -> episode::Column {
         episode::Column::LaCode
     }
@@ -152,16 +125,6 @@ impl StoredRecord for SwAllocation {
     type Active = sw_allocation::ActiveModel;
     type Key = SwAllocationKey;
 
-    fn key_columns() -> Vec<sw_allocation::Column> {
-        use sw_allocation::Column::*;
-        vec![LaCode, ChildId, SwId, StartDate]
-    }
-    fn value_columns() -> Vec<sw_allocation::Column> {
-        vec![
-            sw_allocation::Column::EndDate,
-            sw_allocation::Column::Reason,
-        ]
-    }
     fn la_column() -> sw_allocation::Column {
         sw_allocation::Column::LaCode
     }
@@ -223,13 +186,6 @@ impl StoredRecord for ClaReview {
     type Active = cla_review::ActiveModel;
     type Key = ChildDateKey;
 
-    fn key_columns() -> Vec<cla_review::Column> {
-        use cla_review::Column::*;
-        vec![LaCode, ChildId, ReviewDate]
-    }
-    fn value_columns() -> Vec<cla_review::Column> {
-        vec![cla_review::Column::ReviewCode]
-    }
     fn la_column() -> cla_review::Column {
         cla_review::Column::LaCode
     }
@@ -286,20 +242,6 @@ impl StoredRecord for CareSummary {
     type Active = care_summary::ActiveModel;
     type Key = ChildDateKey;
 
-    fn key_columns() -> Vec<care_summary::Column> {
-        use care_summary::Column::*;
-        vec![LaCode, ChildId, CareStartDate]
-    }
-    fn value_columns() -> Vec<care_summary::Column> {
-        use care_summary::Column::*;
-        vec![
-            LegalStatus,
-            LegalStatusStartDate,
-            LastVisitDate,
-            CeasedDate,
-            ReasonCeased,
-        ]
-    }
     fn la_column() -> care_summary::Column {
         care_summary::Column::LaCode
     }

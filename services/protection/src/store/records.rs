@@ -52,13 +52,6 @@ impl StoredRecord for CinPlan {
     type Active = cin_plan::ActiveModel;
     type Key = ChildDateKey;
 
-    fn key_columns() -> Vec<cin_plan::Column> {
-        use cin_plan::Column::*;
-        vec![LaCode, ChildId, StartDate]
-    }
-    fn value_columns() -> Vec<cin_plan::Column> {
-        vec![cin_plan::Column::EndDate]
-    }
     fn la_column() -> cin_plan::Column {
         cin_plan::Column::LaCode
     }
@@ -99,20 +92,6 @@ impl StoredRecord for CpPlan {
     type Active = cp_plan::ActiveModel;
     type Key = ChildDateKey;
 
-    fn key_columns() -> Vec<cp_plan::Column> {
-        use cp_plan::Column::*;
-        vec![LaCode, ChildId, StartDate]
-    }
-    fn value_columns() -> Vec<cp_plan::Column> {
-        use cp_plan::Column::*;
-        vec![
-            EndDate,
-            InitialCategory,
-            LatestCategory,
-            PreviousPlans,
-            ReviewDates,
-        ]
-    }
     fn la_column() -> cp_plan::Column {
         cp_plan::Column::LaCode
     }
@@ -161,24 +140,6 @@ impl StoredRecord for MissingEpisode {
     type Active = missing_episode::ActiveModel;
     type Key = ChildDateKey;
 
-    fn key_columns() -> Vec<missing_episode::Column> {
-        use missing_episode::Column::*;
-        vec![LaCode, ChildId, StartDate]
-    }
-    fn value_columns() -> Vec<missing_episode::Column> {
-        use missing_episode::Column::*;
-        vec![
-            Kind,
-            AbsentFrom,
-            StartTime,
-            EndDate,
-            EndTime,
-            InterviewOfferedDate,
-            InterviewOutcome,
-            InterviewCompletedDate,
-            InterviewCompletedTime,
-        ]
-    }
     fn la_column() -> missing_episode::Column {
         missing_episode::Column::LaCode
     }
@@ -243,13 +204,6 @@ impl StoredRecord for Feedback {
     type Active = feedback::ActiveModel;
     type Key = FeedbackKey;
 
-    fn key_columns() -> Vec<feedback::Column> {
-        vec![feedback::Column::LaCode, feedback::Column::ResponseId]
-    }
-    fn value_columns() -> Vec<feedback::Column> {
-        use feedback::Column::*;
-        vec![Question, Respondent, ResponseDate, Rating, ChildId]
-    }
     fn la_column() -> feedback::Column {
         feedback::Column::LaCode
     }
