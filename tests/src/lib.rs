@@ -83,18 +83,20 @@ pub struct Running {
 }
 
 impl Running {
-    pub async fn client(&self) -> csc::import::FrontDoorClient {
-        csc::import::connect(&self.addr).await.expect("connect")
-    }
-
-    pub async fn finance(&self) -> csc::import::FinanceClient {
-        csc::import::connect_finance(&self.addr)
+    pub async fn client(&self) -> csc::client::FrontDoorClient {
+        csc::client::connect_frontdoor(&self.addr)
             .await
             .expect("connect")
     }
 
-    pub async fn protection(&self) -> csc::import::ProtectionClient {
-        csc::import::connect_protection(&self.addr)
+    pub async fn finance(&self) -> csc::client::FinanceClient {
+        csc::client::connect_finance(&self.addr)
+            .await
+            .expect("connect")
+    }
+
+    pub async fn protection(&self) -> csc::client::ProtectionClient {
+        csc::client::connect_protection(&self.addr)
             .await
             .expect("connect")
     }
@@ -206,7 +208,12 @@ pub fn sample(rel: &str) -> std::path::PathBuf {
 }
 
 /// Asserts that an import report refused the row at `line`, naming `column` and saying `what`.
-pub fn assert_row_refused(report: &csc::import::Report, line: u32, column: &str, what: &str) {
+pub fn assert_row_refused(
+    report: &csc::import::ImportSummary,
+    line: u32,
+    column: &str,
+    what: &str,
+) {
     let needle = format!("line {line} column {column}");
     assert!(
         report

@@ -4,7 +4,7 @@
 //! the Annex A's months, plus its contacts.
 
 use chrono::NaiveDate;
-use csc::import::{Report, annex_a, import_cin};
+use csc::import::{ImportSummary, annex_a, import_cin};
 use csc_e2e::{Backend, backends, start};
 use csc_proto::{common as cpb, frontdoor as pb, protection as ppb};
 
@@ -178,7 +178,7 @@ async fn keep_stored_fills_only_what_the_batch_leaves_empty() {
         assert_eq!((r.written, r.unchanged), (0, 1), "{}", b.name);
 
         // A CLA review with its date only (List 8) keeps the 903's review code.
-        let mut l = csc::import::connect_placements(&cla.addr).await.unwrap();
+        let mut l = csc::client::connect_placements(&cla.addr).await.unwrap();
         let review =
             |code: &str, keep_stored: bool| csc_proto::placements::BatchUpsertReviewsRequest {
                 request_id: uuid::Uuid::new_v4().to_string(),
@@ -316,13 +316,13 @@ async fn census_and_annex_a_in_either_order_give_the_census_figures_plus_contact
                 frontdoor: fd.client().await,
                 protection: prot.protection().await,
             };
-            let mut report = Report::default();
-            let annex_a = async |c: &mut csc::import::CinClients, report: &mut Report| {
+            let mut report = ImportSummary::default();
+            let annex_a = async |c: &mut csc::import::CinClients, report: &mut ImportSummary| {
                 annex_a::import(c, &cla.addr, &workbook, "885", report)
                     .await
                     .unwrap();
                 // Sending the same Annex A again changes nothing.
-                let mut again = Report::default();
+                let mut again = ImportSummary::default();
                 annex_a::import(c, &cla.addr, &workbook, "885", &mut again)
                     .await
                     .unwrap();

@@ -63,7 +63,7 @@ async fn generate(
     publish: bool,
     format: pb::Format,
 ) -> Result<pb::ReportDocument, tonic::Status> {
-    csc::report::connect(&addrs.aggregator)
+    csc::client::connect_reporting(&addrs.aggregator)
         .await
         .unwrap()
         .generate_report(pb::GenerateReportRequest {
@@ -105,7 +105,9 @@ fn measure_ids(s: &Value) -> Vec<&str> {
 
 /// Every rendering of a kept report.
 async fn renderings(addrs: &csc::ClientAddrs, id: &str) -> Vec<(pb::Format, Vec<u8>)> {
-    let mut c = csc::report::connect(&addrs.aggregator).await.unwrap();
+    let mut c = csc::client::connect_reporting(&addrs.aggregator)
+        .await
+        .unwrap();
     let mut out = Vec::new();
     for f in [
         pb::Format::Html,
@@ -152,7 +154,9 @@ async fn coverage_counts_and_spans_what_each_service_holds_and_reimports_replace
                 .unwrap();
         }
         let suite = csc_e2e::Suite::start(&b).await;
-        let mut fd = csc::import::connect(&suite.addrs.frontdoor).await.unwrap();
+        let mut fd = csc::client::connect_frontdoor(&suite.addrs.frontdoor)
+            .await
+            .unwrap();
         let empty = fd
             .get_coverage(cpb::GetCoverageRequest { la_code: LA.into() })
             .await
@@ -357,7 +361,7 @@ async fn nothing_held_is_no_data_in_every_format_and_the_report_command_exits_4(
         "written, as Markdown from the extension"
     );
     // A kept report again, by its id, in another format.
-    let kept = csc::report::connect(&suite.addrs.aggregator)
+    let kept = csc::client::connect_reporting(&suite.addrs.aggregator)
         .await
         .unwrap()
         .list_reports(pb::ListReportsRequest {
@@ -514,7 +518,7 @@ async fn publication_needs_every_section_complete_and_unknown_formats_are_refuse
     let gen_dir = generated();
     let b = csc_e2e::backends().await.remove(0);
     let mut suite = csc_e2e::Suite::start(&b).await;
-    let mut imported = csc::import::Report::default();
+    let mut imported = csc::import::ImportSummary::default();
     csc::import::import_generated(&suite.addrs, gen_dir.path(), None, &mut imported)
         .await
         .unwrap();
@@ -541,7 +545,9 @@ async fn publication_needs_every_section_complete_and_unknown_formats_are_refuse
     for s in Service::DOMAIN {
         suite.stop_one(s).await;
     }
-    let mut c = csc::report::connect(&suite.addrs.aggregator).await.unwrap();
+    let mut c = csc::client::connect_reporting(&suite.addrs.aggregator)
+        .await
+        .unwrap();
     let e = c
         .generate_report(pb::GenerateReportRequest {
             la_code: LA.into(),

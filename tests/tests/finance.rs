@@ -415,7 +415,7 @@ async fn the_catalogue_is_built_in_and_editable_per_la() {
 
 #[tokio::test]
 async fn costs_csv_reports_bad_rows_lands_good_ones_and_measures_match() {
-    use csc::import::{Report, import_costs};
+    use csc::import::{ImportSummary, import_costs};
     for b in backends().await {
         let s = start(Service::Finance, &b.url).await;
         let mut c = s.finance().await;
@@ -433,7 +433,7 @@ async fn costs_csv_reports_bad_rows_lands_good_ones_and_measures_match() {
              A7,2018-03-01,2018-03-01,,,ifa,,,,\r\n",
         )
         .unwrap();
-        let mut r = Report::default();
+        let mut r = ImportSummary::default();
         import_costs(&mut c, &file, Some("885"), &mut r)
             .await
             .unwrap();
@@ -474,7 +474,7 @@ async fn costs_csv_reports_bad_rows_lands_good_ones_and_measures_match() {
         let json = serde_json::to_value(&units).unwrap();
         assert_eq!(json["unit"], "gbp_per_week");
 
-        let mut again = Report::default();
+        let mut again = ImportSummary::default();
         import_costs(&mut c, &file, Some("885"), &mut again)
             .await
             .unwrap();

@@ -1,11 +1,11 @@
 //! Importers end to end: the shared CIN census samples and the local CSV formats, through the
 //! front door's API, on every backend.
 
-use csc::import::{Report, import_cin, import_contacts, import_strategy};
+use csc::import::{ImportSummary, import_cin, import_contacts, import_strategy};
 use csc_e2e::{CinSuite, backends, sample, start_frontdoor};
 use csc_proto::common as cpb;
 
-fn tally(r: &Report, kind: &str) -> (u64, u64, u64, u64) {
+fn tally(r: &ImportSummary, kind: &str) -> (u64, u64, u64, u64) {
     let t = r.tallies.get(kind).copied().unwrap_or_default();
     (t.received, t.accepted, t.unchanged, t.rejected)
 }
@@ -16,7 +16,7 @@ async fn cin_sample_reports_each_invalid_value_keeps_valid_records_and_reimports
         let s = CinSuite::start(&b).await;
         let mut c = s.clients().await;
         let file = sample("cin/CIN_Census_2024.xml");
-        let mut first = Report::default();
+        let mut first = ImportSummary::default();
         import_cin(&mut c, &file, None, &mut first).await.unwrap();
         assert_eq!(tally(&first, "referrals"), (2, 2, 0, 0), "{}", b.name);
         assert_eq!(tally(&first, "assessments"), (2, 1, 0, 1));
@@ -66,7 +66,7 @@ async fn cin_sample_reports_each_invalid_value_keeps_valid_records_and_reimports
         assert_eq!(listed.records[0].closure_reason, "RC9");
 
         // Importing the same file again changes nothing.
-        let mut second = Report::default();
+        let mut second = ImportSummary::default();
         import_cin(&mut c, &file, None, &mut second).await.unwrap();
         assert_eq!(tally(&second, "referrals"), (2, 0, 2, 0));
         assert_eq!(tally(&second, "assessments"), (2, 0, 1, 1));
@@ -87,7 +87,7 @@ async fn cin_sample_reports_each_invalid_value_keeps_valid_records_and_reimports
         assert_eq!(plan.review_dates, ["2023-02-15"]);
 
         // --la that disagrees with the header's LEA refuses the file: nothing lands under 885.
-        let mut third = Report::default();
+        let mut third = ImportSummary::default();
         import_cin(
             &mut c,
             &sample("cin/CIN_Census_2021.xml"),
@@ -145,9 +145,9 @@ async fn measures_of_the_synthetic_census_match_an_independent_count() {
         let s = CinSuite::start(&b).await;
         let mut c = s.clients().await;
         let file = sample("cin/fake_CIN_data.xml");
-        let mut report = Report::default();
+        let mut report = ImportSummary::default();
         // Its header's LEA, 975, is no English LA: the file is filed under --la, with a warning.
-        let mut refused = Report::default();
+        let mut refused = ImportSummary::default();
         import_cin(&mut c, &file, None, &mut refused).await.unwrap();
         assert!(
             refused.refused_files[0]
@@ -247,7 +247,7 @@ async fn contacts_and_strategy_csv_report_bad_rows_by_line_and_column_and_land_t
              K8,C4,2018-13-01,6,maybe\r\n",
         )
         .unwrap();
-        let mut r = Report::default();
+        let mut r = ImportSummary::default();
         import_contacts(&mut c, &contacts, Some("885"), &mut r)
             .await
             .unwrap();
@@ -276,7 +276,7 @@ async fn contacts_and_strategy_csv_report_bad_rows_by_line_and_column_and_land_t
              886,C4,2018-04-05,police,police\n",
         )
         .unwrap();
-        let mut r = Report::default();
+        let mut r = ImportSummary::default();
         import_strategy(&mut c, &strategy, Some("885"), &mut r)
             .await
             .unwrap();
@@ -312,7 +312,7 @@ async fn contacts_and_strategy_csv_report_bad_rows_by_line_and_column_and_land_t
         assert_eq!((police.numerator, police.denominator), (Some(1), Some(2)));
 
         // Re-importing changes nothing.
-        let mut again = Report::default();
+        let mut again = ImportSummary::default();
         import_contacts(&mut c, &contacts, Some("885"), &mut again)
             .await
             .unwrap();

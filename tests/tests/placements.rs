@@ -2,7 +2,7 @@
 //! batch applied), the 903 import (CSV folder, XML, several years in turn), care-history warnings,
 //! and measures through the store equal to the definitions over every record.
 
-use csc::import::Report;
+use csc::import::ImportSummary;
 use csc::import::ssda903::{self, Clients903};
 use csc::serve::Service;
 use csc_core::Period;
@@ -14,7 +14,7 @@ use csc_runtime::convert::measure_from_proto;
 use tonic::Code;
 use tonic_types::StatusExt;
 
-fn tally(r: &Report, kind: &str) -> (u64, u64, u64, u64) {
+fn tally(r: &ImportSummary, kind: &str) -> (u64, u64, u64, u64) {
     let t = r.tallies.get(kind).copied().unwrap_or_default();
     (t.received, t.accepted, t.unchanged, t.rejected)
 }
@@ -62,7 +62,7 @@ impl Suite {
 }
 
 async fn measures(
-    c: &mut csc::import::PlacementsClient,
+    c: &mut csc::client::PlacementsClient,
     la: &str,
     period: &str,
 ) -> Vec<csc_core::Measure> {
@@ -83,7 +83,7 @@ async fn measures(
 async fn bad_episodes_are_refused_whole_with_field_violations() {
     for b in backends().await {
         let s = start(Service::Placements, &b.url).await;
-        let mut c = csc::import::connect_placements(&s.addr).await.unwrap();
+        let mut c = csc::client::connect_placements(&s.addr).await.unwrap();
         let mut bad_place = episode("C2", "2018-04-01");
         bad_place.place = "Q9".into();
         let mut ends_before = episode("C3", "2018-04-01");
@@ -157,7 +157,7 @@ async fn the_903_sample_folder_reports_its_invalid_rows_and_loads_the_rest() {
     for b in backends().await {
         let s = Suite::start(&b).await;
         let mut clients = s.clients().await;
-        let mut report = Report::default();
+        let mut report = ImportSummary::default();
         ssda903::import(
             &mut clients,
             &sample("ssda903"),
@@ -197,7 +197,7 @@ async fn the_903_sample_folder_reports_its_invalid_rows_and_loads_the_rest() {
         }
 
         // Re-importing changes nothing.
-        let mut again = Report::default();
+        let mut again = ImportSummary::default();
         ssda903::import(
             &mut clients,
             &sample("ssda903"),
@@ -284,11 +284,11 @@ async fn the_csv_and_xml_forms_of_a_return_give_the_same_measures() {
     for b in backends().await {
         let s = Suite::start(&b).await;
         let mut clients = s.clients().await;
-        let mut from_xml = Report::default();
+        let mut from_xml = ImportSummary::default();
         ssda903::import(&mut clients, &xml, Some("885"), Some(2018), &mut from_xml)
             .await
             .unwrap();
-        let mut from_csv = Report::default();
+        let mut from_csv = ImportSummary::default();
         ssda903::import(
             &mut clients,
             dir.path(),
@@ -317,7 +317,7 @@ async fn the_csv_and_xml_forms_of_a_return_give_the_same_measures() {
     }
 }
 
-async fn all_records(c: &mut csc::import::PlacementsClient, la: &str) -> PlacementsData {
+async fn all_records(c: &mut csc::client::PlacementsClient, la: &str) -> PlacementsData {
     // Read back through the API, converted as the service converts what it is sent.
     use csc_placements::api::{child_from, episode_from};
     let mut data = PlacementsData::default();
@@ -373,7 +373,7 @@ async fn several_years_imported_in_turn_build_one_history_and_measures_match_the
     for b in backends().await {
         let s = Suite::start(&b).await;
         let mut clients = s.clients().await;
-        let mut first = Report::default();
+        let mut first = ImportSummary::default();
         ssda903::import(
             &mut clients,
             &sample("ssda903-series/2017"),
@@ -397,7 +397,7 @@ async fn several_years_imported_in_turn_build_one_history_and_measures_match_the
             b.name
         );
 
-        let mut report = Report::default();
+        let mut report = ImportSummary::default();
         for y in ["2018", "2019", "2020", "2021"] {
             ssda903::import(
                 &mut clients,
@@ -448,7 +448,7 @@ async fn several_years_imported_in_turn_build_one_history_and_measures_match_the
 async fn a_child_s_care_history_and_warnings_through_the_api() {
     for b in backends().await {
         let s = start(Service::Placements, &b.url).await;
-        let mut c = csc::import::connect_placements(&s.addr).await.unwrap();
+        let mut c = csc::client::connect_placements(&s.addr).await.unwrap();
         let mut e1 = episode("C1", "2017-01-01");
         e1.dec = "2017-06-01".into();
         e1.rec = "X1".into();
@@ -535,7 +535,7 @@ async fn what_real_903_files_contain_is_tolerated_and_bad_rows_are_named() {
     for b in backends().await {
         let s = Suite::start(&b).await;
         let mut clients = s.clients().await;
-        let mut report = Report::default();
+        let mut report = ImportSummary::default();
         ssda903::import(
             &mut clients,
             dir.path(),

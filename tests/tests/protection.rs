@@ -4,7 +4,7 @@
 //! definitions over every record.
 
 use chrono::{Days, NaiveDate, NaiveTime};
-use csc::import::{Report, import_feedback, import_missing};
+use csc::import::{ImportSummary, import_feedback, import_missing};
 use csc::serve::Service;
 use csc_core::{LaCode, Period, format_time};
 use csc_e2e::{assert_row_refused, backends, start};
@@ -352,7 +352,7 @@ fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
     p
 }
 
-fn tally(r: &Report, kind: &str) -> (u64, u64, u64, u64) {
+fn tally(r: &ImportSummary, kind: &str) -> (u64, u64, u64, u64) {
     let t = r.tallies.get(kind).copied().unwrap_or_default();
     (t.received, t.accepted, t.unchanged, t.rejected)
 }
@@ -393,7 +393,7 @@ async fn missing_and_feedback_csv_report_bad_rows_and_land_good_ones() {
     for b in backends().await {
         let s = start(Service::Protection, &b.url).await;
         let mut c = s.protection().await;
-        let mut report = Report::default();
+        let mut report = ImportSummary::default();
         import_missing(&mut c, &missing, Some("885"), &mut report)
             .await
             .unwrap();
@@ -409,7 +409,7 @@ async fn missing_and_feedback_csv_report_bad_rows_and_land_good_ones() {
         assert_row_refused(&report, 8, "interview_outcome", "offered");
         assert_row_refused(&report, 9, "end_date", "before");
 
-        let mut fb = Report::default();
+        let mut fb = ImportSummary::default();
         import_feedback(&mut c, &feedback, Some("885"), &mut fb)
             .await
             .unwrap();
@@ -419,7 +419,7 @@ async fn missing_and_feedback_csv_report_bad_rows_and_land_good_ones() {
         assert_row_refused(&fb, 7, "question", "not a question key");
 
         // Re-importing changes nothing.
-        let mut again = Report::default();
+        let mut again = ImportSummary::default();
         import_missing(&mut c, &missing, Some("885"), &mut again)
             .await
             .unwrap();
@@ -749,7 +749,7 @@ async fn the_903_missing_table_imports_as_episodes_from_care() {
     for b in backends().await {
         let s = start(Service::Protection, &b.url).await;
         let mut c = s.protection().await;
-        let mut report = Report::default();
+        let mut report = ImportSummary::default();
         import_missing(&mut c, &sample, Some("885"), &mut report)
             .await
             .unwrap();
@@ -786,7 +786,7 @@ async fn the_903_missing_table_imports_as_episodes_from_care() {
             Some(cpb::measure_row::Figure::Count(naive_m_2017_18))
         );
 
-        let mut again = Report::default();
+        let mut again = ImportSummary::default();
         import_missing(&mut c, &bad, Some("885"), &mut again)
             .await
             .unwrap();

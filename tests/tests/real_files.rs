@@ -6,12 +6,12 @@
 
 use std::path::Path;
 
-use csc::import::{Report, import_cin, import_contacts, ssda903};
+use csc::import::{ImportSummary, import_cin, import_contacts, ssda903};
 use csc_core::measure::testing::count;
 use csc_e2e::{CinSuite, backends, sample};
 use csc_proto::common as cpb;
 
-fn tally(r: &Report, kind: &str) -> (u64, u64, u64, u64) {
+fn tally(r: &ImportSummary, kind: &str) -> (u64, u64, u64, u64) {
     let t = r.tallies.get(kind).copied().unwrap_or_default();
     (t.received, t.accepted, t.unchanged, t.rejected)
 }
@@ -42,7 +42,7 @@ impl Suite903 {
 /// Every placements measure of `la` for each quarter and year of 2017-18 to 2021-22, as
 /// (period, measure id, value) triples, for comparing two imports figure by figure.
 async fn placements_figures(
-    c: &mut csc::import::PlacementsClient,
+    c: &mut csc::client::PlacementsClient,
     la: &str,
 ) -> Vec<(String, String, Option<f64>)> {
     let mut out = Vec::new();
@@ -103,7 +103,7 @@ async fn a_pooled_903_with_year_and_la_columns_equals_the_yearly_folders_importe
         let s = Suite903::start(&b).await;
         let mut c = s.clients().await;
         // The yearly folders in turn, oldest first, into 887.
-        let mut yearly = Report::default();
+        let mut yearly = ImportSummary::default();
         for y in SERIES {
             let dir = tempfile::tempdir().unwrap();
             for table in POOLED_TABLES {
@@ -120,7 +120,7 @@ async fn a_pooled_903_with_year_and_la_columns_equals_the_yearly_folders_importe
         // The same rows pooled, with no --la: each LA under its own code.
         let pooled = tempfile::tempdir().unwrap();
         write_pooled(pooled.path());
-        let mut report = Report::default();
+        let mut report = ImportSummary::default();
         let las = ssda903::import(&mut c, pooled.path(), None, None, &mut report)
             .await
             .unwrap();
@@ -158,7 +158,7 @@ async fn a_pooled_903_with_year_and_la_columns_equals_the_yearly_folders_importe
         // saying so, and replays 886's years to the same figures (a replay of a multi-year
         // history rewrites restated episodes on the way, as the yearly folders would); an LA the
         // file does not hold refuses it.
-        let mut again = Report::default();
+        let mut again = ImportSummary::default();
         ssda903::import(&mut c, pooled.path(), Some("886"), None, &mut again)
             .await
             .unwrap();
@@ -169,7 +169,7 @@ async fn a_pooled_903_with_year_and_la_columns_equals_the_yearly_folders_importe
             again.notes
         );
         assert_eq!(placements_figures(&mut c.placements, "886").await, want);
-        let mut none = Report::default();
+        let mut none = ImportSummary::default();
         ssda903::import(&mut c, pooled.path(), Some("888"), None, &mut none)
             .await
             .unwrap();
@@ -214,7 +214,7 @@ async fn two_digit_years_give_the_same_figures_as_four_and_are_said_once_per_fil
                 std::fs::read_to_string(sample(&format!("ssda903-series/2017/{table}"))).unwrap();
             std::fs::write(short.path().join(table), two_digit_years(&text)).unwrap();
         }
-        let mut four = Report::default();
+        let mut four = ImportSummary::default();
         ssda903::import(
             &mut c,
             &sample("ssda903-series/2017"),
@@ -224,7 +224,7 @@ async fn two_digit_years_give_the_same_figures_as_four_and_are_said_once_per_fil
         )
         .await
         .unwrap();
-        let mut two = Report::default();
+        let mut two = ImportSummary::default();
         ssda903::import(&mut c, short.path(), Some("886"), Some(2017), &mut two)
             .await
             .unwrap();
@@ -280,7 +280,7 @@ async fn files_cut_short_or_missing_required_columns_land_nothing() {
         let end = whole.rfind("</Message>").unwrap();
         std::fs::write(&cut_end, &whole[..end]).unwrap();
         for f in [&cut_mid, &cut_end] {
-            let mut r = Report::default();
+            let mut r = ImportSummary::default();
             import_cin(&mut c, f, None, &mut r).await.unwrap();
             assert_eq!(
                 r.refused_files.len(),
@@ -297,7 +297,7 @@ async fn files_cut_short_or_missing_required_columns_land_nothing() {
             assert!(r.tallies.is_empty(), "nothing was sent: {:?}", r.tallies);
             assert!(!r.is_clean());
         }
-        let mut r = Report::default();
+        let mut r = ImportSummary::default();
         import_cin(&mut c, &cut_end, None, &mut r).await.unwrap();
         assert!(
             r.refused_files[0].1.contains("ends before </Message>"),
@@ -306,7 +306,7 @@ async fn files_cut_short_or_missing_required_columns_land_nothing() {
         );
         assert_eq!(referrals_held(&mut c, "885").await, 0);
         // The whole file lands.
-        let mut r = Report::default();
+        let mut r = ImportSummary::default();
         import_cin(
             &mut c,
             &sample("cin/fake_CIN_data.xml"),
@@ -326,7 +326,7 @@ async fn files_cut_short_or_missing_required_columns_land_nothing() {
              K1,C1,2018-04-01,6,N\nK2,C2,2018-04-02,\"6,N\n",
         )
         .unwrap();
-        let mut r = Report::default();
+        let mut r = ImportSummary::default();
         import_contacts(&mut c.frontdoor, &contacts, Some("885"), &mut r)
             .await
             .unwrap();
@@ -374,7 +374,7 @@ async fn a_903_episodes_table_without_dec_or_rec_is_refused_and_the_other_tables
             .collect::<Vec<_>>()
             .join("\n");
         std::fs::write(dir.path().join("episodes.csv"), cut).unwrap();
-        let mut r = Report::default();
+        let mut r = ImportSummary::default();
         ssda903::import(&mut c, dir.path(), Some("885"), Some(2017), &mut r)
             .await
             .unwrap();
@@ -426,7 +426,7 @@ async fn windows_1252_semicolons_and_utf16_files_land_with_physical_line_numbers
                 .to_vec();
         bytes.extend_from_slice(b"K2;Ren\xe9e;2018-04-02 00:00:00;6;N\r\nK3;C3;2018-02-30;6;N\r\n");
         std::fs::write(&cp1252, bytes).unwrap();
-        let mut r = Report::default();
+        let mut r = ImportSummary::default();
         import_contacts(&mut c.frontdoor, &cp1252, Some("885"), &mut r)
             .await
             .unwrap();
@@ -467,7 +467,7 @@ async fn windows_1252_semicolons_and_utf16_files_land_with_physical_line_numbers
             bytes.extend_from_slice(&u.to_le_bytes());
         }
         std::fs::write(&utf16, bytes).unwrap();
-        let mut r = Report::default();
+        let mut r = ImportSummary::default();
         import_contacts(&mut c.frontdoor, &utf16, Some("885"), &mut r)
             .await
             .unwrap();
@@ -490,7 +490,7 @@ async fn liia_tools_pooled_fixtures_land_every_valid_row_and_name_the_rest() {
         let s = Suite903::start(&b).await;
         let mut c = s.clients().await;
         // A pooled episodes table: LA names, YEAR, episodes restated across years.
-        let mut r = Report::default();
+        let mut r = ImportSummary::default();
         let las = ssda903::import(
             &mut c,
             &public("liia-tools/SSDA903_episodes_for_testing_fixes_INPUT.csv"),
@@ -517,7 +517,7 @@ async fn liia_tools_pooled_fixtures_land_every_valid_row_and_name_the_rest() {
         for f in ["SSDA903_2020_header.csv", "SSDA903_2020_episodes.csv"] {
             std::fs::copy(public(&format!("liia-tools/{f}")), dir.path().join(f)).unwrap();
         }
-        let mut r = Report::default();
+        let mut r = ImportSummary::default();
         ssda903::import(&mut c, dir.path(), Some("885"), Some(2020), &mut r)
             .await
             .unwrap();

@@ -247,7 +247,7 @@ async fn the_report_matches_figures_computed_from_the_generated_files() {
 
     for b in csc_e2e::backends().await {
         let mut suite = csc_e2e::Suite::start(&b).await;
-        let mut imported = csc::import::Report::default();
+        let mut imported = csc::import::ImportSummary::default();
         csc::import::import_generated(&suite.addrs, dir, None, &mut imported)
             .await
             .unwrap();
@@ -257,7 +257,9 @@ async fn the_report_matches_figures_computed_from_the_generated_files() {
             b.name
         );
 
-        let mut client = csc::report::connect(&suite.addrs.aggregator).await.unwrap();
+        let mut client = csc::client::connect_reporting(&suite.addrs.aggregator)
+            .await
+            .unwrap();
         client
             .set_commentary(pb::Commentary {
                 la_code: LA.into(),
@@ -520,7 +522,9 @@ async fn the_report_matches_figures_computed_from_the_generated_files() {
 async fn reporting_api_refuses_bad_requests_naming_the_field() {
     let b = csc_e2e::backends().await.remove(0);
     let suite = csc_e2e::Suite::start(&b).await;
-    let mut client = csc::report::connect(&suite.addrs.aggregator).await.unwrap();
+    let mut client = csc::client::connect_reporting(&suite.addrs.aggregator)
+        .await
+        .unwrap();
     let field = |s: tonic::Status| {
         use tonic_types::StatusExt;
         assert_eq!(s.code(), tonic::Code::InvalidArgument, "{s:?}");

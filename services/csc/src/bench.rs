@@ -454,7 +454,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let batches: Vec<Vec<pb::Referral>> =
                 records.chunks(args.batch).map(<[_]>::to_vec).collect();
             let n = batches.len();
-            let client = crate::import::connect(&addr.to_string()).await?;
+            let client = crate::client::connect_frontdoor(&addr.to_string()).await?;
             let t = Instant::now();
             (t, ingest(client, batches, args.concurrency).await?, n)
         }
@@ -474,7 +474,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 in_batches(&episodes, args.batch),
             );
             let n = plans.len() + episodes.len();
-            let client = crate::import::connect_protection(&addr.to_string()).await?;
+            let client = crate::client::connect_protection(&addr.to_string()).await?;
             let t = Instant::now();
             let written_plans = ingest(client.clone(), plans, args.concurrency).await?;
             let plans_time = t.elapsed();
@@ -504,7 +504,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 in_batches(&episodes, args.batch),
             );
             let n = episodes.len();
-            let client = crate::import::connect_placements(&addr.to_string()).await?;
+            let client = crate::client::connect_placements(&addr.to_string()).await?;
             let t = Instant::now();
             let headers = ingest(client.clone(), children, args.concurrency).await?;
             let headers_time = t.elapsed();
@@ -527,7 +527,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let batches: Vec<Vec<fpb::Commitment>> =
                 records.chunks(args.batch).map(<[_]>::to_vec).collect();
             let n = batches.len();
-            let client = crate::import::connect_finance(&addr.to_string()).await?;
+            let client = crate::client::connect_finance(&addr.to_string()).await?;
             let t = Instant::now();
             (t, ingest(client, batches, args.concurrency).await?, n)
         }

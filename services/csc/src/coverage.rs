@@ -4,7 +4,7 @@
 use csc_proto::common::{Coverage, GetCoverageRequest};
 use serde::Serialize;
 
-use crate::{ClientAddrs, import};
+use crate::ClientAddrs;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Format {
@@ -64,31 +64,31 @@ async fn fetch(addrs: &ClientAddrs, service: &'static str, la: &str) -> anyhow::
     };
     let r = match service {
         "frontdoor" => {
-            import::connect(&addrs.frontdoor)
+            crate::client::connect_frontdoor(&addrs.frontdoor)
                 .await?
                 .get_coverage(req)
                 .await
         }
         "protection" => {
-            import::connect_protection(&addrs.protection)
+            crate::client::connect_protection(&addrs.protection)
                 .await?
                 .get_coverage(req)
                 .await
         }
         "placements" => {
-            import::connect_placements(&addrs.placements)
+            crate::client::connect_placements(&addrs.placements)
                 .await?
                 .get_coverage(req)
                 .await
         }
         _ => {
-            import::connect_finance(&addrs.finance)
+            crate::client::connect_finance(&addrs.finance)
                 .await?
                 .get_coverage(req)
                 .await
         }
     };
-    Ok(r.map_err(import::describe_status)?.into_inner())
+    Ok(r.map_err(crate::client::describe_status)?.into_inner())
 }
 
 pub async fn run(args: CoverageArgs) -> anyhow::Result<()> {

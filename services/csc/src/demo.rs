@@ -94,7 +94,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let result = async {
         serve::wait_until_serving(&addrs).await?;
         let t = Instant::now();
-        let mut imported = import::Report::default();
+        let mut imported = import::ImportSummary::default();
         for g in &generated {
             import::import_generated(&addrs, &g.dir, Some(&g.la), &mut imported).await?;
         }
@@ -104,7 +104,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         imported.write_csv(&import_report)?;
         crate::out(&format!("Every refused record and warning: {}\n", import_report.display()));
 
-        let mut client = report::connect(&addrs.aggregator).await?;
+        let mut client = crate::client::connect_reporting(&addrs.aggregator).await?;
         client
             .set_commentary(pb::Commentary {
                 la_code: la.clone(),
@@ -118,7 +118,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 updated_at: String::new(),
             })
             .await
-            .map_err(import::describe_status)?;
+            .map_err(crate::client::describe_status)?;
         let t = Instant::now();
         let doc = client
             .generate_report(pb::GenerateReportRequest {
@@ -130,7 +130,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 requested_by: "csc demo".into(),
             })
             .await
-            .map_err(import::describe_status)?
+            .map_err(crate::client::describe_status)?
             .into_inner();
         let composed = t.elapsed();
         let mut written = Vec::new();
@@ -144,7 +144,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                         format: report::format_to_proto(format) as i32,
                     })
                     .await
-                    .map_err(import::describe_status)?
+                    .map_err(crate::client::describe_status)?
                     .into_inner()
                     .content
             };
@@ -162,7 +162,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 requested_by: "csc demo".into(),
             })
             .await
-            .map_err(import::describe_status)?
+            .map_err(crate::client::describe_status)?
             .into_inner();
         let path = report_dir.join(format!("report-{la}-{}-published.html", period.id()));
         std::fs::write(&path, published.content)?;

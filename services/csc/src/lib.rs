@@ -2,6 +2,7 @@
 //! the suite and import files in-process exactly as the binary does.
 
 pub mod bench;
+pub mod client;
 pub mod coverage;
 pub mod demo;
 pub mod generate;

@@ -36,7 +36,7 @@ pub async fn fetch(
     la: &str,
     period: &str,
 ) -> anyhow::Result<MeasuresDoc> {
-    let channel = crate::import::channel(addr, service.name()).await?;
+    let channel = crate::client::channel(addr, service.name()).await?;
     let req = ComputeMeasuresRequest {
         la_code: la.to_owned(),
         period: period.to_owned(),
@@ -66,7 +66,7 @@ pub async fn fetch(
             "the aggregator has no measures of its own: `csc report` composes the others'"
         ),
     }
-    .map_err(crate::import::describe_status)?
+    .map_err(crate::client::describe_status)?
     .into_inner();
     let p = resp.period.unwrap_or_default();
     Ok(MeasuresDoc {

@@ -4,18 +4,11 @@
 use std::path::PathBuf;
 
 use csc_aggregator::render::Format;
-use csc_proto::reporting::{self as pb, reporting_service_client::ReportingServiceClient};
+use csc_proto::reporting as pb;
 
-use crate::import::describe_status;
+use crate::client::{Retry, connect_reporting, describe_status, retrying};
 
-pub type ReportingClient = ReportingServiceClient<csc_runtime::client::AuthChannel>;
-
-pub async fn connect(addr: &str) -> anyhow::Result<ReportingClient> {
-    let channel = crate::import::channel(addr, "reporting (aggregator)").await?;
-    Ok(ReportingServiceClient::new(channel)
-        .max_decoding_message_size(csc_runtime::MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(csc_runtime::MAX_MESSAGE_BYTES))
-}
+pub use crate::client::ReportingClient;
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum FormatArg {
@@ -225,7 +218,7 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<()> {
     let doc = match &args.id {
         Some(id) => get(&args.addrs, id, format).await?,
         None => {
-            let client = connect(&args.addrs.aggregator).await?;
+            let client = connect_reporting(&args.addrs.aggregator).await?;
             let req = pb::GenerateReportRequest {
                 la_code: args.la.clone().unwrap_or_default(),
                 period: match args.period.as_deref() {
@@ -240,7 +233,7 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<()> {
                 format: format_to_proto(format) as i32,
                 requested_by: requested_by(args.requested_by.as_deref()),
             };
-            retrying(|| {
+            retrying(Retry::REPORT, "the report call", || {
                 let (mut c, r) = (client.clone(), req.clone());
                 async move { c.generate_report(r).await }
             })
@@ -285,48 +278,18 @@ async fn get(
     id: &str,
     format: Format,
 ) -> anyhow::Result<pb::ReportDocument> {
-    let client = connect(&addrs.aggregator).await?;
+    let client = connect_reporting(&addrs.aggregator).await?;
     let req = pb::GetReportRequest {
         report_id: id.to_owned(),
         format: format_to_proto(format) as i32,
     };
-    Ok(retrying(|| {
+    Ok(retrying(Retry::REPORT, "the report call", || {
         let (mut c, r) = (client.clone(), req.clone());
         async move { c.get_report(r).await }
     })
     .await
     .map_err(describe_status)?
     .into_inner())
-}
-
-/// How long `csc report` waits out an aggregator that is not ready (starting, restarting, its
-/// database busy) before giving up.
-const RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// `call`, again while it answers a retryable code (UNAVAILABLE, ABORTED, RESOURCE_EXHAUSTED, a
-/// dropped connection), waiting as the answer's RetryInfo asks (else 200 ms, doubling), for at
-/// most [`RETRY_FOR`]. Safe for every reporting call: a refused call kept nothing.
-async fn retrying<T, F>(mut call: impl FnMut() -> F) -> Result<T, tonic::Status>
-where
-    F: std::future::Future<Output = Result<T, tonic::Status>>,
-{
-    use tonic_types::StatusExt as _;
-    let started = std::time::Instant::now();
-    let mut wait = std::time::Duration::from_millis(200);
-    loop {
-        match call().await {
-            Err(s) if crate::import::retryable(&s) && started.elapsed() < RETRY_FOR => {
-                let asked = s
-                    .get_details_retry_info()
-                    .and_then(|r| r.retry_delay)
-                    .unwrap_or(wait);
-                tracing::warn!(code = ?s.code(), message = s.message(), "retrying the report call");
-                tokio::time::sleep(asked).await;
-                wait = (wait * 2).min(std::time::Duration::from_secs(5));
-            }
-            r => return r,
-        }
-    }
 }
 
 /// On standard error, where a report written to a file went.
@@ -350,7 +313,7 @@ async fn list(
     published_only: bool,
     addrs: &crate::ClientAddrs,
 ) -> anyhow::Result<()> {
-    let mut client = connect(&addrs.aggregator).await?;
+    let mut client = connect_reporting(&addrs.aggregator).await?;
     let mut token = String::new();
     let mut rows = Vec::new();
     loop {
@@ -446,7 +409,7 @@ pub async fn commentary(cmd: CommentaryCommand) -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?,
                 (None, None) => unreachable!("clap requires one"),
             };
-            let mut client = connect(&addrs.aggregator).await?;
+            let mut client = connect_reporting(&addrs.aggregator).await?;
             let c = client
                 .set_commentary(pb::Commentary {
                     la_code: la,
@@ -474,7 +437,7 @@ pub async fn commentary(cmd: CommentaryCommand) -> anyhow::Result<()> {
             ));
         }
         CommentaryCommand::List { la, period, addrs } => {
-            let mut client = connect(&addrs.aggregator).await?;
+            let mut client = connect_reporting(&addrs.aggregator).await?;
             let list = client
                 .list_commentary(pb::ListCommentaryRequest {
                     la_code: la,
@@ -527,7 +490,7 @@ pub async fn population(cmd: PopulationCommand) -> anyhow::Result<()> {
             population,
             addrs,
         } => {
-            let mut client = connect(&addrs.aggregator).await?;
+            let mut client = connect_reporting(&addrs.aggregator).await?;
             let p = client
                 .set_population(pb::PopulationOverride {
                     la_code: la,
@@ -549,7 +512,7 @@ pub async fn population(cmd: PopulationCommand) -> anyhow::Result<()> {
             ));
         }
         PopulationCommand::Get { la, period, addrs } => {
-            let mut client = connect(&addrs.aggregator).await?;
+            let mut client = connect_reporting(&addrs.aggregator).await?;
             let p = client
                 .get_population(pb::GetPopulationRequest {
                     la_code: la,
@@ -593,7 +556,7 @@ pub async fn reference(cmd: ReferenceCommand) -> anyhow::Result<()> {
     };
     match cmd {
         ReferenceCommand::List { addrs } => {
-            let mut client = connect(&addrs.aggregator).await?;
+            let mut client = connect_reporting(&addrs.aggregator).await?;
             let list = client
                 .list_reference_tables(pb::ListReferenceTablesRequest {})
                 .await
@@ -606,7 +569,7 @@ pub async fn reference(cmd: ReferenceCommand) -> anyhow::Result<()> {
         ReferenceCommand::Load { table, file, addrs } => {
             let content =
                 std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let mut client = connect(&addrs.aggregator).await?;
+            let mut client = connect_reporting(&addrs.aggregator).await?;
             let t = client
                 .load_reference_table(pb::LoadReferenceTableRequest {
                     table,

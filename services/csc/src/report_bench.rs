@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use csc_proto::reporting as pb;
 use csc_runtime::{Shutdown, config::ServerArgs};
 
-use crate::{generate, import, report, serve};
+use crate::{generate, import, serve};
 
 const UNTIL: &str = "2026-09-30";
 const PERIOD: &str = "2026-27-Q2";
@@ -48,7 +48,7 @@ pub async fn run(scale: &str, years: u32) -> anyhow::Result<()> {
     let result = async {
         serve::wait_until_serving(&addrs).await?;
         let t = Instant::now();
-        let mut imported = import::Report::default();
+        let mut imported = import::ImportSummary::default();
         for g in &generated {
             import::import_generated(&addrs, &g.dir, Some(&g.la), &mut imported).await?;
         }
@@ -65,7 +65,7 @@ pub async fn run(scale: &str, years: u32) -> anyhow::Result<()> {
             }
             crate::out(&format!("{:<10} ComputeMeasures alone: {:>6.0} ms\n", service.name(), best.as_secs_f64() * 1e3));
         }
-        let mut client = report::connect(&addrs.aggregator).await?;
+        let mut client = crate::client::connect_reporting(&addrs.aggregator).await?;
         crate::out(&format!(
             "report for LA 885 {PERIOD}, scale {scale}: {} LAs, {records} generated rows; import {import_time:.1?}\n\
              format   first      median of 5\n",
@@ -86,7 +86,7 @@ pub async fn run(scale: &str, years: u32) -> anyhow::Result<()> {
                         requested_by: "bench".into(),
                     })
                     .await
-                    .map_err(import::describe_status)?
+                    .map_err(crate::client::describe_status)?
                     .into_inner();
                 times.push(t.elapsed());
                 size = doc.content.len();

@@ -19,7 +19,7 @@ use quick_xml::{Reader, events::Event};
 
 use super::dates::{is_not_midnight, read_date};
 use super::input::{self, Charset, MAX_XML_DEPTH, MAX_XML_RUN_BYTES, quote};
-use super::{CinClients, Origin, Report, Uploader};
+use super::{CinClients, ImportSummary, Origin, Uploader};
 
 /// An element of one child's subtree.
 #[derive(Debug, Default)]
@@ -335,7 +335,7 @@ pub fn read_records_from(
 /// A date element's text as ISO, read in any of the forms real exports write (docs/formats.md);
 /// anything that is no date is sent as written, so that the service names it, quoting the file's
 /// own text. A time of day is noted (midnight, once per file) or warned about (any other time).
-pub(super) fn date(report: &mut Report, child_id: &str, at: &str, text: &str) -> String {
+pub(super) fn date(report: &mut ImportSummary, child_id: &str, at: &str, text: &str) -> String {
     let t = text.trim();
     if t.is_empty() {
         return String::new();
@@ -379,7 +379,7 @@ pub fn child_records(
     year: Option<i32>,
     index: usize,
     child: &Node,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> ChildRecords {
     let mut out = ChildRecords {
         referrals: vec![],
@@ -785,7 +785,7 @@ pub fn child_records(
 }
 
 /// The header's plausibility: a census's reference date is 31 March of its year.
-pub(super) fn check_header(file: &str, h: &Header, report: &mut Report) {
+pub(super) fn check_header(file: &str, h: &Header, report: &mut ImportSummary) {
     let year = h.year.as_deref().and_then(|y| y.trim().parse::<i32>().ok());
     let reference = h.reference_date.as_deref().and_then(parse_date);
     let at = format!("{file}: Message/Header/CollectionDetails");
@@ -985,7 +985,7 @@ pub async fn import(
     client: &mut CinClients,
     path: &Path,
     la_flag: Option<&str>,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<()> {
     if let Some(la) = la_flag {
         LaCode::parse(la).map_err(|e| anyhow::anyhow!("--la: {e}"))?;
@@ -1160,7 +1160,7 @@ impl Sender {
     async fn send_pending(
         &mut self,
         c: &mut CinClients,
-        report: &mut Report,
+        report: &mut ImportSummary,
         la: &str,
     ) -> anyhow::Result<()> {
         for (i, node) in std::mem::take(&mut self.pending) {
@@ -1193,7 +1193,7 @@ impl Sender {
     async fn finish(
         &mut self,
         c: &mut CinClients,
-        report: &mut Report,
+        report: &mut ImportSummary,
         la: &str,
     ) -> anyhow::Result<()> {
         self.send_pending(c, report, la).await?;
@@ -1301,7 +1301,7 @@ mod tests {
     #[test]
     fn maps_a_child_to_front_door_records_with_their_element_paths() {
         let (_, c, _) = parse(XML);
-        let mut report = Report::default();
+        let mut report = ImportSummary::default();
         let r = child_records("201", Some(2024), 1, &c[0].1, &mut report);
         assert_eq!(r.referrals.len(), 1);
         assert!(r.referrals[0].0.nfa);
@@ -1351,7 +1351,7 @@ mod tests {
               </ChildProtectionPlans>
             </CINdetails></Child></Children></Message>"#;
         let (_, c, _) = parse(xml);
-        let mut report = Report::default();
+        let mut report = ImportSummary::default();
         let r = child_records("885", Some(2024), 1, &c[0].1, &mut report);
         assert_eq!(r.cin_plans.len(), 1);
         assert_eq!(r.cin_plans[0].0.start_date, "2018-02-03");

@@ -6,7 +6,7 @@
 use csc_core::LaCode;
 
 use super::{
-    Report,
+    ImportSummary,
     cin::{self, Item},
     local, ssda903,
 };
@@ -14,8 +14,8 @@ use super::{
 /// A CIN census XML file: the header's LEA, and every `<Child>` as its records. The import's
 /// cheap first pass ([`cin::scan`]) must refuse exactly the files the full reading refuses, with
 /// the same message, and find the same header: a file it passed must never fail half-sent.
-pub fn cin_xml(data: &[u8]) -> (usize, Report) {
-    let mut report = Report::default();
+pub fn cin_xml(data: &[u8]) -> (usize, ImportSummary) {
+    let mut report = ImportSummary::default();
     let mut made = 0;
     let scanned = cin::scan(data, "fuzz.xml");
     let mut first_header = None;
@@ -48,8 +48,8 @@ pub fn cin_xml(data: &[u8]) -> (usize, Report) {
 }
 
 /// An SSDA903 XML export: every `<CHILD>` as its header, episodes, reviews and missing episodes.
-pub fn ssda903_xml(data: &[u8]) -> (usize, Report) {
-    let mut report = Report::default();
+pub fn ssda903_xml(data: &[u8]) -> (usize, ImportSummary) {
+    let mut report = ImportSummary::default();
     let mut children = Vec::new();
     let _ = cin::read_records_from(data, "fuzz.xml", "EXPSSDA903", "CHILD", |item, _| {
         if let Item::Child(i, node) = item {
@@ -66,8 +66,8 @@ pub fn ssda903_xml(data: &[u8]) -> (usize, Report) {
 
 /// An SSDA903 CSV table, read as each table the importer knows (and recognised by its header):
 /// header, episodes, social worker episodes, reviews, missing.
-pub fn ssda903_csv(data: &[u8]) -> (usize, Report) {
-    let mut report = Report::default();
+pub fn ssda903_csv(data: &[u8]) -> (usize, ImportSummary) {
+    let mut report = ImportSummary::default();
     let delimiter =
         super::input::sniff_delimiter(data.split(|b| *b == b'\n').next().unwrap_or(data));
     if let Ok(columns) = local::header_row("fuzz.csv", data, delimiter) {
@@ -87,8 +87,8 @@ pub fn ssda903_csv(data: &[u8]) -> (usize, Report) {
 }
 
 /// A local CSV file (docs/formats.md), read as each of the five layouts.
-pub fn local_csv(data: &[u8]) -> (usize, Report) {
-    let mut report = Report::default();
+pub fn local_csv(data: &[u8]) -> (usize, ImportSummary) {
+    let mut report = ImportSummary::default();
     let mut made = 0;
     for la in [Some("885"), None] {
         made += read_count(&local::CONTACTS, data, la, &mut report);
@@ -104,7 +104,7 @@ fn read_count<P: super::Upload>(
     format: &local::Format<P>,
     data: &[u8],
     la: Option<&str>,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> usize {
     local::read_format(format, "fuzz.csv", data, la, report).map_or(0, |r| r.len())
 }
@@ -118,7 +118,7 @@ mod tests {
     #[test]
     fn every_seed_makes_children_or_records() {
         let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds");
-        type Read = fn(&[u8]) -> (usize, Report);
+        type Read = fn(&[u8]) -> (usize, ImportSummary);
         let targets: [(&str, Read); 4] = [
             ("cin_xml", cin_xml),
             ("ssda903_xml", ssda903_xml),

@@ -11,7 +11,7 @@ use csc_proto::{frontdoor as pb, protection as ppb};
 
 use super::dates::{DateTally, is_not_midnight, read_date};
 use super::input::{self, quote};
-use super::{FrontDoorClient, Origin, Report, Uploader};
+use super::{FrontDoorClient, ImportSummary, Origin, Uploader};
 
 /// A file's columns: name (lower case, BOM and spaces trimmed, or the documented name a known
 /// alias stands for) → index, and each column's header as the file writes it (to name it in
@@ -310,7 +310,12 @@ impl Row<'_> {
 
     /// Reports the row's warnings, and the row as one refused record if anything in it was
     /// wrong; true if so.
-    fn report_problems(&self, kind: &'static str, child_id: &str, report: &mut Report) -> bool {
+    fn report_problems(
+        &self,
+        kind: &'static str,
+        child_id: &str,
+        report: &mut ImportSummary,
+    ) -> bool {
         for (col, why) in &self.warnings {
             report.warn(
                 kind,
@@ -367,7 +372,7 @@ pub struct CsvText {
 impl CsvText {
     /// Checks a file's bytes and decodes them (docs/formats.md, "Files"): an error is the reason
     /// the file is refused whole. The encoding warning, if any, goes to `report`.
-    pub fn prepare(file: &str, data: Vec<u8>, report: &mut Report) -> anyhow::Result<Self> {
+    pub fn prepare(file: &str, data: Vec<u8>, report: &mut ImportSummary) -> anyhow::Result<Self> {
         let head = &data[..data.len().min(4096)];
         if let Some(m) = input::not_text(file, head, "a CSV file") {
             anyhow::bail!(m);
@@ -381,7 +386,7 @@ impl CsvText {
         file: &str,
         data: Vec<u8>,
         shape: Option<input::CsvShape>,
-        report: &mut Report,
+        report: &mut ImportSummary,
     ) -> anyhow::Result<Self> {
         let head = &data[..data.len().min(4096)];
         let first = head
@@ -432,7 +437,10 @@ impl CsvText {
 /// Reads a CSV file for import: its structure is checked as it streams from disk (so an
 /// oversized or cut file is refused before it is read whole), then it is read and decoded. The
 /// outer error is a failure to read the file at all; the inner one, the reason it is refused.
-pub fn read_csv_file(path: &Path, report: &mut Report) -> anyhow::Result<Result<CsvText, String>> {
+pub fn read_csv_file(
+    path: &Path,
+    report: &mut ImportSummary,
+) -> anyhow::Result<Result<CsvText, String>> {
     let file = path.display().to_string();
     let open = || std::fs::File::open(path).map_err(|e| anyhow::anyhow!("reading {file}: {e}"));
     let mut head = Vec::with_capacity(4096);
@@ -465,7 +473,7 @@ pub fn read_format<P: super::Upload>(
     file: &str,
     data: &[u8],
     la: Option<&str>,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<Vec<(P, Origin)>> {
     let text = CsvText::prepare(file, data.to_vec(), report)?;
     read_text(format, &text, la, report)
@@ -476,7 +484,7 @@ pub fn read_text<P: super::Upload>(
     format: &Format<P>,
     csv_text: &CsvText,
     la: Option<&str>,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<Vec<(P, Origin)>> {
     check_la_flag(la)?;
     let file = csv_text.file.as_str();
@@ -654,7 +662,7 @@ pub(super) async fn import_format<P: super::Upload>(
     format: &Format<P>,
     path: &Path,
     la: Option<&str>,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<()> {
     check_la_flag(la)?;
     let file = path.display().to_string();
@@ -681,7 +689,7 @@ pub(super) async fn send_records<P: super::Upload>(
     client: &mut P::Client,
     file: &str,
     records: Vec<(P, Origin)>,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<()> {
     send_records_keeping(client, file, records, false, report).await
 }
@@ -693,7 +701,7 @@ pub(super) async fn send_records_keeping<P: super::Upload>(
     file: &str,
     records: Vec<(P, Origin)>,
     keep_stored: bool,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<()> {
     // Drawn on a terminal only; hidden when the output is a file or a pipe.
     let bar = indicatif::ProgressBar::new(records.len() as u64);
@@ -702,9 +710,10 @@ pub(super) async fn send_records_keeping<P: super::Upload>(
             .expect("valid template"),
     );
     bar.set_message(file.to_owned());
-    let mut up = Uploader::<P> {
-        keep_stored,
-        ..Default::default()
+    let mut up = if keep_stored {
+        Uploader::<P>::keeping_stored()
+    } else {
+        Uploader::<P>::default()
     };
     for (i, (p, origin)) in records.into_iter().enumerate() {
         up.push(client, report, p, origin).await?;
@@ -721,7 +730,7 @@ pub async fn import_contacts(
     client: &mut FrontDoorClient,
     path: &Path,
     la: Option<&str>,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<()> {
     import_format(client, &CONTACTS, path, la, report).await
 }
@@ -730,7 +739,7 @@ pub async fn import_strategy(
     client: &mut FrontDoorClient,
     path: &Path,
     la: Option<&str>,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<()> {
     import_format(client, &STRATEGY, path, la, report).await
 }
@@ -760,28 +769,28 @@ fn pence(row: &mut Row<'_>, column: &str) -> i64 {
 }
 
 pub async fn import_costs(
-    client: &mut super::FinanceClient,
+    client: &mut crate::client::FinanceClient,
     path: &Path,
     la: Option<&str>,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<()> {
     import_format(client, &COSTS, path, la, report).await
 }
 
 pub async fn import_missing(
-    client: &mut super::ProtectionClient,
+    client: &mut crate::client::ProtectionClient,
     path: &Path,
     la: Option<&str>,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<()> {
     import_format(client, &MISSING, path, la, report).await
 }
 
 pub async fn import_feedback(
-    client: &mut super::ProtectionClient,
+    client: &mut crate::client::ProtectionClient,
     path: &Path,
     la: Option<&str>,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<()> {
     import_format(client, &FEEDBACK, path, la, report).await
 }
@@ -1070,7 +1079,7 @@ mod tests {
                     K1,6,C1,2025-05-01,yes\r\n\
                     K2,6,C2,31/02/2025,no\r\n\
                     K3,2A,C3,01/05/2025,no\r\n";
-        let mut report = Report::default();
+        let mut report = ImportSummary::default();
         let records = read_format(
             &CONTACTS,
             "c.csv",
@@ -1104,7 +1113,7 @@ mod tests {
             "c.csv",
             data,
             Some("885"),
-            &mut Report::default(),
+            &mut ImportSummary::default(),
         )
         .unwrap_err();
         assert!(
@@ -1117,7 +1126,7 @@ mod tests {
     #[test]
     fn the_903_missing_table_is_read_through_its_own_column_names() {
         let data = b"CHILD,MISSING,MIS_START,MIS_END\n1001,M,2025-06-01,2025-06-02\n";
-        let mut report = Report::default();
+        let mut report = ImportSummary::default();
         let records = read_format(&MISSING, "missing.csv", data, Some("885"), &mut report).unwrap();
         assert!(report.rejected.is_empty(), "{:?}", report.rejected);
         let (e, _) = &records[0];

@@ -3,14 +3,14 @@
 //! end to end, through the services, are in tests/tests/real_files.rs.
 
 use super::{
-    Report,
+    ImportSummary,
     cin::{self, Item},
     input, local, ssda903,
 };
 
 fn contacts(
     data: &[u8],
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<Vec<csc_proto::frontdoor::Contact>> {
     local::read_format(&local::CONTACTS, "c.csv", data, Some("885"), report)
         .map(|v| v.into_iter().map(|(c, _)| c).collect())
@@ -23,7 +23,7 @@ fn date_times_keep_their_date_and_a_time_of_day_is_warned_about() {
     let data = format!(
         "{HEADER}K1,C1,2025-05-01 00:00:00.000,6,N\nK2,C2,01/05/2025 00:00,6,N\nK3,C3,2025-05-02T14:30:00,6,N\n"
     );
-    let mut r = Report::default();
+    let mut r = ImportSummary::default();
     let c = contacts(data.as_bytes(), &mut r).unwrap();
     let dates: Vec<&str> = c.iter().map(|c| c.contact_date.as_str()).collect();
     assert_eq!(dates, ["2025-05-01", "2025-05-01", "2025-05-02"]);
@@ -44,7 +44,7 @@ fn date_times_keep_their_date_and_a_time_of_day_is_warned_about() {
 #[test]
 fn two_digit_years_are_expanded_and_said_once_and_refusals_quote_the_raw_text() {
     let data = format!("{HEADER}K1,C1,08/05/17,6,N\nK2,C2,31/12/99,6,N\nK3,C3,08/05/0017,6,N\n");
-    let mut r = Report::default();
+    let mut r = ImportSummary::default();
     let c = contacts(data.as_bytes(), &mut r).unwrap();
     let dates: Vec<&str> = c.iter().map(|c| c.contact_date.as_str()).collect();
     assert_eq!(dates, ["2017-05-08", "1999-12-31"]);
@@ -75,7 +75,7 @@ fn windows_1252_is_read_and_named_once_with_its_first_line() {
     data.extend_from_slice(
         b"K1,C1,2025-05-01,6,N\nK2,Zo\xeb,2025-05-01,6,N\nK3,\x93C3\x94,2025-05-01,6,N\n",
     );
-    let mut r = Report::default();
+    let mut r = ImportSummary::default();
     let c = contacts(&data, &mut r).unwrap();
     assert_eq!(c[1].child_id, "Zoë");
     assert_eq!(c[2].child_id, "\u{201c}C3\u{201d}");
@@ -96,7 +96,7 @@ fn semicolon_and_tab_delimited_files_are_read() {
             "{}K1{sep}C1{sep}2025-05-01{sep}6{sep}N\n",
             HEADER.trim_end().replace(',', sep) + "\n"
         );
-        let mut r = Report::default();
+        let mut r = ImportSummary::default();
         let c = contacts(data.as_bytes(), &mut r).unwrap();
         assert_eq!(c.len(), 1, "{sep:?}: {:?}", r.rejected);
         assert_eq!(c[0].source, "6");
@@ -105,7 +105,7 @@ fn semicolon_and_tab_delimited_files_are_read() {
 
 #[test]
 fn workbooks_and_xml_given_as_csv_are_named() {
-    let mut r = Report::default();
+    let mut r = ImportSummary::default();
     let xlsx = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00[Content_Types].xml xl/workbook.xml";
     let e = contacts(xlsx, &mut r).unwrap_err().to_string();
     assert!(e.contains("this is an Excel workbook (.xlsx)"), "{e}");
@@ -117,7 +117,7 @@ fn workbooks_and_xml_given_as_csv_are_named() {
 
 #[test]
 fn a_line_over_the_limit_and_a_file_cut_in_a_quote_are_refused_whole() {
-    let mut r = Report::default();
+    let mut r = ImportSummary::default();
     let mut data = HEADER.as_bytes().to_vec();
     data.extend_from_slice(b"K1,C1,2025-05-01,6,N\nK2,");
     data.extend(std::iter::repeat_n(b'x', input::MAX_LINE_BYTES + 1));
@@ -134,14 +134,14 @@ fn a_line_over_the_limit_and_a_file_cut_in_a_quote_are_refused_whole() {
 
 #[test]
 fn columns_missing_unknown_and_optional_are_listed_once() {
-    let mut r = Report::default();
+    let mut r = ImportSummary::default();
     let data = b"CHILD,DECOM,RNE,LS,PLACE,PLACE_PROVIDER,NOTES,MORE\n1,2018-04-01,S,C2,U1,PR1,a,b\n2,2018-04-01,S,C2,U1,PR1,c,d\n";
     let e = local::read_format(&ssda903::EPISODES, "e.csv", data, Some("885"), &mut r)
         .unwrap_err()
         .to_string();
     assert!(e.contains("lacks required column(s) DEC, REC"), "{e}");
     let data = b"CHILD,DECOM,RNE,LS,PLACE,PLACE_PROVIDER,DEC,REC,NOTES\n1,2018-04-01,S,C2,U1,PR1,,,a\n2,2018-04-01,S,C2,U1,PR1,,,c\n";
-    let mut r = Report::default();
+    let mut r = ImportSummary::default();
     let rows = local::read_format(&ssda903::EPISODES, "e.csv", data, Some("885"), &mut r).unwrap();
     assert_eq!(rows.len(), 2);
     let unknown: Vec<_> = r.notes.iter().filter(|n| n.contains("NOTES")).collect();
@@ -159,7 +159,7 @@ fn columns_missing_unknown_and_optional_are_listed_once() {
         "h.csv",
         b"CHILD,SEX,ETHNIC\n1,1,WBRI\n",
         Some("885"),
-        &mut Report::default(),
+        &mut ImportSummary::default(),
     )
     .unwrap_err()
     .to_string();
@@ -201,7 +201,7 @@ fn placement_codes_outside_their_years_are_known() {
 
 #[test]
 fn the_import_report_csv_neutralises_formula_leading_values() {
-    let mut r = Report::default();
+    let mut r = ImportSummary::default();
     r.reject(
         "contacts",
         "=1+2",
@@ -241,7 +241,7 @@ fn the_import_report_csv_neutralises_formula_leading_values() {
 
 #[test]
 fn the_verdict_is_the_first_line_and_says_refusals_in_words() {
-    let mut r = Report::default();
+    let mut r = ImportSummary::default();
     r.tallies.entry("contacts").or_default().received = 4000;
     r.tallies.get_mut("contacts").unwrap().accepted = 4000;
     assert!(r.is_clean());
@@ -330,7 +330,7 @@ fn cin_date_times_at_midnight_are_read_with_one_warning_per_file() {
         Ok(())
     })
     .unwrap();
-    let mut r = Report::default();
+    let mut r = ImportSummary::default();
     let recs = cin::child_records("885", None, 1, &nodes[0].1, &mut r);
     assert_eq!(recs.referrals[0].0.referral_date, "2023-04-03");
     assert_eq!(recs.assessments[0].0.start_date, "2023-04-04");
@@ -355,7 +355,7 @@ fn cin_date_times_at_midnight_are_read_with_one_warning_per_file() {
 
 #[test]
 fn a_census_whose_reference_date_is_not_31_march_of_its_year_is_warned_about() {
-    let mut r = Report::default();
+    let mut r = ImportSummary::default();
     let h = |year: &str, date: &str| cin::Header {
         lea: Some("885".into()),
         year: Some(year.into()),
@@ -439,7 +439,7 @@ fn a_cin_code_outside_its_census_year_is_warned_about_and_kept() {
     })
     .unwrap();
     let warned = |year: Option<i32>| {
-        let mut r = Report::default();
+        let mut r = ImportSummary::default();
         let recs = cin::child_records("885", year, 1, &nodes[0].1, &mut r);
         assert_eq!(recs.referrals.len(), 1, "the record is kept");
         assert_eq!(recs.referrals[0].0.source, "5D");

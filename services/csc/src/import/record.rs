@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use csc_proto::common::{ImportedSource, RecordImportRequest};
 
-use super::{Report, Tally};
+use super::{ImportSummary, Tally};
 use crate::ClientAddrs;
 
 /// The days a file's data covers, where the file says (a census or return year).
@@ -68,7 +68,7 @@ fn service_of(kind: &str) -> Option<Service> {
 /// totals after it.
 pub struct Before(BTreeMap<&'static str, Tally>);
 
-impl Report {
+impl ImportSummary {
     /// Starts a file: forgets the previous file's LAs and coverage.
     pub fn begin_file(&mut self) -> Before {
         self.las_sent.clear();
@@ -81,10 +81,10 @@ impl Report {
 /// needed).
 pub struct Recorder<'a> {
     addrs: &'a ClientAddrs,
-    frontdoor: Option<super::FrontDoorClient>,
-    protection: Option<super::ProtectionClient>,
-    placements: Option<super::PlacementsClient>,
-    finance: Option<super::FinanceClient>,
+    frontdoor: Option<crate::client::FrontDoorClient>,
+    protection: Option<crate::client::ProtectionClient>,
+    placements: Option<crate::client::PlacementsClient>,
+    finance: Option<crate::client::FinanceClient>,
 }
 
 impl<'a> Recorder<'a> {
@@ -101,7 +101,13 @@ impl<'a> Recorder<'a> {
     /// Records `path`'s import (as `source`) in every service that took records from it, for
     /// each LA it sent records of. A service that cannot record it is a warning in the report,
     /// not a failure: the records themselves landed.
-    pub async fn record(&mut self, source: &str, path: &Path, before: Before, report: &mut Report) {
+    pub async fn record(
+        &mut self,
+        source: &str,
+        path: &Path,
+        before: Before,
+        report: &mut ImportSummary,
+    ) {
         let mut per_service: BTreeMap<Service, (i64, i64)> = BTreeMap::new();
         for (kind, t) in &report.tallies {
             let was = before.0.get(kind).copied().unwrap_or_default();
@@ -171,15 +177,17 @@ impl<'a> Recorder<'a> {
             }};
         }
         let r = match service {
-            Service::FrontDoor => record_with!(frontdoor, super::connect, &a.frontdoor),
+            Service::FrontDoor => {
+                record_with!(frontdoor, crate::client::connect_frontdoor, &a.frontdoor)
+            }
             Service::Protection => {
-                record_with!(protection, super::connect_protection, &a.protection)
+                record_with!(protection, crate::client::connect_protection, &a.protection)
             }
             Service::Placements => {
-                record_with!(placements, super::connect_placements, &a.placements)
+                record_with!(placements, crate::client::connect_placements, &a.placements)
             }
-            Service::Finance => record_with!(finance, super::connect_finance, &a.finance),
+            Service::Finance => record_with!(finance, crate::client::connect_finance, &a.finance),
         };
-        r.map(|_| ()).map_err(super::describe_status)
+        r.map(|_| ()).map_err(crate::client::describe_status)
     }
 }

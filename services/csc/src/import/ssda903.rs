@@ -17,8 +17,9 @@ use csc_proto::{common::ListRequest, placements as lpb, protection as ppb};
 
 use super::cin::{Item, Node, date, read_records};
 use super::local::{CsvText, Format, Row, check_la_flag, read_csv_file, read_text, send_records};
-use super::{Origin, PlacementsClient, ProtectionClient, Report};
+use super::{ImportSummary, Origin};
 use crate::ClientAddrs;
+use crate::client::{PlacementsClient, ProtectionClient};
 
 /// The 903 tables, as recognised by their columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -82,7 +83,7 @@ pub struct Clients903 {
 impl Clients903 {
     pub async fn connect(addrs: &ClientAddrs) -> anyhow::Result<Self> {
         Ok(Self {
-            placements: super::connect_placements(&addrs.placements).await?,
+            placements: crate::client::connect_placements(&addrs.placements).await?,
             protection: None,
             protection_addr: addrs.protection.clone(),
         })
@@ -90,7 +91,7 @@ impl Clients903 {
 
     async fn protection(&mut self) -> anyhow::Result<&mut ProtectionClient> {
         if self.protection.is_none() {
-            self.protection = Some(super::connect_protection(&self.protection_addr).await?);
+            self.protection = Some(crate::client::connect_protection(&self.protection_addr).await?);
         }
         Ok(self.protection.as_mut().expect("connected"))
     }
@@ -150,7 +151,7 @@ async fn send_year_of<P: super::Upload>(
     m: &mut ByYear<P>,
     year: Option<i32>,
     file: &str,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<()> {
     match m.remove(&year) {
         Some(v) => send_records(client, file, v, report).await,
@@ -173,7 +174,7 @@ impl Records {
         clients: &mut Clients903,
         file: &str,
         year: Option<i32>,
-        report: &mut Report,
+        report: &mut ImportSummary,
     ) -> anyhow::Result<()> {
         let placements = &mut clients.placements;
         match self {
@@ -200,7 +201,7 @@ pub async fn import(
     path: &Path,
     la: Option<&str>,
     year: Option<i32>,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<BTreeSet<String>> {
     check_la_flag(la)?;
     if let Some(y) = year {
@@ -281,7 +282,7 @@ async fn send_return(
     clients: &mut Clients903,
     mut read: Vec<(String, Records)>,
     year: Option<i32>,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<BTreeSet<String>> {
     plausibility(&read, year, report);
     let years: BTreeSet<Option<i32>> = read.iter().flat_map(|(_, r)| r.years()).collect();
@@ -318,7 +319,7 @@ async fn send_return(
 fn recognised(
     f: &Path,
     la: Option<&str>,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<Option<(Table, CsvText)>> {
     let text = match read_csv_file(f, report)? {
         Ok(t) => t,
@@ -363,7 +364,7 @@ fn recognised(
 
 /// Warnings, never refusals: a date of birth after today, an episode starting before the child
 /// was born, a placement code outside the return year's list.
-fn plausibility(read: &[(String, Records)], year: Option<i32>, report: &mut Report) {
+fn plausibility(read: &[(String, Records)], year: Option<i32>, report: &mut ImportSummary) {
     let today = chrono::Local::now().date_naive();
     let mut births: HashMap<(String, String), NaiveDate> = HashMap::new();
     let mut warnings = Vec::new();
@@ -446,7 +447,12 @@ pub(super) struct XmlChild {
     missing: Vec<(ppb::MissingEpisode, Origin)>,
 }
 
-pub(super) fn xml_child(la: &str, index: usize, node: &Node, report: &mut Report) -> XmlChild {
+pub(super) fn xml_child(
+    la: &str,
+    index: usize,
+    node: &Node,
+    report: &mut ImportSummary,
+) -> XmlChild {
     let base = format!("EXPSSDA903/CHILD[{index}]");
     let mut out = XmlChild {
         child: None,
@@ -621,7 +627,7 @@ async fn import_xml(
     path: &Path,
     la: Option<&str>,
     year: Option<i32>,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<BTreeSet<String>> {
     let file = path.display().to_string();
     let Some(la) = la else {
@@ -688,7 +694,7 @@ async fn import_xml(
 pub async fn history_warnings(
     client: &mut PlacementsClient,
     la: &str,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<()> {
     let mut token = String::new();
     let mut before_data = 0usize;
@@ -701,7 +707,7 @@ pub async fn history_warnings(
                 page_token: token,
             })
             .await
-            .map_err(super::describe_status)?
+            .map_err(crate::client::describe_status)?
             .into_inner();
         for w in page.warnings {
             if w.kind == "starts_mid_period" {

@@ -22,7 +22,7 @@ use csc_proto::{frontdoor as pb, placements as lpb, protection as ppb};
 use super::dates::DateTally;
 use super::input::quote;
 use super::local::{CsvText, read_csv_file};
-use super::{CinClients, Origin, Report, Upload};
+use super::{CinClients, ImportSummary, Origin, Upload};
 use values::{Cell, words, words_begin};
 
 /// The Annex A lists (Ofsted's numbering, the same in every layout since 2017).
@@ -593,7 +593,7 @@ impl RowRead<'_, '_> {
 
 /// Reads every recognised list of `tables` into records, reporting each unreadable row with its
 /// cell and each table refused or skipped. `la` is the LA the records are filed under.
-pub fn parse(tables: &[Table], la: &str, report: &mut Report) -> Parsed {
+pub fn parse(tables: &[Table], la: &str, report: &mut ImportSummary) -> Parsed {
     let mut by_list: BTreeMap<List, Vec<Found<'_>>> = BTreeMap::new();
     for t in tables {
         if t.rows
@@ -689,7 +689,7 @@ fn optional(list: List) -> &'static [&'static Field] {
     }
 }
 
-fn read_list(f: &Found<'_>, la: &str, out: &mut Parsed, report: &mut Report) {
+fn read_list(f: &Found<'_>, la: &str, out: &mut Parsed, report: &mut ImportSummary) {
     let missing: Vec<&str> = required(f.list)
         .iter()
         .filter(|field| f.column(field).is_none())
@@ -1256,7 +1256,10 @@ fn link_contacts(out: &mut Parsed) {
 
 /// Reads an Annex A workbook (`.xlsx`, `.xlsm`, `.xls`, `.ods`), one CSV list, or a folder of
 /// CSV lists into tables. `Err` is why the path is refused whole.
-pub fn read_tables(path: &Path, report: &mut Report) -> anyhow::Result<Result<Vec<Table>, String>> {
+pub fn read_tables(
+    path: &Path,
+    report: &mut ImportSummary,
+) -> anyhow::Result<Result<Vec<Table>, String>> {
     if path.is_dir() {
         let mut files: Vec<_> = std::fs::read_dir(path)?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -1374,7 +1377,10 @@ fn check_unzipped_size(path: &Path, max_part: u64, max_total: u64) -> Option<Str
 
 /// Every sheet of a workbook as a table. Formula cells give their saved value; a formula whose
 /// value was never saved is a warning (the cell reads as empty).
-fn read_workbook(path: &Path, report: &mut Report) -> anyhow::Result<Result<Vec<Table>, String>> {
+fn read_workbook(
+    path: &Path,
+    report: &mut ImportSummary,
+) -> anyhow::Result<Result<Vec<Table>, String>> {
     use calamine::{Data, Reader};
     let file = path.display().to_string();
     let size = std::fs::metadata(path)
@@ -1487,7 +1493,7 @@ pub async fn import(
     placements: &str,
     path: &Path,
     la: &str,
-    report: &mut Report,
+    report: &mut ImportSummary,
 ) -> anyhow::Result<()> {
     super::local::check_la_flag(Some(la))?;
     let file = path.display().to_string();
@@ -1534,7 +1540,7 @@ pub async fn import(
     if care_summaries.is_empty() && reviews.is_empty() {
         return Ok(());
     }
-    let placements = &mut super::connect_placements(placements).await?;
+    let placements = &mut crate::client::connect_placements(placements).await?;
     send(placements, &file, care_summaries, false, report).await?;
     send(placements, &file, reviews, true, report).await?;
     Ok(())
@@ -1557,7 +1563,7 @@ mod tests {
     use W::*;
 
     /// Writes a workbook of (sheet name, rows) and reads it as the importer does.
-    fn read(sheets: Vec<(&str, Vec<Vec<W>>)>) -> (Parsed, Report) {
+    fn read(sheets: Vec<(&str, Vec<Vec<W>>)>) -> (Parsed, ImportSummary) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("annex_a.xlsx");
         let mut book = Workbook::new();
@@ -1589,7 +1595,7 @@ mod tests {
             }
         }
         book.save(&path).unwrap();
-        let mut report = Report::default();
+        let mut report = ImportSummary::default();
         let tables = read_tables(&path, &mut report).unwrap().unwrap();
         let parsed = parse(&tables, "885", &mut report);
         (parsed, report)
@@ -2066,7 +2072,7 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.path().join("notes.txt"), "not a list").unwrap();
-        let mut report = Report::default();
+        let mut report = ImportSummary::default();
         let tables = read_tables(dir.path(), &mut report).unwrap().unwrap();
         let p = parse(&tables, "885", &mut report);
         report.finish_dates("folder", false);
