@@ -319,7 +319,8 @@ async fn the_csv_and_xml_forms_of_a_return_give_the_same_measures() {
 
 async fn all_records(c: &mut csc::client::PlacementsClient, la: &str) -> PlacementsData {
     // Read back through the API, converted as the service converts what it is sent.
-    use csc_placements::api::{child_from, episode_from};
+    use csc_placements::domain::{Child, Episode};
+    use csc_runtime::rpc::WireRecord as _;
     let mut data = PlacementsData::default();
     let mut token = String::new();
     loop {
@@ -336,7 +337,7 @@ async fn all_records(c: &mut csc::client::PlacementsClient, la: &str) -> Placeme
         data.episodes.extend(
             page.records
                 .iter()
-                .map(|e| episode_from(e, "").expect("a stored episode reads back")),
+                .map(|e| Episode::from_proto(e).expect("a stored episode reads back")),
         );
         if page.next_page_token.is_empty() {
             break;
@@ -358,7 +359,7 @@ async fn all_records(c: &mut csc::client::PlacementsClient, la: &str) -> Placeme
         data.children.extend(
             page.records
                 .iter()
-                .map(|x| child_from(x, "").expect("a stored child reads back")),
+                .map(|x| Child::from_proto(x).expect("a stored child reads back")),
         );
         if page.next_page_token.is_empty() {
             break;

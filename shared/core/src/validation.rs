@@ -47,6 +47,15 @@ impl Violations {
         }
     }
 
+    /// The same violations, each field named under `prefix` (`start_date` under `records[3]` is
+    /// `records[3].start_date`).
+    pub fn under(mut self, prefix: &str) -> Self {
+        for v in &mut self.0 {
+            v.field = format!("{prefix}.{}", v.field);
+        }
+        self
+    }
+
     pub fn extend(&mut self, other: Violations) {
         self.0.extend(other.0);
     }

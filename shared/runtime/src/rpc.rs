@@ -14,81 +14,53 @@ use crate::{Error, MAX_BATCH, idempotency, paging};
 /// Longest `request_id` accepted (a UUID is 36).
 pub const MAX_REQUEST_ID_LEN: usize = 128;
 
-/// Converts one wire record, naming its problems under a prefix such as `records[3]`.
-pub type Convert<P, R> = fn(&P, &str) -> Result<R, Violations>;
-
-/// Validates and writes a batch: see [`upsert_checked`].
-pub async fn upsert<P, R, M>(
-    db: &DatabaseConnection,
-    method: &str,
-    request: &M,
-    request_id: &str,
-    records: &[P],
-    convert: Convert<P, R>,
-) -> Result<Response<cpb::BatchUpsertResponse>, Status>
-where
-    R: StoredRecord + PartialEq,
-    M: Message,
-{
-    upsert_checked(
-        db,
-        method,
-        request,
-        request_id,
-        records,
-        convert,
-        async |_, _| Ok(()),
-    )
-    .await
+/// A record kind as its service's gRPC API carries it: the one conversion each way between the
+/// wire and the domain, and its key. Implemented in each service's `api/convert.rs`.
+pub trait WireRecord: StoredRecord + PartialEq {
+    /// The record on the wire.
+    type Proto: Send + Sync + 'static;
+    /// The message naming one record (`Get…`, `Delete…`).
+    type ProtoKey: Send + Sync + 'static;
+    /// The wire record in the domain's shape, validated: every problem is named by its field
+    /// within the record (`start_date`, `factors[1]`); [`upsert`] places it in the batch.
+    fn from_proto(p: &Self::Proto) -> Result<Self, Violations>;
+    fn to_proto(&self) -> Self::Proto;
+    fn key_from_proto(k: &Self::ProtoKey) -> Result<Self::Key, Error>;
 }
 
-/// Validates and writes a batch; with `keep` (the request's `keep_stored`), each record's empty
-/// fields keep what is stored for it ([`store::KeepStored`]).
-pub async fn upsert_keeping<P, R, M>(
-    db: &DatabaseConnection,
-    method: &str,
-    request: &M,
-    request_id: &str,
-    records: &[P],
-    convert: Convert<P, R>,
+/// A batch check that has nothing to check.
+pub async fn no_check<R>(_: &DatabaseTransaction, _: &mut Indexed<R>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// With `keep` (a batch request's `keep_stored`), each record's empty fields keep what is stored
+/// for it ([`store::KeepStored`]).
+pub async fn keep_stored_if<R: store::KeepStored>(
+    txn: &DatabaseTransaction,
+    batch: &mut Indexed<R>,
     keep: bool,
-) -> Result<Response<cpb::BatchUpsertResponse>, Status>
-where
-    R: store::KeepStored + PartialEq,
-    M: Message,
-{
-    upsert_checked(
-        db,
-        method,
-        request,
-        request_id,
-        records,
-        convert,
-        async move |txn, batch| {
-            if keep {
-                store::keep_stored(txn, batch).await
-            } else {
-                Ok(())
-            }
-        },
-    )
-    .await
+) -> Result<(), Error> {
+    if keep {
+        store::keep_stored(txn, batch).await
+    } else {
+        Ok(())
+    }
 }
 
-/// Validates every record of a batch (all problems reported together, nothing applied if any),
-/// drops identical repeats, runs `check` inside the write transaction (for rules that need stored
-/// data), then upserts the batch atomically; a replayed `request_id` returns the first response.
-pub async fn upsert_checked<P, R, M>(
+/// Validates every record of a batch (all problems reported together, each under its
+/// `records[i]`; nothing applied if any), drops identical repeats, runs `check` inside the write
+/// transaction (for rules that need stored data), then upserts the batch atomically; a replayed
+/// `request_id` returns the first response.
+pub async fn upsert<R, M>(
     db: &DatabaseConnection,
     method: &str,
     request: &M,
     request_id: &str,
-    records: &[P],
-    convert: Convert<P, R>,
+    records: &[R::Proto],
     check: impl AsyncFnOnce(&DatabaseTransaction, &mut Indexed<R>) -> Result<(), Error>,
 ) -> Result<Response<cpb::BatchUpsertResponse>, Status>
 where
-    R: StoredRecord + PartialEq,
+    R: WireRecord,
     M: Message,
 {
     // Refusals are counted here, once, whichever step refuses.
@@ -112,9 +84,9 @@ where
         }
         let mut domain = Vec::with_capacity(records.len());
         for (i, p) in records.iter().enumerate() {
-            match convert(p, &format!("records[{i}]")) {
+            match R::from_proto(p) {
                 Ok(r) => domain.push(r),
-                Err(v) => violations.extend(v),
+                Err(v) => violations.extend(v.under(&format!("records[{i}]"))),
             }
         }
         if !violations.is_empty() {
@@ -158,23 +130,23 @@ where
     result
 }
 
-pub async fn get<R: StoredRecord, P>(
+/// One record by its key.
+pub async fn get<R: WireRecord>(
     db: &DatabaseConnection,
-    key: Result<R::Key, Error>,
-    to: fn(&R) -> P,
-) -> Result<Response<P>, Status> {
-    let key = key?;
+    key: &R::ProtoKey,
+) -> Result<Response<R::Proto>, Status> {
+    let key = R::key_from_proto(key)?;
     match store::get::<R>(db, &key).await? {
-        Some(r) => Ok(Response::new(to(&r))),
+        Some(r) => Ok(Response::new(r.to_proto())),
         None => Err(Error::NotFound("no such record".into()).into()),
     }
 }
 
-pub async fn delete<R: StoredRecord>(
+pub async fn delete<R: WireRecord>(
     db: &DatabaseConnection,
-    key: Result<R::Key, Error>,
+    key: &R::ProtoKey,
 ) -> Result<Response<cpb::DeleteResponse>, Status> {
-    let key = key?;
+    let key = R::key_from_proto(key)?;
     if store::delete::<R>(db, &key).await? {
         Ok(Response::new(cpb::DeleteResponse {}))
     } else {
@@ -183,11 +155,10 @@ pub async fn delete<R: StoredRecord>(
 }
 
 /// One page of an LA's records (one child's when `child_id` is set), and the next page's token.
-pub async fn list<R: StoredRecord, P>(
+pub async fn list<R: WireRecord>(
     db: &DatabaseConnection,
     req: &cpb::ListRequest,
-    to: fn(&R) -> P,
-) -> Result<(Vec<P>, String), Status> {
+) -> Result<(Vec<R::Proto>, String), Status> {
     let la = LaCode::parse(&req.la_code).map_err(|e| Error::invalid("la_code", e))?;
     let size = paging::page_size(req.page_size)?;
     let after = paging::decode::<R::Key>(&req.page_token)?;
@@ -195,7 +166,7 @@ pub async fn list<R: StoredRecord, P>(
     let child = (!child.is_empty()).then_some(child);
     let (records, next) = store::list::<R>(db, la, child, size, after).await?;
     Ok((
-        records.iter().map(to).collect(),
+        records.iter().map(R::to_proto).collect(),
         next.map(|k| paging::encode(&k)).unwrap_or_default(),
     ))
 }
@@ -297,29 +268,32 @@ pub type Reply<'a, T> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response<T>, Status>> + Send + 'a>>;
 
 /// The four methods of one record kind — batch upsert, get, list and delete — written once for
-/// every service, inside its `#[tonic::async_trait] impl …Service`:
+/// every service, inside its `#[tonic::async_trait] impl …Service`, for a kind that is a
+/// [`WireRecord`]:
 ///
 /// ```text
-/// csc_runtime::record_rpcs!(
-///     batch_upsert_cin_plans, pb::BatchUpsertCinPlansRequest, "BatchUpsertCinPlans", cin_plan_from,
-///     get_cin_plan, list_cin_plans, pb::ListCinPlansResponse, delete_cin_plan,
-///     pb::PlanKey, plan_key, CinPlan, pb::CinPlan, cin_plan_to
+/// csc_runtime::record_rpcs!(CpPlan;
+///     batch_upsert_cp_plans(pb::BatchUpsertCpPlansRequest) = "BatchUpsertCpPlans",
+///     get_cp_plan, list_cp_plans(pb::ListCpPlansResponse), delete_cp_plan;
+///     check = |r| merge_cp_plans(r.replace_reviews, r.keep_stored)
 /// );
 /// ```
 ///
-/// `upsert_from` converts a wire record (see [`upsert`]), `key_fn` a wire key into the record's
-/// key, `to` a stored record back to the wire; the service type needs a `db` field. Prefixed
-/// `keep_stored;`, the batch request's `keep_stored` flag is honoured ([`upsert_keeping`]; the
-/// record kind implements `store::KeepStored`).
+/// `check`, when given, runs inside the batch's write transaction: `hook(txn, batch, args…)`, the
+/// arguments read from the request `r` (e.g. `rpc::keep_stored_if` with `r.keep_stored`). The
+/// service type needs a `db` field.
 #[macro_export]
 macro_rules! record_rpcs {
-    // The write: `rpc::upsert`, or `rpc::upsert_keeping` with the request's `keep_stored`.
-    (@write [] $r:ident ($($arg:expr),*)) => { $crate::rpc::upsert($($arg),*) };
-    (@write [keep_stored] $r:ident ($($arg:expr),*)) => {
-        $crate::rpc::upsert_keeping($($arg),*, $r.keep_stored)
-    };
-    (@upsert [$($keep:ident)?] $upsert:ident, $upsert_req:ty, $method:literal, $from:path,
-     $($rest:tt)*) => {
+    (@check $req:ident) => { $crate::rpc::no_check };
+    (@check $req:ident |$r:ident| [$($hook:tt)*] [$($arg:expr),*]) => {{
+        let $r = $req;
+        async move |txn, batch| $($hook)*(txn, batch $(, $arg)*).await
+    }};
+    ($rec:ident;
+        $upsert:ident($upsert_req:ty) = $method:literal,
+        $get:ident, $list:ident($pbm:ident :: $list_resp:ident), $delete:ident
+        $(; check = |$r:ident| $($hook:ident)::+ ( $($arg:expr),* ))? $(;)?
+    ) => {
         fn $upsert<'a, 'b>(
             &'a self,
             req: tonic::Request<$upsert_req>,
@@ -329,24 +303,27 @@ macro_rules! record_rpcs {
             Self: 'b,
         {
             Box::pin(async move {
-                let r = req.get_ref();
-                $crate::record_rpcs!(@write [$($keep)?] r
-                    (&self.db, $method, r, &r.request_id, &r.records, $from))
+                let request = req.get_ref();
+                $crate::rpc::upsert::<$rec, _>(
+                    &self.db,
+                    $method,
+                    request,
+                    &request.request_id,
+                    &request.records,
+                    $crate::record_rpcs!(@check request $(|$r| [$($hook)::+] [$($arg),*])?),
+                )
                 .await
             })
         }
-        $crate::record_rpcs!(@read $($rest)*);
-    };
-    (@read $get:ident, $list:ident, $pbm:ident :: $list_resp:ident, $delete:ident,
-     $key:ty, $key_fn:path, $rec:ty, $proto:ty, $to:path) => {
-        fn $get<'a, 'b>(&'a self, req: tonic::Request<$key>) -> $crate::rpc::Reply<'b, $proto>
+        fn $get<'a, 'b>(
+            &'a self,
+            req: tonic::Request<<$rec as $crate::rpc::WireRecord>::ProtoKey>,
+        ) -> $crate::rpc::Reply<'b, <$rec as $crate::rpc::WireRecord>::Proto>
         where
             'a: 'b,
             Self: 'b,
         {
-            Box::pin(async move {
-                $crate::rpc::get::<$rec, _>(&self.db, $key_fn(req.get_ref()), $to).await
-            })
+            Box::pin(async move { $crate::rpc::get::<$rec>(&self.db, req.get_ref()).await })
         }
         fn $list<'a, 'b>(
             &'a self,
@@ -358,7 +335,7 @@ macro_rules! record_rpcs {
         {
             Box::pin(async move {
                 let (records, next_page_token) =
-                    $crate::rpc::list::<$rec, _>(&self.db, req.get_ref(), $to).await?;
+                    $crate::rpc::list::<$rec>(&self.db, req.get_ref()).await?;
                 Ok(tonic::Response::new($pbm::$list_resp {
                     records,
                     next_page_token,
@@ -367,18 +344,13 @@ macro_rules! record_rpcs {
         }
         fn $delete<'a, 'b>(
             &'a self,
-            req: tonic::Request<$key>,
+            req: tonic::Request<<$rec as $crate::rpc::WireRecord>::ProtoKey>,
         ) -> $crate::rpc::Reply<'b, $crate::csc_proto::common::DeleteResponse>
         where
             'a: 'b,
             Self: 'b,
         {
-            Box::pin(
-                async move { $crate::rpc::delete::<$rec>(&self.db, $key_fn(req.get_ref())).await },
-            )
+            Box::pin(async move { $crate::rpc::delete::<$rec>(&self.db, req.get_ref()).await })
         }
     };
-    // A batch request with `keep_stored` (`rpc::upsert_keeping`).
-    (keep_stored; $($rest:tt)*) => { $crate::record_rpcs!(@upsert [keep_stored] $($rest)*); };
-    ($($rest:tt)*) => { $crate::record_rpcs!(@upsert [] $($rest)*); };
 }

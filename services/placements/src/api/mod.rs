@@ -1,0 +1,133 @@
+//! The gRPC face of the placements service: the tonic implementation, which only converts
+//! (`convert`), calls the store or the domain, and converts back.
+
+mod convert;
+
+use convert::{history_to, warning_to};
+use csc_runtime::rpc::WireRecord as _;
+
+use csc_proto::{common as cpb, placements as pb};
+use csc_runtime::rpc::{self};
+use csc_runtime::{Error, coverage, paging};
+use sea_orm::DatabaseConnection;
+use tonic::{Request, Response, Status};
+
+use crate::domain::{self, CareSummary, Child, ClaReview, Episode, SwAllocation};
+use crate::store;
+
+/// The service implementation, holding its database.
+#[derive(Clone)]
+pub struct Placements {
+    db: DatabaseConnection,
+}
+
+impl Placements {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+/// The record kinds `GetCoverage` reports, with their dates (docs/coverage.md).
+const KINDS: &[coverage::Kind] = &[
+    coverage::Kind {
+        kind: "episodes",
+        table: "episode",
+        start: "decom",
+        latest: &["decom", "dec"],
+    },
+    coverage::Kind {
+        kind: "social_worker_allocations",
+        table: "sw_allocation",
+        start: "start_date",
+        latest: &["start_date", "end_date"],
+    },
+    coverage::Kind {
+        kind: "care_summaries",
+        table: "care_summary",
+        start: "care_start_date",
+        latest: &["care_start_date", "last_visit_date", "ceased_date"],
+    },
+    coverage::Kind {
+        kind: "reviews",
+        table: "cla_review",
+        start: "review_date",
+        latest: &["review_date"],
+    },
+];
+
+#[tonic::async_trait]
+impl pb::placements_service_server::PlacementsService for Placements {
+    csc_runtime::record_rpcs!(Child;
+        batch_upsert_children(pb::BatchUpsertChildrenRequest) = "BatchUpsertChildren",
+        get_child, list_children(pb::ListChildrenResponse), delete_child
+    );
+    csc_runtime::record_rpcs!(Episode;
+        batch_upsert_episodes(pb::BatchUpsertEpisodesRequest) = "BatchUpsertEpisodes",
+        get_episode, list_episodes(pb::ListEpisodesResponse), delete_episode
+    );
+    csc_runtime::record_rpcs!(SwAllocation;
+        batch_upsert_social_worker_allocations(pb::BatchUpsertSocialWorkerAllocationsRequest) = "BatchUpsertSocialWorkerAllocations",
+        get_social_worker_allocation, list_social_worker_allocations(pb::ListSocialWorkerAllocationsResponse), delete_social_worker_allocation
+    );
+    csc_runtime::record_rpcs!(CareSummary;
+        batch_upsert_care_summaries(pb::BatchUpsertCareSummariesRequest) = "BatchUpsertCareSummaries",
+        get_care_summary, list_care_summaries(pb::ListCareSummariesResponse), delete_care_summary
+    );
+    csc_runtime::record_rpcs!(ClaReview;
+        batch_upsert_reviews(pb::BatchUpsertReviewsRequest) = "BatchUpsertReviews",
+        get_review, list_reviews(pb::ListReviewsResponse), delete_review;
+        check = |r| rpc::keep_stored_if(r.keep_stored)
+    );
+
+    async fn get_care_history(
+        &self,
+        req: Request<pb::ChildKey>,
+    ) -> Result<Response<pb::CareHistory>, Status> {
+        let key = Child::key_from_proto(req.get_ref())?;
+        let episodes = store::episodes_of(&self.db, key.la_code, &key.child_id).await?;
+        if episodes.is_empty() {
+            return Err(Error::NotFound(format!(
+                "LA {} has no episodes for child {:?}",
+                key.la_code, key.child_id
+            ))
+            .into());
+        }
+        let refs: Vec<&Episode> = episodes.iter().collect();
+        Ok(Response::new(history_to(&key, &domain::derive(&refs))))
+    }
+
+    async fn list_history_warnings(
+        &self,
+        req: Request<cpb::ListRequest>,
+    ) -> Result<Response<pb::ListHistoryWarningsResponse>, Status> {
+        let r = req.get_ref();
+        let la = csc_core::LaCode::parse(&r.la_code).map_err(|e| Error::invalid("la_code", e))?;
+        let child = r.child_id.trim();
+        let episodes = if child.is_empty() {
+            store::all_episodes(&self.db, la).await?
+        } else {
+            store::episodes_of(&self.db, la, child).await?
+        };
+        let warnings = domain::warnings(&episodes);
+        let (warnings, next_page_token) =
+            paging::page_of(&warnings, r.page_size, &r.page_token, warning_to)?;
+        Ok(Response::new(pb::ListHistoryWarningsResponse {
+            warnings,
+            next_page_token,
+        }))
+    }
+
+    csc_runtime::coverage_rpcs!(KINDS);
+
+    async fn compute_measures(
+        &self,
+        req: Request<cpb::ComputeMeasuresRequest>,
+    ) -> Result<Response<cpb::ComputeMeasuresResponse>, Status> {
+        rpc::compute_measures(
+            req.get_ref(),
+            async |la, period| store::load_for_period(&self.db, la, period).await,
+            domain::compute,
+        )
+        .await
+    }
+}
