@@ -171,7 +171,7 @@ pub fn token(cmd: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::Scopes => {
             let guard = csc_runtime::auth::Guard::for_whole_api(csc_runtime::auth::Mode::Off);
             let mut out = String::from("method\tscopes\tchild_level\n");
-            for (method, needs) in scopes::TABLE {
+            for (method, needs) in scopes::table() {
                 out.push_str(&format!(
                     "{method}\t{}\t{}\n",
                     needs.join(" "),

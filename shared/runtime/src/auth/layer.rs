@@ -3,7 +3,7 @@
 //!
 //! It works on the wire, the same for every service and every method, present and future:
 //! - the bearer token is verified ([`super::token::Verifier`]) and its scopes checked against
-//!   [`super::scopes::TABLE`];
+//!   [`super::scopes::table`];
 //! - the request is decoded against the API's own descriptors, and every `la_code` in it must be
 //!   one of the token's LAs; so must every `la_code` in the response (a report fetched by id, a
 //!   page of records), or the caller gets PERMISSION_DENIED and none of it;
@@ -406,7 +406,7 @@ where
     if let Some(c) = &caller.claims {
         let missing: Vec<&str> = required
             .iter()
-            .copied()
+            .map(String::as_str)
             .filter(|s| !c.has_scope(s))
             .collect();
         if !missing.is_empty() {

@@ -5,7 +5,7 @@
 //! - every call but the health checks needs a bearer JWT, verified against a JWKS
 //!   ([`token::Verifier`]): in production the council's identity provider's keys
 //!   (`CSC_AUTH_JWKS_FILE`), in development a key `csc serve` makes in the data directory;
-//! - each method needs the scopes of its row in [`scopes::TABLE`];
+//! - each method needs the scopes of its row in [`scopes::table`], read from the `.proto` files;
 //! - every `la_code` a call sends or gets back must be one of the token's `la` claim;
 //! - child-level calls are closed to regional callers and written to the audit log
 //!   ([`crate::audit`]).
