@@ -2,7 +2,7 @@
 //! strategy discussions and section 47 enquiries, CIN and CP plans; written as the contacts and
 //! strategy CSV files and one CIN census per year.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use chrono::{Duration, NaiveDate};
 use std::fmt::Write as _;
@@ -31,286 +31,32 @@ pub(super) fn front_door(
         warm,
     } = *span;
     let referral_rate = 4_700.0 * scale / 252.0; // per working day
-    let mut children: BTreeMap<String, CinChild> = BTreeMap::new();
-    let mut recent: VecDeque<(NaiveDate, String)> = VecDeque::new();
-    let mut ended_cp: Vec<(NaiveDate, String)> = Vec::new();
-    let mut open_cp: HashMap<String, Option<NaiveDate>> = HashMap::new();
-    let mut contacts: Vec<Vec<String>> = Vec::new();
-    let mut strategy: Vec<Vec<String>> = Vec::new();
-    let mut contact_n = 0u64;
-    let mut contact = |rows: &mut Vec<Vec<String>>,
-                       child: &str,
-                       date: NaiveDate,
-                       source: &str,
-                       referral: bool| {
-        contact_n += 1;
-        rows.push(vec![
-            format!("K{contact_n:08}"),
-            child.to_owned(),
-            date.to_string(),
-            source.to_owned(),
-            if referral { "Y" } else { "N" }.to_owned(),
-        ]);
-    };
-    let mut referred_today: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut r = Referrals::default();
     let mut day = warm;
     while day <= until {
         if is_working_day(day) {
-            referred_today.clear();
+            r.referred_today.clear();
             for _ in 0..g.poisson(referral_rate) {
-                // ~20% of referrals are of a child referred in the last 12 months.
-                while recent
-                    .front()
-                    .is_some_and(|(d, _)| *d < csc_core::sub_months(day, 12))
-                {
-                    recent.pop_front();
-                }
-                // Never the same child twice in a day: a referral is keyed by child and date.
-                let again = (g.p(0.2) && !recent.is_empty())
-                    .then(|| g.range(0, recent.len() as i64 - 1) as usize)
-                    .filter(|&i| recent[i].0 < day)
-                    .map(|i| recent[i].1.clone())
-                    .filter(|c| !referred_today.contains(c));
-                let child_id = again.unwrap_or_else(|| ids.next('C'));
-                referred_today.insert(child_id.clone());
-                recent.push_back((day, child_id.clone()));
-                let group = g_sources(g);
-                let source = *g.pick(group);
-                let child = children
-                    .entry(child_id.clone())
-                    .or_insert_with(|| CinChild {
-                        dob: None,
-                        sex: 0,
-                        episodes: Vec::new(),
-                    });
-                if child.dob.is_none() {
-                    let age_days = g.range(0, 17 * 365 + 300);
-                    child.dob = Some(day - Duration::days(age_days));
-                    child.sex = if g.p(0.5) { 1 } else { 2 };
-                }
-                contact(&mut contacts, &child_id, day, source, true);
-                let mut ep = CinEpisode {
-                    referral: day,
-                    source,
-                    nfa: false,
-                    closure: None,
-                    assessment: None,
-                    cin_plan: None,
-                    s47: None,
-                    cp: None,
-                };
-                if g.p(0.065) {
-                    ep.nfa = true;
-                    ep.closure = Some((day, "RC8"));
-                    child.episodes.push(ep);
-                    continue;
-                }
-                // An assessment is keyed by child and start: not the day another of theirs started.
-                let mut a_start = next_working_day(day + Duration::days(g.range(0, 2)));
-                while child
-                    .episodes
-                    .iter()
-                    .any(|e| e.assessment.as_ref().is_some_and(|a| a.0 == a_start))
-                {
-                    a_start = next_working_day(a_start + Duration::days(1));
-                }
-                let (lo, hi) = *g.weighted(ASSESSMENT_DAYS);
-                let a_auth = add_working_days(a_start, g.range(lo, hi));
-                let factors: Vec<&'static str> = FACTORS
-                    .iter()
-                    .filter(|(p, _)| g.p(*p))
-                    .map(|(_, f)| *f)
-                    .collect();
-                let auth = (a_auth <= until).then_some(a_auth);
-                ep.assessment = Some((a_start.min(until), auth, factors));
-                let Some(auth) = auth else {
-                    child.episodes.push(ep);
-                    continue;
-                };
-                if g.p(0.40) {
-                    // Child not in need: no further action.
-                    ep.closure = Some((auth, if g.p(0.8) { "RC8" } else { "RC9" }));
-                    if g.p(0.27) {
-                        let before = day - Duration::days(g.range(20, 330));
-                        contact(&mut contacts, &child_id, before, source, false);
-                    }
-                    child.episodes.push(ep);
-                    continue;
-                }
-                let on_cp = open_cp
-                    .get(&child_id)
-                    .is_some_and(|e| e.is_none_or(|e| e >= day));
-                if !on_cp && g.p(0.42) {
-                    // Section 47 enquiry, after a strategy discussion.
-                    let mut s47 = next_working_day(day + Duration::days(g.range(0, 5)));
-                    while child
-                        .episodes
-                        .iter()
-                        .any(|e| e.s47.is_some_and(|x| x.0 == s47))
-                    {
-                        s47 = next_working_day(s47 + Duration::days(1));
-                    }
-                    if s47 > until {
-                        child.episodes.push(ep);
-                        continue;
-                    }
-                    let invited = [
-                        ("police", 0.98),
-                        ("health", 0.9),
-                        ("education", 0.7),
-                        ("other", 0.3),
-                    ];
-                    let attend = [
-                        ("police", 0.62),
-                        ("health", 0.66),
-                        ("education", 0.55),
-                        ("other", 0.5),
-                    ];
-                    let inv: Vec<&str> = invited
-                        .iter()
-                        .filter(|(_, p)| g.p(*p))
-                        .map(|(a, _)| *a)
-                        .collect();
-                    let att: Vec<&str> = inv
-                        .iter()
-                        .filter(|a| {
-                            attend
-                                .iter()
-                                .find(|(x, _)| x == *a)
-                                .is_some_and(|(_, p)| g.p(*p))
-                        })
-                        .copied()
-                        .collect();
-                    strategy.push(vec![
-                        child_id.clone(),
-                        s47.to_string(),
-                        inv.join(";"),
-                        att.join(";"),
-                    ]);
-                    if g.p(0.66) {
-                        let wd = if g.p(0.8) {
-                            g.range(5, 15)
-                        } else {
-                            g.range(16, 30)
-                        };
-                        let icpc = add_working_days(s47, wd);
-                        if icpc <= until {
-                            ep.s47 = Some((s47, Some(icpc)));
-                            let repeat = g.p(0.22);
-                            let mut previous = 0;
-                            let mut cp_child = child_id.clone();
-                            if repeat
-                                && let Some(i) = (!ended_cp.is_empty())
-                                    .then(|| g.range(0, ended_cp.len() as i64 - 1) as usize)
-                                && ended_cp[i].0 < icpc
-                                && !open_cp
-                                    .get(&ended_cp[i].1)
-                                    .is_some_and(|e| e.is_none_or(|e| e >= icpc))
-                                && !referred_today.contains(&ended_cp[i].1)
-                            {
-                                cp_child = ended_cp[i].1.clone();
-                                previous = 1;
-                            }
-                            let cat = *g.weighted(CATEGORIES);
-                            let latest = if g.p(0.1) {
-                                *g.weighted(CATEGORIES)
-                            } else {
-                                cat
-                            };
-                            let first_review = icpc + Duration::days(g.range(80, 95));
-                            let length = if g.p(0.17) {
-                                (first_review - icpc).num_days()
-                            } else {
-                                g.exp_days(300.0, 120).min(1_100)
-                            };
-                            let end = icpc + Duration::days(length);
-                            let mut reviews = Vec::new();
-                            let mut r = first_review;
-                            while r <= end && r <= until {
-                                reviews.push(r);
-                                r += Duration::days(g.range(170, 190));
-                            }
-                            let end = (end <= until).then_some(end);
-                            if let Some(e) = end {
-                                ended_cp.push((e, cp_child.clone()));
-                            }
-                            open_cp.insert(cp_child.clone(), end);
-                            let plan = CpPlan {
-                                start: icpc,
-                                end,
-                                initial: cat,
-                                latest,
-                                previous,
-                                reviews,
-                            };
-                            if cp_child == child_id {
-                                ep.cp = Some(plan);
-                            } else {
-                                // A repeat plan for a child known before: the episode is theirs.
-                                let other = children
-                                    .get_mut(&cp_child)
-                                    .expect("a child with an ended plan is known");
-                                let mut ep2 = ep;
-                                ep2.cp = Some(plan);
-                                if let Some(a) = &mut ep2.assessment {
-                                    while other
-                                        .episodes
-                                        .iter()
-                                        .any(|e| e.assessment.as_ref().is_some_and(|x| x.0 == a.0))
-                                    {
-                                        a.0 = next_working_day(a.0 + Duration::days(1));
-                                    }
-                                }
-                                other.episodes.push(ep2);
-                                continue;
-                            }
-                            child.episodes.push(ep);
-                            continue;
-                        }
-                    }
-                    ep.s47 = Some((s47, None));
-                }
-                if g.p(0.62) {
-                    let mut s = auth + Duration::days(g.range(0, 10));
-                    while child
-                        .episodes
-                        .iter()
-                        .any(|e| e.cin_plan.is_some_and(|p| p.0 == s))
-                    {
-                        s += Duration::days(1);
-                    }
-                    if s <= until {
-                        let e = s + Duration::days(g.exp_days(190.0, 30));
-                        ep.cin_plan = Some((s, (e <= until).then_some(e)));
-                        if e <= until {
-                            ep.closure = Some((e, "RC1"));
-                        }
-                    }
-                } else {
-                    let c = auth + Duration::days(g.range(0, 60));
-                    if c <= until {
-                        ep.closure = Some((c, "RC7"));
-                    }
-                }
-                child.episodes.push(ep);
+                r.referral(g, ids, day, until);
             }
         }
         day += Duration::days(1);
     }
     // Contacts that did not become referrals: about one and a half for every referral.
-    let n_ref = contacts.len();
+    let n_ref = r.contacts.len();
     for _ in 0..(n_ref as f64 * 1.5) as usize {
         let d = warm + Duration::days(g.range(0, (until - warm).num_days()));
         let group = g_sources(g);
         let source = *g.pick(group);
         let id = ids.next('K');
-        contact(&mut contacts, &id, d, source, false);
+        push_contact(&mut r.contacts, &mut r.contact_n, &id, d, source, false);
     }
     let first_day = start.to_string();
-    contacts.retain(|c| c[2] >= first_day);
-    contacts.sort_by(|a, b| (&a[2], &a[1], &a[0]).cmp(&(&b[2], &b[1], &b[0])));
-    link_contacts(&mut contacts, &children);
-    let annex_contacts = contacts.clone();
+    r.contacts.retain(|c| c[2] >= first_day);
+    r.contacts
+        .sort_by(|a, b| (&a[2], &a[1], &a[0]).cmp(&(&b[2], &b[1], &b[0])));
+    link_contacts(&mut r.contacts, &r.children);
+    let annex_contacts = r.contacts.clone();
     w.csv(
         "contacts.csv",
         "contacts",
@@ -321,17 +67,326 @@ pub(super) fn front_door(
             "source",
             "became_referral",
         ],
-        contacts,
+        r.contacts,
     )?;
-    strategy.retain(|s| s[1] >= first_day);
+    r.strategy.retain(|s| s[1] >= first_day);
     w.csv(
         "strategy.csv",
         "strategy discussions",
         &["child_id", "discussion_date", "invited", "attended"],
-        strategy,
+        r.strategy,
     )?;
-    write_cin(w, cfg, &children, start, first_fy)?;
-    Ok((children, annex_contacts))
+    write_cin(w, cfg, &r.children, start, first_fy)?;
+    Ok((r.children, annex_contacts))
+}
+
+/// The front door's records as they are drawn, referral by referral.
+#[derive(Default)]
+struct Referrals {
+    children: Children,
+    /// Children referred in the last 12 months, oldest first, for re-referrals.
+    recent: VecDeque<(NaiveDate, String)>,
+    /// CP plans that ended, with their child, for repeat plans.
+    ended_cp: Vec<(NaiveDate, String)>,
+    /// Each child's latest CP plan and its end (none while open).
+    open_cp: HashMap<String, Option<NaiveDate>>,
+    contacts: Vec<Vec<String>>,
+    contact_n: u64,
+    strategy: Vec<Vec<String>>,
+    /// Children referred today: a referral is keyed by child and date.
+    referred_today: HashSet<String>,
+}
+
+impl Referrals {
+    /// One referral on `day`, and what followed it: an assessment, a section 47 enquiry after a
+    /// strategy discussion, a CP plan, a CIN plan, or no further action.
+    fn referral(&mut self, g: &mut Draw, ids: &mut Ids, day: NaiveDate, until: NaiveDate) {
+        // ~20% of referrals are of a child referred in the last 12 months.
+        while self
+            .recent
+            .front()
+            .is_some_and(|(d, _)| *d < csc_core::sub_months(day, 12))
+        {
+            self.recent.pop_front();
+        }
+        // Never the same child twice in a day: a referral is keyed by child and date.
+        let again = (g.p(0.2) && !self.recent.is_empty())
+            .then(|| g.range(0, self.recent.len() as i64 - 1) as usize)
+            .filter(|&i| self.recent[i].0 < day)
+            .map(|i| self.recent[i].1.clone())
+            .filter(|c| !self.referred_today.contains(c));
+        let child_id = again.unwrap_or_else(|| ids.next('C'));
+        self.referred_today.insert(child_id.clone());
+        self.recent.push_back((day, child_id.clone()));
+        let group = g_sources(g);
+        let source = *g.pick(group);
+        let child = self
+            .children
+            .entry(child_id.clone())
+            .or_insert_with(|| CinChild {
+                dob: None,
+                sex: 0,
+                episodes: Vec::new(),
+            });
+        if child.dob.is_none() {
+            let age_days = g.range(0, 17 * 365 + 300);
+            child.dob = Some(day - Duration::days(age_days));
+            child.sex = if g.p(0.5) { 1 } else { 2 };
+        }
+        push_contact(
+            &mut self.contacts,
+            &mut self.contact_n,
+            &child_id,
+            day,
+            source,
+            true,
+        );
+        let mut ep = CinEpisode {
+            referral: day,
+            source,
+            nfa: false,
+            closure: None,
+            assessment: None,
+            cin_plan: None,
+            s47: None,
+            cp: None,
+        };
+        if g.p(0.065) {
+            ep.nfa = true;
+            ep.closure = Some((day, "RC8"));
+            child.episodes.push(ep);
+            return;
+        }
+        // An assessment is keyed by child and start: not the day another of theirs started.
+        let mut a_start = next_working_day(day + Duration::days(g.range(0, 2)));
+        while child
+            .episodes
+            .iter()
+            .any(|e| e.assessment.as_ref().is_some_and(|a| a.0 == a_start))
+        {
+            a_start = next_working_day(a_start + Duration::days(1));
+        }
+        let (lo, hi) = *g.weighted(ASSESSMENT_DAYS);
+        let a_auth = add_working_days(a_start, g.range(lo, hi));
+        let factors: Vec<&'static str> = FACTORS
+            .iter()
+            .filter(|(p, _)| g.p(*p))
+            .map(|(_, f)| *f)
+            .collect();
+        let auth = (a_auth <= until).then_some(a_auth);
+        ep.assessment = Some((a_start.min(until), auth, factors));
+        let Some(auth) = auth else {
+            child.episodes.push(ep);
+            return;
+        };
+        if g.p(0.40) {
+            // Child not in need: no further action.
+            ep.closure = Some((auth, if g.p(0.8) { "RC8" } else { "RC9" }));
+            if g.p(0.27) {
+                let before = day - Duration::days(g.range(20, 330));
+                push_contact(
+                    &mut self.contacts,
+                    &mut self.contact_n,
+                    &child_id,
+                    before,
+                    source,
+                    false,
+                );
+            }
+            child.episodes.push(ep);
+            return;
+        }
+        let on_cp = self
+            .open_cp
+            .get(&child_id)
+            .is_some_and(|e| e.is_none_or(|e| e >= day));
+        if !on_cp && g.p(0.42) {
+            // Section 47 enquiry, after a self.strategy discussion.
+            let mut s47 = next_working_day(day + Duration::days(g.range(0, 5)));
+            while child
+                .episodes
+                .iter()
+                .any(|e| e.s47.is_some_and(|x| x.0 == s47))
+            {
+                s47 = next_working_day(s47 + Duration::days(1));
+            }
+            if s47 > until {
+                child.episodes.push(ep);
+                return;
+            }
+            let (inv, att) = strategy_agencies(g);
+            self.strategy.push(vec![
+                child_id.clone(),
+                s47.to_string(),
+                inv.join(";"),
+                att.join(";"),
+            ]);
+            if g.p(0.66) {
+                let wd = if g.p(0.8) {
+                    g.range(5, 15)
+                } else {
+                    g.range(16, 30)
+                };
+                let icpc = add_working_days(s47, wd);
+                if icpc <= until {
+                    ep.s47 = Some((s47, Some(icpc)));
+                    let repeat = g.p(0.22);
+                    let mut previous = 0;
+                    let mut cp_child = child_id.clone();
+                    if repeat
+                        && let Some(i) = (!self.ended_cp.is_empty())
+                            .then(|| g.range(0, self.ended_cp.len() as i64 - 1) as usize)
+                        && self.ended_cp[i].0 < icpc
+                        && !self
+                            .open_cp
+                            .get(&self.ended_cp[i].1)
+                            .is_some_and(|e| e.is_none_or(|e| e >= icpc))
+                        && !self.referred_today.contains(&self.ended_cp[i].1)
+                    {
+                        cp_child = self.ended_cp[i].1.clone();
+                        previous = 1;
+                    }
+                    let plan = cp_plan(g, icpc, previous, until);
+                    let end = plan.end;
+                    if let Some(e) = end {
+                        self.ended_cp.push((e, cp_child.clone()));
+                    }
+                    self.open_cp.insert(cp_child.clone(), end);
+                    if cp_child == child_id {
+                        ep.cp = Some(plan);
+                    } else {
+                        // A repeat plan for a child known before: the episode is theirs.
+                        let other = self
+                            .children
+                            .get_mut(&cp_child)
+                            .expect("a child with an ended plan is known");
+                        let mut ep2 = ep;
+                        ep2.cp = Some(plan);
+                        if let Some(a) = &mut ep2.assessment {
+                            while other
+                                .episodes
+                                .iter()
+                                .any(|e| e.assessment.as_ref().is_some_and(|x| x.0 == a.0))
+                            {
+                                a.0 = next_working_day(a.0 + Duration::days(1));
+                            }
+                        }
+                        other.episodes.push(ep2);
+                        return;
+                    }
+                    child.episodes.push(ep);
+                    return;
+                }
+            }
+            ep.s47 = Some((s47, None));
+        }
+        if g.p(0.62) {
+            let mut s = auth + Duration::days(g.range(0, 10));
+            while child
+                .episodes
+                .iter()
+                .any(|e| e.cin_plan.is_some_and(|p| p.0 == s))
+            {
+                s += Duration::days(1);
+            }
+            if s <= until {
+                let e = s + Duration::days(g.exp_days(190.0, 30));
+                ep.cin_plan = Some((s, (e <= until).then_some(e)));
+                if e <= until {
+                    ep.closure = Some((e, "RC1"));
+                }
+            }
+        } else {
+            let c = auth + Duration::days(g.range(0, 60));
+            if c <= until {
+                ep.closure = Some((c, "RC7"));
+            }
+        }
+        child.episodes.push(ep);
+    }
+}
+
+/// The agencies invited to a strategy discussion, and those of them that attended.
+fn strategy_agencies(g: &mut Draw) -> (Vec<&'static str>, Vec<&'static str>) {
+    const INVITED: [(&str, f64); 4] = [
+        ("police", 0.98),
+        ("health", 0.9),
+        ("education", 0.7),
+        ("other", 0.3),
+    ];
+    const ATTEND: [(&str, f64); 4] = [
+        ("police", 0.62),
+        ("health", 0.66),
+        ("education", 0.55),
+        ("other", 0.5),
+    ];
+    let inv: Vec<&str> = INVITED
+        .iter()
+        .filter(|(_, p)| g.p(*p))
+        .map(|(a, _)| *a)
+        .collect();
+    let att: Vec<&str> = inv
+        .iter()
+        .filter(|a| {
+            ATTEND
+                .iter()
+                .find(|(x, _)| x == *a)
+                .is_some_and(|(_, p)| g.p(*p))
+        })
+        .copied()
+        .collect();
+    (inv, att)
+}
+
+/// A CP plan starting at the ICPC: its categories, length and review conferences (held every 6
+/// months after the first, at about 3 months), as far as `until`.
+fn cp_plan(g: &mut Draw, icpc: NaiveDate, previous: u32, until: NaiveDate) -> CpPlan {
+    let cat = *g.weighted(CATEGORIES);
+    let latest = if g.p(0.1) {
+        *g.weighted(CATEGORIES)
+    } else {
+        cat
+    };
+    let first_review = icpc + Duration::days(g.range(80, 95));
+    let length = if g.p(0.17) {
+        (first_review - icpc).num_days()
+    } else {
+        g.exp_days(300.0, 120).min(1_100)
+    };
+    let end = icpc + Duration::days(length);
+    let mut reviews = Vec::new();
+    let mut r = first_review;
+    while r <= end && r <= until {
+        reviews.push(r);
+        r += Duration::days(g.range(170, 190));
+    }
+    CpPlan {
+        start: icpc,
+        end: (end <= until).then_some(end),
+        initial: cat,
+        latest,
+        previous,
+        reviews,
+    }
+}
+
+/// A contact row, numbered in the order drawn.
+fn push_contact(
+    rows: &mut Vec<Vec<String>>,
+    n: &mut u64,
+    child: &str,
+    date: NaiveDate,
+    source: &str,
+    referral: bool,
+) {
+    *n += 1;
+    rows.push(vec![
+        format!("K{n:08}"),
+        child.to_owned(),
+        date.to_string(),
+        source.to_owned(),
+        if referral { "Y" } else { "N" }.to_owned(),
+    ]);
 }
 
 fn g_sources(g: &mut Draw) -> &'static [&'static str] {
