@@ -34,8 +34,13 @@ pub fn format_time(t: NaiveTime) -> String {
     }
 }
 
+/// An optional date as the API writes it: ISO 8601, or empty when there is none.
+pub fn format_optional_date(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
 /// `d` minus `n` calendar months; a day that does not exist in the target month becomes that
-/// month's last day (29 February 2020 − 12 months = 28 February 2019), as MEASURES.md requires.
+/// month's last day (29 February 2020 − 12 months = 28 February 2019), as the measure definitions require (docs/measures.md).
 pub fn sub_months(d: NaiveDate, n: u32) -> NaiveDate {
     d.checked_sub_months(Months::new(n))
         .expect("date arithmetic stays within chrono's range")

@@ -14,7 +14,9 @@ pub mod text;
 pub mod validation;
 pub mod workdays;
 
-pub use dates::{add_months, format_time, parse_date, parse_time, sub_months};
+pub use dates::{
+    add_months, format_optional_date, format_time, parse_date, parse_time, sub_months,
+};
 pub use keys::ChildDateKey;
 pub use la::LaCode;
 pub use measure::{Measure, MeasureRow, Unit, percent_1dp};

@@ -96,6 +96,23 @@ pub struct Kind {
     pub latest: &'static [&'static str],
 }
 
+impl Kind {
+    /// `kind`, kept in `table`, starting at its `start` column, recent as of its `latest` ones.
+    pub const fn new(
+        kind: &'static str,
+        table: &'static str,
+        start: &'static str,
+        latest: &'static [&'static str],
+    ) -> Self {
+        Kind {
+            kind,
+            table,
+            start,
+            latest,
+        }
+    }
+}
+
 /// Longest source and file names kept.
 const MAX_NAME: usize = 255;
 
@@ -305,12 +322,31 @@ pub async fn record_import_rpc(
     Ok(tonic::Response::new(cpb::RecordImportResponse {}))
 }
 
-/// `GetCoverage` and `RecordImport` of a service's trait impl (every domain service has both),
-/// for its record `$kinds`; the service type needs a `db` field. Written out as
-/// [`crate::record_rpcs!`] writes its methods, for use inside an `#[async_trait]` impl.
+/// The methods every domain service has for the aggregator and the importers, inside its
+/// `#[async_trait]` impl: `ComputeMeasures` (`$load` the LA's records a period needs from the
+/// service's `db`, then `$compute` the measures: [`crate::rpc::compute_measures`]),
+/// `GetCoverage` for its record `$kinds`, and `RecordImport`. Written out as
+/// [`crate::record_rpcs!`] writes its methods.
 #[macro_export]
-macro_rules! coverage_rpcs {
-    ($kinds:expr) => {
+macro_rules! measure_rpcs {
+    ($kinds:expr; $($load:ident)::+ => $($compute:ident)::+) => {
+        fn compute_measures<'a, 'b>(
+            &'a self,
+            req: tonic::Request<$crate::csc_proto::common::ComputeMeasuresRequest>,
+        ) -> $crate::rpc::Reply<'b, $crate::csc_proto::common::ComputeMeasuresResponse>
+        where
+            'a: 'b,
+            Self: 'b,
+        {
+            Box::pin(async move {
+                $crate::rpc::compute_measures(
+                    req.get_ref(),
+                    async |la, period| $($load)::+(&self.db, la, period).await,
+                    $($compute)::+,
+                )
+                .await
+            })
+        }
         fn get_coverage<'a, 'b>(
             &'a self,
             req: tonic::Request<$crate::csc_proto::common::GetCoverageRequest>,

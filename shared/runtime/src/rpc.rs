@@ -21,6 +21,11 @@ pub trait WireRecord: StoredRecord + PartialEq {
     type Proto: Send + Sync + 'static;
     /// The message naming one record (`Get…`, `Delete…`).
     type ProtoKey: Send + Sync + 'static;
+    /// The `BatchUpsert…` request, and its method's name (in metrics, logs and idempotency).
+    type Batch: Message + Send + Sync + 'static;
+    const BATCH_UPSERT: &'static str;
+    /// The `List…` response.
+    type List: Send + 'static;
     /// The wire record in the domain's shape, validated: every problem is named by its field
     /// within the record (`start_date`, `factors[1]`); [`upsert`] places it in the batch.
     fn from_proto(p: &Self::Proto) -> Result<Self, Violations>;
@@ -269,12 +274,11 @@ pub type Reply<'a, T> =
 
 /// The four methods of one record kind — batch upsert, get, list and delete — written once for
 /// every service, inside its `#[tonic::async_trait] impl …Service`, for a kind that is a
-/// [`WireRecord`]:
+/// [`WireRecord`] (which names its messages):
 ///
 /// ```text
-/// csc_runtime::record_rpcs!(CpPlan;
-///     batch_upsert_cp_plans(pb::BatchUpsertCpPlansRequest) = "BatchUpsertCpPlans",
-///     get_cp_plan, list_cp_plans(pb::ListCpPlansResponse), delete_cp_plan;
+/// csc_runtime::record_rpcs!(CpPlan:
+///     batch_upsert_cp_plans, get_cp_plan, list_cp_plans, delete_cp_plan;
 ///     check = |r| merge_cp_plans(r.replace_reviews, r.keep_stored)
 /// );
 /// ```
@@ -289,14 +293,12 @@ macro_rules! record_rpcs {
         let $r = $req;
         async move |txn, batch| $($hook)*(txn, batch $(, $arg)*).await
     }};
-    ($rec:ident;
-        $upsert:ident($upsert_req:ty) = $method:literal,
-        $get:ident, $list:ident($pbm:ident :: $list_resp:ident), $delete:ident
+    ($rec:ident: $upsert:ident, $get:ident, $list:ident, $delete:ident
         $(; check = |$r:ident| $($hook:ident)::+ ( $($arg:expr),* ))? $(;)?
     ) => {
         fn $upsert<'a, 'b>(
             &'a self,
-            req: tonic::Request<$upsert_req>,
+            req: tonic::Request<<$rec as $crate::rpc::WireRecord>::Batch>,
         ) -> $crate::rpc::Reply<'b, $crate::csc_proto::common::BatchUpsertResponse>
         where
             'a: 'b,
@@ -306,7 +308,7 @@ macro_rules! record_rpcs {
                 let request = req.get_ref();
                 $crate::rpc::upsert::<$rec, _>(
                     &self.db,
-                    $method,
+                    <$rec as $crate::rpc::WireRecord>::BATCH_UPSERT,
                     request,
                     &request.request_id,
                     &request.records,
@@ -328,7 +330,7 @@ macro_rules! record_rpcs {
         fn $list<'a, 'b>(
             &'a self,
             req: tonic::Request<$crate::csc_proto::common::ListRequest>,
-        ) -> $crate::rpc::Reply<'b, $pbm::$list_resp>
+        ) -> $crate::rpc::Reply<'b, <$rec as $crate::rpc::WireRecord>::List>
         where
             'a: 'b,
             Self: 'b,
@@ -336,7 +338,8 @@ macro_rules! record_rpcs {
             Box::pin(async move {
                 let (records, next_page_token) =
                     $crate::rpc::list::<$rec>(&self.db, req.get_ref()).await?;
-                Ok(tonic::Response::new($pbm::$list_resp {
+                type List = <$rec as $crate::rpc::WireRecord>::List;
+                Ok(tonic::Response::new(List {
                     records,
                     next_page_token,
                 }))

@@ -51,6 +51,9 @@ pub(super) fn la_only(v: &str) -> Result<LaCode, Error> {
 impl WireRecord for Category {
     type Proto = pb::Category;
     type ProtoKey = pb::CategoryKey;
+    type Batch = pb::BatchUpsertCategoriesRequest;
+    type List = pb::ListCategoriesResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertCategories";
 
     fn from_proto(p: &pb::Category) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");
@@ -110,6 +113,9 @@ impl WireRecord for Category {
 impl WireRecord for CategoryMapping {
     type Proto = pb::CategoryMapping;
     type ProtoKey = pb::CategoryMappingKey;
+    type Batch = pb::BatchUpsertCategoryMappingsRequest;
+    type List = pb::ListCategoryMappingsResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertCategoryMappings";
 
     fn from_proto(p: &pb::CategoryMapping) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");
@@ -166,6 +172,9 @@ impl WireRecord for CategoryMapping {
 impl WireRecord for Commitment {
     type Proto = pb::Commitment;
     type ProtoKey = pb::CommitmentKey;
+    type Batch = pb::BatchUpsertCommitmentsRequest;
+    type List = pb::ListCommitmentsResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertCommitments";
 
     fn from_proto(p: &pb::Commitment) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");

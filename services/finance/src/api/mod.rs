@@ -121,12 +121,12 @@ async fn check_commitments(
 }
 
 /// The record kinds `GetCoverage` reports, with their dates (docs/coverage.md).
-const KINDS: &[coverage::Kind] = &[coverage::Kind {
-    kind: "commitments",
-    table: "commitment",
-    start: "start_date",
-    latest: &["start_date", "end_date"],
-}];
+const KINDS: &[coverage::Kind] = &[coverage::Kind::new(
+    "commitments",
+    "commitment",
+    "start_date",
+    &["start_date", "end_date"],
+)];
 
 #[tonic::async_trait]
 impl pb::finance_service_server::FinanceService for Finance {
@@ -137,7 +137,7 @@ impl pb::finance_service_server::FinanceService for Finance {
         let r = req.get_ref();
         rpc::upsert::<Category, _>(
             &self.db,
-            "BatchUpsertCategories",
+            Category::BATCH_UPSERT,
             r,
             &r.request_id,
             &r.records,
@@ -198,7 +198,7 @@ impl pb::finance_service_server::FinanceService for Finance {
         let r = req.get_ref();
         rpc::upsert::<CategoryMapping, _>(
             &self.db,
-            "BatchUpsertCategoryMappings",
+            CategoryMapping::BATCH_UPSERT,
             r,
             &r.request_id,
             &r.records,
@@ -249,27 +249,10 @@ impl pb::finance_service_server::FinanceService for Finance {
         rpc::delete::<CategoryMapping>(&self.db, req.get_ref()).await
     }
 
-    csc_runtime::record_rpcs!(Commitment;
-        batch_upsert_commitments(pb::BatchUpsertCommitmentsRequest) = "BatchUpsertCommitments",
-        get_commitment, list_commitments(pb::ListCommitmentsResponse), delete_commitment;
+    csc_runtime::record_rpcs!(Commitment:
+        batch_upsert_commitments, get_commitment, list_commitments, delete_commitment;
         check = |_r| check_commitments()
     );
 
-    csc_runtime::coverage_rpcs!(KINDS);
-
-    async fn compute_measures(
-        &self,
-        req: Request<cpb::ComputeMeasuresRequest>,
-    ) -> Result<Response<cpb::ComputeMeasuresResponse>, Status> {
-        rpc::compute_measures(
-            req.get_ref(),
-            async |la, period| {
-                let (categories, _) = store::catalogue(&self.db, la).await?;
-                let commitments = store::load_for_period(&self.db, la, period).await?;
-                Ok((categories, commitments))
-            },
-            |period, (categories, commitments)| domain::compute(period, categories, commitments),
-        )
-        .await
-    }
+    csc_runtime::measure_rpcs!(KINDS; store::load_for_measures => domain::compute_for);
 }

@@ -1,10 +1,23 @@
-//! The `finance.*` measures of MEASURES.md. Readings of the text are in docs/finance.md.
+//! The `finance.*` measures (docs/measures.md). Readings of the definitions are in docs/finance.md.
 
 use std::collections::HashMap;
 
 use csc_core::{Measure, MeasureRow, Period, Unit, measure::div_round};
 
 use super::records::{Category, Commitment};
+
+/// What the finance measures of a period are computed from: the LA's effective catalogue (in
+/// report order) and its commitments that the period needs.
+#[derive(Debug, Clone, Default)]
+pub struct FinanceData {
+    pub categories: Vec<Category>,
+    pub commitments: Vec<Commitment>,
+}
+
+/// Every `finance.*` measure for `period` from what [`FinanceData`] holds.
+pub fn compute_for(period: &Period, data: &FinanceData) -> Vec<Measure> {
+    compute(period, &data.categories, &data.commitments)
+}
 
 /// Every `finance.*` measure for `period`, over one LA's effective catalogue (in report order)
 /// and its commitments.

@@ -6,5 +6,5 @@ pub mod measures;
 pub mod records;
 
 pub use catalogue::{effective_categories, effective_mappings, resolve_category};
-pub use measures::compute;
+pub use measures::{FinanceData, compute, compute_for};
 pub use records::*;

@@ -48,6 +48,20 @@ pub async fn commitments_of(
 
 /// Commitments that run on some day of the period or are active at its end: started on or before
 /// its end, and not ended by its start.
+/// What the finance measures of `period` need: the LA's effective catalogue and its commitments.
+pub async fn load_for_measures(
+    db: &impl ConnectionTrait,
+    la: LaCode,
+    period: &Period,
+) -> Result<crate::domain::FinanceData, Error> {
+    let (categories, _) = catalogue(db, la).await?;
+    let commitments = load_for_period(db, la, period).await?;
+    Ok(crate::domain::FinanceData {
+        categories,
+        commitments,
+    })
+}
+
 pub async fn load_for_period(
     db: &impl ConnectionTrait,
     la: LaCode,

@@ -1,7 +1,7 @@
 //! Proto ↔ domain for every front-door record kind ([`WireRecord`]): validation happens here,
 //! once, each problem named by its field within the record.
 
-use csc_core::{FieldCheck, Violations, codes};
+use csc_core::{FieldCheck, Violations, codes, format_optional_date};
 use csc_proto::frontdoor as pb;
 use csc_runtime::Error;
 use csc_runtime::rpc::{self, WireRecord, child_date_key};
@@ -37,10 +37,6 @@ fn agencies_from(c: &mut FieldCheck<'_>, field: &str, values: &[i32]) -> Vec<Age
 /// Longest organisation name kept for an early help assessment.
 const MAX_ORGANISATION_CHARS: usize = 200;
 
-fn date_str(d: Option<chrono::NaiveDate>) -> String {
-    d.map(|d| d.to_string()).unwrap_or_default()
-}
-
 fn agency_to(a: &Agency) -> i32 {
     (match a {
         Agency::Police => pb::Agency::Police,
@@ -55,6 +51,9 @@ fn agency_to(a: &Agency) -> i32 {
 impl WireRecord for Contact {
     type Proto = pb::Contact;
     type ProtoKey = pb::ContactKey;
+    type Batch = pb::BatchUpsertContactsRequest;
+    type List = pb::ListContactsResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertContacts";
 
     fn from_proto(p: &pb::Contact) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");
@@ -99,6 +98,9 @@ impl WireRecord for Contact {
 impl WireRecord for Referral {
     type Proto = pb::Referral;
     type ProtoKey = pb::ReferralKey;
+    type Batch = pb::BatchUpsertReferralsRequest;
+    type List = pb::ListReferralsResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertReferrals";
 
     fn from_proto(p: &pb::Referral) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");
@@ -136,6 +138,9 @@ impl WireRecord for Referral {
 impl WireRecord for Assessment {
     type Proto = pb::Assessment;
     type ProtoKey = pb::AssessmentKey;
+    type Batch = pb::BatchUpsertAssessmentsRequest;
+    type List = pb::ListAssessmentsResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertAssessments";
 
     fn from_proto(p: &pb::Assessment) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");
@@ -201,7 +206,7 @@ impl WireRecord for Assessment {
             child_id: self.child_id.clone(),
             start_date: self.start_date.to_string(),
             referral_date: self.referral_date.to_string(),
-            authorisation_date: date_str(self.authorisation_date),
+            authorisation_date: format_optional_date(self.authorisation_date),
             factors: self.factors.clone(),
             outcome: match self.outcome {
                 AssessmentOutcome::Unspecified => pb::AssessmentOutcome::Unspecified,
@@ -220,6 +225,9 @@ impl WireRecord for Assessment {
 impl WireRecord for Section47Enquiry {
     type Proto = pb::Section47Enquiry;
     type ProtoKey = pb::Section47EnquiryKey;
+    type Batch = pb::BatchUpsertSection47EnquiriesRequest;
+    type List = pb::ListSection47EnquiriesResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertSection47Enquiries";
 
     fn from_proto(p: &pb::Section47Enquiry) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");
@@ -254,9 +262,9 @@ impl WireRecord for Section47Enquiry {
             la_code: self.la_code.to_string(),
             child_id: self.child_id.clone(),
             start_date: self.start_date.to_string(),
-            referral_date: date_str(self.referral_date),
-            icpc_target_date: date_str(self.icpc_target_date),
-            icpc_date: date_str(self.icpc_date),
+            referral_date: format_optional_date(self.referral_date),
+            icpc_target_date: format_optional_date(self.icpc_target_date),
+            icpc_date: format_optional_date(self.icpc_date),
             icpc_not_required: self.icpc_not_required,
         }
     }
@@ -269,6 +277,9 @@ impl WireRecord for Section47Enquiry {
 impl WireRecord for StrategyDiscussion {
     type Proto = pb::StrategyDiscussion;
     type ProtoKey = pb::StrategyDiscussionKey;
+    type Batch = pb::BatchUpsertStrategyDiscussionsRequest;
+    type List = pb::ListStrategyDiscussionsResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertStrategyDiscussions";
 
     fn from_proto(p: &pb::StrategyDiscussion) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");
@@ -312,6 +323,9 @@ impl WireRecord for StrategyDiscussion {
 impl WireRecord for Icpc {
     type Proto = pb::Icpc;
     type ProtoKey = pb::IcpcKey;
+    type Batch = pb::BatchUpsertIcpcsRequest;
+    type List = pb::ListIcpcsResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertIcpcs";
 
     fn from_proto(p: &pb::Icpc) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");
@@ -341,7 +355,7 @@ impl WireRecord for Icpc {
             la_code: self.la_code.to_string(),
             child_id: self.child_id.clone(),
             icpc_date: self.icpc_date.to_string(),
-            s47_start_date: date_str(self.s47_start_date),
+            s47_start_date: format_optional_date(self.s47_start_date),
         }
     }
 
@@ -353,6 +367,9 @@ impl WireRecord for Icpc {
 impl WireRecord for EarlyHelpAssessment {
     type Proto = pb::EarlyHelpAssessment;
     type ProtoKey = pb::EarlyHelpAssessmentKey;
+    type Batch = pb::BatchUpsertEarlyHelpAssessmentsRequest;
+    type List = pb::ListEarlyHelpAssessmentsResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertEarlyHelpAssessments";
 
     fn from_proto(p: &pb::EarlyHelpAssessment) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");
@@ -389,7 +406,7 @@ impl WireRecord for EarlyHelpAssessment {
             la_code: self.la_code.to_string(),
             child_id: self.child_id.clone(),
             start_date: self.start_date.to_string(),
-            completion_date: date_str(self.completion_date),
+            completion_date: format_optional_date(self.completion_date),
             organisation: self.organisation.clone().unwrap_or_default(),
         }
     }

@@ -3,11 +3,10 @@
 
 mod convert;
 
-use csc_proto::{common as cpb, frontdoor as pb};
+use csc_proto::frontdoor as pb;
 use csc_runtime::coverage;
 use csc_runtime::rpc::{self};
 use sea_orm::DatabaseConnection;
-use tonic::{Request, Response, Status};
 
 use crate::domain::{
     self, Assessment, Contact, EarlyHelpAssessment, Icpc, Referral, Section47Enquiry,
@@ -29,95 +28,62 @@ impl FrontDoor {
 
 /// The record kinds `GetCoverage` reports, with their dates (docs/coverage.md).
 const KINDS: &[coverage::Kind] = &[
-    coverage::Kind {
-        kind: "contacts",
-        table: "contact",
-        start: "contact_date",
-        latest: &["contact_date"],
-    },
-    coverage::Kind {
-        kind: "referrals",
-        table: "referral",
-        start: "referral_date",
-        latest: &["referral_date"],
-    },
-    coverage::Kind {
-        kind: "assessments",
-        table: "assessment",
-        start: "start_date",
-        latest: &["start_date", "authorisation_date"],
-    },
-    coverage::Kind {
-        kind: "section47_enquiries",
-        table: "section47_enquiry",
-        start: "start_date",
-        latest: &["start_date", "icpc_date"],
-    },
-    coverage::Kind {
-        kind: "strategy_discussions",
-        table: "strategy_discussion",
-        start: "discussion_date",
-        latest: &["discussion_date"],
-    },
-    coverage::Kind {
-        kind: "early_help_assessments",
-        table: "early_help_assessment",
-        start: "start_date",
-        latest: &["start_date", "completion_date"],
-    },
-    coverage::Kind {
-        kind: "icpcs",
-        table: "icpc",
-        start: "icpc_date",
-        latest: &["icpc_date"],
-    },
+    coverage::Kind::new("contacts", "contact", "contact_date", &["contact_date"]),
+    coverage::Kind::new("referrals", "referral", "referral_date", &["referral_date"]),
+    coverage::Kind::new(
+        "assessments",
+        "assessment",
+        "start_date",
+        &["start_date", "authorisation_date"],
+    ),
+    coverage::Kind::new(
+        "section47_enquiries",
+        "section47_enquiry",
+        "start_date",
+        &["start_date", "icpc_date"],
+    ),
+    coverage::Kind::new(
+        "strategy_discussions",
+        "strategy_discussion",
+        "discussion_date",
+        &["discussion_date"],
+    ),
+    coverage::Kind::new(
+        "early_help_assessments",
+        "early_help_assessment",
+        "start_date",
+        &["start_date", "completion_date"],
+    ),
+    coverage::Kind::new("icpcs", "icpc", "icpc_date", &["icpc_date"]),
 ];
 
 #[tonic::async_trait]
 impl pb::front_door_service_server::FrontDoorService for FrontDoor {
-    csc_runtime::record_rpcs!(Contact;
-        batch_upsert_contacts(pb::BatchUpsertContactsRequest) = "BatchUpsertContacts",
-        get_contact, list_contacts(pb::ListContactsResponse), delete_contact
+    csc_runtime::record_rpcs!(Contact:
+        batch_upsert_contacts, get_contact, list_contacts, delete_contact
     );
-    csc_runtime::record_rpcs!(Referral;
-        batch_upsert_referrals(pb::BatchUpsertReferralsRequest) = "BatchUpsertReferrals",
-        get_referral, list_referrals(pb::ListReferralsResponse), delete_referral
+    csc_runtime::record_rpcs!(Referral:
+        batch_upsert_referrals, get_referral, list_referrals, delete_referral
     );
-    csc_runtime::record_rpcs!(Assessment;
-        batch_upsert_assessments(pb::BatchUpsertAssessmentsRequest) = "BatchUpsertAssessments",
-        get_assessment, list_assessments(pb::ListAssessmentsResponse), delete_assessment;
+    csc_runtime::record_rpcs!(Assessment:
+        batch_upsert_assessments, get_assessment, list_assessments, delete_assessment;
         check = |r| rpc::keep_stored_if(r.keep_stored)
     );
-    csc_runtime::record_rpcs!(Section47Enquiry;
-        batch_upsert_section47_enquiries(pb::BatchUpsertSection47EnquiriesRequest) = "BatchUpsertSection47Enquiries",
-        get_section47_enquiry, list_section47_enquiries(pb::ListSection47EnquiriesResponse), delete_section47_enquiry;
+    csc_runtime::record_rpcs!(Section47Enquiry:
+        batch_upsert_section47_enquiries, get_section47_enquiry, list_section47_enquiries,
+        delete_section47_enquiry;
         check = |r| rpc::keep_stored_if(r.keep_stored)
     );
-    csc_runtime::record_rpcs!(StrategyDiscussion;
-        batch_upsert_strategy_discussions(pb::BatchUpsertStrategyDiscussionsRequest) = "BatchUpsertStrategyDiscussions",
-        get_strategy_discussion, list_strategy_discussions(pb::ListStrategyDiscussionsResponse), delete_strategy_discussion
+    csc_runtime::record_rpcs!(StrategyDiscussion:
+        batch_upsert_strategy_discussions, get_strategy_discussion, list_strategy_discussions,
+        delete_strategy_discussion
     );
-    csc_runtime::record_rpcs!(Icpc;
-        batch_upsert_icpcs(pb::BatchUpsertIcpcsRequest) = "BatchUpsertIcpcs",
-        get_icpc, list_icpcs(pb::ListIcpcsResponse), delete_icpc
-    );
+    csc_runtime::record_rpcs!(Icpc: batch_upsert_icpcs, get_icpc, list_icpcs, delete_icpc);
 
-    csc_runtime::record_rpcs!(EarlyHelpAssessment;
-        batch_upsert_early_help_assessments(pb::BatchUpsertEarlyHelpAssessmentsRequest) = "BatchUpsertEarlyHelpAssessments",
-        get_early_help_assessment, list_early_help_assessments(pb::ListEarlyHelpAssessmentsResponse), delete_early_help_assessment
+    csc_runtime::record_rpcs!(EarlyHelpAssessment:
+        batch_upsert_early_help_assessments, get_early_help_assessment,
+        list_early_help_assessments, delete_early_help_assessment
     );
 
-    csc_runtime::coverage_rpcs!(KINDS);
-
-    async fn compute_measures(
-        &self,
-        req: Request<cpb::ComputeMeasuresRequest>,
-    ) -> Result<Response<cpb::ComputeMeasuresResponse>, Status> {
-        rpc::compute_measures(
-            req.get_ref(),
-            async |la, period| store::load_for_period(&self.db, la, period).await,
-            domain::compute,
-        )
-        .await
-    }
+    csc_runtime::measure_rpcs!(KINDS; store::load_for_period => domain::compute);
 }

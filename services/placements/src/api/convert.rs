@@ -1,8 +1,7 @@
 //! Proto ↔ domain for every placements record kind ([`WireRecord`]): validation happens here,
 //! once, each problem named by its field within the record.
 
-use chrono::NaiveDate;
-use csc_core::{FieldCheck, Violations, codes};
+use csc_core::{FieldCheck, Violations, codes, format_optional_date};
 use csc_proto::placements as pb;
 use csc_runtime::Error;
 use csc_runtime::rpc::{self, WireRecord, child_date_key};
@@ -21,10 +20,6 @@ fn sex_from(v: i32) -> Option<Sex> {
         Ok(pb::Sex::Unknown) => Some(Sex::Unknown),
         _ => None,
     }
-}
-
-fn date_str(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.to_string()).unwrap_or_default()
 }
 
 fn text(t: &Option<String>) -> String {
@@ -49,13 +44,13 @@ pub(super) fn history_to(key: &ChildKey, h: &History<'_>) -> pb::CareHistory {
             .iter()
             .map(|p| pb::PeriodOfCare {
                 start_date: p.start.to_string(),
-                end_date: date_str(p.end),
+                end_date: format_optional_date(p.end),
                 placements: p
                     .placements
                     .iter()
                     .map(|pl| pb::Placement {
                         start_date: pl.start.to_string(),
-                        end_date: date_str(pl.end),
+                        end_date: format_optional_date(pl.end),
                         place: pl.first.place.clone(),
                         ended_with_move: pl.ended_with_move,
                         end_reason: pl.end_reason().unwrap_or_default().to_owned(),
@@ -72,6 +67,9 @@ pub(super) fn history_to(key: &ChildKey, h: &History<'_>) -> pb::CareHistory {
 impl WireRecord for Child {
     type Proto = pb::Child;
     type ProtoKey = pb::ChildKey;
+    type Batch = pb::BatchUpsertChildrenRequest;
+    type List = pb::ListChildrenResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertChildren";
 
     fn from_proto(p: &pb::Child) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");
@@ -121,6 +119,9 @@ impl WireRecord for Child {
 impl WireRecord for Episode {
     type Proto = pb::Episode;
     type ProtoKey = pb::EpisodeKey;
+    type Batch = pb::BatchUpsertEpisodesRequest;
+    type List = pb::ListEpisodesResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertEpisodes";
 
     fn from_proto(p: &pb::Episode) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");
@@ -205,7 +206,7 @@ impl WireRecord for Episode {
             cin: text(&self.cin),
             place: self.place.clone(),
             place_provider: text(&self.place_provider),
-            dec: date_str(self.dec),
+            dec: format_optional_date(self.dec),
             rec: text(&self.rec),
             reason_place_change: text(&self.reason_place_change),
             home_post: text(&self.home_post),
@@ -222,6 +223,9 @@ impl WireRecord for Episode {
 impl WireRecord for SwAllocation {
     type Proto = pb::SocialWorkerAllocation;
     type ProtoKey = pb::SocialWorkerAllocationKey;
+    type Batch = pb::BatchUpsertSocialWorkerAllocationsRequest;
+    type List = pb::ListSocialWorkerAllocationsResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertSocialWorkerAllocations";
 
     fn from_proto(p: &pb::SocialWorkerAllocation) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");
@@ -256,7 +260,7 @@ impl WireRecord for SwAllocation {
             child_id: self.child_id.clone(),
             sw_id: self.sw_id.clone(),
             start_date: self.start_date.to_string(),
-            end_date: date_str(self.end_date),
+            end_date: format_optional_date(self.end_date),
             reason: text(&self.reason),
         }
     }
@@ -282,6 +286,9 @@ impl WireRecord for SwAllocation {
 impl WireRecord for CareSummary {
     type Proto = pb::CareSummary;
     type ProtoKey = pb::CareSummaryKey;
+    type Batch = pb::BatchUpsertCareSummariesRequest;
+    type List = pb::ListCareSummariesResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertCareSummaries";
 
     fn from_proto(p: &pb::CareSummary) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");
@@ -331,9 +338,9 @@ impl WireRecord for CareSummary {
             child_id: self.child_id.clone(),
             care_start_date: self.care_start_date.to_string(),
             legal_status: text(&self.legal_status),
-            legal_status_start_date: date_str(self.legal_status_start_date),
-            last_visit_date: date_str(self.last_visit_date),
-            ceased_date: date_str(self.ceased_date),
+            legal_status_start_date: format_optional_date(self.legal_status_start_date),
+            last_visit_date: format_optional_date(self.last_visit_date),
+            ceased_date: format_optional_date(self.ceased_date),
             reason_ceased: text(&self.reason_ceased),
         }
     }
@@ -351,6 +358,9 @@ impl WireRecord for CareSummary {
 impl WireRecord for ClaReview {
     type Proto = pb::Review;
     type ProtoKey = pb::ReviewKey;
+    type Batch = pb::BatchUpsertReviewsRequest;
+    type List = pb::ListReviewsResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertReviews";
 
     fn from_proto(p: &pb::Review) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");

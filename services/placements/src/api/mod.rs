@@ -29,53 +29,37 @@ impl Placements {
 
 /// The record kinds `GetCoverage` reports, with their dates (docs/coverage.md).
 const KINDS: &[coverage::Kind] = &[
-    coverage::Kind {
-        kind: "episodes",
-        table: "episode",
-        start: "decom",
-        latest: &["decom", "dec"],
-    },
-    coverage::Kind {
-        kind: "social_worker_allocations",
-        table: "sw_allocation",
-        start: "start_date",
-        latest: &["start_date", "end_date"],
-    },
-    coverage::Kind {
-        kind: "care_summaries",
-        table: "care_summary",
-        start: "care_start_date",
-        latest: &["care_start_date", "last_visit_date", "ceased_date"],
-    },
-    coverage::Kind {
-        kind: "reviews",
-        table: "cla_review",
-        start: "review_date",
-        latest: &["review_date"],
-    },
+    coverage::Kind::new("episodes", "episode", "decom", &["decom", "dec"]),
+    coverage::Kind::new(
+        "social_worker_allocations",
+        "sw_allocation",
+        "start_date",
+        &["start_date", "end_date"],
+    ),
+    coverage::Kind::new(
+        "care_summaries",
+        "care_summary",
+        "care_start_date",
+        &["care_start_date", "last_visit_date", "ceased_date"],
+    ),
+    coverage::Kind::new("reviews", "cla_review", "review_date", &["review_date"]),
 ];
 
 #[tonic::async_trait]
 impl pb::placements_service_server::PlacementsService for Placements {
-    csc_runtime::record_rpcs!(Child;
-        batch_upsert_children(pb::BatchUpsertChildrenRequest) = "BatchUpsertChildren",
-        get_child, list_children(pb::ListChildrenResponse), delete_child
+    csc_runtime::record_rpcs!(Child: batch_upsert_children, get_child, list_children, delete_child);
+    csc_runtime::record_rpcs!(Episode:
+        batch_upsert_episodes, get_episode, list_episodes, delete_episode
     );
-    csc_runtime::record_rpcs!(Episode;
-        batch_upsert_episodes(pb::BatchUpsertEpisodesRequest) = "BatchUpsertEpisodes",
-        get_episode, list_episodes(pb::ListEpisodesResponse), delete_episode
+    csc_runtime::record_rpcs!(SwAllocation:
+        batch_upsert_social_worker_allocations, get_social_worker_allocation,
+        list_social_worker_allocations, delete_social_worker_allocation
     );
-    csc_runtime::record_rpcs!(SwAllocation;
-        batch_upsert_social_worker_allocations(pb::BatchUpsertSocialWorkerAllocationsRequest) = "BatchUpsertSocialWorkerAllocations",
-        get_social_worker_allocation, list_social_worker_allocations(pb::ListSocialWorkerAllocationsResponse), delete_social_worker_allocation
+    csc_runtime::record_rpcs!(CareSummary:
+        batch_upsert_care_summaries, get_care_summary, list_care_summaries, delete_care_summary
     );
-    csc_runtime::record_rpcs!(CareSummary;
-        batch_upsert_care_summaries(pb::BatchUpsertCareSummariesRequest) = "BatchUpsertCareSummaries",
-        get_care_summary, list_care_summaries(pb::ListCareSummariesResponse), delete_care_summary
-    );
-    csc_runtime::record_rpcs!(ClaReview;
-        batch_upsert_reviews(pb::BatchUpsertReviewsRequest) = "BatchUpsertReviews",
-        get_review, list_reviews(pb::ListReviewsResponse), delete_review;
+    csc_runtime::record_rpcs!(ClaReview:
+        batch_upsert_reviews, get_review, list_reviews, delete_review;
         check = |r| rpc::keep_stored_if(r.keep_stored)
     );
 
@@ -117,17 +101,5 @@ impl pb::placements_service_server::PlacementsService for Placements {
         }))
     }
 
-    csc_runtime::coverage_rpcs!(KINDS);
-
-    async fn compute_measures(
-        &self,
-        req: Request<cpb::ComputeMeasuresRequest>,
-    ) -> Result<Response<cpb::ComputeMeasuresResponse>, Status> {
-        rpc::compute_measures(
-            req.get_ref(),
-            async |la, period| store::load_for_period(&self.db, la, period).await,
-            domain::compute,
-        )
-        .await
-    }
+    csc_runtime::measure_rpcs!(KINDS; store::load_for_period => domain::compute);
 }

@@ -1,8 +1,7 @@
 //! Proto ↔ domain for every protection record kind ([`WireRecord`]): validation happens here,
 //! once, each problem named by its field within the record.
 
-use chrono::NaiveDate;
-use csc_core::{ChildDateKey, FieldCheck, Violations, codes, format_time};
+use csc_core::{ChildDateKey, FieldCheck, Violations, codes, format_optional_date, format_time};
 use csc_proto::protection as pb;
 use csc_runtime::Error;
 use csc_runtime::rpc::{self, WireRecord, child_date_key};
@@ -56,10 +55,6 @@ fn plan_key(k: &pb::PlanKey) -> Result<ChildDateKey, Error> {
     child_date_key(&k.la_code, &k.child_id, "start_date", &k.start_date)
 }
 
-fn date_str(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.to_string()).unwrap_or_default()
-}
-
 fn time_str(t: Option<chrono::NaiveTime>) -> String {
     t.map(format_time).unwrap_or_default()
 }
@@ -69,6 +64,9 @@ fn time_str(t: Option<chrono::NaiveTime>) -> String {
 impl WireRecord for CinPlan {
     type Proto = pb::CinPlan;
     type ProtoKey = pb::PlanKey;
+    type Batch = pb::BatchUpsertCinPlansRequest;
+    type List = pb::ListCinPlansResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertCinPlans";
 
     fn from_proto(p: &pb::CinPlan) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");
@@ -98,7 +96,7 @@ impl WireRecord for CinPlan {
             la_code: self.la_code.to_string(),
             child_id: self.child_id.clone(),
             start_date: self.start_date.to_string(),
-            end_date: date_str(self.end_date),
+            end_date: format_optional_date(self.end_date),
         }
     }
 
@@ -110,6 +108,9 @@ impl WireRecord for CinPlan {
 impl WireRecord for CpPlan {
     type Proto = pb::CpPlan;
     type ProtoKey = pb::PlanKey;
+    type Batch = pb::BatchUpsertCpPlansRequest;
+    type List = pb::ListCpPlansResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertCpPlans";
 
     fn from_proto(p: &pb::CpPlan) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");
@@ -175,7 +176,7 @@ impl WireRecord for CpPlan {
             la_code: self.la_code.to_string(),
             child_id: self.child_id.clone(),
             start_date: self.start_date.to_string(),
-            end_date: date_str(self.end_date),
+            end_date: format_optional_date(self.end_date),
             initial_category: self.initial_category.clone(),
             latest_category: self.latest_category.clone().unwrap_or_default(),
             previous_plans: self.previous_plans,
@@ -191,6 +192,9 @@ impl WireRecord for CpPlan {
 impl WireRecord for MissingEpisode {
     type Proto = pb::MissingEpisode;
     type ProtoKey = pb::MissingEpisodeKey;
+    type Batch = pb::BatchUpsertMissingEpisodesRequest;
+    type List = pb::ListMissingEpisodesResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertMissingEpisodes";
 
     fn from_proto(p: &pb::MissingEpisode) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");
@@ -346,15 +350,15 @@ impl WireRecord for MissingEpisode {
                 AbsentFrom::Care => pb::AbsentFrom::Care,
             }) as i32,
             start_time: time_str(self.start_time),
-            end_date: date_str(self.end_date),
+            end_date: format_optional_date(self.end_date),
             end_time: time_str(self.end_time),
-            interview_offered_date: date_str(self.interview_offered_date),
+            interview_offered_date: format_optional_date(self.interview_offered_date),
             interview_outcome: (match self.interview_outcome {
                 None => pb::InterviewOutcome::Unspecified,
                 Some(InterviewOutcome::Accepted) => pb::InterviewOutcome::Accepted,
                 Some(InterviewOutcome::Declined) => pb::InterviewOutcome::Declined,
             }) as i32,
-            interview_completed_date: date_str(self.interview_completed_date),
+            interview_completed_date: format_optional_date(self.interview_completed_date),
             interview_completed_time: time_str(self.interview_completed_time),
         }
     }
@@ -367,6 +371,9 @@ impl WireRecord for MissingEpisode {
 impl WireRecord for Feedback {
     type Proto = pb::FeedbackResponse;
     type ProtoKey = pb::FeedbackKey;
+    type Batch = pb::BatchUpsertFeedbackRequest;
+    type List = pb::ListFeedbackResponse;
+    const BATCH_UPSERT: &str = "BatchUpsertFeedback";
 
     fn from_proto(p: &pb::FeedbackResponse) -> Result<Self, Violations> {
         let mut c = FieldCheck::new("");
@@ -482,7 +489,10 @@ mod tests {
         let p = CpPlan::from_proto(&plan())
             .map_err(|v| v.under("records[0]"))
             .unwrap();
-        assert_eq!(p.first_review(), NaiveDate::from_ymd_opt(2018, 5, 1));
+        assert_eq!(
+            p.first_review(),
+            chrono::NaiveDate::from_ymd_opt(2018, 5, 1)
+        );
         assert_eq!(p.category(), "NEG");
     }
 

@@ -9,7 +9,7 @@ use convert::respondent_to;
 use std::collections::HashMap;
 
 use csc_core::{ChildDateKey, Violations};
-use csc_proto::{common as cpb, protection as pb};
+use csc_proto::protection as pb;
 use csc_runtime::rpc::{self};
 use csc_runtime::{Error, coverage, store::Indexed};
 use sea_orm::DatabaseConnection;
@@ -82,53 +82,45 @@ fn merge_reviews(
 
 /// The record kinds `GetCoverage` reports, with their dates (docs/coverage.md).
 const KINDS: &[coverage::Kind] = &[
-    coverage::Kind {
-        kind: "cin_plans",
-        table: "cin_plan",
-        start: "start_date",
-        latest: &["start_date", "end_date"],
-    },
-    coverage::Kind {
-        kind: "cp_plans",
-        table: "cp_plan",
-        start: "start_date",
-        latest: &["start_date", "end_date"],
-    },
-    coverage::Kind {
-        kind: "missing_episodes",
-        table: "missing_episode",
-        start: "start_date",
-        latest: &["start_date", "end_date"],
-    },
-    coverage::Kind {
-        kind: "feedback",
-        table: "feedback",
-        start: "response_date",
-        latest: &["response_date"],
-    },
+    coverage::Kind::new(
+        "cin_plans",
+        "cin_plan",
+        "start_date",
+        &["start_date", "end_date"],
+    ),
+    coverage::Kind::new(
+        "cp_plans",
+        "cp_plan",
+        "start_date",
+        &["start_date", "end_date"],
+    ),
+    coverage::Kind::new(
+        "missing_episodes",
+        "missing_episode",
+        "start_date",
+        &["start_date", "end_date"],
+    ),
+    coverage::Kind::new("feedback", "feedback", "response_date", &["response_date"]),
 ];
 
 #[tonic::async_trait]
 impl pb::protection_service_server::ProtectionService for Protection {
-    csc_runtime::record_rpcs!(CinPlan;
-        batch_upsert_cin_plans(pb::BatchUpsertCinPlansRequest) = "BatchUpsertCinPlans",
-        get_cin_plan, list_cin_plans(pb::ListCinPlansResponse), delete_cin_plan;
+    csc_runtime::record_rpcs!(CinPlan:
+        batch_upsert_cin_plans, get_cin_plan, list_cin_plans, delete_cin_plan;
         check = |r| rpc::keep_stored_if(r.keep_stored)
     );
 
-    csc_runtime::record_rpcs!(CpPlan;
-        batch_upsert_cp_plans(pb::BatchUpsertCpPlansRequest) = "BatchUpsertCpPlans",
-        get_cp_plan, list_cp_plans(pb::ListCpPlansResponse), delete_cp_plan;
+    csc_runtime::record_rpcs!(CpPlan:
+        batch_upsert_cp_plans, get_cp_plan, list_cp_plans, delete_cp_plan;
         check = |r| merge_cp_plans(r.replace_reviews, r.keep_stored)
     );
 
-    csc_runtime::record_rpcs!(MissingEpisode;
-        batch_upsert_missing_episodes(pb::BatchUpsertMissingEpisodesRequest) = "BatchUpsertMissingEpisodes",
-        get_missing_episode, list_missing_episodes(pb::ListMissingEpisodesResponse), delete_missing_episode
+    csc_runtime::record_rpcs!(MissingEpisode:
+        batch_upsert_missing_episodes, get_missing_episode, list_missing_episodes,
+        delete_missing_episode
     );
-    csc_runtime::record_rpcs!(Feedback;
-        batch_upsert_feedback(pb::BatchUpsertFeedbackRequest) = "BatchUpsertFeedback",
-        get_feedback, list_feedback(pb::ListFeedbackResponse), delete_feedback
+    csc_runtime::record_rpcs!(Feedback:
+        batch_upsert_feedback, get_feedback, list_feedback, delete_feedback
     );
 
     async fn list_feedback_questions(
@@ -147,17 +139,5 @@ impl pb::protection_service_server::ProtectionService for Protection {
         }))
     }
 
-    csc_runtime::coverage_rpcs!(KINDS);
-
-    async fn compute_measures(
-        &self,
-        req: Request<cpb::ComputeMeasuresRequest>,
-    ) -> Result<Response<cpb::ComputeMeasuresResponse>, Status> {
-        rpc::compute_measures(
-            req.get_ref(),
-            async |la, period| store::load_for_period(&self.db, la, period).await,
-            domain::compute,
-        )
-        .await
-    }
+    csc_runtime::measure_rpcs!(KINDS; store::load_for_period => domain::compute);
 }
