@@ -291,3 +291,26 @@ pub fn figures(
     }
     out
 }
+
+/// Domain records as their service's API carries them (its own `WireRecord` conversion).
+pub fn protos<R: csc_runtime::rpc::WireRecord>(records: &[R]) -> Vec<R::Proto> {
+    records.iter().map(R::to_proto).collect()
+}
+
+/// Every page of a List method, in order: `page(token)` asks for one page and answers its
+/// records and the next page's token (empty after the last).
+pub async fn all_pages<T, F>(mut page: impl FnMut(String) -> F) -> Vec<Vec<T>>
+where
+    F: std::future::Future<Output = (Vec<T>, String)>,
+{
+    let mut pages = Vec::new();
+    let mut token = String::new();
+    loop {
+        let (records, next) = page(token).await;
+        pages.push(records);
+        if next.is_empty() {
+            return pages;
+        }
+        token = next;
+    }
+}

@@ -2,7 +2,7 @@
 //! the catalogue and its 903 mapping, the costs import, and measures through the store.
 
 use csc::serve::Service;
-use csc_e2e::{backends, start};
+use csc_e2e::{all_pages, backends, start};
 use csc_proto::{common as cpb, finance as pb};
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -244,25 +244,24 @@ async fn the_catalogue_is_built_in_and_editable_per_la() {
             14
         );
         // Pages of five walk the whole catalogue in order.
-        let mut paged = Vec::new();
-        let mut token = String::new();
-        loop {
-            let page = c
-                .list_categories(pb::ListCategoriesRequest {
-                    la_code: "885".into(),
-                    page_size: 5,
-                    page_token: token.clone(),
-                })
-                .await
-                .unwrap()
-                .into_inner();
-            assert!(page.records.len() <= 5);
-            paged.extend(page.records.into_iter().map(|k| k.key));
-            if page.next_page_token.is_empty() {
-                break;
+        let pages = all_pages(|page_token| {
+            let mut c = c.clone();
+            async move {
+                let page = c
+                    .list_categories(pb::ListCategoriesRequest {
+                        la_code: "885".into(),
+                        page_size: 5,
+                        page_token,
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner();
+                (page.records, page.next_page_token)
             }
-            token = page.next_page_token;
-        }
+        })
+        .await;
+        assert!(pages.iter().all(|p| p.len() <= 5));
+        let paged: Vec<String> = pages.into_iter().flatten().map(|k| k.key).collect();
         assert_eq!(paged, keys);
         let got = c
             .get_category(pb::CategoryKey {

@@ -1,7 +1,7 @@
 //! The front door's gRPC API, end to end, on every backend: validation, atomic idempotent batches,
 //! get/list/delete, health, and measures computed through the store.
 
-use csc_e2e::{backends, start_frontdoor};
+use csc_e2e::{all_pages, backends, start_frontdoor};
 use csc_proto::{common as cpb, frontdoor as pb};
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -224,30 +224,29 @@ async fn get_list_pages_and_delete() {
         records.push(referral("886", "C1", "2018-04-01", "6"));
         c.batch_upsert_referrals(req("", records)).await.unwrap();
 
-        let mut seen = Vec::new();
-        let mut token = String::new();
-        loop {
-            let page = c
-                .list_referrals(cpb::ListRequest {
-                    la_code: "885".into(),
-                    page_size: 2,
-                    page_token: token.clone(),
-                    ..Default::default()
-                })
-                .await
-                .unwrap()
-                .into_inner();
-            assert!(page.records.len() <= 2);
-            seen.extend(
-                page.records
-                    .into_iter()
-                    .map(|r| (r.child_id, r.referral_date)),
-            );
-            if page.next_page_token.is_empty() {
-                break;
+        let pages = all_pages(|page_token| {
+            let mut c = c.clone();
+            async move {
+                let page = c
+                    .list_referrals(cpb::ListRequest {
+                        la_code: "885".into(),
+                        page_size: 2,
+                        page_token,
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner();
+                (page.records, page.next_page_token)
             }
-            token = page.next_page_token;
-        }
+        })
+        .await;
+        assert!(pages.iter().all(|p| p.len() <= 2));
+        let seen: Vec<_> = pages
+            .into_iter()
+            .flatten()
+            .map(|r| (r.child_id, r.referral_date))
+            .collect();
         // Key order: date, then child (the primary key's index order).
         let mut sorted = seen.clone();
         sorted.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
@@ -298,6 +297,21 @@ async fn get_list_pages_and_delete() {
         assert_eq!(bad.code(), Code::InvalidArgument);
         s.stop().await;
     }
+}
+
+/// Sends `$record` alone through `$upsert`, and asserts that `$list` gives LA 885 back just it.
+macro_rules! lands_and_lists {
+    ($c:ident, $upsert:ident($req:ident), $list:ident, $record:expr) => {{
+        let record = $record;
+        $c.$upsert(pb::$req {
+            request_id: String::new(),
+            records: vec![record.clone()],
+        })
+        .await
+        .unwrap();
+        let listed = $c.$list(list("885")).await.unwrap().into_inner();
+        assert_eq!(listed.records, [record]);
+    }};
 }
 
 #[tokio::test]
@@ -383,19 +397,11 @@ async fn every_record_kind_round_trips() {
             invited: vec![pb::Agency::Police as i32, pb::Agency::Health as i32],
             attended: vec![pb::Agency::Health as i32],
         };
-        c.batch_upsert_strategy_discussions(pb::BatchUpsertStrategyDiscussionsRequest {
-            request_id: String::new(),
-            records: vec![sd.clone()],
-        })
-        .await
-        .unwrap();
-        assert_eq!(
-            c.list_strategy_discussions(list("885"))
-                .await
-                .unwrap()
-                .into_inner()
-                .records,
-            [sd]
+        lands_and_lists!(
+            c,
+            batch_upsert_strategy_discussions(BatchUpsertStrategyDiscussionsRequest),
+            list_strategy_discussions,
+            sd
         );
 
         let icpc = pb::Icpc {
@@ -404,19 +410,11 @@ async fn every_record_kind_round_trips() {
             icpc_date: "2018-04-20".into(),
             s47_start_date: "2018-04-03".into(),
         };
-        c.batch_upsert_icpcs(pb::BatchUpsertIcpcsRequest {
-            request_id: String::new(),
-            records: vec![icpc.clone()],
-        })
-        .await
-        .unwrap();
-        assert_eq!(
-            c.list_icpcs(list("885"))
-                .await
-                .unwrap()
-                .into_inner()
-                .records,
-            [icpc]
+        lands_and_lists!(
+            c,
+            batch_upsert_icpcs(BatchUpsertIcpcsRequest),
+            list_icpcs,
+            icpc
         );
 
         // A conference before the enquiry started is refused, naming the field.

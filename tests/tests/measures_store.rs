@@ -4,7 +4,7 @@
 
 use chrono::{Days, NaiveDate};
 use csc_core::{LaCode, Period};
-use csc_e2e::{backends, start_frontdoor};
+use csc_e2e::{backends, protos, start_frontdoor};
 use csc_frontdoor::domain::{
     self, Agency, Assessment, AssessmentOutcome, Contact, EarlyHelpAssessment, FrontDoorData, Icpc,
     Referral, Section47Enquiry, StrategyDiscussion,
@@ -151,19 +151,6 @@ fn dataset() -> FrontDoorData {
     d
 }
 
-fn s(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.to_string()).unwrap_or_default()
-}
-
-fn agency(a: &Agency) -> i32 {
-    (match a {
-        Agency::Police => pb::Agency::Police,
-        Agency::Health => pb::Agency::Health,
-        Agency::Education => pb::Agency::Education,
-        Agency::Other => pb::Agency::Other,
-    }) as i32
-}
-
 #[tokio::test]
 async fn service_measures_equal_the_definitions_over_all_records() {
     let data = dataset();
@@ -174,125 +161,46 @@ async fn service_measures_equal_the_definitions_over_all_records() {
         let rid = String::new;
         c.batch_upsert_referrals(pb::BatchUpsertReferralsRequest {
             request_id: rid(),
-            records: data
-                .referrals
-                .iter()
-                .map(|r| pb::Referral {
-                    la_code: r.la_code.to_string(),
-                    child_id: r.child_id.clone(),
-                    referral_date: r.referral_date.to_string(),
-                    source: r.source.clone(),
-                    nfa: r.nfa,
-                })
-                .collect(),
+            records: protos(&data.referrals),
         })
         .await
         .unwrap();
         c.batch_upsert_contacts(pb::BatchUpsertContactsRequest {
             request_id: rid(),
-            records: data
-                .contacts
-                .iter()
-                .map(|r| pb::Contact {
-                    la_code: r.la_code.to_string(),
-                    contact_id: r.contact_id.clone(),
-                    child_id: r.child_id.clone(),
-                    contact_date: r.contact_date.to_string(),
-                    source: r.source.clone(),
-                    became_referral: r.became_referral,
-                })
-                .collect(),
+            records: protos(&data.contacts),
         })
         .await
         .unwrap();
         c.batch_upsert_assessments(pb::BatchUpsertAssessmentsRequest {
             request_id: rid(),
             keep_stored: false,
-            records: data
-                .assessments
-                .iter()
-                .map(|a| pb::Assessment {
-                    la_code: a.la_code.to_string(),
-                    child_id: a.child_id.clone(),
-                    start_date: a.start_date.to_string(),
-                    referral_date: a.referral_date.to_string(),
-                    authorisation_date: s(a.authorisation_date),
-                    factors: a.factors.clone(),
-                    outcome: match a.outcome {
-                        AssessmentOutcome::Unspecified => 0,
-                        AssessmentOutcome::Nfa => 1,
-                        AssessmentOutcome::FurtherAction => 2,
-                    },
-                    closure_reason: a.closure_reason.clone().unwrap_or_default(),
-                })
-                .collect(),
+            records: protos(&data.assessments),
         })
         .await
         .unwrap();
         c.batch_upsert_section47_enquiries(pb::BatchUpsertSection47EnquiriesRequest {
             request_id: rid(),
             keep_stored: false,
-            records: data
-                .s47s
-                .iter()
-                .map(|x| pb::Section47Enquiry {
-                    la_code: x.la_code.to_string(),
-                    child_id: x.child_id.clone(),
-                    start_date: x.start_date.to_string(),
-                    referral_date: s(x.referral_date),
-                    icpc_target_date: s(x.icpc_target_date),
-                    icpc_date: s(x.icpc_date),
-                    icpc_not_required: x.icpc_not_required,
-                })
-                .collect(),
+            records: protos(&data.s47s),
         })
         .await
         .unwrap();
         c.batch_upsert_strategy_discussions(pb::BatchUpsertStrategyDiscussionsRequest {
             request_id: rid(),
-            records: data
-                .strategy_discussions
-                .iter()
-                .map(|x| pb::StrategyDiscussion {
-                    la_code: x.la_code.to_string(),
-                    child_id: x.child_id.clone(),
-                    discussion_date: x.discussion_date.to_string(),
-                    invited: x.invited.iter().map(agency).collect(),
-                    attended: x.attended.iter().map(agency).collect(),
-                })
-                .collect(),
+            records: protos(&data.strategy_discussions),
         })
         .await
         .unwrap();
         c.batch_upsert_icpcs(pb::BatchUpsertIcpcsRequest {
             request_id: rid(),
-            records: data
-                .icpcs
-                .iter()
-                .map(|x| pb::Icpc {
-                    la_code: x.la_code.to_string(),
-                    child_id: x.child_id.clone(),
-                    icpc_date: x.icpc_date.to_string(),
-                    s47_start_date: s(x.s47_start_date),
-                })
-                .collect(),
+            records: protos(&data.icpcs),
         })
         .await
         .unwrap();
 
         c.batch_upsert_early_help_assessments(pb::BatchUpsertEarlyHelpAssessmentsRequest {
             request_id: rid(),
-            records: data
-                .early_help
-                .iter()
-                .map(|x| pb::EarlyHelpAssessment {
-                    la_code: x.la_code.to_string(),
-                    child_id: x.child_id.clone(),
-                    start_date: x.start_date.to_string(),
-                    completion_date: s(x.completion_date),
-                    organisation: x.organisation.clone().unwrap_or_default(),
-                })
-                .collect(),
+            records: protos(&data.early_help),
         })
         .await
         .unwrap();

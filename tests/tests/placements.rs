@@ -7,7 +7,7 @@ use csc::import::ssda903::{self, Clients903};
 use csc::serve::Service;
 use csc_core::Period;
 use csc_core::measure::testing::count;
-use csc_e2e::{Backend, Running, assert_row_refused, backends, sample, start};
+use csc_e2e::{Backend, Running, all_pages, assert_row_refused, backends, sample, start};
 use csc_placements::domain::{self, PlacementsData};
 use csc_proto::{common as cpb, placements as pb};
 use csc_runtime::convert::measure_from_proto;
@@ -318,54 +318,44 @@ async fn the_csv_and_xml_forms_of_a_return_give_the_same_measures() {
 }
 
 async fn all_records(c: &mut csc::client::PlacementsClient, la: &str) -> PlacementsData {
-    // Read back through the API, converted as the service converts what it is sent.
     use csc_placements::domain::{Child, Episode};
     use csc_runtime::rpc::WireRecord as _;
+    let list = |page_token: String| cpb::ListRequest {
+        la_code: la.into(),
+        child_id: String::new(),
+        page_size: 1000,
+        page_token,
+    };
+    let episodes = all_pages(|t| {
+        let (mut c, req) = (c.clone(), list(t));
+        async move {
+            let page = c.list_episodes(req).await.unwrap().into_inner();
+            (page.records, page.next_page_token)
+        }
+    })
+    .await;
+    let children = all_pages(|t| {
+        let (mut c, req) = (c.clone(), list(t));
+        async move {
+            let page = c.list_children(req).await.unwrap().into_inner();
+            (page.records, page.next_page_token)
+        }
+    })
+    .await;
+    // Read back through the API, converted as the service converts what it is sent.
     let mut data = PlacementsData::default();
-    let mut token = String::new();
-    loop {
-        let page = c
-            .list_episodes(cpb::ListRequest {
-                la_code: la.into(),
-                child_id: String::new(),
-                page_size: 1000,
-                page_token: token,
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        data.episodes.extend(
-            page.records
-                .iter()
-                .map(|e| Episode::from_proto(e).expect("a stored episode reads back")),
-        );
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        token = page.next_page_token;
-    }
-    let mut token = String::new();
-    loop {
-        let page = c
-            .list_children(cpb::ListRequest {
-                la_code: la.into(),
-                child_id: String::new(),
-                page_size: 1000,
-                page_token: token,
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        data.children.extend(
-            page.records
-                .iter()
-                .map(|x| Child::from_proto(x).expect("a stored child reads back")),
-        );
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        token = page.next_page_token;
-    }
+    data.episodes.extend(
+        episodes
+            .iter()
+            .flatten()
+            .map(|e| Episode::from_proto(e).expect("a stored episode reads back")),
+    );
+    data.children.extend(
+        children
+            .iter()
+            .flatten()
+            .map(|x| Child::from_proto(x).expect("a stored child reads back")),
+    );
     data
 }
 

@@ -6,11 +6,11 @@
 use chrono::{Days, NaiveDate, NaiveTime};
 use csc::import::{ImportSummary, import_feedback, import_missing};
 use csc::serve::Service;
-use csc_core::{LaCode, Period, format_time};
-use csc_e2e::{assert_row_refused, backends, start};
+use csc_core::{LaCode, Period};
+use csc_e2e::{all_pages, assert_row_refused, backends, protos, start};
 use csc_protection::domain::{
     self, AbsenceKind, AbsentFrom, CinPlan, CpPlan, Feedback, InterviewOutcome, MissingEpisode,
-    ProtectionData, QUESTIONS, Rating, Respondent,
+    ProtectionData, QUESTIONS, Rating,
 };
 use csc_proto::{common as cpb, protection as pb};
 use csc_runtime::convert::measure_from_proto;
@@ -185,25 +185,24 @@ async fn records_round_trip_page_replay_and_delete() {
         assert_eq!(got, returned);
 
         // Pages of two, in key order (child, then start), every record once.
-        let mut seen = Vec::new();
-        let mut token = String::new();
-        loop {
-            let page = c
-                .list_missing_episodes(list_req(2, token))
-                .await
-                .unwrap()
-                .into_inner();
-            assert!(page.records.len() <= 2);
-            seen.extend(
-                page.records
-                    .iter()
-                    .map(|e| format!("{}@{}", e.child_id, e.start_date)),
-            );
-            if page.next_page_token.is_empty() {
-                break;
+        let pages = all_pages(|token| {
+            let mut c = c.clone();
+            async move {
+                let page = c
+                    .list_missing_episodes(list_req(2, token))
+                    .await
+                    .unwrap()
+                    .into_inner();
+                (page.records, page.next_page_token)
             }
-            token = page.next_page_token;
-        }
+        })
+        .await;
+        assert!(pages.iter().all(|p| p.len() <= 2));
+        let seen: Vec<String> = pages
+            .iter()
+            .flatten()
+            .map(|e| format!("{}@{}", e.child_id, e.start_date))
+            .collect();
         assert_eq!(
             seen,
             [
@@ -578,14 +577,6 @@ fn dataset() -> ProtectionData {
     d
 }
 
-fn s(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.to_string()).unwrap_or_default()
-}
-
-fn t(x: Option<NaiveTime>) -> String {
-    x.map(format_time).unwrap_or_default()
-}
-
 #[tokio::test]
 async fn service_measures_equal_the_definitions_over_all_records() {
     let data = dataset();
@@ -593,96 +584,25 @@ async fn service_measures_equal_the_definitions_over_all_records() {
     for b in backends().await {
         let srv = start(Service::Protection, &b.url).await;
         let mut c = srv.protection().await;
-        c.batch_upsert_cp_plans(plans_req(
-            "",
-            data.cp_plans
-                .iter()
-                .map(|p| pb::CpPlan {
-                    la_code: p.la_code.to_string(),
-                    child_id: p.child_id.clone(),
-                    start_date: p.start_date.to_string(),
-                    end_date: s(p.end_date),
-                    initial_category: p.initial_category.clone(),
-                    latest_category: p.latest_category.clone().unwrap_or_default(),
-                    previous_plans: p.previous_plans,
-                    review_dates: p.review_dates.iter().map(|d| d.to_string()).collect(),
-                })
-                .collect(),
-        ))
-        .await
-        .unwrap();
+        c.batch_upsert_cp_plans(plans_req("", protos(&data.cp_plans)))
+            .await
+            .unwrap();
         c.batch_upsert_cin_plans(pb::BatchUpsertCinPlansRequest {
             request_id: String::new(),
             keep_stored: false,
-            records: data
-                .cin_plans
-                .iter()
-                .map(|p| pb::CinPlan {
-                    la_code: p.la_code.to_string(),
-                    child_id: p.child_id.clone(),
-                    start_date: p.start_date.to_string(),
-                    end_date: s(p.end_date),
-                })
-                .collect(),
+            records: protos(&data.cin_plans),
         })
         .await
         .unwrap();
         c.batch_upsert_missing_episodes(pb::BatchUpsertMissingEpisodesRequest {
             request_id: String::new(),
-            records: data
-                .missing
-                .iter()
-                .map(|e| pb::MissingEpisode {
-                    la_code: e.la_code.to_string(),
-                    child_id: e.child_id.clone(),
-                    start_date: e.start_date.to_string(),
-                    kind: match e.kind {
-                        AbsenceKind::Missing => pb::AbsenceKind::Missing,
-                        AbsenceKind::Away => pb::AbsenceKind::Away,
-                    } as i32,
-                    absent_from: match e.absent_from {
-                        AbsentFrom::Home => pb::AbsentFrom::Home,
-                        AbsentFrom::Care => pb::AbsentFrom::Care,
-                    } as i32,
-                    start_time: t(e.start_time),
-                    end_date: s(e.end_date),
-                    end_time: t(e.end_time),
-                    interview_offered_date: s(e.interview_offered_date),
-                    interview_outcome: match e.interview_outcome {
-                        None => 0,
-                        Some(InterviewOutcome::Accepted) => pb::InterviewOutcome::Accepted as i32,
-                        Some(InterviewOutcome::Declined) => pb::InterviewOutcome::Declined as i32,
-                    },
-                    interview_completed_date: s(e.interview_completed_date),
-                    interview_completed_time: t(e.interview_completed_time),
-                })
-                .collect(),
+            records: protos(&data.missing),
         })
         .await
         .unwrap();
         c.batch_upsert_feedback(pb::BatchUpsertFeedbackRequest {
             request_id: String::new(),
-            records: data
-                .feedback
-                .iter()
-                .map(|f| pb::FeedbackResponse {
-                    la_code: f.la_code.to_string(),
-                    response_id: f.response_id.clone(),
-                    question: f.question.clone(),
-                    respondent: match f.respondent {
-                        Respondent::Parent => pb::Respondent::Parent,
-                        Respondent::Child => pb::Respondent::Child,
-                        Respondent::Professional => pb::Respondent::Professional,
-                    } as i32,
-                    response_date: f.response_date.to_string(),
-                    rating: match f.rating {
-                        Rating::Positive => pb::Rating::Positive,
-                        Rating::Neutral => pb::Rating::Neutral,
-                        Rating::Negative => pb::Rating::Negative,
-                    } as i32,
-                    child_id: String::new(),
-                })
-                .collect(),
+            records: protos(&data.feedback),
         })
         .await
         .unwrap();

@@ -101,31 +101,16 @@ where
 /// mean of money has a `numerator` and a `denominator` too (the numbers it was computed from:
 /// whole numbers, pence for a total of money); `percent` is a row's share of its measure's total.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Cells {
-    #[serde(
-        default,
-        deserialize_with = "written",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "written", skip_serializing_if = "Option::is_none")]
     pub numerator: Option<Cell<i64>>,
-    #[serde(
-        default,
-        deserialize_with = "written",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "written", skip_serializing_if = "Option::is_none")]
     pub denominator: Option<Cell<i64>>,
     /// Money is held in pence ([`Num::Pence`]) and written in pounds.
-    #[serde(
-        default,
-        deserialize_with = "written",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "written", skip_serializing_if = "Option::is_none")]
     pub value: Option<Cell<Num>>,
-    #[serde(
-        default,
-        deserialize_with = "written",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "written", skip_serializing_if = "Option::is_none")]
     pub percent: Option<Cell<f64>>,
 }
 

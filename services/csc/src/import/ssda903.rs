@@ -874,30 +874,22 @@ mod tests {
 
     #[test]
     fn tables_are_recognised_by_their_columns() {
-        assert_eq!(
-            recognise(&cols("CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB")),
-            Some(Table::Header)
-        );
-        assert_eq!(
-            recognise(&cols("CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC")),
-            Some(Table::Episodes)
-        );
-        assert_eq!(
-            recognise(&cols("CHILD,DOB,SW_ID,SW_DECOM,SW_DEC,SW_REASON")),
-            Some(Table::SwEpisodes)
-        );
-        assert_eq!(
-            recognise(&cols("CHILD,DOB,REVIEW,REVIEW_CODE")),
-            Some(Table::Reviews)
-        );
-        assert_eq!(
-            recognise(&cols("CHILD,DOB,MISSING,MIS_START,MIS_END")),
-            Some(Table::Missing)
-        );
-        assert_eq!(
-            recognise(&cols("CHILD,SEX,DOB,DUC")),
-            Some(Table::Unused("UASC"))
-        );
+        for (columns, table) in [
+            ("CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB", Table::Header),
+            (
+                "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC",
+                Table::Episodes,
+            ),
+            (
+                "CHILD,DOB,SW_ID,SW_DECOM,SW_DEC,SW_REASON",
+                Table::SwEpisodes,
+            ),
+            ("CHILD,DOB,REVIEW,REVIEW_CODE", Table::Reviews),
+            ("CHILD,DOB,MISSING,MIS_START,MIS_END", Table::Missing),
+            ("CHILD,SEX,DOB,DUC", Table::Unused("UASC")),
+        ] {
+            assert_eq!(recognise(&cols(columns)), Some(table), "{columns}");
+        }
         assert_eq!(recognise(&cols("A,B,C")), None);
     }
 
