@@ -4,19 +4,18 @@
 
 mod convert;
 
-use convert::la_only;
-use csc_runtime::rpc::WireRecord as _;
-
 use std::collections::BTreeSet;
 
 use csc_core::{LaCode, Violations};
 use csc_proto::{common as cpb, finance as pb};
-use csc_runtime::{Error, coverage, rpc};
+use csc_runtime::rpc::{self, WireRecord as _};
+use csc_runtime::{Error, coverage};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tonic::{Request, Response, Status};
 
 use crate::domain::{self, Category, CategoryMapping, Commitment, rules};
 use crate::store;
+use convert::la_only;
 
 #[derive(Clone)]
 pub struct Finance {

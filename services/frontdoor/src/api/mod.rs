@@ -4,8 +4,7 @@
 mod convert;
 
 use csc_proto::frontdoor as pb;
-use csc_runtime::coverage;
-use csc_runtime::rpc::{self};
+use csc_runtime::{coverage, rpc};
 use sea_orm::DatabaseConnection;
 
 use crate::domain::{

@@ -3,17 +3,15 @@
 
 mod convert;
 
-use convert::{history_to, warning_to};
-use csc_runtime::rpc::WireRecord as _;
-
 use csc_proto::{common as cpb, placements as pb};
-use csc_runtime::rpc::{self};
+use csc_runtime::rpc::{self, WireRecord as _};
 use csc_runtime::{Error, coverage, paging};
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use crate::domain::{self, CareSummary, Child, ClaReview, Episode, SwAllocation};
 use crate::store;
+use convert::{history_to, warning_to};
 
 /// The service implementation, holding its database.
 #[derive(Clone)]

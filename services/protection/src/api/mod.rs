@@ -4,19 +4,18 @@
 
 mod convert;
 
-use convert::respondent_to;
-
 use std::collections::HashMap;
 
 use csc_core::{ChildDateKey, Violations};
 use csc_proto::protection as pb;
-use csc_runtime::rpc::{self};
+use csc_runtime::rpc;
 use csc_runtime::{Error, coverage, store::Indexed};
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use crate::domain::{self, CinPlan, CpPlan, Feedback, MissingEpisode, QUESTIONS};
 use crate::store;
+use convert::respondent_to;
 
 /// The service implementation, holding its database.
 #[derive(Clone)]
