@@ -23,3 +23,21 @@ pub use measure::{Measure, MeasureRow, Unit, percent_1dp};
 pub use period::{Period, PeriodError};
 pub use validation::{FieldCheck, FieldViolation, Violations};
 pub use workdays::working_days_between;
+
+/// Shorthands for tests across the workspace: a date, and the LA most test records belong to.
+#[doc(hidden)]
+pub mod testing {
+    use chrono::NaiveDate;
+
+    use crate::LaCode;
+
+    /// The date `y`-`m`-`day` (a test's literal; panics on an impossible one).
+    pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("a valid test date")
+    }
+
+    /// LA 885, as most test records are.
+    pub fn la() -> LaCode {
+        LaCode::parse("885").expect("885 is an LA code")
+    }
+}

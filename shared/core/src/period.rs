@@ -181,10 +181,7 @@ impl From<Period> for PeriodView {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use crate::testing::d;
 
     #[test]
     fn quarters_and_years_have_the_dfe_boundaries() {

@@ -219,10 +219,7 @@ pub fn working_days_between(a: NaiveDate, b: NaiveDate) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use crate::testing::d;
 
     fn slow(a: NaiveDate, b: NaiveDate) -> i64 {
         a.iter_days()

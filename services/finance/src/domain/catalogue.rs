@@ -185,10 +185,7 @@ pub fn resolve_category<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn la() -> LaCode {
-        LaCode::parse("885").unwrap()
-    }
+    use csc_core::testing::la;
 
     #[test]
     fn built_in_mapping_follows_the_issue_examples() {

@@ -134,14 +134,9 @@ mod tests {
     use super::*;
     use crate::domain::catalogue::effective_categories;
     use chrono::NaiveDate;
-    use csc_core::{LaCode, measure::Num};
+    use csc_core::measure::Num;
+    use csc_core::testing::{d, la};
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
-    fn la() -> LaCode {
-        LaCode::parse("885").unwrap()
-    }
     fn c(cat: &str, pence: i64, start: NaiveDate, end: Option<NaiveDate>) -> Commitment {
         Commitment {
             la_code: la(),

@@ -126,10 +126,7 @@ impl Commitment {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use csc_core::testing::d;
 
     fn c(start: NaiveDate, end: Option<NaiveDate>) -> Commitment {
         Commitment {

@@ -357,15 +357,10 @@ fn icpc_timeliness(period: &Period, data: &FrontDoorData) -> (i64, i64) {
 mod tests {
     use super::*;
     use crate::domain::records::AssessmentOutcome;
-    use csc_core::LaCode;
+    use csc_core::testing::{d, la};
+
     use csc_core::measure::testing::{count, measure, ratio};
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
-    fn la() -> LaCode {
-        LaCode::parse("885").unwrap()
-    }
     fn q(id: &str) -> Period {
         id.parse().unwrap()
     }

@@ -281,9 +281,7 @@ pub(crate) mod tests {
     use super::*;
     use csc_core::LaCode;
 
-    pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    pub use csc_core::testing::d;
 
     /// An episode: (DECOM, RNE, PLACE, DEC, REC, reason).
     pub fn ep(

@@ -296,16 +296,14 @@ pub fn compute(period: &Period, data: &PlacementsData) -> Vec<Measure> {
 mod tests {
     use super::*;
     use crate::domain::records::Sex;
-    use csc_core::LaCode;
+    use csc_core::testing::la;
+
     use csc_core::measure::testing::{count, measure, ratio, row_count};
 
     use crate::domain::history::tests::d;
 
     fn q(id: &str) -> Period {
         id.parse().unwrap()
-    }
-    fn la() -> LaCode {
-        LaCode::parse("885").unwrap()
     }
     fn ep(
         child: &str,

@@ -357,20 +357,15 @@ fn feedback_measure(period: &Period, responses: &[Feedback]) -> Measure {
 #[cfg(test)]
 mod tests {
     use chrono::NaiveTime;
-    use csc_core::LaCode;
+    use csc_core::testing::{d, la};
+
     use csc_core::measure::testing::{count, measure, ratio, row_count, row_ratio};
 
     use super::*;
     use crate::domain::records::Respondent;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
     fn q(id: &str) -> Period {
         id.parse().unwrap()
-    }
-    fn la() -> LaCode {
-        LaCode::parse("885").unwrap()
     }
     fn cp(child: &str, start: NaiveDate, end: Option<NaiveDate>) -> CpPlan {
         CpPlan {

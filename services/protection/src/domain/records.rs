@@ -323,10 +323,8 @@ child_date_key!(MissingEpisode);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use csc_core::testing::d;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
     fn t(h: u32, m: u32) -> Option<NaiveTime> {
         NaiveTime::from_hms_opt(h, m, 0)
     }
