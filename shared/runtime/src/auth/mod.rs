@@ -63,11 +63,21 @@ impl Mode {
         let dev = token::DevKey::in_dir(dir);
         dev.ensure()?;
         let issuer = args.auth_issuer.as_deref().unwrap_or(token::DEV_ISSUER);
-        tracing::warn!(
-            key = %dev.key_file.display(),
-            "bearer tokens verified against the DEVELOPMENT key in the data directory; \
-             production configures CSC_AUTH_JWKS_FILE with the council's identity provider's keys"
-        );
+        // Said once per key: `csc serve all` (and the demo) verify five services' tokens
+        // against the same key, and one warning says it.
+        static WARNED: std::sync::Mutex<Vec<std::path::PathBuf>> =
+            std::sync::Mutex::new(Vec::new());
+        let mut warned = WARNED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !warned.contains(&dev.key_file) {
+            warned.push(dev.key_file.clone());
+            tracing::warn!(
+                key = %dev.key_file.display(),
+                "bearer tokens verified against the DEVELOPMENT key in the data directory; \
+                 production configures CSC_AUTH_JWKS_FILE with the council's identity provider's keys"
+            );
+        }
         Ok(Mode::Verify(Verifier::from_file(
             &dev.jwks_file,
             issuer,
