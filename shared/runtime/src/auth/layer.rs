@@ -26,9 +26,7 @@ use std::{
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, StreamBody};
-use prost_reflect::{
-    DescriptorPool, DynamicMessage, Kind, MessageDescriptor, ReflectMessage, Value,
-};
+use prost_reflect::{DynamicMessage, Kind, MessageDescriptor, ReflectMessage, Value};
 use sea_orm::DatabaseConnection;
 use tonic::{Code, Status, body::Body, codegen::http};
 
@@ -92,8 +90,7 @@ impl Guard {
     /// is the server's database, whose migrations include [`audit::CreateAuditLog`], wherever
     /// those services have child-level methods.
     pub fn new(mode: Mode, audit: Option<DatabaseConnection>, services: &[&str]) -> Self {
-        let pool = DescriptorPool::decode(csc_proto::FILE_DESCRIPTOR_SET)
-            .expect("the suite's own descriptor set decodes");
+        let pool = super::api_descriptors();
         let mut methods = HashMap::new();
         for s in pool
             .services()
@@ -137,9 +134,10 @@ impl Guard {
 
     /// A guard over every service of the API (what `csc token scopes` describes).
     pub fn for_whole_api(mode: Mode) -> Self {
-        let pool = DescriptorPool::decode(csc_proto::FILE_DESCRIPTOR_SET)
-            .expect("the suite's own descriptor set decodes");
-        let names: Vec<String> = pool.services().map(|s| s.full_name().to_owned()).collect();
+        let names: Vec<String> = super::api_descriptors()
+            .services()
+            .map(|s| s.full_name().to_owned())
+            .collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         Guard::new(mode, None, &names)
     }
@@ -663,8 +661,7 @@ mod tests {
 
     #[test]
     fn walk_collects_las_children_and_their_las() {
-        let pool = DescriptorPool::decode(csc_proto::FILE_DESCRIPTOR_SET).unwrap();
-        let desc = pool
+        let desc = super::super::api_descriptors()
             .get_message_by_name("csc.frontdoor.v1.BatchUpsertReferralsRequest")
             .unwrap();
         let req = csc_proto::frontdoor::BatchUpsertReferralsRequest {

@@ -23,6 +23,17 @@ pub use token::{Claims, Verifier};
 
 use crate::config::AuthArgs;
 
+/// The suite's API as described by its own `.proto` files (the descriptor set compiled into the
+/// binary), decoded once per process: the guard reads each method's messages from it, and
+/// [`scopes`] each method's scopes.
+pub fn api_descriptors() -> &'static prost_reflect::DescriptorPool {
+    static POOL: std::sync::OnceLock<prost_reflect::DescriptorPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        prost_reflect::DescriptorPool::decode(csc_proto::FILE_DESCRIPTOR_SET)
+            .expect("the suite's own descriptor set decodes")
+    })
+}
+
 /// How a server checks its callers.
 #[derive(Debug)]
 pub enum Mode {

@@ -51,9 +51,7 @@ pub fn is_public(path: &str) -> bool {
 pub fn table() -> &'static [(String, Vec<String>)] {
     static TABLE: OnceLock<Vec<(String, Vec<String>)>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let pool = DescriptorPool::decode(csc_proto::FILE_DESCRIPTOR_SET)
-            .expect("the suite's own descriptor set decodes");
-        let mut rows = read_scopes(&pool);
+        let mut rows = read_scopes(super::api_descriptors());
         for reflection in REFLECTION {
             rows.push((reflection.to_owned(), Vec::new()));
         }
@@ -108,13 +106,11 @@ pub fn required(path: &str) -> Option<&'static [String]> {
 mod tests {
     use std::collections::BTreeSet;
 
-    use prost_reflect::DescriptorPool;
-
     use super::*;
 
     fn api_methods() -> BTreeSet<String> {
-        let pool = DescriptorPool::decode(csc_proto::FILE_DESCRIPTOR_SET).unwrap();
-        pool.services()
+        super::super::api_descriptors()
+            .services()
             .flat_map(|s| {
                 s.methods()
                     .map(|m| format!("/{}/{}", s.full_name(), m.name()))
