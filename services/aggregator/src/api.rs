@@ -3,6 +3,7 @@
 
 use csc_core::{LaCode, Period, Violations};
 use csc_proto::{common as cpb, reporting as pb};
+use csc_runtime::convert::period_to_proto;
 use csc_runtime::error::Error;
 use csc_runtime::rpc::la_and_period;
 use tonic::{Request, Response, Status};
@@ -135,14 +136,6 @@ fn document(
 fn check_len(v: &mut Violations, field: &str, text: &str, max: usize) {
     if text.chars().count() > max {
         v.add(field, format!("longer than {max} characters"));
-    }
-}
-
-fn period_to_proto(p: &Period) -> cpb::Period {
-    cpb::Period {
-        id: p.id(),
-        start: p.start().to_string(),
-        end: p.end().to_string(),
     }
 }
 

@@ -1,8 +1,18 @@
-//! Measures between the domain shape (`csc_core::Measure`) and the wire (`csc.common.v1.Measure`).
+//! Measures and periods between the domain shape (`csc_core::Measure`, `csc_core::Period`) and the
+//! wire (`csc.common.v1`).
 
 use csc_core::measure::Num;
-use csc_core::{Measure, MeasureRow, Unit};
+use csc_core::{Measure, MeasureRow, Period, Unit};
 use csc_proto::common as pb;
+
+/// A period as the wire writes it: its id and both ends.
+pub fn period_to_proto(p: &Period) -> pb::Period {
+    pb::Period {
+        id: p.id(),
+        start: p.start().to_string(),
+        end: p.end().to_string(),
+    }
+}
 
 fn unit_to_proto(u: Unit) -> pb::Unit {
     match u {

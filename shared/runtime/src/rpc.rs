@@ -255,11 +255,7 @@ pub fn measures_response(
 ) -> Response<cpb::ComputeMeasuresResponse> {
     Response::new(cpb::ComputeMeasuresResponse {
         la_code: la.to_string(),
-        period: Some(cpb::Period {
-            id: period.id(),
-            start: period.start().to_string(),
-            end: period.end().to_string(),
-        }),
+        period: Some(crate::convert::period_to_proto(period)),
         measures: measures
             .iter()
             .map(crate::convert::measure_to_proto)
