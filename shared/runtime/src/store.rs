@@ -105,24 +105,24 @@ where
 /// Returns the number of rows written.
 async fn upsert<R: StoredRecord>(db: &impl ConnectionTrait, records: &[R]) -> Result<u64, Error> {
     let table = <R::Entity as Default>::default().table_name().to_owned();
+    let (keys, values) = (R::key_columns(), R::value_columns());
     // Update only when some column differs, so that "unchanged" is exact and replays write nothing.
-    let changed = R::value_columns()
-        .into_iter()
+    let changed = values
+        .iter()
         .map(|col| {
             let name = col.as_str();
             format!("\"{table}\".\"{name}\" IS DISTINCT FROM excluded.\"{name}\"")
         })
         .collect::<Vec<_>>()
         .join(" OR ");
+    let on_conflict = OnConflict::columns(keys.iter().copied())
+        .update_columns(values.iter().copied())
+        .action_and_where(Expr::cust(format!("({changed})")))
+        .to_owned();
     let mut written = 0;
-    let columns = R::key_columns().len() + R::value_columns().len();
-    for chunk in records.chunks(PARAMS_PER_STATEMENT / columns) {
-        let on_conflict = OnConflict::columns(R::key_columns())
-            .update_columns(R::value_columns())
-            .action_and_where(Expr::cust(format!("({changed})")))
-            .to_owned();
+    for chunk in records.chunks(PARAMS_PER_STATEMENT / (keys.len() + values.len())) {
         written += R::Entity::insert_many(chunk.iter().map(R::to_active))
-            .on_conflict(on_conflict)
+            .on_conflict(on_conflict.clone())
             .exec_without_returning(db)
             .await?;
     }
