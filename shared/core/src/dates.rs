@@ -40,7 +40,8 @@ pub fn format_optional_date(d: Option<NaiveDate>) -> String {
 }
 
 /// `d` minus `n` calendar months; a day that does not exist in the target month becomes that
-/// month's last day (29 February 2020 − 12 months = 28 February 2019), as the measure definitions require (docs/measures.md).
+/// month's last day (29 February 2020 − 12 months = 28 February 2019), as the measure
+/// definitions require (docs/measures.md).
 pub fn sub_months(d: NaiveDate, n: u32) -> NaiveDate {
     d.checked_sub_months(Months::new(n))
         .expect("date arithmetic stays within chrono's range")
