@@ -156,6 +156,55 @@ def test_html_is_self_contained_and_its_charts_draw_in_chromium(demo, tmp_path):
     assert drawn > 20_000, f"only {drawn} chart pixels drawn"
 
 
+def test_headline_page_comes_first_with_arrows_words_colours_and_benchmarks(demo, tmp_path):
+    """The headline page is the first section of the HTML and the Markdown: each figure with its
+    arrow and the word for it, better/worse coloured only where the measure has a direction, and
+    its position against England; a screenshot of it is kept for a person to look at."""
+    html = path(demo, "html").read_text()
+    doc = report(demo)
+    head = html[html.index('<section class="headline"'):html.index("</section>", html.index('<section class="headline"'))]
+    assert html.index('id="headline"') < html.index('class="data"') < html.index('id="frontdoor"')
+    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</tr>", head, flags=re.S)
+    assert 10 <= len(rows) <= 15, len(rows)
+    for r in rows:
+        assert re.search(r"[▲▼▶] (up|down|no change)|no comparison", r), r
+    # Colour follows the judgement and is never alone: every coloured cell says better or worse.
+    for cls, word in (("better", "better"), ("worse", "worse")):
+        for cell in re.findall(rf'<td class="{cls}">(.*?)</td>', head):
+            assert word in cell, cell
+    # A volume is never judged.
+    referrals = next(r for r in rows if "Referrals<" in r)
+    assert "better" not in referrals and "worse" not in referrals
+    # Re-referrals: judged against England by its direction (lower is better).
+    m = measure(doc, "frontdoor.rereferrals_12m")
+    assert m["direction"] == "lower_is_better"
+    rr = next(r for r in rows if "Re-referrals" in r)
+    england = m["benchmarks"]["england"]
+    expected = "below" if m["value"] < england else "above"
+    assert f"{expected} ({england:.1f}%, {m['benchmarks']['year']}): {'better' if expected == 'below' else 'worse'}" in rr
+    # The demo's headline commentary opens the page; its figure's own line is in its row.
+    assert doc["commentary"]["headline"].split(".")[0] in head
+    assert "A headline figure" in next(r for r in rows if "Repeat CP plans" in r)
+    md = path(demo, "md").read_text()
+    assert md.index("## Headline figures") < md.index("## Analysis - Family Front Door")
+
+    png = tmp_path / "headline.png"
+    subprocess.run(
+        [
+            chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}", "--hide-scrollbars",
+            "--window-size=1200,1400", f"--screenshot={png}", path(demo, "html").as_uri(),
+        ],
+        check=True, capture_output=True, timeout=120,
+    )
+    shutil.copy(png, ROOT / "target" / "headline-screenshot.png")  # for a person to look at
+    from PIL import Image
+
+    colours = dict((c, n) for n, c in Image.open(png).convert("RGB").getcolors(maxcolors=1 << 24))
+    green, red = colours.get((0x00, 0x70, 0x3C), 0), colours.get((0xD4, 0x35, 0x1C), 0)
+    assert green > 200 or red > 200, (green, red)
+
+
 def test_a_report_on_nothing_held_has_no_figure_in_any_file(tmp_path):
     """An empty suite's report, as `csc report` writes each file: every section no_data, the JSON
     valid against the schema, and not one number in the workbook's section sheets or the CSV, so

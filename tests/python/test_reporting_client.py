@@ -51,6 +51,22 @@ def test_commentary_is_kept_per_section_and_printed_with_it(aggregator):
         assert [x.section for x in list_commentary(req(la_code="885", period="2018-19-Q1"), timeout=10).commentary] == ["missing"]
 
 
+def test_commentary_targets_the_headline_page_and_its_figures_and_nothing_else(aggregator):
+    with grpc.insecure_channel(aggregator) as ch:
+        req, set_commentary = method(ch, "SetCommentary")
+        for target in ("headline", "protection.cp_repeat_ever"):
+            set_commentary(req(la_code="885", period="2018-19-Q2", section=target, text=f"On {target}.", author="analyst"), timeout=10)
+        # A measure that is not on the headline page has no line there to hold commentary.
+        with pytest.raises(grpc.RpcError) as e:
+            set_commentary(req(la_code="885", period="2018-19-Q2", section="placements.placement_type_mix", text="x"), timeout=10)
+        assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        [v] = bad_request(e.value).field_violations
+        assert v.field == "section" and "headline" in v.description
+        req, generate = method(ch, "GenerateReport")
+        doc = json.loads(generate(req(la_code="885", period="2018-19-Q2", format=1), timeout=60).content)
+        assert doc["commentary"] == {"headline": "On headline.", "protection.cp_repeat_ever": "On protection.cp_repeat_ever."}
+
+
 def test_bad_requests_name_the_field(aggregator):
     with grpc.insecure_channel(aggregator) as ch:
         req, generate = method(ch, "GenerateReport")

@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     domain::{
+        headline::{HEADLINE_COMMENTARY, HEADLINES, is_headline_target},
         report::{Report, Section},
         sections::SECTIONS,
     },
@@ -239,13 +240,19 @@ impl pb::reporting_service_server::ReportingService for Reporting {
         let c = req.into_inner();
         let (la, period) = la_and_period(&c.la_code, &c.period)?;
         let mut v = Violations::new();
-        if !SECTIONS.iter().any(|s| s.id == c.section) {
+        if !SECTIONS.iter().any(|s| s.id == c.section) && !is_headline_target(&c.section) {
             v.add(
                 "section",
                 format!(
-                    "unknown section {:?}; the sections are {}",
+                    "unknown section {:?}; commentary is for a section ({}), the headline page \
+                     (`{HEADLINE_COMMENTARY}`) or a headline figure ({})",
                     c.section,
-                    SECTIONS.iter().map(|s| s.id).collect::<Vec<_>>().join(", ")
+                    SECTIONS.iter().map(|s| s.id).collect::<Vec<_>>().join(", "),
+                    HEADLINES
+                        .iter()
+                        .map(|(id, _)| *id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             );
         }

@@ -361,13 +361,16 @@ pub fn requested_by(flag: Option<&str>) -> String {
 
 #[derive(clap::Subcommand, Clone)]
 pub enum CommentaryCommand {
-    /// Set one section's commentary for an LA and period (empty text clears it).
+    /// Set the commentary of a section, of the headline page or of one headline figure, for an
+    /// LA and period (empty text clears it).
     Set {
         #[arg(long)]
         la: String,
         #[arg(long)]
         period: String,
-        /// frontdoor, child_protection, children_in_need, missing, exploitation, looked_after, costs.
+        /// A section (frontdoor, child_protection, children_in_need, missing, exploitation,
+        /// looked_after, costs), `headline` for the headline page's opening line, or a headline
+        /// figure's measure id (e.g. protection.cp_repeat_ever) for its own line.
         #[arg(long)]
         section: String,
         /// The text (paragraphs separated by a blank line).

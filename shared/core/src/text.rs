@@ -110,6 +110,25 @@ pub fn number(v: f64) -> String {
     }
 }
 
+/// A number to a fixed number of decimal places (half away from zero), with thousands
+/// separators: `fixed(21.0, 1)` is `21.0`, `fixed(19.75, 1)` is `19.8`, `fixed(56.5, 0)` is `57`.
+/// One format per unit: a percentage beside another percentage has the same places.
+pub fn fixed(v: f64, dp: usize) -> String {
+    let scale = 10f64.powi(dp as i32);
+    // Binary noise first (a median of 24.3 and 25.2 is 24.749999…, which a reader calls 24.75).
+    let clean = (v.abs() * 1e9).round() / 1e9;
+    let r = (clean * scale).round() / scale;
+    let s = format!("{r:.dp$}");
+    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
+    let int = number(int.parse::<f64>().unwrap_or(0.0));
+    let sign = if v < 0.0 && r != 0.0 { "-" } else { "" };
+    if frac.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
+}
+
 /// An amount of money, exactly, from its pence, as a council prints it: whole pounds as `3,418`,
 /// pounds and pence as `17,188.20`.
 pub fn pounds(pence: i64) -> String {
@@ -126,6 +145,18 @@ pub fn pounds(pence: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_places_round_half_away_from_zero_with_separators() {
+        assert_eq!(fixed(21.0, 1), "21.0");
+        assert_eq!(fixed(19.75, 1), "19.8");
+        assert_eq!(fixed((24.3 + 25.2) / 2.0, 1), "24.8");
+        assert_eq!(fixed(56.5, 0), "57");
+        assert_eq!(fixed(-2.25, 1), "-2.3");
+        assert_eq!(fixed(-0.01, 1), "0.0");
+        assert_eq!(fixed(12345.678, 1), "12,345.7");
+        assert_eq!(fixed(0.0, 0), "0");
+    }
 
     #[test]
     fn formula_leading_text_is_neutralised_and_numbers_stay_numbers() {

@@ -375,6 +375,12 @@ pub fn compose(input: ComposeInput<'_>) -> Report {
         published: false,
         report_id: input.report_id,
         requested_by: input.requested_by,
+        commentary: input
+            .commentary
+            .iter()
+            .filter(|(target, _)| super::headline::is_headline_target(target))
+            .map(|(t, c)| (t.clone(), c.clone()))
+            .collect(),
         sections,
     }
 }

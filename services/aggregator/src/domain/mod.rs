@@ -5,6 +5,8 @@
 pub mod cells;
 pub mod compose;
 pub mod coverage;
+pub mod direction;
+pub mod headline;
 pub mod reference;
 pub mod report;
 pub mod sections;

@@ -2,11 +2,14 @@
 //! their trend and published benchmarks, and the suppression of its published form. Composed by
 //! `super::compose`; rendered by `crate::render`.
 
+use std::collections::BTreeMap;
+
 use csc_core::{Measure, MeasureRow, Period, Unit};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::cells::{Cell, Cells, suppress_body};
 use super::coverage::DataView;
+use super::direction::Direction;
 use super::reference::{Benchmarks, PopulationUsed};
 use super::sections::SectionStatus;
 
@@ -33,6 +36,9 @@ pub struct ReportMeasure {
     pub id: String,
     pub label: String,
     pub unit: Unit,
+    /// Which way is better (`super::direction`); `neither` in reports kept before it was added.
+    #[serde(default)]
+    pub direction: Direction,
     #[serde(flatten)]
     pub cells: Cells,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -67,6 +73,18 @@ impl ReportMeasure {
                 std::iter::once(&mut s.cells).chain(s.rows.iter_mut().map(|r| &mut r.cells))
             });
         own.chain(others)
+    }
+
+    /// The decimal places its figures are printed to, where fixed: a percentage to 1, a rate per
+    /// 10,000 as MEASURES.md computes it (the CP rate to 1, the looked-after rate whole), so a
+    /// benchmark beside the figure has the same places.
+    pub fn decimals(&self) -> Option<usize> {
+        match self.unit {
+            Unit::Ratio => Some(1),
+            Unit::RatePer10k if self.id == "placements.cla_rate_per_10k" => Some(0),
+            Unit::RatePer10k => Some(1),
+            _ => None,
+        }
     }
 
     pub fn row(&self, key: &str) -> Option<&ReportRow> {
@@ -119,6 +137,9 @@ pub struct Report {
     pub report_id: String,
     #[serde(default)]
     pub requested_by: String,
+    /// Commentary for the headline page (`headline`) and its figures (by measure id).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub commentary: BTreeMap<String, String>,
     pub sections: Vec<Section>,
 }
 
@@ -196,6 +217,7 @@ impl From<&Measure> for ReportMeasure {
             id: m.id.clone(),
             label: m.label.clone(),
             unit: m.unit,
+            direction: Direction::of(&m.id),
             cells: figures(m.value, m.numerator, m.denominator, None),
             rows: m.rows.iter().map(ReportRow::from).collect(),
             previous: None,
@@ -274,6 +296,7 @@ mod tests {
             published: false,
             report_id: String::new(),
             requested_by: String::new(),
+            commentary: Default::default(),
             sections: vec![Section {
                 id: "frontdoor".into(),
                 title: String::new(),
@@ -434,6 +457,7 @@ mod tests {
             published: false,
             report_id: String::new(),
             requested_by: String::new(),
+            commentary: Default::default(),
             sections: vec![Section {
                 id: "costs".into(),
                 title: String::new(),

@@ -9,12 +9,14 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{
-    cell, fig, has_headline, is_suppressed, num, number,
+    cell, fig, has_headline, headline, is_suppressed, num, number,
     svg::{self, Bar, Series},
     tabular::{breakdown, summary},
 };
 use crate::domain::{
     cells::Cell,
+    direction::Judgement,
+    headline::headlines,
     report::{Report, ReportMeasure, ReportRow, Section},
 };
 
@@ -34,6 +36,8 @@ thead th{border-bottom:2px solid #0b0c0c}
 figure{margin:1rem 0}figcaption{font-size:.85rem;color:#505a5f}
 svg.chart{max-width:100%;height:auto;font-family:inherit}
 nav ol{columns:2;font-size:.95rem}
+.headline td.better{color:#00703c;font-weight:bold}.headline td.worse{color:#d4351c;font-weight:bold}
+.headline td.comment{text-align:left;font-size:.85rem}
 @media print{nav{display:none}body{margin:0;max-width:none}h2{break-after:avoid}table,figure{break-inside:avoid}a{color:inherit;text-decoration:none}}
 "#;
 
@@ -240,6 +244,7 @@ pub fn render(report: &Report) -> String {
                             ": no value (nothing to divide by)."
                         }
                     }
+                    (headline_page(report))
                     section class="data" {
                         h2 { "The data this report rests on" }
                         ul { @for line in super::front_matter(report) { li { (line) } } }
@@ -294,6 +299,48 @@ fn section(report: &Report, s: &Section) -> Markup {
             @for f in charts(report, s) { (f) }
             @for m in s.measures.iter().filter(|m| !m.rows.is_empty()) {
                 (breakdown_table(m))
+            }
+        }
+    }
+}
+
+/// The headline page: the figures asked about first, with their direction of travel (arrow,
+/// word and colour) and position against the benchmarks.
+fn headline_page(report: &Report) -> Markup {
+    let hs = headlines(report);
+    let notes = headline::with_commentary(&hs);
+    let judged = |j: Option<Judgement>| match j {
+        Some(Judgement::Better) => "better",
+        Some(Judgement::Worse) => "worse",
+        _ => "",
+    };
+    html! {
+        section class="headline" id="headline" {
+            h2 { "Headline figures" }
+            @if let Some(c) = headline::opening(report) {
+                div class="commentary" { @for para in c.split("\n\n").filter(|p| !p.trim().is_empty()) { p { (para.trim()) } } }
+            }
+            @if hs.is_empty() {
+                p class="note" { "None of the headline figures could be composed: see the sections below." }
+            } @else {
+                table {
+                    caption { "Headline figures, " (report.period.id) }
+                    thead { tr { @for h in headline::headers(report, &hs) { th scope="col" { (h) } } } }
+                    tbody {
+                        @for h in &hs {
+                            @let r = headline::row(h, notes);
+                            tr {
+                                th scope="row" { a href=(format!("#{}", h.section)) { (r[0]) } }
+                                td { (r[1]) } td { (r[2]) } td { (r[3]) }
+                                td class=(judged(h.travel.map(|t| t.1))) { (r[4]) }
+                                td class=(judged(h.england.map(|p| p.judgement))) { (r[5]) }
+                                td class=(judged(h.statistical_neighbours.map(|p| p.judgement))) { (r[6]) }
+                                @if notes { td class="comment" { (r[7]) } }
+                            }
+                        }
+                    }
+                }
+                p class="note" { (headline::KEY) }
             }
         }
     }

@@ -3,6 +3,7 @@
 //! per measure or breakdown row). Every renderer reads the same [`Report`], so what each shows
 //! cannot drift apart, and a kept report renders again exactly as it was.
 
+pub mod headline;
 mod html;
 mod svg;
 mod tabular;
@@ -10,7 +11,7 @@ mod tabular;
 use csc_core::{Unit, measure::Num};
 
 use crate::domain::{
-    cells::{Cell, Cells, SUPPRESSED},
+    cells::{Cell, SUPPRESSED},
     report::{Report, ReportMeasure},
     sections::SectionStatus,
 };
@@ -215,39 +216,64 @@ pub fn cell(c: Figure) -> String {
     }
 }
 
-/// A figure with its unit: `£3,418`, `16.5%`, `1,234`.
+/// A figure with its unit: `£3,418`, `16.5%` (a percentage always to 1 dp: `21.0%`), `1,234`.
 pub(crate) fn shown(c: Figure, unit: Unit, percent: bool) -> String {
     match c {
         Some(Cell::Number(_)) if unit.is_money() => format!("£{}", pounds(c)),
-        Some(Cell::Number(_)) if percent => format!("{}%", cell(c)),
+        Some(Cell::Number(n)) if percent => format!("{}%", csc_core::text::fixed(n.as_f64(), 1)),
         _ => cell(c),
     }
 }
 
-/// The headline of a set of figures: `16.5% (203 of 1,234)`, `42.7 per 10,000 (500 children)`,
-/// `£789 a week (232)`, `1,234`.
-pub(crate) fn headline(unit: Unit, c: &Cells) -> String {
-    if unit.is_money() {
-        let v = shown(c.value, unit, false);
+/// A published benchmark beside a measure's figure, to the same places (a neighbours' median of
+/// 19.75% beside 19.9% reads 19.8%).
+pub(crate) fn benchmark_text(m: &ReportMeasure, v: f64) -> String {
+    let n = match m.decimals() {
+        Some(dp) => csc_core::text::fixed(v, dp),
+        None => number(v),
+    };
+    match m.unit {
+        Unit::Ratio => format!("{n}%"),
+        u if u.is_money() => format!("£{n}"),
+        _ => n,
+    }
+}
+
+/// A measure's figure (its own or another period's) with its unit and places: `£3,418`,
+/// `21.0%`, `44.0` (a CP rate), `64` (a looked-after rate), `1,234`.
+pub(crate) fn value_text(m: &ReportMeasure, c: Figure) -> String {
+    match (c, m.decimals()) {
+        (Some(Cell::Number(n)), Some(dp)) if !m.unit.is_money() => {
+            let v = csc_core::text::fixed(n.as_f64(), dp);
+            if m.unit == Unit::Ratio {
+                format!("{v}%")
+            } else {
+                v
+            }
+        }
+        _ => shown(c, m.unit, m.unit == Unit::Ratio),
+    }
+}
+
+/// The headline of a measure's figures: `16.5% (203 of 1,234)`, `42.7 (500 of 117,000)`,
+/// `£789 (number: 232)`, `1,234`.
+pub(crate) fn headline(m: &ReportMeasure) -> String {
+    let c = &m.cells;
+    let v = value_text(m, c.value);
+    if m.unit.is_money() {
         return match c.denominator {
             Some(_) => format!("{v} (number: {})", cell(fig(c.denominator))),
             None => v,
         };
     }
-    match unit {
-        Unit::RatePer10k => format!(
-            "{} ({} of {})",
-            cell(c.value),
+    if m.unit == Unit::RatePer10k || c.is_ratio() {
+        format!(
+            "{v} ({} of {})",
             cell(fig(c.numerator)),
             cell(fig(c.denominator))
-        ),
-        _ if c.is_ratio() => format!(
-            "{} ({} of {})",
-            shown(c.value, unit, true),
-            cell(fig(c.numerator)),
-            cell(fig(c.denominator))
-        ),
-        _ => cell(c.value),
+        )
+    } else {
+        v
     }
 }
 
@@ -318,6 +344,7 @@ mod tests {
             "period": { "id": "2026-27-Q2", "start": "2026-07-01", "end": "2026-09-30" },
             "generated_at": "2026-10-01T00:00:00Z", "published": false,
             "report_id": "r1", "requested_by": h(1),
+            "commentary": { "headline": format!("{}\n\n{}", h(2), h(3)) },
             "sections": [{
                 "id": "costs", "title": h(2), "status": "partial",
                 "data": {

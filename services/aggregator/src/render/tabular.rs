@@ -3,11 +3,11 @@
 
 use std::fmt::Write as _;
 
+use csc_core::measure::Num;
 use csc_core::text::{md_text, spreadsheet_risky};
-use csc_core::{Unit, measure::Num};
 use rust_xlsxwriter::{Format as XFormat, Workbook, Worksheet, XlsxError};
 
-use super::{Figure, cell, fig, has_headline, headline, pounds, shown};
+use super::{Figure, cell, fig, has_headline, headline, pounds, value_text};
 use crate::domain::{
     cells::{Cell, Cells, SUPPRESSED},
     report::{Report, ReportMeasure, Snapshot},
@@ -358,6 +358,26 @@ pub(crate) fn breakdown(m: &ReportMeasure) -> (Vec<String>, Vec<Vec<String>>) {
     (headers, rows)
 }
 
+/// The headline page in Markdown: the opening commentary, the table and its key.
+fn headline_page(out: &mut String, report: &Report) {
+    let hs = crate::domain::headline::headlines(report);
+    let _ = writeln!(out, "## Headline figures\n");
+    if let Some(c) = super::headline::opening(report) {
+        let _ = writeln!(out, "{}\n", md_text(c));
+    }
+    if hs.is_empty() {
+        let _ = writeln!(
+            out,
+            "None of the headline figures could be composed: see the sections below.\n"
+        );
+        return;
+    }
+    let notes = super::headline::with_commentary(&hs);
+    let rows: Vec<Vec<String>> = hs.iter().map(|h| super::headline::row(h, notes)).collect();
+    md_table(out, &super::headline::headers(report, &hs), &rows);
+    let _ = writeln!(out, "_{}_\n", md_escape(super::headline::KEY));
+}
+
 fn md_escape(s: &str) -> String {
     md_text(s).replace('\n', " ")
 }
@@ -416,27 +436,23 @@ pub(crate) fn summary(
         "England".into(),
         "Region".into(),
         "Stat. neighbours".into(),
-        "Published".into(),
+        "Benchmarks for year to".into(),
     ];
     let rows = measures
         .iter()
         .map(|m| {
-            let pct = m.unit == Unit::Ratio;
             let b = m.benchmarks.as_ref();
-            let bench = |v: Option<f64>| {
-                v.map(|x| shown(Some(Cell::Number(Num::Dec(x))), m.unit, pct))
-                    .unwrap_or_default()
-            };
+            let bench = |v: Option<f64>| v.map(|x| super::benchmark_text(m, x)).unwrap_or_default();
             vec![
                 m.label.clone(),
-                headline(m.unit, &m.cells),
+                headline(m),
                 m.previous
                     .as_ref()
-                    .map(|s| shown(s.cells.value, m.unit, pct))
+                    .map(|s| value_text(m, s.cells.value))
                     .unwrap_or_default(),
                 m.year_earlier
                     .as_ref()
-                    .map(|s| shown(s.cells.value, m.unit, pct))
+                    .map(|s| value_text(m, s.cells.value))
                     .unwrap_or_default(),
                 bench(b.and_then(|b| b.england)),
                 bench(b.and_then(|b| b.region)),
@@ -472,6 +488,7 @@ pub fn markdown(report: &Report) -> String {
         }
     );
     let _ = writeln!(out, "`z`: no value (nothing to divide by).\n");
+    headline_page(&mut out, report);
     let _ = writeln!(out, "**The data this report rests on**\n");
     for line in super::front_matter(report) {
         let _ = writeln!(out, "- {}", md_escape(&line));
