@@ -67,18 +67,77 @@ def test_json_validates_against_the_schema_in_docs(demo):
     assert not validator.is_valid(bad)
 
 
-def test_xlsx_opens_in_a_stock_reader_with_a_sheet_per_section_and_numbers_as_numbers(demo):
+def test_xlsx_is_a_workbook_an_analyst_can_pivot(demo):
+    """Opened with openpyxl as an analyst's tools would: a tidy table of every figure with its
+    filter and frozen header, number formats per unit (percentages as fractions, money in pounds),
+    section sheets with the header first and panes frozen, and every 8-quarter series."""
     import openpyxl
 
-    wb = openpyxl.load_workbook(path(demo, "xlsx"), read_only=True)
+    wb = openpyxl.load_workbook(path(demo, "xlsx"))
     doc = report(demo)
-    assert wb.sheetnames == ["About"] + [s["title"] for s in doc["sections"]]
-    rows = list(wb["Family Front Door"].iter_rows(values_only=True))
-    header = next(r for r in rows if r and r[0] == "measure_id")
-    line = next(r for r in rows if r and r[0] == "frontdoor.referrals")
-    value = line[header.index("value")]
-    assert isinstance(value, (int, float)) and not isinstance(value, bool)
-    assert value == measure(doc, "frontdoor.referrals")["value"]
+    titles = [s["title"] for s in doc["sections"]]
+    assert wb.sheetnames == ["About", "Headline", "Figures", *titles, "Series"]
+
+    figs = wb["Figures"]
+    assert list(figs.tables) == ["Figures"] and figs.tables["Figures"].autoFilter is not None
+    assert figs.freeze_panes == "A2"
+    rows = list(figs.iter_rows(values_only=True))
+    header, lines = rows[0], rows[1:]
+    col = {h: i for i, h in enumerate(header)}
+    assert figs.tables["Figures"].ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}{len(rows)}"
+    with open(path(demo, "csv"), newline="") as f:
+        assert len(lines) == len(list(csv.DictReader(f)))
+
+    def line(mid, key=None):
+        i = next(i for i, r in enumerate(lines) if r[col["measure_id"]] == mid and r[col["row_key"]] == key)
+        return lines[i], figs.cell(row=i + 2, column=col["value"] + 1)
+
+    r, c = line("frontdoor.referrals")
+    assert c.value == measure(doc, "frontdoor.referrals")["value"] and c.number_format == "#,##0"
+    assert r[col["la_code"]] == "885" and r[col["period"]] == PERIOD and r[col["direction"]] == "neither"
+    m = measure(doc, "frontdoor.rereferrals_12m")
+    r, c = line("frontdoor.rereferrals_12m")
+    assert c.value == pytest.approx(m["value"] / 100) and c.number_format == "0.0%"
+    assert (r[col["numerator"]], r[col["denominator"]]) == (m["numerator"], m["denominator"])
+    assert r[col["england"]] == pytest.approx(m["benchmarks"]["england"] / 100)
+    assert r[col["previous_value"]] == pytest.approx(m["previous"]["value"] / 100)
+    m = measure(doc, "finance.unit_costs")
+    r, c = line("finance.unit_costs", "total")
+    total = next(x for x in m["rows"] if x["key"] == "total")
+    assert c.value == total["value"] and c.number_format == "£#,##0"  # pounds, not pence
+    assert r[col["numerator"]] == pytest.approx(total["numerator"] / 100)  # JSON: pence; workbook: pounds
+    m = measure(doc, "finance.spend_in_period")
+    r, c = line("finance.spend_in_period", "total")
+    assert c.value == pytest.approx(next(x for x in m["rows"] if x["key"] == "total")["value"])
+    assert c.number_format in ("£#,##0", "£#,##0.00")
+    r, c = line("frontdoor.referrals_by_source", "police")
+    share = figs.cell(row=lines.index(r) + 2, column=col["percent"] + 1)
+    police = next(x for x in measure(doc, "frontdoor.referrals_by_source")["rows"] if x["key"] == "police")
+    assert share.value == pytest.approx(police["percent"] / 100) and share.number_format == "0.0%"
+    r, c = line("placements.cla_rate_per_10k")
+    assert c.number_format == "0"
+    # No text in a number column: z and c are blanks, said in value_status.
+    for r in lines:
+        assert r[col["value"]] is None or isinstance(r[col["value"]], (int, float))
+        assert (r[col["value_status"]] in ("z", "c")) == (r[col["value"]] is None and r[col["value_status"]] is not None)
+
+    fd = wb["Family Front Door"]
+    assert fd["A1"].value == "Measure" and fd.freeze_panes == "C2" and len(fd.tables) == 1
+    assert "Synthetic data" in fd["A1"].comment.text  # the section's commentary, as a note
+    ref = next(row for row in fd.iter_rows(min_row=2) if row[0].value == measure(doc, "frontdoor.referrals")["label"] and row[1].value is None)
+    assert ref[4].value == measure(doc, "frontdoor.referrals")["value"]
+    assert fd.column_dimensions["A"].width >= 30
+
+    series = list(wb["Series"].iter_rows(values_only=True))
+    assert len(series) - 1 == sum(len(m.get("series", [])) for s in doc["sections"] for m in s["measures"])
+    cp = [r for r in series if r[1] == "protection.cp_rate_per_10k"]
+    assert [r[4] for r in cp] == [p["period"] for p in measure(doc, "protection.cp_rate_per_10k")["series"]]
+
+    head = wb["Headline"]
+    assert head["A1"].value == "Measure" and head["B1"].value == PERIOD and head.freeze_panes == "B2"
+    assert any("▲" in (r[4] or "") or "▼" in (r[4] or "") for r in head.iter_rows(min_row=2, values_only=True))
+    about = [v for row in wb["About"].iter_rows(values_only=True) for v in row if v]
+    assert "Definitions (in full: docs/measures.md)" in about and "frontdoor.rereferrals_12m" in about
 
 
 def test_csv_has_a_row_per_measure_and_breakdown_row(demo):
@@ -254,7 +313,8 @@ def test_a_report_on_nothing_held_has_no_figure_in_any_file(tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "r.xlsx", read_only=True)
     for sheet in wb.sheetnames[1:]:
         cells = [v for row in wb[sheet].iter_rows(values_only=True) for v in row if v is not None]
-        assert "status: no_data" in cells, sheet
+        if sheet in [s["title"] for s in doc["sections"]]:
+            assert any(str(v).startswith("No figures (no_data)") for v in cells), sheet
         numbers = [v for v in cells if isinstance(v, (int, float))]
         assert numbers == [], f"{sheet}: {numbers}"
 

@@ -7,6 +7,7 @@ pub mod headline;
 mod html;
 mod svg;
 mod tabular;
+mod xlsx;
 
 use csc_core::{Unit, measure::Num};
 
@@ -176,7 +177,7 @@ pub fn render(report: &Report, format: Format) -> anyhow::Result<Vec<u8>> {
         Format::Html => html::render(report).into_bytes(),
         Format::Markdown => tabular::markdown(report).into_bytes(),
         Format::Csv => tabular::csv(report)?,
-        Format::Xlsx => tabular::xlsx(report)?,
+        Format::Xlsx => xlsx::xlsx(report)?,
     })
 }
 

@@ -4,8 +4,7 @@
 use std::fmt::Write as _;
 
 use csc_core::measure::Num;
-use csc_core::text::{md_text, spreadsheet_risky};
-use rust_xlsxwriter::{Format as XFormat, Workbook, Worksheet, XlsxError};
+use csc_core::text::md_text;
 
 use super::{Figure, cell, fig, has_headline, headline, pounds, value_text};
 use crate::domain::{
@@ -174,126 +173,6 @@ pub fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
         }
     }
     Ok(w.into_inner()?)
-}
-
-/// An Excel sheet name: at most 31 characters, none of `[]:*?/\`.
-fn sheet_name(title: &str) -> String {
-    title
-        .chars()
-        .filter(|c| !"[]:*?/\\".contains(*c))
-        .take(31)
-        .collect()
-}
-
-/// The one way text enters the workbook: a cell that a spreadsheet could read as a formula
-/// (`=`, `+`, `-`, `@`, tab, CR; `csc_core::text::spreadsheet_risky`) gets Excel's quote prefix,
-/// so it stays text when edited or saved as CSV, and over-long text is cut as in CSV.
-fn text_cell(
-    ws: &mut Worksheet,
-    row: u32,
-    col: u16,
-    text: &str,
-    format: Option<&XFormat>,
-) -> Result<(), XlsxError> {
-    let cut = csc_core::text::cut_cell(text);
-    let base = format.cloned().unwrap_or_default();
-    let format = if spreadsheet_risky(text) {
-        base.set_quote_prefix()
-    } else {
-        base
-    };
-    ws.write_string_with_format(row, col, cut.as_ref(), &format)?;
-    Ok(())
-}
-
-pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
-    let mut wb = Workbook::new();
-    let bold = XFormat::new().set_bold();
-    let about = wb.add_worksheet();
-    about.set_name("About")?;
-    let title = format!(
-        "{} ({}) quarterly performance analysis {}",
-        report.la_name.as_deref().unwrap_or("LA"),
-        report.la_code,
-        report.period.id
-    );
-    text_cell(about, 0, 0, &title, Some(&bold))?;
-    let facts = [
-        ("LA code", report.la_code.clone()),
-        ("Period", report.period.id.clone()),
-        ("Start", report.period.start.clone()),
-        ("End", report.period.end.clone()),
-        ("Generated at", report.generated_at.clone()),
-        ("Report id", report.report_id.clone()),
-        ("Requested by", report.requested_by.clone()),
-        (
-            "Published",
-            if report.published {
-                "yes: counts of 1 to 5 are shown as c".into()
-            } else {
-                "no: internal, real numbers".into()
-            },
-        ),
-    ];
-    for (i, (k, v)) in facts.iter().enumerate() {
-        text_cell(about, i as u32 + 2, 0, k, Some(&bold))?;
-        text_cell(about, i as u32 + 2, 1, v, None)?;
-    }
-    let first = facts.len() as u32 + 3;
-    text_cell(about, first, 0, "Data", Some(&bold))?;
-    for (row, line) in (first..).zip(super::front_matter(report)) {
-        text_cell(about, row, 1, &line, None)?;
-    }
-    about.set_column_width(0, 16)?;
-    about.set_column_width(1, 60)?;
-    let all = lines(report);
-    for s in &report.sections {
-        let ws = wb.add_worksheet();
-        ws.set_name(sheet_name(&s.title))?;
-        text_cell(ws, 0, 0, &s.title, Some(&bold))?;
-        text_cell(ws, 1, 0, &format!("status: {}", s.status), None)?;
-        let mut row = 2u32;
-        if let Some(t) = super::standing_text(s.status) {
-            text_cell(ws, row, 0, t, None)?;
-            row += 1;
-        }
-        if let Some(d) = super::data_text(s) {
-            text_cell(ws, row, 0, &d, None)?;
-            row += 1;
-        }
-        if let Some(c) = &s.commentary {
-            text_cell(ws, row, 0, c, None)?;
-            row += 1;
-        }
-        for n in &s.notes {
-            text_cell(ws, row, 0, n, None)?;
-            row += 1;
-        }
-        row += 1;
-        for (c, h) in COLUMNS.iter().skip(2).enumerate() {
-            text_cell(ws, row, c as u16, h, Some(&bold))?;
-        }
-        for l in all.iter().filter(|l| l.section == s.id) {
-            row += 1;
-            for (c, v) in fields(l).into_iter().skip(2).enumerate() {
-                match v {
-                    Field::Figure(Cell::Number(n)) => {
-                        ws.write_number(row, c as u16, n.as_f64())?;
-                    }
-                    Field::Text(t) => text_cell(ws, row, c as u16, t, None)?,
-                    Field::Figure(Cell::Suppressed) => {
-                        text_cell(ws, row, c as u16, SUPPRESSED, None)?;
-                    }
-                    Field::Figure(Cell::NoValue) => text_cell(ws, row, c as u16, "z", None)?,
-                    Field::Empty => {}
-                }
-            }
-        }
-        ws.set_column_width(0, 36)?;
-        ws.set_column_width(1, 50)?;
-        ws.set_column_width(4, 40)?;
-    }
-    Ok(wb.save_to_buffer()?)
 }
 
 /// The columns of a breakdown's table, and each row's cells as text.
