@@ -176,6 +176,22 @@ def test_prod_runs_every_service_on_two_or_more_replicas_that_drain_one_at_a_tim
 
 
 
+def test_the_http_read_api_has_its_port_service_and_network_policy():
+    cluster = Cluster(render("prod"), ".", {}, {})
+    c = csc_container(cluster.one("Deployment", "aggregator"))
+    http = next(p["containerPort"] for p in c["ports"] if p["name"] == "http")
+    assert next(e["value"] for e in c["env"] if e["name"] == "CSC_HTTP_LISTEN") == f"0.0.0.0:{http}"
+    svc = cluster.one("Service", "aggregator-http")
+    assert [(p["port"], p["targetPort"]) for p in svc["spec"]["ports"]] == [(8080, "http")]
+    assert cluster.selected_deployment(svc)["metadata"]["name"] == "aggregator"
+    ingress = cluster.one("NetworkPolicy", "aggregator-ingress")["spec"]["ingress"]
+    assert any({"protocol": "TCP", "port": http} in rule["ports"] for rule in ingress)
+    # No other service serves HTTP.
+    for dep in cluster.csc_deployments():
+        if dep["metadata"]["name"] != "aggregator":
+            assert "CSC_HTTP_LISTEN" not in [e["name"] for e in csc_container(dep)["env"]]
+
+
 def test_metrics_are_served_where_the_scrape_annotations_say(prod):
     for name, pod in prod.pods.items():
         pod.wait_for("readinessProbe", SERVING)
@@ -249,6 +265,18 @@ def test_the_cronjob_succeeds_on_complete_data_and_fails_visibly_with_a_service_
     out = prod.run_job(cron, args=["report", "--period", "latest", "--out", str(report)])
     assert "written to" in out and "not ok" not in out, out
     assert "data-status" not in report.read_text(), "every section ok"
+
+    # The scheduled report is kept, and a BI tool fetches it by URL from the HTTP Service, as it
+    # was written.
+    import requests
+
+    http = prod.services()["aggregator-http:8080"]
+    bi = {"Authorization": "Bearer " + issue(prod.keys, prod.issuer, la, "report:read", sub="pytest-bi")}
+    listed = requests.get(f"http://{http}/v1/las/{la}/reports", headers=bi, timeout=30).json()["reports"]
+    kept = next(r for r in listed if r["requested_by"] == "cronjob/quarterly-report")
+    got = requests.get(f"http://{http}{kept['url']}", params={"format": "html"}, headers=bi, timeout=60)
+    assert got.status_code == 200 and got.headers["x-report-id"] == kept["report_id"]
+    assert got.text == report.read_text()
 
     finance = prod.pods["finance"]
     finance.stop()

@@ -233,6 +233,34 @@ impl pb::reporting_service_server::ReportingService for Reporting {
         }))
     }
 
+    async fn get_coverage(
+        &self,
+        req: Request<cpb::GetCoverageRequest>,
+    ) -> Result<Response<pb::LaCoverage>, Status> {
+        let la = LaCode::parse(&req.get_ref().la_code).map_err(|e| Error::invalid("la_code", e))?;
+        let services = self
+            .coverage(&la.to_string())
+            .await
+            .into_iter()
+            .map(|(service, c)| match c {
+                Ok(c) => pb::ServiceCoverage {
+                    service: service.name().into(),
+                    coverage: Some(c),
+                    error: String::new(),
+                },
+                Err(why) => pb::ServiceCoverage {
+                    service: service.name().into(),
+                    coverage: None,
+                    error: why,
+                },
+            })
+            .collect();
+        Ok(Response::new(pb::LaCoverage {
+            la_code: la.to_string(),
+            services,
+        }))
+    }
+
     async fn set_commentary(
         &self,
         req: Request<pb::Commentary>,

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod domain;
+pub mod http;
 pub mod migration;
 pub mod render;
 pub mod service;

@@ -1,5 +1,6 @@
 //! The aggregator's schema: kept reports, commentary, population overrides and the reference
-//! tables. It holds no child-level records.
+//! tables, and the audit log of who generated or fetched which report. It holds no child-level
+//! records.
 
 use sea_orm_migration::prelude::*;
 
@@ -8,7 +9,12 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_initial::Migration)]
+        vec![
+            Box::new(m0001_initial::Migration),
+            // Reports hand out an LA's unsuppressed figures: every generation and fetch is
+            // audited (the API marks those methods `audited`).
+            Box::new(csc_runtime::audit::CreateAuditLog),
+        ]
     }
 }
 

@@ -213,6 +213,23 @@ impl Reporting {
             .collect())
     }
 
+    /// What each domain service holds for the LA, asked of all four at once, in section order;
+    /// a service that did not answer with why.
+    pub async fn coverage(
+        &self,
+        la: &str,
+    ) -> Vec<(
+        crate::Upstream,
+        std::result::Result<csc_proto::common::Coverage, String>,
+    )> {
+        futures::future::join_all(
+            crate::Upstream::ALL
+                .iter()
+                .map(|&s| async move { (s, self.upstreams.coverage_as_sent(s, la).await) }),
+        )
+        .await
+    }
+
     /// Sets a section's commentary; returns it as kept (with its time).
     pub async fn set_commentary(
         &self,

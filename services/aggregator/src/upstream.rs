@@ -124,7 +124,7 @@ impl Upstreams {
     }
 
     /// What one service holds for the LA (its `GetCoverage`).
-    async fn coverage_once(&self, service: Upstream, la: &str) -> Result<Held, Status> {
+    async fn coverage_once(&self, service: Upstream, la: &str) -> Result<Coverage, Status> {
         let channel = self
             .channels
             .get(&service)
@@ -150,7 +150,7 @@ impl Upstreams {
             }
             Upstream::Finance => FinanceServiceClient::new(channel).get_coverage(req).await,
         }?;
-        Ok(held_from_proto(resp.into_inner()))
+        Ok(resp.into_inner())
     }
 
     /// One service's measures for one period, retrying UNAVAILABLE with a growing pause.
@@ -168,6 +168,13 @@ impl Upstreams {
 
     /// What one service holds for the LA, retrying UNAVAILABLE like [`Upstreams::compute`].
     pub async fn coverage(&self, service: Upstream, la: &str) -> Result<Held, String> {
+        self.coverage_as_sent(service, la)
+            .await
+            .map(held_from_proto)
+    }
+
+    /// [`Upstreams::coverage`] as the service sent it.
+    pub async fn coverage_as_sent(&self, service: Upstream, la: &str) -> Result<Coverage, String> {
         self.retrying(service, "GetCoverage", "", || {
             self.coverage_once(service, la)
         })

@@ -109,9 +109,15 @@ impl Service {
         migrations: Migrations,
         addrs: &crate::ClientAddrs,
         server: &ServerArgs,
-    ) -> anyhow::Result<(Routes, ReadyCheck, sea_orm::DatabaseConnection)> {
+    ) -> anyhow::Result<(
+        Routes,
+        ReadyCheck,
+        sea_orm::DatabaseConnection,
+        Option<ReportingServer>,
+    )> {
         let conn = db::connect_lazy(url).await?;
         let audit = conn.clone();
+        let mut reporting_server = None;
         let (routes, ready) = match self {
             Service::Frontdoor => (
                 Routes::new(csc_frontdoor::grpc_service(conn.clone())),
@@ -132,13 +138,14 @@ impl Service {
             Service::Aggregator => {
                 let (svc, reporting) =
                     csc_aggregator::grpc_service(conn.clone(), addrs.upstreams(server)?)?;
+                reporting_server = Some(svc.clone());
                 (
                     Routes::new(svc),
                     ready_check::<csc_aggregator::Migrator>(conn, migrations, Some(reporting)),
                 )
             }
         };
-        Ok((routes, ready, audit))
+        Ok((routes, ready, audit, reporting_server))
     }
 
     /// The database URL from the flags, else the service's SQLite file in the data directory.
@@ -235,21 +242,72 @@ pub async fn run_with(
 ) -> anyhow::Result<()> {
     let mode =
         csc_runtime::auth::Mode::from_args(&server.auth, server.auth.dev_key_dir.as_deref())?;
-    let (routes, ready, db) = service.routes(url, migrations, addrs, server).await?;
-    // The domain services keep an audit log of child-level calls; the aggregator has none.
-    let audit = (service != Service::Aggregator).then_some(db);
-    let guard = csc_runtime::auth::Guard::new(mode, audit, &[service.grpc_name()])
-        .with_admission(server.admission());
-    csc_runtime::serve(
+    let (routes, ready, db, reporting) = service.routes(url, migrations, addrs, server).await?;
+    // Every service keeps an audit log: of child-level calls and writes in the domain services,
+    // of report generations and fetches in the aggregator.
+    let guard = Arc::new(
+        csc_runtime::auth::Guard::new(mode, Some(db), &[service.grpc_name()])
+            .with_admission(server.admission()),
+    );
+    let http = match (&server.http_listen, reporting) {
+        (Some(addr), Some(svc)) => Some(http_api(addr, svc, guard.clone(), server)?),
+        _ => None,
+    };
+    let names = [service.grpc_name()];
+    let grpc = csc_runtime::serve(
         listener,
-        &[service.grpc_name()],
+        &names,
         routes,
         server,
-        shutdown,
+        shutdown.clone(),
         ready,
-        Arc::new(guard),
-    )
-    .await
+        guard,
+    );
+    match http {
+        None => grpc.await,
+        Some((listener, router)) => {
+            let http = async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(shutdown.cancelled_owned())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("the aggregator's HTTP port: {e}"))
+            };
+            tokio::try_join!(grpc, http).map(|_| ())
+        }
+    }
+}
+
+type ReportingServer = csc_proto::reporting::reporting_service_server::ReportingServiceServer<
+    csc_aggregator::Reporting,
+>;
+
+/// The aggregator's HTTP read API on `addr`: its routes over the very stack the gRPC port
+/// serves (metrics, then the guard, then the service), so a call through either door is
+/// authenticated, scoped, shed and audited by the same code.
+fn http_api(
+    addr: &str,
+    svc: ReportingServer,
+    guard: Arc<csc_runtime::auth::Guard>,
+    server: &ServerArgs,
+) -> anyhow::Result<(tokio::net::TcpListener, axum::Router)> {
+    if server.tls.tls_cert_file.is_some() {
+        anyhow::bail!(
+            "--http-listen does not serve TLS yet, and this server is configured for TLS: \
+             terminate TLS for the HTTP port at the ingress and leave --http-listen on a \
+             private address, or leave it unset"
+        );
+    }
+    let stack = tower::ServiceBuilder::new()
+        .layer(csc_runtime::metrics::MetricsLayer)
+        .layer(csc_runtime::auth::AuthLayer(guard))
+        .service(svc);
+    let router = csc_aggregator::http::router(
+        tower::util::BoxCloneSyncService::new(stack),
+        std::time::Duration::from_secs(server.request_timeout_secs),
+    );
+    let listener = csc_runtime::server::bind(parse_listen(addr)?, "the aggregator's HTTP port")?;
+    tracing::info!(addr = %addr, "serving the HTTP read API");
+    Ok((listener, router))
 }
 
 /// The readiness check of a service whose schema is `M`: see [`Service::routes`].

@@ -55,6 +55,11 @@ pub struct ServerArgs {
     /// Serve Prometheus metrics (`/metrics`) on this address, e.g. `0.0.0.0:9464` (default: off).
     #[arg(long, env = "CSC_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
+    /// The aggregator's HTTP read API on this address, e.g. `0.0.0.0:8080` (default: off):
+    /// reports and coverage for BI tools, with the gRPC methods' tokens, scopes and audit
+    /// (docs/reporting.md). The domain services ignore it.
+    #[arg(long, env = "CSC_HTTP_LISTEN")]
+    pub http_listen: Option<String>,
     /// The aggregator's deadline, in seconds, for one call to a domain service.
     #[arg(long, env = "CSC_UPSTREAM_DEADLINE_SECS", default_value_t = 30)]
     pub upstream_deadline_secs: u64,
@@ -191,6 +196,7 @@ impl Default for ServerArgs {
             shutdown_drain_secs: 0,
             request_timeout_secs: 120,
             metrics_listen: None,
+            http_listen: None,
             upstream_deadline_secs: 30,
             upstream_attempts: 3,
             max_concurrent_calls: 256,

@@ -11,6 +11,8 @@
 //!   regional caller, and every such call, admitted or refused, is appended to the service's
 //!   audit log with the children it named or returned. A call whose audit entry cannot be
 //!   written returns no data;
+//! - a method the API marks `(csc.common.v1.audited)` (the report's) is audited the same way,
+//!   open to regional callers for their LAs;
 //! - every method that writes or deletes records is closed to regional callers and audited, and
 //!   a write that commits has its audit entry in the same transaction as its records
 //!   ([`audit::commit`]): no committed write without its row, no row without its write.
@@ -41,6 +43,15 @@ struct Method {
     /// Writes or deletes records (BatchUpsert*, Delete*, RecordImport): closed to regional
     /// callers whatever it carries.
     writes: bool,
+    /// Marked `(csc.common.v1.audited)` in the API: audited, though neither of the above.
+    audited: bool,
+}
+
+impl Method {
+    /// Whether every call is written to the audit log.
+    fn audits(&self) -> bool {
+        self.child_level || self.writes || self.audited
+    }
 }
 
 /// Everything the layer needs: how tokens are checked, the API's methods, and where the audit
@@ -112,6 +123,7 @@ impl Guard {
                         child_level: is_child_level(&input, &output)
                             || child_keys.contains(input.full_name()),
                         writes: writes(m.name()),
+                        audited: scopes::audited(&format!("/{}/{}", s.full_name(), m.name())),
                         input,
                         output,
                     },
@@ -485,7 +497,7 @@ where
         };
         if let Some(why) = denied {
             tracing::warn!(method = %path, sub = %c.sub, reason = %why, "refused");
-            if method.child_level || method.writes {
+            if method.audits() {
                 event.outcome = code_name(Code::PermissionDenied);
                 if let Err(s) = write_audit(&guard, &event).await {
                     return Ok(refuse(s));
@@ -543,7 +555,7 @@ where
     });
     // Reads are audited before any data is returned; writes that committed already are; a write
     // that was refused or failed (nothing committed) is audited here with its outcome.
-    if (method.child_level || method.writes)
+    if method.audits()
         && !audited
         && let Err(s) = write_audit(&guard, &event).await
     {
@@ -560,7 +572,7 @@ where
 
 async fn write_audit(guard: &Guard, event: &audit::Event) -> Result<(), Status> {
     let Some(db) = &guard.audit else {
-        tracing::error!(method = %event.method, "a child-level call on a server without an audit log");
+        tracing::error!(method = %event.method, "an audited call on a server without an audit log");
         return Err(Status::internal("this server keeps no audit log"));
     };
     audit::record(db, event).await.map_err(|e| {

@@ -86,6 +86,33 @@ fn read_scopes(pool: &DescriptorPool) -> Vec<(String, Vec<String>)> {
     rows
 }
 
+/// Whether the API marks `path` `(csc.common.v1.audited)`: every call audited, as child-level
+/// calls and writes are.
+pub fn audited(path: &str) -> bool {
+    static AUDITED: OnceLock<Vec<String>> = OnceLock::new();
+    AUDITED
+        .get_or_init(|| {
+            let pool = super::api_descriptors();
+            let option = pool
+                .get_extension_by_name("csc.common.v1.audited")
+                .expect("common.proto declares the audited option");
+            let mut paths = Vec::new();
+            for s in pool.services() {
+                for m in s.methods() {
+                    if matches!(
+                        m.options().get_extension(&option).as_ref(),
+                        Value::Bool(true)
+                    ) {
+                        paths.push(format!("/{}/{}", s.full_name(), m.name()));
+                    }
+                }
+            }
+            paths
+        })
+        .iter()
+        .any(|p| p == path)
+}
+
 /// The scopes `path` requires, or `None` for a method that names none (or that the API does not
 /// have).
 pub fn required(path: &str) -> Option<&'static [String]> {
@@ -117,6 +144,20 @@ mod tests {
                     .collect::<Vec<_>>()
             })
             .collect()
+    }
+
+    /// The report methods are audited (they hand out an LA's unsuppressed figures); record
+    /// reads are audited as child-level, not through this option.
+    #[test]
+    fn the_api_marks_the_report_methods_audited() {
+        assert!(audited("/csc.reporting.v1.ReportingService/GenerateReport"));
+        assert!(audited("/csc.reporting.v1.ReportingService/GetReport"));
+        assert!(!audited(
+            "/csc.reporting.v1.ReportingService/ListReferenceTables"
+        ));
+        assert!(!audited(
+            "/csc.frontdoor.v1.FrontDoorService/ComputeMeasures"
+        ));
     }
 
     /// Fails when a method is added to the API without its scopes, or is named twice.
