@@ -27,6 +27,15 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
   fi
 fi
 
+# LibreOffice opens the Word report in its test (converted to PDF headless); installed likewise.
+if ! command -v soffice >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing Debian's libreoffice-writer-nogui for the Word report test"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libreoffice-writer-nogui >/dev/null; then
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libreoffice-writer-nogui >/dev/null
+  fi
+fi
+
 # PostgreSQL: every Rust test runs against it as well as SQLite; a failure to start is fatal.
 eval "$(scripts/pg-test-cluster.sh start)"
 trap 'scripts/pg-test-cluster.sh stop "$CSC_PG_DIR"' EXIT

@@ -25,6 +25,7 @@ FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 
 
@@ -93,6 +94,9 @@ def test_every_format_comes_back_with_its_type_and_is_what_it_says(suite):
         elif fmt == "csv":
             rows = list(csv.DictReader(io.StringIO(r.text)))
             assert rows and all(row["section_status"] == "no_data" for row in rows)
+        elif fmt == "docx":
+            assert "word/document.xml" in zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+            assert r.headers["content-disposition"].startswith("attachment")
         elif fmt == "xlsx":
             assert "Figures" in zipfile.ZipFile(io.BytesIO(r.content)).read("xl/workbook.xml").decode()
             assert r.headers["content-disposition"].startswith("attachment")

@@ -155,6 +155,51 @@ def test_csv_has_a_row_per_measure_and_breakdown_row(demo):
     assert len(rows) == expected
 
 
+def soffice():
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice is needed for the Word report test (scripts/test.sh installs libreoffice-writer-nogui)")
+        pytest.skip("no LibreOffice on this machine (CI installs it)")
+    return exe
+
+
+def test_docx_has_the_headline_page_sections_tables_charts_and_marking_and_opens_in_libreoffice(demo, tmp_path):
+    import docx
+
+    d = docx.Document(path(demo, "docx"))
+    doc = report(demo)
+    headings = [p.text for p in d.paragraphs if p.style is not None and p.style.name == "Heading 1"]
+    assert headings[:2] == ["Headline figures", "The data this report rests on"]
+    assert headings[2:] == [f"Analysis - {s['title']}" for s in doc["sections"]]
+    # The headline table first, with arrows and words; then a table per section's headline
+    # measures and per breakdown, as the HTML has them.
+    head = d.tables[0]
+    assert [c.text for c in head.rows[0].cells][:2] == ["Measure", PERIOD]
+    assert any(re.search(r"[▲▼▶] (up|down|no change)", c.text) for r in head.rows[1:] for c in r.cells)
+    html = path(demo, "html").read_text()
+    assert len(d.tables) == html.count("<table>")
+    # Every chart of the HTML is a picture here.
+    assert len(d.inline_shapes) == html.count('<svg class="chart"') >= 7
+    for section in d.sections:
+        assert section.header.paragraphs[0].text == "OFFICIAL-SENSITIVE"
+        assert section.footer.paragraphs[0].text.startswith("OFFICIAL-SENSITIVE")
+        assert PERIOD in section.footer.paragraphs[0].text
+    # The commentary is there, as text.
+    assert any("Synthetic data" in p.text for p in d.paragraphs)
+
+    # LibreOffice opens it without repair and converts it to PDF.
+    out = tmp_path / "pdf"
+    r = subprocess.run(
+        [soffice(), "--headless", "--norestore", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+         "--convert-to", "pdf", "--outdir", str(out), str(path(demo, "docx"))],
+        capture_output=True, text=True, timeout=180,
+    )
+    pdf = out / f"report-885-{PERIOD}.pdf"
+    assert r.returncode == 0 and pdf.exists(), r.stdout + r.stderr
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 50_000
+
+
 def test_published_html_shows_no_count_of_one_to_five(demo):
     html = path(demo, "html", published=True).read_text()
     assert "Published figures" in html

@@ -28,7 +28,7 @@ async fn demo_generates_imports_and_writes_the_report_in_every_format() {
             "the {service} service's SQLite file is in the data dir"
         );
     }
-    for ext in ["html", "md", "json", "xlsx", "csv"] {
+    for ext in ["html", "md", "json", "xlsx", "csv", "docx"] {
         let f = dir
             .path()
             .join(format!("report/report-885-2025-26-Q3.{ext}"));

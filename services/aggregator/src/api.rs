@@ -74,12 +74,13 @@ pub fn format_from(f: i32) -> Result<Format, Error> {
         Ok(pb::Format::Markdown) => Format::Markdown,
         Ok(pb::Format::Xlsx) => Format::Xlsx,
         Ok(pb::Format::Csv) => Format::Csv,
+        Ok(pb::Format::Docx) => Format::Docx,
         Ok(pb::Format::Json | pb::Format::Unspecified) => Format::Json,
         Err(_) => {
             return Err(Error::invalid(
                 "format",
                 format!(
-                    "{f} is not a report format (FORMAT_JSON = 1, FORMAT_HTML = 2, FORMAT_MARKDOWN = 3, FORMAT_XLSX = 4, FORMAT_CSV = 5)"
+                    "{f} is not a report format (FORMAT_JSON = 1, FORMAT_HTML = 2, FORMAT_MARKDOWN = 3, FORMAT_XLSX = 4, FORMAT_CSV = 5, FORMAT_DOCX = 6)"
                 ),
             ));
         }
@@ -94,6 +95,7 @@ pub fn format_to(f: Format) -> pb::Format {
         Format::Markdown => pb::Format::Markdown,
         Format::Xlsx => pb::Format::Xlsx,
         Format::Csv => pb::Format::Csv,
+        Format::Docx => pb::Format::Docx,
     }
 }
 

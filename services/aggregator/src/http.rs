@@ -164,11 +164,12 @@ impl Params {
             "md" | "markdown" => (pb::Format::Markdown, Format::Markdown),
             "xlsx" => (pb::Format::Xlsx, Format::Xlsx),
             "csv" => (pb::Format::Csv, Format::Csv),
+            "docx" => (pb::Format::Docx, Format::Docx),
             _ => {
                 return Err(csc_runtime::error::Error::invalid(
                     "format",
                     format!(
-                        "{} is not a format; use json, csv, xlsx, html or md",
+                        "{} is not a format; use json, csv, xlsx, docx, html or md",
                         csc_core::text::quote(f)
                     ),
                 )
@@ -210,7 +211,7 @@ fn document(doc: pb::ReportDocument, format: Format) -> Response {
         "_",
     );
     let disposition = match format {
-        Format::Xlsx => "attachment",
+        Format::Xlsx | Format::Docx => "attachment",
         _ => "inline",
     };
     let mut headers = HeaderMap::new();

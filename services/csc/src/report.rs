@@ -17,6 +17,7 @@ pub enum FormatArg {
     Json,
     Xlsx,
     Csv,
+    Docx,
 }
 
 impl From<FormatArg> for Format {
@@ -27,6 +28,7 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Format::Json,
             FormatArg::Xlsx => Format::Xlsx,
             FormatArg::Csv => Format::Csv,
+            FormatArg::Docx => Format::Docx,
         }
     }
 }
@@ -84,7 +86,7 @@ pub struct ReportArgs {
 /// Where a report goes and in which format.
 #[derive(clap::Args, Clone)]
 pub struct OutputArgs {
-    /// html, md, json, xlsx or csv (default: from --out's extension, else html).
+    /// html, md, json, xlsx, csv or docx (default: from --out's extension, else html).
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
     /// Write here (default: standard output; XLSX needs a file). Its extension sets the format
@@ -109,8 +111,9 @@ impl OutputArgs {
                     Some("json") => Some(FormatArg::Json),
                     Some("xlsx") => Some(FormatArg::Xlsx),
                     Some("csv") => Some(FormatArg::Csv),
+                    Some("docx") => Some(FormatArg::Docx),
                     Some(other) if self.format.is_none() => anyhow::bail!(
-                        "--out {}: .{other} is not a report format; use .html, .md, .json, .xlsx or .csv, or give --format",
+                        "--out {}: .{other} is not a report format; use .html, .md, .json, .xlsx, .csv or .docx, or give --format",
                         path.display()
                     ),
                     _ => None,
@@ -142,8 +145,12 @@ impl OutputArgs {
             (None, None) => FormatArg::Html,
         };
         let format: Format = format.into();
-        if format == Format::Xlsx && self.out.is_none() {
-            anyhow::bail!("an XLSX report is a file: give --out FILE.xlsx");
+        if matches!(format, Format::Xlsx | Format::Docx) && self.out.is_none() {
+            anyhow::bail!(
+                "an {} report is a file: give --out FILE.{}",
+                format.extension().to_ascii_uppercase(),
+                format.extension()
+            );
         }
         Ok(format)
     }
@@ -168,6 +175,7 @@ fn format_name(f: FormatArg) -> &'static str {
         FormatArg::Json => "json",
         FormatArg::Xlsx => "xlsx",
         FormatArg::Csv => "csv",
+        FormatArg::Docx => "docx",
     }
 }
 

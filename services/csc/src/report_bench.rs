@@ -71,7 +71,7 @@ pub async fn run(scale: &str, years: u32) -> anyhow::Result<()> {
              format   first      median of 5\n",
             generated.len()
         ));
-        for format in [pb::Format::Json, pb::Format::Html, pb::Format::Xlsx, pb::Format::Csv, pb::Format::Markdown] {
+        for format in [pb::Format::Json, pb::Format::Html, pb::Format::Xlsx, pb::Format::Csv, pb::Format::Markdown, pb::Format::Docx] {
             let mut times: Vec<Duration> = Vec::new();
             let mut size = 0;
             for _ in 0..6 {

@@ -9,15 +9,13 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{
-    cell, fig, has_headline, headline, is_suppressed, num, number,
-    svg::{self, Bar, Series},
+    charts, has_headline, headline,
     tabular::{breakdown, summary},
 };
 use crate::domain::{
-    cells::Cell,
     direction::Judgement,
     headline::headlines,
-    report::{Report, ReportMeasure, ReportRow, Section},
+    report::{Report, ReportMeasure, Section},
 };
 
 const STYLE: &str = r#"
@@ -61,149 +59,6 @@ fn table(caption: &str, headers: &[String], rows: &[Vec<String>]) -> Markup {
 
 fn figure(svg: Markup, caption: &str) -> Markup {
     html! { figure { (svg) figcaption { (caption) } } }
-}
-
-/// Bars of a breakdown's rows (without its total row).
-fn bars(m: &ReportMeasure, value: impl Fn(&ReportRow) -> (Option<f64>, String)) -> Vec<Bar> {
-    m.rows
-        .iter()
-        .filter(|r| r.key != "total")
-        .map(|r| {
-            let (v, text) = value(r);
-            Bar {
-                label: r.label.clone(),
-                value: v,
-                text,
-            }
-        })
-        .collect()
-}
-
-fn share_text(r: &ReportRow) -> (Option<f64>, String) {
-    let text = if is_suppressed(r.cells.value) {
-        "c".to_owned()
-    } else {
-        match r.cells.percent {
-            Some(Cell::Number(p)) => format!("{} ({}%)", cell(r.cells.value), number(p)),
-            _ => cell(r.cells.value),
-        }
-    };
-    (num(r.cells.value), text)
-}
-
-/// The charts a reader would rather look at than read, by section.
-fn charts(report: &Report, s: &Section) -> Vec<Markup> {
-    let mut out = Vec::new();
-    let m = |id: &str| s.measures.iter().find(|m| m.id == id);
-    match s.id.as_str() {
-        "frontdoor" => {
-            if let Some(m) = m("frontdoor.referrals_by_source") {
-                out.push(figure(
-                    svg::hbar("Referrals by source", &bars(m, share_text)),
-                    "Referrals in the period by source of referral: number (% of all referrals).",
-                ));
-            }
-        }
-        "child_protection" => {
-            if let Some(m) = m("protection.cp_rate_per_10k") {
-                let x: Vec<String> = m.series.iter().map(|p| p.period.clone()).collect();
-                let mut series = vec![Series {
-                    name: report
-                        .la_name
-                        .clone()
-                        .unwrap_or_else(|| report.la_code.clone()),
-                    values: m.series.iter().map(|p| num(p.cells.value)).collect(),
-                    dashed: false,
-                }];
-                if let Some(b) = &m.benchmarks {
-                    for (name, v) in [
-                        ("England", b.england),
-                        ("Stat. neighbours", b.statistical_neighbours),
-                        ("Region", b.region),
-                    ] {
-                        if let Some(v) = v {
-                            series.push(Series {
-                                name: format!("{name} {}", b.year),
-                                values: vec![Some(v); x.len()],
-                                dashed: true,
-                            });
-                        }
-                    }
-                }
-                out.push(figure(
-                    svg::line(
-                        "Children on a CP plan per 10,000 children, last 8 quarters",
-                        &x,
-                        &series,
-                    ),
-                    "Rate per 10,000 children aged 0–17 at each quarter end; dashed: the latest published England, statistical-neighbour median and region rates (31 March).",
-                ));
-            }
-        }
-        "looked_after" => {
-            if let Some(m) = m("placements.cla_at_end") {
-                let x: Vec<String> = m.series.iter().map(|p| p.period.clone()).collect();
-                let series = [Series {
-                    name: "Children looked after".into(),
-                    values: m.series.iter().map(|p| num(p.cells.value)).collect(),
-                    dashed: false,
-                }];
-                out.push(figure(
-                    svg::line(
-                        "Children looked after at each quarter end, last 8 quarters",
-                        &x,
-                        &series,
-                    ),
-                    "Children looked after on the last day of each period.",
-                ));
-            }
-            if let Some(m) = m("placements.moves_by_end_reason") {
-                out.push(figure(
-                    svg::hbar("Placement moves by end reason", &bars(m, share_text)),
-                    "Moves in the last 12 months of children with 3 or more placements, by the reason the placement ended.",
-                ));
-            }
-            if let Some(m) = m("placements.social_workers_per_child") {
-                out.push(figure(
-                    svg::vbar(
-                        "Children looked after by number of social workers",
-                        &bars(m, share_text),
-                    ),
-                    "Distinct social workers allocated since the period of care started, at most the last 2 years.",
-                ));
-            }
-            if let Some(m) = m("placements.duration_at_exit") {
-                out.push(figure(
-                    svg::vbar(
-                        "Duration of care at exit, last 12 months",
-                        &bars(m, share_text),
-                    ),
-                    "Periods of care that ended in the 12 months to the end of the period, by length.",
-                ));
-            }
-        }
-        "costs" => {
-            if let Some(m) = m("finance.unit_costs") {
-                let b = bars(m, |r| {
-                    let text = match r.cells.value {
-                        Some(Cell::Number(_)) => format!(
-                            "£{} ({})",
-                            super::pounds(r.cells.value),
-                            cell(fig(r.cells.denominator))
-                        ),
-                        v => format!("{} ({})", cell(v), cell(fig(r.cells.denominator))),
-                    };
-                    (num(r.cells.value), text)
-                });
-                out.push(figure(
-                    svg::hbar("Average weekly unit cost by placement type", &b),
-                    "Mean weekly cost of the placements active at the end of the period (number of placements).",
-                ));
-            }
-        }
-        _ => {}
-    }
-    out
 }
 
 pub fn render(report: &Report) -> String {
@@ -296,7 +151,7 @@ fn section(report: &Report, s: &Section) -> Markup {
                     }
                 }
             }
-            @for f in charts(report, s) { (f) }
+            @for c in charts::charts(report, s) { (figure(c.svg, c.caption)) }
             @for m in s.measures.iter().filter(|m| !m.rows.is_empty()) {
                 (breakdown_table(m))
             }

@@ -3,6 +3,8 @@
 //! per measure or breakdown row). Every renderer reads the same [`Report`], so what each shows
 //! cannot drift apart, and a kept report renders again exactly as it was.
 
+mod charts;
+mod docx;
 pub mod headline;
 mod html;
 mod svg;
@@ -24,6 +26,7 @@ pub enum Format {
     Markdown,
     Xlsx,
     Csv,
+    Docx,
 }
 
 impl Format {
@@ -34,6 +37,9 @@ impl Format {
             Format::Markdown => "text/markdown; charset=utf-8",
             Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             Format::Csv => "text/csv; charset=utf-8",
+            Format::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
         }
     }
 
@@ -44,15 +50,17 @@ impl Format {
             Format::Markdown => "md",
             Format::Xlsx => "xlsx",
             Format::Csv => "csv",
+            Format::Docx => "docx",
         }
     }
 
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Html,
         Format::Markdown,
         Format::Json,
         Format::Xlsx,
         Format::Csv,
+        Format::Docx,
     ];
 }
 
@@ -178,6 +186,7 @@ pub fn render(report: &Report, format: Format) -> anyhow::Result<Vec<u8>> {
         Format::Markdown => tabular::markdown(report).into_bytes(),
         Format::Csv => tabular::csv(report)?,
         Format::Xlsx => xlsx::xlsx(report)?,
+        Format::Docx => docx::docx(report)?,
     })
 }
 
@@ -333,7 +342,7 @@ mod tests {
         "[click](javascript:alert(3))",
         "+SUM(1)*2",
         "@evil & ![x](http://evil.example/x.png)",
-        "-2+3 | `code` *em* # h",
+        "-2+3 | `code` *em* # h\u{1}\u{b}",
         "\t=HYPERLINK(\"http://evil\")",
     ];
 
@@ -473,7 +482,7 @@ mod tests {
         out
     }
 
-    /// Every free-text field holding hostile text, rendered in all five formats: no markup from
+    /// Every free-text field holding hostile text, rendered in every format: no markup from
     /// text in HTML or Markdown, no link or image in Markdown, no cell a spreadsheet would run as
     /// a formula in CSV or XLSX, and the JSON carries the text exactly.
     #[test]
@@ -539,6 +548,21 @@ mod tests {
                 .iter()
                 .all(|(t, q)| *q || !csc_core::text::spreadsheet_risky(t)),
             "{strings:?}"
+        );
+
+        // Word: text is XML-escaped text, never markup, and control characters XML forbids are
+        // dropped (the document opens).
+        let docx = out(Format::Docx);
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(docx)).unwrap();
+        let mut body = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut body)
+            .unwrap();
+        assert!(!body.contains("<script") && !body.contains("<img"));
+        assert!(body.contains("&lt;script&gt;alert(2)&lt;/script&gt;"));
+        assert!(
+            !body
+                .chars()
+                .any(|c| c.is_control() && !"\t\n\r".contains(c))
         );
 
         let json: Report = serde_json::from_slice(&out(Format::Json)).unwrap();
