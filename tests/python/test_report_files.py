@@ -200,6 +200,42 @@ def test_docx_has_the_headline_page_sections_tables_charts_and_marking_and_opens
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 50_000
 
 
+def test_content_reads_as_the_model_report_has_it(demo):
+    """The exploitation section leads with the model's five rows and folds the other factors
+    away (none recorded in either period left out); feedback has its year-earlier column; a
+    breakdown whose total repeats a headline is not a second headline line; an internal report
+    for people shows a dash, not z, where there is nothing to divide by."""
+    html = path(demo, "html").read_text()
+    doc = report(demo)
+    ex = html[html.index('<section id="exploitation"'):html.index("</section>", html.index('<section id="exploitation"'))]
+    first = re.search(r"<table>.*?</table>", ex, flags=re.S).group(0)
+    assert re.findall(r'<th scope="row">(.*?)</th>', first) == [
+        "Child sexual exploitation", "Child criminal exploitation", "Going or being missing", "Gangs", "Trafficking",
+    ]
+    assert "<details><summary>Other factors identified at the end of assessment" in ex
+    factors = measure(doc, "frontdoor.assessment_factors")
+    earlier = {r["key"]: r["value"] for r in factors["year_earlier"]["rows"]}
+    empty = [r for r in factors["rows"] if r["value"] == 0 and earlier.get(r["key"], 0) == 0 and r["key"] not in ("11A", "24A", "10A", "13A", "12A")]
+    if empty:
+        assert f"{len(empty)} other factor(s) were recorded at no assessment" in ex
+        for r in empty:
+            assert f'<th scope="row">{r["label"]}</th>' not in ex
+
+    md = path(demo, "md").read_text()
+    feedback = md[md.index("### Service-user feedback"):]
+    line = next(l for l in feedback.splitlines() if l.startswith("| Parent:"))
+    assert re.match(r".*\| [0-9.]+ \|$", line), line  # the same month a year earlier
+
+    fd = md[md.index("## Analysis - Family Front Door"):md.index("## Analysis - Child Protection")]
+    summary = fd[fd.index("| Measure |"):]
+    summary = summary[: summary.index("\n\n")]
+    assert "| Referrals |" in summary and "| Referrals by source |" not in summary
+
+    assert "<td>z</td>" not in html and "| z |" not in md
+    assert "–: no value, nothing to divide by" in html
+    assert "z: not applicable" in path(demo, "html", published=True).read_text()
+
+
 def test_published_html_shows_no_count_of_one_to_five(demo):
     html = path(demo, "html", published=True).read_text()
     assert "Published figures" in html

@@ -204,7 +204,11 @@ async fn coverage_counts_and_spans_what_each_service_holds_and_reimports_replace
         let i = &c.imports[0];
         assert_eq!(
             (i.source.as_str(), i.file.as_str(), i.return_year),
-            ("cin_census", "CIN_Census_2027.xml", 2027)
+            (
+                "cin_census",
+                "CIN_inyear_extract_2027_to_2026-09-30.xml",
+                2027
+            )
         );
         // The in-year census was made the day after --until: it covers no later.
         assert_eq!(
@@ -491,7 +495,7 @@ async fn an_la_with_only_its_census_shows_no_looked_after_figures_and_notes_refu
     assert!(
         notes
             .iter()
-            .any(|n| n.contains("refused 10 record(s) (CIN_Census_2027.xml)")),
+            .any(|n| n.contains("refused 10 record(s) (CIN_inyear_extract_2027_to_2026-09-30.xml)")),
         "{notes:?}"
     );
     assert_eq!(fd["data"]["refused"], 10);

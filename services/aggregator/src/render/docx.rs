@@ -12,12 +12,8 @@ use docx_rs::{
 };
 use resvg::{tiny_skia, usvg};
 
-use super::{charts, has_headline, headline, tabular};
-use crate::domain::{
-    direction::Judgement,
-    headline::headlines,
-    report::{Report, ReportMeasure},
-};
+use super::{charts, headline, tabular};
+use crate::domain::{direction::Judgement, headline::headlines, report::Report};
 
 /// The font the charts' text is drawn in.
 const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans-subset.ttf");
@@ -261,11 +257,7 @@ pub fn docx(report: &Report) -> anyhow::Result<Vec<u8>> {
         report.report_id,
         report.requested_by
     )));
-    doc = doc.add_paragraph(para(if report.published {
-        "Published figures: counts of 1 to 5, and figures computed from them, are shown as c."
-    } else {
-        "Internal: real numbers, not for publication. z: no value (nothing to divide by)."
-    }));
+    doc = doc.add_paragraph(para(&super::marks_key(report)));
 
     // The headline page.
     doc = doc.add_paragraph(styled("Heading1", "Headline figures"));
@@ -333,7 +325,7 @@ pub fn docx(report: &Report) -> anyhow::Result<Vec<u8>> {
         if let Some(d) = super::data_text(s) {
             doc = doc.add_paragraph(note(&d));
         }
-        let heads: Vec<&ReportMeasure> = s.measures.iter().filter(|m| has_headline(m)).collect();
+        let heads = super::summary_measures(s);
         if !heads.is_empty() {
             let (h, r) = tabular::summary(report, &heads);
             doc = doc.add_paragraph(styled(
@@ -341,6 +333,9 @@ pub fn docx(report: &Report) -> anyhow::Result<Vec<u8>> {
                 &format!("{}: headline measures", s.title),
             ));
             doc = doc.add_table(table(&h, &r, &[], |_, _| None));
+            for n in super::summary_notes(&heads) {
+                doc = doc.add_paragraph(note(n));
+            }
         }
         for c in charts::charts(report, s) {
             let (png, w, h) = png(&c.svg.into_string())?;
@@ -349,10 +344,15 @@ pub fn docx(report: &Report) -> anyhow::Result<Vec<u8>> {
                 .add_paragraph(styled("Caption", c.caption));
         }
         for m in s.measures.iter().filter(|m| !m.rows.is_empty()) {
-            let (mut h, r) = tabular::breakdown(m);
-            h[0] = String::new();
-            doc = doc.add_paragraph(styled("Heading2", &m.label));
-            doc = doc.add_table(table(&h, &r, &[], |_, _| None));
+            for p in tabular::parts(m) {
+                let (mut h, r) = tabular::breakdown(m, &p.rows);
+                h[0] = String::new();
+                doc = doc.add_paragraph(styled("Heading2", &p.title));
+                doc = doc.add_table(table(&h, &r, &[], |_, _| None));
+                if let Some(n) = &p.note {
+                    doc = doc.add_paragraph(note(n));
+                }
+            }
         }
     }
 

@@ -9,8 +9,8 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{
-    charts, has_headline, headline,
-    tabular::{breakdown, summary},
+    charts, headline,
+    tabular::{breakdown, parts, summary},
 };
 use crate::domain::{
     direction::Judgement,
@@ -89,15 +89,9 @@ pub fn render(report: &Report) -> String {
                         " · requested by " (report.requested_by)
                     }
                     @if report.published {
-                        p class="published" {
-                            "Published figures: counts of 1 to 5, and figures computed from them, are shown as "
-                            strong { "c" } "."
-                        }
+                        p class="published" { (super::marks_key(report)) }
                     } @else {
-                        p class="meta" {
-                            "Internal: real numbers, not for publication. " strong { "z" }
-                            ": no value (nothing to divide by)."
-                        }
+                        p class="meta" { (super::marks_key(report)) }
                     }
                     (headline_page(report))
                     section class="data" {
@@ -121,7 +115,7 @@ pub fn render(report: &Report) -> String {
 }
 
 fn section(report: &Report, s: &Section) -> Markup {
-    let heads: Vec<&ReportMeasure> = s.measures.iter().filter(|m| has_headline(m)).collect();
+    let heads = super::summary_measures(s);
     html! {
         section id=(s.id) {
             h2 { "Analysis - " (s.title) }
@@ -145,6 +139,7 @@ fn section(report: &Report, s: &Section) -> Markup {
             @if !heads.is_empty() {
                 @let (h, r) = summary(report, &heads);
                 (table(&format!("{}: headline measures", s.title), &h, &r))
+                @for n in super::summary_notes(&heads) { p class="note" { (n) } }
                 @if heads.iter().any(|m| m.benchmarks.is_some()) {
                     p class="note" {
                         "England, region and statistical neighbours (the median of the LA's 10 DfE neighbours): the latest figures the DfE has published, for the year to 31 March shown."
@@ -153,7 +148,7 @@ fn section(report: &Report, s: &Section) -> Markup {
             }
             @for c in charts::charts(report, s) { (figure(c.svg, c.caption)) }
             @for m in s.measures.iter().filter(|m| !m.rows.is_empty()) {
-                (breakdown_table(m))
+                (breakdown_tables(m))
             }
         }
     }
@@ -201,9 +196,30 @@ fn headline_page(report: &Report) -> Markup {
     }
 }
 
-/// A breakdown's table, its first header cell left blank (the rows' own names are headers).
-fn breakdown_table(m: &ReportMeasure) -> Markup {
-    let (mut h, r) = breakdown(m);
-    h[0] = String::new();
-    table(&m.label, &h, &r)
+/// A table whose first header cell is left blank (the rows' own names are headers).
+fn blank_first((mut h, r): (Vec<String>, Vec<Vec<String>>)) -> (Vec<String>, Vec<Vec<String>>) {
+    if let Some(first) = h.first_mut() {
+        first.clear();
+    }
+    (h, r)
+}
+
+/// A breakdown's tables, their first header cell left blank (the rows' own names are headers);
+/// an appendix folded away under its title.
+fn breakdown_tables(m: &ReportMeasure) -> Markup {
+    html! {
+        @for p in parts(m) {
+            @let (h, r) = blank_first(breakdown(m, &p.rows));
+            @if p.appendix {
+                details {
+                    summary { (p.title) " (" (p.rows.len()) ")" }
+                    (table(&p.title, &h, &r))
+                    @if let Some(n) = &p.note { p class="note" { (n) } }
+                }
+            } @else {
+                (table(&p.title, &h, &r))
+                @if let Some(n) = &p.note { p class="note" { (n) } }
+            }
+        }
+    }
 }

@@ -15,7 +15,7 @@ use csc_core::{Unit, measure::Num};
 
 use crate::domain::{
     cells::{Cell, SUPPRESSED},
-    report::{Report, ReportMeasure},
+    report::{Report, ReportMeasure, Section},
     sections::SectionStatus,
 };
 
@@ -174,8 +174,49 @@ fn service_of_section(id: &str) -> &'static str {
         .map_or("", |d| d.service.name())
 }
 
+thread_local! {
+    /// How a figure with no value reads in the rendering under way: [`render`] sets it for the
+    /// length of one (synchronous) rendering, so the many table helpers need not carry it.
+    static NO_VALUE: std::cell::Cell<&'static str> = const { std::cell::Cell::new("z") };
+}
+
+/// How a figure with no value (nothing to divide by) reads in `format`. An internal report for
+/// people (HTML, Markdown, Word) shows a dash: an average over no placements is not £0, and `z`
+/// means nothing to a head of service. Published output keeps the DfE's `z` ("not applicable"),
+/// as the machine formats (CSV, XLSX, JSON's `null`) do everywhere: MEASURES.md's convention.
+pub fn no_value_marker(published: bool, format: Format) -> &'static str {
+    match format {
+        Format::Html | Format::Markdown | Format::Docx if !published => NO_VALUE_DASH,
+        _ => "z",
+    }
+}
+
+/// The internal reading formats' mark of a figure with no value.
+pub const NO_VALUE_DASH: &str = "–";
+
+/// The key to the marks of a reading format's figures, as its front matter prints it.
+pub(crate) fn marks_key(report: &Report) -> String {
+    if report.published {
+        "Published figures: counts of 1 to 5, and figures computed from them, are shown as c; \
+         z: not applicable (nothing to divide by), as in the DfE's tables."
+            .into()
+    } else {
+        format!(
+            "Internal: real numbers, not for publication. {NO_VALUE_DASH}: no value, nothing to \
+             divide by (a category with no placements has no average cost; it is not £0)."
+        )
+    }
+}
+
 /// The report in `format`.
 pub fn render(report: &Report, format: Format) -> anyhow::Result<Vec<u8>> {
+    let before = NO_VALUE.replace(no_value_marker(report.published, format));
+    let out = render_as(report, format);
+    NO_VALUE.set(before);
+    out
+}
+
+fn render_as(report: &Report, format: Format) -> anyhow::Result<Vec<u8>> {
     Ok(match format {
         Format::Json => {
             let mut v = serde_json::to_vec_pretty(report)?;
@@ -216,11 +257,12 @@ pub fn pounds(c: Figure) -> String {
     }
 }
 
-/// One figure as text: a number, `z` (no value), `c` (suppressed), or empty (not there).
+/// One figure as text: a number, no value (`z`, or `–` in an internal report for people:
+/// [`no_value_marker`]), `c` (suppressed), or empty (not there).
 pub fn cell(c: Figure) -> String {
     match c {
         None => String::new(),
-        Some(Cell::NoValue) => "z".into(),
+        Some(Cell::NoValue) => NO_VALUE.get().into(),
         Some(Cell::Suppressed) => SUPPRESSED.into(),
         Some(Cell::Number(n)) => number(n.as_f64()),
     }
@@ -290,6 +332,49 @@ pub(crate) fn headline(m: &ReportMeasure) -> String {
 /// Whether a measure has one headline figure (rather than only a breakdown).
 pub(crate) fn has_headline(m: &ReportMeasure) -> bool {
     m.cells.value.is_some() || m.cells.is_ratio()
+}
+
+/// Breakdowns whose total is, by definition, another measure of the same section: their line
+/// in a section's headline table would repeat it, so the table shows it once (the breakdown's
+/// own table follows).
+const REPEATS: [(&str, &str); 4] = [
+    ("frontdoor.referrals_by_source", "frontdoor.referrals"),
+    (
+        "frontdoor.assessment_duration_bands",
+        "frontdoor.assessments_completed",
+    ),
+    (
+        "placements.social_workers_per_child",
+        "placements.cla_at_end",
+    ),
+    ("placements.placement_type_mix", "placements.cla_at_end"),
+];
+
+/// The measures of a section's headline table: those with a headline figure that is not
+/// another's over again.
+pub(crate) fn summary_measures(s: &Section) -> Vec<&ReportMeasure> {
+    s.measures
+        .iter()
+        .filter(|m| has_headline(m))
+        .filter(|m| {
+            !REPEATS
+                .iter()
+                .any(|(id, same)| m.id == *id && s.measures.iter().any(|x| x.id == *same))
+        })
+        .collect()
+}
+
+/// What a reader of a section's headline table must know to read two lines that look alike.
+pub(crate) fn summary_notes(heads: &[&ReportMeasure]) -> Vec<&'static str> {
+    let has = |id: &str| heads.iter().any(|m| m.id == id);
+    let mut out = Vec::new();
+    if has("protection.cp_open_at_end") && has("protection.cp_children_at_end") {
+        out.push(
+            "Plans open counts plans and children on a plan counts children: the two differ \
+             only when a child has more than one plan open.",
+        );
+    }
+    out
 }
 
 pub(crate) fn is_suppressed(c: Figure) -> bool {
@@ -411,6 +496,8 @@ mod tests {
         "th",
         "tbody",
         "td",
+        "details",
+        "summary",
         "figure",
         "figcaption",
         "svg",
@@ -570,6 +657,23 @@ mod tests {
             json, report,
             "JSON carries text exactly; its readers escape it"
         );
+    }
+
+    /// An internal report for people shows a dash where there is nothing to divide by; the
+    /// published one, and the machine formats, keep the DfE's z.
+    #[test]
+    fn no_value_is_a_dash_for_people_inside_and_z_when_published_or_for_machines() {
+        let mut report = hostile_report();
+        report.sections[0].measures[0].rows[0].cells.value = Some(Cell::NoValue);
+        let md = String::from_utf8(render(&report, Format::Markdown).unwrap()).unwrap();
+        assert!(md.contains("| – |") || md.contains("| – "), "{md}");
+        let csv = String::from_utf8(render(&report, Format::Csv).unwrap()).unwrap();
+        assert!(csv.contains(",z,"), "{csv}");
+        report.publish();
+        let md = String::from_utf8(render(&report, Format::Markdown).unwrap()).unwrap();
+        assert!(!md.contains("| – |"), "{md}");
+        // The marker does not outlive the rendering.
+        assert_eq!(cell(Some(Cell::NoValue)), "z");
     }
 
     #[test]

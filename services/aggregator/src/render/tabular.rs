@@ -9,7 +9,7 @@ use csc_core::text::md_text;
 use super::{Figure, cell, fig, has_headline, headline, pounds, value_text};
 use crate::domain::{
     cells::{Cell, Cells, SUPPRESSED},
-    report::{Report, ReportMeasure, Snapshot},
+    report::{Report, ReportMeasure, ReportRow, Snapshot},
     sections::SectionStatus,
 };
 
@@ -28,11 +28,7 @@ fn at<'a>(s: &'a Option<Snapshot>, row: Option<&str>) -> Option<(&'a str, Figure
     let s = s.as_ref()?;
     let v = match row {
         None => s.cells.value,
-        Some(k) => s
-            .rows
-            .iter()
-            .find(|r| r.key == k)
-            .and_then(|r| r.cells.value),
+        Some(k) => earlier_row(s, k).and_then(|r| r.cells.value),
     };
     Some((s.period.as_str(), v))
 }
@@ -175,11 +171,99 @@ pub fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
     Ok(w.into_inner()?)
 }
 
-/// The columns of a breakdown's table, and each row's cells as text.
-pub(crate) fn breakdown(m: &ReportMeasure) -> (Vec<String>, Vec<Vec<String>>) {
+/// One table of a measure's breakdown: what it is called, its rows, and whether it is an
+/// appendix (shown folded away in HTML, after the main table elsewhere), with a note.
+pub(crate) struct Part<'a> {
+    pub title: String,
+    pub rows: Vec<&'a ReportRow>,
+    pub appendix: bool,
+    pub note: Option<String>,
+}
+
+/// The exploitation section's own rows, in the model report's order: child sexual exploitation,
+/// criminal exploitation, going missing, gangs, trafficking (CIN census factor codes).
+pub(crate) const EXPLOITATION_FACTORS: [&str; 5] = ["11A", "24A", "10A", "13A", "12A"];
+
+/// The tables a measure's breakdown is shown in: one, except the assessment factors, whose
+/// exploitation rows are the section's table and the other factors an appendix of the ones
+/// recorded now or a year earlier (the rest are counted in a note; every row is in the JSON, CSV
+/// and XLSX).
+pub(crate) fn parts(m: &ReportMeasure) -> Vec<Part<'_>> {
+    if m.id != "frontdoor.assessment_factors" {
+        return vec![Part {
+            title: m.label.clone(),
+            rows: m.rows.iter().collect(),
+            appendix: false,
+            note: None,
+        }];
+    }
+    let zero = |r: &ReportRow| {
+        let none = |c: Option<Cell<Num>>| matches!(c, Some(Cell::Number(n)) if n.as_f64() == 0.0);
+        none(r.cells.value)
+            && m.year_earlier
+                .as_ref()
+                .and_then(|e| earlier_row(e, &r.key))
+                .is_none_or(|e| none(e.cells.value))
+    };
+    let main: Vec<&ReportRow> = EXPLOITATION_FACTORS
+        .iter()
+        .filter_map(|k| m.row(k))
+        .collect();
+    let others: Vec<&ReportRow> = m
+        .rows
+        .iter()
+        .filter(|r| !EXPLOITATION_FACTORS.contains(&r.key.as_str()))
+        .collect();
+    let shown: Vec<&ReportRow> = others.iter().copied().filter(|r| !zero(r)).collect();
+    let left = others.len() - shown.len();
+    vec![
+        Part {
+            title: "Exploitation and related factors identified at the end of assessment".into(),
+            rows: main,
+            appendix: false,
+            note: None,
+        },
+        Part {
+            title: "Other factors identified at the end of assessment".into(),
+            rows: shown,
+            appendix: true,
+            note: (left > 0).then(|| {
+                format!(
+                    "{left} other factor(s) were recorded at no assessment in either period and \
+                     are left out here (every factor is in the JSON, CSV and XLSX)."
+                )
+            }),
+        },
+    ]
+}
+
+/// The row of a snapshot a year earlier that matches `key`: the same key, or for a row of one
+/// month (`question.2026-07`) the same month a year before (`question.2025-07`).
+pub(crate) fn earlier_row<'a>(e: &'a Snapshot, key: &str) -> Option<&'a ReportRow> {
+    e.rows.iter().find(|x| x.key == key).or_else(|| {
+        let (question, month) = key.rsplit_once('.')?;
+        let (year, mm) = month.split_once('-')?;
+        if year.len() != 4 || mm.len() != 2 || !mm.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let key = format!("{question}.{}-{mm}", year.parse::<i32>().ok()? - 1);
+        e.rows.iter().find(|x| x.key == key)
+    })
+}
+
+/// A percentage in a table, always to 1 dp: `75.0`.
+fn pct(c: Figure) -> String {
+    match c {
+        Some(Cell::Number(n)) => csc_core::text::fixed(n.as_f64(), 1),
+        other => cell(other),
+    }
+}
+
+/// The columns of a breakdown's table, and each of `rows`' cells as text.
+pub(crate) fn breakdown(m: &ReportMeasure, rows: &[&ReportRow]) -> (Vec<String>, Vec<Vec<String>>) {
     let money = m.unit.is_money();
-    let any_ratio = m.rows.iter().any(|r| r.cells.is_ratio());
-    let any_percent = m.rows.iter().any(|r| r.cells.percent.is_some());
+    let any_ratio = rows.iter().any(|r| r.cells.is_ratio());
+    let any_percent = rows.iter().any(|r| r.cells.percent.is_some());
     let mut headers = vec![String::new()];
     if money && any_ratio {
         headers.extend(["Average £ per week".into(), "Number".into()]);
@@ -198,8 +282,7 @@ pub(crate) fn breakdown(m: &ReportMeasure) -> (Vec<String>, Vec<Vec<String>>) {
     if let Some(e) = earlier {
         headers.push(e.period.clone());
     }
-    let rows = m
-        .rows
+    let rows = rows
         .iter()
         .map(|r| {
             let c = &r.cells;
@@ -212,21 +295,22 @@ pub(crate) fn breakdown(m: &ReportMeasure) -> (Vec<String>, Vec<Vec<String>>) {
                 v.extend([
                     cell(fig(c.numerator)),
                     cell(fig(c.denominator)),
-                    cell(c.value),
+                    pct(c.value),
                 ]);
             } else {
                 v.push(cell(c.value));
                 if any_percent {
-                    v.push(cell(fig(c.percent)));
+                    v.push(pct(fig(c.percent)));
                 }
             }
             if let Some(e) = earlier {
-                let then = e.rows.iter().find(|x| x.key == r.key).map(|x| &x.cells);
+                let then = earlier_row(e, &r.key).map(|x| &x.cells);
                 v.push(match then {
                     Some(t) if t.percent.is_some() && !money => {
-                        format!("{} ({}%)", cell(t.value), cell(fig(t.percent)))
+                        format!("{} ({}%)", cell(t.value), pct(fig(t.percent)))
                     }
                     Some(t) if money => pounds(t.value),
+                    Some(t) if t.is_ratio() => pct(t.value),
                     Some(t) => cell(t.value),
                     None => String::new(),
                 });
@@ -366,7 +450,7 @@ pub fn markdown(report: &Report) -> String {
             " · internal: not for publication"
         }
     );
-    let _ = writeln!(out, "`z`: no value (nothing to divide by).\n");
+    let _ = writeln!(out, "{}\n", md_escape(&super::marks_key(report)));
     headline_page(&mut out, report);
     let _ = writeln!(out, "**The data this report rests on**\n");
     for line in super::front_matter(report) {
@@ -387,17 +471,82 @@ pub fn markdown(report: &Report) -> String {
         if let Some(d) = super::data_text(s) {
             let _ = writeln!(out, "_{}_\n", md_escape(&d));
         }
-        let heads: Vec<&ReportMeasure> = s.measures.iter().filter(|m| has_headline(m)).collect();
+        let heads = super::summary_measures(s);
         if !heads.is_empty() {
             let (h, r) = summary(report, &heads);
             md_table(&mut out, &h, &r);
+            for n in super::summary_notes(&heads) {
+                let _ = writeln!(out, "_{n}_\n");
+            }
         }
         for m in s.measures.iter().filter(|m| !m.rows.is_empty()) {
-            let _ = writeln!(out, "### {}\n", md_escape(&m.label));
-            let (mut h, r) = breakdown(m);
-            h[0] = m.label.clone();
-            md_table(&mut out, &h, &r);
+            for p in parts(m) {
+                let _ = writeln!(out, "### {}\n", md_escape(&p.title));
+                let (mut h, r) = breakdown(m, &p.rows);
+                h[0] = p.title.clone();
+                md_table(&mut out, &h, &r);
+                if let Some(n) = &p.note {
+                    let _ = writeln!(out, "_{}_\n", md_escape(n));
+                }
+            }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measure(json: serde_json::Value) -> ReportMeasure {
+        serde_json::from_value(json).unwrap()
+    }
+
+    /// A month's row a year earlier is the same question's row for the same month a year before;
+    /// other rows match by key.
+    #[test]
+    fn a_row_of_one_month_is_matched_a_year_earlier_by_its_month() {
+        let e: Snapshot = serde_json::from_value(serde_json::json!({
+            "period": "2025-26-Q2",
+            "rows": [
+                { "key": "q.2025-07", "label": "", "numerator": 3, "denominator": 4, "value": 75.0 },
+                { "key": "police", "label": "", "value": 9 }
+            ]
+        }))
+        .unwrap();
+        assert_eq!(earlier_row(&e, "q.2026-07").unwrap().key, "q.2025-07");
+        assert_eq!(earlier_row(&e, "police").unwrap().key, "police");
+        assert!(earlier_row(&e, "q.2026-08").is_none());
+        assert!(earlier_row(&e, "a.b").is_none());
+    }
+
+    /// The factors: the five exploitation rows in the model's order, then an appendix of the
+    /// others recorded now or a year earlier, the rest counted in its note.
+    #[test]
+    fn assessment_factors_split_into_exploitation_and_an_appendix_without_empty_rows() {
+        let row = |k: &str, v: i64| serde_json::json!({ "key": k, "label": k, "value": v });
+        let m = measure(serde_json::json!({
+            "id": "frontdoor.assessment_factors", "label": "Factors", "unit": "count",
+            "rows": [row("1A", 0), row("2A", 5), row("3A", 0), row("10A", 2), row("11A", 0),
+                     row("12A", 1), row("13A", 0), row("24A", 3)],
+            "year_earlier": { "period": "x", "rows": [row("1A", 0), row("3A", 4)] }
+        }));
+        let p = parts(&m);
+        let keys = |i: usize| p[i].rows.iter().map(|r| r.key.as_str()).collect::<Vec<_>>();
+        assert_eq!(
+            keys(0),
+            ["11A", "24A", "10A", "13A", "12A"],
+            "zeros kept: the model's rows"
+        );
+        assert!(!p[0].appendix && p[1].appendix);
+        assert_eq!(keys(1), ["2A", "3A"], "3A was recorded a year earlier");
+        assert!(p[1].note.as_deref().unwrap().starts_with("1 other factor"));
+        // Any other measure is one table of all its rows.
+        let other = measure(serde_json::json!({
+            "id": "frontdoor.referrals_by_source", "label": "By source", "unit": "count",
+            "rows": [row("police", 0)]
+        }));
+        assert_eq!(parts(&other).len(), 1);
+        assert_eq!(parts(&other)[0].rows.len(), 1);
+    }
 }

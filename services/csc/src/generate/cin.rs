@@ -93,6 +93,8 @@ struct Referrals {
     contacts: Vec<Vec<String>>,
     contact_n: u64,
     strategy: Vec<Vec<String>>,
+    /// The (child, day) of every strategy discussion: one a day per child.
+    strategy_held: HashSet<(String, NaiveDate)>,
     /// Children referred today: a referral is keyed by child and date.
     referred_today: HashSet<String>,
 }
@@ -200,8 +202,23 @@ impl Referrals {
             .open_cp
             .get(&child_id)
             .is_some_and(|e| e.is_none_or(|e| e >= day));
-        if !on_cp && g.p(0.42) {
-            // Section 47 enquiry, after a self.strategy discussion.
+        let s47_follows = !on_cp && g.p(0.42);
+        if !on_cp && !s47_follows && g.p(0.25) {
+            // A strategy discussion that decided no section 47 enquiry was needed: about one
+            // discussion in four leads to none (so the two counts differ, as in any LA).
+            let held = next_working_day(day + Duration::days(g.range(0, 3)));
+            if held <= until {
+                strategy_discussion(
+                    &mut self.strategy,
+                    &mut self.strategy_held,
+                    g,
+                    &child_id,
+                    held,
+                );
+            }
+        }
+        if s47_follows {
+            // Section 47 enquiry, after a strategy discussion.
             let mut s47 = next_working_day(day + Duration::days(g.range(0, 5)));
             while child
                 .episodes
@@ -214,13 +231,17 @@ impl Referrals {
                 child.episodes.push(ep);
                 return;
             }
-            let (inv, att) = strategy_agencies(g);
-            self.strategy.push(vec![
-                child_id.clone(),
-                s47.to_string(),
-                inv.join(";"),
-                att.join(";"),
-            ]);
+            // The discussion that decided on it: on a working day from the referral to the
+            // enquiry's start.
+            let gap = (s47 - day).num_days().max(0);
+            let held = next_working_day(day + Duration::days(g.range(0, gap))).min(s47);
+            strategy_discussion(
+                &mut self.strategy,
+                &mut self.strategy_held,
+                g,
+                &child_id,
+                held,
+            );
             if g.p(0.66) {
                 let wd = if g.p(0.8) {
                     g.range(5, 15)
@@ -304,6 +325,27 @@ impl Referrals {
         }
         child.episodes.push(ep);
     }
+}
+
+/// A strategy discussion about `child` held on `day` (or, if the child already has one that day,
+/// on the next free working day), with the agencies invited and attending.
+fn strategy_discussion(
+    strategy: &mut Vec<Vec<String>>,
+    held: &mut HashSet<(String, NaiveDate)>,
+    g: &mut Draw,
+    child: &str,
+    mut day: NaiveDate,
+) {
+    while !held.insert((child.to_owned(), day)) {
+        day = next_working_day(day + Duration::days(1));
+    }
+    let (inv, att) = strategy_agencies(g);
+    strategy.push(vec![
+        child.to_owned(),
+        day.to_string(),
+        inv.join(";"),
+        att.join(";"),
+    ]);
 }
 
 /// The agencies invited to a strategy discussion, and those of them that attended.
@@ -545,7 +587,14 @@ fn write_cin(
             xml.push_str("</Child>\n");
         }
         xml.push_str("</Children>\n</Message>\n");
-        std::fs::write(w.dir.join(format!("cin/CIN_Census_{census_year}.xml")), xml)?;
+        // A census is of a year that has ended; the year still running is an in-year extract
+        // (the census's shape, as an LA's system makes one for COLLECT), named for what it is.
+        let name = if cfg.until < year.end() {
+            format!("cin/CIN_inyear_extract_{census_year}_to_{}.xml", cfg.until)
+        } else {
+            format!("cin/CIN_Census_{census_year}.xml")
+        };
+        std::fs::write(w.dir.join(name), xml)?;
         *w.counts.entry("CIN census episodes").or_default() += n;
     }
     Ok(())

@@ -348,6 +348,16 @@ pub fn generate(cfg: &Config, dir: &Path) -> anyhow::Result<Generated> {
     for (k, v) in &w.counts {
         let _ = writeln!(readme, "  {v} {k}");
     }
+    let current = Period::quarter_containing(until).financial_year();
+    if until < Period::year(current).end() {
+        let _ = writeln!(
+            readme,
+            "\nThe CIN census files are one per year that has ended; the year {} has not, so \
+             its records to {until} are an in-year extract (cin/CIN_inyear_extract_*), not a \
+             census.",
+            Period::year(current).id(),
+        );
+    }
     std::fs::write(dir.join("README.txt"), readme)?;
     Ok(Generated {
         la: cfg.la.clone(),
