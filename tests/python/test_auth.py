@@ -315,3 +315,24 @@ def test_every_delete_admitted_or_refused_leaves_its_audit_row(suite, methods):
         if rows != expected:
             missing.append(f"{m.path}: {sorted(rows)} (expected {sorted(expected)})")
     assert not missing, "; ".join(missing)
+
+
+def test_a_refused_cli_call_says_which_token_source_it_tried_and_what_to_do(suite, tmp_path):
+    """`csc` run without a usable token names the source it tried (CSC_TOKEN, CSC_TOKEN_FILE,
+    the data directory's development key) and how to fix it, once."""
+    import os
+
+    argv = [csc_binary(), "report", "list", "--la", LA, "--aggregator", suite.addrs["aggregator"]]
+    base = {k: v for k, v in os.environ.items() if k not in ("CSC_TOKEN", "CSC_TOKEN_FILE")}
+    cases = [
+        ({"CSC_DATA_DIR": str(tmp_path / "empty")}, ["No token was sent", "CSC_DATA_DIR", "CSC_TOKEN"]),
+        ({"CSC_TOKEN": "not-a-jwt"}, ["The token sent was CSC_TOKEN's", "csc token issue"]),
+        ({"CSC_TOKEN_FILE": str(tmp_path / "missing")}, ["CSC_TOKEN_FILE", str(tmp_path / "missing")]),
+    ]
+    for env, expected in cases:
+        r = subprocess.run(argv, env={**base, **env}, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1, r.stderr
+        assert "Unauthenticated" in r.stderr, r.stderr
+        for e in expected:
+            assert e in r.stderr, (e, r.stderr)
+        assert r.stderr.count("Unauthenticated") == 1, r.stderr

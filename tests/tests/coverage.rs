@@ -346,7 +346,7 @@ async fn nothing_held_is_no_data_in_every_format_and_the_report_command_exits_4(
         publish: false,
         allow_partial: false,
         requested_by: None,
-        addrs: suite.addrs.clone(),
+        addrs: (&suite.addrs).into(),
     };
     let e = csc::report::report(args.clone()).await.unwrap_err();
     let incomplete = e
@@ -386,7 +386,7 @@ async fn nothing_held_is_no_data_in_every_format_and_the_report_command_exits_4(
                 format: None,
                 out: Some(out.path().join("kept.json")),
             },
-            addrs: suite.addrs.clone(),
+            addrs: (&suite.addrs).into(),
         }),
         ..args.clone()
     })

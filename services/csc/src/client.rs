@@ -28,8 +28,37 @@ pub async fn channel(addr: &str, service: &str) -> anyhow::Result<AuthChannel> {
         .connect_timeout(Duration::from_secs(10))
         .connect()
         .await
-        .map_err(|e| anyhow::anyhow!("cannot reach the {service} service at {addr}: {e}"))?;
+        .map_err(|e| unreachable(service, addr, &e))?;
     Ok(csc_runtime::client::with_token(channel))
+}
+
+/// Why a service could not be reached, with its cause, and what to do: start the suite, or
+/// point at it.
+pub(crate) fn unreachable(service: &str, addr: &str, e: &tonic::transport::Error) -> anyhow::Error {
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    // By the name a caller gives: a person's ("front door") or the service's ("frontdoor").
+    let (flag, env) = match service {
+        "front door" | "frontdoor" => ("--frontdoor", "CSC_FRONTDOOR_ADDR"),
+        "child protection" | "protection" => ("--protection", "CSC_PROTECTION_ADDR"),
+        "looked-after children" | "placements" => ("--placements", "CSC_PLACEMENTS_ADDR"),
+        "finance" => ("--finance", "CSC_FINANCE_ADDR"),
+        _ => ("--aggregator", "CSC_AGGREGATOR_ADDR"),
+    };
+    anyhow::anyhow!(
+        "cannot reach the {service} service at {addr}{}.\n  Is the suite running? Start it with \
+         `csc serve all` (every service on this machine), or give the service's address with \
+         {flag} ADDR or {env}.",
+        if cause.is_empty() {
+            String::new()
+        } else {
+            format!(" ({cause})")
+        }
+    )
 }
 
 /// A typed client over [`channel`], with the suite's message limits.
@@ -67,6 +96,10 @@ pub fn describe_status(s: Status) -> anyhow::Error {
         return anyhow::anyhow!(msg);
     }
     let mut msg = format!("{:?}: {}", s.code(), s.message());
+    if s.code() == Code::Unauthenticated {
+        msg.push_str("\n  ");
+        msg.push_str(&csc_runtime::client::token_source());
+    }
     if let Some(br) = s.get_details_bad_request() {
         for v in br.field_violations {
             msg.push_str(&format!("\n  {}: {}", v.field, v.description));
@@ -153,6 +186,23 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A service that cannot be reached is named with its address and cause, and the message
+    /// says how to start the suite and which flag and variable give the address.
+    #[tokio::test]
+    async fn an_unreachable_service_says_how_to_start_or_find_it() {
+        for (name, flag) in [
+            ("frontdoor", "--frontdoor"),
+            ("reporting (aggregator)", "--aggregator"),
+        ] {
+            let Err(e) = channel("127.0.0.1:1", name).await else {
+                panic!("nothing listens on port 1");
+            };
+            let msg = format!("{e:#}");
+            assert!(msg.contains("at 127.0.0.1:1 ("), "{msg}");
+            assert!(msg.contains("csc serve all") && msg.contains(flag), "{msg}");
+        }
+    }
     use std::sync::atomic::{AtomicU32, Ordering};
 
     #[tokio::test]

@@ -58,6 +58,31 @@ pub struct ClientAddrs {
     pub aggregator: String,
 }
 
+/// Where the reporting service is, for the commands that talk to it alone (`report`,
+/// `commentary`, `population`, `reference`): their help lists only the address they use.
+#[derive(Clone, clap::Args)]
+pub struct AggregatorAddr {
+    /// Address of the reporting service (the aggregator).
+    #[arg(long = "aggregator", env = "CSC_AGGREGATOR_ADDR", default_value = AGGREGATOR_ADDR)]
+    pub aggregator: String,
+}
+
+impl Default for AggregatorAddr {
+    fn default() -> Self {
+        AggregatorAddr {
+            aggregator: AGGREGATOR_ADDR.into(),
+        }
+    }
+}
+
+impl From<&ClientAddrs> for AggregatorAddr {
+    fn from(a: &ClientAddrs) -> Self {
+        AggregatorAddr {
+            aggregator: a.aggregator.clone(),
+        }
+    }
+}
+
 impl Default for ClientAddrs {
     /// The standard local addresses (`csc serve all`).
     fn default() -> Self {

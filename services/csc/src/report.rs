@@ -80,7 +80,7 @@ pub struct ReportArgs {
     #[arg(long, env = "CSC_REQUESTED_BY")]
     pub requested_by: Option<String>,
     #[command(flatten)]
-    pub addrs: crate::ClientAddrs,
+    pub addrs: crate::AggregatorAddr,
 }
 
 /// Where a report goes and in which format.
@@ -192,7 +192,7 @@ pub enum ReportCommand {
         #[arg(long)]
         published: bool,
         #[command(flatten)]
-        addrs: crate::ClientAddrs,
+        addrs: crate::AggregatorAddr,
     },
     /// A kept report, rendered from the data it was generated with.
     Get {
@@ -201,7 +201,7 @@ pub enum ReportCommand {
         #[command(flatten)]
         output: OutputArgs,
         #[command(flatten)]
-        addrs: crate::ClientAddrs,
+        addrs: crate::AggregatorAddr,
     },
 }
 
@@ -282,7 +282,7 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<()> {
 }
 
 async fn get(
-    addrs: &crate::ClientAddrs,
+    addrs: &crate::AggregatorAddr,
     id: &str,
     format: Format,
 ) -> anyhow::Result<pb::ReportDocument> {
@@ -319,7 +319,7 @@ async fn list(
     la: &str,
     period: Option<&str>,
     published_only: bool,
-    addrs: &crate::ClientAddrs,
+    addrs: &crate::AggregatorAddr,
 ) -> anyhow::Result<()> {
     let mut client = connect_reporting(&addrs.aggregator).await?;
     let mut token = String::new();
@@ -390,7 +390,7 @@ pub enum CommentaryCommand {
         #[arg(long, env = "CSC_REQUESTED_BY")]
         author: Option<String>,
         #[command(flatten)]
-        addrs: crate::ClientAddrs,
+        addrs: crate::AggregatorAddr,
     },
     /// The commentary held for an LA and period.
     List {
@@ -399,7 +399,7 @@ pub enum CommentaryCommand {
         #[arg(long)]
         period: String,
         #[command(flatten)]
-        addrs: crate::ClientAddrs,
+        addrs: crate::AggregatorAddr,
     },
 }
 
@@ -480,7 +480,7 @@ pub enum PopulationCommand {
         #[arg(long)]
         population: i64,
         #[command(flatten)]
-        addrs: crate::ClientAddrs,
+        addrs: crate::AggregatorAddr,
     },
     /// The population an LA's rates use in a period, and where it comes from.
     Get {
@@ -489,7 +489,7 @@ pub enum PopulationCommand {
         #[arg(long)]
         period: String,
         #[command(flatten)]
-        addrs: crate::ClientAddrs,
+        addrs: crate::AggregatorAddr,
     },
 }
 
@@ -546,7 +546,7 @@ pub enum ReferenceCommand {
     /// The reference tables held, with their release and latest year.
     List {
         #[command(flatten)]
-        addrs: crate::ClientAddrs,
+        addrs: crate::AggregatorAddr,
     },
     /// Replace a reference table with a newer DfE or ONS release (the CSV as published).
     Load {
@@ -554,7 +554,7 @@ pub enum ReferenceCommand {
         table: String,
         file: PathBuf,
         #[command(flatten)]
-        addrs: crate::ClientAddrs,
+        addrs: crate::AggregatorAddr,
     },
 }
 

@@ -101,6 +101,47 @@ pub fn token() -> Result<Option<String>, Status> {
     }))
 }
 
+/// Where this process's token comes from, in words, with what to do when a server refuses it:
+/// for an UNAUTHENTICATED answer, so that a person knows which of the three sources was tried.
+pub fn token_source() -> String {
+    if std::env::var("CSC_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
+        return "The token sent was CSC_TOKEN's. Check that it has not expired and that it was \
+                issued for these servers (their issuer and audience): `csc token issue` makes \
+                one with the development key; production tokens come from the council's \
+                identity provider (docs/security.md)."
+            .into();
+    }
+    if let Some(file) = std::env::var_os("CSC_TOKEN_FILE") {
+        return format!(
+            "The token sent was read from CSC_TOKEN_FILE ({}). Check that the file holds a \
+             current token issued for these servers (docs/security.md, \"Rotating keys\").",
+            PathBuf::from(file).display()
+        );
+    }
+    let dir = DEV_DIR
+        .lock()
+        .expect("lock")
+        .clone()
+        .unwrap_or_else(crate::config::default_data_dir);
+    if DevKey::in_dir(&dir).exists() {
+        format!(
+            "The token sent was signed with the development key in {}. The servers did not \
+             accept it: they may use another data directory (run this command with the same \
+             CSC_DATA_DIR as `csc serve`) or verify a council's JWKS (then set CSC_TOKEN or \
+             CSC_TOKEN_FILE).",
+            dir.display()
+        )
+    } else {
+        format!(
+            "No token was sent: CSC_TOKEN and CSC_TOKEN_FILE are not set, and there is no \
+             development key in {} (the data directory: $CSC_DATA_DIR, else ./csc-data). Run \
+             this command with the CSC_DATA_DIR that `csc serve` uses, or set CSC_TOKEN (or \
+             CSC_TOKEN_FILE) to a token, e.g. from `csc token issue`.",
+            dir.display()
+        )
+    }
+}
+
 /// Adds `authorization: Bearer <token>` to every call (see [`token`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Bearer;

@@ -300,12 +300,20 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
     crate::out(&report.render());
     if let Some(path) = opts.report {
         report.write_csv(&path)?;
-        crate::out(&format!("ImportSummary written to {}\n", path.display()));
+        crate::out(&format!(
+            "Every refused record and warning is listed in {}\n",
+            path.display()
+        ));
     }
     if report.is_clean() {
         Ok(())
     } else {
-        Err(incomplete(report.headline()).into())
+        // The summary above said what; this line says only what the exit status means.
+        Err(incomplete(format!(
+            "exit status {EXIT_REFUSALS}: not everything was imported (the summary above lists \
+             what was refused)"
+        ))
+        .into())
     }
 }
 
