@@ -48,7 +48,7 @@ async fn import_cin(addrs: &csc::ClientAddrs, files: Vec<PathBuf>) -> bool {
         files,
         la: None,
         opts: ImportOpts {
-            addrs: addrs.clone(),
+            addrs: addrs.into(),
             report: None,
         },
     })

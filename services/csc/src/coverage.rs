@@ -4,8 +4,6 @@
 use csc_proto::common::{Coverage, GetCoverageRequest};
 use serde::Serialize;
 
-use crate::ClientAddrs;
-
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Format {
     Table,
@@ -20,7 +18,7 @@ pub struct CoverageArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     #[command(flatten)]
-    pub addrs: ClientAddrs,
+    pub addrs: crate::DomainAddrs,
 }
 
 /// One service's answer, or why there is none.
@@ -58,7 +56,11 @@ struct Import {
     refused: i64,
 }
 
-async fn fetch(addrs: &ClientAddrs, service: &'static str, la: &str) -> anyhow::Result<Coverage> {
+async fn fetch(
+    addrs: &crate::DomainAddrs,
+    service: &'static str,
+    la: &str,
+) -> anyhow::Result<Coverage> {
     let req = GetCoverageRequest {
         la_code: la.to_owned(),
     };

@@ -58,6 +58,48 @@ pub struct ClientAddrs {
     pub aggregator: String,
 }
 
+/// Where the four domain services are, for the commands that talk to them and not to the
+/// aggregator (`import`, `measures`, `coverage`): their help lists only the addresses they use.
+#[derive(Clone, clap::Args)]
+pub struct DomainAddrs {
+    /// Address of the front door service.
+    #[arg(long = "frontdoor", env = "CSC_FRONTDOOR_ADDR", default_value = FRONTDOOR_ADDR)]
+    pub frontdoor: String,
+    /// Address of the child protection service.
+    #[arg(long = "protection", env = "CSC_PROTECTION_ADDR", default_value = PROTECTION_ADDR)]
+    pub protection: String,
+    /// Address of the looked-after children service.
+    #[arg(long = "placements", env = "CSC_PLACEMENTS_ADDR", default_value = PLACEMENTS_ADDR)]
+    pub placements: String,
+    /// Address of the finance service.
+    #[arg(long = "finance", env = "CSC_FINANCE_ADDR", default_value = FINANCE_ADDR)]
+    pub finance: String,
+}
+
+impl DomainAddrs {
+    /// Every address, the aggregator's its standard one (these commands never call it).
+    pub fn all(&self) -> ClientAddrs {
+        ClientAddrs {
+            frontdoor: self.frontdoor.clone(),
+            protection: self.protection.clone(),
+            placements: self.placements.clone(),
+            finance: self.finance.clone(),
+            aggregator: AGGREGATOR_ADDR.into(),
+        }
+    }
+}
+
+impl From<&ClientAddrs> for DomainAddrs {
+    fn from(a: &ClientAddrs) -> Self {
+        DomainAddrs {
+            frontdoor: a.frontdoor.clone(),
+            protection: a.protection.clone(),
+            placements: a.placements.clone(),
+            finance: a.finance.clone(),
+        }
+    }
+}
+
 /// Where the reporting service is, for the commands that talk to it alone (`report`,
 /// `commentary`, `population`, `reference`): their help lists only the address they use.
 #[derive(Clone, clap::Args)]

@@ -3,8 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use csc::{
-    ClientAddrs, bench, coverage, demo, generate, import, measures, report, security, serve,
-    serve::Service,
+    bench, coverage, demo, generate, import, measures, report, security, serve, serve::Service,
 };
 use csc_runtime::config::DatabaseArgs;
 
@@ -60,7 +59,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = measures::Format::Table)]
         format: measures::Format,
         #[command(flatten)]
-        addrs: ClientAddrs,
+        addrs: csc::DomainAddrs,
     },
     /// What each service holds for an LA: records per kind with their dates, and the files
     /// imported (the data every report of the LA rests on).
@@ -176,7 +175,7 @@ fn run() -> anyhow::Result<()> {
                 period,
                 format,
                 addrs,
-            } => measures::print(service, addrs.of(service), &la, &period, format).await,
+            } => measures::print(service, addrs.all().of(service), &la, &period, format).await,
             Command::Report(args) => report::report(args).await,
             Command::Coverage(args) => coverage::run(args).await,
             Command::Commentary { what } => report::commentary(what).await,

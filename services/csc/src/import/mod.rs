@@ -163,7 +163,7 @@ pub struct GeneratedArgs {
 #[derive(clap::Args, Clone)]
 pub struct ImportOpts {
     #[command(flatten)]
-    pub addrs: ClientAddrs,
+    pub addrs: crate::DomainAddrs,
     /// Also write every rejected record and warning to this CSV file.
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -183,9 +183,9 @@ macro_rules! recorded {
 pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
     let (report, opts) = match cmd {
         ImportCommand::Cin { files, la, opts } => {
-            let mut clients = CinClients::connect(&opts.addrs).await?;
+            let mut clients = CinClients::connect(&opts.addrs.all()).await?;
             let mut report = ImportSummary::default();
-            let mut rec = record::Recorder::new(&opts.addrs);
+            let mut rec = record::Recorder::new(&opts.addrs.all());
             for f in &files {
                 recorded!(rec, &mut report, "cin_census", f, {
                     cin::import(&mut clients, f, la.as_deref(), &mut report)
@@ -194,10 +194,10 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             (report, opts)
         }
         ImportCommand::AnnexA { path, la, opts } => {
-            let mut clients = CinClients::connect(&opts.addrs).await?;
+            let mut clients = CinClients::connect(&opts.addrs.all()).await?;
             let mut report = ImportSummary::default();
             recorded!(
-                record::Recorder::new(&opts.addrs),
+                record::Recorder::new(&opts.addrs.all()),
                 &mut report,
                 "annex_a",
                 &path,
@@ -215,7 +215,7 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             let mut client = connect_frontdoor(&opts.addrs.frontdoor).await?;
             let mut report = ImportSummary::default();
             recorded!(
-                record::Recorder::new(&opts.addrs),
+                record::Recorder::new(&opts.addrs.all()),
                 &mut report,
                 "contacts",
                 &file,
@@ -227,7 +227,7 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             let mut client = connect_frontdoor(&opts.addrs.frontdoor).await?;
             let mut report = ImportSummary::default();
             recorded!(
-                record::Recorder::new(&opts.addrs),
+                record::Recorder::new(&opts.addrs.all()),
                 &mut report,
                 "strategy",
                 &file,
@@ -241,10 +241,10 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             year,
             opts,
         } => {
-            let mut clients = ssda903::Clients903::connect(&opts.addrs).await?;
+            let mut clients = ssda903::Clients903::connect(&opts.addrs.all()).await?;
             let mut report = ImportSummary::default();
             let mut las = std::collections::BTreeSet::new();
-            let mut rec = record::Recorder::new(&opts.addrs);
+            let mut rec = record::Recorder::new(&opts.addrs.all());
             for p in &paths {
                 las.extend(recorded!(rec, &mut report, "ssda903", p, {
                     ssda903::import(&mut clients, p, la.as_deref(), year, &mut report)
@@ -259,7 +259,7 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             let mut client = connect_protection(&opts.addrs.protection).await?;
             let mut report = ImportSummary::default();
             recorded!(
-                record::Recorder::new(&opts.addrs),
+                record::Recorder::new(&opts.addrs.all()),
                 &mut report,
                 "missing",
                 &file,
@@ -271,7 +271,7 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             let mut client = connect_protection(&opts.addrs.protection).await?;
             let mut report = ImportSummary::default();
             recorded!(
-                record::Recorder::new(&opts.addrs),
+                record::Recorder::new(&opts.addrs.all()),
                 &mut report,
                 "feedback",
                 &file,
@@ -283,7 +283,7 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             let mut client = connect_finance(&opts.addrs.finance).await?;
             let mut report = ImportSummary::default();
             recorded!(
-                record::Recorder::new(&opts.addrs),
+                record::Recorder::new(&opts.addrs.all()),
                 &mut report,
                 "costs",
                 &file,
@@ -293,7 +293,13 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
         }
         ImportCommand::Generated(args) => {
             let mut report = ImportSummary::default();
-            import_generated(&args.opts.addrs, &args.dir, args.la.as_deref(), &mut report).await?;
+            import_generated(
+                &args.opts.addrs.all(),
+                &args.dir,
+                args.la.as_deref(),
+                &mut report,
+            )
+            .await?;
             (report, args.opts)
         }
     };

@@ -79,18 +79,18 @@ impl ImportSummary {
 
 /// Records imports, over one connection per service for the whole command (connected when first
 /// needed).
-pub struct Recorder<'a> {
-    addrs: &'a ClientAddrs,
+pub struct Recorder {
+    addrs: ClientAddrs,
     frontdoor: Option<crate::client::FrontDoorClient>,
     protection: Option<crate::client::ProtectionClient>,
     placements: Option<crate::client::PlacementsClient>,
     finance: Option<crate::client::FinanceClient>,
 }
 
-impl<'a> Recorder<'a> {
-    pub fn new(addrs: &'a ClientAddrs) -> Self {
+impl Recorder {
+    pub fn new(addrs: &ClientAddrs) -> Self {
         Self {
-            addrs,
+            addrs: addrs.clone(),
             frontdoor: None,
             protection: None,
             placements: None,
@@ -162,7 +162,7 @@ impl<'a> Recorder<'a> {
     }
 
     async fn send(&mut self, service: Service, req: RecordImportRequest) -> anyhow::Result<()> {
-        let a = self.addrs;
+        let a = &self.addrs;
         // Each service's client, connected on first use and kept for the command's later files.
         macro_rules! record_with {
             ($client:ident, $connect:path, $addr:expr) => {{
