@@ -173,3 +173,9 @@ def test_every_generation_and_fetch_is_audited_refusals_included(suite):
     assert ("audited-analyst", LA, "OK") in gen
     assert ("audited-intruder", LA, "PermissionDenied") in gen
     assert ("audited-reader", LA, "OK") in audit_rows(suite, "GetReport")[before_get:]
+
+
+def test_a_malformed_query_value_is_a_problem_naming_its_field(suite):
+    r = requests.get(suite.base + f"/v1/las/{LA}/reports?period=%ZZ%", headers={"Authorization": f"Bearer {token(suite)}"}, timeout=30)
+    p = is_problem(r, 400)
+    assert [e["field"] for e in p["errors"]] == ["period"]

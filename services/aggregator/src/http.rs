@@ -13,8 +13,8 @@ use std::{collections::HashMap, convert::Infallible, time::Duration};
 
 use axum::{
     Router,
-    extract::{Path, Query, State},
-    http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
+    extract::{FromRequestParts, Path, Query},
+    http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -192,6 +192,59 @@ impl Params {
     }
 }
 
+/// What every route reads off its request besides its path: the API, the caller's headers,
+/// the query (its parameters checked by name) and the path, for the problem's `instance`. A
+/// query that does not parse is a problem body like any other refusal.
+struct Asked {
+    api: Api,
+    headers: HeaderMap,
+    query: HashMap<String, String>,
+    path: String,
+}
+
+impl FromRequestParts<Api> for Asked {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, api: &Api) -> Result<Self, Response> {
+        let path = parts.uri.path().to_owned();
+        let Query(query) = Query::<HashMap<String, String>>::from_request_parts(parts, api)
+            .await
+            .map_err(|e| {
+                from_status(
+                    &csc_runtime::error::Error::invalid("query", e.body_text()).into(),
+                    &path,
+                )
+            })?;
+        Ok(Asked {
+            api: api.clone(),
+            headers: parts.headers.clone(),
+            query,
+            path,
+        })
+    }
+}
+
+impl Asked {
+    /// The query's parameters, refusing any this route does not take.
+    fn params(&mut self, known: &[&str]) -> Result<Params, Status> {
+        Params::check(std::mem::take(&mut self.query), known)
+    }
+
+    /// The gRPC method `method` with `msg`, as this caller.
+    async fn call<Req: Message, Resp: Message + Default>(
+        &self,
+        method: &str,
+        msg: Req,
+    ) -> Result<Resp, Status> {
+        self.api.call(method, &self.headers, msg).await
+    }
+
+    /// The answer, or the refusal as a problem.
+    fn answer(&self, r: Result<Response, Status>) -> Response {
+        r.unwrap_or_else(|s| from_status(&s, &self.path))
+    }
+}
+
 /// A report document as an HTTP response: its bytes, type and name, never cached.
 fn document(doc: pb::ReportDocument, format: Format) -> Response {
     let period = doc
@@ -256,45 +309,31 @@ fn secure(headers: &mut HeaderMap) {
     );
 }
 
-async fn get_report(
-    State(api): State<Api>,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-) -> Response {
+async fn get_report(Path(id): Path<String>, mut asked: Asked) -> Response {
     let run = async {
-        let p = Params::check(q, &["format"])?;
-        let (wire, format) = p.format()?;
-        let doc: pb::ReportDocument = api
+        let (wire, format) = asked.params(&["format"])?.format()?;
+        let doc: pb::ReportDocument = asked
             .call(
                 "GetReport",
-                &headers,
                 pb::GetReportRequest {
                     report_id: id,
                     format: wire as i32,
                 },
             )
             .await?;
-        Ok::<_, Status>(document(doc, format))
+        Ok(document(doc, format))
     };
-    run.await.unwrap_or_else(|s| from_status(&s, uri.path()))
+    let r = run.await;
+    asked.answer(r)
 }
 
-async fn generate_report(
-    State(api): State<Api>,
-    Path((la, period)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-) -> Response {
+async fn generate_report(Path((la, period)): Path<(String, String)>, mut asked: Asked) -> Response {
     let run = async {
-        let p = Params::check(q, &["format", "publish", "allow_partial"])?;
+        let p = asked.params(&["format", "publish", "allow_partial"])?;
         let (wire, format) = p.format()?;
-        let doc: pb::ReportDocument = api
+        let doc: pb::ReportDocument = asked
             .call(
                 "GenerateReport",
-                &headers,
                 pb::GenerateReportRequest {
                     la_code: la,
                     period,
@@ -306,20 +345,15 @@ async fn generate_report(
                 },
             )
             .await?;
-        Ok::<_, Status>(document(doc, format))
+        Ok(document(doc, format))
     };
-    run.await.unwrap_or_else(|s| from_status(&s, uri.path()))
+    let r = run.await;
+    asked.answer(r)
 }
 
-async fn list_reports(
-    State(api): State<Api>,
-    Path(la): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-) -> Response {
+async fn list_reports(Path(la): Path<String>, mut asked: Asked) -> Response {
     let run = async {
-        let p = Params::check(q, &["period", "page_size", "page_token"])?;
+        let p = asked.params(&["period", "page_size", "page_token"])?;
         let page_size = match p.0.get("page_size") {
             None => 0,
             Some(s) => s.parse::<i32>().map_err(|_| {
@@ -329,10 +363,9 @@ async fn list_reports(
                 ))
             })?,
         };
-        let list: pb::ListReportsResponse = api
+        let list: pb::ListReportsResponse = asked
             .call(
                 "ListReports",
-                &headers,
                 pb::ListReportsRequest {
                     la_code: la,
                     period: p.0.get("period").cloned().unwrap_or_default(),
@@ -356,61 +389,56 @@ async fn list_reports(
                 })
             })
             .collect();
-        Ok::<_, Status>(json(serde_json::json!({
+        Ok(json(serde_json::json!({
             "reports": reports,
             "next_page_token": list.next_page_token,
         })))
     };
-    run.await.unwrap_or_else(|s| from_status(&s, uri.path()))
+    let r = run.await;
+    asked.answer(r)
 }
 
-async fn coverage(
-    State(api): State<Api>,
-    Path(la): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-) -> Response {
+async fn coverage(Path(la): Path<String>, mut asked: Asked) -> Response {
     let run = async {
-        Params::check(q, &[])?;
-        let c: pb::LaCoverage = api
-            .call(
-                "GetCoverage",
-                &headers,
-                cpb::GetCoverageRequest { la_code: la },
-            )
+        asked.params(&[])?;
+        let c: pb::LaCoverage = asked
+            .call("GetCoverage", cpb::GetCoverageRequest { la_code: la })
             .await?;
-        let services: Vec<serde_json::Value> = c
-            .services
-            .iter()
-            .map(|s| {
-                let cov = s.coverage.clone().unwrap_or_default();
-                let mut v = serde_json::json!({
-                    "service": s.service,
-                    "kinds": cov.kinds.iter().map(|k| serde_json::json!({
-                        "kind": k.kind, "records": k.records,
-                        "earliest": (!k.earliest.is_empty()).then_some(&k.earliest),
-                        "latest": (!k.latest.is_empty()).then_some(&k.latest),
-                    })).collect::<Vec<_>>(),
-                    "imports": cov.imports.iter().map(|i| serde_json::json!({
-                        "source": i.source, "file": i.file,
-                        "return_year": (i.return_year != 0).then_some(i.return_year),
-                        "covers_from": (!i.covers_from.is_empty()).then_some(&i.covers_from),
-                        "covers_to": (!i.covers_to.is_empty()).then_some(&i.covers_to),
-                        "imported_at": i.imported_at, "accepted": i.accepted, "refused": i.refused,
-                    })).collect::<Vec<_>>(),
-                });
-                if !s.error.is_empty() {
-                    v["error"] = s.error.clone().into();
-                }
-                v
-            })
-            .collect();
-        Ok::<_, Status>(json(
-            serde_json::json!({ "la_code": c.la_code, "services": services }),
-        ))
+        Ok(json(coverage_json(&c)))
     };
-    run.await.unwrap_or_else(|s| from_status(&s, uri.path()))
+    let r = run.await;
+    asked.answer(r)
+}
+
+/// An LA's coverage as JSON: each service's kinds and imports, or why it did not answer.
+fn coverage_json(c: &pb::LaCoverage) -> serde_json::Value {
+    let services: Vec<serde_json::Value> = c
+        .services
+        .iter()
+        .map(|s| {
+            let cov = s.coverage.clone().unwrap_or_default();
+            let mut v = serde_json::json!({
+                "service": s.service,
+                "kinds": cov.kinds.iter().map(|k| serde_json::json!({
+                    "kind": k.kind, "records": k.records,
+                    "earliest": (!k.earliest.is_empty()).then_some(&k.earliest),
+                    "latest": (!k.latest.is_empty()).then_some(&k.latest),
+                })).collect::<Vec<_>>(),
+                "imports": cov.imports.iter().map(|i| serde_json::json!({
+                    "source": i.source, "file": i.file,
+                    "return_year": (i.return_year != 0).then_some(i.return_year),
+                    "covers_from": (!i.covers_from.is_empty()).then_some(&i.covers_from),
+                    "covers_to": (!i.covers_to.is_empty()).then_some(&i.covers_to),
+                    "imported_at": i.imported_at, "accepted": i.accepted, "refused": i.refused,
+                })).collect::<Vec<_>>(),
+            });
+            if !s.error.is_empty() {
+                v["error"] = s.error.clone().into();
+            }
+            v
+        })
+        .collect();
+    serde_json::json!({ "la_code": c.la_code, "services": services })
 }
 
 fn json(v: serde_json::Value) -> Response {

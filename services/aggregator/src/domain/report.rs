@@ -144,6 +144,16 @@ pub struct Report {
 }
 
 impl Report {
+    /// The report's title, as every rendering heads it: "Worcestershire: quarterly performance
+    /// analysis 2026-27-Q2".
+    pub fn title(&self) -> String {
+        let name = self
+            .la_name
+            .clone()
+            .unwrap_or_else(|| format!("LA {}", self.la_code));
+        format!("{name}: quarterly performance analysis {}", self.period.id)
+    }
+
     pub fn measure(&self, id: &str) -> Option<&ReportMeasure> {
         self.sections
             .iter()

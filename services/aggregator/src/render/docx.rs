@@ -189,14 +189,7 @@ fn colour(j: Option<Judgement>) -> Option<&'static str> {
 }
 
 pub fn docx(report: &Report) -> anyhow::Result<Vec<u8>> {
-    let name = report
-        .la_name
-        .clone()
-        .unwrap_or_else(|| format!("LA {}", report.la_code));
-    let title = format!(
-        "{name}: quarterly performance analysis {}",
-        report.period.id
-    );
+    let title = report.title();
     let mark = marking(report.published);
     let marking_para = |extra: &str| {
         Paragraph::new()

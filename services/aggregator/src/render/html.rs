@@ -62,14 +62,7 @@ fn figure(svg: Markup, caption: &str) -> Markup {
 }
 
 pub fn render(report: &Report) -> String {
-    let name = report
-        .la_name
-        .clone()
-        .unwrap_or_else(|| format!("LA {}", report.la_code));
-    let title = format!(
-        "{name}: quarterly performance analysis {}",
-        report.period.id
-    );
+    let title = report.title();
     let page = html! {
         (DOCTYPE)
         html lang="en" {

@@ -279,7 +279,7 @@ fn figures_line<'a>(report: &'a Report, l: &Line<'a>) -> Vec<Out<'a>> {
     let m = l.measure;
     let kind = value_kind(l);
     let b = m.benchmarks.as_ref().filter(|_| l.row.is_none());
-    vec![
+    let mut out = vec![
         Out::Text(&report.la_code),
         Out::Text(report.la_name.as_deref().unwrap_or_default()),
         Out::Text(&report.period.id),
@@ -300,14 +300,9 @@ fn figures_line<'a>(report: &'a Report, l: &Line<'a>) -> Vec<Out<'a>> {
         Out::Figure(l.previous.and_then(|p| p.1), kind),
         Out::Text(l.year_earlier.map(|p| p.0).unwrap_or_default()),
         Out::Figure(l.year_earlier.and_then(|p| p.1), kind),
-        Out::Figure(
-            b.map(|b| Cell::Number(Num::Int(i64::from(b.year)))),
-            Kind::Rate(0),
-        ),
-        Out::Figure(bench(b.and_then(|b| b.england)), kind),
-        Out::Figure(bench(b.and_then(|b| b.region)), kind),
-        Out::Figure(bench(b.and_then(|b| b.statistical_neighbours)), kind),
-    ]
+    ];
+    out.extend(benchmark_cells(b, kind));
+    out
 }
 
 /// A section sheet's columns: the reader's first, the keys last.
@@ -339,7 +334,7 @@ fn section_line<'a>(l: &Line<'a>) -> Vec<Out<'a>> {
     let m = l.measure;
     let kind = value_kind(l);
     let b = m.benchmarks.as_ref().filter(|_| l.row.is_none());
-    vec![
+    let mut out = vec![
         Out::Text(&m.label),
         Out::Text(l.row.map(|r| r.1).unwrap_or_default()),
         Out::Shown(fig(l.cells.numerator), Kind::of_numerator(m)),
@@ -348,6 +343,22 @@ fn section_line<'a>(l: &Line<'a>) -> Vec<Out<'a>> {
         Out::Shown(fig(l.cells.percent), Kind::Percent),
         Out::Shown(l.previous.and_then(|p| p.1), kind),
         Out::Shown(l.year_earlier.and_then(|p| p.1), kind),
+    ];
+    out.extend(benchmark_cells(b, kind));
+    out.extend([
+        Out::Text(m.unit.as_str()),
+        Out::Text(&m.id),
+        Out::Text(l.row.map(|r| r.0).unwrap_or_default()),
+    ]);
+    out
+}
+
+/// A measure's benchmark columns: the year they are for, England, region and neighbours.
+fn benchmark_cells<'a>(
+    b: Option<&crate::domain::reference::Benchmarks>,
+    kind: Kind,
+) -> [Out<'a>; 4] {
+    [
         Out::Figure(
             b.map(|b| Cell::Number(Num::Int(i64::from(b.year)))),
             Kind::Rate(0),
@@ -355,9 +366,6 @@ fn section_line<'a>(l: &Line<'a>) -> Vec<Out<'a>> {
         Out::Figure(bench(b.and_then(|b| b.england)), kind),
         Out::Figure(bench(b.and_then(|b| b.region)), kind),
         Out::Figure(bench(b.and_then(|b| b.statistical_neighbours)), kind),
-        Out::Text(m.unit.as_str()),
-        Out::Text(&m.id),
-        Out::Text(l.row.map(|r| r.0).unwrap_or_default()),
     ]
 }
 
