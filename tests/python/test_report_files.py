@@ -368,7 +368,7 @@ def test_a_report_on_nothing_held_has_no_figure_in_any_file(tmp_path):
 
         def report(out, *extra):
             return subprocess.run(
-                [csc_binary(), "report", "--la", "885", "--period", PERIOD, "--out", str(tmp_path / out), *extra, *addr_flags],
+                [csc_binary(), "report", "--la", "885", "--period", PERIOD, "--out", str(tmp_path / out), *extra, "--aggregator", ports["aggregator"]],
                 capture_output=True, text=True, env=env, timeout=120,
             )
 
