@@ -64,7 +64,8 @@ pub(crate) fn hbar(title: &str, bars: &[Bar]) -> Markup {
             };
             @let len = b.value.map(|v| (v / max * bar_w).max(0.0)).unwrap_or(0.0);
             text x=(label_w - 6.0) y=(y + 15.0) text-anchor="end" font-size="12" { (label) }
-            rect x=(label_w) y=(y + 3.0) width=(c(len)) height=(row_h - 6.0) fill=(BLUE) {}
+            // A bar of nothing is drawn as nothing (a zero-width rect is valid SVG, but no bar).
+            @if c(len) != "0.0" { rect x=(label_w) y=(y + 3.0) width=(c(len)) height=(row_h - 6.0) fill=(BLUE) {} }
             text x=(c(label_w + len + 4.0)) y=(y + 15.0) font-size="12" { (b.text) }
         }
     };
@@ -85,7 +86,7 @@ pub(crate) fn vbar(title: &str, bars: &[Bar]) -> Markup {
         @for (i, b) in bars.iter().enumerate() {
             @let x = left + slot * i as f64;
             @let bh = b.value.map(|v| v / max * plot_h).unwrap_or(0.0);
-            rect x=(c(x + slot * 0.15)) y=(c(top + plot_h - bh)) width=(c(slot * 0.7)) height=(c(bh)) fill=(BLUE) {}
+            @if c(bh) != "0.0" { rect x=(c(x + slot * 0.15)) y=(c(top + plot_h - bh)) width=(c(slot * 0.7)) height=(c(bh)) fill=(BLUE) {} }
             text x=(c(x + slot / 2.0)) y=(c(top + plot_h - bh - 4.0)) text-anchor="middle" font-size="12" { (b.text) }
             text x=(c(x + slot / 2.0)) y=(c(h - bottom + 16.0)) text-anchor="middle" font-size="12" { (b.label) }
         }
@@ -199,7 +200,9 @@ mod tests {
         assert!(s.contains("<title>Referrals by source</title>"));
         assert!(s.contains("Police: 1,690 (37%)"));
         assert!(s.contains("Schools &amp; &lt;b&gt;"), "labels are escaped");
-        assert_eq!(s.matches("<rect").count(), 2);
+        // A bar for the figure; none for the suppressed one, whose "c" is still written.
+        assert_eq!(s.matches("<rect").count(), 1);
+        assert!(s.contains(">c</text>"), "{s}");
         let l = line(
             "CP rate",
             &["Q1".into(), "Q2".into()],
