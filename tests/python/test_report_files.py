@@ -155,13 +155,19 @@ def test_csv_has_a_row_per_measure_and_breakdown_row(demo):
     assert len(rows) == expected
 
 
-def soffice():
-    exe = shutil.which("soffice") or shutil.which("libreoffice")
+def program(names, needed_for, installed_as):
+    """The first of `names` on PATH. Missing under CI is a failure (scripts/test.sh installs it);
+    elsewhere the test is skipped, saying what to install."""
+    exe = next(filter(None, map(shutil.which, names)), None)
     if exe is None:
         if os.environ.get("CI"):
-            pytest.fail("LibreOffice is needed for the Word report test (scripts/test.sh installs libreoffice-writer-nogui)")
-        pytest.skip("no LibreOffice on this machine (CI installs it)")
+            pytest.fail(f"{names[0]} is needed for {needed_for} (scripts/test.sh installs Debian's {installed_as})")
+        pytest.skip(f"no {names[0]} on this machine (CI installs {installed_as})")
     return exe
+
+
+def soffice():
+    return program(("soffice", "libreoffice"), "the Word report test", "libreoffice-writer-nogui")
 
 
 def test_docx_has_the_headline_page_sections_tables_charts_and_marking_and_opens_in_libreoffice(demo, tmp_path):
@@ -243,12 +249,7 @@ def test_published_html_shows_no_count_of_one_to_five(demo):
 
 
 def chromium():
-    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is needed for the HTML report test (.ci/run installs Debian's chromium)")
-        pytest.skip("no Chromium on this machine (CI installs it)")
-    return exe
+    return program(("chromium", "chromium-browser", "google-chrome"), "the HTML report test", "chromium")
 
 
 def screenshot(html_file, png):

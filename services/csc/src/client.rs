@@ -34,7 +34,7 @@ pub async fn channel(addr: &str, service: &str) -> anyhow::Result<AuthChannel> {
 
 /// Why a service could not be reached, with its cause, and what to do: start the suite, or
 /// point at it.
-pub(crate) fn unreachable(service: &str, addr: &str, e: &tonic::transport::Error) -> anyhow::Error {
+fn unreachable(service: &str, addr: &str, e: &tonic::transport::Error) -> anyhow::Error {
     let mut cause = String::new();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

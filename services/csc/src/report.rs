@@ -134,12 +134,12 @@ impl OutputArgs {
         let format = match (self.format, from_ext) {
             (Some(f), Some(e)) if Format::from(f) != Format::from(e) => anyhow::bail!(
                 "--format {} but --out {} is a .{} file: give one, or make them agree",
-                format_name(f),
+                Format::from(f).extension(),
                 self.out
                     .as_ref()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default(),
-                format_name(e)
+                Format::from(e).extension()
             ),
             (Some(f), _) | (None, Some(f)) => f,
             (None, None) => FormatArg::Html,
@@ -165,17 +165,6 @@ impl OutputArgs {
                 Ok(())
             }
         }
-    }
-}
-
-fn format_name(f: FormatArg) -> &'static str {
-    match f {
-        FormatArg::Html => "html",
-        FormatArg::Md => "md",
-        FormatArg::Json => "json",
-        FormatArg::Xlsx => "xlsx",
-        FormatArg::Csv => "csv",
-        FormatArg::Docx => "docx",
     }
 }
 

@@ -50,12 +50,38 @@ pub fn use_dev_key(dir: &std::path::Path) {
     *CACHE.lock().expect("lock") = None;
 }
 
-/// The bearer token this process's calls carry, if any.
-pub fn token() -> Result<Option<String>, Status> {
+/// Where this process's token comes from: the first of the three sources that is set.
+enum Source {
+    /// `CSC_TOKEN`: the token itself.
+    Env(String),
+    /// `CSC_TOKEN_FILE`: a file holding it.
+    File(PathBuf),
+    /// The development key in this data directory, if it has one.
+    DevKey(PathBuf),
+}
+
+fn source() -> Source {
     if let Ok(t) = std::env::var("CSC_TOKEN")
         && !t.trim().is_empty()
     {
-        return Ok(Some(t.trim().to_owned()));
+        return Source::Env(t.trim().to_owned());
+    }
+    if let Some(file) = std::env::var_os("CSC_TOKEN_FILE") {
+        return Source::File(file.into());
+    }
+    let dir = DEV_DIR
+        .lock()
+        .expect("lock")
+        .clone()
+        .unwrap_or_else(crate::config::default_data_dir);
+    Source::DevKey(dir)
+}
+
+/// The bearer token this process's calls carry, if any.
+pub fn token() -> Result<Option<String>, Status> {
+    let source = source();
+    if let Source::Env(t) = &source {
+        return Ok(Some(t.clone()));
     }
     let mut cache = CACHE.lock().expect("lock");
     if let Some(c) = cache.as_ref()
@@ -63,22 +89,23 @@ pub fn token() -> Result<Option<String>, Status> {
     {
         return Ok(Some(c.token.clone()));
     }
-    let fresh = if let Some(file) = std::env::var_os("CSC_TOKEN_FILE") {
-        let t = std::fs::read_to_string(&file).map_err(|e| {
-            Status::unauthenticated(format!(
-                "cannot read the token file {} (CSC_TOKEN_FILE): {e}",
-                PathBuf::from(&file).display()
-            ))
-        })?;
-        Some((t.trim().to_owned(), TOKEN_FILE_TTL))
-    } else {
-        let dir = DEV_DIR
-            .lock()
-            .expect("lock")
-            .clone()
-            .unwrap_or_else(crate::config::default_data_dir);
-        let dev = DevKey::in_dir(&dir);
-        if dev.exists() {
+    let fresh = match source {
+        // Answered above, never cached.
+        Source::Env(_) => None,
+        Source::File(file) => {
+            let t = std::fs::read_to_string(&file).map_err(|e| {
+                Status::unauthenticated(format!(
+                    "cannot read the token file {} (CSC_TOKEN_FILE): {e}",
+                    file.display()
+                ))
+            })?;
+            Some((t.trim().to_owned(), TOKEN_FILE_TTL))
+        }
+        Source::DevKey(dir) => {
+            let dev = DevKey::in_dir(&dir);
+            if !dev.exists() {
+                return Ok(None);
+            }
             let t = dev
                 .token("csc (development key)", DEV_TOKEN_TTL)
                 .map_err(|e| {
@@ -88,8 +115,6 @@ pub fn token() -> Result<Option<String>, Status> {
                     ))
                 })?;
             Some((t, DEV_TOKEN_RENEW))
-        } else {
-            None
         }
     };
     Ok(fresh.map(|(token, ttl)| {
@@ -104,41 +129,31 @@ pub fn token() -> Result<Option<String>, Status> {
 /// Where this process's token comes from, in words, with what to do when a server refuses it:
 /// for an UNAUTHENTICATED answer, so that a person knows which of the three sources was tried.
 pub fn token_source() -> String {
-    if std::env::var("CSC_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
-        return "The token sent was CSC_TOKEN's. Check that it has not expired and that it was \
-                issued for these servers (their issuer and audience): `csc token issue` makes \
-                one with the development key; production tokens come from the council's \
-                identity provider (docs/security.md)."
-            .into();
-    }
-    if let Some(file) = std::env::var_os("CSC_TOKEN_FILE") {
-        return format!(
+    match source() {
+        Source::Env(_) => "The token sent was CSC_TOKEN's. Check that it has not expired and that \
+                           it was issued for these servers (their issuer and audience): `csc \
+                           token issue` makes one with the development key; production tokens \
+                           come from the council's identity provider (docs/security.md)."
+            .into(),
+        Source::File(file) => format!(
             "The token sent was read from CSC_TOKEN_FILE ({}). Check that the file holds a \
              current token issued for these servers (docs/security.md, \"Rotating keys\").",
-            PathBuf::from(file).display()
-        );
-    }
-    let dir = DEV_DIR
-        .lock()
-        .expect("lock")
-        .clone()
-        .unwrap_or_else(crate::config::default_data_dir);
-    if DevKey::in_dir(&dir).exists() {
-        format!(
+            file.display()
+        ),
+        Source::DevKey(dir) if DevKey::in_dir(&dir).exists() => format!(
             "The token sent was signed with the development key in {}. The servers did not \
              accept it: they may use another data directory (run this command with the same \
              CSC_DATA_DIR as `csc serve`) or verify a council's JWKS (then set CSC_TOKEN or \
              CSC_TOKEN_FILE).",
             dir.display()
-        )
-    } else {
-        format!(
+        ),
+        Source::DevKey(dir) => format!(
             "No token was sent: CSC_TOKEN and CSC_TOKEN_FILE are not set, and there is no \
              development key in {} (the data directory: $CSC_DATA_DIR, else ./csc-data). Run \
              this command with the CSC_DATA_DIR that `csc serve` uses, or set CSC_TOKEN (or \
              CSC_TOKEN_FILE) to a token, e.g. from `csc token issue`.",
             dir.display()
-        )
+        ),
     }
 }
 

@@ -39,6 +39,14 @@ impl<T: Copy> Cell<T> {
     }
 }
 
+impl Cell<Num> {
+    /// The figure's number as a float (pounds for money), if it is a number: for charts and
+    /// comparisons.
+    pub fn as_f64(self) -> Option<f64> {
+        self.number().map(Num::as_f64)
+    }
+}
+
 /// A count (a numerator, a denominator) as a figure.
 impl From<Cell<i64>> for Cell<Num> {
     fn from(c: Cell<i64>) -> Self {

@@ -26,13 +26,14 @@ impl Direction {
         }
     }
 
-    /// The direction of a measure, by id, with the reason; `neither` for any measure the table
-    /// does not name.
+    /// The direction of a measure, by id; `neither` for any measure the table does not name.
     pub fn of(measure_id: &str) -> Direction {
-        DIRECTIONS
-            .iter()
-            .find(|(id, ..)| *id == measure_id)
-            .map_or(Direction::Neither, |(_, d, _)| *d)
+        entry(measure_id).map_or(Direction::Neither, |(_, d, _)| *d)
+    }
+
+    /// Why a measure has its direction; none for a measure that is `neither`.
+    pub fn reason(measure_id: &str) -> Option<&'static str> {
+        entry(measure_id).map(|(.., why)| *why)
     }
 
     /// Whether a change from `before` to `now` is for the better, the worse, or neither.
@@ -46,6 +47,11 @@ impl Direction {
             _ => Judgement::Worse,
         }
     }
+}
+
+/// A measure's row of [`DIRECTIONS`].
+fn entry(measure_id: &str) -> Option<&'static (&'static str, Direction, &'static str)> {
+    DIRECTIONS.iter().find(|(id, ..)| *id == measure_id)
 }
 
 /// A change or a position, judged by the measure's direction.
@@ -149,6 +155,11 @@ mod tests {
         assert_eq!(referrals, Direction::Neither);
         assert_eq!(referrals.judge(100.0, 140.0), Judgement::Neither);
         assert_eq!(referrals.judge(140.0, 100.0), Judgement::Neither);
+        assert_eq!(Direction::reason("frontdoor.referrals"), None);
+        assert!(
+            Direction::reason("protection.cp_repeat_ever")
+                .is_some_and(|w| w.contains("later plan"))
+        );
     }
 
     #[test]

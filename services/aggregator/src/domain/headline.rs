@@ -4,11 +4,9 @@
 //! where an analyst has set one. Read from the [`Report`], so a kept report's headline page is
 //! the one it had.
 
-use csc_core::measure::Num;
-
 use super::cells::Cell;
 use super::direction::{Direction, Judgement};
-use super::report::{Report, ReportMeasure, Snapshot};
+use super::report::{Report, ReportMeasure};
 
 /// The commentary target for the headline page's opening line; a headline measure's id is the
 /// target of its own line.
@@ -102,19 +100,12 @@ pub struct Headline<'a> {
     pub label: &'static str,
     pub section: &'a str,
     pub measure: &'a ReportMeasure,
-    pub previous: Option<&'a Snapshot>,
-    pub year_earlier: Option<&'a Snapshot>,
     /// Since the previous period, and whether that is better or worse; none where either
     /// figure is missing or suppressed.
     pub travel: Option<(Travel, Judgement)>,
     pub england: Option<Position>,
     pub statistical_neighbours: Option<Position>,
     pub commentary: Option<&'a str>,
-}
-
-/// A figure's number for comparison: none unless it is a number.
-fn number(c: Option<Cell<Num>>) -> Option<f64> {
-    c?.number().map(Num::as_f64)
 }
 
 fn side(now: f64, other: f64) -> Travel {
@@ -147,8 +138,11 @@ pub fn headlines(report: &Report) -> Vec<Headline<'_>> {
         else {
             continue;
         };
-        let now = number(m.cells.value);
-        let before = m.previous.as_ref().and_then(|p| number(p.cells.value));
+        let now = m.cells.value.and_then(Cell::as_f64);
+        let before = m
+            .previous
+            .as_ref()
+            .and_then(|p| p.cells.value.and_then(Cell::as_f64));
         let travel = now
             .zip(before)
             .map(|(n, b)| (side(n, b), m.direction.judge(b, n)));
@@ -163,8 +157,6 @@ pub fn headlines(report: &Report) -> Vec<Headline<'_>> {
             label,
             section: &section.id,
             measure: m,
-            previous: m.previous.as_ref(),
-            year_earlier: m.year_earlier.as_ref(),
             travel,
             england,
             statistical_neighbours: neighbours,

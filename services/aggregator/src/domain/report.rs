@@ -154,6 +154,15 @@ impl Report {
         format!("{name}: quarterly performance analysis {}", self.period.id)
     }
 
+    /// The periods the report compares with, as its snapshots are named: the previous period
+    /// and the same period a year earlier (`Period::previous`, `Period::year_earlier`).
+    pub fn comparison_periods(&self) -> (String, String) {
+        match self.period.id.parse::<Period>() {
+            Ok(p) => (p.previous().id(), p.year_earlier().id()),
+            Err(_) => ("Previous".into(), "Year earlier".into()),
+        }
+    }
+
     pub fn measure(&self, id: &str) -> Option<&ReportMeasure> {
         self.sections
             .iter()

@@ -144,12 +144,22 @@ fn table(
 
 /// An SVG chart as a PNG at twice its size, with the size to show it at (pixels at 96 per inch,
 /// at most the text's width).
-pub(crate) fn png(svg: &str) -> anyhow::Result<(Vec<u8>, u32, u32)> {
-    let mut opt = usvg::Options {
+fn png(svg: &str) -> anyhow::Result<(Vec<u8>, u32, u32)> {
+    // The font is parsed once per process, not once per chart.
+    static FONTS: std::sync::OnceLock<std::sync::Arc<usvg::fontdb::Database>> =
+        std::sync::OnceLock::new();
+    let fontdb = FONTS
+        .get_or_init(|| {
+            let mut db = usvg::fontdb::Database::new();
+            db.load_font_data(FONT.to_vec());
+            std::sync::Arc::new(db)
+        })
+        .clone();
+    let opt = usvg::Options {
         font_family: FONT_FAMILY.into(),
+        fontdb,
         ..usvg::Options::default()
     };
-    opt.fontdb_mut().load_font_data(FONT.to_vec());
     let tree = usvg::Tree::from_str(svg, &opt).context("reading a chart's SVG")?;
     let size = tree.size();
     let scale = 2.0;

@@ -65,18 +65,14 @@ pub fn position_text(p: Option<Position>, m: &ReportMeasure) -> String {
     }
 }
 
-/// The headline table's header row, periods named from the figures.
+/// The headline table's header row.
 pub fn headers(report: &Report, hs: &[Headline]) -> Vec<String> {
-    let name = |pick: fn(&Headline) -> Option<String>, default: &str| {
-        hs.iter()
-            .find_map(pick)
-            .unwrap_or_else(|| default.to_owned())
-    };
+    let (prev, earlier) = report.comparison_periods();
     vec![
         "Measure".into(),
         report.period.id.clone(),
-        name(|h| h.previous.map(|s| s.period.clone()), "Previous"),
-        name(|h| h.year_earlier.map(|s| s.period.clone()), "Year earlier"),
+        prev,
+        earlier,
         "Since previous".into(),
         "Against England".into(),
         "Against statistical neighbours".into(),
@@ -96,8 +92,8 @@ pub fn row(h: &Headline, commentary: bool) -> Vec<String> {
     vec![
         h.label.into(),
         now_text(h),
-        then_text(h, h.previous),
-        then_text(h, h.year_earlier),
+        then_text(h, h.measure.previous.as_ref()),
+        then_text(h, h.measure.year_earlier.as_ref()),
         travel_text(h),
         position_text(h.england, h.measure),
         position_text(h.statistical_neighbours, h.measure),

@@ -246,7 +246,7 @@ where
 
 /// A figure's number, for charts: pounds for money.
 pub(crate) fn num(c: Figure) -> Option<f64> {
-    c?.number().map(Num::as_f64)
+    c?.as_f64()
 }
 
 /// Money as a council prints it, exactly from its pence: `3,418`, `17,188.20`.
@@ -277,8 +277,8 @@ pub(crate) fn shown(c: Figure, unit: Unit, percent: bool) -> String {
     }
 }
 
-/// A published benchmark beside a measure's figure, to the same places (a neighbours' median of
-/// 19.75% beside 19.9% reads 19.8%).
+/// A number in a measure's unit and places: a published benchmark beside its figure (a
+/// neighbours' median of 19.75% beside 19.9% reads 19.8%), or the figure itself.
 pub(crate) fn benchmark_text(m: &ReportMeasure, v: f64) -> String {
     let n = match m.decimals() {
         Some(dp) => csc_core::text::fixed(v, dp),
@@ -294,14 +294,9 @@ pub(crate) fn benchmark_text(m: &ReportMeasure, v: f64) -> String {
 /// A measure's figure (its own or another period's) with its unit and places: `£3,418`,
 /// `21.0%`, `44.0` (a CP rate), `64` (a looked-after rate), `1,234`.
 pub(crate) fn value_text(m: &ReportMeasure, c: Figure) -> String {
-    match (c, m.decimals()) {
-        (Some(Cell::Number(n)), Some(dp)) if !m.unit.is_money() => {
-            let v = csc_core::text::fixed(n.as_f64(), dp);
-            if m.unit == Unit::Ratio {
-                format!("{v}%")
-            } else {
-                v
-            }
+    match c {
+        Some(Cell::Number(n)) if m.decimals().is_some() && !m.unit.is_money() => {
+            benchmark_text(m, n.as_f64())
         }
         _ => shown(c, m.unit, m.unit == Unit::Ratio),
     }

@@ -198,7 +198,7 @@ pub(crate) fn parts(m: &ReportMeasure) -> Vec<Part<'_>> {
         }];
     }
     let zero = |r: &ReportRow| {
-        let none = |c: Option<Cell<Num>>| matches!(c, Some(Cell::Number(n)) if n.as_f64() == 0.0);
+        let none = |c: Option<Cell<Num>>| c.and_then(Cell::as_f64) == Some(0.0);
         none(r.cells.value)
             && m.year_earlier
                 .as_ref()
@@ -383,14 +383,7 @@ pub(crate) fn summary(
     report: &Report,
     measures: &[&ReportMeasure],
 ) -> (Vec<String>, Vec<Vec<String>>) {
-    let prev = measures
-        .iter()
-        .find_map(|m| m.previous.as_ref().map(|s| s.period.clone()))
-        .unwrap_or_else(|| "Previous".into());
-    let earlier = measures
-        .iter()
-        .find_map(|m| m.year_earlier.as_ref().map(|s| s.period.clone()))
-        .unwrap_or_else(|| "Year earlier".into());
+    let (prev, earlier) = report.comparison_periods();
     let headers = vec![
         "Measure".into(),
         report.period.id.clone(),

@@ -21,10 +21,13 @@ use rust_xlsxwriter::{
     XlsxError,
 };
 
-use super::{Figure, fig, headline as hl};
+use super::{
+    Figure, fig, headline as hl,
+    tabular::{Line, lines},
+};
 use crate::domain::{
     cells::{Cell, SUPPRESSED},
-    direction::DIRECTIONS,
+    direction::Direction,
     headline::headlines,
     report::{Report, ReportMeasure},
 };
@@ -212,42 +215,6 @@ fn table_sheet(
     Ok(())
 }
 
-/// The figures of one measure or row as the tidy sheet's value columns.
-struct Line<'a> {
-    section: &'a str,
-    status: &'a str,
-    measure: &'a ReportMeasure,
-    row: Option<(&'a str, &'a str)>,
-    cells: &'a crate::domain::cells::Cells,
-    previous: Option<(&'a str, Figure)>,
-    year_earlier: Option<(&'a str, Figure)>,
-}
-
-fn lines(report: &Report) -> Vec<Line<'_>> {
-    super::tabular::lines(report)
-        .into_iter()
-        .map(|l| Line {
-            section: l.section,
-            status: l.status.as_str(),
-            measure: l.measure,
-            row: l.row,
-            cells: l.cells,
-            previous: l.previous,
-            year_earlier: l.year_earlier,
-        })
-        .collect()
-}
-
-/// The kind of a line's value: a breakdown row of a count measure whose rows are ratios
-/// (strategy attendance) is a percentage.
-fn value_kind(l: &Line) -> Kind {
-    if l.row.is_some() && l.cells.is_ratio() && l.measure.unit == Unit::Count {
-        Kind::Percent
-    } else {
-        Kind::of_value(l.measure)
-    }
-}
-
 const FIGURES: [(&str, f64); 24] = [
     ("la_code", 8.0),
     ("la_name", 16.0),
@@ -277,14 +244,14 @@ const FIGURES: [(&str, f64); 24] = [
 
 fn figures_line<'a>(report: &'a Report, l: &Line<'a>) -> Vec<Out<'a>> {
     let m = l.measure;
-    let kind = value_kind(l);
+    let kind = Kind::of_value(l.measure);
     let b = m.benchmarks.as_ref().filter(|_| l.row.is_none());
     let mut out = vec![
         Out::Text(&report.la_code),
         Out::Text(report.la_name.as_deref().unwrap_or_default()),
         Out::Text(&report.period.id),
         Out::Text(l.section),
-        Out::Text(l.status),
+        Out::Text(l.status.as_str()),
         Out::Text(&m.id),
         Out::Text(&m.label),
         Out::Text(m.direction.as_str()),
@@ -307,10 +274,7 @@ fn figures_line<'a>(report: &'a Report, l: &Line<'a>) -> Vec<Out<'a>> {
 
 /// A section sheet's columns: the reader's first, the keys last.
 fn section_headers(report: &Report) -> Vec<(String, f64)> {
-    let (prev, earlier) = match report.period.id.parse::<csc_core::Period>() {
-        Ok(p) => (p.previous().id(), p.year_earlier().id()),
-        Err(_) => ("Previous".into(), "Year earlier".into()),
-    };
+    let (prev, earlier) = report.comparison_periods();
     vec![
         ("Measure".into(), 40.0),
         ("Row".into(), 30.0),
@@ -332,7 +296,7 @@ fn section_headers(report: &Report) -> Vec<(String, f64)> {
 
 fn section_line<'a>(l: &Line<'a>) -> Vec<Out<'a>> {
     let m = l.measure;
-    let kind = value_kind(l);
+    let kind = Kind::of_value(l.measure);
     let b = m.benchmarks.as_ref().filter(|_| l.row.is_none());
     let mut out = vec![
         Out::Text(&m.label),
@@ -577,10 +541,7 @@ fn about(ws: &mut Worksheet, report: &Report, f: &Formats) -> Result<(), XlsxErr
     let mut defs = Vec::new();
     for s in &report.sections {
         for m in &s.measures {
-            let why = DIRECTIONS
-                .iter()
-                .find(|(id, ..)| *id == m.id)
-                .map_or("", |(_, _, why)| why);
+            let why = Direction::reason(&m.id).unwrap_or_default();
             defs.push((
                 m.id.clone(),
                 format!(
@@ -604,19 +565,12 @@ fn about(ws: &mut Worksheet, report: &Report, f: &Formats) -> Result<(), XlsxErr
 fn headline_sheet(ws: &mut Worksheet, report: &Report, f: &Formats) -> Result<(), XlsxError> {
     ws.set_name("Headline")?;
     let hs = headlines(report);
-    let prev = hs
-        .iter()
-        .find_map(|h| h.previous.map(|s| s.period.as_str()))
-        .unwrap_or("Previous");
-    let earlier = hs
-        .iter()
-        .find_map(|h| h.year_earlier.map(|s| s.period.as_str()))
-        .unwrap_or("Year earlier");
+    let (prev, earlier) = report.comparison_periods();
     let headers = [
         ("Measure", 34.0),
         (report.period.id.as_str(), 12.0),
-        (prev, 12.0),
-        (earlier, 12.0),
+        (prev.as_str(), 12.0),
+        (earlier.as_str(), 12.0),
         ("Since previous", 16.0),
         ("England", 10.0),
         ("Against England", 24.0),
@@ -632,8 +586,8 @@ fn headline_sheet(ws: &mut Worksheet, report: &Report, f: &Formats) -> Result<()
             vec![
                 Out::Text(h.label),
                 Out::Shown(m.cells.value, kind),
-                Out::Shown(h.previous.and_then(|s| s.cells.value), kind),
-                Out::Shown(h.year_earlier.and_then(|s| s.cells.value), kind),
+                Out::Shown(m.previous.as_ref().and_then(|s| s.cells.value), kind),
+                Out::Shown(m.year_earlier.as_ref().and_then(|s| s.cells.value), kind),
                 Out::Owned(hl::travel_text(h)),
                 Out::Figure(bench(h.england.map(|p| p.benchmark)), kind),
                 Out::Owned(hl::position_text(h.england, m)),

@@ -123,7 +123,7 @@ impl Guard {
                         child_level: is_child_level(&input, &output)
                             || child_keys.contains(input.full_name()),
                         writes: writes(m.name()),
-                        audited: scopes::audited(&format!("/{}/{}", s.full_name(), m.name())),
+                        audited: scopes::audited(&m),
                         input,
                         output,
                     },

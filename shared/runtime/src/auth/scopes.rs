@@ -10,7 +10,7 @@
 
 use std::{collections::HashMap, sync::OnceLock};
 
-use prost_reflect::{DescriptorPool, Value};
+use prost_reflect::{DescriptorPool, MethodDescriptor, Value};
 
 /// Every scope the suite knows, as `csc token issue --scope` takes them.
 pub const ALL: &[&str] = &[
@@ -65,15 +65,22 @@ const REFLECTION: [&str; 2] = [
     "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
 ];
 
+/// What method `m` declares in the API's method option `name` (`csc.common.v1.scopes`,
+/// `csc.common.v1.audited`), or the option's default.
+fn declared(m: &MethodDescriptor, name: &str) -> Value {
+    let option = m
+        .parent_pool()
+        .get_extension_by_name(name)
+        .unwrap_or_else(|| panic!("common.proto declares the option {name}"));
+    m.options().get_extension(&option).into_owned()
+}
+
 /// Every method of the pool's services with the scopes its `(csc.common.v1.scopes)` option names.
 fn read_scopes(pool: &DescriptorPool) -> Vec<(String, Vec<String>)> {
-    let option = pool
-        .get_extension_by_name("csc.common.v1.scopes")
-        .expect("common.proto declares the scopes option");
     let mut rows = Vec::new();
     for s in pool.services() {
         for m in s.methods() {
-            let scopes = match m.options().get_extension(&option).as_ref() {
+            let scopes = match declared(&m, "csc.common.v1.scopes") {
                 Value::List(l) => l
                     .iter()
                     .filter_map(|v| v.as_str().map(str::to_owned))
@@ -86,31 +93,10 @@ fn read_scopes(pool: &DescriptorPool) -> Vec<(String, Vec<String>)> {
     rows
 }
 
-/// Whether the API marks `path` `(csc.common.v1.audited)`: every call audited, as child-level
-/// calls and writes are.
-pub fn audited(path: &str) -> bool {
-    static AUDITED: OnceLock<Vec<String>> = OnceLock::new();
-    AUDITED
-        .get_or_init(|| {
-            let pool = super::api_descriptors();
-            let option = pool
-                .get_extension_by_name("csc.common.v1.audited")
-                .expect("common.proto declares the audited option");
-            let mut paths = Vec::new();
-            for s in pool.services() {
-                for m in s.methods() {
-                    if matches!(
-                        m.options().get_extension(&option).as_ref(),
-                        Value::Bool(true)
-                    ) {
-                        paths.push(format!("/{}/{}", s.full_name(), m.name()));
-                    }
-                }
-            }
-            paths
-        })
-        .iter()
-        .any(|p| p == path)
+/// Whether the API marks method `m` `(csc.common.v1.audited)`: every call audited, as
+/// child-level calls and writes are.
+pub fn audited(m: &MethodDescriptor) -> bool {
+    matches!(declared(m, "csc.common.v1.audited"), Value::Bool(true))
 }
 
 /// The scopes `path` requires, or `None` for a method that names none (or that the API does not
@@ -150,14 +136,20 @@ mod tests {
     /// reads are audited as child-level, not through this option.
     #[test]
     fn the_api_marks_the_report_methods_audited() {
-        assert!(audited("/csc.reporting.v1.ReportingService/GenerateReport"));
-        assert!(audited("/csc.reporting.v1.ReportingService/GetReport"));
-        assert!(!audited(
-            "/csc.reporting.v1.ReportingService/ListReferenceTables"
-        ));
-        assert!(!audited(
-            "/csc.frontdoor.v1.FrontDoorService/ComputeMeasures"
-        ));
+        let method = |service: &str, name: &str| {
+            super::super::api_descriptors()
+                .get_service_by_name(service)
+                .and_then(|s| s.methods().find(|m| m.name() == name))
+                .unwrap()
+        };
+        let reporting = "csc.reporting.v1.ReportingService";
+        assert!(audited(&method(reporting, "GenerateReport")));
+        assert!(audited(&method(reporting, "GetReport")));
+        assert!(!audited(&method(reporting, "ListReferenceTables")));
+        assert!(!audited(&method(
+            "csc.frontdoor.v1.FrontDoorService",
+            "ComputeMeasures"
+        )));
     }
 
     /// Fails when a method is added to the API without its scopes, or is named twice.
