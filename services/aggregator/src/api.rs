@@ -10,12 +10,13 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     domain::{
+        group::{self, GroupReport, MAX_MEMBERS, Standing},
         headline::{HEADLINE_COMMENTARY, HEADLINES, is_headline_target},
         report::{Report, Section},
         sections::SECTIONS,
     },
     render::{self, Format},
-    service::{GenerateError, Reporting, TableInfo},
+    service::{GenerateError, KeptGroup, Reporting, TableInfo},
 };
 
 /// Commentary is prose for a printed page, not a document store.
@@ -136,6 +137,70 @@ fn document(
     })
 }
 
+async fn group_to_proto(reporting: &Reporting, g: KeptGroup) -> pb::Group {
+    let mut member_names = Vec::with_capacity(g.def.members.len());
+    for m in &g.def.members {
+        member_names.push(reporting.la_name(m).await.unwrap_or_default());
+    }
+    pb::Group {
+        name: g.def.name,
+        title: g.def.title,
+        members: g.def.members,
+        kind: g.def.kind.as_str().into(),
+        updated_by: g.updated_by,
+        updated_at: g.updated_at,
+        member_names,
+    }
+}
+
+fn group_document(r: &GroupReport, format: Format) -> Result<pb::GroupReportDocument, Status> {
+    let content = render::group::render_group(r, format)
+        .map_err(|e| Status::from(Error::invalid("format", e.to_string())))?;
+    Ok(pb::GroupReportDocument {
+        group: r.group.clone(),
+        title: r.title.clone(),
+        period: r
+            .period
+            .id
+            .parse::<Period>()
+            .ok()
+            .as_ref()
+            .map(period_to_proto),
+        la_code: r.focus.clone().unwrap_or_default(),
+        generated_at: r.generated_at.clone(),
+        published: r.published,
+        requested_by: r.requested_by.clone(),
+        format: format_to(format) as i32,
+        content_type: format.content_type().to_owned(),
+        content,
+        members: r
+            .members
+            .iter()
+            .filter(|m| m.standing != Standing::NotShared)
+            .map(|m| pb::GroupMember {
+                la_code: m.la_code.clone(),
+                name: m.name.clone().unwrap_or_default(),
+                standing: m.standing.as_str().into(),
+            })
+            .collect(),
+        not_shared: r
+            .members
+            .iter()
+            .filter(|m| m.standing == Standing::NotShared)
+            .map(|m| m.la_code.clone())
+            .collect(),
+    })
+}
+
+/// Who asked: as the caller says, else the token's subject.
+fn who(requested_by: &str) -> String {
+    if requested_by.trim().is_empty() {
+        csc_runtime::auth::caller_subject().unwrap_or_else(|| "unknown".into())
+    } else {
+        requested_by.trim().to_owned()
+    }
+}
+
 fn check_len(v: &mut Violations, field: &str, text: &str, max: usize) {
     if text.chars().count() > max {
         v.add(field, format!("longer than {max} characters"));
@@ -167,14 +232,14 @@ impl pb::reporting_service_server::ReportingService for Reporting {
         if !v.is_empty() {
             return Err(Error::Invalid(v).into());
         }
-        // Who asked: as the caller says, else the token's subject.
-        let who = if r.requested_by.trim().is_empty() {
-            csc_runtime::auth::caller_subject().unwrap_or_else(|| "unknown".into())
-        } else {
-            r.requested_by.trim().to_owned()
-        };
         let report = self
-            .generate(&la.to_string(), &period, r.publish, r.allow_partial, &who)
+            .generate(
+                &la.to_string(),
+                &period,
+                r.publish,
+                r.allow_partial,
+                &who(&r.requested_by),
+            )
             .await?;
         Ok(Response::new(document(&report, format, true)?))
     }
@@ -407,5 +472,104 @@ impl pb::reporting_service_server::ReportingService for Reporting {
                 .map(table_to_proto)
                 .collect(),
         }))
+    }
+
+    async fn set_group(&self, req: Request<pb::Group>) -> Result<Response<pb::Group>, Status> {
+        let g = req.into_inner();
+        let mut v = Violations::new();
+        if let Err(e) = group::check_custom_name(&g.name) {
+            v.add("name", e);
+        }
+        check_len(&mut v, "title", &g.title, MAX_NAME_CHARS);
+        if g.members.len() > MAX_MEMBERS {
+            v.add(
+                "members",
+                format!("{} members; at most {MAX_MEMBERS}", g.members.len()),
+            );
+        }
+        let mut members: Vec<String> = Vec::new();
+        for (i, m) in g.members.iter().enumerate() {
+            match LaCode::parse(m) {
+                Ok(la) if members.contains(&la.to_string()) => {
+                    v.add(format!("members[{i}]"), format!("LA {la} is listed twice"))
+                }
+                Ok(la) => members.push(la.to_string()),
+                Err(e) => v.add(format!("members[{i}]"), e),
+            }
+        }
+        if !v.is_empty() {
+            return Err(Error::Invalid(v).into());
+        }
+        let title = if g.title.trim().is_empty() {
+            g.name.clone()
+        } else {
+            g.title.trim().to_owned()
+        };
+        let kept = self.set_group(&g.name, &title, &members, &who("")).await?;
+        Ok(Response::new(group_to_proto(self, kept).await))
+    }
+
+    async fn get_group(
+        &self,
+        req: Request<pb::GetGroupRequest>,
+    ) -> Result<Response<pb::Group>, Status> {
+        let kept = self.group(req.get_ref().name.trim()).await?;
+        Ok(Response::new(group_to_proto(self, kept).await))
+    }
+
+    async fn list_groups(
+        &self,
+        _req: Request<pb::ListGroupsRequest>,
+    ) -> Result<Response<pb::ListGroupsResponse>, Status> {
+        let mut groups = Vec::new();
+        for g in self.groups().await? {
+            groups.push(group_to_proto(self, g).await);
+        }
+        Ok(Response::new(pb::ListGroupsResponse { groups }))
+    }
+
+    async fn generate_group_report(
+        &self,
+        req: Request<pb::GenerateGroupReportRequest>,
+    ) -> Result<Response<pb::GroupReportDocument>, Status> {
+        let r = req.into_inner();
+        let format = format_from(r.format)?;
+        let mut v = Violations::new();
+        if format == Format::Docx {
+            v.add("format", "a group report is html, md, json, xlsx or csv");
+        }
+        let period = r
+            .period
+            .parse::<Period>()
+            .map_err(|e| v.add("period", e.to_string()))
+            .ok();
+        let focus = if r.la_code.trim().is_empty() {
+            None
+        } else {
+            LaCode::parse(&r.la_code)
+                .map_err(|e| v.add("la_code", e))
+                .ok()
+                .map(|l| l.to_string())
+        };
+        if r.group.trim().is_empty() {
+            v.add(
+                "group",
+                "a group's name is needed (a custom group, region:NAME or neighbours:LA)",
+            );
+        }
+        check_len(&mut v, "requested_by", &r.requested_by, MAX_NAME_CHARS);
+        let Some(period) = period.filter(|_| v.is_empty()) else {
+            return Err(Error::Invalid(v).into());
+        };
+        let report = self
+            .generate_group(
+                r.group.trim(),
+                &period,
+                focus.as_deref(),
+                r.publish,
+                &who(&r.requested_by),
+            )
+            .await?;
+        Ok(Response::new(group_document(&report, format)?))
     }
 }

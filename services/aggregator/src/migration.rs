@@ -1,5 +1,5 @@
 //! The aggregator's schema: kept reports, commentary, population overrides and the reference
-//! tables, and the audit log of who generated or fetched which report. It holds no child-level
+//! tables, the custom benchmarking groups, and the audit log of who generated or fetched which report. It holds no child-level
 //! records.
 
 use sea_orm_migration::prelude::*;
@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             // Reports hand out an LA's unsuppressed figures: every generation and fetch is
             // audited (the API marks those methods `audited`).
             Box::new(csc_runtime::audit::CreateAuditLog),
+            Box::new(m0003_groups::Migration),
         ]
     }
 }
@@ -108,6 +109,45 @@ mod m0001_initial {
                 ],
             )
             .await
+        }
+    }
+}
+
+mod m0003_groups {
+    use csc_runtime::schema::{create_keyed_table, drop_tables, text};
+
+    use super::*;
+
+    pub struct Migration;
+
+    impl MigrationName for Migration {
+        fn name(&self) -> &str {
+            "m20261205_000001_aggregator_groups"
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for Migration {
+        async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+            // Members as one comma-separated text of LA codes: a group is read whole, never
+            // searched by member.
+            create_keyed_table(
+                m,
+                "report_group",
+                vec![
+                    text("name"),
+                    text("title"),
+                    text("members"),
+                    text("updated_by"),
+                    text("updated_at"),
+                ],
+                &["name"],
+            )
+            .await
+        }
+
+        async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+            drop_tables(m, &["report_group"]).await
         }
     }
 }

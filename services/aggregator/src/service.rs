@@ -6,12 +6,14 @@ use std::{collections::HashMap, sync::Arc};
 
 use csc_core::Period;
 use csc_runtime::error::{Error, Result};
+use futures::StreamExt as _;
 use sea_orm::DatabaseConnection;
 use tokio::sync::RwLock;
 
 use crate::{
     domain::{
         compose::{self, ComposeInput},
+        group::{self, GroupDef, GroupInput, GroupKind, GroupReport, MemberReport},
         reference::{Area, PopulationSource, PopulationUsed, Reference, TABLES},
         report::{Report, Section},
     },
@@ -74,15 +76,14 @@ impl Reporting {
             .ons_population(&Area::La(la.to_owned()), year))
     }
 
-    /// Composes, keeps and returns the report.
-    pub async fn generate(
+    /// Composes the LA's report for the period from the services' figures now, as kept reports
+    /// and group reports alike show it; unsuppressed, and not kept.
+    pub async fn compose_report(
         &self,
         la: &str,
         period: &Period,
-        publish: bool,
-        allow_partial: bool,
         requested_by: &str,
-    ) -> Result<Report, GenerateError> {
+    ) -> Result<Report> {
         let periods = compose::trend_periods(period);
         let fetched = self
             .upstreams
@@ -98,7 +99,7 @@ impl Reporting {
             .map(|c| (c.section, c.body))
             .collect();
         let reference = self.reference().await?;
-        let mut report = compose::compose(ComposeInput {
+        Ok(compose::compose(ComposeInput {
             la_code: la.to_owned(),
             period: *period,
             periods,
@@ -111,7 +112,19 @@ impl Reporting {
             generated_at: store::now(),
             report_id: uuid::Uuid::new_v4().to_string(),
             requested_by: requested_by.to_owned(),
-        });
+        }))
+    }
+
+    /// Composes, keeps and returns the report.
+    pub async fn generate(
+        &self,
+        la: &str,
+        period: &Period,
+        publish: bool,
+        allow_partial: bool,
+        requested_by: &str,
+    ) -> Result<Report, GenerateError> {
+        let mut report = self.compose_report(la, period, requested_by).await?;
         if publish {
             let blocking = report.blocking_publication(allow_partial);
             if !blocking.is_empty() {
@@ -315,5 +328,174 @@ impl Reporting {
                 }
             })
             .collect())
+    }
+}
+
+/// How many members of a group report are composed at once. Each member's report is itself some
+/// 20 concurrent calls to the four services; four members at a time keep a 2-core machine's
+/// services busy without queueing a whole region's calls behind each other's deadlines.
+pub const MEMBER_FAN_OUT: usize = 4;
+
+/// A custom group as kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeptGroup {
+    pub def: GroupDef,
+    pub updated_by: String,
+    pub updated_at: String,
+}
+
+impl Reporting {
+    /// The group `name`: a built-in one, else a custom one; NOT_FOUND naming what there is.
+    pub async fn group(&self, name: &str) -> Result<KeptGroup> {
+        let reference = self.reference().await?;
+        if let Some(def) = group::builtin(&reference, name).map_err(Error::NotFound)? {
+            return Ok(KeptGroup {
+                def,
+                updated_by: String::new(),
+                updated_at: String::new(),
+            });
+        }
+        let model = store::get_group(&self.db, name).await?.ok_or_else(|| {
+            Error::NotFound(format!(
+                "no group {}: a custom group (csc group list), region:NAME or neighbours:LA",
+                csc_core::text::quote(name)
+            ))
+        })?;
+        Ok(kept_group(model))
+    }
+
+    /// Every custom group, then the nine regions.
+    pub async fn groups(&self) -> Result<Vec<KeptGroup>> {
+        let reference = self.reference().await?;
+        let mut out: Vec<KeptGroup> = store::list_groups(&self.db)
+            .await?
+            .into_iter()
+            .map(kept_group)
+            .collect();
+        for (_, region) in reference.regions() {
+            let name = format!("region:{}", group::slug(&region));
+            if let Ok(Some(def)) = group::builtin(&reference, &name) {
+                out.push(KeptGroup {
+                    def,
+                    updated_by: String::new(),
+                    updated_at: String::new(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Creates or replaces a custom group (no members: removes it); the members checked by the
+    /// caller.
+    pub async fn set_group(
+        &self,
+        name: &str,
+        title: &str,
+        members: &[String],
+        by: &str,
+    ) -> Result<KeptGroup> {
+        let model = entities::report_group::Model {
+            name: name.to_owned(),
+            title: title.to_owned(),
+            members: members.join(","),
+            updated_by: by.to_owned(),
+            updated_at: store::now(),
+        };
+        store::set_group(&self.db, model.clone()).await?;
+        tracing::info!(group = name, members = members.len(), by, "group set");
+        Ok(kept_group(model))
+    }
+
+    /// The names the reference tables give LAs, for groups' members.
+    pub async fn la_name(&self, la: &str) -> Option<String> {
+        let r = self.reference().await.ok()?;
+        r.la_name(la).map(str::to_owned)
+    }
+
+    /// The group report: each member the caller's token grants composed as its own single-LA
+    /// report (at most [`MEMBER_FAN_OUT`] at once), suppressed when published, then compared.
+    pub async fn generate_group(
+        &self,
+        name: &str,
+        period: &Period,
+        focus: Option<&str>,
+        publish: bool,
+        requested_by: &str,
+    ) -> Result<GroupReport> {
+        let group = self.group(name).await?.def;
+        let focus = focus.map(str::to_owned).or_else(|| group.focus.clone());
+        if let Some(f) = &focus
+            && !group.members.contains(f)
+        {
+            return Err(Error::invalid(
+                "la_code",
+                format!("the focus LA {f} is not a member of {}", group.name),
+            ));
+        }
+        let claims = csc_runtime::auth::caller().and_then(|c| c.claims);
+        let shared = |la: &str| claims.as_ref().is_none_or(|c| c.may_touch(la));
+        let started = std::time::Instant::now();
+        let asked: Vec<(String, bool)> = group
+            .members
+            .iter()
+            .map(|la| (la.clone(), shared(la)))
+            .collect();
+        let members: Vec<Result<MemberReport>> = futures::stream::iter(asked)
+            .map(|(la, shared)| async move {
+                if !shared {
+                    return Ok(MemberReport::NotShared);
+                }
+                let mut r = self.compose_report(&la, period, requested_by).await?;
+                if publish {
+                    r.publish();
+                }
+                Ok(MemberReport::Report(Box::new(r)))
+            })
+            .buffered(MEMBER_FAN_OUT)
+            .collect()
+            .await;
+        let members = members.into_iter().collect::<Result<Vec<_>>>()?;
+        let composed = started.elapsed();
+        let reference = self.reference().await?;
+        let report = group::compose_group(GroupInput {
+            group,
+            period: *period,
+            focus,
+            members,
+            reference: &reference,
+            published: publish,
+            generated_at: store::now(),
+            requested_by: requested_by.to_owned(),
+        });
+        tracing::info!(
+            group = %report.group,
+            period = %period,
+            members = report.members.len(),
+            compose_members_ms = composed.as_millis() as u64,
+            compare_ms = (started.elapsed() - composed).as_millis() as u64,
+            publish,
+            requested_by,
+            "group report generated"
+        );
+        Ok(report)
+    }
+}
+
+fn kept_group(m: entities::report_group::Model) -> KeptGroup {
+    KeptGroup {
+        def: GroupDef {
+            name: m.name,
+            title: m.title,
+            kind: GroupKind::Custom,
+            members: m
+                .members
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            focus: None,
+        },
+        updated_by: m.updated_by,
+        updated_at: m.updated_at,
     }
 }

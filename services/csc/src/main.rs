@@ -67,6 +67,12 @@ enum Command {
     /// Compose the quarterly performance analysis for an LA and period (or fetch one kept
     /// earlier) as HTML, Markdown, JSON, XLSX or CSV.
     Report(report::ReportArgs),
+    /// Benchmarking groups for group reports (`csc report --group`): custom groups, the nine
+    /// regions, each LA's statistical neighbours.
+    Group {
+        #[command(subcommand)]
+        what: report::GroupCommand,
+    },
     /// Analysts' commentary, per report section, LA and period.
     Commentary {
         #[command(subcommand)]
@@ -178,6 +184,7 @@ fn run() -> anyhow::Result<()> {
             } => measures::print(service, addrs.all().of(service), &la, &period, format).await,
             Command::Report(args) => report::report(args).await,
             Command::Coverage(args) => coverage::run(args).await,
+            Command::Group { what } => report::group(what).await,
             Command::Commentary { what } => report::commentary(what).await,
             Command::Population { what } => report::population(what).await,
             Command::Reference { what } => report::reference(what).await,

@@ -55,8 +55,17 @@ pub struct ReportArgs {
     #[command(subcommand)]
     pub what: Option<ReportCommand>,
     /// DfE three-digit LA code.
-    #[arg(long, env = "CSC_LA", required_unless_present = "id")]
+    #[arg(long, env = "CSC_LA", required_unless_present_any = ["id", "group"])]
     pub la: Option<String>,
+    /// A group report instead: every member side by side with the group's statistics (a custom
+    /// group from `csc group list`, region:west-midlands, or neighbours:885). Any --la, e.g.
+    /// CSC_LA from the environment, is then not used: --focus names the LA to rank.
+    #[arg(long, conflicts_with = "id")]
+    pub group: Option<String>,
+    /// With --group: the member whose rank and quartile the report gives (for neighbours:LA,
+    /// that LA unless another is named).
+    #[arg(long, requires = "group")]
+    pub focus: Option<String>,
     /// "2018-19-Q1", "2018-19", or "latest": the latest complete quarter (what the quarterly
     /// CronJob asks for).
     #[arg(long, required_unless_present = "id")]
@@ -212,19 +221,16 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<()> {
         None => {}
     }
     let format = args.output.resolve()?;
+    if let Some(group) = &args.group {
+        return group_report(&args, group, format).await;
+    }
     let doc = match &args.id {
         Some(id) => get(&args.addrs, id, format).await?,
         None => {
             let client = connect_reporting(&args.addrs.aggregator).await?;
             let req = pb::GenerateReportRequest {
                 la_code: args.la.clone().unwrap_or_default(),
-                period: match args.period.as_deref() {
-                    Some("latest") => {
-                        crate::generate::latest_complete_quarter(chrono::Utc::now().date_naive())
-                            .id()
-                    }
-                    p => p.unwrap_or_default().to_owned(),
-                },
+                period: period_arg(args.period.as_deref()),
                 publish: args.publish,
                 allow_partial: args.allow_partial,
                 format: format_to_proto(format) as i32,
@@ -268,6 +274,70 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<()> {
     } else {
         Err(incomplete(format!("{what}; --allow-partial accepts them")).into())
     }
+}
+
+/// The report's period as asked: an id, or `latest` (the latest complete quarter).
+fn period_arg(p: Option<&str>) -> String {
+    match p {
+        Some("latest") => {
+            crate::generate::latest_complete_quarter(chrono::Utc::now().date_naive()).id()
+        }
+        p => p.unwrap_or_default().to_owned(),
+    }
+}
+
+/// `csc report --group`: the group report, written like any other; members not shared with the
+/// caller, or whose data the suite does not hold, are said on standard error.
+async fn group_report(args: &ReportArgs, group: &str, format: Format) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        format != Format::Docx,
+        "a group report is html, md, json, xlsx or csv, not Word"
+    );
+    let client = connect_reporting(&args.addrs.aggregator).await?;
+    let req = pb::GenerateGroupReportRequest {
+        group: group.to_owned(),
+        period: period_arg(args.period.as_deref()),
+        la_code: args.focus.clone().unwrap_or_default(),
+        publish: args.publish,
+        format: format_to_proto(format) as i32,
+        requested_by: requested_by(args.requested_by.as_deref()),
+    };
+    let doc = retrying(Retry::REPORT, "the group report call", || {
+        let (mut c, r) = (client.clone(), req.clone());
+        async move { c.generate_group_report(r).await }
+    })
+    .await
+    .map_err(describe_status)?
+    .into_inner();
+    args.output.write(&doc.content)?;
+    if let Some(path) = &args.output.out {
+        eprintln!(
+            "group report {} ({} members{}) written to {}",
+            doc.group,
+            doc.members.len() + doc.not_shared.len(),
+            if doc.published { ", published" } else { "" },
+            path.display()
+        );
+    }
+    let not_held: Vec<&str> = doc
+        .members
+        .iter()
+        .filter(|m| m.standing == "not_held")
+        .map(|m| m.la_code.as_str())
+        .collect();
+    if !not_held.is_empty() {
+        eprintln!(
+            "no data held for {}: published DfE figures shown where there are any",
+            not_held.join(", ")
+        );
+    }
+    if !doc.not_shared.is_empty() {
+        eprintln!(
+            "not shared with this token (not shown): {}",
+            doc.not_shared.join(", ")
+        );
+    }
+    Ok(())
 }
 
 async fn get(
@@ -583,6 +653,105 @@ pub async fn reference(cmd: ReferenceCommand) -> anyhow::Result<()> {
                 .map_err(describe_status)?
                 .into_inner();
             crate::out(&print(&t));
+        }
+    }
+    Ok(())
+}
+
+#[derive(clap::Subcommand, Clone)]
+pub enum GroupCommand {
+    /// Create or replace a custom benchmarking group (with no --la, remove it).
+    Set {
+        /// Lower-case letters, digits and hyphens, e.g. west-midlands-bg.
+        name: String,
+        /// The members' DfE LA codes, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        la: Vec<String>,
+        /// What reports head it with, e.g. "West Midlands Benchmarking Group".
+        #[arg(long, default_value = "")]
+        title: String,
+        #[command(flatten)]
+        addrs: crate::AggregatorAddr,
+    },
+    /// The custom groups, then the nine regions.
+    List {
+        #[command(flatten)]
+        addrs: crate::AggregatorAddr,
+    },
+    /// One group's members: a custom group, region:NAME or neighbours:LA.
+    Show {
+        name: String,
+        #[command(flatten)]
+        addrs: crate::AggregatorAddr,
+    },
+}
+
+pub async fn group(cmd: GroupCommand) -> anyhow::Result<()> {
+    let line = |g: &pb::Group| {
+        format!(
+            "{}	{}	{}	{} members
+",
+            g.name,
+            g.kind,
+            csc_core::text::csv_cell(&g.title),
+            g.members.len()
+        )
+    };
+    match cmd {
+        GroupCommand::Set {
+            name,
+            la,
+            title,
+            addrs,
+        } => {
+            let mut client = connect_reporting(&addrs.aggregator).await?;
+            let g = client
+                .set_group(pb::Group {
+                    name: name.clone(),
+                    title,
+                    members: la.iter().map(|l| l.trim().to_owned()).collect(),
+                    ..Default::default()
+                })
+                .await
+                .map_err(describe_status)?
+                .into_inner();
+            if la.is_empty() {
+                crate::out(&format!(
+                    "group {name} removed
+"
+                ));
+            } else {
+                crate::out(&line(&g));
+            }
+        }
+        GroupCommand::List { addrs } => {
+            let mut client = connect_reporting(&addrs.aggregator).await?;
+            let list = client
+                .list_groups(pb::ListGroupsRequest {})
+                .await
+                .map_err(describe_status)?
+                .into_inner();
+            let mut out = String::from("name\tkind\ttitle\tmembers\n");
+            for g in &list.groups {
+                out.push_str(&line(g));
+            }
+            crate::out(&out);
+        }
+        GroupCommand::Show { name, addrs } => {
+            let mut client = connect_reporting(&addrs.aggregator).await?;
+            let g = client
+                .get_group(pb::GetGroupRequest { name })
+                .await
+                .map_err(describe_status)?
+                .into_inner();
+            let mut out = format!("# {} ({}): {}\n", g.name, g.kind, g.title);
+            if !g.updated_at.is_empty() {
+                out.push_str(&format!("# set by {} at {}\n", g.updated_by, g.updated_at));
+            }
+            for (code, name) in g.members.iter().zip(&g.member_names) {
+                out.push_str(&format!("{code}\t{name}\n"));
+            }
+            crate::out(&out);
         }
     }
     Ok(())

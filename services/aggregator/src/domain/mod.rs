@@ -6,6 +6,7 @@ pub mod cells;
 pub mod compose;
 pub mod coverage;
 pub mod direction;
+pub mod group;
 pub mod headline;
 pub mod reference;
 pub mod report;

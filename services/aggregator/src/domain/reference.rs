@@ -478,6 +478,56 @@ impl Reference {
         self.la_names.get(la).map(String::as_str)
     }
 
+    /// The nine regions of England (ONS code, name), by code: London's inner and outer halves,
+    /// which the population table also holds, are not regions of their own.
+    pub fn regions(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .la_regions
+            .values()
+            .filter(|(code, _)| code.starts_with("E12"))
+            .cloned()
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The LAs of a region that exist now (with an estimate in the population table's latest
+    /// year: not Northamptonshire or Cumbria, since split), by code.
+    pub fn region_members(&self, region_code: &str) -> Vec<String> {
+        let latest = self
+            .populations
+            .keys()
+            .map(|(_, y)| *y)
+            .max()
+            .unwrap_or_default();
+        let mut out: Vec<String> = self
+            .la_regions
+            .iter()
+            .filter(|(la, (code, _))| {
+                code == region_code
+                    && self
+                        .populations
+                        .contains_key(&(Area::La((*la).clone()), latest))
+            })
+            .map(|(la, _)| la.clone())
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// An area's latest published figure of `measure` (year, value): England's latest year, or
+    /// for an LA or region its own latest year with a figure (a suppressed year is skipped).
+    pub fn published(&self, measure: &str, area: &Area) -> Option<(i32, f64)> {
+        if !Self::has_benchmarks(measure) {
+            return None;
+        }
+        let latest = self.latest_year.values().copied().max()?;
+        (latest - 12..=latest)
+            .rev()
+            .find_map(|y| self.figure(measure, area, y).map(|v| (y, v)))
+    }
+
     /// The LA's region: (ONS code, name).
     pub fn region(&self, la: &str) -> Option<(&str, &str)> {
         self.la_regions

@@ -5,6 +5,7 @@
 
 mod charts;
 mod docx;
+pub mod group;
 pub mod headline;
 mod html;
 mod svg;

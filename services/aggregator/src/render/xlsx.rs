@@ -610,3 +610,135 @@ fn headline_sheet(ws: &mut Worksheet, report: &Report, f: &Formats) -> Result<()
     }
     Ok(())
 }
+
+/// The group report as a workbook: `About` (the group, its members and their standing, the
+/// notes), then a sheet per section with a line per figure compared (a measure, or one of its
+/// rows), the members as columns, then the group's statistics, England and the focus's rank.
+/// Numbers are numbers in their unit's format; a member's figure that is not a number is blank,
+/// with why (`not shared`, `c`, …) in a note-free text cell only where nothing else can stand.
+pub(crate) fn group_xlsx(r: &crate::domain::group::GroupReport) -> anyhow::Result<Vec<u8>> {
+    use super::group::{STAT_HEADERS, lines, member_text};
+    use crate::domain::group::Source;
+    let f = Formats::new();
+    let mut wb = Workbook::new();
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name("About")?;
+        text_cell(ws, 0, 0, &r.heading(), Some(&f.bold))?;
+        let mut row = 2;
+        for n in &r.notes {
+            text_cell(ws, row, 0, n, Some(&f.wrap))?;
+            row += 1;
+        }
+        row += 1;
+        for (c, h) in ["LA", "Code", "Standing"].iter().enumerate() {
+            text_cell(ws, row, c as u16, h, Some(&f.header))?;
+        }
+        for m in &r.members {
+            row += 1;
+            text_cell(ws, row, 0, &r.member_name(&m.la_code), None)?;
+            text_cell(ws, row, 1, &m.la_code, None)?;
+            text_cell(ws, row, 2, m.standing.as_str(), None)?;
+        }
+        ws.set_column_width(0, 60)?;
+    }
+    for s in &r.sections {
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet_name(&s.title))?;
+        let mut headers: Vec<String> = vec!["Measure id".into(), "Row".into(), "Figure".into()];
+        headers.extend(r.members.iter().map(|m| r.member_name(&m.la_code)));
+        headers.extend(STAT_HEADERS.iter().map(|h| h.to_string()));
+        headers.extend([
+            "England".into(),
+            "England year".into(),
+            format!("Median {}", r.previous_period),
+            "Focus rank".into(),
+            "Focus quartile".into(),
+        ]);
+        for (c, h) in headers.iter().enumerate() {
+            text_cell(ws, 0, c as u16, h, Some(&f.header))?;
+        }
+        let mut row = 0u32;
+        for m in &s.measures {
+            for (label, key, shape, c) in lines(m) {
+                row += 1;
+                let kind = if shape.is_percent() {
+                    Kind::Percent
+                } else if m.unit.is_money() {
+                    Kind::Money
+                } else if m.unit == Unit::RatePer10k {
+                    Kind::Rate(shape.decimals().unwrap_or(1))
+                } else {
+                    Kind::Count
+                };
+                let num = |ws: &mut Worksheet, col: u16, v: Option<f64>| -> Result<(), XlsxError> {
+                    // Statistics are plain numbers in the figure's unit (money in pounds).
+                    let c = v.map(|x| {
+                        Cell::Number(if kind == Kind::Money {
+                            Num::Pence((x * 100.0).round() as i64)
+                        } else {
+                            Num::Dec(x)
+                        })
+                    });
+                    put(ws, row, col, &Out::Figure(c, kind), &f)
+                };
+                text_cell(ws, row, 0, &m.id, None)?;
+                text_cell(ws, row, 1, key.as_deref().unwrap_or(""), None)?;
+                text_cell(ws, row, 2, &label, None)?;
+                let mut col = 3u16;
+                for mf in &c.members {
+                    match mf.source {
+                        Source::Live | Source::Published
+                            if mf.value.and_then(|v| v.number()).is_some() =>
+                        {
+                            num(ws, col, mf.value.and_then(|v| v.as_f64()))?;
+                            if mf.source == Source::Published {
+                                ws.insert_note(
+                                    row,
+                                    col,
+                                    &Note::new(format!(
+                                        "DfE published figure, year to 31 March {}",
+                                        mf.year.unwrap_or_default()
+                                    )),
+                                )?;
+                            }
+                        }
+                        _ => text_cell(ws, row, col, &member_text(mf, shape), None)?,
+                    }
+                    col += 1;
+                }
+                let st = c.stats;
+                for v in [
+                    st.map(|s| s.mean),
+                    st.map(|s| s.q1),
+                    st.map(|s| s.median),
+                    st.map(|s| s.q3),
+                ] {
+                    num(ws, col, v)?;
+                    col += 1;
+                }
+                if let Some(s) = st {
+                    ws.write_number(row, col, s.n as f64)?;
+                }
+                col += 1;
+                let own = key.is_none();
+                num(ws, col, m.england.filter(|_| own).map(|e| e.value))?;
+                if let Some(e) = m.england.filter(|_| own) {
+                    ws.write_number(row, col + 1, e.year as f64)?;
+                }
+                num(ws, col + 2, m.previous_median.filter(|_| own))?;
+                if let Some(p) = c.focus {
+                    ws.write_number(row, col + 3, p.rank as f64)?;
+                    ws.write_number(row, col + 4, p.quartile as f64)?;
+                }
+            }
+        }
+        ws.set_freeze_panes(1, 3)?;
+        ws.set_column_width(0, 34)?;
+        ws.set_column_width(2, 44)?;
+        if row > 0 {
+            ws.autofilter(0, 0, row, headers.len() as u16 - 1)?;
+        }
+    }
+    Ok(wb.save_to_buffer()?)
+}

@@ -86,3 +86,24 @@ pub mod reference_table {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod report_group {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "report_group")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        pub title: String,
+        /// LA codes, comma-separated, in the order given.
+        pub members: String,
+        pub updated_by: String,
+        pub updated_at: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

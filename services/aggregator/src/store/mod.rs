@@ -1,11 +1,12 @@
-//! The aggregator's storage: kept reports, commentary, population overrides and reference tables.
+//! The aggregator's storage: kept reports, commentary, population overrides, reference tables
+//! and custom benchmarking groups.
 
 pub mod entities;
 
 use std::collections::HashMap;
 
 use csc_runtime::error::Result;
-use entities::{commentary, population_override, reference_table, report};
+use entities::{commentary, population_override, reference_table, report, report_group};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, sea_query::OnConflict,
@@ -220,6 +221,48 @@ pub async fn list_reports(
         .offset(offset)
         .limit(limit)
         .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Creates or replaces a custom group; with no members, removes it.
+pub async fn set_group(db: &DatabaseConnection, g: report_group::Model) -> Result<()> {
+    if g.members.is_empty() {
+        report_group::Entity::delete_by_id(g.name).exec(db).await?;
+        return Ok(());
+    }
+    report_group::Entity::insert(report_group::ActiveModel {
+        name: Set(g.name),
+        title: Set(g.title),
+        members: Set(g.members),
+        updated_by: Set(g.updated_by),
+        updated_at: Set(g.updated_at),
+    })
+    .on_conflict(
+        OnConflict::column(report_group::Column::Name)
+            .update_columns([
+                report_group::Column::Title,
+                report_group::Column::Members,
+                report_group::Column::UpdatedBy,
+                report_group::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_group(db: &DatabaseConnection, name: &str) -> Result<Option<report_group::Model>> {
+    Ok(report_group::Entity::find_by_id(name.to_owned())
+        .one(db)
+        .await?)
+}
+
+/// Every custom group, by name.
+pub async fn list_groups(db: &DatabaseConnection) -> Result<Vec<report_group::Model>> {
+    Ok(report_group::Entity::find()
+        .order_by_asc(report_group::Column::Name)
         .all(db)
         .await?)
 }

@@ -659,6 +659,10 @@ mod tests {
         let la_free = [
             "/csc.reporting.v1.ReportingService/LoadReferenceTable",
             "/csc.reporting.v1.ReportingService/ListReferenceTables",
+            // A benchmarking group is a list of LA codes, no LA's data.
+            "/csc.reporting.v1.ReportingService/SetGroup",
+            "/csc.reporting.v1.ReportingService/GetGroup",
+            "/csc.reporting.v1.ReportingService/ListGroups",
             "/csc.protection.v1.ProtectionService/ListFeedbackQuestions",
         ];
         for (path, m) in &g.methods {
