@@ -336,3 +336,40 @@ def test_a_refused_cli_call_says_which_token_source_it_tried_and_what_to_do(suit
         for e in expected:
             assert e in r.stderr, (e, r.stderr)
         assert r.stderr.count("Unauthenticated") == 1, r.stderr
+
+
+def test_a_group_report_shows_a_regional_caller_only_its_members(suite, methods):
+    """A regional token for 3 of a 14-member group: 11 members `not_shared` (their services never
+    asked), the 3 composed and named as `la_code` in the answer, which the audit log records."""
+    set_group = by_path(methods, "/csc.reporting.v1.ReportingService/SetGroup")
+    region = ["885", "884", "894", "893", "860", "861", "330", "331", "332", "333", "334", "335", "336", "937"]
+    code, g = call(set_group, token(suite, ["report:write"]), request=set_group.input(name="wm-auth", members=region))
+    assert code == grpc.StatusCode.OK and list(g.members) == region
+    gen = by_path(methods, "/csc.reporting.v1.ReportingService/GenerateGroupReport")
+    mine = ["885", "884", "894"]
+    tok = token(suite, ["report:publish", "measures:read"], las=mine, sub="alliance", regional=True)
+    code, doc = call(gen, tok, request=gen.input(group="wm-auth", period="2025-26-Q3", la_code="885", format=1))
+    assert code == grpc.StatusCode.OK
+    assert [m.la_code for m in doc.members] == mine
+    assert list(doc.not_shared) == [la for la in region if la not in mine]
+    assert len(doc.not_shared) == 11
+    body = json.loads(doc.content)
+    shared = {m["la_code"]: m["standing"] for m in body["members"]}
+    assert [la for la, s in shared.items() if s == "not_shared"] == list(doc.not_shared)
+    # Nothing of a member not shared: no figure, live or published, anywhere in the report.
+    for s in body["sections"]:
+        for m in s["measures"]:
+            for f in m.get("figure", {}).get("members", []):
+                if f["la_code"] in doc.not_shared:
+                    assert f["source"] == "not_shared" and "value" not in f, (m["id"], f)
+    # The focus must be granted: a focus outside the token is refused before anything is composed.
+    code, _ = call(gen, tok, request=gen.input(group="wm-auth", period="2025-26-Q3", la_code="330"))
+    assert code == PERMISSION_DENIED
+    with contextlib.closing(sqlite3.connect(suite.dir / "aggregator.db")) as db:
+        rows = db.execute(
+            "SELECT la_codes, outcome FROM audit_event WHERE method = ? AND subject = 'alliance' ORDER BY id",
+            ("/csc.reporting.v1.ReportingService/GenerateGroupReport",),
+        ).fetchall()
+    assert len(rows) == 2, rows
+    assert sorted(rows[0][0].split(",")) == sorted(mine) and rows[0][1] == "OK"
+    assert rows[1][1] == "PermissionDenied"
