@@ -339,6 +339,8 @@ async fn nothing_held_is_no_data_in_every_format_and_the_report_command_exits_4(
         la: Some(LA.into()),
         period: Some(PERIOD.into()),
         id: None,
+        group: None,
+        focus: None,
         output: csc::report::OutputArgs {
             format: None,
             out: Some(out.path().join("r.md")),
