@@ -478,14 +478,17 @@ impl Reference {
         self.la_names.get(la).map(String::as_str)
     }
 
-    /// The nine regions of England (ONS code, name), by code: London's inner and outer halves,
-    /// which the population table also holds, are not regions of their own.
+    /// The nine regions of England (ONS code, name), by code. The population table files
+    /// London's boroughs under Inner and Outer London (E13…); both are London (E12000007) here.
     pub fn regions(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = self
             .la_regions
             .values()
+            .map(|(code, name)| match nine_region(code) {
+                LONDON => (LONDON.to_owned(), "London".to_owned()),
+                _ => (code.clone(), name.clone()),
+            })
             .filter(|(code, _)| code.starts_with("E12"))
-            .cloned()
             .collect();
         out.sort();
         out.dedup();
@@ -505,7 +508,7 @@ impl Reference {
             .la_regions
             .iter()
             .filter(|(la, (code, _))| {
-                code == region_code
+                nine_region(code) == region_code
                     && self
                         .populations
                         .contains_key(&(Area::La((*la).clone()), latest))
@@ -631,6 +634,18 @@ impl Reference {
             neighbours_published: values.len(),
             note: note.to_owned(),
         })
+    }
+}
+
+/// London's ONS region code.
+const LONDON: &str = "E12000007";
+
+/// The one of the nine regions an ONS region code is in: Inner and Outer London are London.
+fn nine_region(code: &str) -> &str {
+    if code.starts_with("E13") {
+        LONDON
+    } else {
+        code
     }
 }
 
