@@ -77,18 +77,24 @@ impl Reporting {
     }
 
     /// Composes the LA's report for the period from the services' figures now, as kept reports
-    /// and group reports alike show it; unsuppressed, and not kept.
+    /// and group reports alike show it; unsuppressed, and not kept. `Trend::PreviousOnly` asks
+    /// the services for the period and the previous one alone (a group report shows no more):
+    /// the period's figures are the same, its year-earlier figures and series absent.
     pub async fn compose_report(
         &self,
         la: &str,
         period: &Period,
         requested_by: &str,
+        trend: Trend,
     ) -> Result<Report> {
         let periods = compose::trend_periods(period);
-        let fetched = self
-            .upstreams
-            .fetch_all(la, &periods, compose::needed(period, &periods))
-            .await;
+        let needed = compose::needed(period, &periods);
+        let previous = period.previous();
+        let wanted = |service, i: usize| match trend {
+            Trend::Full => needed(service, i),
+            Trend::PreviousOnly => periods[i] == *period || periods[i] == previous,
+        };
+        let fetched = self.upstreams.fetch_all(la, &periods, wanted).await;
         let mut populations = Vec::with_capacity(periods.len());
         for p in &periods {
             populations.push(self.population(la, p).await?);
@@ -124,7 +130,9 @@ impl Reporting {
         allow_partial: bool,
         requested_by: &str,
     ) -> Result<Report, GenerateError> {
-        let mut report = self.compose_report(la, period, requested_by).await?;
+        let mut report = self
+            .compose_report(la, period, requested_by, Trend::Full)
+            .await?;
         if publish {
             let blocking = report.blocking_publication(allow_partial);
             if !blocking.is_empty() {
@@ -153,6 +161,15 @@ impl Reporting {
         tracing::info!(la, period = %period, report_id = %report.report_id, publish, requested_by, "report generated");
         Ok(report)
     }
+}
+
+/// How much of the trend a composed report asks the services for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trend {
+    /// Everything the single-LA report shows: previous, year earlier, 8-period series.
+    Full,
+    /// The period and the previous one: what a group report compares.
+    PreviousOnly,
 }
 
 /// Why a report was not generated.
@@ -445,7 +462,9 @@ impl Reporting {
                 if !shared {
                     return Ok(MemberReport::NotShared);
                 }
-                let mut r = self.compose_report(&la, period, requested_by).await?;
+                let mut r = self
+                    .compose_report(&la, period, requested_by, Trend::PreviousOnly)
+                    .await?;
                 if publish {
                     r.publish();
                 }
