@@ -8,7 +8,12 @@ use maud::{DOCTYPE, Markup, html};
 
 use csc_core::{Unit, measure::Num, text::fixed};
 
-use super::{Figure, Format, cell, fig, number};
+use super::{
+    Figure, Format, cell, fig,
+    html::table,
+    number,
+    tabular::{md_escape, md_table},
+};
 use crate::domain::{
     cells::Cell,
     direction::Direction,
@@ -342,24 +347,6 @@ fn dots(r: &GroupReport, m: &GroupMeasure, c: &Comparison, shape: Shape) -> Opti
     })
 }
 
-fn table(caption: &str, headers: &[String], rows: &[Vec<String>]) -> Markup {
-    html! {
-        table {
-            caption { (caption) }
-            thead { tr { @for h in headers { th scope="col" { (h) } } } }
-            tbody {
-                @for r in rows {
-                    tr {
-                        @for (i, c) in r.iter().enumerate() {
-                            @if i == 0 { th scope="row" { (c) } } @else { td { (c) } }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// A breakdown's rows for people: a line per row, a column per member the report shows, then the
 /// group median.
 fn rows_table(r: &GroupReport, m: &GroupMeasure) -> (Vec<String>, Vec<Vec<String>>) {
@@ -441,32 +428,6 @@ pub(crate) fn html(r: &GroupReport) -> String {
         }
     };
     page.into_string()
-}
-
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
-fn md_table(out: &mut String, headers: &[String], rows: &[Vec<String>]) {
-    out.push_str(&format!(
-        "| {} |\n",
-        headers
-            .iter()
-            .map(|h| md_escape(h))
-            .collect::<Vec<_>>()
-            .join(" | ")
-    ));
-    out.push_str(&format!("|{}\n", "---|".repeat(headers.len())));
-    for r in rows {
-        out.push_str(&format!(
-            "| {} |\n",
-            r.iter()
-                .map(|c| md_escape(c))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        ));
-    }
-    out.push('\n');
 }
 
 pub(crate) fn markdown(r: &GroupReport) -> String {

@@ -39,7 +39,9 @@ nav ol{columns:2;font-size:.95rem}
 @media print{nav{display:none}body{margin:0;max-width:none}h2{break-after:avoid}table,figure{break-inside:avoid}a{color:inherit;text-decoration:none}}
 "#;
 
-fn table(caption: &str, headers: &[String], rows: &[Vec<String>]) -> Markup {
+/// An accessible table: a caption, header cells with scope, the first cell of each row a row
+/// header.
+pub(crate) fn table(caption: &str, headers: &[String], rows: &[Vec<String>]) -> Markup {
     html! {
         table {
             caption { (caption) }

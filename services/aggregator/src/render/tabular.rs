@@ -341,11 +341,11 @@ fn headline_page(out: &mut String, report: &Report) {
     let _ = writeln!(out, "_{}_\n", md_escape(super::headline::KEY));
 }
 
-fn md_escape(s: &str) -> String {
+pub(crate) fn md_escape(s: &str) -> String {
     md_text(s).replace('\n', " ")
 }
 
-fn md_table(out: &mut String, headers: &[String], rows: &[Vec<String>]) {
+pub(crate) fn md_table(out: &mut String, headers: &[String], rows: &[Vec<String>]) {
     let _ = writeln!(
         out,
         "| {} |",
