@@ -179,3 +179,30 @@ def test_a_malformed_query_value_is_a_problem_naming_its_field(suite):
     r = requests.get(suite.base + f"/v1/las/{LA}/reports?period=%ZZ%", headers={"Authorization": f"Bearer {token(suite)}"}, timeout=30)
     p = is_problem(r, 400)
     assert [e["field"] for e in p["errors"]] == ["period"]
+
+
+def test_a_group_report_by_url_shows_only_the_tokens_members(suite):
+    """GenerateGroupReport over HTTP: the same guard (focus checked as an LA, members not granted
+    `not_shared` and named in X-Not-Shared), the group's formats, bad parameters named."""
+    path = f"/v1/groups/neighbours:{LA}/periods/{PERIOD}/report"
+    tok = token(suite, sub="bi-group")
+    r = get(suite, path, tok, format="json")
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["group"] == f"neighbours:{LA}" and doc["focus"] == LA
+    assert len(doc["members"]) == 11
+    not_shared = [m["la_code"] for m in doc["members"] if m["standing"] == "not_shared"]
+    assert len(not_shared) == 10 and r.headers["x-not-shared"].split(",") == not_shared
+    assert r.headers["cache-control"] == "private, no-store"
+    assert 'filename="group-report-neighbours_885-' in r.headers["content-disposition"]
+    for fmt in ("csv", "xlsx", "html", "md"):
+        r = get(suite, path, tok, format=fmt)
+        assert r.status_code == 200 and r.headers["content-type"] == FORMATS[fmt], (fmt, r.text[:200])
+    p = is_problem(get(suite, path, tok, format="docx"), 400)
+    assert [e["field"] for e in p["errors"]] == ["format"]
+    p = is_problem(get(suite, path, tok, focuss=LA), 400)
+    assert [e["field"] for e in p["errors"]] == ["focuss"]
+    # A focus the token does not grant: 403, like any LA.
+    is_problem(get(suite, path, tok, focus=OTHER_LA), 403)
+    is_problem(get(suite, f"/v1/groups/no-such-group/periods/{PERIOD}/report", tok), 404)
+    is_problem(get(suite, path), 401)

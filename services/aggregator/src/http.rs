@@ -45,6 +45,10 @@ pub fn router(grpc: GrpcStack, timeout: Duration) -> Router {
         .route("/v1/las/{la}/periods/{period}/report", get(generate_report))
         .route("/v1/las/{la}/reports", get(list_reports))
         .route("/v1/las/{la}/coverage", get(coverage))
+        .route(
+            "/v1/groups/{group}/periods/{period}/report",
+            get(group_report),
+        )
         .fallback(|uri: axum::http::Uri| async move {
             problem(
                 StatusCode::NOT_FOUND,
@@ -52,8 +56,9 @@ pub fn router(grpc: GrpcStack, timeout: Duration) -> Router {
                 "Not found",
                 format!(
                     "no route {}; the routes are /v1/reports/{{id}}, \
-                     /v1/las/{{la}}/periods/{{period}}/report, /v1/las/{{la}}/reports and \
-                     /v1/las/{{la}}/coverage (docs/reporting.md)",
+                     /v1/las/{{la}}/periods/{{period}}/report, /v1/las/{{la}}/reports, \
+                     /v1/las/{{la}}/coverage and /v1/groups/{{group}}/periods/{{period}}/report \
+                     (docs/reporting.md)",
                     csc_core::text::quote(uri.path())
                 ),
                 uri.path(),
@@ -258,8 +263,26 @@ fn document(doc: pb::ReportDocument, format: Format) -> Response {
         period,
         if doc.published { "-published" } else { "" },
         format.extension()
+    );
+    rendered(
+        &name,
+        &doc.content_type,
+        &doc.report_id,
+        doc.content,
+        format,
     )
-    .replace(
+}
+
+/// Rendered content as an HTTP response named `name`: its type, inline or an attachment, its
+/// report id (if any), never cached, and for HTML a policy that lets it fetch nothing.
+fn rendered(
+    name: &str,
+    content_type: &str,
+    id: &str,
+    content: Vec<u8>,
+    format: Format,
+) -> Response {
+    let name = name.replace(
         |c: char| !(c.is_ascii_alphanumeric() || "-._".contains(c)),
         "_",
     );
@@ -273,17 +296,15 @@ fn document(doc: pb::ReportDocument, format: Format) -> Response {
             h.insert(k, v);
         }
     };
-    set(&mut headers, header::CONTENT_TYPE, &doc.content_type);
+    set(&mut headers, header::CONTENT_TYPE, content_type);
     set(
         &mut headers,
         header::CONTENT_DISPOSITION,
         &format!("{disposition}; filename=\"{name}\""),
     );
-    set(
-        &mut headers,
-        HeaderName::from_static("x-report-id"),
-        &doc.report_id,
-    );
+    if !id.is_empty() {
+        set(&mut headers, HeaderName::from_static("x-report-id"), id);
+    }
     secure(&mut headers);
     if format == Format::Html {
         // The report has no scripts and fetches nothing: say so to the browser.
@@ -294,7 +315,7 @@ fn document(doc: pb::ReportDocument, format: Format) -> Response {
             ),
         );
     }
-    (StatusCode::OK, headers, doc.content).into_response()
+    (StatusCode::OK, headers, content).into_response()
 }
 
 /// What every answer carries: an LA's figures are not for caches, and a type is not a guess.
@@ -346,6 +367,46 @@ async fn generate_report(Path((la, period)): Path<(String, String)>, mut asked: 
             )
             .await?;
         Ok(document(doc, format))
+    };
+    let r = run.await;
+    asked.answer(r)
+}
+
+/// GenerateGroupReport: `?format=&focus=LA&publish=`; the members the token does not grant are
+/// named in the `X-Not-Shared` header as well as in the report.
+async fn group_report(Path((group, period)): Path<(String, String)>, mut asked: Asked) -> Response {
+    let run = async {
+        let p = asked.params(&["format", "focus", "publish"])?;
+        let (wire, format) = p.format()?;
+        let doc: pb::GroupReportDocument = asked
+            .call(
+                "GenerateGroupReport",
+                pb::GenerateGroupReportRequest {
+                    group,
+                    period,
+                    la_code: p.0.get("focus").cloned().unwrap_or_default(),
+                    publish: p.flag("publish")?,
+                    format: wire as i32,
+                    requested_by: String::new(),
+                },
+            )
+            .await?;
+        let name = format!(
+            "group-report-{}-{}{}.{}",
+            doc.group,
+            doc.period
+                .as_ref()
+                .map(|p| p.id.as_str())
+                .unwrap_or_default(),
+            if doc.published { "-published" } else { "" },
+            format.extension()
+        );
+        let mut r = rendered(&name, &doc.content_type, "", doc.content, format);
+        if let Ok(v) = HeaderValue::from_str(&doc.not_shared.join(",")) {
+            r.headers_mut()
+                .insert(HeaderName::from_static("x-not-shared"), v);
+        }
+        Ok(r)
     };
     let r = run.await;
     asked.answer(r)
