@@ -253,6 +253,18 @@ pub struct Benchmarks {
     /// How many of the 10 neighbours had a published figure.
     pub neighbours_published: usize,
     pub note: String,
+    /// Each neighbour by name with its published figure (none where the DfE suppressed it), in
+    /// the SN model's order: what the median is the median of.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub neighbours: Vec<NeighbourFigure>,
+}
+
+/// One statistical neighbour's published figure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NeighbourFigure {
+    pub la_code: String,
+    pub name: Option<String>,
+    pub value: Option<f64>,
 }
 
 /// The population a rate was computed from.
@@ -621,11 +633,16 @@ impl Reference {
         let region = self
             .region(la)
             .and_then(|(code, _)| self.figure(measure, &Area::Region(code.to_owned()), year));
-        let values: Vec<f64> = self
+        let neighbours: Vec<NeighbourFigure> = self
             .neighbours(la)
             .iter()
-            .filter_map(|n| self.figure(measure, &Area::La(n.clone()), year))
+            .map(|n| NeighbourFigure {
+                la_code: n.clone(),
+                name: self.la_name(n).map(str::to_owned),
+                value: self.figure(measure, &Area::La(n.clone()), year),
+            })
             .collect();
+        let values: Vec<f64> = neighbours.iter().filter_map(|n| n.value).collect();
         Some(Benchmarks {
             year,
             england: self.figure(measure, &Area::England, year),
@@ -633,6 +650,7 @@ impl Reference {
             statistical_neighbours: median(&values),
             neighbours_published: values.len(),
             note: note.to_owned(),
+            neighbours,
         })
     }
 }
@@ -732,6 +750,19 @@ mod tests {
         assert_eq!(b.neighbours_published, vals.len());
         assert!(vals.len() >= 2);
         assert_eq!(b.statistical_neighbours, median(&vals));
+        // Each neighbour by name, the published ones the median's values.
+        assert_eq!(b.neighbours.len(), 10);
+        assert_eq!(
+            b.neighbours
+                .iter()
+                .map(|n| n.la_code.as_str())
+                .collect::<Vec<_>>(),
+            r.neighbours("885")
+        );
+        assert!(b.neighbours.iter().all(|n| n.name.is_some()));
+        let mut named: Vec<f64> = b.neighbours.iter().filter_map(|n| n.value).collect();
+        named.sort_by(f64::total_cmp);
+        assert_eq!(named, vals);
         assert!(r.benchmarks("frontdoor.referrals", "885").is_none());
     }
 

@@ -339,6 +339,13 @@ pub fn docx(report: &Report) -> anyhow::Result<Vec<u8>> {
             for n in super::summary_notes(&heads) {
                 doc = doc.add_paragraph(note(n));
             }
+            if let Some((h, r)) = tabular::neighbours_table(&heads) {
+                doc = doc.add_paragraph(styled(
+                    "Caption",
+                    &format!("{}: statistical neighbours' published figures", s.title),
+                ));
+                doc = doc.add_table(table(&h, &r, &[], |_, _| None));
+            }
         }
         for c in charts::charts(report, s) {
             let (png, w, h) = png(&c.svg.into_string())?;

@@ -10,7 +10,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{
     charts, headline,
-    tabular::{breakdown, parts, summary},
+    tabular::{breakdown, neighbours_table, parts, summary},
 };
 use crate::domain::{
     direction::Judgement,
@@ -138,6 +138,12 @@ fn section(report: &Report, s: &Section) -> Markup {
                 @if heads.iter().any(|m| m.benchmarks.is_some()) {
                     p class="note" {
                         "England, region and statistical neighbours (the median of the LA's 10 DfE neighbours): the latest figures the DfE has published, for the year to 31 March shown."
+                    }
+                }
+                @if let Some((h, r)) = neighbours_table(&heads) {
+                    details class="neighbours" {
+                        summary { "Statistical neighbours, by name (" (r.len()) ")" }
+                        (table(&format!("{}: statistical neighbours' published figures", s.title), &h, &r))
                     }
                 }
             }

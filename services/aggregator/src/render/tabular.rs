@@ -420,6 +420,48 @@ pub(crate) fn summary(
     (headers, rows)
 }
 
+/// The statistical neighbours by name with their published figures, a column per benchmarked
+/// measure of `heads`: what each section's neighbours' median is the median of. None when no
+/// measure has neighbours.
+pub(crate) fn neighbours_table(
+    heads: &[&ReportMeasure],
+) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    let with: Vec<(&ReportMeasure, &crate::domain::reference::Benchmarks)> = heads
+        .iter()
+        .filter_map(|m| m.benchmarks.as_ref().map(|b| (*m, b)))
+        .filter(|(_, b)| !b.neighbours.is_empty())
+        .collect();
+    let (_, first) = with.first()?;
+    let mut headers = vec!["Statistical neighbour".to_owned()];
+    headers.extend(
+        with.iter()
+            .map(|(m, b)| format!("{} ({})", m.label, b.year)),
+    );
+    let rows = first
+        .neighbours
+        .iter()
+        .map(|n| {
+            let mut line = vec![
+                n.name
+                    .clone()
+                    .unwrap_or_else(|| format!("LA {}", n.la_code)),
+            ];
+            line.extend(with.iter().map(|(m, b)| {
+                b.neighbours
+                    .iter()
+                    .find(|x| x.la_code == n.la_code)
+                    .and_then(|x| x.value)
+                    .map_or_else(
+                        || "not published".to_owned(),
+                        |v| super::benchmark_text(m, v),
+                    )
+            }));
+            line
+        })
+        .collect();
+    Some((headers, rows))
+}
+
 pub fn markdown(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -470,6 +512,10 @@ pub fn markdown(report: &Report) -> String {
             md_table(&mut out, &h, &r);
             for n in super::summary_notes(&heads) {
                 let _ = writeln!(out, "_{n}_\n");
+            }
+            if let Some((h, r)) = neighbours_table(&heads) {
+                let _ = writeln!(out, "Statistical neighbours' published figures:\n");
+                md_table(&mut out, &h, &r);
             }
         }
         for m in s.measures.iter().filter(|m| !m.rows.is_empty()) {
