@@ -73,6 +73,7 @@ async fn generate(
             allow_partial: false,
             format: format as i32,
             requested_by: "e2e".into(),
+            benchmark_group: String::new(),
         })
         .await
         .map(|r| r.into_inner())
@@ -341,6 +342,7 @@ async fn nothing_held_is_no_data_in_every_format_and_the_report_command_exits_4(
         id: None,
         group: None,
         focus: None,
+        compare_with: None,
         output: csc::report::OutputArgs {
             format: None,
             out: Some(out.path().join("r.md")),
@@ -562,6 +564,7 @@ async fn publication_needs_every_section_complete_and_unknown_formats_are_refuse
             allow_partial: true,
             format: pb::Format::Json as i32,
             requested_by: "e2e".into(),
+            benchmark_group: String::new(),
         })
         .await
         .unwrap_err();

@@ -533,6 +533,57 @@ async fn compute_measures_validates_its_arguments() {
             .map(|v| v.field)
             .collect();
         assert_eq!(fields, ["la_code", "period"]);
+
+        // A series names each period it refuses; one the LA's code was not in use for too.
+        let series = |la: &str, periods: &[&str]| cpb::ComputeMeasureSeriesRequest {
+            la_code: la.into(),
+            periods: periods.iter().map(|p| p.to_string()).collect(),
+        };
+        let fields = |err: tonic::Status| -> Vec<String> {
+            assert_eq!(err.code(), tonic::Code::InvalidArgument);
+            err.get_details_bad_request()
+                .unwrap()
+                .field_violations
+                .into_iter()
+                .map(|v| v.field)
+                .collect()
+        };
+        let err = c
+            .compute_measure_series(series("885", &["2018-19-Q1", "2018-19-Q5", "x"]))
+            .await
+            .unwrap_err();
+        assert_eq!(fields(err), ["periods[1]", "periods[2]"]);
+        let err = c
+            .compute_measure_series(series("885", &[]))
+            .await
+            .unwrap_err();
+        assert_eq!(fields(err), ["periods"]);
+        let err = c
+            .compute_measure_series(series("885", &["2018-19"; 17]))
+            .await
+            .unwrap_err();
+        assert_eq!(fields(err), ["periods"]);
+        // North Northamptonshire (940) was made on 1 April 2021.
+        let err = c
+            .compute_measure_series(series("940", &["2021-22-Q1", "2020-21-Q4"]))
+            .await
+            .unwrap_err();
+        assert_eq!(fields(err), ["periods[1]"]);
+        let ok = c
+            .compute_measure_series(series("885", &["2018-19-Q2", "2018-19-Q1"]))
+            .await
+            .unwrap()
+            .into_inner();
+        let ids: Vec<String> = ok
+            .periods
+            .iter()
+            .map(|p| p.period.as_ref().unwrap().id.clone())
+            .collect();
+        assert_eq!(
+            ids,
+            ["2018-19-Q2", "2018-19-Q1"],
+            "answered in the request's order"
+        );
         s.stop().await;
     }
 }

@@ -186,6 +186,7 @@ async fn generate(
             allow_partial: false,
             format: pb::Format::Json as i32,
             requested_by: "e2e".into(),
+            benchmark_group: String::new(),
         })
         .await
         .expect("report")
@@ -224,6 +225,45 @@ fn small_counts(v: &Value, unit: &str, path: &str, out: &mut Vec<String>) {
         }
         _ => {}
     }
+}
+
+/// `ComputeMeasureSeries` of every domain service equals its `ComputeMeasures` for each period
+/// alone, figure by figure and row by row.
+async fn series_equals_each_period(addrs: &csc::ClientAddrs, periods: &[String], backend: &str) {
+    use csc_proto::common::{ComputeMeasureSeriesRequest, ComputeMeasuresRequest};
+    let series_req = || ComputeMeasureSeriesRequest {
+        la_code: LA.into(),
+        periods: periods.to_vec(),
+    };
+    let one = |p: &String| ComputeMeasuresRequest {
+        la_code: LA.into(),
+        period: p.clone(),
+    };
+    macro_rules! check {
+        ($connect:ident, $addr:expr) => {{
+            let mut c = csc::client::$connect($addr).await.unwrap();
+            let series = c
+                .compute_measure_series(series_req())
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(series.periods.len(), periods.len());
+            for (p, got) in periods.iter().zip(&series.periods) {
+                let alone = c.compute_measures(one(p)).await.unwrap().into_inner();
+                assert_eq!(
+                    csc_e2e::figures(p, &got.measures),
+                    csc_e2e::figures(p, &alone.measures),
+                    "{backend}: {} {p}",
+                    stringify!($connect)
+                );
+                assert_eq!(got.period, alone.period);
+            }
+        }};
+    }
+    check!(connect_frontdoor, &addrs.frontdoor);
+    check!(connect_protection, &addrs.protection);
+    check!(connect_placements, &addrs.placements);
+    check!(connect_finance, &addrs.finance);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -304,8 +344,36 @@ async fn the_report_matches_figures_computed_from_the_generated_files() {
         assert_eq!(m["previous"]["value"], referrals_in("2026-27-Q1"));
         assert_eq!(m["year_earlier"]["period"], "2025-26-Q2");
         assert_eq!(m["year_earlier"]["value"], referrals_in("2025-26-Q2"));
-        // The front door is asked only for the periods shown: no series of its own.
-        assert!(m.get("series").is_none());
+        // The 8-quarter series, the front door's too, each quarter its own count.
+        let series: Vec<(String, i64)> = m["series"]
+            .as_array()
+            .expect("a referrals series")
+            .iter()
+            .map(|p| {
+                (
+                    p["period"].as_str().unwrap().to_owned(),
+                    p["value"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        let trend = csc_aggregator::domain::compose::trend_periods(&PERIOD.parse().unwrap());
+        assert_eq!(series.len(), 8);
+        for ((id, n), p) in series.iter().zip(&trend) {
+            assert_eq!((id.as_str(), *n), (p.id().as_str(), referrals_in(&p.id())));
+        }
+        // Costs trend too.
+        assert_eq!(
+            measure(&r, "finance.spend_in_period")["series"]
+                .as_array()
+                .map(Vec::len),
+            Some(8)
+        );
+
+        // Each service's series (one read for every period) equals its measures period by
+        // period, for the trend's quarters and two whole years.
+        let mut periods: Vec<String> = trend.iter().map(csc_core::Period::id).collect();
+        periods.extend(["2025-26".to_owned(), "2024-25".to_owned()]);
+        series_equals_each_period(&suite.addrs, &periods, &b.name).await;
 
         // Police referrals and their share.
         let (s, e) = quarter(PERIOD);

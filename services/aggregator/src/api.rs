@@ -239,6 +239,7 @@ impl pb::reporting_service_server::ReportingService for Reporting {
                 r.publish,
                 r.allow_partial,
                 &who(&r.requested_by),
+                (!r.benchmark_group.is_empty()).then_some(r.benchmark_group.as_str()),
             )
             .await?;
         Ok(Response::new(document(&report, format, true)?))

@@ -363,6 +363,7 @@ async fn generate_report(Path((la, period)): Path<(String, String)>, mut asked: 
                     format: wire as i32,
                     // The token's subject.
                     requested_by: String::new(),
+                    benchmark_group: String::new(),
                 },
             )
             .await?;

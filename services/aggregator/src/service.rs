@@ -77,24 +77,16 @@ impl Reporting {
     }
 
     /// Composes the LA's report for the period from the services' figures now, as kept reports
-    /// and group reports alike show it; unsuppressed, and not kept. `Trend::PreviousOnly` asks
-    /// the services for the period and the previous one alone (a group report shows no more):
-    /// the period's figures are the same, its year-earlier figures and series absent.
+    /// and group reports alike show it: the period, the previous one, the earlier comparison and
+    /// the 8-period series, each service asked once for all of them; unsuppressed, and not kept.
     pub async fn compose_report(
         &self,
         la: &str,
         period: &Period,
         requested_by: &str,
-        trend: Trend,
     ) -> Result<Report> {
         let periods = compose::trend_periods(period);
-        let needed = compose::needed(period, &periods);
-        let previous = period.previous();
-        let wanted = |service, i: usize| match trend {
-            Trend::Full => needed(service, i),
-            Trend::PreviousOnly => periods[i] == *period || periods[i] == previous,
-        };
-        let fetched = self.upstreams.fetch_all(la, &periods, wanted).await;
+        let fetched = self.upstreams.fetch_all(la, &periods).await;
         let mut populations = Vec::with_capacity(periods.len());
         for p in &periods {
             populations.push(self.population(la, p).await?);
@@ -121,7 +113,8 @@ impl Reporting {
         }))
     }
 
-    /// Composes, keeps and returns the report.
+    /// Composes, keeps and returns the report; compared with the benchmarking group `group`,
+    /// live, when one is named (each member the caller may see composed as in the group report).
     pub async fn generate(
         &self,
         la: &str,
@@ -129,10 +122,17 @@ impl Reporting {
         publish: bool,
         allow_partial: bool,
         requested_by: &str,
+        group: Option<&str>,
     ) -> Result<Report, GenerateError> {
-        let mut report = self
-            .compose_report(la, period, requested_by, Trend::Full)
-            .await?;
+        let mut report = self.compose_report(la, period, requested_by).await?;
+        if let Some(name) = group {
+            let def = self.group(name).await?.def;
+            let focus = def.members.iter().any(|m| m == la).then(|| la.to_owned());
+            let g = self
+                .compose_group(def, period, focus, publish, requested_by, Some(&report))
+                .await?;
+            group::attach(&mut report, &g);
+        }
         if publish {
             let blocking = report.blocking_publication(allow_partial);
             if !blocking.is_empty() {
@@ -161,15 +161,6 @@ impl Reporting {
         tracing::info!(la, period = %period, report_id = %report.report_id, publish, requested_by, "report generated");
         Ok(report)
     }
-}
-
-/// How much of the trend a composed report asks the services for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trend {
-    /// Everything the single-LA report shows: previous, year earlier, 8-period series.
-    Full,
-    /// The period and the previous one: what a group report compares.
-    PreviousOnly,
 }
 
 /// Why a report was not generated.
@@ -449,6 +440,22 @@ impl Reporting {
                 format!("the focus LA {f} is not a member of {}", group.name),
             ));
         }
+        self.compose_group(group, period, focus, publish, requested_by, None)
+            .await
+    }
+
+    /// Composes the group report: each member the caller's token grants composed as its own
+    /// single-LA report (at most [`MEMBER_FAN_OUT`] at once; the focus's `focus_report` when
+    /// already composed), suppressed when published, then compared.
+    async fn compose_group(
+        &self,
+        group: GroupDef,
+        period: &Period,
+        focus: Option<String>,
+        publish: bool,
+        requested_by: &str,
+        focus_report: Option<&Report>,
+    ) -> Result<GroupReport> {
         let claims = csc_runtime::auth::caller().and_then(|c| c.claims);
         let shared = |la: &str| claims.as_ref().is_none_or(|c| c.may_touch(la));
         let started = std::time::Instant::now();
@@ -462,9 +469,10 @@ impl Reporting {
                 if !shared {
                     return Ok(MemberReport::NotShared);
                 }
-                let mut r = self
-                    .compose_report(&la, period, requested_by, Trend::PreviousOnly)
-                    .await?;
+                let mut r = match focus_report.filter(|r| r.la_code == la) {
+                    Some(r) => r.clone(),
+                    None => self.compose_report(&la, period, requested_by).await?,
+                };
                 if publish {
                     r.publish();
                 }

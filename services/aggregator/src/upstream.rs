@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 
 use csc_core::{Measure, Period};
 use csc_proto::{
-    common::{ComputeMeasuresRequest, Coverage, GetCoverageRequest},
+    common::{ComputeMeasureSeriesRequest, Coverage, GetCoverageRequest},
     finance::finance_service_client::FinanceServiceClient,
     frontdoor::front_door_service_client::FrontDoorServiceClient,
     placements::placements_service_client::PlacementsServiceClient,
@@ -69,20 +69,22 @@ impl Upstreams {
         Ok(Upstreams { channels, config })
     }
 
+    /// One service's measures for `periods`, in their order: one `ComputeMeasureSeries` call,
+    /// the service reading its records once for all of them.
     async fn call_once(
         &self,
         service: Upstream,
         la: &str,
-        period: &Period,
-    ) -> Result<Vec<Measure>, Status> {
+        periods: &[Period],
+    ) -> Result<Vec<Vec<Measure>>, Status> {
         let channel = self
             .channels
             .get(&service)
             .cloned()
             .ok_or_else(|| Status::unavailable("no address configured"))?;
-        let mut req = tonic::Request::new(ComputeMeasuresRequest {
+        let mut req = tonic::Request::new(ComputeMeasureSeriesRequest {
             la_code: la.to_owned(),
-            period: period.id(),
+            periods: periods.iter().map(Period::id).collect(),
         });
         req.set_timeout(self.config.deadline);
         csc_runtime::telemetry::inject(req.metadata_mut());
@@ -93,33 +95,40 @@ impl Upstreams {
             Upstream::Frontdoor => {
                 FrontDoorServiceClient::new(channel)
                     .max_decoding_message_size(max)
-                    .compute_measures(req)
+                    .compute_measure_series(req)
                     .await
             }
             Upstream::Protection => {
                 ProtectionServiceClient::new(channel)
                     .max_decoding_message_size(max)
-                    .compute_measures(req)
+                    .compute_measure_series(req)
                     .await
             }
             Upstream::Placements => {
                 PlacementsServiceClient::new(channel)
                     .max_decoding_message_size(max)
-                    .compute_measures(req)
+                    .compute_measure_series(req)
                     .await
             }
             Upstream::Finance => {
                 FinanceServiceClient::new(channel)
                     .max_decoding_message_size(max)
-                    .compute_measures(req)
+                    .compute_measure_series(req)
                     .await
             }
-        }?;
+        }?
+        .into_inner();
+        if resp.periods.len() != periods.len() {
+            return Err(Status::internal(format!(
+                "asked for {} periods, answered {}",
+                periods.len(),
+                resp.periods.len()
+            )));
+        }
         Ok(resp
-            .into_inner()
-            .measures
+            .periods
             .iter()
-            .map(measure_from_proto)
+            .map(|p| p.measures.iter().map(measure_from_proto).collect())
             .collect())
     }
 
@@ -153,15 +162,21 @@ impl Upstreams {
         Ok(resp.into_inner())
     }
 
-    /// One service's measures for one period, retrying UNAVAILABLE with a growing pause.
+    /// One service's measures for `periods` (in their order), retrying UNAVAILABLE with a
+    /// growing pause.
     pub async fn compute(
         &self,
         service: Upstream,
         la: &str,
-        period: &Period,
-    ) -> Result<Vec<Measure>, String> {
-        self.retrying(service, "ComputeMeasures", &period.id(), || {
-            self.call_once(service, la, period)
+        periods: &[Period],
+    ) -> Result<Vec<Vec<Measure>>, String> {
+        let label = match periods {
+            [one] => one.id(),
+            [first, .., last] => format!("{first}..{last}"),
+            [] => return Ok(Vec::new()),
+        };
+        self.retrying(service, "ComputeMeasureSeries", &label, || {
+            self.call_once(service, la, periods)
         })
         .await
     }
@@ -215,22 +230,24 @@ impl Upstreams {
         }
     }
 
-    /// The services' measures for the periods `wanted` asks for (aligned with `periods`); the
-    /// services that did not answer for `periods`'s last (the report's own period), with the
-    /// reason; and what each service that answered holds for the LA.
-    pub async fn fetch_all(
-        &self,
-        la: &str,
-        periods: &[Period],
-        wanted: impl Fn(Upstream, usize) -> bool,
-    ) -> Fetched {
-        let wanted = &wanted;
-        let calls = Upstream::ALL.iter().flat_map(|&service| {
-            periods
-                .iter()
-                .enumerate()
-                .filter(move |(i, _)| wanted(service, *i))
-                .map(move |(i, p)| async move { (service, i, self.compute(service, la, p).await) })
+    /// The services' measures for `periods` (aligned with them), one series call per service,
+    /// all at once; the services that did not answer, with the reason
+    /// (a service that answers answers for every period asked, or for none); and what each
+    /// service that answered holds for the LA. Periods the LA's code was not in use for (before
+    /// a reorganisation made it, after one retired it) are not asked for.
+    pub async fn fetch_all(&self, la: &str, periods: &[Period]) -> Fetched {
+        let code = csc_core::LaCode::parse(la).ok();
+        let served = |p: &Period| code.is_none_or(|c| c.check_period(p.start(), p.end()).is_ok());
+        let asked: Vec<usize> = (0..periods.len())
+            .filter(|&i| served(&periods[i]))
+            .collect();
+        let asked = &asked;
+        let calls = Upstream::ALL.iter().map(|&service| {
+            let asked = asked.clone();
+            async move {
+                let ps: Vec<Period> = asked.iter().map(|&i| periods[i]).collect();
+                (service, asked, self.compute(service, la, &ps).await)
+            }
         });
         let coverage = futures::future::join_all(
             Upstream::ALL
@@ -240,24 +257,17 @@ impl Upstreams {
         let (results, coverage) = futures::join!(futures::future::join_all(calls), coverage);
         let mut measures = vec![PeriodMeasures::default(); periods.len()];
         let mut unavailable = HashMap::new();
-        let last = periods.len() - 1;
-        for (service, i, result) in results {
+        for (service, asked, result) in results {
             match result {
-                Ok(ms) => {
-                    measures[i].by_service.insert(service, ms);
-                }
-                Err(reason) => {
-                    if i == last {
-                        tracing::warn!(service = service.name(), %reason, "service unavailable for the report");
-                        unavailable.insert(service, reason);
+                Ok(series) => {
+                    for (i, ms) in asked.into_iter().zip(series) {
+                        measures[i].by_service.insert(service, ms);
                     }
                 }
-            }
-        }
-        // A service unavailable for the report's period contributes nothing, not a partial trend.
-        for m in &mut measures {
-            for s in unavailable.keys() {
-                m.by_service.remove(s);
+                Err(reason) => {
+                    tracing::warn!(service = service.name(), %reason, "service unavailable for the report");
+                    unavailable.insert(service, reason);
+                }
             }
         }
         let mut held = HashMap::new();
@@ -345,7 +355,7 @@ mod tests {
         let p: Period = "2018-19-Q1".parse().unwrap();
         let started = std::time::Instant::now();
         let e = upstreams(&addr, 3)
-            .compute(Upstream::Finance, "885", &p)
+            .compute(Upstream::Finance, "885", &[p])
             .await
             .unwrap_err();
         assert!(e.starts_with("Unavailable"), "{e}");
@@ -357,9 +367,7 @@ mod tests {
     async fn a_service_that_does_not_answer_makes_only_its_sections_unavailable() {
         let addr = closed_addr().await;
         let periods = crate::domain::compose::trend_periods(&"2018-19-Q1".parse().unwrap());
-        let f = upstreams(&addr, 1)
-            .fetch_all("885", &periods, |_, _| true)
-            .await;
+        let f = upstreams(&addr, 1).fetch_all("885", &periods).await;
         // Only finance is configured: it is unavailable, and no period has measures from it.
         assert_eq!(f.unavailable.len(), 4, "{:?}", f.unavailable);
         assert!(f.unavailable[&Upstream::Finance].starts_with("Unavailable"));

@@ -144,6 +144,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 allow_partial: false,
                 format: pb::Format::Json as i32,
                 requested_by: "csc demo".into(),
+                benchmark_group: String::new(),
             })
             .await
             .map_err(crate::client::describe_status)?
@@ -176,6 +177,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 allow_partial: false,
                 format: pb::Format::Html as i32,
                 requested_by: "csc demo".into(),
+                benchmark_group: String::new(),
             })
             .await
             .map_err(crate::client::describe_status)?

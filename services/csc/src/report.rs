@@ -66,6 +66,11 @@ pub struct ReportArgs {
     /// that LA unless another is named).
     #[arg(long, requires = "group")]
     pub focus: Option<String>,
+    /// The single-LA report compared with a benchmarking group, live: its benchmark columns add
+    /// the group's median (and the LA's rank and quartile in it), its trends the group's median
+    /// line. A custom group, region:west-midlands or neighbours:885.
+    #[arg(long, value_name = "GROUP", conflicts_with_all = ["group", "id"])]
+    pub compare_with: Option<String>,
     /// "2018-19-Q1", "2018-19", or "latest": the latest complete quarter (what the quarterly
     /// CronJob asks for).
     #[arg(long, required_unless_present = "id")]
@@ -235,6 +240,7 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<()> {
                 allow_partial: args.allow_partial,
                 format: format_to_proto(format) as i32,
                 requested_by: requested_by(args.requested_by.as_deref()),
+                benchmark_group: args.compare_with.clone().unwrap_or_default(),
             };
             retrying(Retry::REPORT, "the report call", || {
                 let (mut c, r) = (client.clone(), req.clone());

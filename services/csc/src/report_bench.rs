@@ -84,6 +84,7 @@ pub async fn run(scale: &str, years: u32) -> anyhow::Result<()> {
                         allow_partial: false,
                         format: format as i32,
                         requested_by: "bench".into(),
+                        benchmark_group: String::new(),
                     })
                     .await
                     .map_err(crate::client::describe_status)?

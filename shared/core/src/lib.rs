@@ -20,7 +20,7 @@ pub use dates::{
 pub use keys::ChildDateKey;
 pub use la::LaCode;
 pub use measure::{Measure, MeasureRow, Unit, percent_1dp};
-pub use period::{Period, PeriodError};
+pub use period::{Period, PeriodError, Span};
 pub use validation::{FieldCheck, FieldViolation, Violations};
 pub use workdays::working_days_between;
 

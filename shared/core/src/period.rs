@@ -97,6 +97,16 @@ impl Period {
         }
     }
 
+    /// The report's second comparison: for a quarter, the same quarter a year earlier; for a
+    /// year, the year before the previous one (its year earlier *is* the previous year, so an
+    /// annual report's two comparisons are distinct years).
+    pub fn earlier_comparison(&self) -> Self {
+        match self.quarter {
+            Some(_) => self.year_earlier(),
+            None => Self::year(self.fy - 2),
+        }
+    }
+
     /// The period (quarter or year) that contains `d`, of the same kind as `self`.
     pub fn quarter_containing(d: NaiveDate) -> Self {
         let fy = if d.month() >= 4 {
@@ -115,6 +125,42 @@ impl Period {
 
     pub fn id(&self) -> String {
         self.to_string()
+    }
+}
+
+/// The dates several periods reach, for a store that reads once what all of them need (a
+/// report's trend): a loader given a span reads a superset of each period's records, and every
+/// measure filters by its own period's dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// The earliest start.
+    pub start: NaiveDate,
+    /// The latest end.
+    pub end: NaiveDate,
+    /// The earliest end (what "open at the end" reaches back to).
+    pub earliest_end: NaiveDate,
+    /// The earliest start of a period's 12 months to its end, or of the period if longer:
+    /// `min(w12_start, start)` over the periods.
+    pub w12_start: NaiveDate,
+}
+
+impl Span {
+    /// The span of `periods`; `None` for none.
+    pub fn of(periods: &[Period]) -> Option<Span> {
+        let first = periods.first()?;
+        let mut s = Span {
+            start: first.start(),
+            end: first.end(),
+            earliest_end: first.end(),
+            w12_start: first.w12_start().min(first.start()),
+        };
+        for p in &periods[1..] {
+            s.start = s.start.min(p.start());
+            s.end = s.end.max(p.end());
+            s.earliest_end = s.earliest_end.min(p.end());
+            s.w12_start = s.w12_start.min(p.w12_start().min(p.start()));
+        }
+        Some(s)
     }
 }
 
@@ -198,6 +244,32 @@ mod tests {
             assert_eq!((p.start(), p.end()), (start, end), "{id}");
             assert_eq!(p.to_string(), id);
         }
+    }
+
+    #[test]
+    fn an_annual_report_compares_with_two_distinct_years() {
+        let q: Period = "2018-19-Q2".parse().unwrap();
+        assert_eq!(q.earlier_comparison().id(), "2017-18-Q2");
+        let y: Period = "2018-19".parse().unwrap();
+        assert_eq!(y.previous().id(), "2017-18");
+        assert_eq!(y.earlier_comparison().id(), "2016-17");
+    }
+
+    #[test]
+    fn a_span_reaches_every_period_s_dates() {
+        let ps: Vec<Period> = ["2018-19-Q3", "2017-18-Q2", "2018-19"]
+            .iter()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        let s = Span::of(&ps).unwrap();
+        assert_eq!((s.start, s.end), (d(2017, 7, 1), d(2019, 3, 31)));
+        assert_eq!(s.earliest_end, d(2017, 9, 30));
+        // 2017-18 Q2's 12 months to its end start on 2016-10-01.
+        assert_eq!(s.w12_start, d(2016, 10, 1));
+        // A year is its own 12 months.
+        let y = Span::of(&["2018-19".parse().unwrap()]).unwrap();
+        assert_eq!(y.w12_start, d(2018, 4, 1));
+        assert_eq!(Span::of(&[]), None);
     }
 
     #[test]

@@ -325,7 +325,9 @@ pub async fn record_import_rpc(
 /// The methods every domain service has for the aggregator and the importers, inside its
 /// `#[async_trait]` impl: `ComputeMeasures` (`$load` the LA's records a period needs from the
 /// service's `db`, then `$compute` the measures: [`crate::rpc::compute_measures`]),
-/// `GetCoverage` for its record `$kinds`, and `RecordImport`. Written out as
+/// `ComputeMeasureSeries` (`$load` once what several periods need, `$compute` each:
+/// [`crate::rpc::compute_measure_series`]), `GetCoverage` for its record `$kinds`, and
+/// `RecordImport`. `$load` takes the periods as a slice. Written out as
 /// [`crate::record_rpcs!`] writes its methods.
 #[macro_export]
 macro_rules! measure_rpcs {
@@ -341,7 +343,24 @@ macro_rules! measure_rpcs {
             Box::pin(async move {
                 $crate::rpc::compute_measures(
                     req.get_ref(),
-                    async |la, period| $($load)::+(&self.db, la, period).await,
+                    async |la, periods| $($load)::+(&self.db, la, periods).await,
+                    $($compute)::+,
+                )
+                .await
+            })
+        }
+        fn compute_measure_series<'a, 'b>(
+            &'a self,
+            req: tonic::Request<$crate::csc_proto::common::ComputeMeasureSeriesRequest>,
+        ) -> $crate::rpc::Reply<'b, $crate::csc_proto::common::ComputeMeasureSeriesResponse>
+        where
+            'a: 'b,
+            Self: 'b,
+        {
+            Box::pin(async move {
+                $crate::rpc::compute_measure_series(
+                    req.get_ref(),
+                    async |la, periods| $($load)::+(&self.db, la, periods).await,
                     $($compute)::+,
                 )
                 .await

@@ -239,12 +239,70 @@ pub fn la_and_period(la: &str, period: &str) -> Result<(LaCode, csc_core::Period
 /// `compute` the measures (pure), answer.
 pub async fn compute_measures<D>(
     req: &cpb::ComputeMeasuresRequest,
-    load: impl AsyncFnOnce(LaCode, &csc_core::Period) -> Result<D, Error>,
+    load: impl AsyncFnOnce(LaCode, &[csc_core::Period]) -> Result<D, Error>,
     compute: impl FnOnce(&csc_core::Period, &D) -> Vec<csc_core::Measure>,
 ) -> Result<Response<cpb::ComputeMeasuresResponse>, Status> {
     let (la, period) = measures_request(req)?;
-    let data = load(la, &period).await?;
+    let data = load(la, std::slice::from_ref(&period)).await?;
     Ok(measures_response(la, &period, &compute(&period, &data)))
+}
+
+/// Most periods one `ComputeMeasureSeries` call may ask for (a report asks for 8).
+pub const MAX_SERIES_PERIODS: usize = 16;
+
+/// The LA and periods of a `ComputeMeasureSeries` request, each problem named (`periods[i]`): 1 to
+/// [`MAX_SERIES_PERIODS`] periods, each one the LA was in use for.
+pub fn series_request(
+    req: &cpb::ComputeMeasureSeriesRequest,
+) -> Result<(LaCode, Vec<csc_core::Period>), Error> {
+    let mut v = Violations::new();
+    let la = LaCode::parse(&req.la_code)
+        .map_err(|e| v.add("la_code", e))
+        .ok();
+    if req.periods.is_empty() || req.periods.len() > MAX_SERIES_PERIODS {
+        v.add(
+            "periods",
+            format!(
+                "give 1 to {MAX_SERIES_PERIODS} periods, not {}",
+                req.periods.len()
+            ),
+        );
+    }
+    let mut periods = Vec::with_capacity(req.periods.len());
+    for (i, p) in req.periods.iter().enumerate() {
+        match p.parse::<csc_core::Period>() {
+            Ok(p) => {
+                if let Some(Err(e)) = la.map(|la| la.check_period(p.start(), p.end())) {
+                    v.add(format!("periods[{i}]"), e);
+                }
+                periods.push(p);
+            }
+            Err(e) => v.add(format!("periods[{i}]"), e.to_string()),
+        }
+    }
+    match la {
+        Some(la) if v.is_empty() => Ok((la, periods)),
+        _ => Err(Error::Invalid(v)),
+    }
+}
+
+/// A whole `ComputeMeasureSeries` call: validate the LA and periods, `load` once what all the
+/// periods need (a superset of each one's: every measure filters by its own dates), `compute`
+/// each period's measures from it, answer in the request's order.
+pub async fn compute_measure_series<D>(
+    req: &cpb::ComputeMeasureSeriesRequest,
+    load: impl AsyncFnOnce(LaCode, &[csc_core::Period]) -> Result<D, Error>,
+    compute: impl Fn(&csc_core::Period, &D) -> Vec<csc_core::Measure>,
+) -> Result<Response<cpb::ComputeMeasureSeriesResponse>, Status> {
+    let (la, periods) = series_request(req)?;
+    let data = load(la, &periods).await?;
+    Ok(Response::new(cpb::ComputeMeasureSeriesResponse {
+        la_code: la.to_string(),
+        periods: periods
+            .iter()
+            .map(|p| measures_response(la, p, &compute(p, &data)).into_inner())
+            .collect(),
+    }))
 }
 
 /// A `ComputeMeasures` response.

@@ -343,8 +343,99 @@ pub struct GroupMeasure {
     /// England's latest published figure, where the DfE publishes a comparable one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub england: Option<Published>,
+    /// The group's median for each period of the trend (the members with a series), oldest
+    /// first, and the focus LA's own figure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<SeriesPoint>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<GroupRow>,
+}
+
+/// The group's median of one trend period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesPoint {
+    pub period: String,
+    /// How many members' figures the median is of.
+    pub n: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median: Option<f64>,
+    /// The focus LA's figure, where it has a series.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focus: Option<f64>,
+}
+
+/// What a single-LA report shows of the benchmarking group it is compared with, for one figure:
+/// the group's statistics over its live members, the LA's place among them, and the group's
+/// median over the trend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupBenchmark {
+    pub group: String,
+    pub title: String,
+    /// How many members the group has, of which `stats.n` are counted.
+    pub members: usize,
+    pub stats: Stats,
+    /// Where the LA stands, when it is a member with a figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focus: Option<Position>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<SeriesPoint>,
+}
+
+/// The group's median for each trend period over the members' series (each a whole series or
+/// none), with the focus member's own figure.
+fn series_medians(shown: &[Option<&ReportMeasure>], focus: Option<usize>) -> Vec<SeriesPoint> {
+    let Some(periods) = shown
+        .iter()
+        .flatten()
+        .map(|m| &m.series)
+        .find(|s| !s.is_empty())
+    else {
+        return Vec::new();
+    };
+    periods
+        .iter()
+        .map(|p| {
+            let at = |m: &ReportMeasure| {
+                m.series
+                    .iter()
+                    .find(|s| s.period == p.period)
+                    .and_then(|s| s.cells.value?.as_f64())
+            };
+            let values: Vec<f64> = shown.iter().flatten().filter_map(|m| at(m)).collect();
+            SeriesPoint {
+                period: p.period.clone(),
+                n: values.len(),
+                median: Stats::of(&values).map(|s| s.median),
+                focus: focus.and_then(|i| shown[i]).and_then(at),
+            }
+        })
+        .collect()
+}
+
+/// Adds the group's comparison of each figure to the single-LA report (`report`'s LA the group
+/// report's focus, or not a member): what its benchmark columns show beside England's.
+pub fn attach(report: &mut Report, group: &GroupReport) {
+    let members = group.members.len();
+    for section in &mut report.sections {
+        let Some(gs) = group.sections.iter().find(|g| g.id == section.id) else {
+            continue;
+        };
+        for m in &mut section.measures {
+            let Some(gm) = gs.measures.iter().find(|g| g.id == m.id) else {
+                continue;
+            };
+            let Some(figure) = &gm.figure else { continue };
+            let Some(stats) = figure.stats else { continue };
+            m.group = Some(GroupBenchmark {
+                group: group.group.clone(),
+                title: group.title.clone(),
+                members,
+                stats,
+                focus: figure.focus,
+                series: gm.series.clone(),
+            });
+        }
+    }
 }
 
 impl GroupMeasure {
@@ -576,6 +667,7 @@ pub fn compose_group(input: GroupInput<'_>) -> GroupReport {
                 figure,
                 previous_median: super::reference::median(&previous),
                 england,
+                series: series_medians(&shown, focus_idx),
                 rows,
             });
         }

@@ -46,7 +46,8 @@ pub struct ReportMeasure {
     /// The previous quarter (the previous year, for a year's report).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<Snapshot>,
-    /// The same period a year earlier.
+    /// The same quarter a year earlier; for a year's report, the year before the previous one
+    /// (`Period::earlier_comparison`: the year earlier of a year is `previous` itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub year_earlier: Option<Snapshot>,
     /// The last 8 periods, oldest first, ending with this one (measures with a single figure).
@@ -57,6 +58,10 @@ pub struct ReportMeasure {
     /// The population a rate was computed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub population: Option<PopulationUsed>,
+    /// The benchmarking group the report was asked to compare with, live: its statistics for
+    /// this figure, this LA's place in it, and its median over the series' periods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<super::group::GroupBenchmark>,
 }
 
 impl ReportMeasure {
@@ -155,10 +160,10 @@ impl Report {
     }
 
     /// The periods the report compares with, as its snapshots are named: the previous period
-    /// and the same period a year earlier (`Period::previous`, `Period::year_earlier`).
+    /// and the earlier comparison (`Period::previous`, `Period::earlier_comparison`).
     pub fn comparison_periods(&self) -> (String, String) {
         match self.period.id.parse::<Period>() {
-            Ok(p) => (p.previous().id(), p.year_earlier().id()),
+            Ok(p) => (p.previous().id(), p.earlier_comparison().id()),
             Err(_) => ("Previous".into(), "Year earlier".into()),
         }
     }
@@ -244,6 +249,7 @@ impl From<&Measure> for ReportMeasure {
             series: Vec::new(),
             benchmarks: None,
             population: None,
+            group: None,
         }
     }
 }

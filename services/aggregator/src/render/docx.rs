@@ -275,8 +275,7 @@ pub fn docx(report: &Report) -> anyhow::Result<Vec<u8>> {
             "None of the headline figures could be composed: see the sections below.",
         ));
     } else {
-        let with = headline::with_commentary(&hs);
-        let rows: Vec<Vec<String>> = hs.iter().map(|h| headline::row(h, with)).collect();
+        let rows: Vec<Vec<String>> = hs.iter().map(|h| headline::row(h, &hs)).collect();
         let judged: Vec<[Option<Judgement>; 3]> = hs
             .iter()
             .map(|h| {
@@ -288,10 +287,13 @@ pub fn docx(report: &Report) -> anyhow::Result<Vec<u8>> {
             })
             .collect();
         // Measure, three periods, travel, two positions (and commentary): the words get room.
-        let weights: &[usize] = if with {
-            &[20, 11, 8, 8, 10, 13, 13, 17]
-        } else {
-            &[24, 13, 10, 10, 12, 15, 16]
+        let with = headline::with_commentary(&hs);
+        let group = headline::group_title(&hs).is_some();
+        let weights: &[usize] = match (group, with) {
+            (false, true) => &[20, 11, 8, 8, 10, 13, 13, 17],
+            (false, false) => &[24, 13, 10, 10, 12, 15, 16],
+            (true, true) => &[17, 10, 7, 7, 9, 12, 12, 12, 14],
+            (true, false) => &[20, 11, 9, 9, 11, 13, 13, 14],
         };
         doc = doc.add_table(table(
             &headline::headers(report, &hs),

@@ -65,7 +65,8 @@ pub fn position_text(p: Option<Position>, m: &ReportMeasure) -> String {
     }
 }
 
-/// The headline table's header row.
+/// The headline table's header row: a column for the benchmarking group where the report is
+/// compared with one, and for commentary where a figure has some.
 pub fn headers(report: &Report, hs: &[Headline]) -> Vec<String> {
     let (prev, earlier) = report.comparison_periods();
     vec![
@@ -78,6 +79,7 @@ pub fn headers(report: &Report, hs: &[Headline]) -> Vec<String> {
         "Against statistical neighbours".into(),
     ]
     .into_iter()
+    .chain(group_title(hs).map(|t| format!("In {t}")))
     .chain(with_commentary(hs).then(|| "Commentary".into()))
     .collect()
 }
@@ -87,8 +89,32 @@ pub fn with_commentary(hs: &[Headline]) -> bool {
     hs.iter().any(|h| h.commentary.is_some())
 }
 
-/// One headline's row, as text, with its commentary cell where the page has that column.
-pub fn row(h: &Headline, commentary: bool) -> Vec<String> {
+/// The benchmarking group the headline figures are compared with, if any.
+pub fn group_title<'a>(hs: &[Headline<'a>]) -> Option<&'a str> {
+    hs.iter()
+        .find_map(|h| h.measure.group.as_ref().map(|g| g.title.as_str()))
+}
+
+/// Where the figure stands in the benchmarking group: `rank 3 of 14, quartile 1 of 4 (median
+/// 16.5%)` (1 the best, or the highest for a measure that is neither), or only the median when
+/// the LA is not ranked in it.
+pub fn group_text(m: &ReportMeasure) -> String {
+    let Some(g) = &m.group else {
+        return "–".into();
+    };
+    let median = super::benchmark_text(m, g.stats.median);
+    match g.focus {
+        Some(p) => format!(
+            "rank {} of {}, quartile {} of 4 (median {median})",
+            p.rank, p.of, p.quartile
+        ),
+        None => format!("median {median} ({} LAs)", g.stats.n),
+    }
+}
+
+/// One headline's row, as text, with the group and commentary cells where the page (`hs`) has
+/// those columns.
+pub fn row(h: &Headline, hs: &[Headline]) -> Vec<String> {
     vec![
         h.label.into(),
         now_text(h),
@@ -99,7 +125,8 @@ pub fn row(h: &Headline, commentary: bool) -> Vec<String> {
         position_text(h.statistical_neighbours, h.measure),
     ]
     .into_iter()
-    .chain(commentary.then(|| h.commentary.map(one_line).unwrap_or_default()))
+    .chain(group_title(hs).map(|_| group_text(h.measure)))
+    .chain(with_commentary(hs).then(|| h.commentary.map(one_line).unwrap_or_default()))
     .collect()
 }
 

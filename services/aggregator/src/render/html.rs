@@ -160,6 +160,7 @@ fn section(report: &Report, s: &Section) -> Markup {
 fn headline_page(report: &Report) -> Markup {
     let hs = headlines(report);
     let notes = headline::with_commentary(&hs);
+    let group = headline::group_title(&hs).is_some();
     let judged = |j: Option<Judgement>| match j {
         Some(Judgement::Better) => "better",
         Some(Judgement::Worse) => "worse",
@@ -179,14 +180,15 @@ fn headline_page(report: &Report) -> Markup {
                     thead { tr { @for h in headline::headers(report, &hs) { th scope="col" { (h) } } } }
                     tbody {
                         @for h in &hs {
-                            @let r = headline::row(h, notes);
+                            @let r = headline::row(h, &hs);
                             tr {
                                 th scope="row" { a href=(format!("#{}", h.section)) { (r[0]) } }
                                 td { (r[1]) } td { (r[2]) } td { (r[3]) }
                                 td class=(judged(h.travel.map(|t| t.1))) { (r[4]) }
                                 td class=(judged(h.england.map(|p| p.judgement))) { (r[5]) }
                                 td class=(judged(h.statistical_neighbours.map(|p| p.judgement))) { (r[6]) }
-                                @if notes { td class="comment" { (r[7]) } }
+                                @if group { td { (r[7]) } }
+                                @if notes { td class="comment" { (r[r.len() - 1]) } }
                             }
                         }
                     }

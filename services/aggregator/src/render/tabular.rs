@@ -335,8 +335,7 @@ fn headline_page(out: &mut String, report: &Report) {
         );
         return;
     }
-    let notes = super::headline::with_commentary(&hs);
-    let rows: Vec<Vec<String>> = hs.iter().map(|h| super::headline::row(h, notes)).collect();
+    let rows: Vec<Vec<String>> = hs.iter().map(|h| super::headline::row(h, &hs)).collect();
     md_table(out, &super::headline::headers(report, &hs), &rows);
     let _ = writeln!(out, "_{}_\n", md_escape(super::headline::KEY));
 }
@@ -384,7 +383,12 @@ pub(crate) fn summary(
     measures: &[&ReportMeasure],
 ) -> (Vec<String>, Vec<Vec<String>>) {
     let (prev, earlier) = report.comparison_periods();
-    let headers = vec![
+    // The benchmarking group the report is compared with, live, if any: its median and the
+    // LA's rank, for the period itself.
+    let group = measures
+        .iter()
+        .find_map(|m| m.group.as_ref().map(|g| g.title.clone()));
+    let mut headers = vec![
         "Measure".into(),
         report.period.id.clone(),
         prev,
@@ -394,12 +398,26 @@ pub(crate) fn summary(
         "Stat. neighbours".into(),
         "Benchmarks for year to".into(),
     ];
+    if let Some(t) = &group {
+        headers.push(format!("{t} median, {}", report.period.id));
+        headers.push(format!("Rank in {t}"));
+    }
     let rows = measures
         .iter()
         .map(|m| {
             let b = m.benchmarks.as_ref();
             let bench = |v: Option<f64>| v.map(|x| super::benchmark_text(m, x)).unwrap_or_default();
-            vec![
+            let g = m.group.as_ref();
+            let group_cells = group.as_ref().map(|_| {
+                [
+                    g.map(|g| super::benchmark_text(m, g.stats.median))
+                        .unwrap_or_default(),
+                    g.and_then(|g| g.focus)
+                        .map(|p| format!("{} of {}", p.rank, p.of))
+                        .unwrap_or_default(),
+                ]
+            });
+            let mut line = vec![
                 m.label.clone(),
                 headline(m),
                 m.previous
@@ -414,7 +432,9 @@ pub(crate) fn summary(
                 bench(b.and_then(|b| b.region)),
                 bench(b.and_then(|b| b.statistical_neighbours)),
                 b.map(|b| format!("31 Mar {}", b.year)).unwrap_or_default(),
-            ]
+            ];
+            line.extend(group_cells.into_iter().flatten());
+            line
         })
         .collect();
     (headers, rows)

@@ -27,13 +27,19 @@ pub fn compute(
     commitments: &[Commitment],
 ) -> Vec<Measure> {
     let (start, end) = (period.start(), period.end());
+    // Only the commitments that run on some day of the period or are active at its end: those
+    // given may reach further (a trend's periods read at once).
+    let commitments: Vec<&Commitment> = commitments
+        .iter()
+        .filter(|c| c.start_date <= end && c.end_date.is_none_or(|e| e > start))
+        .collect();
     // Rows: every category of the catalogue, then any category a commitment names that the
     // catalogue no longer has (so that nothing counted in the total is missing from the rows).
     let mut rows: Vec<(String, String)> = categories
         .iter()
         .map(|c| (c.key.clone(), c.name.clone()))
         .collect();
-    for c in commitments {
+    for c in &commitments {
         if !rows.iter().any(|(k, _)| *k == c.category_key) {
             rows.push((c.category_key.clone(), c.category_key.clone()));
         }
@@ -43,6 +49,7 @@ pub fn compute(
     // nearest pound.
     let active: Vec<&Commitment> = commitments
         .iter()
+        .copied()
         .filter(|c| c.active_at_end_of(end))
         .collect();
     let mut by_cat: HashMap<&str, (i64, i64)> = HashMap::new();
@@ -89,7 +96,7 @@ pub fn compute(
     // Spend in the period: Σ weekly cost × days active in P ÷ 7, to the nearest penny; each row
     // and the total are rounded from their exact sums.
     let mut spend7: HashMap<&str, i128> = HashMap::new();
-    for c in commitments {
+    for c in &commitments {
         let days = c.days_within(start, end);
         if days > 0 {
             *spend7.entry(c.category_key.as_str()).or_default() +=
@@ -254,5 +261,20 @@ mod tests {
         let ms = compute(&q1(), &cats, &[c("old_home", 100_000, d(2018, 1, 1), None)]);
         assert_eq!(row(&ms[0], "old_home").denominator, Some(1));
         assert_eq!(row(&ms[0], "total").denominator, Some(1));
+    }
+
+    #[test]
+    fn commitments_outside_the_period_change_nothing_of_it() {
+        // A trend's periods are read at once: a period's measures see the others' commitments.
+        let cats = effective_categories(la(), &[]);
+        let inside = vec![c("ifa", 70_000, d(2018, 1, 1), None)];
+        let mut wider = inside.clone();
+        wider.push(c("old_home", 100_000, d(2017, 1, 1), Some(d(2018, 4, 1))));
+        wider.push(c("closed_home", 90_000, d(2018, 7, 1), None));
+        assert_eq!(
+            compute(&q1(), &cats, &wider),
+            compute(&q1(), &cats, &inside)
+        );
+        assert!(compute(&q1(), &cats, &wider)[0].row("old_home").is_none());
     }
 }

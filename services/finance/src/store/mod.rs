@@ -4,7 +4,7 @@
 pub mod entities;
 mod records;
 
-use csc_core::{LaCode, Period};
+use csc_core::{LaCode, Period, Span};
 use csc_runtime::Error;
 use csc_runtime::store::load;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
@@ -46,33 +46,31 @@ pub async fn commitments_of(
     Ok(out)
 }
 
-/// Commitments that run on some day of the period or are active at its end: started on or before
-/// its end, and not ended by its start.
-/// What the finance measures of `period` need: the LA's effective catalogue and its commitments.
+/// What the finance measures of `periods` need: the LA's effective catalogue, and the
+/// commitments that run on some day of a period or are active at its end (started on or before
+/// its end, and not ended by its start). Several periods are read as their span, once: a
+/// superset of each one's commitments.
 pub async fn load_for_measures(
     db: &impl ConnectionTrait,
     la: LaCode,
-    period: &Period,
+    periods: &[Period],
 ) -> Result<crate::domain::FinanceData, Error> {
     let (categories, _) = catalogue(db, la).await?;
-    let commitments = load_for_period(db, la, period).await?;
+    let commitments = match Span::of(periods) {
+        Some(span) => {
+            let cond = Condition::all()
+                .add(commitment::Column::StartDate.lte(span.end))
+                .add(
+                    Condition::any()
+                        .add(commitment::Column::EndDate.is_null())
+                        .add(commitment::Column::EndDate.gt(span.start)),
+                );
+            load(db, la, cond).await?
+        }
+        None => Vec::new(),
+    };
     Ok(crate::domain::FinanceData {
         categories,
         commitments,
     })
-}
-
-pub async fn load_for_period(
-    db: &impl ConnectionTrait,
-    la: LaCode,
-    period: &Period,
-) -> Result<Vec<Commitment>, Error> {
-    let cond = Condition::all()
-        .add(commitment::Column::StartDate.lte(period.end()))
-        .add(
-            Condition::any()
-                .add(commitment::Column::EndDate.is_null())
-                .add(commitment::Column::EndDate.gt(period.start())),
-        );
-    load(db, la, cond).await
 }

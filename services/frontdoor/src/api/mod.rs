@@ -84,5 +84,5 @@ impl pb::front_door_service_server::FrontDoorService for FrontDoor {
         list_early_help_assessments, delete_early_help_assessment
     );
 
-    csc_runtime::measure_rpcs!(KINDS; store::load_for_period => domain::compute);
+    csc_runtime::measure_rpcs!(KINDS; store::load_for_periods => domain::compute);
 }

@@ -5,7 +5,7 @@
 pub mod entities;
 mod records;
 
-use csc_core::{LaCode, Period, sub_months};
+use csc_core::{LaCode, Period, Span, sub_months};
 use csc_runtime::Error;
 use csc_runtime::store::{between, load};
 use sea_orm::{Condition, ConnectionTrait};
@@ -16,19 +16,22 @@ pub use csc_runtime::store::{
     BatchOutcome, StoredRecord, batch_upsert, dedupe_batch, delete, get, list,
 };
 
-/// Loads what the measures of `period` need: the period's events, and the 12 months of history
+/// Loads what the measures of `periods` need: the periods' events, and the 12 months of history
 /// the measures look back over, for the children they look back for — those referred or
-/// assessed in the period. Each history is one query with a sub-select of those children, so
+/// assessed in the periods. Each history is one query with a sub-select of those children, so
 /// the database reads the 15 months and sends only the rows the measures use (at the scale of a
-/// region, a tenth of them; docs/performance.md).
-pub async fn load_for_period(
+/// region, a tenth of them; docs/performance.md). Several periods are read as their span, once:
+/// a superset of each one's records.
+pub async fn load_for_periods(
     db: &impl ConnectionTrait,
     la: LaCode,
-    period: &Period,
+    periods: &[Period],
 ) -> Result<FrontDoorData, Error> {
     use entities::*;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
-    let (start, end) = (period.start(), period.end());
+    let Some(Span { start, end, .. }) = Span::of(periods) else {
+        return Ok(FrontDoorData::default());
+    };
     let assessments: Vec<crate::domain::Assessment> = load(
         db,
         la,

@@ -99,5 +99,5 @@ impl pb::placements_service_server::PlacementsService for Placements {
         }))
     }
 
-    csc_runtime::measure_rpcs!(KINDS; store::load_for_period => domain::compute);
+    csc_runtime::measure_rpcs!(KINDS; store::load_for_periods => domain::compute);
 }

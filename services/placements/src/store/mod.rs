@@ -6,7 +6,7 @@ pub mod entities;
 mod records;
 
 use chrono::NaiveDate;
-use csc_core::{LaCode, Period, sub_months};
+use csc_core::{LaCode, Period, Span, sub_months};
 use csc_runtime::Error;
 use csc_runtime::store::load;
 use sea_orm::sea_query::{Query, SelectStatement};
@@ -32,17 +32,25 @@ fn children_active(la: LaCode, from: NaiveDate, to: NaiveDate) -> SelectStatemen
         .to_owned()
 }
 
-/// Loads what the measures of `period` need: the whole episode history and the header of every
-/// child active in the 12 months to the period's end (or in the period, for a whole year), and
-/// social worker allocations that had not ended two years before the end.
-pub async fn load_for_period<C: ConnectionTrait + Sync>(
+/// Loads what the measures of `periods` need: the whole episode history and the header of every
+/// child active in the 12 months to a period's end (or in the period, for a whole year), and
+/// social worker allocations that had not ended two years before a period's end. Several periods
+/// are read as their span, once: a superset of each one's records.
+pub async fn load_for_periods<C: ConnectionTrait + Sync>(
     db: &C,
     la: LaCode,
-    period: &Period,
+    periods: &[Period],
 ) -> Result<PlacementsData, Error> {
     use entities::*;
-    let end = period.end();
-    let from = period.w12_start().min(period.start());
+    let Some(Span {
+        end,
+        earliest_end,
+        w12_start: from,
+        ..
+    }) = Span::of(periods)
+    else {
+        return Ok(PlacementsData::default());
+    };
     let episodes = episodes_for_measures(db, la, from, end);
     let children = load(
         db,
@@ -57,7 +65,9 @@ pub async fn load_for_period<C: ConnectionTrait + Sync>(
             .add(
                 Condition::any()
                     .add(sw_allocation::Column::EndDate.is_null())
-                    .add(sw_allocation::Column::EndDate.gte(sub_months(end, 24).min(from))),
+                    .add(
+                        sw_allocation::Column::EndDate.gte(sub_months(earliest_end, 24).min(from)),
+                    ),
             ),
     );
     let (episodes, children, sw_allocations) =

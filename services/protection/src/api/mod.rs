@@ -138,5 +138,5 @@ impl pb::protection_service_server::ProtectionService for Protection {
         }))
     }
 
-    csc_runtime::measure_rpcs!(KINDS; store::load_for_period => domain::compute);
+    csc_runtime::measure_rpcs!(KINDS; store::load_for_periods => domain::compute);
 }

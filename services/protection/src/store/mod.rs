@@ -5,7 +5,7 @@
 pub mod entities;
 mod records;
 
-use csc_core::{LaCode, Period};
+use csc_core::{LaCode, Period, Span};
 use csc_runtime::Error;
 use csc_runtime::store::{between, load};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
@@ -16,17 +16,26 @@ pub use csc_runtime::store::{
     BatchOutcome, StoredRecord, batch_upsert, dedupe_batch, delete, get, list,
 };
 
-/// Loads what the measures of `period` need: plans open at some time in the period or started in
-/// it, plus the earlier history of every child who started a CP plan in the period; CIN plans open
-/// at the end; missing episodes starting or ending in the period; the period's feedback. The four
-/// kinds are read at once, each on its own pooled connection.
-pub async fn load_for_period<C: ConnectionTrait + Sync>(
+/// Loads what the measures of `periods` need: plans open at some time in the periods or started
+/// in them, plus the earlier history of every child who started a CP plan in them; CIN plans open
+/// at a period's end; missing episodes starting or ending in the periods; their feedback. The
+/// four kinds are read at once, each on its own pooled connection. Several periods are read as
+/// their span, once: a superset of each one's records.
+pub async fn load_for_periods<C: ConnectionTrait + Sync>(
     db: &C,
     la: LaCode,
-    period: &Period,
+    periods: &[Period],
 ) -> Result<ProtectionData, Error> {
     use entities::*;
-    let (start, end) = (period.start(), period.end());
+    let Some(Span {
+        start,
+        end,
+        earliest_end,
+        ..
+    }) = Span::of(periods)
+    else {
+        return Ok(ProtectionData::default());
+    };
     let cp = async {
         // Not ended before the period: open at some time in it, or started in it.
         let mut cp_plans: Vec<CpPlan> = load(
@@ -70,7 +79,7 @@ pub async fn load_for_period<C: ConnectionTrait + Sync>(
             .add(
                 Condition::any()
                     .add(cin_plan::Column::EndDate.is_null())
-                    .add(cin_plan::Column::EndDate.gt(end)),
+                    .add(cin_plan::Column::EndDate.gt(earliest_end)),
             ),
     );
     let missing = load(
