@@ -285,8 +285,112 @@ async fn each_members_figure_is_its_own_reports_and_the_statistics_are_the_group
                 ),
                 None => assert!(prev.is_empty(), "{id}: previous figures but no median"),
             }
+            // The group's median each period of the trend, from the members' own series.
+            let own_series = |la: &str| -> Vec<(String, Option<f64>)> {
+                measures(&own[la])[id]["series"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|p| {
+                                (
+                                    p["period"].as_str().unwrap().to_owned(),
+                                    p["value"].as_f64(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            if let Some(series) = gm["series"].as_array() {
+                for (k, point) in series.iter().enumerate() {
+                    let at: Vec<f64> = HELD
+                        .iter()
+                        .filter_map(|la| own_series(la).get(k).and_then(|p| p.1))
+                        .collect();
+                    assert_eq!(point["n"], at.len(), "{id} series {k}");
+                    if !at.is_empty() {
+                        assert!(
+                            close(point["median"].as_f64().unwrap(), quantile(&at, 0.5)),
+                            "{id} series median {k}"
+                        );
+                    }
+                    assert_eq!(
+                        point["focus"].as_f64(),
+                        own_series("885").get(k).and_then(|p| p.1),
+                        "{id} focus {k}"
+                    );
+                }
+            } else {
+                assert!(
+                    HELD.iter().all(|la| own_series(la).is_empty()),
+                    "{id}: no series"
+                );
+            }
         }
         assert!(compared > 60, "{compared} member figures compared");
+        let series_of = |id: &str| group[id]["series"].as_array().map_or(0, Vec::len);
+        assert_eq!(
+            series_of("frontdoor.referrals"),
+            8,
+            "the front door trends too"
+        );
+        assert_eq!(series_of("finance.spend_in_period"), 8, "costs trend too");
+
+        // The single-LA report compared with the group: each figure's group statistics, rank
+        // and trend medians are the group report's.
+        let compared_doc = client
+            .generate_report(pb::GenerateReportRequest {
+                la_code: "885".into(),
+                period: PERIOD.into(),
+                format: pb::Format::Json as i32,
+                benchmark_group: "wm-test".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let single: Value = serde_json::from_slice(&compared_doc.content).unwrap();
+        let mut with_group = 0;
+        for (id, m) in measures(&single) {
+            let Some(stats) = group
+                .get(&id)
+                .and_then(|gm| gm.get("figure"))
+                .and_then(|f| f.get("stats"))
+            else {
+                assert!(
+                    m.get("group").is_none(),
+                    "{id}: a group figure without stats"
+                );
+                continue;
+            };
+            let g = &m["group"];
+            assert_eq!(g["group"], "wm-test");
+            assert_eq!(g["members"], 4);
+            assert_eq!(&g["stats"], stats, "{}: {id} stats", b.name);
+            assert_eq!(
+                g.get("focus"),
+                group[&id]["figure"].get("focus"),
+                "{id} focus"
+            );
+            assert_eq!(g.get("series"), group[&id].get("series"), "{id} series");
+            // The figure itself is the one the report without a group gives.
+            assert_eq!(m["value"], measures(&own["885"])[&id]["value"], "{id}");
+            with_group += 1;
+        }
+        assert!(
+            with_group > 20,
+            "{with_group} figures compared with the group"
+        );
+        let unknown = client
+            .generate_report(pb::GenerateReportRequest {
+                la_code: "885".into(),
+                period: PERIOD.into(),
+                benchmark_group: "no-such-group".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(unknown.code(), tonic::Code::NotFound);
 
         // Breakdown rows are their own reports' too: police's share of referrals.
         let police = group["frontdoor.referrals_by_source"]["rows"]

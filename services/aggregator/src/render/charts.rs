@@ -50,6 +50,52 @@ fn share_text(r: &ReportRow) -> (Option<f64>, String) {
     (num(r.cells.value), text)
 }
 
+/// A rate's 8-period line, with the DfE's latest published England, neighbours' and region
+/// figures as flat dashed lines and the benchmarking group's median per period, when the report
+/// is compared with a group.
+fn rate_trend(report: &Report, m: &ReportMeasure, title: &str) -> Markup {
+    let x: Vec<String> = m.series.iter().map(|p| p.period.clone()).collect();
+    let mut series = vec![Series {
+        name: report
+            .la_name
+            .clone()
+            .unwrap_or_else(|| report.la_code.clone()),
+        values: m.series.iter().map(|p| num(p.cells.value)).collect(),
+        dashed: false,
+    }];
+    if let Some(b) = &m.benchmarks {
+        for (name, v) in [
+            ("England", b.england),
+            ("Stat. neighbours", b.statistical_neighbours),
+            ("Region", b.region),
+        ] {
+            if let Some(v) = v {
+                series.push(Series {
+                    name: format!("{name} {}", b.year),
+                    values: vec![Some(v); x.len()],
+                    dashed: true,
+                });
+            }
+        }
+    }
+    if let Some(g) = m.group.as_ref().filter(|g| !g.series.is_empty()) {
+        series.push(Series {
+            name: format!("{} median", g.title),
+            values: x
+                .iter()
+                .map(|p| {
+                    g.series
+                        .iter()
+                        .find(|s| &s.period == p)
+                        .and_then(|s| s.median)
+                })
+                .collect(),
+            dashed: true,
+        });
+    }
+    svg::line(title, &x, &series)
+}
+
 /// The charts a reader would rather look at than read, by section.
 pub(crate) fn charts(report: &Report, s: &Section) -> Vec<Chart> {
     let mut out = Vec::new();
@@ -65,42 +111,27 @@ pub(crate) fn charts(report: &Report, s: &Section) -> Vec<Chart> {
         }
         "child_protection" => {
             if let Some(m) = m("protection.cp_rate_per_10k") {
-                let x: Vec<String> = m.series.iter().map(|p| p.period.clone()).collect();
-                let mut series = vec![Series {
-                    name: report
-                        .la_name
-                        .clone()
-                        .unwrap_or_else(|| report.la_code.clone()),
-                    values: m.series.iter().map(|p| num(p.cells.value)).collect(),
-                    dashed: false,
-                }];
-                if let Some(b) = &m.benchmarks {
-                    for (name, v) in [
-                        ("England", b.england),
-                        ("Stat. neighbours", b.statistical_neighbours),
-                        ("Region", b.region),
-                    ] {
-                        if let Some(v) = v {
-                            series.push(Series {
-                                name: format!("{name} {}", b.year),
-                                values: vec![Some(v); x.len()],
-                                dashed: true,
-                            });
-                        }
-                    }
-                }
                 out.push(chart(
-                    svg::line(
+                    rate_trend(
+                        report,
+                        m,
                         "Children on a CP plan per 10,000 children, last 8 quarters",
-                        &x,
-                        &series,
                     ),
-                    "Rate per 10,000 children aged 0–17 at each quarter end; dashed: the latest published England, statistical-neighbour median and region rates (31 March).",
+                    "Rate per 10,000 children aged 0–17 at each quarter end; dashed: the latest published England, statistical-neighbour median and region rates (31 March), and the benchmarking group's median each quarter where the report is compared with one.",
                 ));
             }
         }
         "looked_after" => {
-            if let Some(m) = m("placements.cla_at_end") {
+            if let Some(m) = m("placements.cla_rate_per_10k").filter(|m| !m.series.is_empty()) {
+                out.push(chart(
+                    rate_trend(
+                        report,
+                        m,
+                        "Children looked after per 10,000 children, last 8 quarters",
+                    ),
+                    "Rate per 10,000 children aged 0–17 on the last day of each period; dashed: the latest published England, statistical-neighbour median and region rates (31 March), and the benchmarking group's median each quarter where the report is compared with one.",
+                ));
+            } else if let Some(m) = m("placements.cla_at_end") {
                 let x: Vec<String> = m.series.iter().map(|p| p.period.clone()).collect();
                 let series = [Series {
                     name: "Children looked after".into(),
@@ -113,7 +144,7 @@ pub(crate) fn charts(report: &Report, s: &Section) -> Vec<Chart> {
                         &x,
                         &series,
                     ),
-                    "Children looked after on the last day of each period.",
+                    "Children looked after on the last day of each period (no population is held for a rate).",
                 ));
             }
             if let Some(m) = m("placements.moves_by_end_reason") {

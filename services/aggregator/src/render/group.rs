@@ -386,6 +386,35 @@ fn rows_table(r: &GroupReport, m: &GroupMeasure) -> (Vec<String>, Vec<Vec<String
     (headers, rows)
 }
 
+/// The group's median over the trend's periods, with the focus LA's own line where it has one.
+fn trend(r: &GroupReport, m: &GroupMeasure) -> Option<Markup> {
+    if m.series.iter().all(|p| p.median.is_none()) {
+        return None;
+    }
+    let x: Vec<String> = m.series.iter().map(|p| p.period.clone()).collect();
+    let mut lines = Vec::new();
+    if let Some(f) = &r.focus
+        && m.series.iter().any(|p| p.focus.is_some())
+    {
+        lines.push(super::svg::Series {
+            name: r.member_name(f),
+            values: m.series.iter().map(|p| p.focus).collect(),
+            dashed: false,
+        });
+    }
+    lines.push(super::svg::Series {
+        name: "Group median".into(),
+        values: m.series.iter().map(|p| p.median).collect(),
+        dashed: true,
+    });
+    Some(html! {
+        figure {
+            (super::svg::line(&format!("{}, last {} periods", m.label, x.len()), &x, &lines))
+            figcaption { "The group's median each period over the members with the whole trend (dashed)" @if r.focus.is_some() { ", and the focus LA's own figure" } "." }
+        }
+    })
+}
+
 pub(crate) fn html(r: &GroupReport) -> String {
     let head = vec!["".to_owned(), "Figure".to_owned(), "Note".to_owned()];
     let page = html! {
@@ -418,6 +447,7 @@ pub(crate) fn html(r: &GroupReport) -> String {
                                 (table(&m.label, &head, &figure_rows(r, m, c, shape)))
                             }
                         }
+                        @if let Some(chart) = trend(r, m) { (chart) }
                         @if !m.rows.is_empty() {
                             @let (headers, rows) = rows_table(r, m);
                             (table(&format!("{}: by row", m.label), &headers, &rows))

@@ -7,7 +7,7 @@ use maud::{Markup, html};
 /// The Government Statistical Service's accessible chart palette: dark blue, orange, turquoise,
 /// dark pink. The page's own furniture uses none of them.
 pub(crate) const BLUE: &str = "#12436d";
-const COLOURS: [&str; 4] = [BLUE, "#f46a25", "#28a197", "#801650"];
+const COLOURS: [&str; 5] = [BLUE, "#f46a25", "#28a197", "#801650", "#4c2c92"];
 
 /// One bar: its label, its length (`None` when the figure is suppressed or missing), and the
 /// text written at its end.
@@ -94,6 +94,9 @@ pub(crate) fn vbar(title: &str, bars: &[Bar]) -> Markup {
     chart(w as u32, h as u32, title, &describe(bars), body)
 }
 
+/// Legend entries per row of a line chart (150 px each).
+const LEGEND_PER_ROW: usize = 4;
+
 /// One line of a line chart; a benchmark is drawn dashed.
 pub(crate) struct Series {
     pub name: String,
@@ -103,7 +106,10 @@ pub(crate) struct Series {
 
 /// Lines over periods (the last 8 quarters), with a legend.
 pub(crate) fn line(title: &str, x: &[String], series: &[Series]) -> Markup {
-    let (w, h, left, right, top, bottom) = (680.0, 280.0, 56.0, 20.0, 36.0, 40.0);
+    // The legend takes rows of 4 along the top.
+    let legend_rows = series.len().div_ceil(LEGEND_PER_ROW).max(1);
+    let top = 22.0 + 14.0 * legend_rows as f64;
+    let (w, h, left, right, bottom) = (680.0, 244.0 + top, 56.0, 20.0, 40.0);
     let max = series
         .iter()
         .flat_map(|s| s.values.iter().flatten())
@@ -158,9 +164,10 @@ pub(crate) fn line(title: &str, x: &[String], series: &[Series]) -> Markup {
                 }
             }
             // Legend along the top.
-            @let lx = left + 150.0 * si as f64;
-            rect x=(lx) y="8" width="14" height="4" fill=(colour) {}
-            text x=(lx + 18.0) y="14" font-size="12" { (s.name) }
+            @let lx = left + 150.0 * (si % LEGEND_PER_ROW) as f64;
+            @let ly = 8.0 + 14.0 * (si / LEGEND_PER_ROW) as f64;
+            rect x=(lx) y=(ly) width="14" height="4" fill=(colour) {}
+            text x=(lx + 18.0) y=(ly + 6.0) font-size="12" { (s.name) }
         }
     };
     chart(w as u32, h as u32, title, &desc, body)
