@@ -110,3 +110,41 @@ def test_the_csv_and_workbook_open_in_stock_readers(region):
     ws = wb["Family Front Door"]
     header = [c.value for c in ws[1]]
     assert "Worcestershire" in header and "Median" in header
+
+
+def test_a_single_la_report_compared_with_the_region(region):
+    """`csc report --la 885 --compare-with region:west-midlands`: each figure carries the
+    region's live median and 885's rank in it (of the 2 members held), valid against the
+    report's schema; the headline page and the benchmark tables show them."""
+    import jsonschema
+
+    d, agg = region
+    out = d / "compared.json"
+    r = subprocess.run(
+        [csc_binary(), "report", "--la", "885", "--period", PERIOD, "--compare-with", "region:west-midlands",
+         "--allow-partial", "--out", str(out), "--aggregator", agg],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = json.loads(out.read_text())
+    schema = json.loads((ROOT / "docs" / "report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    referrals = next(m for s in doc["sections"] for m in s["measures"] if m["id"] == "frontdoor.referrals")
+    g = referrals["group"]
+    assert g["group"] == "region:west-midlands" and g["members"] == 14
+    assert g["stats"]["n"] == 2 and g["focus"]["of"] == 2
+    bad = json.loads(json.dumps(doc))
+    next(m for s in bad["sections"] for m in s["measures"] if m["id"] == "frontdoor.referrals")["group"]["stats"] = "high"
+    assert not jsonschema.Draft202012Validator(schema).is_valid(bad)
+
+    md = d / "compared.md"
+    r = subprocess.run(
+        [csc_binary(), "report", "--la", "885", "--period", PERIOD, "--compare-with", "region:west-midlands",
+         "--allow-partial", "--out", str(md), "--aggregator", agg],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    text = md.read_text()
+    assert "In West Midlands" in text, "the headline page's group column"
+    assert "Rank in West Midlands" in text, "the benchmark tables' group columns"
+    assert re.search(r"rank [12] of 2, quartile [1-4] of 4", text)

@@ -350,7 +350,7 @@ async fn get_report(Path(id): Path<String>, mut asked: Asked) -> Response {
 
 async fn generate_report(Path((la, period)): Path<(String, String)>, mut asked: Asked) -> Response {
     let run = async {
-        let p = asked.params(&["format", "publish", "allow_partial"])?;
+        let p = asked.params(&["format", "publish", "allow_partial", "compare_with"])?;
         let (wire, format) = p.format()?;
         let doc: pb::ReportDocument = asked
             .call(
@@ -363,7 +363,7 @@ async fn generate_report(Path((la, period)): Path<(String, String)>, mut asked: 
                     format: wire as i32,
                     // The token's subject.
                     requested_by: String::new(),
-                    benchmark_group: String::new(),
+                    benchmark_group: p.0.get("compare_with").cloned().unwrap_or_default(),
                 },
             )
             .await?;
