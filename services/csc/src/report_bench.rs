@@ -1,6 +1,8 @@
 //! `csc bench --service aggregator`: the full report end to end. Generates an LA at a scale,
 //! serves every service on fresh SQLite files, imports the files through the APIs, then times
-//! `GenerateReport` (32 `ComputeMeasures` calls, composition, rendering, keeping) in each format.
+//! `GenerateReport` (a `ComputeMeasureSeries` call per service, composition, rendering, keeping)
+//! in each format; and, with several LAs generated (`--scale region`, `england`), the group
+//! report of them all and the single-LA report compared with that group.
 
 use std::time::{Duration, Instant};
 
@@ -103,10 +105,101 @@ pub async fn run(scale: &str, years: u32) -> anyhow::Result<()> {
                 size
             ));
         }
+        if generated.len() > 1 {
+            group_reports(&mut client, &generated, scale == "region").await?;
+        }
         anyhow::Ok(())
     }
     .await;
     shutdown.cancel();
     server.await??;
     result
+}
+
+/// The group report of every generated LA (the West Midlands region for `--scale region`, a
+/// custom group of them all otherwise), focused on 885, as JSON and HTML; then 885's report
+/// compared with the group. First call and median of 3.
+async fn group_reports(
+    client: &mut crate::client::ReportingClient,
+    generated: &[generate::Generated],
+    region: bool,
+) -> anyhow::Result<()> {
+    let las: Vec<String> = generated.iter().map(|g| g.la.clone()).collect();
+    let group = if region {
+        "region:west-midlands".to_owned()
+    } else {
+        client
+            .set_group(pb::Group {
+                name: "bench-all".into(),
+                title: format!("All {} LAs", las.len()),
+                members: las.clone(),
+                ..Default::default()
+            })
+            .await
+            .map_err(crate::client::describe_status)?;
+        "bench-all".to_owned()
+    };
+    crate::out(&format!(
+        "group {group} ({} LAs), focus 885, {PERIOD}\nwhat                 first      median of 3\n",
+        las.len()
+    ));
+    let time = |t: Vec<Duration>| {
+        let mut t = t;
+        let first = t.remove(0);
+        t.sort();
+        (first, t[t.len() / 2])
+    };
+    for format in [pb::Format::Json, pb::Format::Html] {
+        let mut times = Vec::new();
+        for _ in 0..4 {
+            let t = Instant::now();
+            let doc = client
+                .generate_group_report(pb::GenerateGroupReportRequest {
+                    group: group.clone(),
+                    period: PERIOD.into(),
+                    la_code: "885".into(),
+                    publish: false,
+                    format: format as i32,
+                    requested_by: "bench".into(),
+                })
+                .await
+                .map_err(crate::client::describe_status)?
+                .into_inner();
+            times.push(t.elapsed());
+            anyhow::ensure!(doc.members.len() == las.len(), "a member was not composed");
+        }
+        let (first, median) = time(times);
+        crate::out(&format!(
+            "group {:<14} {:>8.0} ms {:>8.0} ms\n",
+            format
+                .as_str_name()
+                .trim_start_matches("FORMAT_")
+                .to_lowercase(),
+            first.as_secs_f64() * 1e3,
+            median.as_secs_f64() * 1e3
+        ));
+    }
+    let mut times = Vec::new();
+    for _ in 0..4 {
+        let t = Instant::now();
+        client
+            .generate_report(pb::GenerateReportRequest {
+                la_code: "885".into(),
+                period: PERIOD.into(),
+                format: pb::Format::Json as i32,
+                requested_by: "bench".into(),
+                benchmark_group: group.clone(),
+                ..Default::default()
+            })
+            .await
+            .map_err(crate::client::describe_status)?;
+        times.push(t.elapsed());
+    }
+    let (first, median) = time(times);
+    crate::out(&format!(
+        "885 compared, json   {:>8.0} ms {:>8.0} ms\n",
+        first.as_secs_f64() * 1e3,
+        median.as_secs_f64() * 1e3
+    ));
+    Ok(())
 }
