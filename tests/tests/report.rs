@@ -373,7 +373,7 @@ async fn the_report_matches_figures_computed_from_the_generated_files() {
         // period, for the trend's quarters and two whole years.
         let mut periods: Vec<String> = trend.iter().map(csc_core::Period::id).collect();
         periods.extend(["2025-26".to_owned(), "2024-25".to_owned()]);
-        series_equals_each_period(&suite.addrs, &periods, &b.name).await;
+        series_equals_each_period(&suite.addrs, &periods, b.name).await;
 
         // Police referrals and their share.
         let (s, e) = quarter(PERIOD);
