@@ -224,7 +224,7 @@ def test_the_quarterly_cronjob_report_is_one_trace_across_the_services(prod, col
         roots = [s for s in spans if s["name"] == "csc.reporting.v1.ReportingService/GenerateReport"]
         if roots:
             trace = [s for s in spans if s["trace"] == roots[0]["trace"]]
-            if domain <= {s["service"] for s in trace if s["name"].endswith("/ComputeMeasures")}:
+            if domain <= {s["service"] for s in trace if s["name"].endswith("/ComputeMeasureSeries")}:
                 break
         if time.time() > deadline:
             pytest.fail(f"no complete report trace within 30 s; spans: {[(s['service'], s['name']) for s in spans][-40:]}")
@@ -235,14 +235,14 @@ def test_the_quarterly_cronjob_report_is_one_trace_across_the_services(prod, col
     assert root["service"] == "csc-aggregator"
     assert root["parent"] == "", "the report's span is its trace's root"
     by_id = {s["id"]: s for s in trace}
-    served = [s for s in spans if s["service"] in domain and s["name"].endswith("/ComputeMeasures")]
+    served = [s for s in spans if s["service"] in domain and s["name"].endswith("/ComputeMeasureSeries")]
     for s in served:
         # Every measure call the services served is in the report's trace, under the
         # aggregator's client span for it.
         assert s["trace"] == root["trace"], s
         parent = by_id.get(s["parent"])
         assert parent is not None and parent["service"] == "csc-aggregator", s
-        assert parent["name"].endswith("/ComputeMeasures"), parent
+        assert parent["name"].endswith("/ComputeMeasureSeries"), parent
 
 
 def test_the_cronjob_succeeds_on_complete_data_and_fails_visibly_with_a_service_down(prod, tmp_path):
