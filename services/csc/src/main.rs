@@ -7,6 +7,11 @@ use csc::{
 };
 use csc_runtime::config::DatabaseArgs;
 
+/// mimalloc, not glibc's malloc: decoding SQLite rows on every worker thread spent a quarter of
+/// a report's CPU in glibc's arena locks and free-list upkeep (docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "csc",
