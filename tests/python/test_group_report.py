@@ -119,13 +119,18 @@ def test_a_single_la_report_compared_with_the_region(region):
     import jsonschema
 
     d, agg = region
-    out = d / "compared.json"
-    r = subprocess.run(
-        [csc_binary(), "report", "--la", "885", "--period", PERIOD, "--compare-with", "region:west-midlands",
-         "--allow-partial", "--out", str(out), "--aggregator", agg],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert r.returncode == 0, r.stdout + r.stderr
+
+    def compared(ext):
+        out = d / f"compared.{ext}"
+        r = subprocess.run(
+            [csc_binary(), "report", "--la", "885", "--period", PERIOD, "--compare-with", "region:west-midlands",
+             "--allow-partial", "--out", str(out), "--aggregator", agg],
+            capture_output=True, text=True, timeout=300,
+        )
+        assert r.returncode == 0, r.stdout + r.stderr
+        return out
+
+    out = compared("json")
     doc = json.loads(out.read_text())
     schema = json.loads((ROOT / "docs" / "report.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(doc)
@@ -137,13 +142,7 @@ def test_a_single_la_report_compared_with_the_region(region):
     next(m for s in bad["sections"] for m in s["measures"] if m["id"] == "frontdoor.referrals")["group"]["stats"] = "high"
     assert not jsonschema.Draft202012Validator(schema).is_valid(bad)
 
-    md = d / "compared.md"
-    r = subprocess.run(
-        [csc_binary(), "report", "--la", "885", "--period", PERIOD, "--compare-with", "region:west-midlands",
-         "--allow-partial", "--out", str(md), "--aggregator", agg],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert r.returncode == 0, r.stdout + r.stderr
+    md = compared("md")
     text = md.read_text()
     assert "In West Midlands" in text, "the headline page's group column"
     assert "Rank in West Midlands" in text, "the benchmark tables' group columns"
