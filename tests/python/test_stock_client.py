@@ -48,13 +48,16 @@ def test_reflection_lists_the_service_and_every_method_can_be_called(frontdoor):
         service = pool.FindServiceByName(SERVICE)
         names = [m.name for m in service.methods]
         assert "ComputeMeasures" in names and "BatchUpsertReferrals" in names
-        assert len(names) == 31
+        assert "ComputeMeasureSeries" in names
+        assert len(names) == 32
         for method in service.methods:
             fields = {}
             if "la_code" in method.input_type.fields_by_name:
                 fields["la_code"] = "885"
             if "period" in method.input_type.fields_by_name:
                 fields["period"] = "2018-19-Q1"
+            if "periods" in method.input_type.fields_by_name:
+                fields["periods"] = ["2018-19-Q1", "2018-19-Q2"]
             try:
                 call(ch, pool, method, fields)
                 code = grpc.StatusCode.OK
