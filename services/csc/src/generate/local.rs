@@ -29,6 +29,11 @@ pub(super) fn missing(
             let (m_rate, a_rate) = if from_care { (3.0, 0.7) } else { (2.6, 0.8) };
             for kind in ["M", "A"] {
                 let rate = if kind == "M" { m_rate } else { a_rate } * scale;
+                // The smallest LAs (the Isles of Scilly) may have no child in care, or none
+                // in need, to go missing.
+                if (from_care && care.is_empty()) || (!from_care && cin_ids.is_empty()) {
+                    continue;
+                }
                 for _ in 0..g.poisson(rate) {
                     let child = if from_care {
                         // A child in care that day.

@@ -462,6 +462,23 @@ mod tests {
     }
 
     #[test]
+    fn the_smallest_las_are_generated_too() {
+        // The Isles of Scilly (420) have 319 children: `--scale england` panicked there,
+        // picking a missing child in care from none.
+        for (la, children) in [("420", 319), ("885", 1), ("885", 40)] {
+            let dir = tempfile::tempdir().unwrap();
+            let cfg = Config {
+                la: la.into(),
+                children,
+                years: 3,
+                ..cfg(1)
+            };
+            generate(&cfg, dir.path()).unwrap();
+            assert!(dir.path().join("contacts.csv").exists(), "{la}");
+        }
+    }
+
+    #[test]
     fn no_record_is_dated_after_until() {
         let dir = tempfile::tempdir().unwrap();
         let g = generate(&cfg(3), dir.path()).unwrap();
