@@ -276,7 +276,9 @@ impl Referrals {
                     if cp_child == child_id {
                         ep.cp = Some(plan);
                     } else {
-                        // A repeat plan for a child known before: the episode is theirs.
+                        // A repeat plan for a child known before: the episode is theirs, and
+                        // so is today's referral (not another of theirs today).
+                        self.referred_today.insert(cp_child.clone());
                         let other = self
                             .children
                             .get_mut(&cp_child)
@@ -598,4 +600,47 @@ fn write_cin(
         *w.counts.entry("CIN census episodes").or_default() += n;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_given_a_repeat_plan_is_not_referred_again_that_day() {
+        // One child, referred before, whose plan ended: a re-referral today and a repeat plan
+        // today are both drawn for them, and a referral is keyed by child and date, so only one
+        // may be theirs (`--scale england` wrote two referrals of one child on one day, a repeat
+        // plan's and then a re-referral's, which the import refused). 50 days with their draws.
+        let day = NaiveDate::from_ymd_opt(2026, 1, 6).unwrap();
+        let until = NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
+        let known = "885C9999999".to_owned();
+        for seed in 0..50 {
+            let mut g = Draw::for_la(seed, "885");
+            let mut ids = Ids {
+                la: "885".into(),
+                next: 0,
+            };
+            let mut r = Referrals::default();
+            r.children.insert(known.clone(), CinChild::default());
+            r.recent
+                .push_back((day - Duration::days(200), known.clone()));
+            r.ended_cp.push((day - Duration::days(100), known.clone()));
+            r.open_cp
+                .insert(known.clone(), Some(day - Duration::days(100)));
+            for _ in 0..60 {
+                r.referral(&mut g, &mut ids, day, until);
+            }
+            let mut seen = HashSet::new();
+            for (child, c) in &r.children {
+                for e in &c.episodes {
+                    assert!(
+                        seen.insert((child.clone(), e.referral)),
+                        "seed {seed}: {child} referred twice on {}",
+                        e.referral
+                    );
+                }
+            }
+        }
+    }
 }
