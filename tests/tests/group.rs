@@ -381,6 +381,103 @@ async fn each_members_figure_is_its_own_reports_and_the_statistics_are_the_group
             with_group > 20,
             "{with_group} figures compared with the group"
         );
+        // The CSV and the XLSX's Figures table carry the same group columns, numbers as
+        // numbers; the report without a group leaves them empty.
+        let compared_in = |format: pb::Format, group: &str| {
+            let mut client = client.clone();
+            let group = group.to_owned();
+            async move {
+                client
+                    .generate_report(pb::GenerateReportRequest {
+                        la_code: "885".into(),
+                        period: PERIOD.into(),
+                        format: format as i32,
+                        benchmark_group: group,
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .content
+            }
+        };
+        let by_id = measures(&single);
+        let mut checked = 0;
+        for (group, csv_doc) in [
+            ("wm-test", compared_in(pb::Format::Csv, "wm-test").await),
+            ("", compared_in(pb::Format::Csv, "").await),
+        ] {
+            let mut r = csv::Reader::from_reader(csv_doc.as_slice());
+            let h = r.headers().unwrap().clone();
+            let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+            for line in r.records() {
+                let line = line.unwrap();
+                let (id, row) = (&line[col("measure_id")], &line[col("row_key")]);
+                let g = by_id.get(id).and_then(|m| m.get("group"));
+                match g.filter(|_| row.is_empty() && !group.is_empty()) {
+                    Some(g) => {
+                        assert_eq!(&line[col("group")], "wm-test", "{id}");
+                        let median: f64 = line[col("group_median")].parse().unwrap();
+                        assert!(
+                            close(median, g["stats"]["median"].as_f64().unwrap()),
+                            "{id}"
+                        );
+                        assert_eq!(line[col("group_n")], g["stats"]["n"].to_string(), "{id}");
+                        let rank = g.get("focus").map(|f| f["rank"].to_string());
+                        assert_eq!(line[col("group_rank")], rank.unwrap_or_default(), "{id}");
+                        checked += 1;
+                    }
+                    None => assert!(
+                        (col("group")..col("group_quartile") + 1).all(|c| line[c].is_empty()),
+                        "{id} {row}: group columns without a group"
+                    ),
+                }
+            }
+        }
+        assert_eq!(checked, with_group, "every figure with a group in the CSV");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("compared.xlsx");
+        std::fs::write(&path, compared_in(pb::Format::Xlsx, "wm-test").await).unwrap();
+        {
+            use calamine::{Data, Reader};
+            let mut book = calamine::open_workbook_auto(&path).unwrap();
+            let figures = book.worksheet_range("Figures").unwrap();
+            let mut rows = figures.rows();
+            let h: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
+            let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+            let mut in_xlsx = 0;
+            for line in rows {
+                let id = line[col("measure_id")].to_string();
+                if !line[col("row_key")].to_string().is_empty() {
+                    continue;
+                }
+                let Some(g) = by_id.get(id.as_str()).and_then(|m| m.get("group")) else {
+                    continue;
+                };
+                let Data::Float(median) = line[col("group_median")] else {
+                    panic!("{id}: the group's median is not a number in the XLSX");
+                };
+                // Percentages are fractions in a workbook.
+                let unit = by_id[id.as_str()]["unit"].as_str().unwrap();
+                let scale = if unit == "ratio" { 100.0 } else { 1.0 };
+                assert!(
+                    close(median * scale, g["stats"]["median"].as_f64().unwrap()),
+                    "{id}"
+                );
+                in_xlsx += 1;
+            }
+            assert_eq!(in_xlsx, with_group, "every figure with a group in Figures");
+            let headline = book.worksheet_range("Headline").unwrap();
+            assert!(
+                headline
+                    .rows()
+                    .next()
+                    .unwrap()
+                    .iter()
+                    .any(|c| c.to_string().starts_with("In ")),
+                "the Headline sheet's group column"
+            );
+        }
         let unknown = client
             .generate_report(pb::GenerateReportRequest {
                 la_code: "885".into(),

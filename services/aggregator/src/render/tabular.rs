@@ -64,7 +64,7 @@ pub(crate) fn lines(report: &Report) -> Vec<Line<'_>> {
     out
 }
 
-const COLUMNS: [&str; 19] = [
+const COLUMNS: [&str; 28] = [
     "section",
     "section_status",
     "measure_id",
@@ -84,6 +84,15 @@ const COLUMNS: [&str; 19] = [
     "england",
     "region",
     "statistical_neighbours",
+    "group",
+    "group_n",
+    "group_mean",
+    "group_median",
+    "group_q1",
+    "group_q3",
+    "group_rank",
+    "group_of",
+    "group_quartile",
 ];
 
 /// One field of a flat line.
@@ -121,9 +130,12 @@ impl<'a> Field<'a> {
     }
 }
 
-/// The 19 columns of a line.
+/// The 28 columns of a line.
 fn fields<'a>(l: &Line<'a>) -> Vec<Field<'a>> {
     let b = l.measure.benchmarks.as_ref().filter(|_| l.row.is_none());
+    let g = l.measure.group.as_ref().filter(|_| l.row.is_none());
+    let int = |v: Option<usize>| Field::figure(v.map(|v| Cell::Number(Num::Int(v as i64))));
+    let focus = g.and_then(|g| g.focus);
     vec![
         Field::Text(l.section),
         Field::Text(l.status.as_str()),
@@ -144,6 +156,15 @@ fn fields<'a>(l: &Line<'a>) -> Vec<Field<'a>> {
         Field::decimal(b.and_then(|b| b.england)),
         Field::decimal(b.and_then(|b| b.region)),
         Field::decimal(b.and_then(|b| b.statistical_neighbours)),
+        Field::text(g.map(|g| g.group.as_str())),
+        int(g.map(|g| g.stats.n)),
+        Field::decimal(g.map(|g| g.stats.mean)),
+        Field::decimal(g.map(|g| g.stats.median)),
+        Field::decimal(g.map(|g| g.stats.q1)),
+        Field::decimal(g.map(|g| g.stats.q3)),
+        int(focus.map(|p| p.rank)),
+        int(focus.map(|p| p.of)),
+        int(focus.map(|p| usize::from(p.quartile))),
     ]
 }
 

@@ -28,6 +28,7 @@ use super::{
 use crate::domain::{
     cells::{Cell, SUPPRESSED},
     direction::Direction,
+    group::Stats,
     headline::headlines,
     report::{Report, ReportMeasure},
 };
@@ -215,7 +216,7 @@ fn table_sheet(
     Ok(())
 }
 
-const FIGURES: [(&str, f64); 24] = [
+const FIGURES: [(&str, f64); 33] = [
     ("la_code", 8.0),
     ("la_name", 16.0),
     ("period", 11.0),
@@ -240,6 +241,15 @@ const FIGURES: [(&str, f64); 24] = [
     ("england", 10.0),
     ("region", 10.0),
     ("statistical_neighbours", 12.0),
+    ("group", 22.0),
+    ("group_n", 8.0),
+    ("group_mean", 10.0),
+    ("group_median", 10.0),
+    ("group_q1", 10.0),
+    ("group_q3", 10.0),
+    ("group_rank", 8.0),
+    ("group_of", 8.0),
+    ("group_quartile", 8.0),
 ];
 
 fn figures_line<'a>(report: &'a Report, l: &Line<'a>) -> Vec<Out<'a>> {
@@ -269,13 +279,39 @@ fn figures_line<'a>(report: &'a Report, l: &Line<'a>) -> Vec<Out<'a>> {
         Out::Figure(l.year_earlier.and_then(|p| p.1), kind),
     ];
     out.extend(benchmark_cells(b, kind));
+    let g = m.group.as_ref().filter(|_| l.row.is_none());
+    let whole =
+        |v: Option<usize>| Out::Figure(v.map(|v| Cell::Number(Num::Int(v as i64))), Kind::Rate(0));
+    let stat = |f: fn(&Stats) -> f64| Out::Figure(bench(g.map(|g| f(&g.stats))), kind);
+    let focus = g.and_then(|g| g.focus);
+    out.extend([
+        Out::Text(g.map(|g| g.group.as_str()).unwrap_or_default()),
+        whole(g.map(|g| g.stats.n)),
+        stat(|s| s.mean),
+        stat(|s| s.median),
+        stat(|s| s.q1),
+        stat(|s| s.q3),
+        whole(focus.map(|p| p.rank)),
+        whole(focus.map(|p| p.of)),
+        whole(focus.map(|p| usize::from(p.quartile))),
+    ]);
     out
 }
 
-/// A section sheet's columns: the reader's first, the keys last.
+/// The title of the benchmarking group the report is compared with, if it is.
+fn compared_with(report: &Report) -> Option<&str> {
+    report
+        .sections
+        .iter()
+        .flat_map(|s| &s.measures)
+        .find_map(|m| m.group.as_ref().map(|g| g.title.as_str()))
+}
+
+/// A section sheet's columns: the reader's first, the keys last; the group's median and the LA's
+/// rank in it after the published benchmarks when the report is compared with a group.
 fn section_headers(report: &Report) -> Vec<(String, f64)> {
     let (prev, earlier) = report.comparison_periods();
-    vec![
+    let mut h = vec![
         ("Measure".into(), 40.0),
         ("Row".into(), 30.0),
         ("Numerator".into(), 12.0),
@@ -288,13 +324,20 @@ fn section_headers(report: &Report) -> Vec<(String, f64)> {
         ("England".into(), 10.0),
         ("Region".into(), 10.0),
         ("Stat. neighbours".into(), 12.0),
+    ];
+    if let Some(t) = compared_with(report) {
+        h.push((format!("{t} median"), 12.0));
+        h.push((format!("Rank in {t}"), 12.0));
+    }
+    h.extend([
         ("Unit".into(), 12.0),
         ("Measure id".into(), 34.0),
         ("Row key".into(), 14.0),
-    ]
+    ]);
+    h
 }
 
-fn section_line<'a>(l: &Line<'a>) -> Vec<Out<'a>> {
+fn section_line<'a>(l: &Line<'a>, compared: bool) -> Vec<Out<'a>> {
     let m = l.measure;
     let kind = Kind::of_value(l.measure);
     let b = m.benchmarks.as_ref().filter(|_| l.row.is_none());
@@ -309,6 +352,15 @@ fn section_line<'a>(l: &Line<'a>) -> Vec<Out<'a>> {
         Out::Shown(l.year_earlier.and_then(|p| p.1), kind),
     ];
     out.extend(benchmark_cells(b, kind));
+    if compared {
+        let g = m.group.as_ref().filter(|_| l.row.is_none());
+        out.push(Out::Figure(bench(g.map(|g| g.stats.median)), kind));
+        out.push(Out::Owned(
+            g.and_then(|g| g.focus)
+                .map(|p| format!("{} of {}", p.rank, p.of))
+                .unwrap_or_default(),
+        ));
+    }
     out.extend([
         Out::Text(m.unit.as_str()),
         Out::Text(&m.id),
@@ -333,7 +385,7 @@ fn benchmark_cells<'a>(
     ]
 }
 
-const SERIES: [(&str, f64); 10] = [
+const SERIES: [(&str, f64); 12] = [
     ("section", 16.0),
     ("measure_id", 34.0),
     ("measure", 40.0),
@@ -344,6 +396,8 @@ const SERIES: [(&str, f64); 10] = [
     ("value", 12.0),
     ("value_status", 8.0),
     ("direction", 14.0),
+    ("group_median", 12.0),
+    ("group_n", 8.0),
 ];
 
 /// A table name Excel accepts: letters, digits and `_`, starting with a letter.
@@ -371,6 +425,7 @@ pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
     let figs: Vec<Vec<Out>> = all.iter().map(|l| figures_line(report, l)).collect();
     table_sheet(ws, "Figures", &FIGURES, &figs, 0, &f)?;
 
+    let compared = compared_with(report).is_some();
     let headers = section_headers(report);
     let headers: Vec<(&str, f64)> = headers.iter().map(|(h, w)| (h.as_str(), *w)).collect();
     for s in &report.sections {
@@ -379,7 +434,7 @@ pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
         let mut rows: Vec<Vec<Out>> = all
             .iter()
             .filter(|l| l.section == s.id)
-            .map(section_line)
+            .map(|l| section_line(l, compared))
             .collect();
         if rows.is_empty() {
             // No figures: the line says why, and no number stands in for them.
@@ -417,6 +472,10 @@ pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
         .flat_map(|s| s.measures.iter().map(move |m| (s, m)))
         .flat_map(|(s, m)| {
             m.series.iter().map(move |p| {
+                let g = m
+                    .group
+                    .as_ref()
+                    .and_then(|g| g.series.iter().find(|g| g.period == p.period));
                 vec![
                     Out::Text(&s.id),
                     Out::Text(&m.id),
@@ -428,6 +487,8 @@ pub fn xlsx(report: &Report) -> anyhow::Result<Vec<u8>> {
                     Out::Figure(p.cells.value, Kind::of_value(m)),
                     Out::Text(status(p.cells.value)),
                     Out::Text(m.direction.as_str()),
+                    Out::Figure(bench(g.and_then(|g| g.median)), Kind::of_value(m)),
+                    Out::Figure(g.map(|g| Cell::Number(Num::Int(g.n as i64))), Kind::Rate(0)),
                 ]
             })
         })
@@ -446,7 +507,7 @@ fn about(ws: &mut Worksheet, report: &Report, f: &Formats) -> Result<(), XlsxErr
         report.period.id
     );
     text_cell(ws, 0, 0, &title, Some(&f.bold))?;
-    let facts = [
+    let mut facts = vec![
         ("LA code", report.la_code.clone()),
         ("Period", report.period.id.clone()),
         ("Start", report.period.start.clone()),
@@ -463,6 +524,22 @@ fn about(ws: &mut Worksheet, report: &Report, f: &Formats) -> Result<(), XlsxErr
             },
         ),
     ];
+    if let Some(g) = report
+        .sections
+        .iter()
+        .flat_map(|s| &s.measures)
+        .find_map(|m| m.group.as_ref())
+    {
+        facts.push((
+            "Compared with",
+            format!(
+                "{} ({}, {} members): the members' own figures for the period, live from their \
+                 services; the group_ columns of Figures give the group's statistics over the \
+                 members with a figure, and the LA's rank and quartile among them",
+                g.title, g.group, g.members
+            ),
+        ));
+    }
     let mut row = 2u32;
     for (k, v) in &facts {
         text_cell(ws, row, 0, k, Some(&f.bold))?;
@@ -566,7 +643,8 @@ fn headline_sheet(ws: &mut Worksheet, report: &Report, f: &Formats) -> Result<()
     ws.set_name("Headline")?;
     let hs = headlines(report);
     let (prev, earlier) = report.comparison_periods();
-    let headers = [
+    let group = hl::group_title(&hs).map(|t| (format!("{t} median"), format!("In {t}")));
+    let mut headers = vec![
         ("Measure", 34.0),
         (report.period.id.as_str(), 12.0),
         (prev.as_str(), 12.0),
@@ -576,14 +654,18 @@ fn headline_sheet(ws: &mut Worksheet, report: &Report, f: &Formats) -> Result<()
         ("Against England", 24.0),
         ("Stat. neighbours", 12.0),
         ("Against neighbours", 24.0),
-        ("Commentary", 60.0),
     ];
+    if let Some((median, standing)) = &group {
+        headers.push((median.as_str(), 12.0));
+        headers.push((standing.as_str(), 30.0));
+    }
+    headers.push(("Commentary", 60.0));
     let rows: Vec<Vec<Out>> = hs
         .iter()
         .map(|h| {
             let m = h.measure;
             let kind = Kind::of_value(m);
-            vec![
+            let mut row = vec![
                 Out::Text(h.label),
                 Out::Shown(m.cells.value, kind),
                 Out::Shown(m.previous.as_ref().and_then(|s| s.cells.value), kind),
@@ -593,8 +675,18 @@ fn headline_sheet(ws: &mut Worksheet, report: &Report, f: &Formats) -> Result<()
                 Out::Owned(hl::position_text(h.england, m)),
                 Out::Figure(bench(h.statistical_neighbours.map(|p| p.benchmark)), kind),
                 Out::Owned(hl::position_text(h.statistical_neighbours, m)),
-                Out::Owned(h.commentary.map(hl::one_line).unwrap_or_default()),
-            ]
+            ];
+            if group.is_some() {
+                row.push(Out::Figure(
+                    bench(m.group.as_ref().map(|g| g.stats.median)),
+                    kind,
+                ));
+                row.push(Out::Owned(hl::group_text(m)));
+            }
+            row.push(Out::Owned(
+                h.commentary.map(hl::one_line).unwrap_or_default(),
+            ));
+            row
         })
         .collect();
     table_sheet(ws, "Headline", &headers, &rows, 1, f)?;
