@@ -319,6 +319,23 @@ def test_every_delete_admitted_or_refused_leaves_its_audit_row(suite, methods):
     assert not missing, "; ".join(missing)
 
 
+def test_the_aggregators_own_writes_are_audited(suite, methods):
+    """Who changed a benchmarking group, a commentary, a population or a reference table, and
+    with what outcome, is in the aggregator's audit log, as every write is."""
+    writes = ["SetGroup", "SetCommentary", "SetPopulation", "LoadReferenceTable"]
+    missing = []
+    for name in writes:
+        (m,) = [m for m in methods if m.path == f"/csc.reporting.v1.ReportingService/{name}"]
+        sub = "writer-" + uuid.uuid4().hex[:8]
+        code, _ = call(m, token(suite, m.scopes, sub=sub))
+        assert code not in (UNAUTHENTICATED, PERMISSION_DENIED), (m.path, code)
+        with contextlib.closing(sqlite3.connect(suite.dir / "aggregator.db")) as db:
+            rows = set(db.execute("SELECT subject, outcome FROM audit_event WHERE method = ?", (m.path,)))
+        if (sub, grpc_code_name(code)) not in rows:
+            missing.append(f"{m.path}: {sorted(rows)}")
+    assert not missing, "; ".join(missing)
+
+
 def test_a_refused_cli_call_says_which_token_source_it_tried_and_what_to_do(suite, tmp_path):
     """`csc` run without a usable token names the source it tried (CSC_TOKEN, CSC_TOKEN_FILE,
     the data directory's development key) and how to fix it, once."""

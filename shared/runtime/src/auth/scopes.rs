@@ -132,8 +132,9 @@ mod tests {
             .collect()
     }
 
-    /// The report methods are audited (they hand out an LA's unsuppressed figures); record
-    /// reads are audited as child-level, not through this option.
+    /// The report methods are audited (they hand out an LA's unsuppressed figures), and so are
+    /// the aggregator's writes; record reads are audited as child-level, not through this
+    /// option.
     #[test]
     fn the_api_marks_the_report_methods_audited() {
         let method = |service: &str, name: &str| {
@@ -145,6 +146,16 @@ mod tests {
         let reporting = "csc.reporting.v1.ReportingService";
         assert!(audited(&method(reporting, "GenerateReport")));
         assert!(audited(&method(reporting, "GetReport")));
+        // And the aggregator's own writes: who changed a group, a commentary, a population or a
+        // reference table, and when.
+        for write in [
+            "SetGroup",
+            "SetCommentary",
+            "SetPopulation",
+            "LoadReferenceTable",
+        ] {
+            assert!(audited(&method(reporting, write)), "{write}");
+        }
         assert!(!audited(&method(reporting, "ListReferenceTables")));
         assert!(!audited(&method(
             "csc.frontdoor.v1.FrontDoorService",
