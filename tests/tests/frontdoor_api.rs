@@ -213,6 +213,85 @@ async fn concurrent_batches_all_land() {
     }
 }
 
+/// Issue 23's guard, not a benchmark: while 16 writers send batches at once, measures and a
+/// child-level list (audited, so itself a small write) keep answering, none after more than a
+/// generous 10 s, and every write lands without a retry. On SQLite the queued writers used to
+/// hold every pooled connection while they waited for the write lock, so reads queued behind them
+/// and writers failed after the 5 s busy timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_are_answered_while_sixteen_writers_send_batches() {
+    const WRITERS: usize = 16;
+    const BATCHES: usize = 4;
+    const RECORDS: usize = 2_000;
+    const STARVED: std::time::Duration = std::time::Duration::from_secs(10);
+    for b in backends().await {
+        let s = start_frontdoor(&b.url).await;
+        let mut writers = Vec::with_capacity(WRITERS);
+        for w in 0..WRITERS {
+            let mut c = s.client().await;
+            writers.push(tokio::spawn(async move {
+                for n in 0..BATCHES {
+                    let records = (0..RECORDS)
+                        .map(|i| referral("885", &format!("W{w}-{n}-{i}"), "2018-04-02", "6"))
+                        .collect();
+                    c.batch_upsert_referrals(req(&format!("mixed-{w}-{n}"), records))
+                        .await?;
+                }
+                Ok::<_, tonic::Status>(())
+            }));
+        }
+
+        let mut c = s.client().await;
+        let (mut reads, mut slowest) = (0, std::time::Duration::ZERO);
+        while writers.iter().any(|w| !w.is_finished()) {
+            let t = std::time::Instant::now();
+            let m = tokio::time::timeout(
+                STARVED,
+                c.compute_measures(cpb::ComputeMeasuresRequest {
+                    la_code: "885".into(),
+                    period: "2018-19-Q1".into(),
+                }),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("{}: measures starved past {STARVED:?}", b.name));
+            m.unwrap_or_else(|e| panic!("{}: measures during writes: {e}", b.name));
+            let l = tokio::time::timeout(STARVED, c.list_referrals(list("885")))
+                .await
+                .unwrap_or_else(|_| panic!("{}: a list starved past {STARVED:?}", b.name));
+            l.unwrap_or_else(|e| panic!("{}: a list during writes: {e}", b.name));
+            slowest = slowest.max(t.elapsed());
+            reads += 1;
+        }
+        for w in writers {
+            w.await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{}: a writer was refused: {e}", b.name));
+        }
+        assert!(reads > 0, "{}: no read ran while the writers did", b.name);
+        eprintln!(
+            "{}: {reads} read pairs during the writes, slowest {slowest:?}",
+            b.name
+        );
+        let m = c
+            .compute_measures(cpb::ComputeMeasuresRequest {
+                la_code: "885".into(),
+                period: "2018-19-Q1".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            m.measures[1].figure,
+            Some(cpb::measure::Figure::Count(
+                (WRITERS * BATCHES * RECORDS) as i64
+            )),
+            "{}: every batch landed",
+            b.name
+        );
+        s.stop().await;
+    }
+}
+
 #[tokio::test]
 async fn get_list_pages_and_delete() {
     for b in backends().await {

@@ -13,7 +13,7 @@ use std::sync::{
 };
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
     sea_query::{ColumnDef, Expr, Order, Query, Table},
 };
 use sea_orm_migration::prelude::*;
@@ -145,9 +145,11 @@ const CHILD_ROWS_PER_INSERT: usize = 1_000;
 
 /// Appends `event` to the log, in one transaction: for calls that wrote nothing (reads, and
 /// writes that were refused or failed). A write that commits records its entry in its own
-/// transaction instead ([`commit`]).
+/// transaction instead ([`commit`]). The entry is a write: on SQLite it takes its turn with the
+/// records' writers ([`crate::db::begin_write`]) rather than poll for the lock beside them, where
+/// it could lose every time to the next writer in turn and fail after the busy timeout.
 pub async fn record(db: &DatabaseConnection, event: &Event) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
+    let (txn, _turn) = crate::db::begin_write(db).await?;
     insert(&txn, event, &event.request_id, &event.outcome, &[]).await?;
     txn.commit().await
 }

@@ -297,7 +297,7 @@ pub async fn record_import(
         ])
         .on_conflict(OnConflict::columns(KEY).update_columns(RECORDED).to_owned())
         .to_owned();
-    let txn = crate::db::begin_write(db).await?;
+    let (txn, _turn) = crate::db::begin_write(db).await?;
     txn.execute(&insert).await?;
     crate::audit::commit(txn, "", &[]).await?;
     Ok(())

@@ -1,7 +1,12 @@
 //! Database connection and migrations, on SQLite (the default: one file per service, WAL) and
 //! PostgreSQL (production: one database or schema per service).
 
-use std::time::Duration;
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::{Arc, LazyLock, Mutex},
+    time::Duration,
+};
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
@@ -122,17 +127,70 @@ pub async fn connect_and_migrate<M: MigratorTrait>(
     Ok(db)
 }
 
-/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// How long a write waits for its turn at a SQLite file before it is refused as UNAVAILABLE
+/// (retryable): the pool's own acquire timeout.
+const WRITE_TURN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The writers queued at each SQLite file of this process, one at a time.
+static SQLITE_WRITERS: LazyLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Semaphore>>>> =
+    LazyLock::new(Default::default);
+
+/// A writer's turn at its database, from before its transaction begins until it is dropped:
+/// keep it until the transaction has committed or rolled back. On SQLite one writer holds its
+/// turn at a time; on PostgreSQL, which locks rows, it holds nothing.
+#[must_use = "the turn ends when it is dropped: keep it until the transaction ends"]
+pub struct WriteTurn(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
+
+/// Waits for this writer's turn. SQLite has one write lock per file: writers that each took a
+/// pool connection and then waited on the lock (its busy timeout) held every connection of the
+/// pool, and reads, which WAL never makes wait on a writer, queued for a connection behind them
+/// (issue 23: 16 writers made `ComputeMeasures` take 5.6 s at the median). Writers now queue
+/// here, without a connection, so at most one of the pool's connections is a writer's and the
+/// others are free for reads; and a writer waits its turn however long the one before it takes,
+/// instead of failing after the busy timeout.
+async fn write_turn(db: &DatabaseConnection) -> Result<WriteTurn, sea_orm::DbErr> {
+    if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        return Ok(WriteTurn(None));
+    }
+    let file = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .get_filename()
+        .to_owned();
+    let gate = SQLITE_WRITERS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(file)
+        .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(1)))
+        .clone();
+    match tokio::time::timeout(WRITE_TURN_TIMEOUT, gate.acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(WriteTurn(Some(permit))),
+        // The semaphore is never closed.
+        Ok(Err(_)) => Err(sea_orm::DbErr::ConnectionAcquire(
+            sea_orm::error::ConnAcquireErr::ConnectionClosed,
+        )),
+        Err(_) => Err(sea_orm::DbErr::ConnectionAcquire(
+            sea_orm::error::ConnAcquireErr::Timeout,
+        )),
+    }
+}
+
+/// Begins a transaction that will write, after waiting for the writer's turn ([`WriteTurn`]:
+/// keep it until the transaction ends). On SQLite it takes the write lock at once
 /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first (the request-id lookup) cannot
 /// upgrade to a writer while another connection writes, and SQLite then fails it at once with
-/// "database is locked" instead of waiting. Immediate writers queue on the busy timeout instead.
+/// "database is locked" instead of waiting. Writers of this process queue for their turn; the
+/// busy timeout is for another process's (a migration's).
 ///
 /// On PostgreSQL the transaction plans each statement afresh. sqlx prepares every statement, and
 /// after five runs PostgreSQL may settle on one generic plan; a write's lookups (the stored records
 /// of a batch's children) first run while a table is nearly empty, so the plan kept was a
 /// sequential scan, and ingest of a million CP plans fell to 6k rows/s as the table grew
 /// (docs/performance.md). Planning a lookup costs well under a millisecond.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, sea_orm::DbErr> {
+pub async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<(DatabaseTransaction, WriteTurn), sea_orm::DbErr> {
+    let turn = write_turn(db).await?;
     let txn = db
         .begin_with_options(TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
@@ -143,7 +201,7 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
             .await?;
     }
-    Ok(txn)
+    Ok((txn, turn))
 }
 
 /// Reads the database URL from the file named by `CSC_DATABASE_URL_FILE` (a mounted secret) if
@@ -164,6 +222,70 @@ pub fn resolve_url(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Writers queued behind one that holds SQLite's write lock take no connection of the pool
+    /// while they wait: a read still gets one at once, and every writer commits in its turn
+    /// (before, the queued writers held the pool's connections on the busy timeout, the read
+    /// waited behind them, and writers failed "database is locked" after 5 s).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn queued_writers_leave_the_pool_to_readers_and_each_commits_in_turn() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = connect(&sqlite_url_in(dir.path(), "t")).await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (x INTEGER)")
+            .await
+            .unwrap();
+        let (first, turn) = begin_write(&db).await.unwrap();
+        first
+            .execute_unprepared("INSERT INTO t VALUES (0)")
+            .await
+            .unwrap();
+        // More writers than the pool (4 on SQLite) has connections.
+        let writers: Vec<_> = (1..=6)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    let (txn, _turn) = begin_write(&db).await?;
+                    txn.execute_unprepared(&format!("INSERT INTO t VALUES ({i})"))
+                        .await?;
+                    txn.commit().await
+                })
+            })
+            .collect();
+        // Let them all queue (not a timing assertion: the read below must not wait for them).
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let read = tokio::time::timeout(
+            Duration::from_secs(2),
+            db.query_one_raw(Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT count(*) AS n FROM t",
+            )),
+        )
+        .await
+        .expect("a read while writers queue gets a connection at once")
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            read.try_get::<i64>("", "n").unwrap(),
+            0,
+            "nothing committed yet"
+        );
+        // The first writer holds the lock past the busy timeout: the others still wait their turn.
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        first.commit().await.unwrap();
+        drop(turn);
+        for w in writers {
+            w.await.unwrap().expect("each queued writer commits");
+        }
+        let n = db
+            .query_one_raw(Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT count(*) AS n FROM t",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(n.try_get::<i64>("", "n").unwrap(), 7);
+    }
 
     #[test]
     fn sqlite_urls_create_their_file() {

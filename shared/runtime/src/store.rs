@@ -164,7 +164,7 @@ pub async fn batch_upsert_checked<R: StoredRecord>(
     mut records: Indexed<R>,
     check: impl AsyncFnOnce(&DatabaseTransaction, &mut Indexed<R>) -> Result<(), Error>,
 ) -> Result<BatchOutcome, Error> {
-    let txn = crate::db::begin_write(db).await?;
+    let (txn, _turn) = crate::db::begin_write(db).await?;
     if let Some(previous) = idempotency::lookup(&txn, request_id, method, digest).await? {
         let outcome = serde_json::from_str(&previous)
             .map_err(|e| Error::Internal(format!("stored response: {e}")))?;
@@ -201,7 +201,7 @@ pub async fn get<R: StoredRecord>(
 /// Deletes the record with `key`, and appends the call's audit entry (naming the record's child,
 /// which a key such as a contact's id does not) in the same transaction.
 pub async fn delete<R: StoredRecord>(db: &DatabaseConnection, key: &R::Key) -> Result<bool, Error> {
-    let txn = crate::db::begin_write(db).await?;
+    let (txn, _turn) = crate::db::begin_write(db).await?;
     let found: Vec<<R::Entity as EntityTrait>::Model> = R::Entity::find()
         .filter(R::key_filter(key))
         .all(&txn)
