@@ -592,6 +592,77 @@ async fn readiness_turns_not_serving_as_soon_as_shutdown_begins() {
     s.stop().await;
 }
 
+/// A call that arrives while the service is still applying its migrations is told to come back
+/// (UNAVAILABLE, retryable), not run against missing tables (it was INTERNAL "no such table", and
+/// a write's audit entry failed). Here another connection holds the new database's lock, so the
+/// migrations wait; once it is let go the service becomes ready and the same call is answered.
+#[tokio::test]
+async fn calls_before_the_migrations_are_applied_are_unavailable_not_internal() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = csc_runtime::db::sqlite_url_in(dir.path(), "frontdoor");
+    let holder = csc_runtime::db::connect(&url).await.unwrap();
+    let mut conn = holder.get_sqlite_connection_pool().acquire().await.unwrap();
+    sea_orm::sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let shutdown = csc_runtime::Shutdown::new();
+    let mut args = csc_runtime::config::ServerArgs {
+        shutdown_grace_secs: 5,
+        ..Default::default()
+    };
+    args.auth.insecure_no_auth = true;
+    let server = tokio::spawn({
+        let (url, shutdown) = (url.clone(), shutdown.clone());
+        async move {
+            csc::serve::run(
+                csc::serve::Service::Frontdoor,
+                listener,
+                &url,
+                &args,
+                &csc::ClientAddrs::default(),
+                shutdown,
+            )
+            .await
+        }
+    });
+    let mut c = loop {
+        if let Ok(c) = csc::client::connect_frontdoor(&addr).await {
+            break c;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let err = c.list_referrals(list("885")).await.unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable, "{err:?}");
+    assert!(err.message().contains("starting"), "{}", err.message());
+    assert!(err.get_details_retry_info().is_some(), "retryable: {err:?}");
+
+    sea_orm::sqlx::query("ROLLBACK")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let mut ready = false;
+    for _ in 0..400 {
+        if csc::serve::serving(&addr, csc::serve::Service::Frontdoor.grpc_name())
+            .await
+            .unwrap_or(false)
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(ready, "the service becomes ready once the lock is let go");
+    let listed = c.list_referrals(list("885")).await.unwrap().into_inner();
+    assert!(listed.records.is_empty());
+    shutdown.cancel();
+    server.await.unwrap().unwrap();
+}
+
 #[tokio::test]
 async fn compute_measures_validates_its_arguments() {
     for b in backends().await {

@@ -48,6 +48,22 @@ pub struct BenchArgs {
     /// The aggregator's benchmark: years of records, as `csc generate --years`.
     #[arg(long, default_value_t = 4)]
     pub years: u32,
+    /// The front door under mixed load: the records split between `--writers` writers, each
+    /// sending its batches one after another, while `--readers` readers ask for the quarter's
+    /// measures again and again; prints the ingest rate and the reads' latency percentiles.
+    #[arg(long)]
+    pub mixed: bool,
+    /// Writers of `--mixed`.
+    #[arg(long, default_value_t = 16, requires = "mixed")]
+    pub writers: usize,
+    /// Readers of `--mixed`.
+    #[arg(long, default_value_t = 7, requires = "mixed")]
+    pub readers: usize,
+    /// The front door: after the ingest through gRPC, load the same referrals into an empty
+    /// database of the same schema on the same backend by its own fastest path (SQLite: one
+    /// prepared INSERT in one transaction; PostgreSQL: COPY), and print the ratio.
+    #[arg(long)]
+    pub baseline: bool,
 }
 
 const LA: &str = "885";
@@ -407,6 +423,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.service == Service::Aggregator {
         return crate::report_bench::run(&args.scale, args.years).await;
     }
+    anyhow::ensure!(
+        args.service == Service::Frontdoor || !(args.mixed || args.baseline),
+        "--mixed and --baseline measure the front door (referrals): give --service frontdoor"
+    );
+    anyhow::ensure!(
+        !args.mixed || (args.writers >= 1 && args.readers >= 1),
+        "--mixed needs at least one writer and one reader"
+    );
     let tmp = tempfile::tempdir()?;
     let url = args
         .database_url
@@ -442,7 +466,22 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     });
 
+    // Calls before the migrations are applied are answered UNAVAILABLE: wait for readiness.
+    let started = Instant::now();
+    while !crate::serve::serving(&addr.to_string(), args.service.grpc_name())
+        .await
+        .unwrap_or(false)
+    {
+        anyhow::ensure!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the {} service did not become ready within 60 s",
+            args.service.name()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+
     let gen_start = Instant::now();
+    let (mut mixed_report, mut baseline_report) = (None, None);
     let (started, written, n_batches) = match args.service {
         Service::Frontdoor => {
             let records = referrals(args.records);
@@ -456,7 +495,19 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let n = batches.len();
             let client = crate::client::connect_frontdoor(&addr.to_string()).await?;
             let t = Instant::now();
-            (t, ingest(client, batches, args.concurrency).await?, n)
+            let written = if args.mixed {
+                let m = mixed(client, batches, &args, &addr.to_string()).await?;
+                mixed_report = Some(m.render(t.elapsed()));
+                m.written
+            } else {
+                ingest(client, batches, args.concurrency).await?
+            };
+            let elapsed = t.elapsed();
+            if args.baseline {
+                let b = baseline(&url, tmp.path(), &records).await?;
+                baseline_report = Some((b, elapsed));
+            }
+            (t, written, n)
         }
         Service::Protection => {
             let mut plans = cp_plans(args.records / 2);
@@ -533,7 +584,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
         Service::Aggregator => unreachable!("benchmarked above"),
     };
-    let ingest_time = started.elapsed();
+    let ingest_time = match &baseline_report {
+        // The gRPC ingest alone, not the baseline's load after it.
+        Some((_, grpc)) => *grpc,
+        None => started.elapsed(),
+    };
     let rate = written as f64 / ingest_time.as_secs_f64();
 
     // Measures: the first call warms the database's page cache; report the median of five after.
@@ -564,6 +619,19 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "ingest             {:.2} s  = {rate:.0} {what}/s",
         ingest_time.as_secs_f64()
     );
+    if let Some(m) = mixed_report {
+        println!("{m}");
+    }
+    if let Some((b, _)) = baseline_report {
+        let base_rate = b.rows as f64 / b.time.as_secs_f64();
+        println!(
+            "baseline           {} rows by {} in {:.2} s = {base_rate:.0}/s; gRPC ingest is {:.0}% of it",
+            b.rows,
+            b.how,
+            b.time.as_secs_f64(),
+            100.0 * rate / base_rate
+        );
+    }
     println!(
         "measures {}  first {} ms, median of 5 after {} ms",
         args.period,
@@ -573,4 +641,208 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     shutdown.cancel();
     server.await??;
     Ok(())
+}
+
+/// What `--mixed` measured: the writers' rows and the readers' latencies.
+struct Mixed {
+    written: i64,
+    writers: usize,
+    readers: usize,
+    latencies: Vec<std::time::Duration>,
+    failed: Vec<String>,
+}
+
+impl Mixed {
+    fn render(&self, elapsed: std::time::Duration) -> String {
+        let mut l = self.latencies.clone();
+        l.sort();
+        let q = |p: f64| {
+            l.get(((l.len() as f64 * p).ceil() as usize).saturating_sub(1))
+                .map_or("-".to_owned(), |d| format!("{} ms", d.as_millis()))
+        };
+        let mut out = format!(
+            "mixed              {} writers: {} rows in {:.2} s = {:.0}/s; {} readers: {} ComputeMeasures, p50 {}, p90 {}, p99 {}, max {}",
+            self.writers,
+            self.written,
+            elapsed.as_secs_f64(),
+            self.written as f64 / elapsed.as_secs_f64(),
+            self.readers,
+            l.len(),
+            q(0.5),
+            q(0.9),
+            q(0.99),
+            q(1.0),
+        );
+        if !self.failed.is_empty() {
+            out.push_str(&format!(
+                "\nmixed              {} reads FAILED, the first: {}",
+                self.failed.len(),
+                self.failed[0]
+            ));
+        }
+        out
+    }
+}
+
+/// `--mixed`: `args.writers` writers share the batches out (each sends its own, one at a time)
+/// while `args.readers` readers ask for the quarter's measures until the writers are done.
+async fn mixed(
+    client: crate::client::FrontDoorClient,
+    batches: Vec<Vec<pb::Referral>>,
+    args: &BenchArgs,
+    addr: &str,
+) -> anyhow::Result<Mixed> {
+    let mut shares: Vec<Vec<Vec<pb::Referral>>> = (0..args.writers).map(|_| Vec::new()).collect();
+    for (i, b) in batches.into_iter().enumerate() {
+        shares[i % args.writers].push(b);
+    }
+    let writing = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(args.writers));
+    let writers: Vec<_> = shares
+        .into_iter()
+        .map(|share| {
+            let (client, writing) = (client.clone(), writing.clone());
+            tokio::spawn(async move {
+                let r = ingest(client, share, 1).await;
+                writing.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                r
+            })
+        })
+        .collect();
+    let readers: Vec<_> = (0..args.readers)
+        .map(|_| {
+            let (writing, addr, period) = (writing.clone(), addr.to_owned(), args.period.clone());
+            tokio::spawn(async move {
+                let (mut latencies, mut failed) = (Vec::new(), Vec::new());
+                while writing.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+                    let t = Instant::now();
+                    match crate::measures::fetch(Service::Frontdoor, &addr, LA, &period).await {
+                        Ok(_) => latencies.push(t.elapsed()),
+                        Err(e) => failed.push(format!("{e:#}")),
+                    }
+                }
+                (latencies, failed)
+            })
+        })
+        .collect();
+    let mut written = 0;
+    for w in writers {
+        written += w.await??;
+    }
+    let (mut latencies, mut failed) = (Vec::new(), Vec::new());
+    for r in readers {
+        let (l, f) = r.await?;
+        latencies.extend(l);
+        failed.extend(f);
+    }
+    Ok(Mixed {
+        written,
+        writers: args.writers,
+        readers: args.readers,
+        latencies,
+        failed,
+    })
+}
+
+/// The backend's own fastest load of the same referrals, into an empty database of the same
+/// schema (the front door's migrations), for `--baseline`.
+struct Baseline {
+    rows: u64,
+    time: std::time::Duration,
+    how: &'static str,
+}
+
+async fn baseline(
+    url: &str,
+    dir: &std::path::Path,
+    records: &[pb::Referral],
+) -> anyhow::Result<Baseline> {
+    use sea_orm::ConnectionTrait;
+    if url.starts_with("sqlite") {
+        let db = csc_runtime::db::connect_and_migrate::<csc_frontdoor::Migrator>(
+            &csc_runtime::db::sqlite_url_in(dir, "baseline"),
+        )
+        .await?;
+        let pool = db.get_sqlite_connection_pool();
+        let t = Instant::now();
+        let mut tx = pool.begin().await?;
+        for r in records {
+            // sqlx prepares the statement once on the connection and reuses it.
+            sea_orm::sqlx::query(
+                "INSERT INTO referral (la_code, child_id, referral_date, source, nfa) VALUES (?, ?, ?, ?, ?)",
+            )
+                .bind(&r.la_code)
+                .bind(&r.child_id)
+                .bind(&r.referral_date)
+                .bind(&r.source)
+                .bind(r.nfa)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        let time = t.elapsed();
+        let rows = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT count(*) AS n FROM referral",
+            ))
+            .await?
+            .map(|r| r.try_get::<i64>("", "n"))
+            .transpose()?
+            .unwrap_or(0);
+        db.close().await?;
+        Ok(Baseline {
+            rows: rows as u64,
+            time,
+            how: "one prepared INSERT in one transaction",
+        })
+    } else {
+        use sea_orm::sqlx::postgres::PgPoolCopyExt;
+        let admin = csc_runtime::db::connect(url).await?;
+        let name = format!("csc_bench_baseline_{}", uuid::Uuid::new_v4().simple());
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await?;
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let prefix = &base[..base.rfind('/').unwrap_or(base.len())];
+        let sep = if query.is_empty() { "" } else { "?" };
+        let db = csc_runtime::db::connect_and_migrate::<csc_frontdoor::Migrator>(&format!(
+            "{prefix}/{name}{sep}{query}"
+        ))
+        .await?;
+        let pool = db.get_postgres_connection_pool();
+        let t = Instant::now();
+        let mut copy = pool
+            .copy_in_raw(
+                "COPY referral (la_code, child_id, referral_date, source, nfa) FROM STDIN (FORMAT csv)",
+            )
+            .await?;
+        let mut buf = Vec::with_capacity(1 << 20);
+        for r in records {
+            // The generated values hold no comma, quote or newline.
+            buf.extend_from_slice(
+                format!(
+                    "{},{},{},{},{}\n",
+                    r.la_code, r.child_id, r.referral_date, r.source, r.nfa
+                )
+                .as_bytes(),
+            );
+            if buf.len() >= 1 << 20 {
+                copy.send(std::mem::take(&mut buf)).await?;
+            }
+        }
+        if !buf.is_empty() {
+            copy.send(buf).await?;
+        }
+        let rows = copy.finish().await?;
+        let time = t.elapsed();
+        db.close().await?;
+        admin
+            .execute_unprepared(&format!("DROP DATABASE {name}"))
+            .await?;
+        Ok(Baseline {
+            rows,
+            time,
+            how: "COPY",
+        })
+    }
 }

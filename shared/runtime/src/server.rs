@@ -75,6 +75,7 @@ pub async fn serve(
     ready: ReadyCheck,
     guard: Arc<Guard>,
 ) -> anyhow::Result<()> {
+    guard.hold_until_ready();
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let names: Vec<String> = service_names.iter().map(|s| s.to_string()).collect();
     health_reporter
@@ -105,6 +106,7 @@ pub async fn serve(
         health_reporter.clone(),
         names.clone(),
         ready,
+        guard.clone(),
         stop.clone(),
     ));
 
@@ -173,6 +175,7 @@ async fn watch_readiness(
     reporter: tonic_health::server::HealthReporter,
     names: Vec<String>,
     ready: ReadyCheck,
+    guard: Arc<Guard>,
     stop: Shutdown,
 ) {
     let mut was_ready = None;
@@ -183,6 +186,9 @@ async fn watch_readiness(
         };
         let Some(result) = result else { break };
         let now_ready = result.is_ok();
+        if now_ready {
+            guard.mark_ready();
+        }
         if was_ready != Some(now_ready) {
             match &result {
                 Ok(()) => tracing::info!(services = ?names, "ready"),
@@ -271,10 +277,13 @@ mod tests {
             })
         };
         let stop = Shutdown::new();
+        let guard = Arc::new(Guard::for_whole_api(crate::auth::Mode::Off));
+        guard.hold_until_ready();
         let task = tokio::spawn(watch_readiness(
             reporter,
             vec![NAME.into()],
             check,
+            guard.clone(),
             stop.clone(),
         ));
         let serving = ServingStatus::Serving as i32;
@@ -282,14 +291,20 @@ mod tests {
 
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(status(&health).await, not_serving);
+        assert!(!guard.serves_calls(), "calls wait for the first readiness");
 
         ok.store(true, Ordering::SeqCst);
         tokio::time::sleep(READY_RETRY + Duration::from_millis(100)).await;
         assert_eq!(status(&health).await, serving);
+        assert!(guard.serves_calls());
 
         ok.store(false, Ordering::SeqCst);
         tokio::time::sleep(READY_RECHECK + Duration::from_millis(100)).await;
         assert_eq!(status(&health).await, not_serving, "the outage is noticed");
+        assert!(
+            guard.serves_calls(),
+            "once started, calls are served through an outage (they say what fails themselves)"
+        );
 
         ok.store(true, Ordering::SeqCst);
         tokio::time::sleep(READY_RETRY + Duration::from_millis(100)).await;

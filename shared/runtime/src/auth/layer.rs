@@ -61,6 +61,9 @@ pub struct Guard {
     methods: HashMap<String, Method>,
     audit: Option<DatabaseConnection>,
     admission: Admission,
+    /// False from a server's start until its readiness first passes (its migrations applied):
+    /// calls before then are answered UNAVAILABLE, not run against a schema still being made.
+    ready_once: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Guard {
@@ -135,7 +138,26 @@ impl Guard {
             methods,
             audit,
             admission: crate::config::ServerArgs::default().admission(),
+            ready_once: std::sync::atomic::AtomicBool::new(true),
         }
+    }
+
+    /// Answers the API's calls UNAVAILABLE (retryable) until [`Guard::mark_ready`]: the server
+    /// calls it as it starts, before its migrations have run.
+    pub fn hold_until_ready(&self) {
+        self.ready_once
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The server's readiness has passed once: its calls are served from now on.
+    pub fn mark_ready(&self) {
+        self.ready_once
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether the API's calls are served (not held while the server starts).
+    pub fn serves_calls(&self) -> bool {
+        self.ready_once.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The same guard with the server's own load-shedding budget.
@@ -436,6 +458,16 @@ where
             "{path} is not served here"
         ))));
     };
+
+    // A call that arrives while the server starts (its migrations not yet applied) would meet
+    // missing tables: it is told to come back instead.
+    if !guard.serves_calls() {
+        return Ok(refuse(crate::error::retry_status(
+            Code::Unavailable,
+            "the service is starting (its database's migrations are not yet applied); try again",
+            std::time::Duration::from_secs(1),
+        )));
+    }
 
     // Within the server's budget of calls and request bytes, or shed at once.
     let mut ticket = match guard.admission.admit() {
