@@ -592,6 +592,53 @@ async fn readiness_turns_not_serving_as_soon_as_shutdown_begins() {
     s.stop().await;
 }
 
+/// Writers that hold their transactions open never hold every pooled connection: with more
+/// writers than the pool has connections (4 on SQLite, 16 on PostgreSQL) all begun, a read
+/// still gets a connection at once, and every writer commits in its turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_writers_leave_connections_for_reads() {
+    use sea_orm::ConnectionTrait;
+    for b in backends().await {
+        let db = csc_runtime::db::connect(&b.url).await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (x INTEGER)")
+            .await
+            .unwrap();
+        let (release, _) = tokio::sync::watch::channel(false);
+        let writers: Vec<_> = (0..20)
+            .map(|i| {
+                let (db, mut release) = (db.clone(), release.subscribe());
+                tokio::spawn(async move {
+                    let (txn, _turn) = csc_runtime::db::begin_write(&db).await?;
+                    txn.execute_unprepared(&format!("INSERT INTO t VALUES ({i})"))
+                        .await?;
+                    // Held open until the read below has run.
+                    let _ = release.wait_for(|r| *r).await;
+                    txn.commit().await
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            db.query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT count(*) AS n FROM t",
+            )),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{}: a read waited behind open writers", b.name))
+        .unwrap()
+        .unwrap();
+        assert_eq!(read.try_get::<i64>("", "n").unwrap(), 0, "{}", b.name);
+        release.send(true).unwrap();
+        for w in writers {
+            w.await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{}: a writer failed: {e}", b.name));
+        }
+    }
+}
+
 /// A call that arrives while the service is still applying its migrations is told to come back
 /// (UNAVAILABLE, retryable), not run against missing tables (it was INTERNAL "no such table", and
 /// a write's audit entry failed). Here another connection holds the new database's lock, so the

@@ -3,7 +3,6 @@
 
 use std::{
     collections::HashMap,
-    path::PathBuf,
     sync::{Arc, LazyLock, Mutex},
     time::Duration,
 };
@@ -113,7 +112,7 @@ fn options(url: &str) -> ConnectOptions {
                     .pragma("wal_autocheckpoint", "16384")
             });
     } else {
-        opts.max_connections(16).min_connections(1);
+        opts.max_connections(POSTGRES_POOL).min_connections(1);
     }
     opts
 }
@@ -131,40 +130,63 @@ pub async fn connect_and_migrate<M: MigratorTrait>(
 /// (retryable): the pool's own acquire timeout.
 const WRITE_TURN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The writers queued at each SQLite file of this process, one at a time.
-static SQLITE_WRITERS: LazyLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Semaphore>>>> =
+/// PostgreSQL connections a service's pool holds, and how many of them writers may hold at
+/// once: the rest are always free for reads. Measured with 16 writers and 7 readers on this
+/// 2-core machine (docs/performance.md), 4 writers kept `ComputeMeasures` under 1 s at p99;
+/// 8 gave 1.4 s, no limit 2.3 s. `csc import` sends one batch at a time, so a single import's
+/// rate is not limited.
+const POSTGRES_POOL: u32 = 16;
+const POSTGRES_WRITERS: usize = 4;
+
+/// The writers of this process at each database: one at a time at a SQLite file, at most
+/// [`POSTGRES_WRITERS`] at a PostgreSQL database.
+static WRITERS: LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>> =
     LazyLock::new(Default::default);
 
 /// A writer's turn at its database, from before its transaction begins until it is dropped:
-/// keep it until the transaction has committed or rolled back. On SQLite one writer holds its
-/// turn at a time; on PostgreSQL, which locks rows, it holds nothing.
+/// keep it until the transaction has committed or rolled back.
 #[must_use = "the turn ends when it is dropped: keep it until the transaction ends"]
-pub struct WriteTurn(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
+pub struct WriteTurn(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
 
-/// Waits for this writer's turn. SQLite has one write lock per file: writers that each took a
-/// pool connection and then waited on the lock (its busy timeout) held every connection of the
-/// pool, and reads, which WAL never makes wait on a writer, queued for a connection behind them
-/// (issue 23: 16 writers made `ComputeMeasures` take 5.6 s at the median). Writers now queue
-/// here, without a connection, so at most one of the pool's connections is a writer's and the
-/// others are free for reads; and a writer waits its turn however long the one before it takes,
-/// instead of failing after the busy timeout.
+/// Waits for this writer's turn, so that writers never hold the connections reads need.
+///
+/// SQLite has one write lock per file: writers that each took a pool connection and then waited
+/// on the lock (its busy timeout) held every connection of the pool, and reads, which WAL never
+/// makes wait on a writer, queued for a connection behind them (issue 23: 16 writers made
+/// `ComputeMeasures` take 5.6 s at the median). Writers now queue here, without a connection, so
+/// at most one of the pool's connections is a writer's and the others are free for reads; and a
+/// writer waits its turn however long the one before it takes, instead of failing after the busy
+/// timeout.
+///
+/// PostgreSQL writes concurrently, but 16 writers held all 16 pooled connections, and reads
+/// queued for one behind them: writers there take at most [`POSTGRES_WRITERS`] of the pool.
 async fn write_turn(db: &DatabaseConnection) -> Result<WriteTurn, sea_orm::DbErr> {
-    if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
-        return Ok(WriteTurn(None));
-    }
-    let file = db
-        .get_sqlite_connection_pool()
-        .connect_options()
-        .get_filename()
-        .to_owned();
-    let gate = SQLITE_WRITERS
+    let (key, permits) = match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => {
+            let o = db.get_sqlite_connection_pool().connect_options();
+            (format!("sqlite:{}", o.get_filename().display()), 1)
+        }
+        _ => {
+            let o = db.get_postgres_connection_pool().connect_options();
+            (
+                format!(
+                    "postgres://{}:{}/{}",
+                    o.get_host(),
+                    o.get_port(),
+                    o.get_database().unwrap_or_default()
+                ),
+                POSTGRES_WRITERS,
+            )
+        }
+    };
+    let gate = WRITERS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .entry(file)
-        .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(1)))
+        .entry(key)
+        .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(permits)))
         .clone();
     match tokio::time::timeout(WRITE_TURN_TIMEOUT, gate.acquire_owned()).await {
-        Ok(Ok(permit)) => Ok(WriteTurn(Some(permit))),
+        Ok(Ok(permit)) => Ok(WriteTurn(permit)),
         // The semaphore is never closed.
         Ok(Err(_)) => Err(sea_orm::DbErr::ConnectionAcquire(
             sea_orm::error::ConnAcquireErr::ConnectionClosed,
