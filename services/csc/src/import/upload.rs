@@ -19,7 +19,7 @@ use crate::client::{
 
 /// A record kind a service takes in batches, and the client that sends it.
 pub trait Upload: prost::Message + Clone + Send + Sync + 'static {
-    type Client: Clone + Send;
+    type Client: Clone + Send + Sync + 'static;
     const KIND: &'static str;
     /// The record's LA.
     fn la(&self) -> &str;
@@ -190,12 +190,46 @@ upload!(
     batch_upsert_commitments
 );
 
-/// Buffers one kind of record and sends it in batches.
+/// Buffers one kind of record and sends it in batches, in order, from a task of its own: the
+/// reader goes on parsing while a batch is on the wire, and the kinds of a file (and the files of
+/// different services) are sent side by side. At most [`QUEUED`] full batches wait behind the one
+/// being sent, so the client's memory stays bounded whatever the file's size; batches of one kind
+/// are sent one after another, so a record that appears twice lands in the order the file gives.
 pub struct Uploader<P: Upload> {
     buf: Vec<(P, Origin)>,
     /// Sent with each batch: fields the records leave empty keep their stored values (a source
     /// that holds less than another, such as Annex A beside the CIN census).
     pub keep_stored: bool,
+    lane: Option<Lane<P>>,
+}
+
+/// Full batches waiting for their kind's sender, beside the one it is sending.
+pub const QUEUED: usize = 1;
+
+/// The task sending one kind's batches, and the queue that feeds it.
+struct Lane<P: Upload> {
+    tx: tokio::sync::mpsc::Sender<Vec<(P, Origin)>>,
+    task: AbortOnDrop<anyhow::Result<Outcome>>,
+}
+
+/// A sender's task, stopped if its uploader is dropped unflushed: an import that stops on an
+/// error stops its senders too (a flushed lane's task has already ended).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// What a lane's batches did, added to the import's summary when the kind is flushed.
+#[derive(Default)]
+struct Outcome {
+    received: u64,
+    accepted: u64,
+    unchanged: u64,
+    /// Each refused record: its child and its (source, reason) problems, in the file's order.
+    rejected: Vec<(String, Vec<(String, String)>)>,
 }
 
 impl<P: Upload> Default for Uploader<P> {
@@ -203,6 +237,7 @@ impl<P: Upload> Default for Uploader<P> {
         Self {
             buf: Vec::with_capacity(BATCH),
             keep_stored: false,
+            lane: None,
         }
     }
 }
@@ -231,60 +266,117 @@ impl<P: Upload> Uploader<P> {
         }
         self.buf.push((record, origin));
         if self.buf.len() >= BATCH {
-            self.flush(client, report).await?;
+            self.hand_off(client).await?;
         }
         Ok(())
     }
 
-    /// Sends what is buffered. Records the service refuses are reported and left out, and the rest
-    /// sent again, so that every valid record lands.
+    /// Queues the buffered records for this kind's sender, starting it if need be; waits while
+    /// [`QUEUED`] batches are already waiting. A sender that has stopped on an error gives it.
+    async fn hand_off(&mut self, client: &P::Client) -> anyhow::Result<()> {
+        let batch = std::mem::replace(&mut self.buf, Vec::with_capacity(BATCH));
+        let keep_stored = self.keep_stored;
+        let lane = self.lane.get_or_insert_with(|| {
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<(P, Origin)>>(QUEUED);
+            let mut client = client.clone();
+            let task = tokio::spawn(async move {
+                let mut outcome = Outcome::default();
+                while let Some(batch) = rx.recv().await {
+                    send_batch(&mut client, batch, keep_stored, &mut outcome).await?;
+                }
+                Ok(outcome)
+            });
+            Lane {
+                tx,
+                task: AbortOnDrop(task),
+            }
+        });
+        if lane.tx.send(batch).await.is_err() {
+            // The sender ended before its queue closed: only an error ends it early.
+            let Lane { mut task, .. } = self.lane.take().expect("just used");
+            (&mut task.0).await??;
+            anyhow::bail!("the sender of {} stopped unexpectedly", P::KIND);
+        }
+        Ok(())
+    }
+
+    /// Sends what is buffered and waits for every batch of this kind to be answered, then adds
+    /// what they did to `report`. Records the service refuses are reported and left out, and the
+    /// rest sent again, so that every valid record lands.
     pub async fn flush(
         &mut self,
         client: &mut P::Client,
         report: &mut ImportSummary,
     ) -> anyhow::Result<()> {
-        let mut pending = std::mem::take(&mut self.buf);
-        while !pending.is_empty() {
-            let records: Vec<P> = pending.iter().map(|(r, _)| r.clone()).collect();
-            match send_with_retry::<P>(client, records, self.keep_stored).await {
-                Ok(resp) => {
-                    let t = report.tallies.entry(P::KIND).or_default();
-                    t.received += resp.received as u64;
-                    t.accepted += resp.written as u64;
-                    t.unchanged += resp.unchanged as u64;
-                    break;
-                }
-                Err(status) if status.code() == Code::InvalidArgument => {
-                    let by_index = record_violations(&status);
-                    if by_index.is_empty() {
-                        return Err(describe_status(status)
-                            .context(format!("the service refused a batch of {}", P::KIND)));
-                    }
-                    // "same key as records[3]" names the batch's record 3: say where it came from.
-                    let locations: Vec<String> =
-                        pending.iter().map(|(_, o)| o.location.clone()).collect();
-                    let mut keep = Vec::with_capacity(pending.len());
-                    for (i, (r, origin)) in pending.into_iter().enumerate() {
-                        match by_index.get(&i) {
-                            None => keep.push((r, origin)),
-                            Some(problems) => report.reject_record(
-                                P::KIND,
-                                &origin.child_id,
-                                problems.iter().map(|(field, reason)| {
-                                    (origin.source_of(field), name_records(reason, &locations))
-                                }),
-                            ),
-                        }
-                    }
-                    pending = keep;
-                }
-                Err(status) => {
-                    return Err(describe_status(status).context(format!("sending {}", P::KIND)));
-                }
-            }
+        if !self.buf.is_empty() {
+            self.hand_off(client).await?;
+        }
+        let Some(Lane { tx, mut task }) = self.lane.take() else {
+            return Ok(());
+        };
+        // Closing the queue ends the sender once it has sent what is queued.
+        drop(tx);
+        let outcome = (&mut task.0).await??;
+        let t = report.tallies.entry(P::KIND).or_default();
+        t.received += outcome.received;
+        t.accepted += outcome.accepted;
+        t.unchanged += outcome.unchanged;
+        for (child_id, problems) in outcome.rejected {
+            report.reject_record(P::KIND, &child_id, problems);
         }
         Ok(())
     }
+}
+
+/// Sends one batch. Records the service refuses are noted in `outcome` and left out, and the rest
+/// sent again, so that every valid record lands.
+async fn send_batch<P: Upload>(
+    client: &mut P::Client,
+    mut pending: Vec<(P, Origin)>,
+    keep_stored: bool,
+    outcome: &mut Outcome,
+) -> anyhow::Result<()> {
+    while !pending.is_empty() {
+        let records: Vec<P> = pending.iter().map(|(r, _)| r.clone()).collect();
+        match send_with_retry::<P>(client, records, keep_stored).await {
+            Ok(resp) => {
+                outcome.received += resp.received as u64;
+                outcome.accepted += resp.written as u64;
+                outcome.unchanged += resp.unchanged as u64;
+                break;
+            }
+            Err(status) if status.code() == Code::InvalidArgument => {
+                let by_index = record_violations(&status);
+                if by_index.is_empty() {
+                    return Err(describe_status(status)
+                        .context(format!("the service refused a batch of {}", P::KIND)));
+                }
+                // "same key as records[3]" names the batch's record 3: say where it came from.
+                let locations: Vec<String> =
+                    pending.iter().map(|(_, o)| o.location.clone()).collect();
+                let mut keep = Vec::with_capacity(pending.len());
+                for (i, (r, origin)) in pending.into_iter().enumerate() {
+                    match by_index.get(&i) {
+                        None => keep.push((r, origin)),
+                        Some(problems) => outcome.rejected.push((
+                            origin.child_id.clone(),
+                            problems
+                                .iter()
+                                .map(|(field, reason)| {
+                                    (origin.source_of(field), name_records(reason, &locations))
+                                })
+                                .collect(),
+                        )),
+                    }
+                }
+                pending = keep;
+            }
+            Err(status) => {
+                return Err(describe_status(status).context(format!("sending {}", P::KIND)));
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn send_with_retry<P: Upload>(
@@ -349,6 +441,162 @@ fn record_violations(status: &Status) -> BTreeMap<usize, Vec<(String, String)>> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// A record kind for the uploader's own tests, sent to a stand-in service.
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct Rec {
+        #[prost(string, tag = "1")]
+        la_code: String,
+        #[prost(uint32, tag = "2")]
+        n: u32,
+    }
+
+    /// The stand-in service: the batches it stored, in the order they came, and how many were
+    /// being answered at once at most. It refuses, with a field violation, each record whose
+    /// number ends in 007.
+    #[derive(Clone, Default)]
+    struct Stand(Arc<Mutex<Seen>>);
+
+    #[derive(Default)]
+    struct Seen {
+        stored: Vec<u32>,
+        sending: usize,
+        most_at_once: usize,
+    }
+
+    impl Upload for Rec {
+        type Client = Stand;
+        const KIND: &'static str = "test records";
+        fn la(&self) -> &str {
+            &self.la_code
+        }
+        fn send(
+            client: &mut Stand,
+            _request_id: String,
+            records: Vec<Self>,
+            _keep_stored: bool,
+        ) -> impl Future<Output = Result<tonic::Response<BatchUpsertResponse>, Status>> + Send
+        {
+            let stand = client.clone();
+            async move {
+                {
+                    let mut s = stand.0.lock().unwrap();
+                    s.sending += 1;
+                    s.most_at_once = s.most_at_once.max(s.sending);
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                let mut s = stand.0.lock().unwrap();
+                s.sending -= 1;
+                let mut d = tonic_types::ErrorDetails::new();
+                for (i, r) in records.iter().enumerate() {
+                    if r.n % 1000 == 7 {
+                        d.add_bad_request_violation(format!("records[{i}].n"), "ends in 007");
+                    }
+                }
+                if d.has_bad_request_violations() {
+                    return Err(Status::with_error_details(Code::InvalidArgument, "bad", d));
+                }
+                s.stored.extend(records.iter().map(|r| r.n));
+                let n = records.len() as i64;
+                Ok(tonic::Response::new(BatchUpsertResponse {
+                    received: n,
+                    written: n,
+                    ..Default::default()
+                }))
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batches_of_a_kind_land_one_at_a_time_in_file_order_and_refusals_are_reported() {
+        let mut stand = Stand::default();
+        let mut report = ImportSummary::default();
+        let mut up = Uploader::<Rec>::default();
+        let total = 5 * BATCH as u32 + 3;
+        for n in 0..total {
+            let origin = Origin {
+                child_id: format!("C{n}"),
+                location: format!("line {}", n + 2),
+                ..Default::default()
+            };
+            let rec = Rec {
+                la_code: "885".into(),
+                n,
+            };
+            up.push(&mut stand, &mut report, rec, origin).await.unwrap();
+        }
+        // Nothing is counted until the kind is flushed; then everything is.
+        assert!(!report.tallies.contains_key("test records"));
+        up.flush(&mut stand, &mut report).await.unwrap();
+
+        let refused: Vec<u32> = (0..total).filter(|n| n % 1000 == 7).collect();
+        let landed: Vec<u32> = (0..total).filter(|n| n % 1000 != 7).collect();
+        let seen = stand.0.lock().unwrap();
+        assert_eq!(
+            seen.stored, landed,
+            "every valid record, in the file's order"
+        );
+        assert_eq!(
+            seen.most_at_once, 1,
+            "a kind's batches go one after another"
+        );
+        let t = report.tallies["test records"];
+        assert_eq!(t.received, total as u64);
+        assert_eq!(t.accepted, landed.len() as u64);
+        assert_eq!(t.rejected, refused.len() as u64);
+        let named: Vec<&str> = report
+            .rejected
+            .iter()
+            .map(|p| p.child_id.as_str())
+            .collect();
+        let expected: Vec<String> = refused.iter().map(|n| format!("C{n}")).collect();
+        assert_eq!(named, expected);
+        assert!(report.rejected.iter().all(|p| p.reason == "ends in 007"));
+        assert_eq!(report.rejected[0].source, "line 9 (n)");
+        assert!(report.las_sent.contains("885"));
+    }
+
+    #[tokio::test]
+    async fn a_sender_that_fails_stops_the_import_with_its_error() {
+        #[derive(Clone, PartialEq, prost::Message)]
+        struct Down {
+            #[prost(string, tag = "1")]
+            la_code: String,
+        }
+        impl Upload for Down {
+            type Client = ();
+            const KIND: &'static str = "down records";
+            fn la(&self) -> &str {
+                &self.la_code
+            }
+            async fn send(
+                _: &mut (),
+                _: String,
+                _: Vec<Self>,
+                _: bool,
+            ) -> Result<tonic::Response<BatchUpsertResponse>, Status> {
+                Err(Status::permission_denied("not for this LA"))
+            }
+        }
+        let mut report = ImportSummary::default();
+        let mut up = Uploader::<Down>::default();
+        let mut failed = None;
+        for _ in 0..4 * BATCH {
+            let rec = Down {
+                la_code: "885".into(),
+            };
+            if let Err(e) = up.push(&mut (), &mut report, rec, Origin::default()).await {
+                failed = Some(e);
+                break;
+            }
+        }
+        let e = match failed {
+            Some(e) => e,
+            None => up.flush(&mut (), &mut report).await.unwrap_err(),
+        };
+        assert!(format!("{e:#}").contains("not for this LA"), "{e:#}");
+    }
 
     #[test]
     fn a_repeated_key_names_the_line_it_repeats() {
