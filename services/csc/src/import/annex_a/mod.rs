@@ -360,13 +360,23 @@ struct Found<'a> {
     /// Index into `table.rows` of the header row.
     header_at: usize,
     headers: Vec<String>,
+    /// Columns already looked up, by the field's address: a list's rows each ask for the same
+    /// dozen fields, and matching the header words once per list, not per row, is a tenth of
+    /// a large workbook's reading.
+    columns: std::cell::RefCell<Vec<(*const Field, Option<usize>)>>,
 }
 
 impl Found<'_> {
     fn column(&self, f: &Field) -> Option<usize> {
-        self.headers.iter().position(|h| {
+        let key = std::ptr::from_ref(f);
+        if let Some((_, col)) = self.columns.borrow().iter().find(|(k, _)| *k == key) {
+            return *col;
+        }
+        let col = self.headers.iter().position(|h| {
             header_is(h, f.headers) && (f.unless.is_empty() || !header_is(h, &[f.unless]))
-        })
+        });
+        self.columns.borrow_mut().push((key, col));
+        col
     }
 
     /// `List 3!G14 (Date of referral)`, or `file.csv line 14 column Date of referral`.
@@ -427,6 +437,7 @@ fn recognise(table: &Table) -> Result<Found<'_>, String> {
             list,
             header_at: i,
             headers,
+            columns: Default::default(),
         });
     }
     Err(match by_name {
@@ -457,6 +468,9 @@ pub struct Parsed {
     pub reviews: Vec<(lpb::Review, Origin)>,
     /// List 6's episodes: (child, CIN start = referral date) → reason for closure.
     episodes: HashMap<(String, String), String>,
+    /// Each child's List 3 referral dates and List 6 CIN start dates, for [`referral_before`]
+    /// (one look-up per assessment or enquiry, not a pass over every list).
+    referral_dates: HashMap<String, Vec<NaiveDate>>,
     /// The first day the lists cover: their earliest contact, early help assessment or referral
     /// (the lists of events in the inspection's months; an assessment, enquiry or plan in them
     /// may have started before, and does not say the lists reach back to its start).
@@ -919,6 +933,10 @@ fn read_cin_episode(r: &mut RowRead<'_, '_>, child_id: &str, out: &mut Parsed) -
         span(out, closed, false);
         out.episodes
             .insert((child_id.to_owned(), start.to_string()), reason.to_owned());
+        out.referral_dates
+            .entry(child_id.to_owned())
+            .or_default()
+            .push(start);
     }
     "CIN episodes (List 6)"
 }
@@ -956,6 +974,12 @@ fn read_referral(
     }
     if r.problems.is_empty() {
         span(out, date, true);
+        if let Some(d) = date {
+            out.referral_dates
+                .entry(child_id.to_owned())
+                .or_default()
+                .push(d);
+        }
         let o = origin(r, child_id);
         out.referrals.push((
             pb::Referral {
@@ -975,18 +999,12 @@ fn read_referral(
 /// CIN episode (its CIN start date is its referral's date; List 6 keeps cases open since before
 /// List 3's months).
 fn referral_before(out: &Parsed, child: &str, d: NaiveDate) -> Option<String> {
-    let d = d.to_string();
-    let listed = out
-        .referrals
+    out.referral_dates
+        .get(child)?
         .iter()
-        .filter(|(r, _)| r.child_id == child)
-        .map(|(r, _)| &r.referral_date);
-    let episodes = out
-        .episodes
-        .keys()
-        .filter(|(c, _)| c == child)
-        .map(|(_, start)| start);
-    listed.chain(episodes).filter(|r| **r <= d).max().cloned()
+        .filter(|r| **r <= d)
+        .max()
+        .map(NaiveDate::to_string)
 }
 
 fn read_assessment(
@@ -1527,6 +1545,7 @@ pub async fn import(
         from: _,
         to: _,
         unlinked: _,
+        referral_dates: _,
     } = parsed;
     use super::local::send_records_keeping as send;
     let fd = &mut clients.frontdoor;
