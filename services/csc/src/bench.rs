@@ -497,7 +497,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let t = Instant::now();
             let written = if args.mixed {
                 let m = mixed(client, batches, &args, &addr.to_string()).await?;
-                mixed_report = Some(m.render(t.elapsed()));
+                mixed_report = Some((m.render(t.elapsed()), m.failed.len()));
                 m.written
             } else {
                 ingest(client, batches, args.concurrency).await?
@@ -619,7 +619,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "ingest             {:.2} s  = {rate:.0} {what}/s",
         ingest_time.as_secs_f64()
     );
-    if let Some(m) = mixed_report {
+    if let Some((m, _)) = &mixed_report {
         println!("{m}");
     }
     if let Some((b, _)) = baseline_report {
@@ -640,6 +640,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     );
     shutdown.cancel();
     server.await??;
+    if let Some((_, failed)) = mixed_report {
+        anyhow::ensure!(failed == 0, "{failed} reads failed under the mixed load");
+    }
     Ok(())
 }
 
@@ -866,5 +869,69 @@ async fn baseline(
             time,
             how: "COPY",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The baseline loads exactly the rows the bench generated, into the front door's schema.
+    #[tokio::test]
+    async fn the_sqlite_baseline_loads_the_same_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = referrals(1_234);
+        let b = baseline("sqlite://x", dir.path(), &records).await.unwrap();
+        assert_eq!(b.rows, 1_234);
+        let db = csc_runtime::db::connect(&csc_runtime::db::sqlite_url_in(dir.path(), "baseline"))
+            .await
+            .unwrap();
+        let mut held: Vec<(String, String, String, bool)> = sea_orm::sqlx::query_as(
+            "SELECT child_id, referral_date, source, nfa FROM referral WHERE la_code = '885'",
+        )
+        .fetch_all(db.get_sqlite_connection_pool())
+        .await
+        .unwrap();
+        let mut sent: Vec<_> = records
+            .iter()
+            .map(|r| {
+                (
+                    r.child_id.clone(),
+                    r.referral_date.clone(),
+                    r.source.clone(),
+                    r.nfa,
+                )
+            })
+            .collect();
+        held.sort();
+        sent.sort();
+        assert_eq!(held, sent);
+    }
+
+    /// `--mixed --baseline` on a small load runs to its end: the command itself fails if a write is
+    /// refused or any read failed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_small_mixed_run_with_its_baseline_succeeds() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            bench: BenchArgs,
+        }
+        let cli = Cli::parse_from([
+            "bench",
+            "--records",
+            "6000",
+            "--batch",
+            "500",
+            "--mixed",
+            "--writers",
+            "3",
+            "--readers",
+            "2",
+            "--baseline",
+            "--insecure-no-auth",
+        ]);
+        run(cli.bench).await.unwrap();
     }
 }
