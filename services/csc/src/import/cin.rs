@@ -14,7 +14,6 @@ use chrono::NaiveDate;
 
 use csc_core::{LaCode, codes, parse_date};
 use csc_proto::{frontdoor as pb, protection as ppb};
-use indicatif::{ProgressBar, ProgressStyle};
 use quick_xml::{Reader, events::Event};
 
 use super::dates::{is_not_midnight, read_date};
@@ -416,6 +415,7 @@ pub fn child_records(
             ("la_code".into(), "Message/Header/Source/LEA".into()),
         ],
         year: None,
+        sources_are_columns: false,
     };
 
     for (e, cd) in child.all("CINdetails") {
@@ -1065,11 +1065,7 @@ pub async fn import(
     }
 
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let bar = ProgressBar::new(size);
-    bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {percent}% {eta}").expect("valid template"),
-    );
-    bar.set_message(file.clone());
+    let bar = super::local::progress_bar(size, "{msg} [{bar:40}] {percent}% {eta}", &file);
 
     // Children are collected from the synchronous XML reader and sent in batches between reads.
     let mut stray: Vec<(String, String)> = Vec::new();
@@ -1104,7 +1100,7 @@ pub async fn import(
             Err(e) => {
                 // The file changed between the check and this pass: what was sent stays, and the
                 // rest is said to be missing.
-                bar.finish_and_clear();
+                super::local::progress_done(&bar);
                 sender.finish(client, report, &la).await?;
                 report.refuse_file(
                     &file,
@@ -1129,7 +1125,7 @@ pub async fn import(
         }
     }
     reader.await?;
-    bar.finish_and_clear();
+    super::local::progress_done(&bar);
     sender.finish(client, report, &la).await?;
     for (p, text) in stray {
         report.warn_stray("file", "-", &p, &text);

@@ -11,7 +11,7 @@ use csc_proto::{frontdoor as pb, protection as ppb};
 
 use super::dates::{DateTally, is_not_midnight, read_date};
 use super::input::{self, quote};
-use super::{FrontDoorClient, ImportSummary, Origin, Uploader};
+use super::{FrontDoorClient, ImportSummary, Origin, Uploader, upload};
 
 /// A file's columns: name (lower case, BOM and spaces trimmed, or the documented name a known
 /// alias stands for) → index, and each column's header as the file writes it (to name it in
@@ -299,12 +299,10 @@ impl Row<'_> {
             location: self.location.clone(),
             fields: fields
                 .iter()
-                .map(|(f, c)| {
-                    let written = self.columns.written(c);
-                    (f.to_string(), format!("{} column {written}", self.location))
-                })
+                .map(|(f, c)| (f.to_string(), self.columns.written(c)))
                 .collect(),
             year: None,
+            sources_are_columns: true,
         }
     }
 
@@ -486,6 +484,24 @@ pub fn read_text<P: super::Upload>(
     la: Option<&str>,
     report: &mut ImportSummary,
 ) -> anyhow::Result<Vec<(P, Origin)>> {
+    let mut out = Vec::new();
+    read_rows(format, csv_text, la, report, |p, origin, _| {
+        out.push((p, origin))
+    })?;
+    Ok(out)
+}
+
+/// As [`read_text`], giving each record to `each` as its row is read, with the byte of the text
+/// its row ends at: the file's records are never all held at once. An error (the file refused
+/// whole) comes before any record, or after rows none of which made one (all of them another
+/// LA's than `la`).
+pub fn read_rows<P: super::Upload>(
+    format: &Format<P>,
+    csv_text: &CsvText,
+    la: Option<&str>,
+    report: &mut ImportSummary,
+    mut each: impl FnMut(P, Origin, usize),
+) -> anyhow::Result<()> {
     check_la_flag(la)?;
     let file = csv_text.file.as_str();
     let data = csv_text.text.as_bytes();
@@ -544,7 +560,6 @@ pub fn read_text<P: super::Upload>(
         line: 1,
     };
     let mut dates = DateTally::default();
-    let mut out = Vec::new();
     let mut rows = 0usize;
     // Rows for other LAs than --la: left out, and counted.
     let mut other_las: std::collections::BTreeMap<String, usize> = Default::default();
@@ -627,7 +642,7 @@ pub fn read_text<P: super::Upload>(
         origin.year = year;
         // A row the importer itself cannot read is reported here and not sent.
         if !row.report_problems(P::KIND, &origin.child_id, report) {
-            out.push((p, origin));
+            each(p, origin, lines.byte);
         }
     }
     if let Some(flag) = la
@@ -651,7 +666,7 @@ pub fn read_text<P: super::Upload>(
     report.dates = dates;
     report.finish_dates(file, false);
     report.notes.push(format!("{file}: {rows} rows read"));
-    Ok(out)
+    Ok(())
 }
 
 /// Reads the file at `path` with `format` and sends its records in batches; every record the
@@ -659,7 +674,7 @@ pub fn read_text<P: super::Upload>(
 /// reported as such, and nothing of it is sent.
 pub(super) async fn import_format<P: super::Upload>(
     client: &mut P::Client,
-    format: &Format<P>,
+    format: &'static Format<P>,
     path: &Path,
     la: Option<&str>,
     report: &mut ImportSummary,
@@ -673,15 +688,71 @@ pub(super) async fn import_format<P: super::Upload>(
             return Ok(());
         }
     };
-    let records = match read_text(format, &text, la, report) {
-        Ok(r) => r,
-        Err(e) => {
-            report.refuse_file(file, format!("{e:#}"));
-            return Ok(());
+    stream_records(client, format, text, la, report).await
+}
+
+/// Records read from the reader's thread at a time, and chunks of them queued for sending.
+const CHUNK: usize = 1024;
+const CHUNKS_QUEUED: usize = 4;
+
+/// Reads `text`'s rows on a thread of their own while the records they make are sent: at most
+/// [`CHUNKS_QUEUED`] chunks of [`CHUNK`] records wait between the two, and the uploader's own
+/// queue behind them, so the client's memory is the file's text and a few batches however
+/// long the file is. What the reading found (rows refused, notes, warnings) comes first in the
+/// summary, before what the service said, as when a file was read whole; a file refused whole
+/// sends nothing.
+async fn stream_records<P: super::Upload>(
+    client: &mut P::Client,
+    format: &'static Format<P>,
+    text: CsvText,
+    la: Option<&str>,
+    report: &mut ImportSummary,
+) -> anyhow::Result<()> {
+    let file = text.file.clone();
+    let bar = progress_bar(
+        text.text.len() as u64,
+        "{msg} [{bar:40}] {percent}% {eta}",
+        &file,
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<(P, Origin)>>(CHUNKS_QUEUED);
+    let la_owned = la.map(str::to_owned);
+    let reading_bar = bar.clone();
+    let reader = upload::AbortOnDrop(tokio::task::spawn_blocking(move || {
+        let mut read = ImportSummary::default();
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut open = true;
+        let result = read_rows(format, &text, la_owned.as_deref(), &mut read, |p, o, at| {
+            chunk.push((p, o));
+            if chunk.len() == CHUNK && open {
+                reading_bar.set_position(at as u64);
+                // A closed queue: the sending stopped on an error, which it reports.
+                open = tx
+                    .blocking_send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                    .is_ok();
+            }
+        });
+        if result.is_ok() && !chunk.is_empty() && open {
+            let _ = tx.blocking_send(chunk);
         }
-    };
-    drop(text);
-    send_records(client, &file, records, report).await
+        (result, read)
+    }));
+    let mut up = Uploader::<P>::default();
+    let mut sent = ImportSummary::default();
+    while let Some(chunk) = rx.recv().await {
+        for (p, origin) in chunk {
+            up.push(client, &mut sent, p, origin).await?;
+        }
+    }
+    let mut reader = reader;
+    let (result, read) = (&mut reader.0).await?;
+    report.absorb(read);
+    if let Err(e) = result {
+        report.refuse_file(file, format!("{e:#}"));
+    }
+    up.flush(client, &mut sent).await?;
+    report.absorb(sent);
+    progress_done(&bar);
+    Ok(())
 }
 
 /// Sends records read from `file` in batches, with a progress bar on a terminal.
@@ -703,13 +774,11 @@ pub(super) async fn send_records_keeping<P: super::Upload>(
     keep_stored: bool,
     report: &mut ImportSummary,
 ) -> anyhow::Result<()> {
-    // Drawn on a terminal only; hidden when the output is a file or a pipe.
-    let bar = indicatif::ProgressBar::new(records.len() as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} {eta}")
-            .expect("valid template"),
+    let bar = progress_bar(
+        records.len() as u64,
+        "{msg} [{bar:40}] {pos}/{len} {eta}",
+        file,
     );
-    bar.set_message(file.to_owned());
     let mut up = if keep_stored {
         Uploader::<P>::keeping_stored()
     } else {
@@ -722,8 +791,28 @@ pub(super) async fn send_records_keeping<P: super::Upload>(
         }
     }
     up.flush(client, report).await?;
-    bar.finish_and_clear();
+    progress_done(&bar);
     Ok(())
+}
+
+/// The bars of the files being read or sent, drawn together: `csc import generated` sends some
+/// files at the same time, each on its own line.
+static BARS: std::sync::LazyLock<indicatif::MultiProgress> =
+    std::sync::LazyLock::new(indicatif::MultiProgress::new);
+
+/// A progress bar of `len` steps for `file`, drawn on a terminal only (hidden when the output is
+/// a file or a pipe). [`progress_done`] takes it away.
+pub(super) fn progress_bar(len: u64, template: &str, file: &str) -> indicatif::ProgressBar {
+    let bar = BARS.add(indicatif::ProgressBar::new(len));
+    bar.set_style(indicatif::ProgressStyle::with_template(template).expect("valid template"));
+    bar.set_message(file.to_owned());
+    bar
+}
+
+/// Clears a file's bar from the terminal.
+pub(super) fn progress_done(bar: &indicatif::ProgressBar) {
+    bar.finish_and_clear();
+    BARS.remove(bar);
 }
 
 pub async fn import_contacts(

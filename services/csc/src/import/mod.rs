@@ -325,6 +325,37 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
 
 /// Imports a folder `csc generate` wrote, through every domain service; the LA it was filed
 /// under.
+/// The files of a generated folder that depend on no other, imported with their own summary:
+/// the costs (finance) and the feedback survey (child protection).
+async fn independent_files(
+    addrs: ClientAddrs,
+    dir: PathBuf,
+    la: String,
+) -> anyhow::Result<ImportSummary> {
+    let mut report = ImportSummary::default();
+    let report = &mut report;
+    let mut rec = record::Recorder::new(&addrs);
+    let mut fin = connect_finance(&addrs.finance).await?;
+    let path = dir.join("costs.csv");
+    recorded!(
+        rec,
+        report,
+        "costs",
+        &path,
+        local::import_costs(&mut fin, &path, Some(&la), report)
+    );
+    let mut prot = connect_protection(&addrs.protection).await?;
+    let path = dir.join("feedback.csv");
+    recorded!(
+        rec,
+        report,
+        "feedback",
+        &path,
+        local::import_feedback(&mut prot, &path, Some(&la), report)
+    );
+    Ok(std::mem::take(report))
+}
+
 pub async fn import_generated(
     addrs: &ClientAddrs,
     dir: &std::path::Path,
@@ -351,6 +382,14 @@ pub async fn import_generated(
             cin::la_and_year(first)?.0
         }
     };
+    // Finance's costs and the feedback survey depend on no other file: they are sent beside the
+    // rest, from a task of their own.
+    // Stopped if the rest fails first.
+    let mut beside = upload::AbortOnDrop(tokio::spawn(independent_files(
+        addrs.clone(),
+        dir.to_owned(),
+        la.clone(),
+    )));
     let mut clients = CinClients::connect(addrs).await?;
     let mut rec = record::Recorder::new(addrs);
     for f in &censuses {
@@ -380,49 +419,50 @@ pub async fn import_generated(
             path.display()
         ));
     }
-    let path = dir.join("strategy.csv");
-    recorded!(
-        rec,
-        report,
-        "strategy",
-        &path,
-        local::import_strategy(&mut fd, &path, Some(&la), report)
-    );
-    let mut clients903 = ssda903::Clients903::connect(addrs).await?;
-    let path = dir.join("ssda903");
-    recorded!(
-        rec,
-        report,
-        "ssda903",
-        &path,
-        ssda903::import(&mut clients903, &path, Some(&la), None, report)
-    );
-    ssda903::history_warnings(&mut clients903.placements, &la, report).await?;
-    let mut prot = connect_protection(&addrs.protection).await?;
-    let path = dir.join("missing.csv");
-    recorded!(
-        rec,
-        report,
-        "missing",
-        &path,
-        local::import_missing(&mut prot, &path, Some(&la), report)
-    );
-    let path = dir.join("feedback.csv");
-    recorded!(
-        rec,
-        report,
-        "feedback",
-        &path,
-        local::import_feedback(&mut prot, &path, Some(&la), report)
-    );
-    let mut fin = connect_finance(&addrs.finance).await?;
-    let path = dir.join("costs.csv");
-    recorded!(
-        rec,
-        report,
-        "costs",
-        &path,
-        local::import_costs(&mut fin, &path, Some(&la), report)
-    );
+    // Then the strategy discussions (the front door) beside the 903 return and the missing
+    // episodes (placements, then child protection): the 903 follows Annex A's looked-after
+    // children and reviews, and updates them.
+    let mut strategy_report = ImportSummary::default();
+    let strategy = async {
+        let report = &mut strategy_report;
+        let mut rec = record::Recorder::new(addrs);
+        let path = dir.join("strategy.csv");
+        recorded!(
+            rec,
+            report,
+            "strategy",
+            &path,
+            local::import_strategy(&mut fd, &path, Some(&la), report)
+        );
+        anyhow::Ok(())
+    };
+    let looked_after = async {
+        let mut clients903 = ssda903::Clients903::connect(addrs).await?;
+        let path = dir.join("ssda903");
+        recorded!(
+            rec,
+            report,
+            "ssda903",
+            &path,
+            ssda903::import(&mut clients903, &path, Some(&la), None, report)
+        );
+        ssda903::history_warnings(&mut clients903.placements, &la, report).await?;
+        let mut prot = connect_protection(&addrs.protection).await?;
+        let path = dir.join("missing.csv");
+        recorded!(
+            rec,
+            report,
+            "missing",
+            &path,
+            local::import_missing(&mut prot, &path, Some(&la), report)
+        );
+        anyhow::Ok(())
+    };
+    let (strategy, looked_after) = tokio::join!(strategy, looked_after);
+    report.absorb(strategy_report);
+    let beside = (&mut beside.0).await?;
+    strategy?;
+    looked_after?;
+    report.absorb(beside?);
     Ok(la)
 }

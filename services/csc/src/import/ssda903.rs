@@ -489,6 +489,7 @@ pub(super) fn xml_child(
             .chain([("child_id".to_owned(), format!("{hp}/CHILDID"))])
             .collect(),
         year: None,
+        sources_are_columns: false,
     };
     let sex_text = header.text_of("SEX");
     match sex(&sex_text) {

@@ -16,6 +16,10 @@ pub struct Origin {
     pub fields: Vec<(String, String)>,
     /// The return's collection year, where a pooled file's YEAR column gives it.
     pub year: Option<i32>,
+    /// The sources in `fields` are columns of the row at `location` (a CSV file's), named
+    /// "`location` column `name`" when asked for: a county's file has millions of them, and the
+    /// full names are needed only for the few records refused.
+    pub sources_are_columns: bool,
 }
 
 impl Origin {
@@ -26,7 +30,13 @@ impl Origin {
             .iter()
             .find(|(f, _)| f == field)
             .or_else(|| self.fields.iter().find(|(f, _)| f == bare))
-            .map(|(_, s)| s.clone())
+            .map(|(_, s)| {
+                if self.sources_are_columns {
+                    format!("{} column {s}", self.location)
+                } else {
+                    s.clone()
+                }
+            })
             .unwrap_or_else(|| {
                 if field.is_empty() {
                     self.location.clone()
@@ -101,6 +111,34 @@ fn thousands(n: u64) -> String {
 }
 
 impl ImportSummary {
+    /// Adds what another part of the same import did (files or services sent at the same time,
+    /// each with its own summary): counts add up, and its refusals, warnings, notes and refused
+    /// files follow this summary's.
+    pub fn absorb(&mut self, other: ImportSummary) {
+        let ImportSummary {
+            tallies,
+            rejected,
+            warnings,
+            notes,
+            refused_files,
+            dates: _,
+            las_sent,
+            covers: _,
+        } = other;
+        for (kind, t) in tallies {
+            let mine = self.tallies.entry(kind).or_default();
+            mine.received += t.received;
+            mine.accepted += t.accepted;
+            mine.unchanged += t.unchanged;
+            mine.rejected += t.rejected;
+        }
+        self.rejected.extend(rejected);
+        self.warnings.extend(warnings);
+        self.notes.extend(notes);
+        self.refused_files.extend(refused_files);
+        self.las_sent.extend(las_sent);
+    }
+
     /// One refused record, with every problem found in it: the record counts once.
     pub fn reject_record(
         &mut self,

@@ -214,7 +214,7 @@ struct Lane<P: Upload> {
 
 /// A sender's task, stopped if its uploader is dropped unflushed: an import that stops on an
 /// error stops its senders too (a flushed lane's task has already ended).
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+pub(super) struct AbortOnDrop<T>(pub(super) tokio::task::JoinHandle<T>);
 
 impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
@@ -463,7 +463,13 @@ mod tests {
         stored: Vec<u32>,
         sending: usize,
         most_at_once: usize,
+        /// At most, how many records the streamed file's reader had read that were not yet
+        /// stored, when a batch arrived.
+        most_ahead: usize,
     }
+
+    /// Records the streamed test file's reader has made.
+    static READ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
     impl Upload for Rec {
         type Client = Stand;
@@ -488,6 +494,10 @@ mod tests {
                 tokio::time::sleep(Duration::from_millis(2)).await;
                 let mut s = stand.0.lock().unwrap();
                 s.sending -= 1;
+                let ahead = READ
+                    .load(std::sync::atomic::Ordering::SeqCst)
+                    .saturating_sub(s.stored.len());
+                s.most_ahead = s.most_ahead.max(ahead);
                 let mut d = tonic_types::ErrorDetails::new();
                 for (i, r) in records.iter().enumerate() {
                     if r.n % 1000 == 7 {
@@ -555,6 +565,114 @@ mod tests {
         assert!(report.rejected.iter().all(|p| p.reason == "ends in 007"));
         assert_eq!(report.rejected[0].source, "line 9 (n)");
         assert!(report.las_sent.contains("885"));
+    }
+
+    /// A CSV layout of test records: `n` and the LA.
+    const NUMBERS: super::super::local::Format<Rec> = super::super::local::Format {
+        required: &["n"],
+        optional: &[],
+        ignored: &[],
+        aliases: &[],
+        row: |row, la| {
+            let n = match row.get("n").parse() {
+                Ok(n) => n,
+                Err(_) => {
+                    row.fail("n", "not a number");
+                    0
+                }
+            };
+            READ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let origin = Origin {
+                child_id: format!("C{n}"),
+                location: format!("row {n}"),
+                ..Default::default()
+            };
+            let la_code = la.unwrap_or_default().to_owned();
+            (Rec { la_code, n }, origin)
+        },
+    };
+
+    /// A CSV file is sent as it is read: every valid row lands in the file's order, the rows the
+    /// reader refuses come first in the summary and then those the service refuses, and the
+    /// reader is never more than a few batches ahead of the service, however long the file.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_csv_file_streams_to_its_service_with_the_reader_a_few_batches_ahead() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("numbers.csv");
+        let total = 40 * BATCH as u32;
+        let mut csv = String::from("n\n");
+        for n in 0..total {
+            if n == 5 {
+                csv.push_str("five\n");
+            } else {
+                csv.push_str(&format!("{n}\n"));
+            }
+        }
+        std::fs::write(&path, csv).unwrap();
+        let mut stand = Stand::default();
+        let mut report = ImportSummary::default();
+        super::super::local::import_format(&mut stand, &NUMBERS, &path, Some("885"), &mut report)
+            .await
+            .unwrap();
+
+        let seen = stand.0.lock().unwrap();
+        let landed: Vec<u32> = (0..total).filter(|n| *n != 5 && n % 1000 != 7).collect();
+        assert_eq!(seen.stored, landed, "every valid row, in the file's order");
+        // The chunk being read, the 4 queued, the one being handed to the uploader, the
+        // uploader's buffer, its queued batch and the batch on the wire (and the rows refused,
+        // never stored): far less than the file's 40 batches.
+        let refused = total as usize - landed.len();
+        let bound = 1024 * (1 + 4 + 1) + 3 * BATCH + refused;
+        assert!(
+            seen.most_ahead <= bound,
+            "the reader ran {} records ahead (bound {bound})",
+            seen.most_ahead
+        );
+        let t = report.tallies["test records"];
+        assert_eq!(t.received, total as u64);
+        assert_eq!(t.accepted, landed.len() as u64);
+        assert_eq!(t.rejected, total as u64 - landed.len() as u64);
+        assert_eq!(report.rejected[0].reason, "not a number");
+        assert!(
+            report.rejected[0].source.contains("line 7"),
+            "{:?}",
+            report.rejected[0]
+        );
+        assert!(
+            report.rejected[1..]
+                .iter()
+                .all(|p| p.reason == "ends in 007")
+        );
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.ends_with(&format!("{total} rows read"))),
+            "{:?}",
+            report.notes
+        );
+        assert!(report.refused_files.is_empty());
+    }
+
+    /// A file without a required column is refused whole, and nothing of it is sent.
+    #[tokio::test]
+    async fn a_csv_file_refused_whole_sends_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("numbers.csv");
+        std::fs::write(&path, "m\n1\n2\n").unwrap();
+        let mut stand = Stand::default();
+        let mut report = ImportSummary::default();
+        super::super::local::import_format(&mut stand, &NUMBERS, &path, Some("885"), &mut report)
+            .await
+            .unwrap();
+        assert!(stand.0.lock().unwrap().stored.is_empty());
+        assert_eq!(report.refused_files.len(), 1, "{:?}", report.refused_files);
+        assert!(
+            report.refused_files[0].1.contains('n'),
+            "{:?}",
+            report.refused_files
+        );
+        assert!(!report.tallies.contains_key("test records"));
     }
 
     #[tokio::test]
@@ -630,6 +748,7 @@ mod tests {
             location: "Child[1]/CINdetails[1]/Assessments[1]".into(),
             fields: vec![("factors[1]".into(), "Child[1]/CINdetails[1]/Assessments[1]/FactorsIdentifiedAtAssessment/AssessmentFactors[2]".into())],
             year: None,
+            sources_are_columns: false,
         };
         assert!(
             origin

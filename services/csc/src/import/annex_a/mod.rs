@@ -813,6 +813,7 @@ fn origin(r: &RowRead<'_, '_>, child_id: &str) -> Origin {
         location: format!("{} row {}", r.found.table.name, r.row),
         fields: r.fields.clone(),
         year: None,
+        sources_are_columns: false,
     }
 }
 
@@ -1548,21 +1549,42 @@ pub async fn import(
         referral_dates: _,
     } = parsed;
     use super::local::send_records_keeping as send;
+    // The three services are sent to at the same time, each in its lists' order, each with a
+    // summary of its own added to the file's at the end.
+    let file = file.as_str();
+    let (mut fd_report, mut cp_report, mut lac_report) = Default::default();
     let fd = &mut clients.frontdoor;
-    send(fd, &file, contacts, false, report).await?;
-    send(fd, &file, early_help, false, report).await?;
-    send(fd, &file, referrals, false, report).await?;
-    send(fd, &file, assessments, true, report).await?;
-    send(fd, &file, s47s, true, report).await?;
-    send(fd, &file, icpcs, false, report).await?;
-    send(&mut clients.protection, &file, cp_plans, true, report).await?;
-    if care_summaries.is_empty() && reviews.is_empty() {
-        return Ok(());
+    let front_door = async {
+        let r = &mut fd_report;
+        send(fd, file, contacts, false, r).await?;
+        send(fd, file, early_help, false, r).await?;
+        send(fd, file, referrals, false, r).await?;
+        send(fd, file, assessments, true, r).await?;
+        send(fd, file, s47s, true, r).await?;
+        send(fd, file, icpcs, false, r).await
+    };
+    let protection = send(
+        &mut clients.protection,
+        file,
+        cp_plans,
+        true,
+        &mut cp_report,
+    );
+    let looked_after = async {
+        if care_summaries.is_empty() && reviews.is_empty() {
+            return Ok(());
+        }
+        let placements = &mut crate::client::connect_placements(placements).await?;
+        send(placements, file, care_summaries, false, &mut lac_report).await?;
+        send(placements, file, reviews, true, &mut lac_report).await
+    };
+    let sent = tokio::join!(front_door, protection, looked_after);
+    for part in [fd_report, cp_report, lac_report] {
+        report.absorb(part);
     }
-    let placements = &mut crate::client::connect_placements(placements).await?;
-    send(placements, &file, care_summaries, false, report).await?;
-    send(placements, &file, reviews, true, report).await?;
-    Ok(())
+    sent.0?;
+    sent.1?;
+    sent.2
 }
 
 #[cfg(test)]
