@@ -717,7 +717,7 @@ async fn stream_records<P: super::Upload>(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<(P, Origin)>>(CHUNKS_QUEUED);
     let la_owned = la.map(str::to_owned);
     let reading_bar = bar.clone();
-    let reader = upload::AbortOnDrop(tokio::task::spawn_blocking(move || {
+    let mut reader = upload::AbortOnDrop(tokio::task::spawn_blocking(move || {
         let mut read = ImportSummary::default();
         let mut chunk = Vec::with_capacity(CHUNK);
         let mut open = true;
@@ -743,7 +743,6 @@ async fn stream_records<P: super::Upload>(
             up.push(client, &mut sent, p, origin).await?;
         }
     }
-    let mut reader = reader;
     let (result, read) = (&mut reader.0).await?;
     report.absorb(read);
     if let Err(e) = result {

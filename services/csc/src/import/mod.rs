@@ -323,8 +323,6 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
     }
 }
 
-/// Imports a folder `csc generate` wrote, through every domain service; the LA it was filed
-/// under.
 /// The files of a generated folder that depend on no other, imported with their own summary:
 /// the costs (finance) and the feedback survey (child protection).
 async fn independent_files(
@@ -356,6 +354,8 @@ async fn independent_files(
     Ok(std::mem::take(report))
 }
 
+/// Imports a folder `csc generate` wrote, through every domain service; the LA it was filed
+/// under.
 pub async fn import_generated(
     addrs: &ClientAddrs,
     dir: &std::path::Path,
@@ -383,8 +383,7 @@ pub async fn import_generated(
         }
     };
     // Finance's costs and the feedback survey depend on no other file: they are sent beside the
-    // rest, from a task of their own.
-    // Stopped if the rest fails first.
+    // rest, from a task of their own (stopped if the rest fails first).
     let mut beside = upload::AbortOnDrop(tokio::spawn(independent_files(
         addrs.clone(),
         dir.to_owned(),
