@@ -64,6 +64,16 @@ pub struct Tally {
     pub rejected: u64,
 }
 
+impl Tally {
+    /// Adds another part's counts of the same kind.
+    pub fn add(&mut self, other: Tally) {
+        self.received += other.received;
+        self.accepted += other.accepted;
+        self.unchanged += other.unchanged;
+        self.rejected += other.rejected;
+    }
+}
+
 /// What an import did: counts per record kind, every rejection and warning, every file refused
 /// whole.
 #[derive(Debug, Default)]
@@ -126,11 +136,7 @@ impl ImportSummary {
             covers: _,
         } = other;
         for (kind, t) in tallies {
-            let mine = self.tallies.entry(kind).or_default();
-            mine.received += t.received;
-            mine.accepted += t.accepted;
-            mine.unchanged += t.unchanged;
-            mine.rejected += t.rejected;
+            self.tallies.entry(kind).or_default().add(t);
         }
         self.rejected.extend(rejected);
         self.warnings.extend(warnings);

@@ -11,7 +11,7 @@ use csc_proto::{
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
-use super::{BATCH, ImportSummary, Origin};
+use super::{BATCH, ImportSummary, Origin, Tally};
 use crate::client::{
     FinanceClient, FrontDoorClient, PlacementsClient, ProtectionClient, Retry, describe_status,
     retrying,
@@ -225,9 +225,9 @@ impl<T> Drop for AbortOnDrop<T> {
 /// What a lane's batches did, added to the import's summary when the kind is flushed.
 #[derive(Default)]
 struct Outcome {
-    received: u64,
-    accepted: u64,
-    unchanged: u64,
+    /// Received, accepted and unchanged, as the service answered (refusals are counted as they
+    /// are added to the summary).
+    tally: Tally,
     /// Each refused record: its child and its (source, reason) problems, in the file's order.
     rejected: Vec<(String, Vec<(String, String)>)>,
 }
@@ -317,10 +317,11 @@ impl<P: Upload> Uploader<P> {
         // Closing the queue ends the sender once it has sent what is queued.
         drop(tx);
         let outcome = (&mut task.0).await??;
-        let t = report.tallies.entry(P::KIND).or_default();
-        t.received += outcome.received;
-        t.accepted += outcome.accepted;
-        t.unchanged += outcome.unchanged;
+        report
+            .tallies
+            .entry(P::KIND)
+            .or_default()
+            .add(outcome.tally);
         for (child_id, problems) in outcome.rejected {
             report.reject_record(P::KIND, &child_id, problems);
         }
@@ -340,9 +341,9 @@ async fn send_batch<P: Upload>(
         let records: Vec<P> = pending.iter().map(|(r, _)| r.clone()).collect();
         match send_with_retry::<P>(client, records, keep_stored).await {
             Ok(resp) => {
-                outcome.received += resp.received as u64;
-                outcome.accepted += resp.written as u64;
-                outcome.unchanged += resp.unchanged as u64;
+                outcome.tally.received += resp.received as u64;
+                outcome.tally.accepted += resp.written as u64;
+                outcome.tally.unchanged += resp.unchanged as u64;
                 break;
             }
             Err(status) if status.code() == Code::InvalidArgument => {
