@@ -233,6 +233,11 @@ impl Pending {
     pub fn committed(&self) -> bool {
         self.committed.load(Ordering::Acquire)
     }
+
+    /// A transaction holding this entry ([`append`]) has committed.
+    pub fn mark_committed(&self) {
+        self.committed.store(true, Ordering::Release);
+    }
 }
 
 tokio::task_local! {
@@ -244,31 +249,48 @@ pub async fn scope<F: std::future::Future>(pending: Arc<Pending>, call: F) -> F:
     PENDING.scope(pending, call).await
 }
 
-/// Commits a write transaction with the call's audit entry in it: appended just before the
-/// commit with outcome `OK`, under `request_id` when one is given (the batch's, as the request
-/// log holds it) and with the children in `touched` besides those the request named (a deleted
-/// record's child, when the key named none); once the commit succeeds the call is marked
-/// audited, so the auth layer does not write its entry again. Outside a call (no [`scope`]) it
-/// only commits.
+/// Commits a write transaction with the call's audit entry in it ([`append`]); once the commit
+/// succeeds the call is marked audited, so the auth layer does not write its entry again.
+/// Outside a call (no [`scope`]) it only commits.
 pub async fn commit(
     txn: DatabaseTransaction,
     request_id: &str,
     touched: &[(String, String)],
 ) -> Result<(), DbErr> {
-    let pending = PENDING.try_with(Arc::clone).ok();
-    if let Some(p) = &pending {
-        let id = if request_id.is_empty() {
-            p.event.request_id.as_str()
-        } else {
-            request_id
-        };
-        insert(&txn, &p.event, id, "OK", touched).await?;
-    }
+    let pending = pending();
+    append(&txn, pending.as_deref(), request_id, touched).await?;
     txn.commit().await?;
     if let Some(p) = pending {
-        p.committed.store(true, Ordering::Release);
+        p.mark_committed();
     }
     Ok(())
+}
+
+/// The audit entry of the call this task serves, if it is a write call under [`scope`]: for a
+/// write done in another task ([`crate::writer`]), which appends it with [`append`] and marks it
+/// committed once its transaction has committed.
+pub fn pending() -> Option<Arc<Pending>> {
+    PENDING.try_with(Arc::clone).ok()
+}
+
+/// Appends the call's entry to a write transaction, with outcome `OK`, under `request_id` when
+/// one is given (the batch's, as the request log holds it), and with the children in `touched`
+/// besides those the request named (a deleted record's child, when the key named none): so that
+/// a committed write always has its audit row and an audit row of a successful write always
+/// has its data, whatever happens to the process in between. Without an entry it does nothing.
+pub async fn append(
+    conn: &impl ConnectionTrait,
+    pending: Option<&Pending>,
+    request_id: &str,
+    touched: &[(String, String)],
+) -> Result<(), DbErr> {
+    let Some(p) = pending else { return Ok(()) };
+    let id = if request_id.is_empty() {
+        p.event.request_id.as_str()
+    } else {
+        request_id
+    };
+    insert(conn, &p.event, id, "OK", touched).await
 }
 
 /// One line of a child's audit trail.

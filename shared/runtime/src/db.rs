@@ -161,7 +161,29 @@ pub struct WriteTurn(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
 /// PostgreSQL writes concurrently, but 16 writers held all 16 pooled connections, and reads
 /// queued for one behind them: writers there take at most [`POSTGRES_WRITERS`] of the pool.
 async fn write_turn(db: &DatabaseConnection) -> Result<WriteTurn, sea_orm::DbErr> {
-    let (key, permits) = match db.get_database_backend() {
+    let (key, permits) = database_key(db);
+    let gate = WRITERS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(key)
+        .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(permits)))
+        .clone();
+    match tokio::time::timeout(WRITE_TURN_TIMEOUT, gate.acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(WriteTurn(permit)),
+        // The semaphore is never closed.
+        Ok(Err(_)) => Err(sea_orm::DbErr::ConnectionAcquire(
+            sea_orm::error::ConnAcquireErr::ConnectionClosed,
+        )),
+        Err(_) => Err(sea_orm::DbErr::ConnectionAcquire(
+            sea_orm::error::ConnAcquireErr::Timeout,
+        )),
+    }
+}
+
+/// Which database `db` writes to (a SQLite file, or a PostgreSQL server's database), and how
+/// many writers it takes at once.
+pub(crate) fn database_key(db: &DatabaseConnection) -> (String, usize) {
+    match db.get_database_backend() {
         sea_orm::DbBackend::Sqlite => {
             let o = db.get_sqlite_connection_pool().connect_options();
             (format!("sqlite:{}", o.get_filename().display()), 1)
@@ -178,22 +200,6 @@ async fn write_turn(db: &DatabaseConnection) -> Result<WriteTurn, sea_orm::DbErr
                 POSTGRES_WRITERS,
             )
         }
-    };
-    let gate = WRITERS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .entry(key)
-        .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(permits)))
-        .clone();
-    match tokio::time::timeout(WRITE_TURN_TIMEOUT, gate.acquire_owned()).await {
-        Ok(Ok(permit)) => Ok(WriteTurn(permit)),
-        // The semaphore is never closed.
-        Ok(Err(_)) => Err(sea_orm::DbErr::ConnectionAcquire(
-            sea_orm::error::ConnAcquireErr::ConnectionClosed,
-        )),
-        Err(_) => Err(sea_orm::DbErr::ConnectionAcquire(
-            sea_orm::error::ConnAcquireErr::Timeout,
-        )),
     }
 }
 

@@ -54,11 +54,19 @@ impl From<Violations> for Error {
 
 impl From<sea_orm::DbErr> for Error {
     fn from(e: sea_orm::DbErr) -> Self {
-        match &e {
+        Error::from_db(&e)
+    }
+}
+
+impl Error {
+    /// The error a database failure is to its caller; one failure can be several callers' (a
+    /// group commit's).
+    pub fn from_db(e: &sea_orm::DbErr) -> Self {
+        match e {
             sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
                 Error::Unavailable(e.to_string())
             }
-            _ => match contention(&e) {
+            _ => match contention(e) {
                 Some(Contention::Busy) => Error::Busy(e.to_string()),
                 Some(Contention::Conflict) => Error::Conflict(e.to_string()),
                 None => Error::Internal(e.to_string()),

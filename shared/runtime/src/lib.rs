@@ -20,6 +20,7 @@ pub mod schema;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+pub mod writer;
 
 /// For [`record_rpcs!`]: the generated API its methods name.
 pub use csc_proto;

@@ -10,7 +10,9 @@
 //!
 //! and the batch writes behind every import:
 //! - `csc_rows_received_total{method}`, `csc_rows_written_total{method}`,
-//!   `csc_rows_unchanged_total{method}`, `csc_batches_refused_total{method}`.
+//!   `csc_rows_unchanged_total{method}`, `csc_batches_refused_total{method}`;
+//! - `csc_write_group_size`: the writes each transaction of a database's writer committed
+//!   (SQLite's group commit, `crate::writer`; always 1 on PostgreSQL).
 
 use std::{
     future::Future,

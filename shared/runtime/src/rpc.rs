@@ -9,7 +9,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tonic::{Response, Status};
 
 use crate::store::{self, Indexed, StoredRecord};
-use crate::{Error, MAX_BATCH, idempotency, paging};
+use crate::{Error, MAX_BATCH, idempotency, paging, writer::Work};
 
 /// Longest `request_id` accepted (a UUID is 36).
 pub const MAX_REQUEST_ID_LEN: usize = 128;
@@ -34,8 +34,8 @@ pub trait WireRecord: StoredRecord + PartialEq {
 }
 
 /// A batch check that has nothing to check.
-pub async fn no_check<R>(_: &DatabaseTransaction, _: &mut Indexed<R>) -> Result<(), Error> {
-    Ok(())
+pub fn no_check<'t, R>(_: &'t DatabaseTransaction, _: &'t mut Indexed<R>) -> Work<'t, ()> {
+    Box::pin(async { Ok(()) })
 }
 
 /// With `keep` (a batch request's `keep_stored`), each record's empty fields keep what is stored
@@ -62,7 +62,9 @@ pub async fn upsert<R, M>(
     request: &M,
     request_id: &str,
     records: &[R::Proto],
-    check: impl AsyncFnOnce(&DatabaseTransaction, &mut Indexed<R>) -> Result<(), Error>,
+    check: impl for<'t> FnOnce(&'t DatabaseTransaction, &'t mut Indexed<R>) -> Work<'t, ()>
+    + Send
+    + 'static,
 ) -> Result<Response<cpb::BatchUpsertResponse>, Status>
 where
     R: WireRecord,
@@ -338,14 +340,14 @@ pub type Reply<'a, T> =
 /// ```
 ///
 /// `check`, when given, runs inside the batch's write transaction: `hook(txn, batch, args…)`, the
-/// arguments read from the request `r` (e.g. `rpc::keep_stored_if` with `r.keep_stored`). The
-/// service type needs a `db` field.
+/// arguments read from the request `r` (e.g. `rpc::keep_stored_if` with `r.keep_stored`), in the
+/// database's writer task ([`crate::writer`]). The service type needs a `db` field.
 #[macro_export]
 macro_rules! record_rpcs {
     (@check $req:ident) => { $crate::rpc::no_check };
     (@check $req:ident |$r:ident| [$($hook:tt)*] [$($arg:expr),*]) => {{
-        let $r = $req;
-        async move |txn, batch| $($hook)*(txn, batch $(, $arg)*).await
+        let $r = std::sync::Arc::clone(&$req);
+        move |txn, batch| Box::pin(async move { $($hook)*(txn, batch $(, $arg)*).await })
     }};
     ($rec:ident: $upsert:ident, $get:ident, $list:ident, $delete:ident
         $(; check = |$r:ident| $($hook:ident)::+ ( $($arg:expr),* ))? $(;)?
@@ -359,11 +361,12 @@ macro_rules! record_rpcs {
             Self: 'b,
         {
             Box::pin(async move {
-                let request = req.get_ref();
+                // Shared with `check`, which runs in the database's writer task.
+                let request = std::sync::Arc::new(req.into_inner());
                 $crate::rpc::upsert::<$rec, _>(
                     &self.db,
                     <$rec as $crate::rpc::WireRecord>::BATCH_UPSERT,
-                    request,
+                    &*request,
                     &request.request_id,
                     &request.records,
                     $crate::record_rpcs!(@check request $(|$r| [$($hook)::+] [$($arg),*])?),

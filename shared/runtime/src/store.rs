@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::{Error, audit, idempotency};
+use crate::{Error, audit, idempotency, writer::Work};
 
 /// A record kind the store can keep.
 pub trait StoredRecord: Sized + Send + Sync + 'static {
@@ -140,49 +140,63 @@ pub async fn batch_upsert<R: StoredRecord>(
     records: Vec<R>,
 ) -> Result<BatchOutcome, Error> {
     let records = records.into_iter().enumerate().collect();
-    batch_upsert_checked(
-        db,
-        method,
-        request_id,
-        digest,
-        received,
-        records,
-        async |_, _| Ok(()),
-    )
+    batch_upsert_checked(db, method, request_id, digest, received, records, |_, _| {
+        Box::pin(async { Ok(()) })
+    })
     .await
 }
 
 /// As [`batch_upsert`], with `check` run inside the write transaction before anything is written:
 /// for rules that need stored data (a catalogue lookup, overlaps with stored records). An error
-/// from `check` rolls the batch back.
-pub async fn batch_upsert_checked<R: StoredRecord>(
+/// from `check` undoes the batch.
+///
+/// The batch is written by the database's writer ([`crate::writer`]), with the call's audit
+/// entry, perhaps in one transaction with other calls' batches, and the outcome returned once
+/// that transaction has committed.
+pub async fn batch_upsert_checked<R, C>(
     db: &DatabaseConnection,
     method: &str,
     request_id: &str,
     digest: &str,
     received: usize,
     mut records: Indexed<R>,
-    check: impl AsyncFnOnce(&DatabaseTransaction, &mut Indexed<R>) -> Result<(), Error>,
-) -> Result<BatchOutcome, Error> {
-    let (txn, _turn) = crate::db::begin_write(db).await?;
-    if let Some(previous) = idempotency::lookup(&txn, request_id, method, digest).await? {
-        let outcome = serde_json::from_str(&previous)
-            .map_err(|e| Error::Internal(format!("stored response: {e}")))?;
-        // A replay writes no records, but it is a call: its audit row commits with it.
-        audit::commit(txn, request_id, &[]).await?;
-        return Ok(outcome);
+    check: C,
+) -> Result<BatchOutcome, Error>
+where
+    R: StoredRecord,
+    C: for<'t> FnOnce(&'t DatabaseTransaction, &'t mut Indexed<R>) -> Work<'t, ()> + Send + 'static,
+{
+    let (method, request_id, digest) =
+        (method.to_owned(), request_id.to_owned(), digest.to_owned());
+    let pending = audit::pending();
+    let entry = pending.clone();
+    let outcome = crate::writer::write(db, move |txn| {
+        Box::pin(async move {
+            if let Some(previous) = idempotency::lookup(txn, &request_id, &method, &digest).await? {
+                let outcome = serde_json::from_str(&previous)
+                    .map_err(|e| Error::Internal(format!("stored response: {e}")))?;
+                // A replay writes no records, but it is a call: its audit row commits with it.
+                audit::append(txn, entry.as_deref(), &request_id, &[]).await?;
+                return Ok(outcome);
+            }
+            check(txn, &mut records).await?;
+            let records: Vec<R> = records.into_iter().map(|(_, r)| r).collect();
+            let written = upsert(txn, &records).await?;
+            let outcome = BatchOutcome {
+                received: received as u64,
+                written,
+                unchanged: received as u64 - written,
+            };
+            let response = serde_json::to_string(&outcome).expect("serialisable");
+            idempotency::record(txn, &request_id, &method, &digest, &response).await?;
+            audit::append(txn, entry.as_deref(), &request_id, &[]).await?;
+            Ok(outcome)
+        })
+    })
+    .await?;
+    if let Some(p) = pending {
+        p.mark_committed();
     }
-    check(&txn, &mut records).await?;
-    let records: Vec<R> = records.into_iter().map(|(_, r)| r).collect();
-    let written = upsert(&txn, &records).await?;
-    let outcome = BatchOutcome {
-        received: received as u64,
-        written,
-        unchanged: received as u64 - written,
-    };
-    let response = serde_json::to_string(&outcome).expect("serialisable");
-    idempotency::record(&txn, request_id, method, digest, &response).await?;
-    audit::commit(txn, request_id, &[]).await?;
     Ok(outcome)
 }
 

@@ -140,7 +140,7 @@ impl pb::finance_service_server::FinanceService for Finance {
             r,
             &r.request_id,
             &r.records,
-            async |txn, batch| check_categories(txn, batch).await,
+            |txn, batch| Box::pin(check_categories(txn, batch)),
         )
         .await
     }
@@ -201,7 +201,7 @@ impl pb::finance_service_server::FinanceService for Finance {
             r,
             &r.request_id,
             &r.records,
-            async |txn, batch| check_mappings(txn, batch).await,
+            |txn, batch| Box::pin(check_mappings(txn, batch)),
         )
         .await
     }
