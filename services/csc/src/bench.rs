@@ -59,6 +59,12 @@ pub struct BenchArgs {
     /// Readers of `--mixed`.
     #[arg(long, default_value_t = 7, requires = "mixed")]
     pub readers: usize,
+    /// Readers of `--mixed` asking for LA 885's report (JSON) of the quarter again and again,
+    /// beside the measures' readers. The other domain services and the aggregator are served
+    /// too (empty, each on a SQLite file of its own); a report with a section unavailable counts
+    /// as a failed read.
+    #[arg(long, default_value_t = 0, requires = "mixed")]
+    pub report_readers: usize,
     /// The front door: after the ingest through gRPC, load the same referrals into an empty
     /// database of the same schema on the same backend by its own fastest path (SQLite: one
     /// prepared 100-row INSERT in one transaction; PostgreSQL: COPY), and print the ratio.
@@ -453,6 +459,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     csc_runtime::client::use_dev_key(tmp.path());
     let server = tokio::spawn({
         let (url, shutdown, service) = (url.clone(), shutdown.clone(), args.service);
+        let server_args = server_args.clone();
         async move {
             crate::serve::run(
                 service,
@@ -496,7 +503,15 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let client = crate::client::connect_frontdoor(&addr.to_string()).await?;
             let t = Instant::now();
             let written = if args.mixed {
-                let m = mixed(client, batches, &args, &addr.to_string()).await?;
+                let reporting = if args.report_readers > 0 {
+                    Some(
+                        serve_for_reports(&addr.to_string(), tmp.path(), &server_args, &shutdown)
+                            .await?,
+                    )
+                } else {
+                    None
+                };
+                let m = mixed(client, batches, &args, &addr.to_string(), reporting).await?;
                 mixed_report = Some((m.render(t.elapsed()), m.failed.len()));
                 m.written
             } else {
@@ -652,30 +667,48 @@ struct Mixed {
     writers: usize,
     readers: usize,
     latencies: Vec<std::time::Duration>,
+    report_readers: usize,
+    report_latencies: Vec<std::time::Duration>,
     failed: Vec<String>,
+}
+
+/// `n calls, p50 …, p90 …, p99 …, max …` of some latencies.
+fn percentiles(latencies: &[std::time::Duration]) -> String {
+    let mut l = latencies.to_vec();
+    l.sort();
+    let q = |p: f64| {
+        l.get(((l.len() as f64 * p).ceil() as usize).saturating_sub(1))
+            .map_or("-".to_owned(), |d| format!("{} ms", d.as_millis()))
+    };
+    format!(
+        "p50 {}, p90 {}, p99 {}, max {}",
+        q(0.5),
+        q(0.9),
+        q(0.99),
+        q(1.0)
+    )
 }
 
 impl Mixed {
     fn render(&self, elapsed: std::time::Duration) -> String {
-        let mut l = self.latencies.clone();
-        l.sort();
-        let q = |p: f64| {
-            l.get(((l.len() as f64 * p).ceil() as usize).saturating_sub(1))
-                .map_or("-".to_owned(), |d| format!("{} ms", d.as_millis()))
-        };
         let mut out = format!(
-            "mixed              {} writers: {} rows in {:.2} s = {:.0}/s; {} readers: {} ComputeMeasures, p50 {}, p90 {}, p99 {}, max {}",
+            "mixed              {} writers: {} rows in {:.2} s = {:.0}/s; {} readers: {} ComputeMeasures, {}",
             self.writers,
             self.written,
             elapsed.as_secs_f64(),
             self.written as f64 / elapsed.as_secs_f64(),
             self.readers,
-            l.len(),
-            q(0.5),
-            q(0.9),
-            q(0.99),
-            q(1.0),
+            self.latencies.len(),
+            percentiles(&self.latencies),
         );
+        if self.report_readers > 0 {
+            out.push_str(&format!(
+                "\nmixed              {} report readers: {} reports, {}",
+                self.report_readers,
+                self.report_latencies.len(),
+                percentiles(&self.report_latencies),
+            ));
+        }
         if !self.failed.is_empty() {
             out.push_str(&format!(
                 "\nmixed              {} reads FAILED, the first: {}",
@@ -694,6 +727,7 @@ async fn mixed(
     batches: Vec<Vec<pb::Referral>>,
     args: &BenchArgs,
     addr: &str,
+    reporting: Option<String>,
 ) -> anyhow::Result<Mixed> {
     let mut shares: Vec<Vec<Vec<pb::Referral>>> = (0..args.writers).map(|_| Vec::new()).collect();
     for (i, b) in batches.into_iter().enumerate() {
@@ -716,11 +750,41 @@ async fn mixed(
             let (writing, addr, period) = (writing.clone(), addr.to_owned(), args.period.clone());
             tokio::spawn(async move {
                 let (mut latencies, mut failed) = (Vec::new(), Vec::new());
-                while writing.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+                // Each reader reads at least once, however short the load.
+                loop {
                     let t = Instant::now();
                     match crate::measures::fetch(Service::Frontdoor, &addr, LA, &period).await {
                         Ok(_) => latencies.push(t.elapsed()),
                         Err(e) => failed.push(format!("{e:#}")),
+                    }
+                    if writing.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                        break;
+                    }
+                }
+                (latencies, failed)
+            })
+        })
+        .collect();
+    let report_readers: Vec<_> = reporting
+        .iter()
+        .flat_map(|aggregator| std::iter::repeat_n(aggregator, args.report_readers))
+        .map(|aggregator| {
+            let (writing, aggregator, period) =
+                (writing.clone(), aggregator.clone(), args.period.clone());
+            tokio::spawn(async move {
+                let (mut latencies, mut failed) = (Vec::new(), Vec::new());
+                let mut client = match crate::client::connect_reporting(&aggregator).await {
+                    Ok(c) => c,
+                    Err(e) => return (latencies, vec![format!("{e:#}")]),
+                };
+                loop {
+                    let t = Instant::now();
+                    match report(&mut client, &period).await {
+                        Ok(()) => latencies.push(t.elapsed()),
+                        Err(e) => failed.push(format!("report: {e:#}")),
+                    }
+                    if writing.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                        break;
                     }
                 }
                 (latencies, failed)
@@ -737,13 +801,102 @@ async fn mixed(
         latencies.extend(l);
         failed.extend(f);
     }
+    let mut report_latencies = Vec::new();
+    for r in report_readers {
+        let (l, f) = r.await?;
+        report_latencies.extend(l);
+        failed.extend(f);
+    }
     Ok(Mixed {
         written,
         writers: args.writers,
         readers: args.readers,
         latencies,
+        report_readers: args.report_readers,
+        report_latencies,
         failed,
     })
+}
+
+/// LA 885's report of `period` (JSON), as a reader of `--mixed` asks for it: an error if the
+/// call fails or a section came back unavailable (a service out of time under the load).
+async fn report(client: &mut crate::client::ReportingClient, period: &str) -> anyhow::Result<()> {
+    let doc = client
+        .generate_report(csc_proto::reporting::GenerateReportRequest {
+            la_code: LA.into(),
+            period: period.into(),
+            publish: false,
+            allow_partial: false,
+            format: csc_proto::reporting::Format::Json as i32,
+            requested_by: "bench".into(),
+            benchmark_group: String::new(),
+        })
+        .await
+        .map_err(crate::client::describe_status)?
+        .into_inner();
+    let unavailable: Vec<&str> = doc
+        .sections
+        .iter()
+        .filter(|s| s.status == "unavailable")
+        .map(|s| s.id.as_str())
+        .collect();
+    anyhow::ensure!(
+        unavailable.is_empty(),
+        "sections unavailable: {}",
+        unavailable.join(", ")
+    );
+    Ok(())
+}
+
+/// For `--report-readers`: the other domain services (empty, on SQLite files in `dir`) and the
+/// aggregator, which reads the bench's front door at `frontdoor`. Returns the aggregator's
+/// address once every one of them is serving; they stop with `shutdown`.
+async fn serve_for_reports(
+    frontdoor: &str,
+    dir: &std::path::Path,
+    server_args: &ServerArgs,
+    shutdown: &Shutdown,
+) -> anyhow::Result<String> {
+    let others = [
+        Service::Protection,
+        Service::Placements,
+        Service::Finance,
+        Service::Aggregator,
+    ];
+    let mut addrs = crate::ClientAddrs::default();
+    addrs.set(Service::Frontdoor, frontdoor.to_owned());
+    let mut listeners = Vec::new();
+    for service in others {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        addrs.set(service, listener.local_addr()?.to_string());
+        listeners.push((service, listener));
+    }
+    for (service, listener) in listeners {
+        let url = csc_runtime::db::sqlite_url_in(dir, service.name());
+        let (server_args, addrs, shutdown) = (server_args.clone(), addrs.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            if let Err(e) =
+                crate::serve::run(service, listener, &url, &server_args, &addrs, shutdown).await
+            {
+                tracing::error!(service = service.name(), error = %e, "a report reader's service stopped");
+            }
+        });
+    }
+    let started = Instant::now();
+    for service in others {
+        while !crate::serve::serving(addrs.of(service), service.grpc_name())
+            .await
+            .unwrap_or(false)
+        {
+            anyhow::ensure!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "the {} service did not become ready within 60 s",
+                service.name()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+    Ok(addrs.aggregator.clone())
 }
 
 /// The backend's own fastest load of the same referrals, into an empty database of the same
@@ -908,8 +1061,8 @@ mod tests {
         assert_eq!(held, sent);
     }
 
-    /// `--mixed --baseline` on a small load runs to its end: the command itself fails if a write is
-    /// refused or any read failed.
+    /// `--mixed --baseline` on a small load, with readers of measures and of reports, runs to its
+    /// end: the command itself fails if a write is refused or any read failed.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_small_mixed_run_with_its_baseline_succeeds() {
         use clap::Parser;
@@ -929,6 +1082,8 @@ mod tests {
             "3",
             "--readers",
             "2",
+            "--report-readers",
+            "1",
             "--baseline",
             "--insecure-no-auth",
         ]);

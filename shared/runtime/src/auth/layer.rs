@@ -15,7 +15,8 @@
 //!   open to regional callers for their LAs;
 //! - every method that writes or deletes records is closed to regional callers and audited, and
 //!   a write that commits has its audit entry in the same transaction as its records
-//!   ([`audit::commit`]): no committed write without its row, no row without its write.
+//!   ([`audit::commit`]; a batch's in its savepoint of the writer's group, [`audit::append`]):
+//!   no committed write without its row, no row without its write.
 
 use std::{
     collections::{BTreeSet, HashMap, HashSet},
