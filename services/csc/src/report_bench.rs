@@ -123,7 +123,7 @@ pub async fn run(scale: &str, years: u32) -> anyhow::Result<()> {
 /// (`unavailable`) makes the timing meaningless and is an error; a `partial` or `no_data` one is
 /// what the generated years support (two years do not reach back to the repeat-plan measures'
 /// look-back) and is said, not fatal.
-fn sections_short(sections: &[pb::SectionStatus]) -> anyhow::Result<String> {
+pub(crate) fn sections_short(sections: &[pb::SectionStatus]) -> anyhow::Result<String> {
     let failed: Vec<&str> = sections
         .iter()
         .filter(|s| s.status == "unavailable")
