@@ -44,21 +44,7 @@ impl Error {
         v.add(field, description);
         Error::Invalid(v)
     }
-}
 
-impl From<Violations> for Error {
-    fn from(v: Violations) -> Self {
-        Error::Invalid(v)
-    }
-}
-
-impl From<sea_orm::DbErr> for Error {
-    fn from(e: sea_orm::DbErr) -> Self {
-        Error::from_db(&e)
-    }
-}
-
-impl Error {
     /// The error a database failure is to its caller; one failure can be several callers' (a
     /// group commit's).
     pub fn from_db(e: &sea_orm::DbErr) -> Self {
@@ -72,6 +58,18 @@ impl Error {
                 None => Error::Internal(e.to_string()),
             },
         }
+    }
+}
+
+impl From<Violations> for Error {
+    fn from(v: Violations) -> Self {
+        Error::Invalid(v)
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Error::from_db(&e)
     }
 }
 
