@@ -672,7 +672,7 @@ struct Mixed {
     failed: Vec<String>,
 }
 
-/// `n calls, p50 …, p90 …, p99 …, max …` of some latencies.
+/// `p50 …, p90 …, p99 …, max …` of some latencies.
 fn percentiles(latencies: &[std::time::Duration]) -> String {
     let mut l = latencies.to_vec();
     l.sort();

@@ -134,16 +134,13 @@ async fn commit_group(group: Vec<Job>) {
     let alone = group.len() == 1;
     let mut written = Vec::with_capacity(group.len());
     for job in group {
-        if alone {
-            match run(job.run, &txn).await {
-                Ok(value) => written.push((job.reply, value)),
-                Err(e) => {
-                    let _ = job.reply.send(Err(e));
-                }
-            }
-            continue;
-        }
-        match in_savepoint(&txn, job.run).await {
+        // A write alone needs no savepoint: its error rolls the whole transaction back.
+        let answer = if alone {
+            Ok(run(job.run, &txn).await)
+        } else {
+            in_savepoint(&txn, job.run).await
+        };
+        match answer {
             Ok(Ok(value)) => written.push((job.reply, value)),
             Ok(Err(e)) => {
                 let _ = job.reply.send(Err(e));
