@@ -9,7 +9,7 @@
 //! status mapped to an HTTP status, with an RFC 9457 problem body that keeps the field
 //! violations. docs/reporting.md lists the routes.
 
-use std::{collections::HashMap, convert::Infallible, time::Duration};
+use std::{collections::HashMap, time::Duration};
 
 use axum::{
     Router,
@@ -18,19 +18,14 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use bytes::Bytes;
 use csc_proto::{common as cpb, reporting as pb};
-use http_body_util::{BodyExt, Full};
 use prost::Message;
-use tonic::{Code, Status, body::Body};
+use tonic::{Code, Status};
 use tonic_types::StatusExt;
-use tower::{ServiceExt, util::BoxCloneSyncService};
 
 use crate::render::Format;
 
-/// The guarded gRPC stack the gRPC port serves, called in process.
-pub type GrpcStack =
-    BoxCloneSyncService<axum::http::Request<Body>, axum::http::Response<Body>, Infallible>;
+pub use csc_runtime::inproc::GrpcStack;
 
 #[derive(Clone)]
 struct Api {
@@ -78,62 +73,8 @@ impl Api {
         headers: &HeaderMap,
         msg: Req,
     ) -> Result<Resp, Status> {
-        let len = msg.encoded_len();
-        let mut body = Vec::with_capacity(5 + len);
-        body.push(0);
-        body.extend_from_slice(&(len as u32).to_be_bytes());
-        msg.encode(&mut body)
-            .map_err(|e| Status::internal(format!("encoding the request: {e}")))?;
-        let mut req = axum::http::Request::builder()
-            .method(axum::http::Method::POST)
-            .uri(format!("{SERVICE}{method}"))
-            .header(header::CONTENT_TYPE, "application/grpc")
-            .header(header::TE, "trailers");
-        // Who is asking, and the trace and request they belong to; nothing else crosses.
-        for name in [
-            header::AUTHORIZATION.as_str(),
-            "traceparent",
-            "tracestate",
-            "x-request-id",
-        ] {
-            if let Some(v) = headers.get(name) {
-                req = req.header(name, v);
-            }
-        }
-        let req = req
-            .body(Body::new(Full::new(Bytes::from(body))))
-            .map_err(|e| Status::internal(format!("building the request: {e}")))?;
-        let call = self.grpc.clone().oneshot(req);
-        let resp = match tokio::time::timeout(self.timeout, call).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(never)) => match never {},
-            Err(_) => {
-                return Err(Status::deadline_exceeded(format!(
-                    "no answer within {} s",
-                    self.timeout.as_secs()
-                )));
-            }
-        };
-        let (parts, body) = resp.into_parts();
-        if let Some(s) = Status::from_header_map(&parts.headers)
-            && s.code() != Code::Ok
-        {
-            return Err(s);
-        }
-        let collected = body
-            .collect()
-            .await
-            .map_err(|e| Status::internal(format!("reading the answer: {e}")))?;
-        if let Some(s) = collected.trailers().and_then(Status::from_header_map)
-            && s.code() != Code::Ok
-        {
-            return Err(s);
-        }
-        let data = collected.to_bytes();
-        if data.len() < 5 {
-            return Err(Status::internal("the answer holds no message"));
-        }
-        Resp::decode(&data[5..]).map_err(|e| Status::internal(format!("decoding the answer: {e}")))
+        let path = format!("{SERVICE}{method}");
+        csc_runtime::inproc::call(&self.grpc, &path, headers, msg, self.timeout).await
     }
 }
 
@@ -622,6 +563,7 @@ fn problem(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http_body_util::BodyExt;
 
     #[test]
     fn grpc_codes_map_to_the_http_statuses_gateways_use() {

@@ -13,6 +13,7 @@ pub mod coverage;
 pub mod db;
 pub mod error;
 pub mod idempotency;
+pub mod inproc;
 pub mod metrics;
 pub mod paging;
 pub mod rpc;
