@@ -134,7 +134,8 @@ impl WireRecord for Episode {
             codes::is_reason_new_episode,
             "903 reason for new episode (RNE: S, L, P, T, U or B)",
         );
-        let legal_status = c.required_code(
+        // Required unless the batch keeps stored values (`check_episodes`), as is `place`.
+        let legal_status = c.code(
             "legal_status",
             &p.legal_status.trim().to_ascii_uppercase(),
             codes::is_legal_status,
@@ -146,7 +147,7 @@ impl WireRecord for Episode {
             |x| x.len() == 2 && x.starts_with('N') && x.as_bytes()[1].is_ascii_digit(),
             "903 category of need (CIN: N1-N9)",
         );
-        let place = c.required_code(
+        let place = c.code(
             "place",
             &p.place.trim().to_ascii_uppercase(),
             codes::is_placement_type,
@@ -181,9 +182,9 @@ impl WireRecord for Episode {
                 child_id: child_id?,
                 decom: decom?,
                 rne: rne?,
-                legal_status: legal_status?,
+                legal_status: legal_status?.unwrap_or_default(),
                 cin: cin?,
-                place: place?,
+                place: place?.unwrap_or_default(),
                 place_provider: place_provider?,
                 dec: dec?,
                 rec: rec?,
@@ -437,7 +438,7 @@ mod tests {
     fn each_bad_episode_field_is_named() {
         let p = pb::Episode {
             rne: "X".into(),
-            legal_status: "".into(),
+            legal_status: "Z9".into(),
             place: "Q9".into(),
             dec: "2018-03-01".into(),
             rec: "E99X".into(),
@@ -457,5 +458,19 @@ mod tests {
                 "records[2].rec"
             ]
         );
+    }
+
+    /// An empty legal status or placement type passes here: whether the batch may leave them
+    /// out (`keep_stored`) is the write's check (`check_episodes`).
+    #[test]
+    fn an_episode_without_legal_status_or_placement_converts_as_not_recorded() {
+        let p = pb::Episode {
+            legal_status: "".into(),
+            place: "".into(),
+            ..episode()
+        };
+        let e = Episode::from_proto(&p).unwrap();
+        assert_eq!((e.legal_status.as_str(), e.place.as_str()), ("", ""));
+        assert!(!e.is_short_break());
     }
 }

@@ -43,11 +43,40 @@ const KINDS: &[coverage::Kind] = &[
     coverage::Kind::new("reviews", "cla_review", "review_date", &["review_date"]),
 ];
 
+/// With `keep` (a source that holds less than the 903), empty fields keep what is stored;
+/// otherwise every episode names its legal status and placement type.
+async fn check_episodes(
+    txn: &sea_orm::DatabaseTransaction,
+    batch: &mut csc_runtime::store::Indexed<Episode>,
+    keep: bool,
+) -> Result<(), Error> {
+    if keep {
+        return csc_runtime::store::keep_stored(txn, batch).await;
+    }
+    let mut v = csc_core::Violations::new();
+    for (i, e) in batch.iter() {
+        if e.legal_status.is_empty() {
+            v.add(
+                format!("records[{i}].legal_status"),
+                "required: 903 legal status (LS)",
+            );
+        }
+        if e.place.is_empty() {
+            v.add(
+                format!("records[{i}].place"),
+                "required: 903 placement type (PLACE)",
+            );
+        }
+    }
+    v.into_result(()).map_err(Error::Invalid)
+}
+
 #[tonic::async_trait]
 impl pb::placements_service_server::PlacementsService for Placements {
     csc_runtime::record_rpcs!(Child: batch_upsert_children, get_child, list_children, delete_child);
     csc_runtime::record_rpcs!(Episode:
-        batch_upsert_episodes, get_episode, list_episodes, delete_episode
+        batch_upsert_episodes, get_episode, list_episodes, delete_episode;
+        check = |r| check_episodes(r.keep_stored)
     );
     csc_runtime::record_rpcs!(SwAllocation:
         batch_upsert_social_worker_allocations, get_social_worker_allocation,

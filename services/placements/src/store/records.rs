@@ -225,6 +225,37 @@ impl StoredRecord for ClaReview {
 }
 
 /// A review from a source with its date only (Annex A List 8) keeps the stored review code.
+/// An episode from a source that holds less than the 903 (the DfE CSC API payload) keeps the
+/// stored legal status, category of need, placement, provider and the rest where it has none.
+impl KeepStored for Episode {
+    fn la_child(&self) -> (LaCode, &str) {
+        (self.la_code, &self.child_id)
+    }
+    fn keep_stored(&mut self, stored: &Self) {
+        fn keep(v: &mut String, s: &str) {
+            if v.is_empty() {
+                s.clone_into(v);
+            }
+        }
+        fn keep_opt(v: &mut Option<String>, s: &Option<String>) {
+            if v.is_none() {
+                v.clone_from(s);
+            }
+        }
+        keep(&mut self.rne, &stored.rne);
+        keep(&mut self.legal_status, &stored.legal_status);
+        keep(&mut self.place, &stored.place);
+        keep_opt(&mut self.cin, &stored.cin);
+        keep_opt(&mut self.place_provider, &stored.place_provider);
+        self.dec = self.dec.or(stored.dec);
+        keep_opt(&mut self.rec, &stored.rec);
+        keep_opt(&mut self.reason_place_change, &stored.reason_place_change);
+        keep_opt(&mut self.home_post, &stored.home_post);
+        keep_opt(&mut self.pl_post, &stored.pl_post);
+        keep_opt(&mut self.urn, &stored.urn);
+    }
+}
+
 impl KeepStored for ClaReview {
     fn la_child(&self) -> (LaCode, &str) {
         (self.la_code, &self.child_id)

@@ -124,7 +124,9 @@ impl WireRecord for CpPlan {
             start_date,
             "plan's start date",
         );
-        let initial_category = category(&mut c, "initial_category", &p.initial_category, true);
+        // Required unless the batch keeps stored values (`merge_cp_plans`): the DfE CSC API
+        // payload carries no category of abuse.
+        let initial_category = category(&mut c, "initial_category", &p.initial_category, false);
         let latest_category = category(&mut c, "latest_category", &p.latest_category, false);
         if let Some(n) = p.previous_plans
             && n < 0
@@ -159,7 +161,7 @@ impl WireRecord for CpPlan {
                 child_id: child_id?,
                 start_date: start_date?,
                 end_date: end_date?,
-                initial_category: initial_category??,
+                initial_category: initial_category?.unwrap_or_default(),
                 latest_category: latest_category?,
                 previous_plans: p.previous_plans,
                 review_dates: Vec::new(),

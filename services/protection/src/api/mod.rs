@@ -40,8 +40,11 @@ async fn merge_cp_plans(
     replace: bool,
     keep: bool,
 ) -> Result<(), Error> {
-    if !keep && replace {
-        return Ok(());
+    if !keep {
+        require_category(batch)?;
+        if replace {
+            return Ok(());
+        }
     }
     let held = csc_runtime::store::stored_for(txn, batch).await?;
     if keep {
@@ -51,6 +54,24 @@ async fn merge_cp_plans(
         return Ok(());
     }
     merge_reviews(batch, &held)
+}
+
+/// Every plan names its initial category of abuse. Only a batch that keeps stored values may
+/// leave it out (a source without it, as the DfE CSC API payload): the stored category stays,
+/// and a plan first known from such a source is held with its category not recorded.
+fn require_category(batch: &Indexed<CpPlan>) -> Result<(), Error> {
+    let mut v = Violations::new();
+    for (i, p) in batch.iter().filter(|(_, p)| p.initial_category.is_empty()) {
+        v.add(
+            format!("records[{i}].initial_category"),
+            format!(
+                "required: category of abuse (expected NEG, PHY, SAB, EMO or MUL) for the plan \
+                 of {} starting {}",
+                p.child_id, p.start_date
+            ),
+        );
+    }
+    v.into_result(()).map_err(Error::Invalid)
 }
 
 /// Adds the review dates already held for each plan (`held`, the plans' stored versions) to the

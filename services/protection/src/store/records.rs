@@ -255,7 +255,7 @@ impl KeepStored for CinPlan {
     }
 }
 
-/// A CP plan keeps its stored end date, latest category and number of previous plans where the
+/// A CP plan keeps its stored end date, initial and latest categories and number of previous plans where the
 /// batch has none (its reviews are merged unless `replace_reviews`).
 impl KeepStored for CpPlan {
     fn la_child(&self) -> (LaCode, &str) {
@@ -263,6 +263,9 @@ impl KeepStored for CpPlan {
     }
     fn keep_stored(&mut self, stored: &Self) {
         self.end_date = self.end_date.or(stored.end_date);
+        if self.initial_category.is_empty() {
+            self.initial_category = stored.initial_category.clone();
+        }
         if self.latest_category.is_none() {
             self.latest_category = stored.latest_category.clone();
         }
