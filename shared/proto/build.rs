@@ -13,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "csc/protection/v1/protection.proto",
         "csc/placements/v1/placements.proto",
         "csc/reporting/v1/reporting.proto",
+        "csc/intake/v1/intake.proto",
     ];
     println!("cargo:rerun-if-changed={}", root.display());
     for f in &files {

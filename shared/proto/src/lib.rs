@@ -28,6 +28,11 @@ pub mod csc {
             tonic::include_proto!("csc.protection.v1");
         }
     }
+    pub mod intake {
+        pub mod v1 {
+            tonic::include_proto!("csc.intake.v1");
+        }
+    }
     pub mod reporting {
         pub mod v1 {
             tonic::include_proto!("csc.reporting.v1");
@@ -38,6 +43,7 @@ pub mod csc {
 pub use csc::common::v1 as common;
 pub use csc::finance::v1 as finance;
 pub use csc::frontdoor::v1 as frontdoor;
+pub use csc::intake::v1 as intake;
 pub use csc::placements::v1 as placements;
 pub use csc::protection::v1 as protection;
 pub use csc::reporting::v1 as reporting;

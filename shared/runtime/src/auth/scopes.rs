@@ -22,6 +22,7 @@ pub const ALL: &[&str] = &[
     "placements:write",
     "finance:read",
     "finance:write",
+    "intake:write",
     "measures:read",
     "report:read",
     "report:write",
@@ -47,6 +48,8 @@ pub fn is_public(path: &str) -> bool {
 /// - `report:publish`: generating a report (which the aggregator keeps, and may publish with
 ///   suppression); with `measures:read`, since the aggregator asks every service for the LA's
 ///   measures with the caller's own token.
+/// - `intake:write`: the DfE CSC API intake (`csc.intake.v1`), which writes to the domain
+///   services with its own token.
 /// - `admin`: population overrides and the DfE reference tables, which change every LA's report.
 pub fn table() -> &'static [(String, Vec<String>)] {
     static TABLE: OnceLock<Vec<(String, Vec<String>)>> = OnceLock::new();
