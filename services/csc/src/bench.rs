@@ -429,6 +429,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.service == Service::Aggregator {
         return crate::report_bench::run(&args.scale, args.years).await;
     }
+    if args.service == Service::Intake {
+        return crate::dfe_api::bench(args.records).await;
+    }
     anyhow::ensure!(
         args.service == Service::Frontdoor || !(args.mixed || args.baseline),
         "--mixed and --baseline measure the front door (referrals): give --service frontdoor"
@@ -597,7 +600,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let t = Instant::now();
             (t, ingest(client, batches, args.concurrency).await?, n)
         }
-        Service::Aggregator => unreachable!("benchmarked above"),
+        Service::Aggregator | Service::Intake => unreachable!("benchmarked above"),
     };
     let ingest_time = match &baseline_report {
         // The gRPC ingest alone, not the baseline's load after it.
@@ -624,6 +627,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         Service::Placements => "episodes",
         Service::Finance => "commitments",
         Service::Aggregator => "reports",
+        Service::Intake => "children",
     };
     println!("backend            {backend}");
     println!(

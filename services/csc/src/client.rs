@@ -47,6 +47,7 @@ fn unreachable(service: &str, addr: &str, e: &tonic::transport::Error) -> anyhow
         "child protection" | "protection" => ("--protection", "CSC_PROTECTION_ADDR"),
         "looked-after children" | "placements" => ("--placements", "CSC_PLACEMENTS_ADDR"),
         "finance" => ("--finance", "CSC_FINANCE_ADDR"),
+        "intake" => ("--intake", "CSC_INTAKE_ADDR"),
         _ => ("--aggregator", "CSC_AGGREGATOR_ADDR"),
     };
     anyhow::anyhow!(

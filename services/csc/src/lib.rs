@@ -5,6 +5,7 @@ pub mod bench;
 pub mod client;
 pub mod coverage;
 pub mod demo;
+pub mod dfe_api;
 pub mod generate;
 pub mod import;
 pub mod measures;
@@ -35,7 +36,7 @@ impl std::fmt::Display for Incomplete {
 impl std::error::Error for Incomplete {}
 
 use csc_runtime::config::{
-    AGGREGATOR_ADDR, FINANCE_ADDR, FRONTDOOR_ADDR, PLACEMENTS_ADDR, PROTECTION_ADDR,
+    AGGREGATOR_ADDR, FINANCE_ADDR, FRONTDOOR_ADDR, INTAKE_ADDR, PLACEMENTS_ADDR, PROTECTION_ADDR,
 };
 
 /// Where the services are: client commands connect there, and `serve all` listens there.
@@ -56,6 +57,9 @@ pub struct ClientAddrs {
     /// Address of the reporting service (the aggregator).
     #[arg(long = "aggregator", env = "CSC_AGGREGATOR_ADDR", default_value = AGGREGATOR_ADDR)]
     pub aggregator: String,
+    /// Address of the DfE CSC API intake.
+    #[arg(long = "intake", env = "CSC_INTAKE_ADDR", default_value = INTAKE_ADDR)]
+    pub intake: String,
 }
 
 /// Where the four domain services are, for the commands that talk to them and not to the
@@ -85,6 +89,7 @@ impl DomainAddrs {
             placements: self.placements.clone(),
             finance: self.finance.clone(),
             aggregator: AGGREGATOR_ADDR.into(),
+            intake: INTAKE_ADDR.into(),
         }
     }
 }
@@ -134,6 +139,7 @@ impl Default for ClientAddrs {
             placements: PLACEMENTS_ADDR.into(),
             finance: FINANCE_ADDR.into(),
             aggregator: AGGREGATOR_ADDR.into(),
+            intake: INTAKE_ADDR.into(),
         }
     }
 }
@@ -146,6 +152,7 @@ impl ClientAddrs {
             serve::Service::Placements => &self.placements,
             serve::Service::Finance => &self.finance,
             serve::Service::Aggregator => &self.aggregator,
+            serve::Service::Intake => &self.intake,
         }
     }
 
@@ -156,6 +163,7 @@ impl ClientAddrs {
             serve::Service::Placements => self.placements = addr,
             serve::Service::Finance => self.finance = addr,
             serve::Service::Aggregator => self.aggregator = addr,
+            serve::Service::Intake => self.intake = addr,
         }
     }
 

@@ -121,6 +121,9 @@ enum ServeWhich {
     Finance(serve::OneArgs),
     /// The reporting service (aggregator), which calls the other four.
     Aggregator(serve::OneArgs),
+    /// The DfE CSC API intake: the DfE's daily payload over HTTP (`--http-listen`) and gRPC,
+    /// applied to the front door, child protection and looked-after children services.
+    Intake(serve::OneArgs),
     /// Every service in one process, each on its own SQLite file under the data directory,
     /// talking to each other over gRPC exactly as in Kubernetes.
     All(serve::AllArgs),
@@ -157,6 +160,7 @@ fn run() -> anyhow::Result<()> {
                     ServeWhich::Placements(a) => (Service::Placements, a),
                     ServeWhich::Finance(a) => (Service::Finance, a),
                     ServeWhich::Aggregator(a) => (Service::Aggregator, a),
+                    ServeWhich::Intake(a) => (Service::Intake, a),
                     ServeWhich::All(args) => {
                         let _telemetry = csc_runtime::telemetry::init("csc");
                         return serve::all(args).await;

@@ -65,6 +65,10 @@ pub async fn fetch(
         Service::Aggregator => anyhow::bail!(
             "the aggregator has no measures of its own: `csc report` composes the others'"
         ),
+        Service::Intake => anyhow::bail!(
+            "the intake has no measures of its own: it writes to the front door, child \
+             protection and looked-after children services"
+        ),
     }
     .map_err(crate::client::describe_status)?
     .into_inner();

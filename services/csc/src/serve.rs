@@ -9,8 +9,8 @@ use clap::ValueEnum;
 use csc_runtime::{
     Shutdown,
     config::{
-        AGGREGATOR_ADDR, DatabaseArgs, FINANCE_ADDR, FRONTDOOR_ADDR, Migrations, PLACEMENTS_ADDR,
-        PROTECTION_ADDR, ServerArgs, parse_listen,
+        AGGREGATOR_ADDR, DatabaseArgs, FINANCE_ADDR, FRONTDOOR_ADDR, INTAKE_ADDR, Migrations,
+        PLACEMENTS_ADDR, PROTECTION_ADDR, ServerArgs, parse_listen,
     },
     db,
     server::ReadyCheck,
@@ -27,15 +27,17 @@ pub enum Service {
     Placements,
     Finance,
     Aggregator,
+    Intake,
 }
 
 impl Service {
-    pub const ALL: [Service; 5] = [
+    pub const ALL: [Service; 6] = [
         Service::Frontdoor,
         Service::Protection,
         Service::Placements,
         Service::Finance,
         Service::Aggregator,
+        Service::Intake,
     ];
 
     /// The domain services, whose measures the aggregator composes.
@@ -54,6 +56,7 @@ impl Service {
             Service::Placements => "placements",
             Service::Finance => "finance",
             Service::Aggregator => "aggregator",
+            Service::Intake => "intake",
         }
     }
 
@@ -65,6 +68,7 @@ impl Service {
             Service::Placements => "csc-placements",
             Service::Finance => "csc-finance",
             Service::Aggregator => "csc-aggregator",
+            Service::Intake => "csc-intake",
         }
     }
 
@@ -76,6 +80,7 @@ impl Service {
             Service::Placements => csc_placements::SERVICE_NAME,
             Service::Finance => csc_finance::SERVICE_NAME,
             Service::Aggregator => csc_aggregator::SERVICE_NAME,
+            Service::Intake => csc_intake::SERVICE_NAME,
         }
     }
 
@@ -86,6 +91,7 @@ impl Service {
             Service::Placements => PLACEMENTS_ADDR,
             Service::Finance => FINANCE_ADDR,
             Service::Aggregator => AGGREGATOR_ADDR,
+            Service::Intake => INTAKE_ADDR,
         }
     }
 
@@ -97,6 +103,7 @@ impl Service {
             Service::Placements => db::connect_and_migrate::<csc_placements::Migrator>(url).await?,
             Service::Finance => db::connect_and_migrate::<csc_finance::Migrator>(url).await?,
             Service::Aggregator => db::connect_and_migrate::<csc_aggregator::Migrator>(url).await?,
+            Service::Intake => db::connect_and_migrate::<csc_intake::Migrator>(url).await?,
         })
     }
 
@@ -113,7 +120,7 @@ impl Service {
         Routes,
         ReadyCheck,
         sea_orm::DatabaseConnection,
-        Option<ReportingServer>,
+        Option<HttpDoor>,
     )> {
         let conn = db::connect_lazy(url).await?;
         let audit = conn.clone();
@@ -138,10 +145,24 @@ impl Service {
             Service::Aggregator => {
                 let (svc, reporting) =
                     csc_aggregator::grpc_service(conn.clone(), addrs.upstreams(server)?)?;
-                reporting_server = Some(svc.clone());
+                reporting_server = Some(HttpDoor::Reporting(svc.clone()));
                 (
                     Routes::new(svc),
                     ready_check::<csc_aggregator::Migrator>(conn, migrations, Some(reporting)),
+                )
+            }
+            Service::Intake => {
+                let up = csc_intake::Upstreams::connect_lazy(
+                    &addrs.frontdoor,
+                    &addrs.protection,
+                    &addrs.placements,
+                    server.tls.client_config()?,
+                )?;
+                let svc = csc_intake::grpc_service(conn.clone(), up);
+                reporting_server = Some(HttpDoor::Intake(svc.clone()));
+                (
+                    Routes::new(svc),
+                    ready_check::<csc_intake::Migrator>(conn, migrations, None),
                 )
             }
         };
@@ -270,7 +291,7 @@ pub async fn run_with(
                 axum::serve(listener, router)
                     .with_graceful_shutdown(shutdown.cancelled_owned())
                     .await
-                    .map_err(|e| anyhow::anyhow!("the aggregator's HTTP port: {e}"))
+                    .map_err(|e| anyhow::anyhow!("the {} service's HTTP port: {e}", service.name()))
             };
             tokio::try_join!(grpc, http).map(|_| ())
         }
@@ -281,12 +302,19 @@ type ReportingServer = csc_proto::reporting::reporting_service_server::Reporting
     csc_aggregator::Reporting,
 >;
 
+/// A service with an HTTP door of its own: the aggregator's read API, the intake's DfE endpoint.
+#[derive(Clone)]
+enum HttpDoor {
+    Reporting(ReportingServer),
+    Intake(csc_proto::intake::intake_service_server::IntakeServiceServer<csc_intake::Intake>),
+}
+
 /// The aggregator's HTTP read API on `addr`: its routes over the very stack the gRPC port
 /// serves (metrics, then the guard, then the service), so a call through either door is
 /// authenticated, scoped, shed and audited by the same code.
 fn http_api(
     addr: &str,
-    svc: ReportingServer,
+    door: HttpDoor,
     guard: Arc<csc_runtime::auth::Guard>,
     server: &ServerArgs,
 ) -> anyhow::Result<(tokio::net::TcpListener, axum::Router)> {
@@ -297,16 +325,28 @@ fn http_api(
              private address, or leave it unset"
         );
     }
-    let stack = tower::ServiceBuilder::new()
+    let layers = tower::ServiceBuilder::new()
         .layer(csc_runtime::metrics::MetricsLayer)
-        .layer(csc_runtime::auth::AuthLayer(guard))
-        .service(svc);
-    let router = csc_aggregator::http::router(
-        tower::util::BoxCloneSyncService::new(stack),
-        std::time::Duration::from_secs(server.request_timeout_secs),
-    );
-    let listener = csc_runtime::server::bind(parse_listen(addr)?, "the aggregator's HTTP port")?;
-    tracing::info!(addr = %addr, "serving the HTTP read API");
+        .layer(csc_runtime::auth::AuthLayer(guard));
+    let timeout = std::time::Duration::from_secs(server.request_timeout_secs);
+    let (router, what) = match door {
+        HttpDoor::Reporting(svc) => (
+            csc_aggregator::http::router(
+                tower::util::BoxCloneSyncService::new(layers.service(svc)),
+                timeout,
+            ),
+            "the aggregator's HTTP read API",
+        ),
+        HttpDoor::Intake(svc) => (
+            csc_intake::http::router(
+                tower::util::BoxCloneSyncService::new(layers.service(svc)),
+                timeout,
+            ),
+            "the intake's DfE CSC API endpoint",
+        ),
+    };
+    let listener = csc_runtime::server::bind(parse_listen(addr)?, what)?;
+    tracing::info!(addr = %addr, "serving {what}");
     Ok((listener, router))
 }
 
@@ -407,7 +447,12 @@ pub async fn run_all(
         .collect();
     for (service, listener) in listeners {
         let url = db::sqlite_url_in(&dir, service.name());
-        let (server, shutdown) = (args.server.clone(), shutdown.clone());
+        let (mut server, shutdown) = (args.server.clone(), shutdown.clone());
+        // One process, two HTTP doors: the aggregator's on --http-listen, the intake's on
+        // --intake-http-listen.
+        if service == Service::Intake {
+            server.http_listen = server.intake_http_listen.clone();
+        }
         // The aggregator calls the domain services where this process serves them.
         let mut addrs = args.addrs.clone();
         for (s, l) in &listeners_addrs {

@@ -11,6 +11,7 @@ pub const PROTECTION_ADDR: &str = "127.0.0.1:50052";
 pub const PLACEMENTS_ADDR: &str = "127.0.0.1:50053";
 pub const FINANCE_ADDR: &str = "127.0.0.1:50054";
 pub const AGGREGATOR_ADDR: &str = "127.0.0.1:50055";
+pub const INTAKE_ADDR: &str = "127.0.0.1:50056";
 
 /// Where a server keeps its data: a database URL, or a file holding one.
 #[derive(Debug, Clone, Args)]
@@ -57,9 +58,14 @@ pub struct ServerArgs {
     pub metrics_listen: Option<String>,
     /// The aggregator's HTTP read API on this address, e.g. `0.0.0.0:8080` (default: off):
     /// reports and coverage for BI tools, with the gRPC methods' tokens, scopes and audit
-    /// (docs/reporting.md). The domain services ignore it.
+    /// (docs/reporting.md). For `csc serve intake`, the DfE CSC API endpoint. The domain
+    /// services ignore it.
     #[arg(long, env = "CSC_HTTP_LISTEN")]
     pub http_listen: Option<String>,
+    /// With `csc serve all`: the intake's DfE CSC API endpoint (`POST
+    /// /children_social_care_data/{la_code}/children`) on this address (default: off).
+    #[arg(long, env = "CSC_INTAKE_HTTP_LISTEN")]
+    pub intake_http_listen: Option<String>,
     /// The aggregator's deadline, in seconds, for one call to a domain service.
     #[arg(long, env = "CSC_UPSTREAM_DEADLINE_SECS", default_value_t = 30)]
     pub upstream_deadline_secs: u64,
@@ -197,6 +203,7 @@ impl Default for ServerArgs {
             request_timeout_secs: 120,
             metrics_listen: None,
             http_listen: None,
+            intake_http_listen: None,
             upstream_deadline_secs: 30,
             upstream_attempts: 3,
             max_concurrent_calls: 256,

@@ -144,6 +144,23 @@ pub enum ImportCommand {
         #[command(flatten)]
         opts: ImportOpts,
     },
+    /// DfE CSC API payload files (the DfE's daily children's social care JSON): each file, or a
+    /// folder's .json files in name order, sent to the intake in requests of 100 records, as the
+    /// DfE endpoint takes them (docs/formats.md, "DfE CSC API payload").
+    #[command(name = "dfe-api")]
+    DfeApi {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// LA code the payload is for (the DfE path's la_code).
+        #[arg(long)]
+        la: String,
+        /// Address of the DfE CSC API intake.
+        #[arg(long = "intake", env = "CSC_INTAKE_ADDR", default_value = csc_runtime::config::INTAKE_ADDR)]
+        intake: String,
+        /// Also write every rejected record and warning to this CSV file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
     /// Everything in a folder `csc generate` wrote: its CIN censuses oldest first, its 903
     /// return, and its local CSV files.
     Generated(GeneratedArgs),
@@ -181,6 +198,17 @@ macro_rules! recorded {
 }
 
 pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
+    if let ImportCommand::DfeApi {
+        paths,
+        la,
+        intake,
+        report: csv,
+    } = cmd
+    {
+        let mut report = ImportSummary::default();
+        crate::dfe_api::import(&paths, &la, &intake, &mut report).await?;
+        return finish(report, csv);
+    }
     let (report, opts) = match cmd {
         ImportCommand::Cin { files, la, opts } => {
             let mut clients = CinClients::connect(&opts.addrs.all()).await?;
@@ -291,6 +319,7 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             );
             (report, opts)
         }
+        ImportCommand::DfeApi { .. } => unreachable!("imported above"),
         ImportCommand::Generated(args) => {
             let mut report = ImportSummary::default();
             import_generated(
@@ -303,8 +332,13 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             (report, args.opts)
         }
     };
+    finish(report, opts.report)
+}
+
+/// Prints the summary, writes the CSV report when asked, and says what the exit status means.
+fn finish(report: ImportSummary, csv: Option<PathBuf>) -> anyhow::Result<()> {
     crate::out(&report.render());
-    if let Some(path) = opts.report {
+    if let Some(path) = csv {
         report.write_csv(&path)?;
         crate::out(&format!(
             "Every refused record and warning is listed in {}\n",
