@@ -280,6 +280,16 @@ pub fn derive(la: &str, doc: &Value) -> Derived {
                 ));
                 continue;
             }
+            let end = s(p, "end_date");
+            // The child's postcode is where they live now: the home postcode of the episode that
+            // is open, never of one that ended (the 903 keeps each episode's own).
+            let home_post = if end.is_empty() {
+                doc.get("child_details")
+                    .map(|d| s(d, "postcode"))
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
             episodes.push(Item {
                 record: pl::Episode {
                     la_code: la.to_owned(),
@@ -290,13 +300,10 @@ pub fn derive(la: &str, doc: &Value) -> Derived {
                     cin: String::new(),
                     place: s(p, "placement_type"),
                     place_provider: String::new(),
-                    dec: s(p, "end_date"),
+                    dec: end,
                     rec: s(p, "end_reason"),
                     reason_place_change: s(p, "change_reason"),
-                    home_post: doc
-                        .get("child_details")
-                        .map(|d| s(d, "postcode"))
-                        .unwrap_or_default(),
+                    home_post,
                     pl_post: s(p, "postcode"),
                     urn: String::new(),
                 },
@@ -436,7 +443,8 @@ mod tests {
             (e.rec.as_str(), e.reason_place_change.as_str()),
             ("E3", "CHILD")
         );
-        assert_eq!(e.home_post, "AB12 3DE");
+        // The example's placement has ended: the child's postcode is not its home postcode.
+        assert_eq!(e.home_post, "");
         assert_eq!(d.children[0].record.sex, pl::Sex::Male as i32);
         assert_eq!(d.social_workers[0].record.sw_id, "ABC123");
         assert!(d.not_held.is_empty(), "{:?}", d.not_held);
