@@ -6,6 +6,7 @@ pub mod client;
 pub mod coverage;
 pub mod demo;
 pub mod dfe_api;
+pub mod dfe_export;
 pub mod generate;
 pub mod import;
 pub mod measures;

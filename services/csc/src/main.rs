@@ -107,6 +107,28 @@ enum Command {
     },
     /// Who touched a child's records: every audited call, from each service's audit log.
     Audit(security::AuditArgs),
+    /// Write what the suite holds as another system's files.
+    Export {
+        #[command(subcommand)]
+        what: ExportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// DfE CSC API payload files (at most 100 child records each, every record valid against
+    /// the DfE's schema) of every child the services hold records of for an LA.
+    #[command(name = "dfe-api")]
+    DfeApi {
+        /// DfE three-digit LA code.
+        #[arg(long)]
+        la: String,
+        /// Folder to write the payload files in.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        addrs: csc::DomainAddrs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -207,6 +229,9 @@ fn run() -> anyhow::Result<()> {
             Command::Bench(args) => bench::run(args).await,
             Command::Token { what } => security::token(what),
             Command::Audit(args) => security::audit(args).await,
+            Command::Export {
+                what: ExportCommand::DfeApi { la, out, addrs },
+            } => csc::dfe_export::run(&addrs.all(), &la, &out).await,
         }
     })
 }

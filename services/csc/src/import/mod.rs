@@ -336,7 +336,7 @@ pub async fn run(cmd: ImportCommand) -> anyhow::Result<()> {
 }
 
 /// Prints the summary, writes the CSV report when asked, and says what the exit status means.
-fn finish(report: ImportSummary, csv: Option<PathBuf>) -> anyhow::Result<()> {
+pub(crate) fn finish(report: ImportSummary, csv: Option<PathBuf>) -> anyhow::Result<()> {
     crate::out(&report.render());
     if let Some(path) = csv {
         report.write_csv(&path)?;
