@@ -19,7 +19,8 @@ pub struct BenchArgs {
     /// commitments).
     #[arg(long, value_enum, default_value = "frontdoor")]
     pub service: Service,
-    /// Records to ingest.
+    /// Records to ingest (for `--service intake`: children in the daily payload, 5,000 unless
+    /// given).
     #[arg(long, alias = "referrals", default_value_t = 1_000_000)]
     pub records: usize,
     /// Records per batch call (at most 5,000).
@@ -430,7 +431,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         return crate::report_bench::run(&args.scale, args.years).await;
     }
     if args.service == Service::Intake {
-        return crate::dfe_api::bench(args.records).await;
+        // The default is the referral benchmark's million; a county's daily payload is ~5,000.
+        let children = if args.records == 1_000_000 {
+            5_000
+        } else {
+            args.records
+        };
+        return crate::dfe_api::bench(children).await;
     }
     anyhow::ensure!(
         args.service == Service::Frontdoor || !(args.mixed || args.baseline),

@@ -282,9 +282,10 @@ pub async fn bench(children: usize) -> anyhow::Result<()> {
 /// some on CP plans after an enquiry, some looked after; ids and dates varied by child.
 pub fn payload(children: usize) -> Vec<Value> {
     use serde_json::json;
+    // `base` days (negative: before) from 1 April 2024, spread over 500 days by child.
     let date = |base: i64, i: usize, off: i64| {
         (chrono::NaiveDate::from_ymd_opt(2024, 4, 1).unwrap()
-            + chrono::Days::new((base + (i as i64 * 7919 + off) % 500) as u64))
+            + chrono::TimeDelta::days(base + (i as i64 * 7919 + off) % 500))
         .to_string()
     };
     (0..children)
