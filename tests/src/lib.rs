@@ -225,8 +225,8 @@ pub fn assert_row_refused(
     );
 }
 
-/// The whole suite: the four domain services and the aggregator, each on its own database of
-/// the backend.
+/// The whole suite: the four domain services, the aggregator and the intake, each on its own
+/// database of the backend.
 pub struct Suite {
     pub services: Vec<(csc::serve::Service, Running)>,
     pub addrs: csc::ClientAddrs,
@@ -247,9 +247,11 @@ impl Suite {
             addrs.set(s, r.addr.clone());
             services.push((s, r));
         }
-        let r = start_with(Service::Aggregator, &b.another("aggregator").await, &addrs).await;
-        addrs.set(Service::Aggregator, r.addr.clone());
-        services.push((Service::Aggregator, r));
+        for s in [Service::Aggregator, Service::Intake] {
+            let r = start_with(s, &b.another(s.name()).await, &addrs).await;
+            addrs.set(s, r.addr.clone());
+            services.push((s, r));
+        }
         Suite { services, addrs }
     }
 

@@ -95,6 +95,7 @@ async fn bad_episodes_are_refused_whole_with_field_violations() {
             .batch_upsert_episodes(pb::BatchUpsertEpisodesRequest {
                 request_id: "bad".into(),
                 records: vec![episode("C1", "2018-04-01"), bad_place, ends_before, bad_rne],
+                ..Default::default()
             })
             .await
             .unwrap_err();
@@ -119,6 +120,84 @@ async fn bad_episodes_are_refused_whole_with_field_violations() {
             .unwrap()
             .into_inner();
         assert!(listed.records.is_empty());
+        s.stop().await;
+    }
+}
+
+/// A 903 episode names its legal status and placement type; only a batch that keeps stored
+/// values (the DfE CSC API payload's, which has neither) may leave them out, and then the stored
+/// ones stay.
+#[tokio::test]
+async fn legal_status_and_placement_may_be_left_out_only_by_a_batch_that_keeps_stored_values() {
+    for b in backends().await {
+        let s = start(Service::Placements, &b.url).await;
+        let mut c = csc::client::connect_placements(&s.addr).await.unwrap();
+        let mut bare = episode("C1", "2018-04-01");
+        bare.legal_status = String::new();
+        bare.place = String::new();
+        let err = c
+            .batch_upsert_episodes(pb::BatchUpsertEpisodesRequest {
+                request_id: String::new(),
+                records: vec![bare.clone()],
+                keep_stored: false,
+            })
+            .await
+            .unwrap_err();
+        let fields: Vec<String> = err
+            .get_details_bad_request()
+            .unwrap()
+            .field_violations
+            .into_iter()
+            .map(|v| v.field)
+            .collect();
+        assert_eq!(
+            fields,
+            ["records[0].legal_status", "records[0].place"],
+            "{}",
+            b.name
+        );
+        // A 903's episode, then the payload's of the same start: its legal status and placement
+        // stay, its end comes from the payload.
+        c.batch_upsert_episodes(pb::BatchUpsertEpisodesRequest {
+            request_id: String::new(),
+            records: vec![episode("C1", "2018-04-01")],
+            keep_stored: false,
+        })
+        .await
+        .unwrap();
+        let mut ended = bare.clone();
+        ended.dec = "2018-06-01".into();
+        ended.rec = "E11".into();
+        c.batch_upsert_episodes(pb::BatchUpsertEpisodesRequest {
+            request_id: String::new(),
+            records: vec![ended, {
+                let mut new = bare.clone();
+                new.child_id = "C2".into();
+                new
+            }],
+            keep_stored: true,
+        })
+        .await
+        .unwrap();
+        let held = c
+            .list_episodes(cpb::ListRequest {
+                la_code: "885".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .records;
+        let c1 = held.iter().find(|e| e.child_id == "C1").unwrap();
+        let want = episode("C1", "2018-04-01");
+        assert_eq!(
+            (c1.legal_status.as_str(), c1.place.as_str()),
+            (want.legal_status.as_str(), want.place.as_str())
+        );
+        assert_eq!((c1.dec.as_str(), c1.rec.as_str()), ("2018-06-01", "E11"));
+        // First known from such a batch: held with them not recorded.
+        let c2 = held.iter().find(|e| e.child_id == "C2").unwrap();
+        assert_eq!((c2.legal_status.as_str(), c2.place.as_str()), ("", ""));
         s.stop().await;
     }
 }
@@ -455,6 +534,7 @@ async fn a_child_s_care_history_and_warnings_through_the_api() {
         c.batch_upsert_episodes(pb::BatchUpsertEpisodesRequest {
             request_id: String::new(),
             records: vec![e1, e2, e3],
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -115,6 +115,50 @@ async fn bad_plans_are_refused_whole_with_field_violations() {
     }
 }
 
+/// A CP plan names its category of abuse; only a batch that keeps stored values (the DfE CSC API
+/// payload's, which has none) may leave it out, and then a stored category stays.
+#[tokio::test]
+async fn a_category_may_be_left_out_only_by_a_batch_that_keeps_stored_values() {
+    for b in backends().await {
+        let s = start(Service::Protection, &b.url).await;
+        let mut c = s.protection().await;
+        let err = c
+            .batch_upsert_cp_plans(plans_req("none", vec![plan("C1", "2018-04-01", "", "")]))
+            .await
+            .unwrap_err();
+        assert_eq!(fields(&err), ["records[0].initial_category"], "{}", b.name);
+        c.batch_upsert_cp_plans(plans_req(
+            "census",
+            vec![plan("C1", "2018-04-01", "", "NEG")],
+        ))
+        .await
+        .unwrap();
+        let mut payload = plans_req(
+            "payload",
+            vec![
+                plan("C1", "2018-04-01", "2018-09-01", ""),
+                plan("C2", "2018-04-01", "", ""),
+            ],
+        );
+        payload.keep_stored = true;
+        c.batch_upsert_cp_plans(payload).await.unwrap();
+        let held = c
+            .list_cp_plans(list_req(0, String::new()))
+            .await
+            .unwrap()
+            .into_inner()
+            .records;
+        let c1 = held.iter().find(|p| p.child_id == "C1").unwrap();
+        assert_eq!(
+            (c1.initial_category.as_str(), c1.end_date.as_str()),
+            ("NEG", "2018-09-01")
+        );
+        let c2 = held.iter().find(|p| p.child_id == "C2").unwrap();
+        assert_eq!(c2.initial_category, "");
+        s.stop().await;
+    }
+}
+
 fn episode(child: &str, start: &str) -> pb::MissingEpisode {
     pb::MissingEpisode {
         la_code: "885".into(),
