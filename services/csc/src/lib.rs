@@ -7,6 +7,7 @@ pub mod coverage;
 pub mod demo;
 pub mod dfe_api;
 pub mod dfe_export;
+pub mod dfe_send;
 pub mod generate;
 pub mod import;
 pub mod measures;

@@ -107,11 +107,25 @@ enum Command {
     },
     /// Who touched a child's records: every audited call, from each service's audit log.
     Audit(security::AuditArgs),
+    /// Post what the suite holds to another system: the DfE CSC API.
+    Send {
+        #[command(subcommand)]
+        what: SendCommand,
+    },
     /// Write what the suite holds as another system's files.
     Export {
         #[command(subcommand)]
         what: ExportCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum SendCommand {
+    /// The children changed since the last acknowledged send (or all, --full) to the DfE CSC
+    /// API, in batches of 100, with OAuth2 client credentials and the DfE's retry policy;
+    /// resumable: run it again after a stop and no acknowledged batch is sent twice.
+    #[command(name = "dfe-api")]
+    DfeApi(Box<csc::dfe_send::SendArgs>),
 }
 
 #[derive(Subcommand)]
@@ -229,6 +243,9 @@ fn run() -> anyhow::Result<()> {
             Command::Bench(args) => bench::run(args).await,
             Command::Token { what } => security::token(what),
             Command::Audit(args) => security::audit(args).await,
+            Command::Send {
+                what: SendCommand::DfeApi(args),
+            } => csc::dfe_send::run(*args).await,
             Command::Export {
                 what: ExportCommand::DfeApi { la, out, addrs },
             } => csc::dfe_export::run(&addrs.all(), &la, &out).await,
