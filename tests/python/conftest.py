@@ -66,22 +66,23 @@ GRPC_NAMES = {
     "placements": "csc.placements.v1.PlacementsService",
     "finance": "csc.finance.v1.FinanceService",
     "aggregator": "csc.reporting.v1.ReportingService",
+    "intake": "csc.intake.v1.IntakeService",
 }
 
 
-def serve(service, extra=(), auth=None, data_dir=None):
+def serve(service, extra=(), auth=None, data_dir=None, env=None):
     """Yields the address of `csc serve <service>` on a fresh SQLite file (`<service>.db` in
     `data_dir`, else in a temporary directory). `auth` is the server's authentication flags; these
     client tests are about the services' behaviour, so without it the server runs explicitly with
     authentication off (test_auth.py covers authentication)."""
     if data_dir is not None:
-        yield from _serve(service, extra, auth, str(data_dir))
+        yield from _serve(service, extra, auth, str(data_dir), env)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        yield from _serve(service, extra, auth, tmp)
+        yield from _serve(service, extra, auth, tmp, env)
 
 
-def _serve(service, extra, auth, tmp):
+def _serve(service, extra, auth, tmp, env=None):
     auth_args = list(auth) if auth is not None else ["--insecure-no-auth"]
     addr = f"127.0.0.1:{free_port()}"
     log = open(Path(tmp) / f"{service}.log", "w")
@@ -89,6 +90,7 @@ def _serve(service, extra, auth, tmp):
         [csc_binary(), "serve", service, "--listen", addr, "--database-url", f"sqlite://{tmp}/{service}.db", *auth_args, *extra],
         stdout=log,
         stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
     )
     try:
         channel = grpc.insecure_channel(addr)

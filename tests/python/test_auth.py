@@ -63,6 +63,7 @@ def suite(tmp_path_factory):
             addrs[s] = stack.enter_context(contextlib.contextmanager(serve)(s, auth=auth, data_dir=d))
         upstreams = [arg for s in DOMAIN for arg in (f"--{s}", addrs[s])]
         addrs["aggregator"] = stack.enter_context(contextlib.contextmanager(serve)("aggregator", upstreams, auth=auth, data_dir=d))
+        addrs["intake"] = stack.enter_context(contextlib.contextmanager(serve)("intake", upstreams, auth=auth, data_dir=d))
         yield Suite(addrs, d, key, kid, other_key, table, scopes)
 
 
