@@ -318,14 +318,46 @@ pub fn write(
     Ok(files)
 }
 
-/// `csc export dfe-api --la CODE --out DIR`.
-pub async fn run(addrs: &ClientAddrs, la: &str, out: &Path) -> anyhow::Result<()> {
+/// Which children an export writes.
+#[derive(Debug, Clone)]
+pub enum Which {
+    Full,
+    /// Those with a record dated on or after the day.
+    Since(chrono::NaiveDate),
+    /// Those changed since the last send acknowledged in this `csc send` state folder.
+    ChangedSinceSend(PathBuf),
+}
+
+/// Whether a child's record holds a date on or after `since` (ISO dates compare as text).
+pub fn touches(record: &Value, since: &str) -> bool {
+    match record {
+        Value::String(s) => s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_str() >= since,
+        Value::Array(a) => a.iter().any(|v| touches(v, since)),
+        Value::Object(m) => m.values().any(|v| touches(v, since)),
+        _ => false,
+    }
+}
+
+/// `csc export dfe-api --la CODE --out DIR [--state DIR | --since DATE | --full]`.
+pub async fn run(addrs: &ClientAddrs, la: &str, out: &Path, which: Which) -> anyhow::Result<()> {
     let la = csc_core::LaCode::parse(la)
         .map_err(|e| anyhow::anyhow!("--la: {e}"))?
         .to_string();
     let held = fetch(addrs, &la).await?;
     let mut report = ImportSummary::default();
-    let files = write(out, &la, records(&held), &mut report)?;
+    let all = records(&held);
+    let chosen = match &which {
+        Which::Full => all,
+        Which::Since(d) => {
+            let since = d.to_string();
+            all.into_iter().filter(|r| touches(r, &since)).collect()
+        }
+        Which::ChangedSinceSend(dir) => {
+            let state = crate::dfe_send::State::load(dir, &la)?;
+            crate::dfe_send::changes(&state, &all, false)
+        }
+    };
+    let files = write(out, &la, chosen, &mut report)?;
     crate::out(&format!(
         "{} payload file(s) in {} (schema {}, at most {} records each)\n",
         files.len(),
@@ -339,6 +371,19 @@ pub async fn run(addrs: &ClientAddrs, la: &str, out: &Path) -> anyhow::Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn since_selects_records_with_a_date_on_or_after_it() {
+        let r = json!({"la_child_id": "C1", "social_care_episodes": [{"referral_date": "2024-01-05",
+            "child_in_need_plans": [{"start_date": "2024-03-01", "end_date": "2024-09-30"}]}]});
+        assert!(touches(&r, "2024-09-30"));
+        assert!(!touches(&r, "2024-10-01"));
+        // An id is not a date.
+        assert!(!touches(
+            &json!({"la_child_id": "2099-01-01X"}),
+            "2024-01-01"
+        ));
+    }
 
     #[test]
     fn items_go_to_the_latest_referral_before_them_and_are_valid() {

@@ -107,7 +107,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 impl State {
-    fn load(dir: &Path, la: &str) -> anyhow::Result<State> {
+    pub fn load(dir: &Path, la: &str) -> anyhow::Result<State> {
         let path = dir.join("state.json");
         if !path.exists() {
             return Ok(State {

@@ -140,6 +140,16 @@ enum ExportCommand {
         /// Folder to write the payload files in.
         #[arg(long)]
         out: std::path::PathBuf,
+        /// Only the children whose record changed since the last send acknowledged in this
+        /// `csc send dfe-api` state folder (and a purge for each child gone since).
+        #[arg(long, conflicts_with_all = ["since", "full"])]
+        state: Option<std::path::PathBuf>,
+        /// Only the children with a record dated (started, ended, referred) on or after this day.
+        #[arg(long, conflicts_with = "full")]
+        since: Option<chrono::NaiveDate>,
+        /// Every child held (the default without --state or --since).
+        #[arg(long)]
+        full: bool,
         #[command(flatten)]
         addrs: csc::DomainAddrs,
     },
@@ -247,8 +257,23 @@ fn run() -> anyhow::Result<()> {
                 what: SendCommand::DfeApi(args),
             } => csc::dfe_send::run(*args).await,
             Command::Export {
-                what: ExportCommand::DfeApi { la, out, addrs },
-            } => csc::dfe_export::run(&addrs.all(), &la, &out).await,
+                what:
+                    ExportCommand::DfeApi {
+                        la,
+                        out,
+                        state,
+                        since,
+                        addrs,
+                        ..
+                    },
+            } => {
+                let which = match (state, since) {
+                    (Some(s), _) => csc::dfe_export::Which::ChangedSinceSend(s),
+                    (None, Some(d)) => csc::dfe_export::Which::Since(d),
+                    (None, None) => csc::dfe_export::Which::Full,
+                };
+                csc::dfe_export::run(&addrs.all(), &la, &out, which).await
+            }
         }
     })
 }
