@@ -54,62 +54,27 @@ async fn held(s: &Suite, la: &str, child: &str) -> [usize; 9] {
     let mut l = csc::client::connect_placements(&s.addrs.placements)
         .await
         .unwrap();
-
+    macro_rules! count {
+        ($client:ident . $method:ident) => {
+            $client
+                .$method(list(la, child))
+                .await
+                .unwrap()
+                .into_inner()
+                .records
+                .len()
+        };
+    }
     [
-        f.list_referrals(list(la, child))
-            .await
-            .unwrap()
-            .into_inner()
-            .records
-            .len(),
-        f.list_assessments(list(la, child))
-            .await
-            .unwrap()
-            .into_inner()
-            .records
-            .len(),
-        f.list_section47_enquiries(list(la, child))
-            .await
-            .unwrap()
-            .into_inner()
-            .records
-            .len(),
-        f.list_icpcs(list(la, child))
-            .await
-            .unwrap()
-            .into_inner()
-            .records
-            .len(),
-        p.list_cin_plans(list(la, child))
-            .await
-            .unwrap()
-            .into_inner()
-            .records
-            .len(),
-        p.list_cp_plans(list(la, child))
-            .await
-            .unwrap()
-            .into_inner()
-            .records
-            .len(),
-        l.list_children(list(la, child))
-            .await
-            .unwrap()
-            .into_inner()
-            .records
-            .len(),
-        l.list_episodes(list(la, child))
-            .await
-            .unwrap()
-            .into_inner()
-            .records
-            .len(),
-        l.list_social_worker_allocations(list(la, child))
-            .await
-            .unwrap()
-            .into_inner()
-            .records
-            .len(),
+        count!(f.list_referrals),
+        count!(f.list_assessments),
+        count!(f.list_section47_enquiries),
+        count!(f.list_icpcs),
+        count!(p.list_cin_plans),
+        count!(p.list_cp_plans),
+        count!(l.list_children),
+        count!(l.list_episodes),
+        count!(l.list_social_worker_allocations),
     ]
 }
 
@@ -397,30 +362,19 @@ async fn all_figures(s: &Suite, la: &str, period: &str) -> Vec<(String, String, 
     let mut l = csc::client::connect_placements(&s.addrs.placements)
         .await
         .unwrap();
-    out.extend(figures(
-        period,
-        &f.compute_measures(req())
-            .await
-            .unwrap()
-            .into_inner()
-            .measures,
-    ));
-    out.extend(figures(
-        period,
-        &p.compute_measures(req())
-            .await
-            .unwrap()
-            .into_inner()
-            .measures,
-    ));
-    out.extend(figures(
-        period,
-        &l.compute_measures(req())
-            .await
-            .unwrap()
-            .into_inner()
-            .measures,
-    ));
+    macro_rules! measures {
+        ($client:ident) => {
+            $client
+                .compute_measures(req())
+                .await
+                .unwrap()
+                .into_inner()
+                .measures
+        };
+    }
+    for m in [measures!(f), measures!(p), measures!(l)] {
+        out.extend(figures(period, &m));
+    }
     out
 }
 

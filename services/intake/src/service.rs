@@ -233,179 +233,176 @@ impl Plan {
             up.placements.clone(),
         );
         let svc = |what: &'static str| move |s: Status| upstream(what, s);
-        for (_, r) in &self.referrals.deletes {
-            gone(
-                f.delete_referral(fd::ReferralKey {
-                    la_code: r.la_code.clone(),
-                    child_id: r.child_id.clone(),
-                    referral_date: r.referral_date.clone(),
-                })
-                .await,
-            )
-            .map_err(svc("front door"))?;
+        macro_rules! delete {
+            ($kind:ident, $client:ident . $method:ident, $service:literal, |$r:ident| $key:expr) => {
+                for (_, $r) in &self.$kind.deletes {
+                    gone($client.$method($key).await).map_err(svc($service))?;
+                }
+            };
         }
-        for (_, r) in &self.assessments.deletes {
-            gone(
-                f.delete_assessment(fd::AssessmentKey {
-                    la_code: r.la_code.clone(),
-                    child_id: r.child_id.clone(),
-                    start_date: r.start_date.clone(),
-                })
-                .await,
-            )
-            .map_err(svc("front door"))?;
+        macro_rules! upsert {
+            ($kind:ident, $client:ident . $method:ident, $service:literal, |$records:ident| $req:expr) => {
+                for $records in chunks(self.$kind.records()) {
+                    $client.$method($req).await.map_err(svc($service))?;
+                }
+            };
         }
-        for (_, r) in &self.s47s.deletes {
-            gone(
-                f.delete_section47_enquiry(fd::Section47EnquiryKey {
-                    la_code: r.la_code.clone(),
-                    child_id: r.child_id.clone(),
-                    start_date: r.start_date.clone(),
-                })
-                .await,
-            )
-            .map_err(svc("front door"))?;
-        }
-        for (_, r) in &self.icpcs.deletes {
-            gone(
-                f.delete_icpc(fd::IcpcKey {
-                    la_code: r.la_code.clone(),
-                    child_id: r.child_id.clone(),
-                    icpc_date: r.icpc_date.clone(),
-                })
-                .await,
-            )
-            .map_err(svc("front door"))?;
-        }
-        for (_, r) in &self.cin_plans.deletes {
-            gone(
-                p.delete_cin_plan(plan_key(&r.la_code, &r.child_id, &r.start_date))
-                    .await,
-            )
-            .map_err(svc("child protection"))?;
-        }
-        for (_, r) in &self.cp_plans.deletes {
-            gone(
-                p.delete_cp_plan(plan_key(&r.la_code, &r.child_id, &r.start_date))
-                    .await,
-            )
-            .map_err(svc("child protection"))?;
-        }
-        for (_, r) in &self.episodes.deletes {
-            gone(
-                l.delete_episode(pl::EpisodeKey {
-                    la_code: r.la_code.clone(),
-                    child_id: r.child_id.clone(),
-                    decom: r.decom.clone(),
-                })
-                .await,
-            )
-            .map_err(svc("looked-after children"))?;
-        }
-        for (_, r) in &self.social_workers.deletes {
-            gone(
-                l.delete_social_worker_allocation(pl::SocialWorkerAllocationKey {
-                    la_code: r.la_code.clone(),
-                    child_id: r.child_id.clone(),
-                    sw_id: r.sw_id.clone(),
-                    start_date: r.start_date.clone(),
-                })
-                .await,
-            )
-            .map_err(svc("looked-after children"))?;
-        }
-        for (_, r) in &self.children.deletes {
-            gone(
-                l.delete_child(pl::ChildKey {
-                    la_code: r.la_code.clone(),
-                    child_id: r.child_id.clone(),
-                })
-                .await,
-            )
-            .map_err(svc("looked-after children"))?;
-        }
+        delete!(referrals, f.delete_referral, "front door", |r| {
+            fd::ReferralKey {
+                la_code: r.la_code.clone(),
+                child_id: r.child_id.clone(),
+                referral_date: r.referral_date.clone(),
+            }
+        });
+        delete!(assessments, f.delete_assessment, "front door", |r| {
+            fd::AssessmentKey {
+                la_code: r.la_code.clone(),
+                child_id: r.child_id.clone(),
+                start_date: r.start_date.clone(),
+            }
+        });
+        delete!(s47s, f.delete_section47_enquiry, "front door", |r| {
+            fd::Section47EnquiryKey {
+                la_code: r.la_code.clone(),
+                child_id: r.child_id.clone(),
+                start_date: r.start_date.clone(),
+            }
+        });
+        delete!(icpcs, f.delete_icpc, "front door", |r| fd::IcpcKey {
+            la_code: r.la_code.clone(),
+            child_id: r.child_id.clone(),
+            icpc_date: r.icpc_date.clone(),
+        });
+        delete!(cin_plans, p.delete_cin_plan, "child protection", |r| {
+            plan_key(&r.la_code, &r.child_id, &r.start_date)
+        });
+        delete!(cp_plans, p.delete_cp_plan, "child protection", |r| {
+            plan_key(&r.la_code, &r.child_id, &r.start_date)
+        });
+        delete!(episodes, l.delete_episode, "looked-after children", |r| {
+            pl::EpisodeKey {
+                la_code: r.la_code.clone(),
+                child_id: r.child_id.clone(),
+                decom: r.decom.clone(),
+            }
+        });
+        delete!(
+            social_workers,
+            l.delete_social_worker_allocation,
+            "looked-after children",
+            |r| pl::SocialWorkerAllocationKey {
+                la_code: r.la_code.clone(),
+                child_id: r.child_id.clone(),
+                sw_id: r.sw_id.clone(),
+                start_date: r.start_date.clone(),
+            }
+        );
+        delete!(children, l.delete_child, "looked-after children", |r| {
+            pl::ChildKey {
+                la_code: r.la_code.clone(),
+                child_id: r.child_id.clone(),
+            }
+        });
 
         let id = || uuid::Uuid::new_v4().to_string();
-        for records in chunks(self.referrals.records()) {
-            f.batch_upsert_referrals(fd::BatchUpsertReferralsRequest {
-                request_id: id(),
-                records,
-            })
-            .await
-            .map_err(svc("front door"))?;
-        }
-        for records in chunks(self.assessments.records()) {
-            f.batch_upsert_assessments(fd::BatchUpsertAssessmentsRequest {
-                request_id: id(),
-                records,
-                keep_stored: true,
-            })
-            .await
-            .map_err(svc("front door"))?;
-        }
-        for records in chunks(self.s47s.records()) {
-            f.batch_upsert_section47_enquiries(fd::BatchUpsertSection47EnquiriesRequest {
-                request_id: id(),
-                records,
-                keep_stored: true,
-            })
-            .await
-            .map_err(svc("front door"))?;
-        }
-        for records in chunks(self.icpcs.records()) {
-            f.batch_upsert_icpcs(fd::BatchUpsertIcpcsRequest {
-                request_id: id(),
-                records,
-            })
-            .await
-            .map_err(svc("front door"))?;
-        }
-        for records in chunks(self.cin_plans.records()) {
-            p.batch_upsert_cin_plans(pr::BatchUpsertCinPlansRequest {
-                request_id: id(),
-                records,
-                keep_stored: true,
-            })
-            .await
-            .map_err(svc("child protection"))?;
-        }
-        for records in chunks(self.cp_plans.records()) {
-            p.batch_upsert_cp_plans(pr::BatchUpsertCpPlansRequest {
-                request_id: id(),
-                records,
-                replace_reviews: false,
-                keep_stored: true,
-            })
-            .await
-            .map_err(svc("child protection"))?;
-        }
-        for records in chunks(self.children.records()) {
-            l.batch_upsert_children(pl::BatchUpsertChildrenRequest {
-                request_id: id(),
-                records,
-            })
-            .await
-            .map_err(svc("looked-after children"))?;
-        }
-        for records in chunks(self.episodes.records()) {
-            l.batch_upsert_episodes(pl::BatchUpsertEpisodesRequest {
-                request_id: id(),
-                records,
-                keep_stored: true,
-            })
-            .await
-            .map_err(svc("looked-after children"))?;
-        }
-        for records in chunks(self.social_workers.records()) {
-            l.batch_upsert_social_worker_allocations(
-                pl::BatchUpsertSocialWorkerAllocationsRequest {
+        upsert!(
+            referrals,
+            f.batch_upsert_referrals,
+            "front door",
+            |records| {
+                fd::BatchUpsertReferralsRequest {
                     request_id: id(),
                     records,
-                },
-            )
-            .await
-            .map_err(svc("looked-after children"))?;
-        }
+                }
+            }
+        );
+        upsert!(
+            assessments,
+            f.batch_upsert_assessments,
+            "front door",
+            |records| {
+                fd::BatchUpsertAssessmentsRequest {
+                    request_id: id(),
+                    records,
+                    keep_stored: true,
+                }
+            }
+        );
+        upsert!(
+            s47s,
+            f.batch_upsert_section47_enquiries,
+            "front door",
+            |records| {
+                fd::BatchUpsertSection47EnquiriesRequest {
+                    request_id: id(),
+                    records,
+                    keep_stored: true,
+                }
+            }
+        );
+        upsert!(icpcs, f.batch_upsert_icpcs, "front door", |records| {
+            fd::BatchUpsertIcpcsRequest {
+                request_id: id(),
+                records,
+            }
+        });
+        upsert!(
+            cin_plans,
+            p.batch_upsert_cin_plans,
+            "child protection",
+            |records| {
+                pr::BatchUpsertCinPlansRequest {
+                    request_id: id(),
+                    records,
+                    keep_stored: true,
+                }
+            }
+        );
+        upsert!(
+            cp_plans,
+            p.batch_upsert_cp_plans,
+            "child protection",
+            |records| {
+                pr::BatchUpsertCpPlansRequest {
+                    request_id: id(),
+                    records,
+                    replace_reviews: false,
+                    keep_stored: true,
+                }
+            }
+        );
+        upsert!(
+            children,
+            l.batch_upsert_children,
+            "looked-after children",
+            |records| {
+                pl::BatchUpsertChildrenRequest {
+                    request_id: id(),
+                    records,
+                }
+            }
+        );
+        upsert!(
+            episodes,
+            l.batch_upsert_episodes,
+            "looked-after children",
+            |records| {
+                pl::BatchUpsertEpisodesRequest {
+                    request_id: id(),
+                    records,
+                    keep_stored: true,
+                }
+            }
+        );
+        upsert!(
+            social_workers,
+            l.batch_upsert_social_worker_allocations,
+            "looked-after children",
+            |records| pl::BatchUpsertSocialWorkerAllocationsRequest {
+                request_id: id(),
+                records,
+            }
+        );
         Ok(())
     }
 }
