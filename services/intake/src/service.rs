@@ -549,7 +549,8 @@ impl pb::intake_service_server::IntakeService for Intake {
             store::save(&txn, &la, id, doc.as_ref(), version, &at).await?;
         }
         txn.commit().await.map_err(|e| Error::from_db(&e))?;
-        tracing::info!(
+        // Per request: debug, as a daily payload is 50 of them; the audit log keeps each call.
+        tracing::debug!(
             la = %la,
             records = records.len(),
             children = after.len(),
