@@ -83,7 +83,7 @@ def prod(collector, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("prod")
     cluster = Cluster(objects, workdir, {}, {"otel-collector": collector[1]})
     names = [d["metadata"]["name"] for d in cluster.csc_deployments()]
-    assert set(names) == {"frontdoor", "protection", "placements", "finance", "aggregator"}
+    assert set(names) == {"frontdoor", "protection", "placements", "finance", "aggregator", "intake"}
     urls = postgres_databases(names)
     keys = workdir / "idp"
     subprocess.run([csc_binary(), "token", "keygen", "--out", str(keys)], check=True, capture_output=True)
@@ -92,6 +92,9 @@ def prod(collector, tmp_path_factory):
     cluster.secrets["csc-auth-jwks"] = {"jwks.json": (keys / "jwks.json").read_text()}
     cluster.secrets["quarterly-report-token"] = {
         "token": issue(keys, cluster.issuer, cluster.la, "report:publish", "measures:read", sub="cronjob/quarterly-report")
+    }
+    cluster.secrets["intake-token"] = {
+        "token": issue(keys, cluster.issuer, cluster.la, "frontdoor:write", "protection:write", "placements:write", sub="intake")
     }
     for name in names:
         volumes = pod_spec(cluster.one("Deployment", name))["volumes"]
@@ -159,6 +162,13 @@ def test_prod_runs_every_service_on_two_or_more_replicas_that_drain_one_at_a_tim
     hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in cluster.all("HorizontalPodAutoscaler")}
     for dep in cluster.csc_deployments():
         name = dep["metadata"]["name"]
+        if name == "intake":
+            # The one exception: the intake applies one request at a time in its process, so it
+            # runs one pod, replaced, never two at once (docs/deploy.md).
+            assert name not in hpas
+            assert dep["spec"].get("replicas", 1) == 1
+            assert dep["spec"]["strategy"] == {"type": "Recreate"}
+            continue
         assert "replicas" not in dep["spec"], f"{name}: the HPA owns the replica count"
         assert hpas[name]["spec"]["scaleTargetRef"]["kind"] == "Deployment"
         assert hpas[name]["spec"]["minReplicas"] >= 2, name
@@ -186,9 +196,17 @@ def test_the_http_read_api_has_its_port_service_and_network_policy():
     assert cluster.selected_deployment(svc)["metadata"]["name"] == "aggregator"
     ingress = cluster.one("NetworkPolicy", "aggregator-ingress")["spec"]["ingress"]
     assert any({"protocol": "TCP", "port": http} in rule["ports"] for rule in ingress)
-    # No other service serves HTTP.
+    # The intake serves the DfE's endpoint, behind its own Service and policy; no other service
+    # serves HTTP.
+    c = csc_container(cluster.one("Deployment", "intake"))
+    http = next(p["containerPort"] for p in c["ports"] if p["name"] == "http")
+    assert next(e["value"] for e in c["env"] if e["name"] == "CSC_HTTP_LISTEN") == f"0.0.0.0:{http}"
+    assert cluster.selected_deployment(cluster.one("Service", "intake-http"))["metadata"]["name"] == "intake"
+    ingress = cluster.one("NetworkPolicy", "intake-ingress")["spec"]["ingress"]
+    assert all(peer["podSelector"]["matchLabels"] == {"csc.council.gov.uk/caller": "true"} for rule in ingress for peer in rule["from"])
+    assert any({"protocol": "TCP", "port": http} in rule["ports"] for rule in ingress)
     for dep in cluster.csc_deployments():
-        if dep["metadata"]["name"] != "aggregator":
+        if dep["metadata"]["name"] not in ("aggregator", "intake"):
             assert "CSC_HTTP_LISTEN" not in [e["name"] for e in csc_container(dep)["env"]]
 
 

@@ -36,7 +36,7 @@ def test_bad_episodes_get_field_violations_and_a_history_comes_back(placements):
         records = [
             episode(),
             episode(child_id="L2", place="Q9"),
-            episode(child_id="L3", legal_status="", rec="X9"),
+            episode(child_id="L3", legal_status="Z9", rec="X9"),
             episode(child_id="L4", dec="2018-04-01"),
         ]
         with pytest.raises(grpc.RpcError) as e:

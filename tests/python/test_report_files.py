@@ -354,7 +354,7 @@ def test_a_report_on_nothing_held_has_no_figure_in_any_file(tmp_path):
     import jsonschema
     from conftest import free_port
 
-    ports = {s: f"127.0.0.1:{free_port()}" for s in ("frontdoor", "protection", "placements", "finance", "aggregator")}
+    ports = {s: f"127.0.0.1:{free_port()}" for s in ("frontdoor", "protection", "placements", "finance", "aggregator", "intake")}
     addr_flags = [a for s, addr in ports.items() for a in (f"--{s}", addr)]
     env = dict(os.environ, CSC_DATA_DIR=str(tmp_path / "data"))
     log = open(tmp_path / "serve.log", "w")
