@@ -35,15 +35,7 @@ pub fn payload_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| {
-                    f.extension()
-                        .is_some_and(|x| x.eq_ignore_ascii_case("json"))
-                })
-                .collect();
-            files.sort();
+            let files = json_files(p)?;
             if files.is_empty() {
                 anyhow::bail!("{}: no .json payload file in the folder", p.display());
             }
@@ -53,6 +45,20 @@ pub fn payload_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         }
     }
     Ok(out)
+}
+
+/// A folder's `.json` files, in name order.
+pub fn json_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|f| {
+            f.extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// Sends every record of `file` to the intake for LA `la`, in requests of at most 100.

@@ -374,7 +374,7 @@ pub async fn run(args: SendArgs) -> anyhow::Result<()> {
     let mut report = ImportSummary::default();
 
     // Batches a stopped send left come first; new ones only when none is left.
-    let mut pending = pending_files(&pending_dir)?;
+    let mut pending = crate::dfe_api::json_files(&pending_dir)?;
     let resumed = !pending.is_empty();
     if resumed {
         report.notes.push(format!(
@@ -509,15 +509,6 @@ pub async fn run(args: SendArgs) -> anyhow::Result<()> {
         args.state.join("state.json").display()
     ));
     crate::import::finish(report, None)
-}
-
-fn pending_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    Ok(files)
 }
 
 #[cfg(test)]
