@@ -232,6 +232,27 @@ pub async fn begin_write(
     Ok((txn, turn))
 }
 
+/// As [`begin_write`], on PostgreSQL, with the transaction begun by sqlx on a connection of the
+/// service's pool, so that a batch can be copied into it ([`crate::pgtxn`]). The same turn,
+/// the same planning.
+pub(crate) async fn begin_write_pg(
+    db: &DatabaseConnection,
+) -> Result<(crate::pgtxn::PgTxn, WriteTurn), sea_orm::DbErr> {
+    let turn = write_turn(db).await?;
+    let tx = db
+        .get_postgres_connection_pool()
+        .begin()
+        .await
+        .map_err(crate::pgtxn::conn_err)?;
+    let txn = crate::pgtxn::PgTxn::new(tx);
+    // The staging table's `IF NOT EXISTS` would otherwise send a notice with every batch.
+    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+        .await?;
+    txn.execute_unprepared("SET LOCAL client_min_messages = warning")
+        .await?;
+    Ok((txn, turn))
+}
+
 /// Reads the database URL from the file named by `CSC_DATABASE_URL_FILE` (a mounted secret) if
 /// given, else the URL itself.
 pub fn resolve_url(

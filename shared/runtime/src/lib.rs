@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod inproc;
 pub mod metrics;
 pub mod paging;
+pub mod pgtxn;
 pub mod rpc;
 pub mod schema;
 pub mod server;

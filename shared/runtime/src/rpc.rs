@@ -5,11 +5,14 @@
 use csc_core::{ChildDateKey, FieldCheck, LaCode, Violations};
 use csc_proto::common as cpb;
 use prost::Message;
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use sea_orm::DatabaseConnection;
 use tonic::{Response, Status};
 
 use crate::store::{self, Indexed, StoredRecord};
-use crate::{Error, MAX_BATCH, idempotency, paging, writer::Work};
+use crate::{
+    Error, MAX_BATCH, idempotency, paging,
+    writer::{Work, WriteTxn},
+};
 
 /// Longest `request_id` accepted (a UUID is 36).
 pub const MAX_REQUEST_ID_LEN: usize = 128;
@@ -34,14 +37,14 @@ pub trait WireRecord: StoredRecord + PartialEq {
 }
 
 /// A batch check that has nothing to check.
-pub fn no_check<'t, R>(_: &'t DatabaseTransaction, _: &'t mut Indexed<R>) -> Work<'t, ()> {
+pub fn no_check<'t, R>(_: &'t WriteTxn<'t>, _: &'t mut Indexed<R>) -> Work<'t, ()> {
     Box::pin(async { Ok(()) })
 }
 
 /// With `keep` (a batch request's `keep_stored`), each record's empty fields keep what is stored
 /// for it ([`store::KeepStored`]).
 pub async fn keep_stored_if<R: store::KeepStored>(
-    txn: &DatabaseTransaction,
+    txn: &WriteTxn<'_>,
     batch: &mut Indexed<R>,
     keep: bool,
 ) -> Result<(), Error> {
@@ -62,9 +65,7 @@ pub async fn upsert<R, M>(
     request: &M,
     request_id: &str,
     records: &[R::Proto],
-    check: impl for<'t> FnOnce(&'t DatabaseTransaction, &'t mut Indexed<R>) -> Work<'t, ()>
-    + Send
-    + 'static,
+    check: impl for<'t> FnOnce(&'t WriteTxn<'t>, &'t mut Indexed<R>) -> Work<'t, ()> + Send + 'static,
 ) -> Result<Response<cpb::BatchUpsertResponse>, Status>
 where
     R: WireRecord,

@@ -8,14 +8,16 @@ use std::hash::Hash;
 use chrono::NaiveDate;
 use csc_core::{ChildDateKey, LaCode, Violations};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityName, EntityTrait, IdenStatic, IntoActiveModel, ModelTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityName,
+    EntityTrait, IdenStatic, IntoActiveModel, ModelTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, OnConflict},
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::{Error, audit, idempotency, writer::Work};
+use crate::{
+    Error, audit, idempotency,
+    writer::{Work, WriteTxn},
+};
 
 /// A record kind the store can keep.
 pub trait StoredRecord: Sized + Send + Sync + 'static {
@@ -129,6 +131,34 @@ async fn upsert<R: StoredRecord>(db: &impl ConnectionTrait, records: &[R]) -> Re
     Ok(written)
 }
 
+/// Batches of at least this many records are loaded by `COPY` on PostgreSQL
+/// ([`crate::pgtxn::copy_upsert`]); below it the staging table's extra statements cost more
+/// than one `INSERT … VALUES` (docs/performance.md).
+const COPY_FROM_RECORDS: usize = 100;
+
+/// How PostgreSQL batches are written: by `COPY` (the default, from [`COPY_FROM_RECORDS`]
+/// records), or always by `INSERT … VALUES` with `CSC_PG_UPSERT=insert`, to measure one against
+/// the other on the same build.
+fn copy_on_postgres() -> bool {
+    static COPY: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
+        std::env::var("CSC_PG_UPSERT").map_or(true, |v| v.trim() != "insert")
+    });
+    *COPY
+}
+
+/// Upserts a batch's records in its write transaction: by `COPY` on PostgreSQL (for a batch
+/// large enough), otherwise by `INSERT … VALUES`. Either counts the rows written the same way.
+async fn write_batch<R: StoredRecord>(txn: &WriteTxn<'_>, records: &[R]) -> Result<u64, Error> {
+    if let WriteTxn::Pg(pg) = txn
+        && records.len() >= COPY_FROM_RECORDS
+        && copy_on_postgres()
+        && let Some(written) = crate::pgtxn::copy_upsert(pg, records).await?
+    {
+        return Ok(written);
+    }
+    upsert(txn, records).await
+}
+
 /// An atomic, idempotent batch write: all records or none, and a replay of the same `request_id`
 /// returns the first outcome without writing.
 pub async fn batch_upsert<R: StoredRecord>(
@@ -164,7 +194,7 @@ pub async fn batch_upsert_checked<R, C>(
 ) -> Result<BatchOutcome, Error>
 where
     R: StoredRecord,
-    C: for<'t> FnOnce(&'t DatabaseTransaction, &'t mut Indexed<R>) -> Work<'t, ()> + Send + 'static,
+    C: for<'t> FnOnce(&'t WriteTxn<'t>, &'t mut Indexed<R>) -> Work<'t, ()> + Send + 'static,
 {
     let (method, request_id, digest) =
         (method.to_owned(), request_id.to_owned(), digest.to_owned());
@@ -181,7 +211,7 @@ where
             }
             check(txn, &mut records).await?;
             let records: Vec<R> = records.into_iter().map(|(_, r)| r).collect();
-            let written = upsert(txn, &records).await?;
+            let written = write_batch(txn, &records).await?;
             let outcome = BatchOutcome {
                 received: received as u64,
                 written,

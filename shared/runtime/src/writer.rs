@@ -17,11 +17,55 @@ use std::{
 };
 
 use futures::FutureExt;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
+    QueryResult, Statement, TransactionTrait,
+};
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
-use crate::Error;
+use crate::{Error, pgtxn::PgTxn};
+
+/// The transaction a write runs in: sea-orm's on SQLite (a group's, or a savepoint of it), its
+/// own sqlx one on PostgreSQL. Either is a [`ConnectionTrait`] for sea-orm's queries.
+pub enum WriteTxn<'a> {
+    Orm(&'a DatabaseTransaction),
+    Pg(&'a PgTxn),
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTxn<'_> {
+    fn get_database_backend(&self) -> DbBackend {
+        match self {
+            Self::Orm(t) => t.get_database_backend(),
+            Self::Pg(t) => t.get_database_backend(),
+        }
+    }
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match self {
+            Self::Orm(t) => t.execute_raw(stmt).await,
+            Self::Pg(t) => t.execute_raw(stmt).await,
+        }
+    }
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match self {
+            Self::Orm(t) => t.execute_unprepared(sql).await,
+            Self::Pg(t) => t.execute_unprepared(sql).await,
+        }
+    }
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match self {
+            Self::Orm(t) => t.query_one_raw(stmt).await,
+            Self::Pg(t) => t.query_one_raw(stmt).await,
+        }
+    }
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match self {
+            Self::Orm(t) => t.query_all_raw(stmt).await,
+            Self::Pg(t) => t.query_all_raw(stmt).await,
+        }
+    }
+}
 
 /// A write's work inside its transaction, as a boxed future borrowing the transaction.
 pub type Work<'t, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 't>>;
@@ -32,7 +76,7 @@ pub const MAX_GROUP: usize = 16;
 
 type Answer = Result<Box<dyn Any + Send>, Error>;
 type Run = Box<
-    dyn for<'t> FnOnce(&'t DatabaseTransaction) -> Pin<Box<dyn Future<Output = Answer> + Send + 't>>
+    dyn for<'t> FnOnce(&'t WriteTxn<'t>) -> Pin<Box<dyn Future<Output = Answer> + Send + 't>>
         + Send,
 >;
 
@@ -55,7 +99,7 @@ static WRITERS: LazyLock<Mutex<HashMap<String, mpsc::UnboundedSender<Job>>>> =
 pub async fn write<T, F>(db: &DatabaseConnection, work: F) -> Result<T, Error>
 where
     T: Send + 'static,
-    F: for<'t> FnOnce(&'t DatabaseTransaction) -> Work<'t, T> + Send + 'static,
+    F: for<'t> FnOnce(&'t WriteTxn<'t>) -> Work<'t, T> + Send + 'static,
 {
     let span = tracing::Span::current();
     let run: Run = Box::new(move |txn| {
@@ -74,7 +118,7 @@ where
     match db.get_database_backend() {
         sea_orm::DbBackend::Sqlite => send(crate::db::database_key(db).0, job),
         _ => {
-            tokio::spawn(commit_group(vec![job]));
+            tokio::spawn(commit_pg(job));
         }
     }
     let value = answer.await.map_err(|_| {
@@ -136,7 +180,7 @@ async fn commit_group(group: Vec<Job>) {
     for job in group {
         // A write alone needs no savepoint: its error rolls the whole transaction back.
         let answer = if alone {
-            Ok(run(job.run, &txn).await)
+            Ok(run(job.run, &WriteTxn::Orm(&txn)).await)
         } else {
             in_savepoint(&txn, job.run).await
         };
@@ -171,7 +215,7 @@ async fn commit_group(group: Vec<Job>) {
 /// is the savepoint's own failure, after which the transaction's content is unknown.
 async fn in_savepoint(txn: &DatabaseTransaction, work: Run) -> Result<Answer, DbErr> {
     let savepoint = txn.begin().await?;
-    let answer = run(work, &savepoint).await;
+    let answer = run(work, &WriteTxn::Orm(&savepoint)).await;
     if answer.is_ok() {
         savepoint.commit().await?;
     } else {
@@ -180,8 +224,33 @@ async fn in_savepoint(txn: &DatabaseTransaction, work: Run) -> Result<Answer, Db
     Ok(answer)
 }
 
+/// Writes one PostgreSQL write in a transaction of its own and answers it once committed.
+async fn commit_pg(job: Job) {
+    metrics::histogram!("csc_write_group_size").record(1.0);
+    let (txn, turn) = match crate::db::begin_write_pg(&job.db).await {
+        Ok(begun) => begun,
+        Err(e) => return fail_all([job.reply].into_iter(), &e),
+    };
+    let answer = run(job.run, &WriteTxn::Pg(&txn)).await;
+    let answer = match answer {
+        Ok(value) => txn
+            .commit()
+            .await
+            .map(|()| value)
+            .map_err(|e| Error::from_db(&e)),
+        Err(e) => {
+            // Its error is the answer whether or not the rollback reaches the server: a
+            // connection that fails it is closed, which rolls back too.
+            let _ = txn.rollback().await;
+            Err(e)
+        }
+    };
+    drop(turn);
+    let _ = job.reply.send(answer);
+}
+
 /// Runs a write, a panic in it becoming its error rather than the writer's end.
-async fn run(work: Run, txn: &DatabaseTransaction) -> Answer {
+async fn run(work: Run, txn: &WriteTxn<'_>) -> Answer {
     std::panic::AssertUnwindSafe(async move { work(txn).await })
         .catch_unwind()
         .await

@@ -10,7 +10,7 @@ use csc_core::{LaCode, Violations};
 use csc_proto::{common as cpb, finance as pb};
 use csc_runtime::rpc::{self, WireRecord as _};
 use csc_runtime::{Error, coverage};
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use crate::domain::{self, Category, CategoryMapping, Commitment, rules};
@@ -36,7 +36,7 @@ fn las<T>(batch: &[(usize, T)], la: impl Fn(&T) -> LaCode) -> BTreeSet<LaCode> {
 
 /// Parents exist (in the catalogue or the batch), and sit at the top level.
 async fn check_categories(
-    txn: &DatabaseTransaction,
+    txn: &csc_runtime::writer::WriteTxn<'_>,
     batch: &[(usize, Category)],
 ) -> Result<(), Error> {
     let mut v = Violations::new();
@@ -70,7 +70,7 @@ async fn check_categories(
 }
 
 async fn check_mappings(
-    txn: &DatabaseTransaction,
+    txn: &csc_runtime::writer::WriteTxn<'_>,
     batch: &[(usize, CategoryMapping)],
 ) -> Result<(), Error> {
     let mut v = Violations::new();
@@ -93,7 +93,7 @@ async fn check_mappings(
 
 /// Categories resolve, and no two commitments of one placement share a day.
 async fn check_commitments(
-    txn: &DatabaseTransaction,
+    txn: &csc_runtime::writer::WriteTxn<'_>,
     batch: &mut Vec<(usize, Commitment)>,
 ) -> Result<(), Error> {
     let mut v = Violations::new();

@@ -46,7 +46,7 @@ const KINDS: &[coverage::Kind] = &[
 /// With `keep` (a source that holds less than the 903), empty fields keep what is stored;
 /// otherwise every episode names its legal status and placement type.
 async fn check_episodes(
-    txn: &sea_orm::DatabaseTransaction,
+    txn: &csc_runtime::writer::WriteTxn<'_>,
     batch: &mut csc_runtime::store::Indexed<Episode>,
     keep: bool,
 ) -> Result<(), Error> {

@@ -35,7 +35,7 @@ impl Protection {
 /// stored; unless `replace`, each plan's review dates add to the stored ones. The plans' stored
 /// versions are read once for both.
 async fn merge_cp_plans(
-    txn: &sea_orm::DatabaseTransaction,
+    txn: &csc_runtime::writer::WriteTxn<'_>,
     batch: &mut Indexed<CpPlan>,
     replace: bool,
     keep: bool,
