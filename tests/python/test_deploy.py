@@ -69,7 +69,7 @@ def collector():
 def issue(keys, issuer, la, *scopes, sub="pytest"):
     """A token signed with the test identity provider's key, as an operator issues one."""
     kid = json.loads((keys / "jwks.json").read_text())["keys"][0]["kid"]
-    argv = [csc_binary(), "token", "issue", "--key", str(keys / "signing-key.pem"), "--kid", kid, "--issuer", issuer]
+    argv = [csc_binary(), "token", "issue", "--key", str(keys / "signing-key.pem"), f"--kid={kid}", "--issuer", issuer]
     argv += ["--sub", sub, "--scope", ",".join(scopes), "--la", la, "--ttl", "1h"]
     return subprocess.run(argv, check=True, capture_output=True, text=True).stdout.strip()
 

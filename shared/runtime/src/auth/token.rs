@@ -338,7 +338,12 @@ pub fn generate_es256() -> anyhow::Result<KeyPair> {
         "unexpected public key encoding"
     );
     let digest = ring::digest::digest(&ring::digest::SHA256, point);
-    let kid = b64url(&digest.as_ref()[..12]);
+    // Hex, not base64url: a kid beginning with '-' (one key in 64) was read as an option by
+    // `csc token issue --kid …`, and by any other command line an operator passes it to.
+    let kid: String = digest.as_ref()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let jwk = serde_json::json!({
         "kty": "EC",
         "crv": "P-256",
@@ -500,6 +505,17 @@ mod tests {
         std::fs::write(&path, jwks(std::slice::from_ref(&pair.jwk))).unwrap();
         let v = Verifier::from_file(&path, "https://idp.example", "csc").unwrap();
         (dir, pair, v)
+    }
+
+    /// A kid is passed on command lines (`csc token issue --kid …`): it must never look like an
+    /// option, as a base64url one beginning with '-' did for one key in 64.
+    #[test]
+    fn generated_kids_are_hex_and_never_begin_with_a_dash() {
+        for _ in 0..200 {
+            let kid = generate_es256().unwrap().kid;
+            assert_eq!(kid.len(), 24);
+            assert!(kid.bytes().all(|b| b.is_ascii_hexdigit()), "{kid}");
+        }
     }
 
     #[test]
