@@ -203,6 +203,10 @@ pub(crate) fn database_key(db: &DatabaseConnection) -> (String, usize) {
     }
 }
 
+/// What a PostgreSQL write transaction runs first: its statements planned afresh
+/// ([`begin_write`]).
+const PLAN_AFRESH: &str = "SET LOCAL plan_cache_mode = force_custom_plan";
+
 /// Begins a transaction that will write, after waiting for the writer's turn ([`WriteTurn`]:
 /// keep it until the transaction ends). On SQLite it takes the write lock at once
 /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first (the request-id lookup) cannot
@@ -226,8 +230,7 @@ pub async fn begin_write(
         })
         .await?;
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
-            .await?;
+        txn.execute_unprepared(PLAN_AFRESH).await?;
     }
     Ok((txn, turn))
 }
@@ -245,9 +248,8 @@ pub(crate) async fn begin_write_pg(
         .await
         .map_err(crate::pgtxn::conn_err)?;
     let txn = crate::pgtxn::PgTxn::new(tx);
+    txn.execute_unprepared(PLAN_AFRESH).await?;
     // The staging table's `IF NOT EXISTS` would otherwise send a notice with every batch.
-    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
-        .await?;
     txn.execute_unprepared("SET LOCAL client_min_messages = warning")
         .await?;
     Ok((txn, turn))

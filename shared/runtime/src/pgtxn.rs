@@ -214,16 +214,7 @@ pub(crate) async fn copy_upsert<R: StoredRecord>(
             .map(|c| format!("\"{0}\" = excluded.\"{0}\"", c.as_str()))
             .collect::<Vec<_>>()
             .join(", ");
-        let changed = values
-            .iter()
-            .map(|c| {
-                format!(
-                    "\"{table}\".\"{0}\" IS DISTINCT FROM excluded.\"{0}\"",
-                    c.as_str()
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" OR ");
+        let changed = crate::store::changed_condition::<R>(&table);
         format!("UPDATE SET {set} WHERE {changed}")
     };
     let insert = format!(

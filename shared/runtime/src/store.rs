@@ -102,21 +102,27 @@ where
     v.into_result(keep)
 }
 
-/// Inserts new records and updates changed ones, in statements of up to
-/// [`PARAMS_PER_STATEMENT`] bound values; a row identical to the stored one is not touched.
-/// Returns the number of rows written.
-async fn upsert<R: StoredRecord>(db: &impl ConnectionTrait, records: &[R]) -> Result<u64, Error> {
-    let table = <R::Entity as Default>::default().table_name().to_owned();
-    let (keys, values) = (R::key_columns(), R::value_columns());
-    // Update only when some column differs, so that "unchanged" is exact and replays write nothing.
-    let changed = values
+/// The upsert's `WHERE`: some value column differs from the row stored under the same key. A row
+/// is updated only then, so that "unchanged" is exact and replays write nothing, whichever path
+/// writes the batch ([`upsert`], [`crate::pgtxn::copy_upsert`]).
+pub(crate) fn changed_condition<R: StoredRecord>(table: &str) -> String {
+    R::value_columns()
         .iter()
         .map(|col| {
             let name = col.as_str();
             format!("\"{table}\".\"{name}\" IS DISTINCT FROM excluded.\"{name}\"")
         })
         .collect::<Vec<_>>()
-        .join(" OR ");
+        .join(" OR ")
+}
+
+/// Inserts new records and updates changed ones, in statements of up to
+/// [`PARAMS_PER_STATEMENT`] bound values; a row identical to the stored one is not touched.
+/// Returns the number of rows written.
+async fn upsert<R: StoredRecord>(db: &impl ConnectionTrait, records: &[R]) -> Result<u64, Error> {
+    let table = <R::Entity as Default>::default().table_name().to_owned();
+    let (keys, values) = (R::key_columns(), R::value_columns());
+    let changed = changed_condition::<R>(&table);
     let on_conflict = OnConflict::columns(keys.iter().copied())
         .update_columns(values.iter().copied())
         .action_and_where(Expr::cust(format!("({changed})")))
