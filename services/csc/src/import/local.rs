@@ -4,7 +4,7 @@
 //! a header row, columns in any order and any case, dates as ISO (2018-04-01) or day first
 //! (01/04/2018).
 
-use std::{collections::HashMap, path::Path};
+use std::{collections::HashMap, path::Path, sync::Arc};
 
 use csc_core::LaCode;
 use csc_proto::{frontdoor as pb, protection as ppb};
@@ -692,11 +692,11 @@ pub(super) async fn import_format<P: super::Upload>(
 }
 
 /// Records read from the reader's thread at a time, and chunks of them queued for sending.
-const CHUNK: usize = 1024;
-const CHUNKS_QUEUED: usize = 4;
+pub(super) const CHUNK: usize = 1024;
+pub(super) const CHUNKS_QUEUED: usize = 4;
 
-/// Reads `text`'s rows on a thread of their own while the records they make are sent: at most
-/// [`CHUNKS_QUEUED`] chunks of [`CHUNK`] records wait between the two, and the uploader's own
+/// Reads `text`'s rows on a thread of their own while the records they make are sent:
+/// at most [`CHUNKS_QUEUED`] chunks of [`CHUNK`] records wait between the two, and the uploader's own
 /// queue behind them, so the client's memory is the file's text and a few batches however
 /// long the file is. What the reading found (rows refused, notes, warnings) comes first in the
 /// summary, before what the service said, as when a file was read whole; a file refused whole
@@ -708,6 +708,44 @@ async fn stream_records<P: super::Upload>(
     la: Option<&str>,
     report: &mut ImportSummary,
 ) -> anyhow::Result<()> {
+    let reading = Reading::Said;
+    stream_records_keeping(
+        client,
+        format,
+        Arc::new(text),
+        la,
+        reading,
+        report,
+        |_, _, _| true,
+    )
+    .await
+}
+
+/// What becomes of what a pass over a file found while reading it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reading {
+    /// Said in the summary (rows refused, notes, warnings, or the file refused whole).
+    Said,
+    /// Left unsaid: a later pass over a file whose first pass said it.
+    Unsaid,
+}
+
+/// As [`stream_records`], sending only the records `keep` keeps; `keep` sees every record the
+/// reading makes, in order, on the reading's thread, and may add warnings to the reading's
+/// summary.
+pub(super) async fn stream_records_keeping<P, K>(
+    client: &mut P::Client,
+    format: &'static Format<P>,
+    text: Arc<CsvText>,
+    la: Option<&str>,
+    reading: Reading,
+    report: &mut ImportSummary,
+    mut keep: K,
+) -> anyhow::Result<()>
+where
+    P: super::Upload,
+    K: FnMut(&P, &Origin, &mut ImportSummary) -> bool + Send + 'static,
+{
     let file = text.file.clone();
     let bar = progress_bar(
         text.text.len() as u64,
@@ -719,11 +757,15 @@ async fn stream_records<P: super::Upload>(
     let reading_bar = bar.clone();
     let mut reader = upload::AbortOnDrop(tokio::task::spawn_blocking(move || {
         let mut read = ImportSummary::default();
+        let mut kept = ImportSummary::default();
         let mut chunk = Vec::with_capacity(CHUNK);
         let mut open = true;
         let result = read_rows(format, &text, la_owned.as_deref(), &mut read, |p, o, at| {
+            if !open || !keep(&p, &o, &mut kept) {
+                return;
+            }
             chunk.push((p, o));
-            if chunk.len() == CHUNK && open {
+            if chunk.len() == CHUNK {
                 reading_bar.set_position(at as u64);
                 // A closed queue: the sending stopped on an error, which it reports.
                 open = tx
@@ -734,6 +776,7 @@ async fn stream_records<P: super::Upload>(
         if result.is_ok() && !chunk.is_empty() && open {
             let _ = tx.blocking_send(chunk);
         }
+        read.absorb(kept);
         (result, read)
     }));
     let mut up = Uploader::<P>::default();
@@ -744,9 +787,11 @@ async fn stream_records<P: super::Upload>(
         }
     }
     let (result, read) = (&mut reader.0).await?;
-    report.absorb(read);
-    if let Err(e) = result {
-        report.refuse_file(file, format!("{e:#}"));
+    if reading == Reading::Said {
+        report.absorb(read);
+        if let Err(e) = result {
+            report.refuse_file(file, format!("{e:#}"));
+        }
     }
     up.flush(client, &mut sent).await?;
     report.absorb(sent);

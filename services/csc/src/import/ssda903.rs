@@ -10,13 +10,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use csc_core::{codes, parse_date};
 use csc_proto::{common::ListRequest, placements as lpb, protection as ppb};
 
 use super::cin::{Item, Node, date, read_records};
-use super::local::{CsvText, Format, Row, check_la_flag, read_csv_file, read_text, send_records};
+use super::local::{CsvText, Format, Row, check_la_flag, read_csv_file, send_records};
 use super::{ImportSummary, Origin};
 use crate::ClientAddrs;
 use crate::client::{PlacementsClient, ProtectionClient};
@@ -115,11 +116,10 @@ fn upper(row: &Row<'_>, column: &str) -> String {
 /// YEAR column).
 type ByYear<P> = BTreeMap<Option<i32>, Vec<(P, Origin)>>;
 
-/// One table's records, read and checked, not yet sent.
+/// One kind of an XML export's records, read and checked, not yet sent.
 enum Records {
     Header(ByYear<lpb::Child>),
     Episodes(ByYear<lpb::Episode>),
-    SwEpisodes(ByYear<lpb::SocialWorkerAllocation>),
     Reviews(ByYear<lpb::Review>),
     Missing(ByYear<ppb::MissingEpisode>),
 }
@@ -130,7 +130,6 @@ macro_rules! each_kind {
         match $records {
             Records::Header($m) => $body,
             Records::Episodes($m) => $body,
-            Records::SwEpisodes($m) => $body,
             Records::Reviews($m) => $body,
             Records::Missing($m) => $body,
         }
@@ -180,7 +179,6 @@ impl Records {
         match self {
             Records::Header(m) => send_year_of(placements, m, year, file, report).await,
             Records::Episodes(m) => send_year_of(placements, m, year, file, report).await,
-            Records::SwEpisodes(m) => send_year_of(placements, m, year, file, report).await,
             Records::Reviews(m) => send_year_of(placements, m, year, file, report).await,
             // Child protection is connected to only when there are missing episodes to send.
             Records::Missing(m) if m.contains_key(&year) => {
@@ -248,46 +246,207 @@ pub async fn import(
     }
     // Headers before episodes, so that a child's header lands with or before its history.
     tables.sort_by_key(|(t, _)| *t);
-    let mut read: Vec<(String, Records)> = Vec::new();
-    for (t, text) in tables {
-        let file = text.file.clone();
-        let r = match t {
-            Table::Header => {
-                read_text(&HEADER, &text, la, report).map(|r| Records::Header(by_year(r)))
-            }
-            Table::Episodes => {
-                read_text(&EPISODES, &text, la, report).map(|r| Records::Episodes(by_year(r)))
-            }
-            Table::SwEpisodes => {
-                read_text(&SW_EPISODES, &text, la, report).map(|r| Records::SwEpisodes(by_year(r)))
-            }
-            Table::Reviews => {
-                read_text(&REVIEWS, &text, la, report).map(|r| Records::Reviews(by_year(r)))
-            }
-            Table::Missing => read_text(&super::local::MISSING, &text, la, report)
-                .map(|r| Records::Missing(by_year(r))),
-            // Said in a note when recognised.
-            Table::Unused(_) => continue,
-        };
-        match r {
-            Ok(r) => read.push((file, r)),
-            Err(e) => report.refuse_file(file, format!("{e:#}")),
-        }
-    }
-    send_return(clients, read, year, report).await
+    stream_tables(clients, tables, la, year, report).await
 }
 
-/// Checks, then sends, a return's tables year by year; the LAs they were filed under.
-async fn send_return(
+/// A pass over a return's CSV tables: each table's rows are read on a thread of their own and
+/// sent as they are read (`local::stream_records_keeping`), so the return's records are never
+/// all held.
+#[derive(Clone, Copy)]
+enum Pass {
+    /// A return without a YEAR column: every record read, checked and sent in one pass.
+    All,
+    /// A pooled return's first pass: every record read and checked, its years learnt, none sent.
+    Scan,
+    /// A pooled return's later pass, one per year oldest first: that year's records sent; what
+    /// the reading finds was said by the first.
+    Year(Option<i32>),
+}
+
+/// Sends a return's CSV tables, each in turn (headers first). A pooled return (a YEAR column)
+/// is read once to say what it holds and learn its years, then once a year, oldest first, every
+/// table's rows of a year before the next year's, as importing each year's folder in turn. The
+/// LAs the records were filed under are returned.
+async fn stream_tables(
     clients: &mut Clients903,
-    mut read: Vec<(String, Records)>,
+    tables: Vec<(Table, CsvText)>,
+    la: Option<&str>,
     year: Option<i32>,
     report: &mut ImportSummary,
 ) -> anyhow::Result<BTreeSet<String>> {
-    plausibility(&read, year, report);
-    let years: BTreeSet<Option<i32>> = read.iter().flat_map(|(_, r)| r.years()).collect();
-    let las: BTreeSet<String> = read.iter().flat_map(|(_, r)| r.las()).collect();
-    // The days the return covers: its year(s), never past today.
+    let tables: Vec<(Table, Arc<CsvText>)> = tables
+        .into_iter()
+        // Said in a note when recognised.
+        .filter(|(t, _)| !matches!(t, Table::Unused(_)))
+        .map(|(t, text)| (t, Arc::new(text)))
+        .collect();
+    let pooled = tables
+        .iter()
+        .any(|(_, text)| text.columns().is_ok_and(|c| c.iter().any(|c| c == "year")));
+    let seen = Arc::new(Mutex::new(Seen::new(year)));
+    let first = if pooled { Pass::Scan } else { Pass::All };
+    for (t, text) in &tables {
+        send_table(clients, *t, text.clone(), la, first, &seen, report).await?;
+    }
+    let (years, las) = {
+        let seen = seen.lock().expect("not poisoned");
+        (seen.years.clone(), seen.las.clone())
+    };
+    cover_years(&years, &las, year, report);
+    if pooled {
+        for y in years {
+            for (t, text) in &tables {
+                send_table(clients, *t, text.clone(), la, Pass::Year(y), &seen, report).await?;
+            }
+        }
+    }
+    Ok(las)
+}
+
+/// One pass over one table (`Pass`).
+async fn send_table(
+    clients: &mut Clients903,
+    table: Table,
+    text: Arc<CsvText>,
+    la: Option<&str>,
+    pass: Pass,
+    seen: &Arc<Mutex<Seen>>,
+    report: &mut ImportSummary,
+) -> anyhow::Result<()> {
+    use super::local::{Reading, stream_records_keeping as stream};
+    let reading = match pass {
+        Pass::All | Pass::Scan => Reading::Said,
+        Pass::Year(_) => Reading::Unsaid,
+    };
+    let lac = &mut clients.placements;
+    match table {
+        Table::Header => {
+            let keep = keeper(seen, pass, Seen::child);
+            stream(lac, &HEADER, text, la, reading, report, keep).await
+        }
+        Table::Episodes => {
+            let keep = keeper(seen, pass, Seen::episode);
+            stream(lac, &EPISODES, text, la, reading, report, keep).await
+        }
+        Table::SwEpisodes => {
+            let keep = keeper(seen, pass, |_, _, _, _| {});
+            stream(lac, &SW_EPISODES, text, la, reading, report, keep).await
+        }
+        Table::Reviews => {
+            let keep = keeper(seen, pass, |_, _, _, _| {});
+            stream(lac, &REVIEWS, text, la, reading, report, keep).await
+        }
+        Table::Missing => {
+            let keep = keeper(seen, pass, |_, _, _, _| {});
+            let cp = clients.protection().await?;
+            stream(cp, &super::local::MISSING, text, la, reading, report, keep).await
+        }
+        Table::Unused(_) => Ok(()),
+    }
+}
+
+/// What a pass keeps of the records it reads: where the reading is said (`Pass::All`,
+/// `Pass::Scan`), each record is checked (`check`) and its year and LA noted; `Pass::Scan`
+/// sends none, `Pass::Year` only its year's.
+fn keeper<P: super::Upload>(
+    seen: &Arc<Mutex<Seen>>,
+    pass: Pass,
+    check: fn(&mut Seen, &P, &Origin, &mut ImportSummary),
+) -> impl FnMut(&P, &Origin, &mut ImportSummary) -> bool + Send + 'static {
+    let seen = seen.clone();
+    move |p, o, read| match pass {
+        Pass::All | Pass::Scan => {
+            let mut seen = seen.lock().expect("not poisoned");
+            check(&mut seen, p, o, read);
+            seen.years.insert(o.year);
+            if !seen.las.contains(p.la()) {
+                seen.las.insert(p.la().to_owned());
+            }
+            matches!(pass, Pass::All)
+        }
+        Pass::Year(y) => o.year == y,
+    }
+}
+
+/// What the reading of a return has seen: its years and LAs, and its children's dates of birth
+/// for the plausibility checks, which warn and never refuse.
+struct Seen {
+    years: BTreeSet<Option<i32>>,
+    las: BTreeSet<String>,
+    births: HashMap<(String, String), NaiveDate>,
+    /// The `--year` flag: the return year of records without a YEAR column.
+    year: Option<i32>,
+    today: NaiveDate,
+}
+
+impl Seen {
+    fn new(year: Option<i32>) -> Self {
+        Self {
+            years: BTreeSet::new(),
+            las: BTreeSet::new(),
+            births: HashMap::new(),
+            year,
+            today: chrono::Local::now().date_naive(),
+        }
+    }
+
+    /// A date of birth after today; the child's date of birth kept for its episodes.
+    fn child(&mut self, c: &lpb::Child, o: &Origin, report: &mut ImportSummary) {
+        if let Some(dob) = parse_date(&c.date_of_birth) {
+            if dob > self.today {
+                report.warn(
+                    "plausibility",
+                    &c.child_id,
+                    o.location.clone(),
+                    format!("date of birth {dob} is in the future"),
+                );
+            }
+            self.births
+                .insert((c.la_code.clone(), c.child_id.clone()), dob);
+        }
+    }
+
+    /// An episode starting before its child was born (by a header read before it); a placement
+    /// code outside the return year's list.
+    fn episode(&mut self, e: &lpb::Episode, o: &Origin, report: &mut ImportSummary) {
+        if let (Some(decom), Some(dob)) = (
+            parse_date(&e.decom),
+            self.births.get(&(e.la_code.clone(), e.child_id.clone())),
+        ) && decom < *dob
+        {
+            report.warn(
+                "plausibility",
+                &e.child_id,
+                o.location.clone(),
+                format!("the episode starts {decom}, before the child's date of birth {dob}"),
+            );
+        }
+        if let Some(y) = o.year.or(self.year)
+            && codes::is_placement_type(&e.place)
+            && !codes::placement_type_in_year(&e.place, y)
+        {
+            report.warn(
+                "plausibility",
+                &e.child_id,
+                o.location.clone(),
+                format!(
+                    "placement code {} is not in the {} return's code list",
+                    e.place,
+                    codes::return_year_label(y)
+                ),
+            );
+        }
+    }
+}
+
+/// The days a return covers (its year(s), never past today), and a pooled return's years and
+/// LAs said in a note.
+fn cover_years(
+    years: &BTreeSet<Option<i32>>,
+    las: &BTreeSet<String>,
+    year: Option<i32>,
+    report: &mut ImportSummary,
+) {
     let known: BTreeSet<i32> = years.iter().flatten().copied().chain(year).collect();
     if let (Some(first), Some(last)) = (known.first(), known.last()) {
         let mut c = super::record::FileCovers::years(*first, *last);
@@ -305,6 +464,20 @@ async fn send_return(
             las.iter().cloned().collect::<Vec<_>>().join(", ")
         ));
     }
+}
+
+/// Checks, then sends, a return read whole (the XML export) year by year; the LAs it was filed
+/// under.
+async fn send_return(
+    clients: &mut Clients903,
+    mut read: Vec<(String, Records)>,
+    year: Option<i32>,
+    report: &mut ImportSummary,
+) -> anyhow::Result<BTreeSet<String>> {
+    plausibility(&read, year, report);
+    let years: BTreeSet<Option<i32>> = read.iter().flat_map(|(_, r)| r.years()).collect();
+    let las: BTreeSet<String> = read.iter().flat_map(|(_, r)| r.las()).collect();
+    cover_years(&years, &las, year, report);
     for y in years {
         for (file, r) in &mut read {
             r.send_year(clients, file, y, report).await?;
@@ -362,63 +535,22 @@ fn recognised(
     }
 }
 
-/// Warnings, never refusals: a date of birth after today, an episode starting before the child
-/// was born, a placement code outside the return year's list.
+/// Warnings, never refusals ([`Seen`]), over a return read whole: headers before episodes.
 fn plausibility(read: &[(String, Records)], year: Option<i32>, report: &mut ImportSummary) {
-    let today = chrono::Local::now().date_naive();
-    let mut births: HashMap<(String, String), NaiveDate> = HashMap::new();
-    let mut warnings = Vec::new();
+    let mut seen = Seen::new(year);
     for (_, r) in read {
         if let Records::Header(m) = r {
             for (c, o) in m.values().flatten() {
-                if let Some(dob) = parse_date(&c.date_of_birth) {
-                    if dob > today {
-                        warnings.push((
-                            c.child_id.clone(),
-                            o.location.clone(),
-                            format!("date of birth {dob} is in the future"),
-                        ));
-                    }
-                    births.insert((c.la_code.clone(), c.child_id.clone()), dob);
-                }
+                seen.child(c, o, report);
             }
         }
     }
     for (_, r) in read {
         if let Records::Episodes(m) = r {
             for (e, o) in m.values().flatten() {
-                if let (Some(decom), Some(dob)) = (
-                    parse_date(&e.decom),
-                    births.get(&(e.la_code.clone(), e.child_id.clone())),
-                ) && decom < *dob
-                {
-                    warnings.push((
-                        e.child_id.clone(),
-                        o.location.clone(),
-                        format!(
-                            "the episode starts {decom}, before the child's date of birth {dob}"
-                        ),
-                    ));
-                }
-                if let Some(y) = o.year.or(year)
-                    && codes::is_placement_type(&e.place)
-                    && !codes::placement_type_in_year(&e.place, y)
-                {
-                    warnings.push((
-                        e.child_id.clone(),
-                        o.location.clone(),
-                        format!(
-                            "placement code {} is not in the {} return's code list",
-                            e.place,
-                            codes::return_year_label(y)
-                        ),
-                    ));
-                }
+                seen.episode(e, o, report);
             }
         }
-    }
-    for (child, at, why) in warnings {
-        report.warn("plausibility", &child, at, why);
     }
 }
 

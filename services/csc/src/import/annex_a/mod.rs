@@ -22,6 +22,7 @@ use csc_proto::{frontdoor as pb, placements as lpb, protection as ppb};
 use super::dates::DateTally;
 use super::input::quote;
 use super::local::{CsvText, read_csv_file};
+use super::upload::Uploader;
 use super::{CinClients, ImportSummary, Origin, Upload};
 use values::{Cell, words, words_begin};
 
@@ -329,7 +330,8 @@ fn header_is(header: &str, alternatives: &[&[&str]]) -> bool {
 /// Rows searched for the header row, below a title block.
 const HEADER_SEARCH_ROWS: usize = 30;
 
-/// A sheet or CSV file as read: its name, and each row with its number in the sheet (1-based).
+/// A sheet or CSV file to read: its name, where its rows come from, and its first rows (where
+/// the header is looked for). Rows are numbered as in the sheet (1-based) or the file's lines.
 pub struct Table {
     /// The workbook or CSV file it was read from, as given.
     pub file: String,
@@ -337,9 +339,24 @@ pub struct Table {
     pub name: String,
     /// The workbook's sheet (`List 3!G14` in messages), or a CSV file (`file line 14 column …`).
     pub is_sheet: bool,
-    pub rows: Vec<(u32, Vec<Cell>)>,
-    /// First column's index in the sheet (0 = A), for cell references.
+    /// First column's index in the sheet (0 = A) of the cells of each row, for cell references.
     pub first_col: u32,
+    /// The rows from the first that holds anything to [`HEADER_SEARCH_ROWS`] rows below it;
+    /// empty when no cell holds anything.
+    head: Vec<(u32, Vec<Cell>)>,
+    source: Source,
+}
+
+/// Where a table's rows come from when it is read.
+enum Source {
+    /// Read whole: a sheet of an `.xls`, `.xlsb` or `.ods` workbook (calamine reads those no
+    /// other way; they are the older, smaller formats).
+    Held(Vec<(u32, Vec<Cell>)>),
+    /// A CSV list's text, parsed again at each pass (the records are never all held).
+    Csv(CsvText),
+    /// A sheet of workbook number `.0` of [`Books`] (an `.xlsx` or `.xlsm`), streamed cell by
+    /// cell from the zip: only the workbook's shared strings and one row are held.
+    Sheet(usize),
 }
 
 impl Table {
@@ -353,12 +370,168 @@ impl Table {
     }
 }
 
+/// The `.xlsx` workbooks whose sheets are streamed, each open once (its shared strings read).
+#[derive(Default)]
+pub struct Books(Vec<calamine::Xlsx<std::io::BufReader<std::fs::File>>>);
+
+/// What a pass over a table's rows does with each: `false` stops the pass.
+type EachRow<'a> = dyn FnMut(u32, &[Cell]) -> bool + 'a;
+
+impl Books {
+    /// Calls `each` with `t`'s rows in order, from its first (a row holding nothing may be left
+    /// out), until it returns `false`. With `formulas`, each formula cell of a sheet whose value
+    /// was never saved is added to it (the cell reads as empty). `Err` is why the table cannot
+    /// be read on.
+    fn rows(
+        &mut self,
+        t: &Table,
+        formulas: Option<&mut Vec<(String, String)>>,
+        each: &mut EachRow<'_>,
+    ) -> Result<(), String> {
+        match &t.source {
+            Source::Held(rows) => {
+                for (r, cells) in rows {
+                    if !each(*r, cells) {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            Source::Csv(text) => csv_rows(text, each),
+            Source::Sheet(book) => sheet_rows(&mut self.0[*book], t, formulas, each),
+        }
+    }
+}
+
+/// A CSV list's rows as text cells, numbered as the file's lines.
+fn csv_rows(text: &CsvText, each: &mut EachRow<'_>) -> Result<(), String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(text.delimiter)
+        .from_reader(text.text.as_bytes());
+    let mut rec = csv::StringRecord::new();
+    let mut cells = Vec::new();
+    loop {
+        match reader.read_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => return Ok(()),
+            Err(e) => return Err(format!("unreadable: {e}")),
+        }
+        let line = rec.position().map_or(0, |p| p.line()) as u32;
+        cells.clear();
+        cells.extend(rec.iter().map(|v| {
+            let v = v.trim_start_matches('\u{feff}').trim();
+            if v.is_empty() {
+                Cell::Empty
+            } else {
+                Cell::Text(v.to_owned())
+            }
+        }));
+        if !each(line, &cells) {
+            return Ok(());
+        }
+    }
+}
+
+/// A workbook cell as the lists read it.
+fn cell_of(d: calamine::Data) -> Cell {
+    use calamine::Data;
+    match d {
+        Data::Empty => Cell::Empty,
+        Data::String(s) => Cell::Text(s.trim().to_owned()),
+        Data::Int(n) => Cell::Number(n as f64),
+        Data::Float(f) => Cell::Number(f),
+        Data::Bool(b) => Cell::Bool(b),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) if dt.is_datetime() => Cell::Date(t.date(), t.time() != chrono::NaiveTime::MIN),
+            _ => Cell::Number(dt.as_f64()),
+        },
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s),
+        Data::Error(e) => Cell::Error(format!("#{e:?}")),
+    }
+}
+
+/// Streams a sheet of an `.xlsx` row by row (cells at their column, from A).
+fn sheet_rows(
+    book: &mut calamine::Xlsx<std::io::BufReader<std::fs::File>>,
+    t: &Table,
+    mut formulas: Option<&mut Vec<(String, String)>>,
+    each: &mut EachRow<'_>,
+) -> Result<(), String> {
+    let mut reader = book
+        .worksheet_cells_reader(&t.name)
+        .map_err(|e| format!("unreadable: {e}"))?;
+    let mut row: Option<u32> = None;
+    let mut cells: Vec<Cell> = Vec::new();
+    loop {
+        let next = reader.next_cell_with_formula().map_err(|e| match row {
+            Some(r) => format!("unreadable after row {} ({e})", r + 1),
+            None => format!("unreadable: {e}"),
+        })?;
+        let Some(c) = next else { break };
+        let (r, col) = c.pos;
+        if row != Some(r) {
+            if let Some(prev) = row
+                && !each(prev + 1, &cells)
+            {
+                return Ok(());
+            }
+            cells.clear();
+            row = Some(r);
+        }
+        let cell = match c.value {
+            calamine::DataRef::SharedString(s) => Cell::Text(s.trim().to_owned()),
+            v => cell_of(v.into()),
+        };
+        if cell.is_empty()
+            && let (Some(formulas), Some(f)) = (formulas.as_deref_mut(), &c.formula)
+        {
+            formulas.push((
+                format!("{} {}!{}{}", t.file, t.name, column_letters(col), r + 1),
+                format!(
+                    "the formula ={f} has no saved value (the workbook was saved without calculating it); read as empty"
+                ),
+            ));
+        }
+        let col = col as usize;
+        if cells.len() <= col {
+            cells.resize(col + 1, Cell::Empty);
+        }
+        cells[col] = cell;
+    }
+    if let Some(r) = row {
+        each(r + 1, &cells);
+    }
+    Ok(())
+}
+
+/// A table's first rows: from its first row holding anything, [`HEADER_SEARCH_ROWS`] rows on.
+fn head_of(books: &mut Books, t: &Table) -> Result<Vec<(u32, Vec<Cell>)>, String> {
+    let mut head = Vec::new();
+    let mut first: Option<u32> = None;
+    books.rows(t, None, &mut |r, cells| {
+        if first.is_none() && !cells.iter().all(Cell::is_empty) {
+            first = Some(r);
+        }
+        match first {
+            Some(f) if r >= f + HEADER_SEARCH_ROWS as u32 => false,
+            Some(_) => {
+                head.push((r, cells.to_vec()));
+                true
+            }
+            None => true,
+        }
+    })?;
+    Ok(head)
+}
+
 /// A table with its list and header found.
 struct Found<'a> {
     table: &'a Table,
     list: List,
-    /// Index into `table.rows` of the header row.
-    header_at: usize,
+    /// The header's row number: the rows below it are the list's.
+    header_row: u32,
     headers: Vec<String>,
     /// Columns already looked up, by the field's address: a list's rows each ask for the same
     /// dozen fields, and matching the header words once per list, not per row, is a tenth of
@@ -412,7 +585,7 @@ fn column_letters(mut n: u32) -> String {
 /// column) and its list (by its columns, else by its name).
 fn recognise(table: &Table) -> Result<Found<'_>, String> {
     let by_name = List::from_name(&table.name);
-    for (i, (_, cells)) in table.rows.iter().take(HEADER_SEARCH_ROWS).enumerate() {
+    for (row, cells) in &table.head {
         let headers: Vec<String> = cells.iter().map(Cell::text).collect();
         let named = headers.iter().filter(|h| !h.is_empty()).count();
         if named < 2 || !headers.iter().any(|h| header_is(h, CHILD.headers)) {
@@ -424,8 +597,7 @@ fn recognise(table: &Table) -> Result<Found<'_>, String> {
             .map(|(l, _)| *l);
         let Some(list) = by_columns.or(by_name) else {
             return Err(format!(
-                "a header row at row {} names a child id, but no column says which Annex A list this is, nor does its name",
-                cells_row(table, i)
+                "a header row at row {row} names a child id, but no column says which Annex A list this is, nor does its name"
             ));
         };
         let mut headers = headers;
@@ -435,7 +607,7 @@ fn recognise(table: &Table) -> Result<Found<'_>, String> {
         return Ok(Found {
             table,
             list,
-            header_at: i,
+            header_row: *row,
             headers,
             columns: Default::default(),
         });
@@ -450,11 +622,21 @@ fn recognise(table: &Table) -> Result<Found<'_>, String> {
     })
 }
 
-fn cells_row(table: &Table, i: usize) -> u32 {
-    table.rows.get(i).map_or(0, |(r, _)| *r)
+/// One record read from an Annex A list, in the list's order.
+pub enum Rec {
+    Contact(pb::Contact, Origin),
+    EarlyHelp(pb::EarlyHelpAssessment, Origin),
+    Referral(pb::Referral, Origin),
+    Assessment(pb::Assessment, Origin),
+    S47(pb::Section47Enquiry, Origin),
+    Icpc(pb::Icpc, Origin),
+    CpPlan(ppb::CpPlan, Origin),
+    CareSummary(lpb::CareSummary, Origin),
+    Review(lpb::Review, Origin),
 }
 
-/// What an Annex A workbook (or folder) holds, read and checked, ready to send.
+/// Every record an Annex A workbook (or folder) holds, read and checked, collected (the import
+/// sends them as they are read instead, [`read_lists`]).
 #[derive(Default)]
 pub struct Parsed {
     pub contacts: Vec<(pb::Contact, Origin)>,
@@ -466,19 +648,53 @@ pub struct Parsed {
     pub early_help: Vec<(pb::EarlyHelpAssessment, Origin)>,
     pub care_summaries: Vec<(lpb::CareSummary, Origin)>,
     pub reviews: Vec<(lpb::Review, Origin)>,
+    /// The days the lists cover ([`Covered`]).
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl Parsed {
+    fn add(&mut self, r: Rec) {
+        match r {
+            Rec::Contact(p, o) => self.contacts.push((p, o)),
+            Rec::EarlyHelp(p, o) => self.early_help.push((p, o)),
+            Rec::Referral(p, o) => self.referrals.push((p, o)),
+            Rec::Assessment(p, o) => self.assessments.push((p, o)),
+            Rec::S47(p, o) => self.s47s.push((p, o)),
+            Rec::Icpc(p, o) => self.icpcs.push((p, o)),
+            Rec::CpPlan(p, o) => self.cp_plans.push((p, o)),
+            Rec::CareSummary(p, o) => self.care_summaries.push((p, o)),
+            Rec::Review(p, o) => self.reviews.push((p, o)),
+        }
+    }
+}
+
+/// The days an Annex A's lists cover.
+#[derive(Default, Clone, Copy)]
+pub struct Covered {
+    /// The first day: their earliest contact, early help assessment or referral (the lists of
+    /// events in the inspection's months; an assessment, enquiry or plan in them may have
+    /// started before, and does not say the lists reach back to its start).
+    pub from: Option<NaiveDate>,
+    /// The latest date the lists hold.
+    pub to: Option<NaiveDate>,
+}
+
+/// What the lists read so far tell the lists read after them, and where each record goes.
+struct Reading<'e> {
     /// List 6's episodes: (child, CIN start = referral date) → reason for closure.
     episodes: HashMap<(String, String), String>,
     /// Each child's List 3 referral dates and List 6 CIN start dates, for [`referral_before`]
     /// (one look-up per assessment or enquiry, not a pass over every list).
     referral_dates: HashMap<String, Vec<NaiveDate>>,
-    /// The first day the lists cover: their earliest contact, early help assessment or referral
-    /// (the lists of events in the inspection's months; an assessment, enquiry or plan in them
-    /// may have started before, and does not say the lists reach back to its start).
-    pub from: Option<NaiveDate>,
-    /// The latest date the lists hold.
-    pub to: Option<NaiveDate>,
-    /// Assessments of the list being read with no List 3 referral on or before their start.
-    unlinked: Vec<String>,
+    /// Each child's List 3 referral dates alone: which contacts became referrals.
+    referred: HashMap<String, Vec<NaiveDate>>,
+    contact_ids: ContactIds,
+    covered: Covered,
+    /// Assessments of the list being read with no List 3 referral on or before their start:
+    /// how many, and the first.
+    unlinked: (usize, Option<String>),
+    emit: &'e mut dyn FnMut(Rec),
 }
 
 /// A contact became a referral when the same child was referred (List 3) on its day or within
@@ -605,15 +821,30 @@ impl RowRead<'_, '_> {
     }
 }
 
-/// Reads every recognised list of `tables` into records, reporting each unreadable row with its
-/// cell and each table refused or skipped. `la` is the LA the records are filed under.
-pub fn parse(tables: &[Table], la: &str, report: &mut ImportSummary) -> Parsed {
+/// Reads every recognised list of `tables` into records, collected.
+pub fn parse(books: &mut Books, tables: &[Table], la: &str, report: &mut ImportSummary) -> Parsed {
+    let mut out = Parsed::default();
+    let covered = read_lists(books, tables, la, report, &mut |r| out.add(r));
+    out.from = covered.from;
+    out.to = covered.to;
+    out
+}
+
+/// Reads every recognised list of `tables`, giving each record to `emit` as its row is read,
+/// reporting each unreadable row with its cell and each table refused or skipped; the days the
+/// lists cover. Lists 3 (referrals) and 6 (CIN episodes) are read first, since contacts,
+/// assessments and enquiries are linked to them: what is kept of them is each child's dates
+/// and each episode's reason for closure, never their rows.
+pub fn read_lists(
+    books: &mut Books,
+    tables: &[Table],
+    la: &str,
+    report: &mut ImportSummary,
+    emit: &mut dyn FnMut(Rec),
+) -> Covered {
     let mut by_list: BTreeMap<List, Vec<Found<'_>>> = BTreeMap::new();
     for t in tables {
-        if t.rows
-            .iter()
-            .all(|(_, cells)| cells.iter().all(Cell::is_empty))
-        {
+        if t.head.is_empty() {
             report.notes.push(format!("{}: empty; skipped", t.label()));
             continue;
         }
@@ -628,26 +859,45 @@ pub fn parse(tables: &[Table], la: &str, report: &mut ImportSummary) -> Parsed {
             }
         }
     }
-    let mut out = Parsed::default();
-    // Referrals and List 6's episodes first: contacts and assessments are linked to them. The
-    // lists left after these (9-11) are noted, not imported.
+    let mut out = Reading {
+        episodes: HashMap::new(),
+        referral_dates: HashMap::new(),
+        referred: HashMap::new(),
+        contact_ids: ContactIds::default(),
+        covered: Covered::default(),
+        unlinked: (0, None),
+        emit,
+    };
+    // The lists left after these (9-11) are noted, not imported.
     for list in [
         List::Referrals,
+        List::ChildrenInNeed,
         List::Contacts,
         List::EarlyHelp,
-        List::ChildrenInNeed,
         List::Assessments,
         List::Section47,
         List::ChildProtection,
         List::LookedAfter,
     ] {
         for f in by_list.remove(&list).unwrap_or_default() {
-            read_list(&f, la, &mut out, report);
+            read_list(books, &f, la, &mut out, report);
         }
     }
     for (list, found) in by_list {
         for f in found {
-            let rows = data_rows(&f).count();
+            let mut formulas = Vec::new();
+            let mut rows = 0usize;
+            let read = books.rows(f.table, Some(&mut formulas), &mut |r, cells| {
+                if r > f.header_row && !cells.iter().all(Cell::is_empty) {
+                    rows += 1;
+                }
+                true
+            });
+            warn_formulas(report, formulas);
+            if let Err(why) = read {
+                report.refuse_file(f.table.label(), why);
+                continue;
+            }
             report.notes.push(format!(
                 "{}: Annex A List {} ({}), {rows} row(s): no measure uses this list; not imported",
                 f.table.label(),
@@ -656,16 +906,14 @@ pub fn parse(tables: &[Table], la: &str, report: &mut ImportSummary) -> Parsed {
             ));
         }
     }
-    link_contacts(&mut out);
-    close_episodes(&mut out);
-    out
+    out.covered
 }
 
-/// The rows below the header that hold anything.
-fn data_rows<'a>(f: &'a Found<'_>) -> impl Iterator<Item = &'a (u32, Vec<Cell>)> {
-    f.table.rows[f.header_at + 1..]
-        .iter()
-        .filter(|(_, cells)| !cells.iter().all(Cell::is_empty))
+/// Formula cells with no saved value, found in a pass over a sheet: (cell, what is said).
+fn warn_formulas(report: &mut ImportSummary, formulas: Vec<(String, String)>) {
+    for (at, why) in formulas {
+        report.warn("file", "-", at, why);
+    }
 }
 
 /// The fields of each list the importer needs: a table without one is refused whole.
@@ -703,7 +951,13 @@ fn optional(list: List) -> &'static [&'static Field] {
     }
 }
 
-fn read_list(f: &Found<'_>, la: &str, out: &mut Parsed, report: &mut ImportSummary) {
+fn read_list(
+    books: &mut Books,
+    f: &Found<'_>,
+    la: &str,
+    out: &mut Reading<'_>,
+    report: &mut ImportSummary,
+) {
     let missing: Vec<&str> = required(f.list)
         .iter()
         .filter(|field| f.column(field).is_none())
@@ -735,11 +989,15 @@ fn read_list(f: &Found<'_>, la: &str, out: &mut Parsed, report: &mut ImportSumma
     }
     let mut rows = 0usize;
     let mut dates = std::mem::take(&mut report.dates);
-    for (row, cells) in data_rows(f) {
+    let mut formulas = Vec::new();
+    let read = books.rows(f.table, Some(&mut formulas), &mut |row, cells| {
+        if row <= f.header_row || cells.iter().all(Cell::is_empty) {
+            return true;
+        }
         rows += 1;
         let mut r = RowRead {
             found: f,
-            row: *row,
+            row,
             cells,
             problems: Vec::new(),
             warnings: Vec::new(),
@@ -773,36 +1031,48 @@ fn read_list(f: &Found<'_>, la: &str, out: &mut Parsed, report: &mut ImportSumma
         } else if !r.problems.is_empty() {
             report.reject_record(kind, &child_id, r.problems);
         }
-    }
+        true
+    });
     report.dates = dates;
-    if let Some(first) = out.unlinked.first() {
+    warn_formulas(report, formulas);
+    if let (n, Some(first)) = std::mem::take(&mut out.unlinked) {
         report.warn(
             <pb::Assessment as Upload>::KIND,
             "-",
             f.table.label(),
             format!(
                 "{} assessment(s) have no List 3 referral or List 6 episode of their child starting on or before their start (first: {first}): the start date stands for the referral date, and a referral date already held from the CIN census is kept",
-                out.unlinked.len()
+                n
             ),
         );
-        out.unlinked.clear();
+    }
+    if let Err(why) = read {
+        // A sheet whose zip or XML breaks part-way: what was read before the break is sent.
+        let why = if rows == 0 {
+            why
+        } else {
+            format!("{why}; the {rows} row(s) before it were read and sent")
+        };
+        report.refuse_file(f.table.label(), why);
+        return;
     }
     report.notes.push(format!(
         "{}: Annex A List {} ({}), header on row {}, {rows} row(s) read",
         f.table.label(),
         f.list.number(),
         f.list.name(),
-        cells_row(f.table, f.header_at)
+        f.header_row
     ));
 }
 
 /// A date the lists hold; `event` when it is an event a list holds every one of in its months
 /// (a contact, an early help assessment, a referral), so that it marks where they begin.
-fn span(out: &mut Parsed, d: Option<NaiveDate>, event: bool) {
+fn span(out: &mut Reading<'_>, d: Option<NaiveDate>, event: bool) {
     if let Some(d) = d {
-        out.to = Some(out.to.map_or(d, |t| t.max(d)));
+        let c = &mut out.covered;
+        c.to = Some(c.to.map_or(d, |t| t.max(d)));
         if event {
-            out.from = Some(out.from.map_or(d, |f| f.min(d)));
+            c.from = Some(c.from.map_or(d, |f| f.min(d)));
         }
     }
 }
@@ -848,7 +1118,7 @@ fn read_contact(
     r: &mut RowRead<'_, '_>,
     la: &str,
     child_id: &str,
-    out: &mut Parsed,
+    out: &mut Reading<'_>,
 ) -> &'static str {
     let date = r.date_of("contact_date", &CONTACT_DATE, true);
     let source = source_of(r, &CONTACT_SOURCE);
@@ -857,15 +1127,19 @@ fn read_contact(
     {
         span(out, date, true);
         let o = origin(r, child_id);
-        out.contacts.push((
+        let contact_id = out.contact_ids.next(child_id, d);
+        let became_referral = out
+            .referred
+            .get(child_id)
+            .is_some_and(|ds| became_referral(d, ds.iter().copied()));
+        (out.emit)(Rec::Contact(
             pb::Contact {
                 la_code: la.to_owned(),
-                // Numbered once every contact is read (`link_contacts`).
-                contact_id: String::new(),
+                contact_id,
                 child_id: child_id.to_owned(),
                 contact_date: d.to_string(),
                 source,
-                became_referral: false,
+                became_referral,
             },
             o,
         ));
@@ -877,7 +1151,7 @@ fn read_early_help(
     r: &mut RowRead<'_, '_>,
     la: &str,
     child_id: &str,
-    out: &mut Parsed,
+    out: &mut Reading<'_>,
 ) -> &'static str {
     let start = r.date_of("start_date", &EH_START, true);
     let completed = r.date_of("completion_date", &EH_COMPLETED, false);
@@ -889,7 +1163,7 @@ fn read_early_help(
         span(out, Some(start), true);
         span(out, completed, false);
         let o = origin(r, child_id);
-        out.early_help.push((
+        (out.emit)(Rec::EarlyHelp(
             pb::EarlyHelpAssessment {
                 la_code: la.to_owned(),
                 child_id: child_id.to_owned(),
@@ -905,7 +1179,11 @@ fn read_early_help(
 
 /// A List 6 row: a CIN episode (its start is the referral's date), whose reason for closure the
 /// assessment of that referral carries, as the CIN census puts it (`close_episodes`).
-fn read_cin_episode(r: &mut RowRead<'_, '_>, child_id: &str, out: &mut Parsed) -> &'static str {
+fn read_cin_episode(
+    r: &mut RowRead<'_, '_>,
+    child_id: &str,
+    out: &mut Reading<'_>,
+) -> &'static str {
     let start = r.date_of("referral_date", &CIN_START, true);
     let closed = r.date_of("closure_date", &CIN_CLOSED, false);
     let col = r.field("closure_reason", &CIN_REASON);
@@ -942,21 +1220,19 @@ fn read_cin_episode(r: &mut RowRead<'_, '_>, child_id: &str, out: &mut Parsed) -
     "CIN episodes (List 6)"
 }
 
-/// Gives each assessment without a closure reason that of its referral's episode in List 6 (the
+/// Gives an assessment without a closure reason that of its referral's episode in List 6 (the
 /// child's episode starting on the assessment's referral date), as the CIN census does.
-fn close_episodes(out: &mut Parsed) {
-    for (a, o) in &mut out.assessments {
-        if a.closure_reason.is_empty()
-            && let Some(reason) = out
-                .episodes
-                .get(&(a.child_id.clone(), a.referral_date.clone()))
-        {
-            a.closure_reason = reason.clone();
-            o.fields.push((
-                "closure_reason".into(),
-                "List 6 (Reason for Closure)".into(),
-            ));
-        }
+fn close_episode(out: &Reading<'_>, a: &mut pb::Assessment, o: &mut Origin) {
+    if a.closure_reason.is_empty()
+        && let Some(reason) = out
+            .episodes
+            .get(&(a.child_id.clone(), a.referral_date.clone()))
+    {
+        a.closure_reason = reason.clone();
+        o.fields.push((
+            "closure_reason".into(),
+            "List 6 (Reason for Closure)".into(),
+        ));
     }
 }
 
@@ -964,7 +1240,7 @@ fn read_referral(
     r: &mut RowRead<'_, '_>,
     la: &str,
     child_id: &str,
-    out: &mut Parsed,
+    out: &mut Reading<'_>,
 ) -> &'static str {
     let date = r.date_of("referral_date", &REFERRAL_DATE, true);
     let source = source_of(r, &REFERRAL_SOURCE);
@@ -976,13 +1252,12 @@ fn read_referral(
     if r.problems.is_empty() {
         span(out, date, true);
         if let Some(d) = date {
-            out.referral_dates
-                .entry(child_id.to_owned())
-                .or_default()
-                .push(d);
+            for dates in [&mut out.referral_dates, &mut out.referred] {
+                dates.entry(child_id.to_owned()).or_default().push(d);
+            }
         }
         let o = origin(r, child_id);
-        out.referrals.push((
+        (out.emit)(Rec::Referral(
             pb::Referral {
                 la_code: la.to_owned(),
                 child_id: child_id.to_owned(),
@@ -999,7 +1274,7 @@ fn read_referral(
 /// The latest referral of `child` on or before `d`: a List 3 referral, or the start of a List 6
 /// CIN episode (its CIN start date is its referral's date; List 6 keeps cases open since before
 /// List 3's months).
-fn referral_before(out: &Parsed, child: &str, d: NaiveDate) -> Option<String> {
+fn referral_before(out: &Reading<'_>, child: &str, d: NaiveDate) -> Option<String> {
     out.referral_dates
         .get(child)?
         .iter()
@@ -1012,7 +1287,7 @@ fn read_assessment(
     r: &mut RowRead<'_, '_>,
     la: &str,
     child_id: &str,
-    out: &mut Parsed,
+    out: &mut Reading<'_>,
 ) -> &'static str {
     let start = r.date_of("start_date", &ASSESSMENT_START, true);
     let authorised = r.date_of("authorisation_date", &ASSESSMENT_AUTHORISED, false);
@@ -1031,30 +1306,35 @@ fn read_assessment(
             Some(d) => d,
             None => {
                 // Said once per list (`read_list`), with the first such row.
-                out.unlinked
-                    .push(format!("{} row {}", r.found.table.name, r.row));
+                let (n, first) = &mut out.unlinked;
+                *n += 1;
+                first.get_or_insert_with(|| format!("{} row {}", r.found.table.name, r.row));
                 start.to_string()
             }
         };
-        let o = origin(r, child_id);
-        out.assessments.push((
-            pb::Assessment {
-                la_code: la.to_owned(),
-                child_id: child_id.to_owned(),
-                start_date: start.to_string(),
-                referral_date: referral,
-                authorisation_date: iso(authorised),
-                factors: Vec::new(),
-                outcome: outcome as i32,
-                closure_reason: String::new(),
-            },
-            o,
-        ));
+        let mut o = origin(r, child_id);
+        let mut a = pb::Assessment {
+            la_code: la.to_owned(),
+            child_id: child_id.to_owned(),
+            start_date: start.to_string(),
+            referral_date: referral,
+            authorisation_date: iso(authorised),
+            factors: Vec::new(),
+            outcome: outcome as i32,
+            closure_reason: String::new(),
+        };
+        close_episode(out, &mut a, &mut o);
+        (out.emit)(Rec::Assessment(a, o));
     }
     <pb::Assessment as Upload>::KIND
 }
 
-fn read_s47(r: &mut RowRead<'_, '_>, la: &str, child_id: &str, out: &mut Parsed) -> &'static str {
+fn read_s47(
+    r: &mut RowRead<'_, '_>,
+    la: &str,
+    child_id: &str,
+    out: &mut Reading<'_>,
+) -> &'static str {
     let start = r.date_of("start_date", &S47_START, true);
     let icpc = r.date_of("icpc_date", &ICPC_DATE, false);
     let col = r.field("icpc_not_required", &ICPC_UNNECESSARY);
@@ -1066,7 +1346,7 @@ fn read_s47(r: &mut RowRead<'_, '_>, la: &str, child_id: &str, out: &mut Parsed)
         span(out, icpc, false);
         let o = origin(r, child_id);
         let referral = referral_before(out, child_id, start).unwrap_or_default();
-        out.s47s.push((
+        (out.emit)(Rec::S47(
             pb::Section47Enquiry {
                 la_code: la.to_owned(),
                 child_id: child_id.to_owned(),
@@ -1079,7 +1359,7 @@ fn read_s47(r: &mut RowRead<'_, '_>, la: &str, child_id: &str, out: &mut Parsed)
             o.clone(),
         ));
         if let Some(icpc) = icpc {
-            out.icpcs.push((
+            (out.emit)(Rec::Icpc(
                 pb::Icpc {
                     la_code: la.to_owned(),
                     child_id: child_id.to_owned(),
@@ -1097,7 +1377,7 @@ fn read_cp_plan(
     r: &mut RowRead<'_, '_>,
     la: &str,
     child_id: &str,
-    out: &mut Parsed,
+    out: &mut Reading<'_>,
 ) -> &'static str {
     let start = r.date_of("start_date", &CP_START, true);
     let end = r.date_of("end_date", &CP_END, false);
@@ -1152,7 +1432,7 @@ fn read_cp_plan(
         span(out, end, false);
         span(out, review, false);
         let o = origin(r, child_id);
-        out.cp_plans.push((
+        (out.emit)(Rec::CpPlan(
             ppb::CpPlan {
                 la_code: la.to_owned(),
                 child_id: child_id.to_owned(),
@@ -1198,7 +1478,7 @@ fn read_looked_after(
     r: &mut RowRead<'_, '_>,
     la: &str,
     child_id: &str,
-    out: &mut Parsed,
+    out: &mut Reading<'_>,
 ) -> &'static str {
     let start = r.date_of("care_start_date", &CLA_START, true);
     let legal_status = code_903(
@@ -1227,7 +1507,7 @@ fn read_looked_after(
         }
         let o = origin(r, child_id);
         if let Some(review) = review {
-            out.reviews.push((
+            (out.emit)(Rec::Review(
                 lpb::Review {
                     la_code: la.to_owned(),
                     child_id: child_id.to_owned(),
@@ -1237,7 +1517,7 @@ fn read_looked_after(
                 o.clone(),
             ));
         }
-        out.care_summaries.push((
+        (out.emit)(Rec::CareSummary(
             lpb::CareSummary {
                 la_code: la.to_owned(),
                 child_id: child_id.to_owned(),
@@ -1254,37 +1534,20 @@ fn read_looked_after(
     <lpb::CareSummary as Upload>::KIND
 }
 
-/// Numbers the contacts ([`ContactIds`]) and says which became referrals ([`became_referral`],
-/// over List 3).
-fn link_contacts(out: &mut Parsed) {
-    let mut referred: HashMap<&str, Vec<NaiveDate>> = HashMap::new();
-    for (r, _) in &out.referrals {
-        if let Ok(d) = r.referral_date.parse::<NaiveDate>() {
-            referred.entry(r.child_id.as_str()).or_default().push(d);
-        }
-    }
-    let mut ids = ContactIds::default();
-    for (c, _) in &mut out.contacts {
-        let d: NaiveDate = c.contact_date.parse().expect("read as a date");
-        c.contact_id = ids.next(&c.child_id, d);
-        c.became_referral = referred
-            .get(c.child_id.as_str())
-            .is_some_and(|ds| became_referral(d, ds.iter().copied()));
-    }
-}
-
-/// Reads an Annex A workbook (`.xlsx`, `.xlsm`, `.xls`, `.ods`), one CSV list, or a folder of
-/// CSV lists into tables. `Err` is why the path is refused whole.
+/// Opens an Annex A workbook (`.xlsx`, `.xlsm`, `.xls`, `.ods`), one CSV list, or a folder of
+/// CSV lists as tables, each with its first rows read (where its header is looked for). `Err` is
+/// why the path is refused whole.
 pub fn read_tables(
     path: &Path,
     report: &mut ImportSummary,
-) -> anyhow::Result<Result<Vec<Table>, String>> {
+) -> anyhow::Result<Result<(Books, Vec<Table>), String>> {
+    let mut books = Books::default();
+    let mut tables = Vec::new();
     if path.is_dir() {
         let mut files: Vec<_> = std::fs::read_dir(path)?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect();
         files.sort();
-        let mut tables = Vec::new();
         for f in files {
             match f
                 .extension()
@@ -1292,13 +1555,12 @@ pub fn read_tables(
                 .map(str::to_ascii_lowercase)
             {
                 Some(x) if x == "csv" => match read_csv_file(&f, report)? {
-                    Ok(text) => tables.push(csv_table(&text)?),
+                    Ok(text) => add_table(&mut books, &mut tables, csv_table(text), report),
                     Err(why) => report.refuse_file(f.display().to_string(), why),
                 },
                 Some(x) if matches!(x.as_str(), "xlsx" | "xlsm" | "xls" | "ods") => {
-                    match read_workbook(&f, report)? {
-                        Ok(t) => tables.extend(t),
-                        Err(why) => report.refuse_file(f.display().to_string(), why),
+                    if let Err(why) = read_workbook(&f, &mut books, &mut tables, report)? {
+                        report.refuse_file(f.display().to_string(), why);
                     }
                 }
                 _ => report.notes.push(format!(
@@ -1307,7 +1569,7 @@ pub fn read_tables(
                 )),
             }
         }
-        return Ok(Ok(tables));
+        return Ok(Ok((books, tables)));
     }
     let ext = path
         .extension()
@@ -1316,48 +1578,40 @@ pub fn read_tables(
         .unwrap_or_default();
     if ext == "csv" {
         return Ok(match read_csv_file(path, report)? {
-            Ok(text) => Ok(vec![csv_table(&text)?]),
+            Ok(text) => {
+                add_table(&mut books, &mut tables, csv_table(text), report);
+                Ok((books, tables))
+            }
             Err(why) => Err(why),
         });
     }
-    read_workbook(path, report)
+    Ok(read_workbook(path, &mut books, &mut tables, report)?.map(|()| (books, tables)))
+}
+
+/// Reads `t`'s first rows and adds it to `tables`; a table that cannot be read is refused.
+fn add_table(books: &mut Books, tables: &mut Vec<Table>, mut t: Table, report: &mut ImportSummary) {
+    match head_of(books, &t) {
+        Ok(head) => {
+            t.head = head;
+            tables.push(t);
+        }
+        Err(why) => report.refuse_file(t.label(), why),
+    }
 }
 
 /// A CSV list as a table of text cells, rows numbered as the file's lines.
-fn csv_table(text: &CsvText) -> anyhow::Result<Table> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(text.delimiter)
-        .from_reader(text.text.as_bytes());
-    let mut rows = Vec::new();
-    for rec in reader.records() {
-        let rec = rec.map_err(|e| anyhow::anyhow!("{}: {e}", text.file))?;
-        let line = rec.position().map_or(0, |p| p.line()) as u32;
-        rows.push((
-            line,
-            rec.iter()
-                .map(|v| {
-                    let v = v.trim_start_matches('\u{feff}').trim();
-                    if v.is_empty() {
-                        Cell::Empty
-                    } else {
-                        Cell::Text(v.to_owned())
-                    }
-                })
-                .collect(),
-        ));
-    }
+fn csv_table(text: CsvText) -> Table {
     let name = Path::new(&text.file)
         .file_name()
         .map_or(text.file.clone(), |n| n.to_string_lossy().into_owned());
-    Ok(Table {
+    Table {
         file: text.file.clone(),
         name,
         is_sheet: false,
-        rows,
         first_col: 0,
-    })
+        head: Vec::new(),
+        source: Source::Csv(text),
+    }
 }
 
 /// Largest workbook read (a workbook is read whole; Annex A for a large county is a few MB).
@@ -1394,13 +1648,17 @@ fn check_unzipped_size(path: &Path, max_part: u64, max_total: u64) -> Option<Str
     })
 }
 
-/// Every sheet of a workbook as a table. Formula cells give their saved value; a formula whose
-/// value was never saved is a warning (the cell reads as empty).
+/// Every sheet of a workbook as a table, added to `tables`: an `.xlsx`'s sheets are streamed when
+/// read, an older format's read whole here. Formula cells give their saved value; a formula
+/// whose value was never saved is a warning (the cell reads as empty). `Err` is why the
+/// workbook is refused whole.
 fn read_workbook(
     path: &Path,
+    books: &mut Books,
+    tables: &mut Vec<Table>,
     report: &mut ImportSummary,
-) -> anyhow::Result<Result<Vec<Table>, String>> {
-    use calamine::{Data, Reader};
+) -> anyhow::Result<Result<(), String>> {
+    use calamine::{Reader, Sheets};
     let file = path.display().to_string();
     let size = std::fs::metadata(path)
         .map_err(|e| anyhow::anyhow!("reading {file}: {e}"))?
@@ -1422,7 +1680,23 @@ fn read_workbook(
             )));
         }
     };
-    let mut tables = Vec::new();
+    let sheet = |name: String, first_col: u32, source: Source| Table {
+        file: file.clone(),
+        name,
+        is_sheet: true,
+        first_col,
+        head: Vec::new(),
+        source,
+    };
+    if let Sheets::Xlsx(x) = book {
+        let names = x.sheet_names();
+        books.0.push(x);
+        let at = books.0.len() - 1;
+        for name in names {
+            add_table(books, tables, sheet(name, 0, Source::Sheet(at)), report);
+        }
+        return Ok(Ok(()));
+    }
     for name in book.sheet_names() {
         let range = match book.worksheet_range(&name) {
             Ok(r) => r,
@@ -1432,13 +1706,12 @@ fn read_workbook(
             }
         };
         let Some((row0, col0)) = range.start() else {
-            tables.push(Table {
-                file: file.clone(),
-                name: name.clone(),
-                is_sheet: true,
-                rows: Vec::new(),
-                first_col: 0,
-            });
+            add_table(
+                books,
+                tables,
+                sheet(name, 0, Source::Held(Vec::new())),
+                report,
+            );
             continue;
         };
         // Formulas, by their cell, to tell an unsaved formula from an empty cell.
@@ -1460,21 +1733,7 @@ fn read_workbook(
                 .enumerate()
                 .map(|(j, d)| {
                     let c = col0 + j as u32;
-                    let cell = match d {
-                        Data::Empty => Cell::Empty,
-                        Data::String(s) => Cell::Text(s.trim().to_owned()),
-                        Data::Int(n) => Cell::Number(*n as f64),
-                        Data::Float(f) => Cell::Number(*f),
-                        Data::Bool(b) => Cell::Bool(*b),
-                        Data::DateTime(dt) => match dt.as_datetime() {
-                            Some(t) if dt.is_datetime() => {
-                                Cell::Date(t.date(), t.time() != chrono::NaiveTime::MIN)
-                            }
-                            _ => Cell::Number(dt.as_f64()),
-                        },
-                        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
-                        Data::Error(e) => Cell::Error(format!("#{e:?}")),
-                    };
+                    let cell = cell_of(d.clone());
                     if cell.is_empty()
                         && let Some(f) = formulas.get(&(r, c))
                     {
@@ -1492,21 +1751,21 @@ fn read_workbook(
                 .collect();
             rows.push((r + 1, cells));
         }
-        tables.push(Table {
-            file: file.clone(),
-            name,
-            is_sheet: true,
-            rows,
-            first_col: col0,
-        });
+        add_table(books, tables, sheet(name, col0, Source::Held(rows)), report);
     }
-    Ok(Ok(tables))
+    Ok(Ok(()))
 }
 
 /// Imports an Annex A workbook or folder into the front door, child protection and (for List 8)
-/// looked-after children services, under `la` (Annex A does not name its LA). The looked-after
-/// children service, at `placements`, is connected only when List 8 has something to send: an
-/// Annex A without one needs no such service.
+/// looked-after children services, under `la` (Annex A does not name its LA). The lists are read
+/// on a thread of their own, and each record is sent as it is read: at most
+/// [`CHUNKS_QUEUED`](super::local::CHUNKS_QUEUED) chunks of records wait between the reading and
+/// the sending, and each kind's [`Uploader`](super::upload::Uploader) queue behind them, so the
+/// client's memory is the workbook's shared strings, what links the lists (each child's referral
+/// dates, List 6's reasons for closure) and a few batches, however long the lists are. The three
+/// services are sent to at the same time. The looked-after children service, at `placements`, is
+/// connected only when List 8 has something to send: an Annex A without one needs no such
+/// service.
 pub async fn import(
     clients: &mut CinClients,
     placements: &str,
@@ -1514,77 +1773,165 @@ pub async fn import(
     la: &str,
     report: &mut ImportSummary,
 ) -> anyhow::Result<()> {
+    use super::local::{CHUNK, CHUNKS_QUEUED, progress_bar, progress_done};
     super::local::check_la_flag(Some(la))?;
     let file = path.display().to_string();
-    let tables = match read_tables(path, report)? {
-        Ok(t) => t,
-        Err(why) => {
-            report.refuse_file(file, why);
-            return Ok(());
+    let bar = progress_bar(0, "{msg} {pos} records read", &file);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Rec>>(CHUNKS_QUEUED);
+    let (path, la_owned, file_owned) = (path.to_owned(), la.to_owned(), file.clone());
+    let mut reader = super::upload::AbortOnDrop(tokio::task::spawn_blocking(
+        move || -> anyhow::Result<(ImportSummary, Option<Covered>)> {
+            let mut read = ImportSummary::default();
+            let (mut books, tables) = match read_tables(&path, &mut read)? {
+                Ok(t) => t,
+                Err(why) => {
+                    read.refuse_file(file_owned, why);
+                    return Ok((read, None));
+                }
+            };
+            let mut chunk = Vec::with_capacity(CHUNK);
+            // A closed queue: the sending stopped on an error, which it reports.
+            let mut open = true;
+            let covered = read_lists(&mut books, &tables, &la_owned, &mut read, &mut |r| {
+                chunk.push(r);
+                if chunk.len() == CHUNK && open {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    open = tx.blocking_send(full).is_ok();
+                }
+                if !open {
+                    chunk.clear();
+                }
+            });
+            if open && !chunk.is_empty() {
+                let _ = tx.blocking_send(chunk);
+            }
+            read.finish_dates(&file_owned, false);
+            Ok((read, Some(covered)))
+        },
+    ));
+    let mut lanes = Lanes::default();
+    let mut sent = ImportSummary::default();
+    let mut records = 0u64;
+    while let Some(chunk) = rx.recv().await {
+        records += chunk.len() as u64;
+        for r in chunk {
+            lanes.push(clients, placements, &mut sent, r).await?;
         }
-    };
-    let parsed = parse(&tables, la, report);
-    report.finish_dates(&file, false);
-    drop(tables);
-    report.covers = super::record::FileCovers {
-        return_year: None,
-        from: parsed.from,
-        to: parsed.to,
-        from_not_for_placements: true,
-    };
-    let Parsed {
-        contacts,
-        referrals,
-        assessments,
-        s47s,
-        icpcs,
-        cp_plans,
-        early_help,
-        care_summaries,
-        reviews,
-        episodes: _,
-        from: _,
-        to: _,
-        unlinked: _,
-        referral_dates: _,
-    } = parsed;
-    use super::local::send_records_keeping as send;
-    // The three services are sent to at the same time, each in its lists' order, each with a
-    // summary of its own added to the file's at the end.
-    let file = file.as_str();
-    let (mut fd_report, mut cp_report, mut lac_report) = Default::default();
-    let fd = &mut clients.frontdoor;
-    let front_door = async {
-        let r = &mut fd_report;
-        send(fd, file, contacts, false, r).await?;
-        send(fd, file, early_help, false, r).await?;
-        send(fd, file, referrals, false, r).await?;
-        send(fd, file, assessments, true, r).await?;
-        send(fd, file, s47s, true, r).await?;
-        send(fd, file, icpcs, false, r).await
-    };
-    let protection = send(
-        &mut clients.protection,
-        file,
-        cp_plans,
-        true,
-        &mut cp_report,
-    );
-    let looked_after = async {
-        if care_summaries.is_empty() && reviews.is_empty() {
-            return Ok(());
-        }
-        let placements = &mut crate::client::connect_placements(placements).await?;
-        send(placements, file, care_summaries, false, &mut lac_report).await?;
-        send(placements, file, reviews, true, &mut lac_report).await
-    };
-    let sent = tokio::join!(front_door, protection, looked_after);
-    for part in [fd_report, cp_report, lac_report] {
-        report.absorb(part);
+        bar.set_position(records);
     }
-    sent.0?;
-    sent.1?;
-    sent.2
+    let (read, covered) = (&mut reader.0).await??;
+    // What the reading found comes first in the summary, then what the services said.
+    report.absorb(read);
+    if let Some(c) = covered {
+        report.covers = super::record::FileCovers {
+            return_year: None,
+            from: c.from,
+            to: c.to,
+            from_not_for_placements: true,
+        };
+    }
+    lanes.flush(clients, &mut sent).await?;
+    report.absorb(sent);
+    progress_done(&bar);
+    Ok(())
+}
+
+/// The looked-after children service's client, connected at `addr` on first use.
+async fn connected<'c>(
+    client: &'c mut Option<crate::client::PlacementsClient>,
+    addr: &str,
+) -> anyhow::Result<&'c mut crate::client::PlacementsClient> {
+    if client.is_none() {
+        *client = Some(crate::client::connect_placements(addr).await?);
+    }
+    Ok(client.as_mut().expect("just connected"))
+}
+
+/// The senders of an Annex A's record kinds, one each: fields an Annex A leaves empty keep what
+/// the CIN census or 903 stored for the kinds both hold in more detail.
+struct Lanes {
+    contacts: Uploader<pb::Contact>,
+    early_help: Uploader<pb::EarlyHelpAssessment>,
+    referrals: Uploader<pb::Referral>,
+    assessments: Uploader<pb::Assessment>,
+    s47s: Uploader<pb::Section47Enquiry>,
+    icpcs: Uploader<pb::Icpc>,
+    cp_plans: Uploader<ppb::CpPlan>,
+    care_summaries: Uploader<lpb::CareSummary>,
+    reviews: Uploader<lpb::Review>,
+    /// Connected when List 8 gives its first record.
+    placements: Option<crate::client::PlacementsClient>,
+}
+
+impl Default for Lanes {
+    fn default() -> Self {
+        Self {
+            contacts: Uploader::default(),
+            early_help: Uploader::default(),
+            referrals: Uploader::default(),
+            assessments: Uploader::keeping_stored(),
+            s47s: Uploader::keeping_stored(),
+            icpcs: Uploader::default(),
+            cp_plans: Uploader::keeping_stored(),
+            care_summaries: Uploader::default(),
+            reviews: Uploader::keeping_stored(),
+            placements: None,
+        }
+    }
+}
+
+impl Lanes {
+    async fn push(
+        &mut self,
+        clients: &mut CinClients,
+        placements: &str,
+        sent: &mut ImportSummary,
+        r: Rec,
+    ) -> anyhow::Result<()> {
+        let fd = &mut clients.frontdoor;
+        match r {
+            Rec::Contact(p, o) => self.contacts.push(fd, sent, p, o).await,
+            Rec::EarlyHelp(p, o) => self.early_help.push(fd, sent, p, o).await,
+            Rec::Referral(p, o) => self.referrals.push(fd, sent, p, o).await,
+            Rec::Assessment(p, o) => self.assessments.push(fd, sent, p, o).await,
+            Rec::S47(p, o) => self.s47s.push(fd, sent, p, o).await,
+            Rec::Icpc(p, o) => self.icpcs.push(fd, sent, p, o).await,
+            Rec::CpPlan(p, o) => {
+                let cp = &mut clients.protection;
+                self.cp_plans.push(cp, sent, p, o).await
+            }
+            Rec::CareSummary(p, o) => {
+                let lac = connected(&mut self.placements, placements).await?;
+                self.care_summaries.push(lac, sent, p, o).await
+            }
+            Rec::Review(p, o) => {
+                let lac = connected(&mut self.placements, placements).await?;
+                self.reviews.push(lac, sent, p, o).await
+            }
+        }
+    }
+
+    /// Waits for every kind's batches to be answered, and adds what they did to `sent`, kind
+    /// by kind: the front door's, child protection's, then the looked-after children's.
+    async fn flush(
+        &mut self,
+        clients: &mut CinClients,
+        sent: &mut ImportSummary,
+    ) -> anyhow::Result<()> {
+        let fd = &mut clients.frontdoor;
+        self.contacts.flush(fd, sent).await?;
+        self.early_help.flush(fd, sent).await?;
+        self.referrals.flush(fd, sent).await?;
+        self.assessments.flush(fd, sent).await?;
+        self.s47s.flush(fd, sent).await?;
+        self.icpcs.flush(fd, sent).await?;
+        self.cp_plans.flush(&mut clients.protection, sent).await?;
+        if let Some(lac) = &mut self.placements {
+            self.care_summaries.flush(lac, sent).await?;
+            self.reviews.flush(lac, sent).await?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -1637,8 +1984,8 @@ mod tests {
         }
         book.save(&path).unwrap();
         let mut report = ImportSummary::default();
-        let tables = read_tables(&path, &mut report).unwrap().unwrap();
-        let parsed = parse(&tables, "885", &mut report);
+        let (mut books, tables) = read_tables(&path, &mut report).unwrap().unwrap();
+        let parsed = parse(&mut books, &tables, "885", &mut report);
         (parsed, report)
     }
 
@@ -2114,8 +2461,8 @@ mod tests {
         .unwrap();
         std::fs::write(dir.path().join("notes.txt"), "not a list").unwrap();
         let mut report = ImportSummary::default();
-        let tables = read_tables(dir.path(), &mut report).unwrap().unwrap();
-        let p = parse(&tables, "885", &mut report);
+        let (mut books, tables) = read_tables(dir.path(), &mut report).unwrap().unwrap();
+        let p = parse(&mut books, &tables, "885", &mut report);
         report.finish_dates("folder", false);
         assert_eq!(p.contacts.len(), 2);
         assert_eq!(p.contacts[0].0.child_id, "9212044");
