@@ -452,6 +452,13 @@ fn cell_of(d: calamine::Data) -> Cell {
     }
 }
 
+/// What is said of a formula cell whose value was never saved.
+fn unsaved_formula(formula: &str) -> String {
+    format!(
+        "the formula ={formula} has no saved value (the workbook was saved without calculating it); read as empty"
+    )
+}
+
 /// Streams a sheet of an `.xlsx` row by row (cells at their column, from A).
 fn sheet_rows(
     book: &mut calamine::Xlsx<std::io::BufReader<std::fs::File>>,
@@ -489,9 +496,7 @@ fn sheet_rows(
         {
             formulas.push((
                 format!("{} {}!{}{}", t.file, t.name, column_letters(col), r + 1),
-                format!(
-                    "the formula ={f} has no saved value (the workbook was saved without calculating it); read as empty"
-                ),
+                unsaved_formula(f),
             ));
         }
         let col = col as usize;
@@ -1614,7 +1619,8 @@ fn csv_table(text: CsvText) -> Table {
     }
 }
 
-/// Largest workbook read (a workbook is read whole; Annex A for a large county is a few MB).
+/// Largest workbook read (an `.xlsx` is streamed, an older format read whole; Annex A for a large
+/// county is a few MB).
 pub const MAX_WORKBOOK_BYTES: u64 = 256 * 1024 * 1024;
 /// Largest part of an .xlsx once decompressed (a sheet's XML), and all its parts together: a
 /// county's List 1 is tens of MB; a workbook declaring more is refused before it is opened, so a
@@ -1741,9 +1747,7 @@ fn read_workbook(
                             "file",
                             "-",
                             format!("{file} {name}!{}{}", column_letters(c), r + 1),
-                            format!(
-                                "the formula ={f} has no saved value (the workbook was saved without calculating it); read as empty"
-                            ),
+                            unsaved_formula(f),
                         );
                     }
                     cell
