@@ -473,7 +473,7 @@ fn sheet_rows(
     let mut cells: Vec<Cell> = Vec::new();
     loop {
         let next = reader.next_cell_with_formula().map_err(|e| match row {
-            Some(r) => format!("unreadable after row {} ({e})", r + 1),
+            Some(r) => format!("unreadable at row {} ({e})", r + 1),
             None => format!("unreadable: {e}"),
         })?;
         let Some(c) = next else { break };
@@ -545,6 +545,11 @@ struct Found<'a> {
 }
 
 impl Found<'_> {
+    /// Whether row `row` is one of the list's: below the header, and holding anything.
+    fn is_data(&self, row: u32, cells: &[Cell]) -> bool {
+        row > self.header_row && !cells.iter().all(Cell::is_empty)
+    }
+
     fn column(&self, f: &Field) -> Option<usize> {
         let key = std::ptr::from_ref(f);
         if let Some((_, col)) = self.columns.borrow().iter().find(|(k, _)| *k == key) {
@@ -653,9 +658,7 @@ pub struct Parsed {
     pub early_help: Vec<(pb::EarlyHelpAssessment, Origin)>,
     pub care_summaries: Vec<(lpb::CareSummary, Origin)>,
     pub reviews: Vec<(lpb::Review, Origin)>,
-    /// The days the lists cover ([`Covered`]).
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
+    pub covered: Covered,
 }
 
 impl Parsed {
@@ -829,9 +832,7 @@ impl RowRead<'_, '_> {
 /// Reads every recognised list of `tables` into records, collected.
 pub fn parse(books: &mut Books, tables: &[Table], la: &str, report: &mut ImportSummary) -> Parsed {
     let mut out = Parsed::default();
-    let covered = read_lists(books, tables, la, report, &mut |r| out.add(r));
-    out.from = covered.from;
-    out.to = covered.to;
+    out.covered = read_lists(books, tables, la, report, &mut |r| out.add(r));
     out
 }
 
@@ -893,9 +894,7 @@ pub fn read_lists(
             let mut formulas = Vec::new();
             let mut rows = 0usize;
             let read = books.rows(f.table, Some(&mut formulas), &mut |r, cells| {
-                if r > f.header_row && !cells.iter().all(Cell::is_empty) {
-                    rows += 1;
-                }
+                rows += usize::from(f.is_data(r, cells));
                 true
             });
             warn_formulas(report, formulas);
@@ -996,7 +995,7 @@ fn read_list(
     let mut dates = std::mem::take(&mut report.dates);
     let mut formulas = Vec::new();
     let read = books.rows(f.table, Some(&mut formulas), &mut |row, cells| {
-        if row <= f.header_row || cells.iter().all(Cell::is_empty) {
+        if !f.is_data(row, cells) {
             return true;
         }
         rows += 1;
@@ -2077,7 +2076,10 @@ mod tests {
         assert_eq!(p.referrals[0].0.child_id, "9212044");
         // The lists begin at their first contact or referral; the latest date is the assessment's.
         let d = |s: &str| s.parse::<NaiveDate>().ok();
-        assert_eq!((p.from, p.to), (d("2024-05-01"), d("2024-06-14")));
+        assert_eq!(
+            (p.covered.from, p.covered.to),
+            (d("2024-05-01"), d("2024-06-14"))
+        );
         // List 2 without its completion column: the early help assessment is still read.
         let eh = &p.early_help[0].0;
         assert_eq!(
@@ -2368,7 +2370,7 @@ mod tests {
         assert_eq!(s47, [("2024-04-24", false), ("", true)]);
         assert_eq!(p.icpcs.len(), 1);
         // No contacts or referrals: where the lists begin is not known (a plan's start is not it).
-        assert_eq!(p.from, None);
+        assert_eq!(p.covered.from, None);
         assert_eq!(p.icpcs[0].0.s47_start_date, "2024-04-10");
         let cp = &p.cp_plans[0].0;
         assert_eq!(
