@@ -1776,51 +1776,17 @@ pub async fn import(
     la: &str,
     report: &mut ImportSummary,
 ) -> anyhow::Result<()> {
-    use super::local::{CHUNK, CHUNKS_QUEUED, progress_bar, progress_done};
+    use super::local::{progress_bar, progress_done};
     super::local::check_la_flag(Some(la))?;
     let file = path.display().to_string();
     let bar = progress_bar(0, "{msg} {pos} records read", &file);
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Rec>>(CHUNKS_QUEUED);
-    let (path, la_owned, file_owned) = (path.to_owned(), la.to_owned(), file.clone());
-    let mut reader = super::upload::AbortOnDrop(tokio::task::spawn_blocking(
-        move || -> anyhow::Result<(ImportSummary, Option<Covered>)> {
-            let mut read = ImportSummary::default();
-            let (mut books, tables) = match read_tables(&path, &mut read)? {
-                Ok(t) => t,
-                Err(why) => {
-                    read.refuse_file(file_owned, why);
-                    return Ok((read, None));
-                }
-            };
-            let mut chunk = Vec::with_capacity(CHUNK);
-            // A closed queue: the sending stopped on an error, which it reports.
-            let mut open = true;
-            let covered = read_lists(&mut books, &tables, &la_owned, &mut read, &mut |r| {
-                chunk.push(r);
-                if chunk.len() == CHUNK && open {
-                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
-                    open = tx.blocking_send(full).is_ok();
-                }
-                if !open {
-                    chunk.clear();
-                }
-            });
-            if open && !chunk.is_empty() {
-                let _ = tx.blocking_send(chunk);
-            }
-            read.finish_dates(&file_owned, false);
-            Ok((read, Some(covered)))
-        },
-    ));
+    let (mut rx, mut reader) = read_in_chunks(path, la, &file, bar.clone());
     let mut lanes = Lanes::default();
     let mut sent = ImportSummary::default();
-    let mut records = 0u64;
     while let Some(chunk) = rx.recv().await {
-        records += chunk.len() as u64;
         for r in chunk {
             lanes.push(clients, placements, &mut sent, r).await?;
         }
-        bar.set_position(records);
     }
     let (read, covered) = (&mut reader.0).await??;
     // What the reading found comes first in the summary, then what the services said.
@@ -1837,6 +1803,60 @@ pub async fn import(
     report.absorb(sent);
     progress_done(&bar);
     Ok(())
+}
+
+/// What the reading thread gives back: what it found in the file, and the days its lists cover
+/// (none when the file was refused whole).
+type ReadingDone = anyhow::Result<(ImportSummary, Option<Covered>)>;
+
+/// Reads `path`'s lists on a blocking thread of their own and sends their records, in order, in
+/// chunks of [`CHUNK`](super::local::CHUNK) through a queue of
+/// [`CHUNKS_QUEUED`](super::local::CHUNKS_QUEUED): the reading waits while the queue is full, so
+/// it is never more than the queue, the chunk waiting to enter it and the chunk being filled
+/// ahead of whoever takes the records. `bar` counts the records as they are read. Dropping the
+/// receiver stops the sending (the reading goes on to the file's end and keeps nothing).
+fn read_in_chunks(
+    path: &Path,
+    la: &str,
+    file: &str,
+    bar: indicatif::ProgressBar,
+) -> (
+    tokio::sync::mpsc::Receiver<Vec<Rec>>,
+    super::upload::AbortOnDrop<ReadingDone>,
+) {
+    use super::local::{CHUNK, CHUNKS_QUEUED};
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Rec>>(CHUNKS_QUEUED);
+    let (path, la, file) = (path.to_owned(), la.to_owned(), file.to_owned());
+    let reader = tokio::task::spawn_blocking(move || -> ReadingDone {
+        let mut read = ImportSummary::default();
+        let (mut books, tables) = match read_tables(&path, &mut read)? {
+            Ok(t) => t,
+            Err(why) => {
+                read.refuse_file(file, why);
+                return Ok((read, None));
+            }
+        };
+        let mut chunk = Vec::with_capacity(CHUNK);
+        // A closed queue: the sending stopped on an error, which it reports.
+        let mut open = true;
+        let covered = read_lists(&mut books, &tables, &la, &mut read, &mut |r| {
+            bar.inc(1);
+            chunk.push(r);
+            if chunk.len() == CHUNK && open {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                open = tx.blocking_send(full).is_ok();
+            }
+            if !open {
+                chunk.clear();
+            }
+        });
+        if open && !chunk.is_empty() {
+            let _ = tx.blocking_send(chunk);
+        }
+        read.finish_dates(&file, false);
+        Ok((read, Some(covered)))
+    });
+    (rx, super::upload::AbortOnDrop(reader))
 }
 
 /// The looked-after children service's client, connected at `addr` on first use.
@@ -1990,6 +2010,77 @@ mod tests {
         let (mut books, tables) = read_tables(&path, &mut report).unwrap().unwrap();
         let parsed = parse(&mut books, &tables, "885", &mut report);
         (parsed, report)
+    }
+
+    /// A long list is sent as it is read: every row comes through, in the file's order, and the
+    /// reading is never more than the queue, the chunk waiting to enter it and the chunk being
+    /// filled ahead of a slow sender, however long the list (the client's memory does not grow
+    /// with the workbook).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_long_list_is_sent_as_read_with_the_reading_a_few_chunks_ahead() {
+        use super::super::local::{CHUNK, CHUNKS_QUEUED};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("annex_a.xlsx");
+        let total = 30 * CHUNK;
+        let mut book = Workbook::new();
+        let ws = book.add_worksheet();
+        ws.set_name("List 1").unwrap();
+        let head = [
+            "Child Unique ID",
+            "Gender",
+            "Date of Contact",
+            "Contact Source",
+        ];
+        for (c, h) in head.iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        for n in 0..total {
+            let r = n as u32 + 1;
+            ws.write_string(r, 0, format!("C{n}")).unwrap();
+            ws.write_string(r, 1, "Female").unwrap();
+            ws.write_string(r, 2, "03/05/2024").unwrap();
+            ws.write_string(r, 3, "6").unwrap();
+        }
+        book.save(&path).unwrap();
+
+        let bar = indicatif::ProgressBar::hidden();
+        let (mut rx, mut reader) = read_in_chunks(&path, "885", "annex_a.xlsx", bar.clone());
+        // Nothing is taken until the reading has gone as far ahead as it will: its count has
+        // stopped moving (or, unbounded, the whole list is read).
+        let mut last = 0;
+        for _ in 0..300 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let now = bar.position();
+            if (now > 0 && now == last) || now == total as u64 {
+                break;
+            }
+            last = now;
+        }
+        let (mut received, mut most_ahead) = (0u64, 0u64);
+        let mut children = Vec::with_capacity(total);
+        while let Some(chunk) = rx.recv().await {
+            received += chunk.len() as u64;
+            most_ahead = most_ahead.max(bar.position() - received);
+            for r in chunk {
+                match r {
+                    Rec::Contact(c, _) => children.push(c.child_id),
+                    _ => panic!("List 1 gives contacts only"),
+                }
+            }
+            // A sender slower than the reading, as a service is.
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        let (read, covered) = (&mut reader.0).await.unwrap().unwrap();
+        assert!(read.rejected.is_empty(), "{:?}", read.rejected);
+        assert!(covered.is_some());
+        let expected: Vec<String> = (0..total).map(|n| format!("C{n}")).collect();
+        assert_eq!(children, expected, "every row, in the list's order");
+        assert_eq!(bar.position(), total as u64);
+        let bound = ((CHUNKS_QUEUED + 2) * CHUNK) as u64;
+        assert!(
+            most_ahead <= bound,
+            "the reading ran {most_ahead} records ahead (bound {bound}, the list {total})"
+        );
     }
 
     fn title() -> Vec<W> {
