@@ -93,8 +93,17 @@ fn options(url: &str) -> ConnectOptions {
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
+        // A connection's page cache (up to 64 MiB, below) is freed only when it closes. One is
+        // closed when it has been idle for SQLITE_IDLE, or at its first release after
+        // SQLITE_LIFETIME: the readiness check every 10 s takes the pool's connections in turn
+        // and keeps them from ever being idle that long, so the lifetime is what frees a
+        // service's caches once it is at rest (docs/performance.md). An in-memory database
+        // lives only as long as a connection to it, and keeps one.
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
         opts.max_connections(4)
-            .min_connections(1)
+            .min_connections(u32::from(memory))
+            .idle_timeout(SQLITE_IDLE)
+            .max_lifetime((!memory).then_some(SQLITE_LIFETIME))
             .map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
@@ -125,6 +134,13 @@ pub async fn connect_and_migrate<M: MigratorTrait>(
     M::up(&db, None).await?;
     Ok(db)
 }
+
+/// How long a pooled SQLite connection stays open unused, and how long it is kept at all,
+/// before it is closed and its page cache freed. The pool checks its idle connections every
+/// `SQLITE_IDLE`; a busy one is closed when it is next released. Opening one again costs about
+/// a millisecond, and its cache refills from the memory-mapped file.
+const SQLITE_IDLE: Duration = Duration::from_secs(20);
+const SQLITE_LIFETIME: Duration = Duration::from_secs(60);
 
 /// How long a write waits for its turn at a SQLite file before it is refused as UNAVAILABLE
 /// (retryable): the pool's own acquire timeout.
