@@ -12,6 +12,28 @@ use csc_runtime::config::DatabaseArgs;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// How often a server hands the memory it has freed back to the system.
+const RETURN_FREED_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// mimalloc returns freed pages to the system a second after they are freed, but only when the
+/// process next allocates or frees, so a server at rest after an import kept a hundred MiB or
+/// more of what its SQLite caches and batches had used (docs/performance.md). Every
+/// [`RETURN_FREED_EVERY`] this returns them, whether the server is busy or at rest. The suite's
+/// only unsafe code (the workspace denies it elsewhere).
+#[allow(unsafe_code)]
+fn return_freed_memory() {
+    tokio::spawn(async {
+        let mut tick = tokio::time::interval(RETURN_FREED_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            // SAFETY: `mi_collect` takes no pointer and may be called from any thread at any
+            // time; it touches only the allocator's own state, under its own synchronisation.
+            unsafe { libmimalloc_sys::mi_collect(true) };
+        }
+    });
+}
+
 #[derive(Parser)]
 #[command(
     name = "csc",
@@ -200,6 +222,7 @@ fn run() -> anyhow::Result<()> {
     rt.block_on(async move {
         match cli.command {
             Command::Serve { which } => {
+                return_freed_memory();
                 let (service, args) = match *which {
                     ServeWhich::Frontdoor(a) => (Service::Frontdoor, a),
                     ServeWhich::Protection(a) => (Service::Protection, a),
