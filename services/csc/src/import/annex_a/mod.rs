@@ -702,7 +702,19 @@ struct Reading<'e> {
     /// Assessments of the list being read with no List 3 referral on or before their start:
     /// how many, and the first.
     unlinked: (usize, Option<String>),
-    emit: &'e mut dyn FnMut(Rec),
+    /// Takes each record; `false` when no more are wanted (the sending stopped on an error).
+    emit: &'e mut dyn FnMut(Rec) -> bool,
+    /// Whether `emit` still takes records: once it does not, the reading stops.
+    open: bool,
+}
+
+impl Reading<'_> {
+    /// Gives `r` to `emit`, unless it has said it wants no more.
+    fn give(&mut self, r: Rec) {
+        if self.open {
+            self.open = (self.emit)(r);
+        }
+    }
 }
 
 /// A contact became a referral when the same child was referred (List 3) on its day or within
@@ -832,13 +844,16 @@ impl RowRead<'_, '_> {
 /// Reads every recognised list of `tables` into records, collected.
 pub fn parse(books: &mut Books, tables: &[Table], la: &str, report: &mut ImportSummary) -> Parsed {
     let mut out = Parsed::default();
-    out.covered = read_lists(books, tables, la, report, &mut |r| out.add(r));
+    out.covered = read_lists(books, tables, la, report, &mut |r| {
+        out.add(r);
+        true
+    });
     out
 }
 
 /// Reads every recognised list of `tables`, giving each record to `emit` as its row is read,
 /// reporting each unreadable row with its cell and each table refused or skipped; the days the
-/// lists cover. Lists 3 (referrals) and 6 (CIN episodes) are read first, since contacts,
+/// lists cover. The reading stops at the first record `emit` answers `false` to. Lists 3 (referrals) and 6 (CIN episodes) are read first, since contacts,
 /// assessments and enquiries are linked to them: what is kept of them is each child's dates
 /// and each episode's reason for closure, never their rows.
 pub fn read_lists(
@@ -846,7 +861,7 @@ pub fn read_lists(
     tables: &[Table],
     la: &str,
     report: &mut ImportSummary,
-    emit: &mut dyn FnMut(Rec),
+    emit: &mut dyn FnMut(Rec) -> bool,
 ) -> Covered {
     let mut by_list: BTreeMap<List, Vec<Found<'_>>> = BTreeMap::new();
     for t in tables {
@@ -873,6 +888,7 @@ pub fn read_lists(
         covered: Covered::default(),
         unlinked: (0, None),
         emit,
+        open: true,
     };
     // The lists left after these (9-11) are noted, not imported.
     for list in [
@@ -886,8 +902,13 @@ pub fn read_lists(
         List::LookedAfter,
     ] {
         for f in by_list.remove(&list).unwrap_or_default() {
-            read_list(books, &f, la, &mut out, report);
+            if out.open {
+                read_list(books, &f, la, &mut out, report);
+            }
         }
+    }
+    if !out.open {
+        return out.covered;
     }
     for (list, found) in by_list {
         for f in found {
@@ -1035,7 +1056,7 @@ fn read_list(
         } else if !r.problems.is_empty() {
             report.reject_record(kind, &child_id, r.problems);
         }
-        true
+        out.open
     });
     report.dates = dates;
     warn_formulas(report, formulas);
@@ -1136,7 +1157,7 @@ fn read_contact(
             .referred
             .get(child_id)
             .is_some_and(|ds| became_referral(d, ds.iter().copied()));
-        (out.emit)(Rec::Contact(
+        out.give(Rec::Contact(
             pb::Contact {
                 la_code: la.to_owned(),
                 contact_id,
@@ -1167,7 +1188,7 @@ fn read_early_help(
         span(out, Some(start), true);
         span(out, completed, false);
         let o = origin(r, child_id);
-        (out.emit)(Rec::EarlyHelp(
+        out.give(Rec::EarlyHelp(
             pb::EarlyHelpAssessment {
                 la_code: la.to_owned(),
                 child_id: child_id.to_owned(),
@@ -1261,7 +1282,7 @@ fn read_referral(
             }
         }
         let o = origin(r, child_id);
-        (out.emit)(Rec::Referral(
+        out.give(Rec::Referral(
             pb::Referral {
                 la_code: la.to_owned(),
                 child_id: child_id.to_owned(),
@@ -1328,7 +1349,7 @@ fn read_assessment(
             closure_reason: String::new(),
         };
         close_episode(out, &mut a, &mut o);
-        (out.emit)(Rec::Assessment(a, o));
+        out.give(Rec::Assessment(a, o));
     }
     <pb::Assessment as Upload>::KIND
 }
@@ -1350,7 +1371,7 @@ fn read_s47(
         span(out, icpc, false);
         let o = origin(r, child_id);
         let referral = referral_before(out, child_id, start).unwrap_or_default();
-        (out.emit)(Rec::S47(
+        out.give(Rec::S47(
             pb::Section47Enquiry {
                 la_code: la.to_owned(),
                 child_id: child_id.to_owned(),
@@ -1363,7 +1384,7 @@ fn read_s47(
             o.clone(),
         ));
         if let Some(icpc) = icpc {
-            (out.emit)(Rec::Icpc(
+            out.give(Rec::Icpc(
                 pb::Icpc {
                     la_code: la.to_owned(),
                     child_id: child_id.to_owned(),
@@ -1436,7 +1457,7 @@ fn read_cp_plan(
         span(out, end, false);
         span(out, review, false);
         let o = origin(r, child_id);
-        (out.emit)(Rec::CpPlan(
+        out.give(Rec::CpPlan(
             ppb::CpPlan {
                 la_code: la.to_owned(),
                 child_id: child_id.to_owned(),
@@ -1511,7 +1532,7 @@ fn read_looked_after(
         }
         let o = origin(r, child_id);
         if let Some(review) = review {
-            (out.emit)(Rec::Review(
+            out.give(Rec::Review(
                 lpb::Review {
                     la_code: la.to_owned(),
                     child_id: child_id.to_owned(),
@@ -1521,7 +1542,7 @@ fn read_looked_after(
                 o.clone(),
             ));
         }
-        (out.emit)(Rec::CareSummary(
+        out.give(Rec::CareSummary(
             lpb::CareSummary {
                 la_code: la.to_owned(),
                 child_id: child_id.to_owned(),
@@ -1814,7 +1835,7 @@ type ReadingDone = anyhow::Result<(ImportSummary, Option<Covered>)>;
 /// [`CHUNKS_QUEUED`](super::local::CHUNKS_QUEUED): the reading waits while the queue is full, so
 /// it is never more than the queue, the chunk waiting to enter it and the chunk being filled
 /// ahead of whoever takes the records. `bar` counts the records as they are read. Dropping the
-/// receiver stops the sending (the reading goes on to the file's end and keeps nothing).
+/// receiver stops the reading at the next full chunk.
 fn read_in_chunks(
     path: &Path,
     la: &str,
@@ -1837,20 +1858,18 @@ fn read_in_chunks(
             }
         };
         let mut chunk = Vec::with_capacity(CHUNK);
-        // A closed queue: the sending stopped on an error, which it reports.
-        let mut open = true;
+        // A closed queue: the sending stopped on an error, which it reports, and the reading
+        // stops too.
         let covered = read_lists(&mut books, &tables, &la, &mut read, &mut |r| {
             bar.inc(1);
             chunk.push(r);
-            if chunk.len() == CHUNK && open {
-                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
-                open = tx.blocking_send(full).is_ok();
+            if chunk.len() < CHUNK {
+                return true;
             }
-            if !open {
-                chunk.clear();
-            }
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+            tx.blocking_send(full).is_ok()
         });
-        if open && !chunk.is_empty() {
+        if !chunk.is_empty() {
             let _ = tx.blocking_send(chunk);
         }
         read.finish_dates(&file, false);
@@ -2012,16 +2031,8 @@ mod tests {
         (parsed, report)
     }
 
-    /// A long list is sent as it is read: every row comes through, in the file's order, and the
-    /// reading is never more than the queue, the chunk waiting to enter it and the chunk being
-    /// filled ahead of a slow sender, however long the list (the client's memory does not grow
-    /// with the workbook).
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_long_list_is_sent_as_read_with_the_reading_a_few_chunks_ahead() {
-        use super::super::local::{CHUNK, CHUNKS_QUEUED};
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("annex_a.xlsx");
-        let total = 30 * CHUNK;
+    /// Writes a workbook of one List 1 (contacts) of `total` rows, children C0, C1, ...
+    fn long_list_1(path: &std::path::Path, total: usize) {
         let mut book = Workbook::new();
         let ws = book.add_worksheet();
         ws.set_name("List 1").unwrap();
@@ -2041,7 +2052,44 @@ mod tests {
             ws.write_string(r, 2, "03/05/2024").unwrap();
             ws.write_string(r, 3, "6").unwrap();
         }
-        book.save(&path).unwrap();
+        book.save(path).unwrap();
+    }
+
+    /// When the sending stops (a service refused the import), the reading stops with it rather
+    /// than read the rest of the workbook for nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_reading_stops_when_the_sending_has_stopped() {
+        use super::super::local::{CHUNK, CHUNKS_QUEUED};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("annex_a.xlsx");
+        let total = 60 * CHUNK;
+        long_list_1(&path, total);
+        let bar = indicatif::ProgressBar::hidden();
+        let (mut rx, mut reader) = read_in_chunks(&path, "885", "annex_a.xlsx", bar.clone());
+        assert_eq!(rx.recv().await.map(|c| c.len()), Some(CHUNK));
+        drop(rx);
+        let (read, _) = (&mut reader.0).await.unwrap().unwrap();
+        assert!(read.refused_files.is_empty(), "{:?}", read.refused_files);
+        // The chunk taken, the queue, the chunk that found the queue closed.
+        let most = ((CHUNKS_QUEUED + 2) * CHUNK) as u64;
+        assert!(
+            bar.position() <= most,
+            "{} of {total} rows read after the sending stopped (at most {most})",
+            bar.position()
+        );
+    }
+
+    /// A long list is sent as it is read: every row comes through, in the file's order, and the
+    /// reading is never more than the queue, the chunk waiting to enter it and the chunk being
+    /// filled ahead of a slow sender, however long the list (the client's memory does not grow
+    /// with the workbook).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_long_list_is_sent_as_read_with_the_reading_a_few_chunks_ahead() {
+        use super::super::local::{CHUNK, CHUNKS_QUEUED};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("annex_a.xlsx");
+        let total = 30 * CHUNK;
+        long_list_1(&path, total);
 
         let bar = indicatif::ProgressBar::hidden();
         let (mut rx, mut reader) = read_in_chunks(&path, "885", "annex_a.xlsx", bar.clone());
