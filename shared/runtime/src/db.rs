@@ -137,8 +137,8 @@ pub async fn connect_and_migrate<M: MigratorTrait>(
 
 /// How long a pooled SQLite connection stays open unused, and how long it is kept at all,
 /// before it is closed and its page cache freed. The pool checks its idle connections every
-/// `SQLITE_IDLE`; a busy one is closed when it is next released. Opening one again costs about
-/// a millisecond, and its cache refills from the memory-mapped file.
+/// `SQLITE_IDLE`; a busy one is closed when it is next released. One opened again refills its
+/// cache from the memory-mapped file and the WAL.
 const SQLITE_IDLE: Duration = Duration::from_secs(20);
 const SQLITE_LIFETIME: Duration = Duration::from_secs(60);
 
