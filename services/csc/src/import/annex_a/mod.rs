@@ -853,9 +853,10 @@ pub fn parse(books: &mut Books, tables: &[Table], la: &str, report: &mut ImportS
 
 /// Reads every recognised list of `tables`, giving each record to `emit` as its row is read,
 /// reporting each unreadable row with its cell and each table refused or skipped; the days the
-/// lists cover. The reading stops at the first record `emit` answers `false` to. Lists 3 (referrals) and 6 (CIN episodes) are read first, since contacts,
-/// assessments and enquiries are linked to them: what is kept of them is each child's dates
-/// and each episode's reason for closure, never their rows.
+/// lists cover. The reading stops at the first record `emit` answers `false` to. Lists 3
+/// (referrals) and 6 (CIN episodes) are read first, since contacts, assessments and enquiries
+/// are linked to them: what is kept of them is each child's dates and each episode's reason for
+/// closure, never their rows.
 pub fn read_lists(
     books: &mut Books,
     tables: &[Table],
