@@ -84,6 +84,21 @@ connect!(
 connect!(connect_finance, FinanceClient, "finance");
 connect!(connect_reporting, ReportingClient, "reporting (aggregator)");
 
+/// `client`, connected by `connect` on its first use and kept for later ones: an import connects
+/// only to the services its file has records for.
+pub async fn on_first_use<C, F>(
+    client: &mut Option<C>,
+    connect: impl FnOnce() -> F,
+) -> anyhow::Result<&mut C>
+where
+    F: std::future::Future<Output = anyhow::Result<C>>,
+{
+    if client.is_none() {
+        *client = Some(connect().await?);
+    }
+    Ok(client.as_mut().expect("just connected"))
+}
+
 /// A gRPC error as a person should read it, with its field violations and failed preconditions;
 /// a broken connection is called a transport error, with its cause, not "Unknown".
 pub fn describe_status(s: Status) -> anyhow::Error {

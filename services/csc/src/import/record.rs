@@ -166,12 +166,8 @@ impl Recorder {
         // Each service's client, connected on first use and kept for the command's later files.
         macro_rules! record_with {
             ($client:ident, $connect:path, $addr:expr) => {{
-                if self.$client.is_none() {
-                    self.$client = Some($connect($addr).await?);
-                }
-                self.$client
-                    .as_mut()
-                    .expect("connected")
+                crate::client::on_first_use(&mut self.$client, || $connect($addr))
+                    .await?
                     .record_import(req)
                     .await
             }};

@@ -91,10 +91,11 @@ impl Clients903 {
     }
 
     async fn protection(&mut self) -> anyhow::Result<&mut ProtectionClient> {
-        if self.protection.is_none() {
-            self.protection = Some(crate::client::connect_protection(&self.protection_addr).await?);
-        }
-        Ok(self.protection.as_mut().expect("connected"))
+        let addr = &self.protection_addr;
+        crate::client::on_first_use(&mut self.protection, || {
+            crate::client::connect_protection(addr)
+        })
+        .await
     }
 }
 

@@ -1879,17 +1879,6 @@ fn read_in_chunks(
     (rx, super::upload::AbortOnDrop(reader))
 }
 
-/// The looked-after children service's client, connected at `addr` on first use.
-async fn connected<'c>(
-    client: &'c mut Option<crate::client::PlacementsClient>,
-    addr: &str,
-) -> anyhow::Result<&'c mut crate::client::PlacementsClient> {
-    if client.is_none() {
-        *client = Some(crate::client::connect_placements(addr).await?);
-    }
-    Ok(client.as_mut().expect("just connected"))
-}
-
 /// The senders of an Annex A's record kinds, one each: fields an Annex A leaves empty keep what
 /// the CIN census or 903 stored for the kinds both hold in more detail.
 struct Lanes {
@@ -1944,11 +1933,17 @@ impl Lanes {
                 self.cp_plans.push(cp, sent, p, o).await
             }
             Rec::CareSummary(p, o) => {
-                let lac = connected(&mut self.placements, placements).await?;
+                let lac = crate::client::on_first_use(&mut self.placements, || {
+                    crate::client::connect_placements(placements)
+                })
+                .await?;
                 self.care_summaries.push(lac, sent, p, o).await
             }
             Rec::Review(p, o) => {
-                let lac = connected(&mut self.placements, placements).await?;
+                let lac = crate::client::on_first_use(&mut self.placements, || {
+                    crate::client::connect_placements(placements)
+                })
+                .await?;
                 self.reviews.push(lac, sent, p, o).await
             }
         }
