@@ -2027,8 +2027,18 @@ mod tests {
         (parsed, report)
     }
 
-    /// Writes a workbook of one List 1 (contacts) of `total` rows, children C0, C1, ...
-    fn long_list_1(path: &std::path::Path, total: usize) {
+    /// A workbook of one List 1 (contacts) of `total` rows, children C0, C1, ..., being read by
+    /// [`read_in_chunks`] with a hidden bar counting the rows read (the directory holds the file).
+    fn reading_long_list_1(
+        total: usize,
+    ) -> (
+        tempfile::TempDir,
+        indicatif::ProgressBar,
+        tokio::sync::mpsc::Receiver<Vec<Rec>>,
+        super::super::upload::AbortOnDrop<ReadingDone>,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("annex_a.xlsx");
         let mut book = Workbook::new();
         let ws = book.add_worksheet();
         ws.set_name("List 1").unwrap();
@@ -2048,7 +2058,10 @@ mod tests {
             ws.write_string(r, 2, "03/05/2024").unwrap();
             ws.write_string(r, 3, "6").unwrap();
         }
-        book.save(path).unwrap();
+        book.save(&path).unwrap();
+        let bar = indicatif::ProgressBar::hidden();
+        let (rx, reader) = read_in_chunks(&path, "885", "annex_a.xlsx", bar.clone());
+        (dir, bar, rx, reader)
     }
 
     /// When the sending stops (a service refused the import), the reading stops with it rather
@@ -2056,12 +2069,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_reading_stops_when_the_sending_has_stopped() {
         use super::super::local::{CHUNK, CHUNKS_QUEUED};
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("annex_a.xlsx");
         let total = 60 * CHUNK;
-        long_list_1(&path, total);
-        let bar = indicatif::ProgressBar::hidden();
-        let (mut rx, mut reader) = read_in_chunks(&path, "885", "annex_a.xlsx", bar.clone());
+        let (_dir, bar, mut rx, mut reader) = reading_long_list_1(total);
         assert_eq!(rx.recv().await.map(|c| c.len()), Some(CHUNK));
         drop(rx);
         let (read, _) = (&mut reader.0).await.unwrap().unwrap();
@@ -2082,13 +2091,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_long_list_is_sent_as_read_with_the_reading_a_few_chunks_ahead() {
         use super::super::local::{CHUNK, CHUNKS_QUEUED};
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("annex_a.xlsx");
         let total = 30 * CHUNK;
-        long_list_1(&path, total);
-
-        let bar = indicatif::ProgressBar::hidden();
-        let (mut rx, mut reader) = read_in_chunks(&path, "885", "annex_a.xlsx", bar.clone());
+        let (_dir, bar, mut rx, mut reader) = reading_long_list_1(total);
         // Nothing is taken until the reading has gone as far ahead as it will: its count has
         // stopped moving (or, unbounded, the whole list is read).
         let mut last = 0;
